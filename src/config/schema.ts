@@ -1,0 +1,186 @@
+/**
+ * The configuration contract. Users' playbooks and tests rely on this shape: extend it,
+ * never rename. Unknown keys are errors (z.strictObject) so a typo cannot pass silently.
+ */
+import { z } from 'zod';
+import { FACET_NAMES } from '../core/snapshot.js';
+
+const NodeName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
+    message: 'a node name is 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit',
+  });
+
+const ClusterName = NodeName;
+
+export const SshOptions = z.strictObject({
+  user: z.string().min(1).default('driftd'),
+  identityFile: z.string().min(1).optional(),
+  /** Use the ssh-agent at SSH_AUTH_SOCK. */
+  agent: z.boolean().default(false),
+  knownHosts: z.string().min(1).default('/etc/driftd/known_hosts'),
+  port: z.number().int().min(1).max(65535).default(22),
+  connectTimeoutSeconds: z.number().positive().max(600).default(10),
+  commandTimeoutSeconds: z.number().positive().max(3600).default(60),
+  keepaliveSeconds: z.number().positive().max(600).default(15),
+  /** Per-command output cap; a facet over it is marked truncated. */
+  maxOutputBytes: z.number().int().min(1024).max(512 * 1024 * 1024).default(32 * 1024 * 1024),
+  /** When true, allow-listed commands run under `sudo -n`. */
+  sudo: z.boolean().default(false),
+});
+export type SshOptions = z.infer<typeof SshOptions>;
+
+/** Per-node overrides: every key optional, none defaulted (defaults come from the top level). */
+export const SshOverrides = z.strictObject({
+  user: z.string().min(1).optional(),
+  identityFile: z.string().min(1).optional(),
+  agent: z.boolean().optional(),
+  knownHosts: z.string().min(1).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  connectTimeoutSeconds: z.number().positive().max(600).optional(),
+  commandTimeoutSeconds: z.number().positive().max(3600).optional(),
+  keepaliveSeconds: z.number().positive().max(600).optional(),
+  maxOutputBytes: z.number().int().min(1024).max(512 * 1024 * 1024).optional(),
+  sudo: z.boolean().optional(),
+});
+export type SshOverrides = z.infer<typeof SshOverrides>;
+
+const Facet = z.enum(FACET_NAMES);
+
+/** Absolute path; `*`, `?` and `[...]` glob on the node. */
+const FilePattern = z
+  .string()
+  .regex(/^\/[^\0\n]*$/, { message: 'a file pattern is an absolute path (it may contain * ? [...])' });
+
+export const NodeConfig = z
+  .strictObject({
+    name: NodeName,
+    transport: z.enum(['ssh', 'local', 'replay']).default('ssh'),
+    host: z.string().min(1).optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    /** replay: directory of recorded outputs, relative to the config file. */
+    path: z.string().min(1).optional(),
+    /** Pacemaker/config role hint for window planning: which node is the standby. */
+    role: z.enum(['primary', 'standby']).optional(),
+    ssh: SshOverrides.optional(),
+  })
+  .superRefine((node, ctx) => {
+    if (node.transport === 'ssh' && !node.host) {
+      ctx.addIssue({ code: 'custom', path: ['host'], message: 'an ssh node needs a host' });
+    }
+    if (node.transport === 'replay' && !node.path) {
+      ctx.addIssue({ code: 'custom', path: ['path'], message: 'a replay node needs a path to its recorded outputs' });
+    }
+  });
+export type NodeConfig = z.infer<typeof NodeConfig>;
+
+export const ClusterConfig = z
+  .strictObject({
+    name: ClusterName,
+    baseline: NodeName.optional(),
+    facets: z.array(Facet).default([...FACET_NAMES]),
+    files: z.array(FilePattern).default([]),
+    nodes: z.array(NodeConfig).min(1),
+  })
+  .superRefine((cluster, ctx) => {
+    const seen = new Map<string, number>();
+    cluster.nodes.forEach((node, index) => {
+      const first = seen.get(node.name);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['nodes', index, 'name'],
+          message: `duplicate node name "${node.name}" (first defined at nodes[${first}])`,
+        });
+      } else {
+        seen.set(node.name, index);
+      }
+    });
+    if (cluster.baseline && !seen.has(cluster.baseline)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['baseline'],
+        message: `baseline "${cluster.baseline}" is not one of this cluster's nodes (${[...seen.keys()].join(', ')})`,
+      });
+    }
+  });
+export type ClusterConfig = z.infer<typeof ClusterConfig>;
+
+export const ScoringConfig = z.strictObject({
+  /** Deducted per unwaived finding where the node is an outlier, by severity. */
+  weights: z
+    .strictObject({
+      critical: z.number().min(0).max(1).default(0.5),
+      warning: z.number().min(0).max(1).default(0.05),
+      info: z.number().min(0).max(1).default(0),
+    })
+    .default({ critical: 0.5, warning: 0.05, info: 0 }),
+  /** A snapshot older than this is stale and its node is not ready. */
+  staleAfterSeconds: z.number().int().positive().default(3600),
+});
+export type ScoringConfig = z.infer<typeof ScoringConfig>;
+
+export const HttpConfig = z.strictObject({
+  /** File holding a bearer token required for everything but /metrics and /healthz. */
+  tokenFile: z.string().min(1).optional(),
+});
+
+export const RetentionConfig = z.strictObject({
+  /** Unchanged snapshots older than this are thinned; changes and findings are kept. */
+  keepUnchangedDays: z.number().int().positive().default(30),
+});
+
+export const SysctlConfig = z.strictObject({
+  allow: z.array(z.string()).default([]),
+  deny: z.array(z.string()).default([]),
+});
+
+export const DriftdConfig = z.strictObject({
+  database: z.string().min(1).default('./driftd.db'),
+  listen: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { message: 'listen is HOST:PORT, e.g. 127.0.0.1:10731' })
+    .default('127.0.0.1:10731'),
+  schedule: z.string().min(1).default('*/15 * * * *'),
+  timezone: z.string().min(1).optional(),
+  concurrency: z.number().int().min(1).max(1024).default(16),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ssh: SshOptions.default(SshOptions.parse({})),
+  rules: z.array(z.string().min(1)).default([]),
+  /** Also load the rule packs shipped with driftd (before the user's). */
+  defaultRules: z.boolean().default(true),
+  scoring: ScoringConfig.default(ScoringConfig.parse({})),
+  http: HttpConfig.default({}),
+  retention: RetentionConfig.default(RetentionConfig.parse({})),
+  sysctl: SysctlConfig.default(SysctlConfig.parse({})),
+  /** Cap for file content kept for diffs, in bytes. */
+  fileContentMaxBytes: z.number().int().min(0).max(16 * 1024 * 1024).default(64 * 1024),
+  clusters: z.array(ClusterConfig).min(1),
+}).superRefine((config, ctx) => {
+  const seen = new Map<string, string>();
+  config.clusters.forEach((cluster, ci) => {
+    cluster.nodes.forEach((node, ni) => {
+      const other = seen.get(node.name);
+      if (other !== undefined && other !== cluster.name) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clusters', ci, 'nodes', ni, 'name'],
+          message: `node name "${node.name}" is already used in cluster "${other}"; node names are unique across clusters`,
+        });
+      }
+      seen.set(node.name, cluster.name);
+    });
+  });
+});
+export type DriftdConfig = z.infer<typeof DriftdConfig>;
+
+/** The ssh options that apply to one node: top-level defaults, then the node's overrides. */
+export function effectiveSsh(config: DriftdConfig, node: NodeConfig): SshOptions {
+  const merged: SshOptions = { ...config.ssh, ...stripUndefined(node.ssh ?? {}) };
+  if (node.port !== undefined) merged.port = node.port;
+  return merged;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,61 @@
+/**
+ * Findings: what the engine says about a cluster. Shared by the engine (which makes
+ * them), the store (which keeps their life cycle), metrics, the API and reports.
+ */
+import type { FacetName } from './snapshot.js';
+
+export const SEVERITIES = ['critical', 'warning', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+/** A rule may also say `ignore`, which drops the finding before it is reported. */
+export type RuleSeverity = Severity | 'ignore';
+
+export const FINDING_KINDS = [
+  'mismatch',
+  'missing',
+  'expectation',
+  'unreachable',
+  'stale',
+  'precondition',
+] as const;
+export type FindingKind = (typeof FINDING_KINDS)[number];
+
+export interface Waiver {
+  justification: string;
+  author: string;
+  /** ISO date or date-time; the waiver lapses after it. */
+  expires: string;
+  rule: string;
+}
+
+/** Which part of a version differs, for package and kernel skew. */
+export type VersionSkew = 'epoch' | 'upstream' | 'revision';
+
+export interface FindingDetail {
+  /** Unified diff between the majority (or baseline) content and an outlier's. */
+  diff?: string;
+  /** For version-ordered items: node -> position relative to the newest value. */
+  behind?: string[];
+  skew?: VersionSkew;
+  newest?: string;
+}
+
+export interface Finding {
+  /** Stable across runs for the same cluster, kind, facet and key. */
+  id: string;
+  cluster: string;
+  /** `node` for cluster-wide kinds without a facet (unreachable, stale). */
+  facet: FacetName | 'node' | 'cluster';
+  key: string;
+  severity: Severity;
+  /** Name of the rule that set the severity; null for the built-in default. */
+  rule: string | null;
+  kind: FindingKind;
+  /** Node -> value; null where the item is absent on that node. */
+  values: Record<string, string | null>;
+  majority: string | null;
+  outliers: string[];
+  waived: boolean;
+  waiver?: Waiver;
+  message: string;
+  detail?: FindingDetail;
+}
