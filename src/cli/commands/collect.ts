@@ -1,0 +1,104 @@
+/** `driftd collect`: snapshot the selected nodes now and show what each facet returned. */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Command } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { collectTargets, selectTargets, SelectionError, type CollectedNode } from '../../collect/collect-clusters.js';
+import { FACET_NAMES } from '../../core/snapshot.js';
+import { writeRecording } from '../../transports/record.js';
+import { DEFAULT_CONFIG, loadConfigOrExit } from '../context.js';
+import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
+import { formatMs, table } from '../format.js';
+
+interface CollectFlags {
+  config: string;
+  cluster?: string;
+  node?: string;
+  json?: boolean;
+  record?: string;
+  progress: boolean;
+}
+
+export function collectCommand(): Command {
+  return new Command('collect')
+    .description('snapshot the selected nodes now (read-only) and print a per-node, per-facet summary')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--cluster <name>', 'only this cluster')
+    .option('--node <name>', 'only this node')
+    .option('--json', 'print the snapshots as JSON')
+    .option('--record <dir>', 'also write every command output as a replay recording, one folder per node')
+    .option('--no-progress', 'no progress bar even on a terminal')
+    .action(async (flags: CollectFlags) => {
+      process.exitCode = await runCollect(flags);
+    });
+}
+
+export async function runCollect(flags: CollectFlags): Promise<ExitCode> {
+  const loaded = loadConfigOrExit(flags.config);
+  let targets;
+  try {
+    targets = selectTargets(loaded.config, {
+      ...(flags.cluster ? { cluster: flags.cluster } : {}),
+      ...(flags.node ? { node: flags.node } : {}),
+    });
+  } catch (err) {
+    if (err instanceof SelectionError) throw new CliError(err.message, EXIT.undecided);
+    throw err;
+  }
+  const bar = flags.progress && process.stderr.isTTY && !flags.json
+    ? new SingleBar({ format: 'collecting [{bar}] {value}/{total} nodes  {last}', stream: process.stderr, hideCursor: true }, Presets.shades_classic)
+    : null;
+  bar?.start(targets.length, 0, { last: '' });
+  const collected = await collectTargets({
+    config: loaded.config,
+    configDir: loaded.dir,
+    targets,
+    now: () => new Date(),
+    onNodeDone: (target) => bar?.increment({ last: target.node.name }),
+  });
+  bar?.stop();
+
+  if (flags.record) {
+    for (const { node, result } of collected) {
+      if (result.results.length === 0) continue;
+      const dir = path.resolve(flags.record, node.name);
+      await mkdir(dir, { recursive: true });
+      await writeRecording(dir, result.results);
+    }
+  }
+
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(collected.map((c) => c.result.snapshot), null, 2)}\n`);
+  } else {
+    process.stdout.write(`${renderCollectSummary(collected)}\n`);
+  }
+  const failed = collected.filter((c) => c.result.snapshot.error !== undefined);
+  return failed.length > 0 ? EXIT.notReady : EXIT.ok;
+}
+
+export function renderCollectSummary(collected: readonly CollectedNode[]): string {
+  const rows: string[][] = [];
+  for (const { cluster, node, result } of collected) {
+    const snap = result.snapshot;
+    if (snap.error !== undefined) {
+      rows.push([cluster.name, node.name, '-', 'UNREACHABLE', '-', formatMs(result.durationMs), snap.error]);
+      continue;
+    }
+    for (const facet of FACET_NAMES) {
+      const f = snap.facets[facet];
+      if (!f) continue;
+      rows.push([
+        cluster.name,
+        node.name,
+        facet,
+        f.status,
+        String(Object.keys(f.items).length),
+        formatMs(f.durationMs ?? 0),
+        f.error ?? '',
+      ]);
+    }
+  }
+  const failed = collected.filter((c) => c.result.snapshot.error !== undefined).length;
+  const footer = `${collected.length - failed}/${collected.length} nodes collected${failed ? `, ${failed} unreachable` : ''}`;
+  return `${table(['CLUSTER', 'NODE', 'FACET', 'STATUS', 'ITEMS', 'TIME', 'NOTE'], rows)}\n\n${footer}`;
+}

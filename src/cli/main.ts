@@ -1,0 +1,37 @@
+/**
+ * driftd's command line. Each command lives in commands/<name>.ts; this file only
+ * assembles them and turns errors into documented exit codes (see exit-codes.ts).
+ */
+import { Command, CommanderError } from 'commander';
+import { collectCommand } from './commands/collect.js';
+import { CliError, EXIT } from './exit-codes.js';
+import { DRIFTD_VERSION } from '../version.js';
+
+export function buildProgram(): Command {
+  const program = new Command('driftd')
+    .description('Agentless configuration-drift auditor for HA clusters: snapshots nodes over SSH, diffs peers, scores failover readiness.')
+    .version(DRIFTD_VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.addCommand(collectCommand());
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here too, with exitCode 0.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.undecided;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`driftd: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`driftd: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return EXIT.internal;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Fans collection out over the selected nodes of the selected clusters, at most
+ * `concurrency` at a time. Shared by `driftd collect`, `driftd check` and the daemon.
+ */
+import { collectorsFor } from '../collectors/registry.js';
+import type { CollectorContext } from '../collectors/collector.js';
+import type { ClusterConfig, DriftdConfig, NodeConfig } from '../config/schema.js';
+import { effectiveSsh } from '../config/schema.js';
+import { createTransport } from '../transports/factory.js';
+import { collectNode, type CollectNodeResult } from './collect-node.js';
+import { mapWithConcurrency } from './pool.js';
+
+export interface NodeSelection {
+  cluster?: string;
+  node?: string;
+}
+
+export interface NodeTarget {
+  cluster: ClusterConfig;
+  node: NodeConfig;
+}
+
+export class SelectionError extends Error {
+  override readonly name = 'SelectionError';
+}
+
+export function selectTargets(config: DriftdConfig, selection: NodeSelection): NodeTarget[] {
+  const clusters = selection.cluster ? config.clusters.filter((c) => c.name === selection.cluster) : config.clusters;
+  if (selection.cluster && clusters.length === 0) {
+    throw new SelectionError(
+      `no cluster named "${selection.cluster}" in the config (clusters: ${config.clusters.map((c) => c.name).join(', ')})`,
+    );
+  }
+  const targets = clusters.flatMap((cluster) => cluster.nodes.map((node) => ({ cluster, node })));
+  if (!selection.node) return targets;
+  const picked = targets.filter((t) => t.node.name === selection.node);
+  if (picked.length === 0) {
+    throw new SelectionError(
+      `no node named "${selection.node}"${selection.cluster ? ` in cluster "${selection.cluster}"` : ''} (nodes: ${targets.map((t) => t.node.name).join(', ')})`,
+    );
+  }
+  return picked;
+}
+
+export function collectorContext(config: DriftdConfig, cluster: ClusterConfig): CollectorContext {
+  return {
+    files: cluster.files,
+    sysctlAllow: config.sysctl.allow,
+    sysctlDeny: config.sysctl.deny,
+    fileContentMaxBytes: config.fileContentMaxBytes,
+  };
+}
+
+export interface CollectOptions {
+  config: DriftdConfig;
+  configDir: string;
+  targets: readonly NodeTarget[];
+  now: () => Date;
+  signal?: AbortSignal;
+  onNodeDone?: (target: NodeTarget, result: CollectNodeResult) => void;
+}
+
+export interface CollectedNode extends NodeTarget {
+  result: CollectNodeResult;
+}
+
+export async function collectTargets(options: CollectOptions): Promise<CollectedNode[]> {
+  return mapWithConcurrency(options.targets, options.config.concurrency, async (target) => {
+    const ssh = effectiveSsh(options.config, target.node);
+    const result = await collectNode({
+      cluster: target.cluster.name,
+      node: target.node.name,
+      transport: createTransport(target.node, ssh, { configDir: options.configDir }),
+      collectors: collectorsFor(target.cluster.facets),
+      context: collectorContext(options.config, target.cluster),
+      now: options.now,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    options.onNodeDone?.(target, result);
+    return { ...target, result };
+  });
+}
