@@ -138,9 +138,8 @@ export function compareParsedRpmEVR(a: RpmEVR, b: RpmEVR): -1 | 0 | 1 {
 
 /**
  * Orders `[E:]V[-R]` labels like rpm's Python `labelCompare`: missing epoch is 0, and a
- * missing release is older than any release (`1.0 < 1.0-0`). Note rpm's own dependency
- * matching (rpmdsCompare, rpm.ver in 4.18) instead ignores the release when one side
- * lacks it; drift detection wants the stricter labelCompare order.
+ * missing release is older than any release (`1.0 < 1.0-0`; rpm 4.18's Lua `rpm.ver`
+ * agrees). Dependency matching (rpmdsCompare) is a different question and not modelled.
  */
 export function compareRpmEVR(a: string, b: string): -1 | 0 | 1 {
   return compareParsedRpmEVR(parseRpmEVR(a), parseRpmEVR(b));
