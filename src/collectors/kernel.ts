@@ -1,0 +1,121 @@
+/**
+ * kernel: the running kernel (release, build, command line), the kernels installed in
+ * /boot, and whether the node would boot into a different one than it runs now.
+ */
+import type { Item } from '../core/snapshot.js';
+import type { Collector } from './collector.js';
+import {
+  checkOutput,
+  compareVersions,
+  facetFromCheck,
+  guardParse,
+  okFacet,
+  outputLines,
+  withTruncation,
+} from './util.js';
+
+export const KERNEL_COMMAND_IDS = ['kernel-release', 'kernel-build', 'kernel-cmdline', 'kernel-installed'] as const;
+
+/**
+ * One release per line from /boot/vmlinuz-<release>. An empty /boot (a container, a
+ * node booting over the network) prints nothing and still succeeds.
+ */
+const INSTALLED_SCRIPT =
+  'for f in /boot/vmlinuz-*; do [ -e "$f" ] && printf \'%s\\n\' "${f#/boot/vmlinuz-}"; done; exit 0';
+
+/**
+ * RHEL's rescue image (`vmlinuz-0-rescue-<machine-id>`) is a copy named after the
+ * machine id: not a kernel release, and unique per node.
+ */
+const RESCUE_IMAGE = /^0-rescue-/;
+
+/** Command-line parameters whose value names this node's own disks or boot file. */
+function nodeSpecificReason(param: string, value: string): string | undefined {
+  if (param === 'BOOT_IMAGE') return 'the boot loader path of the kernel image differs per install';
+  if (/^(PART)?UUID=/i.test(value) || /uuid/i.test(param)) return 'filesystem and partition UUIDs are unique per node';
+  return undefined;
+}
+
+/** Splits /proc/cmdline like the kernel does: blanks separate, double quotes group. */
+export function splitCmdline(text: string): string[] {
+  const params: string[] = [];
+  let current = '';
+  let quoted = false;
+  let started = false;
+  for (const ch of text) {
+    if (ch === '"') {
+      quoted = !quoted;
+      started = true;
+    } else if (!quoted && /\s/.test(ch)) {
+      if (started) params.push(current);
+      current = '';
+      started = false;
+    } else {
+      current += ch;
+      started = true;
+    }
+  }
+  if (started) params.push(current);
+  return params;
+}
+
+/** Value shown for a bare flag such as `quiet`, which has no `=value`. */
+export const FLAG_VALUE = '(flag)';
+
+export const kernelCollector: Collector = {
+  name: 'kernel',
+  description: 'Running kernel release, build and command line; installed kernels; reboot required',
+  defaultEnabled: true,
+  commands() {
+    return [
+      { id: 'kernel-release', argv: ['/bin/uname', '-r'] },
+      { id: 'kernel-build', argv: ['/bin/uname', '-v'] },
+      { id: 'kernel-cmdline', argv: ['/bin/cat', '/proc/cmdline'] },
+      { id: 'kernel-installed', argv: ['/bin/sh', '-c', INSTALLED_SCRIPT, 'sh'] },
+    ];
+  },
+  parse(outputs) {
+    return guardParse('kernel', () => {
+      const items: Record<string, Item> = {};
+      const release = checkOutput(outputs, 'kernel-release');
+      if (release.kind !== 'ok') return facetFromCheck(release);
+      const running = outputLines(release.out)[0]?.trim() ?? '';
+      if (running) items.release = { value: running };
+
+      const build = checkOutput(outputs, 'kernel-build');
+      if (build.kind !== 'ok') return facetFromCheck(build);
+      const buildLine = outputLines(build.out)[0]?.trim();
+      if (buildLine) items.build = { value: buildLine };
+
+      const cmdline = checkOutput(outputs, 'kernel-cmdline');
+      if (cmdline.kind !== 'ok') return facetFromCheck(cmdline);
+      const values = new Map<string, string[]>();
+      for (const param of splitCmdline(cmdline.out.stdout)) {
+        const eq = param.indexOf('=');
+        const name = eq === -1 ? param : param.slice(0, eq);
+        const value = eq === -1 ? FLAG_VALUE : param.slice(eq + 1);
+        if (!name) continue;
+        // Repeated parameters (console=tty0 console=ttyS0) all count, in order.
+        values.set(name, [...(values.get(name) ?? []), value]);
+      }
+      for (const [name, list] of values) {
+        const value = list.join(' ');
+        const reason = nodeSpecificReason(name, value);
+        items[`cmdline.${name}`] = reason ? { value, nodeSpecific: reason } : { value };
+      }
+
+      const installed = checkOutput(outputs, 'kernel-installed');
+      if (installed.kind !== 'ok') return facetFromCheck(installed);
+      const releases = outputLines(installed.out)
+        .map((l) => l.trim())
+        .filter((l) => l !== '' && !RESCUE_IMAGE.test(l));
+      for (const r of releases) items[`installed.${r}`] = { value: 'installed' };
+      if (releases.length > 0 && running) {
+        const newest = releases.reduce((a, b) => (compareVersions(a, b) >= 0 ? a : b));
+        items.reboot_required = { value: String(newest !== running) };
+        if (newest !== running) items.newest_installed = { value: newest };
+      }
+      return withTruncation(okFacet(items), outputs, KERNEL_COMMAND_IDS);
+    });
+  },
+};

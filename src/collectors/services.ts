@@ -1,0 +1,105 @@
+/**
+ * services: each service unit's enablement, and for the enabled ones whether they run.
+ * Unit-file states are read from disk by systemctl and work without a running systemd;
+ * the active state needs systemd as PID 1, so without it the facet keeps states only.
+ */
+import type { Item } from '../core/snapshot.js';
+import type { Collector } from './collector.js';
+import {
+  checkOutput,
+  errorFacet,
+  facetFromCheck,
+  firstLine,
+  guardParse,
+  okFacet,
+  outputLines,
+  unsupportedFacet,
+  withTruncation,
+} from './util.js';
+
+export const SERVICES_COMMAND_IDS = ['services-unit-files', 'services-active'] as const;
+
+const FIND_SYSTEMCTL = [
+  'sc=',
+  'for s in /bin/systemctl /usr/bin/systemctl; do [ -x "$s" ] && { sc=$s; break; }; done',
+  '[ -n "$sc" ] || { echo "systemctl: not found (no systemd)" >&2; exit 127; }',
+];
+
+const UNIT_FILES_SCRIPT = [
+  ...FIND_SYSTEMCTL,
+  'exec "$sc" list-unit-files --type=service --no-legend --no-pager',
+].join('\n');
+
+/**
+ * `unit<TAB>state` for every enabled, non-template service, from ONE `is-active` call.
+ * is-active prints one state per unit in argument order, so the script pairs them
+ * itself: the recorded output then stands on its own. is-active exits non-zero when
+ * any unit is inactive, which is normal; a systemd that is not running prints nothing
+ * on stdout and its reason on stderr.
+ */
+const ACTIVE_SCRIPT = [
+  ...FIND_SYSTEMCTL,
+  'set -f',
+  'units=$("$sc" list-unit-files --type=service --state=enabled --no-legend --no-pager | while read -r u rest; do case "$u" in *@.service) ;; *.service) printf \'%s\\n\' "$u";; esac; done)',
+  '[ -n "$units" ] || exit 0',
+  'states=$("$sc" is-active -- $units)',
+  '[ -n "$states" ] || exit 3',
+  'printf \'%s\\n\' "$states" | { for u in $units; do IFS= read -r st || st=unknown; printf \'%s\\t%s\\n\' "$u" "$st"; done; }',
+].join('\n');
+
+const NO_SYSTEMD = /not been booted with systemd|Failed to connect to bus|System has not been booted/i;
+
+export const servicesCollector: Collector = {
+  name: 'services',
+  description: 'systemd service unit-file states, and active states of enabled services',
+  defaultEnabled: true,
+  commands() {
+    return [
+      { id: 'services-unit-files', argv: ['/bin/sh', '-c', UNIT_FILES_SCRIPT, 'sh'] },
+      { id: 'services-active', argv: ['/bin/sh', '-c', ACTIVE_SCRIPT, 'sh'] },
+    ];
+  },
+  parse(outputs) {
+    return guardParse('services', () => {
+      const files = checkOutput(outputs, 'services-unit-files');
+      if (files.kind === 'failed' && NO_SYSTEMD.test(outputs['services-unit-files']?.stderr ?? '')) {
+        return unsupportedFacet(`services-unit-files: ${firstLine(outputs['services-unit-files']?.stderr ?? '')}`);
+      }
+      if (files.kind !== 'ok') return facetFromCheck(files);
+
+      const states = new Map<string, string>();
+      for (const [index, line] of outputLines(files.out).entries()) {
+        if (line.trim() === '') continue;
+        // systemd >= 245 prints UNIT STATE PRESET; older ones UNIT STATE.
+        const [unit, state] = line.trim().split(/\s+/);
+        if (!unit || !state || !unit.includes('.')) {
+          return errorFacet(`services-unit-files: line ${index + 1}: not a unit-file line: ${line.slice(0, 120)}`);
+        }
+        states.set(unit, state);
+      }
+
+      const active = new Map<string, string>();
+      const meta: Record<string, string> = {};
+      const activeOut = outputs['services-active'];
+      const activeCheck = checkOutput(outputs, 'services-active');
+      if (activeCheck.kind === 'ok') {
+        for (const line of outputLines(activeCheck.out)) {
+          const [unit, state] = line.split('\t');
+          if (unit && state) active.set(unit, state);
+        }
+      } else {
+        // States alone are still a useful comparison; say why the rest is missing.
+        const why = firstLine(activeOut?.stderr ?? '') || (activeCheck.kind === 'missing-tool' ? activeCheck.reason : activeCheck.message);
+        meta.active = `unavailable: ${why}`;
+      }
+
+      const items: Record<string, Item> = {};
+      for (const [unit, state] of states) {
+        const running = active.get(unit);
+        items[unit] = { value: running ? `${state} ${running}` : state };
+      }
+      const facet = okFacet(items, Object.keys(meta).length > 0 ? meta : undefined);
+      return withTruncation(facet, outputs, SERVICES_COMMAND_IDS);
+    });
+  },
+};

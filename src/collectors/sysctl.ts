@@ -1,0 +1,121 @@
+/**
+ * sysctl: every kernel tunable under /proc/sys, minus counters and per-boot random
+ * values that differ between any two nodes (and between two runs on one node) without
+ * meaning drift. The deny-list ships here; the cluster config can add to it or narrow
+ * the facet to an allow-list.
+ */
+import type { Item } from '../core/snapshot.js';
+import type { Collector, CollectorContext } from './collector.js';
+import {
+  checkOutput,
+  errorFacet,
+  facetFromCheck,
+  globToRegExp,
+  guardParse,
+  matchesAnyGlob,
+  normaliseWhitespace,
+  okFacet,
+  outputLines,
+  withTruncation,
+} from './util.js';
+
+export const SYSCTL_COMMAND_ID = 'sysctl-all';
+
+/**
+ * `sysctl -a` where procps is installed; otherwise the same `key = value` lines built
+ * from /proc/sys (a path's `.` becomes `/` and `/` becomes `.`, as sysctl does).
+ * Unreadable keys (write-only, root-only) are skipped silently either way.
+ */
+const SYSCTL_SCRIPT = [
+  'for s in /sbin/sysctl /usr/sbin/sysctl; do [ -x "$s" ] && exec "$s" -a 2>/dev/null; done',
+  'find /proc/sys -type f 2>/dev/null | sort | while IFS= read -r f; do',
+  '  k=$(printf \'%s\\n\' "${f#/proc/sys/}" | tr ./ /.)',
+  '  cat "$f" 2>/dev/null | while IFS= read -r v; do printf \'%s = %s\\n\' "$k" "$v"; done',
+  'done',
+  'exit 0',
+].join('\n');
+
+/**
+ * Volatile keys: counters, per-boot randomness, runtime auto-tuning, and secrets that
+ * must not be stored (the TCP Fast Open key, the RSS hash key, IPv6 stable secrets).
+ */
+export const SYSCTL_VOLATILE_DENY: readonly string[] = [
+  'kernel.random.*',
+  'fs.dentry-state',
+  'fs.inode-nr',
+  'fs.inode-state',
+  'fs.file-nr',
+  'fs.aio-nr',
+  'fs.quota.*',
+  'fs.fscache.*',
+  'kernel.ns_last_pid',
+  'kernel.pty.nr',
+  'kernel.perf_event_max_sample_rate',
+  'kernel.sched_domain.*',
+  'net.netfilter.nf_conntrack_count',
+  'net.ipv4.tcp_fastopen_key',
+  'net.core.netdev_rss_key',
+  'net.ipv6.conf.*.stable_secret',
+  'dev.cdrom.info',
+  'dev.cdrom.*autoclose',
+  'fs.binfmt_misc.*',
+];
+
+/** Compared never, recorded always: they are this node's names. */
+const NODE_SPECIFIC_KEYS: Record<string, string> = {
+  'kernel.hostname': 'the hostname names the node',
+  'kernel.domainname': 'the NIS domain name is set per node',
+};
+
+const SHIPPED_DENY = SYSCTL_VOLATILE_DENY.map(globToRegExp);
+
+export function parseSysctlLines(
+  lines: readonly string[],
+  ctx: Pick<CollectorContext, 'sysctlAllow' | 'sysctlDeny'>,
+): { ok: true; items: Record<string, Item> } | { ok: false; line: number; text: string } {
+  const deny = [...SHIPPED_DENY, ...ctx.sysctlDeny.map(globToRegExp)];
+  const allow = ctx.sysctlAllow.map(globToRegExp);
+  const values = new Map<string, string[]>();
+  for (const [index, line] of lines.entries()) {
+    if (line.trim() === '') continue;
+    const eq = line.indexOf(' = ');
+    // `key =` with an empty value prints without the trailing space.
+    const bare = eq === -1 && line.endsWith(' =') ? line.length - 2 : -1;
+    const at = eq !== -1 ? eq : bare;
+    if (at <= 0) return { ok: false, line: index + 1, text: line };
+    const key = line.slice(0, at).trim();
+    if (!/^[^\s=]+$/.test(key)) return { ok: false, line: index + 1, text: line };
+    const value = eq !== -1 ? normaliseWhitespace(line.slice(eq + 3)) : '';
+    if (matchesAnyGlob(key, deny)) continue;
+    if (allow.length > 0 && !matchesAnyGlob(key, allow)) continue;
+    // Multi-line values come as one `key = line` per line: keep them together.
+    values.set(key, [...(values.get(key) ?? []), value]);
+  }
+  const items: Record<string, Item> = {};
+  for (const [key, parts] of values) {
+    const value = parts.join('\n');
+    const reason = NODE_SPECIFIC_KEYS[key];
+    items[key] = reason ? { value, nodeSpecific: reason } : { value };
+  }
+  return { ok: true, items };
+}
+
+export const sysctlCollector: Collector = {
+  name: 'sysctl',
+  description: 'Kernel tunables (sysctl -a) without volatile counters and secrets',
+  defaultEnabled: true,
+  commands() {
+    return [{ id: SYSCTL_COMMAND_ID, argv: ['/bin/sh', '-c', SYSCTL_SCRIPT, 'sh'], maxBytes: 4 * 1024 * 1024 }];
+  },
+  parse(outputs, ctx) {
+    return guardParse('sysctl', () => {
+      const check = checkOutput(outputs, SYSCTL_COMMAND_ID);
+      if (check.kind !== 'ok') return facetFromCheck(check);
+      const parsed = parseSysctlLines(outputLines(check.out), ctx);
+      if (!parsed.ok) {
+        return errorFacet(`${SYSCTL_COMMAND_ID}: line ${parsed.line}: not a "key = value" line: ${parsed.text.slice(0, 120)}`);
+      }
+      return withTruncation(okFacet(parsed.items), outputs, [SYSCTL_COMMAND_ID]);
+    });
+  },
+};
