@@ -3,10 +3,10 @@
  * /boot, and whether the node would boot into a different one than it runs now.
  */
 import type { Item } from '../core/snapshot.js';
+import { verrevcmp } from '../core/versions/deb.js';
 import type { Collector } from './collector.js';
 import {
   checkOutput,
-  compareVersions,
   facetFromCheck,
   guardParse,
   okFacet,
@@ -90,7 +90,12 @@ export const kernelCollector: Collector = {
       const cmdline = checkOutput(outputs, 'kernel-cmdline');
       if (cmdline.kind !== 'ok') return facetFromCheck(cmdline);
       const values = new Map<string, string[]>();
-      for (const param of splitCmdline(cmdline.out.stdout)) {
+      const all = splitCmdline(cmdline.out.stdout);
+      // Everything after `--` is handed to init as its argv, not kernel parameters.
+      const initAt = all.indexOf('--');
+      const kernelParams = initAt === -1 ? all : all.slice(0, initAt);
+      if (initAt !== -1 && initAt < all.length - 1) items['cmdline.--'] = { value: all.slice(initAt + 1).join(' ') };
+      for (const param of kernelParams) {
         const eq = param.indexOf('=');
         const name = eq === -1 ? param : param.slice(0, eq);
         const value = eq === -1 ? FLAG_VALUE : param.slice(eq + 1);
@@ -111,7 +116,7 @@ export const kernelCollector: Collector = {
         .filter((l) => l !== '' && !RESCUE_IMAGE.test(l));
       for (const r of releases) items[`installed.${r}`] = { value: 'installed' };
       if (releases.length > 0 && running) {
-        const newest = releases.reduce((a, b) => (compareVersions(a, b) >= 0 ? a : b));
+        const newest = releases.reduce((a, b) => (verrevcmp(a, b) >= 0 ? a : b));
         items.reboot_required = { value: String(newest !== running) };
         if (newest !== running) items.newest_installed = { value: newest };
       }

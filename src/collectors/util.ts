@@ -124,49 +124,6 @@ export function matchesAnyGlob(value: string, globs: readonly RegExp[]): boolean
   return globs.some((re) => re.test(value));
 }
 
-/** dpkg's ordering of one non-digit run: `~` first, then end of string, letters, others. */
-function charOrder(ch: string | undefined): number {
-  if (ch === undefined) return 0;
-  if (ch === '~') return -1;
-  if (/[A-Za-z]/.test(ch)) return ch.charCodeAt(0);
-  return ch.charCodeAt(0) + 256;
-}
-
-/**
- * Compares two version strings the way dpkg compares upstream versions (verrevcmp):
- * alternating non-digit runs (by charOrder) and digit runs (numerically). Good enough
- * for kernel release strings on every distro, e.g. `6.1.0-18-amd64` < `6.1.0-21-amd64`.
- */
-export function compareVersions(a: string, b: string): number {
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    let firstDiff = 0;
-    while ((i < a.length && !isDigit(a[i])) || (j < b.length && !isDigit(b[j]))) {
-      const ac = i < a.length && !isDigit(a[i]) ? charOrder(a[i]) : 0;
-      const bc = j < b.length && !isDigit(b[j]) ? charOrder(b[j]) : 0;
-      if (ac !== bc) return ac - bc;
-      i++;
-      j++;
-    }
-    while (a[i] === '0') i++;
-    while (b[j] === '0') j++;
-    while (isDigit(a[i]) && isDigit(b[j])) {
-      if (firstDiff === 0) firstDiff = a.charCodeAt(i) - b.charCodeAt(j);
-      i++;
-      j++;
-    }
-    if (isDigit(a[i])) return 1;
-    if (isDigit(b[j])) return -1;
-    if (firstDiff !== 0) return firstDiff;
-  }
-  return 0;
-}
-
-function isDigit(ch: string | undefined): boolean {
-  return ch !== undefined && ch >= '0' && ch <= '9';
-}
-
 /** Collapses runs of blanks (tabs included) to one space and trims the ends. */
 export function normaliseWhitespace(text: string): string {
   return text.replace(/[ \t]+/g, ' ').trim();
