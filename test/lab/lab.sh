@@ -1,0 +1,352 @@
+#!/usr/bin/env bash
+# The driftd lab: N Debian roots, each behind its own real OpenSSH sshd on 127.0.0.N:2222,
+# chrooted inside a private mount namespace. See test/lab/README.md.
+#
+#   lab.sh up [N]   build (or reuse) the lab with N nodes (default 3): erp-a, erp-b, ...
+#   lab.sh down     stop what `up` started, unmount, remove the lab user and node roots
+#   lab.sh status   report the supervisor, each sshd, and an ssh probe per node
+#
+# Idempotent: `up` on a healthy lab of the same size only prints where things are; on a
+# partial or different lab it tears it down first. `down` is safe twice and after a
+# failed `up`. The debootstrapped base root is cached under /var/cache/driftd-lab.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+LAB_MARKER=".driftd-lab"
+FILES_WATCHED=(/etc/hosts '/etc/sysctl.d/*.conf' /etc/corosync/corosync.conf /var/lib/pacemaker/cib/cib.xml)
+
+require_root_and_tools() {
+  [[ "$(id -u)" == 0 ]] || lab_die "run as root (debootstrap, chroot, mount namespaces)"
+  local tool missing=()
+  for tool in debootstrap chroot unshare nsenter ssh-keygen ssh dpkg-deb useradd userdel /usr/sbin/sshd; do
+    command -v "$tool" >/dev/null || missing+=("$tool")
+  done
+  ((${#missing[@]} == 0)) || lab_die "missing tools: ${missing[*]} (apt-get install -y debootstrap openssh-server openssh-client util-linux dpkg passwd)"
+}
+
+# The first Debian mirror the host's apt uses for the suite itself (not -security), so the
+# lab fetches from wherever this machine is allowed to.
+host_debian_mirror() {
+  local mirror=""
+  mirror="$(awk -v suite="$LAB_SUITE" '
+    /^[[:space:]]*$/ { if (uri != "" && ok) { print uri; exit } uri=""; ok=0; next }
+    /^URIs:/ { uri=$2 }
+    /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == suite) ok=1 }
+    END { if (uri != "" && ok) print uri }
+  ' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)"
+  if [[ -z "$mirror" && -f /etc/apt/sources.list ]]; then
+    mirror="$(awk -v suite="$LAB_SUITE" '$1 == "deb" && $3 == suite { print $2; exit }' /etc/apt/sources.list)"
+  fi
+  [[ -n "$mirror" ]] || lab_die "no $LAB_SUITE mirror found in /etc/apt/sources.list{,.d/*.sources}"
+  echo "$mirror"
+}
+
+base_dir() {
+  local key
+  key="$(printf '%s %s v1' "$LAB_SUITE" "$LAB_BASE_PACKAGES" | sha256sum | cut -c1-8)"
+  printf '%s/base-%s-%s' "$LAB_CACHE" "$LAB_SUITE" "$key"
+}
+
+# The stamp is written last, so a cache interrupted mid-build is never trusted.
+ensure_base() {
+  local base mirror started
+  base="$(base_dir)"
+  if [[ -f "$base/.driftd-lab-complete" ]]; then
+    lab_log "base root: $base (cached)"
+    return 0
+  fi
+  mirror="$(host_debian_mirror)"
+  lab_log "building base root $base from $mirror (debootstrap --variant=minbase $LAB_SUITE, + $LAB_BASE_PACKAGES)"
+  started=$SECONDS
+  rm -rf "$base" "$base.tmp"
+  mkdir -p "$LAB_CACHE"
+  debootstrap --variant=minbase --include="$LAB_BASE_PACKAGES" "$LAB_SUITE" "$base.tmp" "$mirror" \
+    >"$LAB_CACHE/debootstrap.log" 2>&1 || lab_die "debootstrap failed; see $LAB_CACHE/debootstrap.log"
+  # No package may start a service inside a node root.
+  printf '#!/bin/sh\nexit 101\n' >"$base.tmp/usr/sbin/policy-rc.d"
+  chmod 0755 "$base.tmp/usr/sbin/policy-rc.d"
+  chroot "$base.tmp" apt-get clean
+  mv "$base.tmp" "$base"
+  date -u +%FT%TZ >"$base/.driftd-lab-complete"
+  lab_log "base root built in $((SECONDS - started)) s"
+}
+
+ensure_lab_user() {
+  local gecos
+  if gecos="$(getent passwd "$LAB_USER" | cut -d: -f5)"; then
+    [[ "$gecos" == "$LAB_USER_GECOS" ]] || lab_die "host user $LAB_USER exists and was not created by the lab; refusing to use it"
+  else
+    useradd --system --user-group --no-create-home --home-dir "/home/$LAB_USER" \
+      --shell /bin/sh --comment "$LAB_USER_GECOS" "$LAB_USER"
+  fi
+  # sshd without PAM rejects a locked ("!") account even for key auth; "*" has no
+  # password yet is not locked.
+  usermod -p '*' "$LAB_USER"
+}
+
+write_baseline() {
+  local count="$1" i dir="$LAB_DIR/baseline"
+  mkdir -p "$dir/etc/sysctl.d" "$dir/etc/corosync" "$dir/var/lib/pacemaker/cib"
+  {
+    printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n'
+    for i in $(seq 1 "$count"); do printf '%s\t%s\n' "$(node_addr "$i")" "$(node_name "$i")"; done
+  } >"$dir/etc/hosts"
+  printf '# driftd lab baseline: the same on every node\nvm.swappiness = 10\nnet.ipv4.tcp_keepalive_time = 600\n' \
+    >"$dir/etc/sysctl.d/90-driftd-lab.conf"
+  cp "$LAB_SRC/files/corosync.conf" "$dir/etc/corosync/corosync.conf"
+  cp "$LAB_SRC/files/cib.xml" "$dir/var/lib/pacemaker/cib/cib.xml"
+}
+
+# Everything seed.sh `reset` restores; keep in sync with write_baseline.
+BASELINE_PATHS=(etc/hosts etc/sysctl.d/90-driftd-lab.conf etc/corosync/corosync.conf var/lib/pacemaker/cib/cib.xml)
+
+make_node() {
+  local index="$1" node root state uid gid addr
+  node="$(node_name "$index")"
+  root="$(node_root "$node")"
+  state="$(node_state "$node")"
+  addr="$(node_addr "$index")"
+  uid="$(id -u "$LAB_USER")"
+  gid="$(id -g "$LAB_USER")"
+
+  cp -a "$(base_dir)" "$root"
+  rm -f "$root/.driftd-lab-complete"
+  # Same uid/gid inside as on the host: sshd resolves the user on the host before chroot,
+  # the commands after it read the root's own /etc/passwd.
+  printf '%s:x:%s:%s:%s:/home/%s:/bin/sh\n' "$LAB_USER" "$uid" "$gid" "$LAB_USER_GECOS" "$LAB_USER" >>"$root/etc/passwd"
+  printf '%s:x:%s:\n' "$LAB_USER" "$gid" >>"$root/etc/group"
+  printf '%s:*:20000:0:99999:7:::\n' "$LAB_USER" >>"$root/etc/shadow"
+  install -d -o "$uid" -g "$gid" -m 0755 "$root/home/$LAB_USER"
+  echo "$node" >"$root/etc/hostname"
+  (cd "$LAB_DIR/baseline" && cp --parents -p "${BASELINE_PATHS[@]}" "$root/")
+
+  mkdir -p "$state"
+  ssh-keygen -q -t ed25519 -N '' -C "driftd-lab $node" -f "$state/ssh_host_ed25519_key"
+  cp -p "$state/ssh_host_ed25519_key" "$state/ssh_host_ed25519_key.orig"
+  cp -p "$state/ssh_host_ed25519_key.pub" "$state/ssh_host_ed25519_key.pub.orig"
+  cat >"$state/sshd_config" <<CONF
+# driftd lab node $node (generated by test/lab/lab.sh)
+ListenAddress $addr:$LAB_PORT
+HostKey $state/ssh_host_ed25519_key
+PidFile $state/sshd.pid
+ChrootDirectory /srv/$node
+AuthorizedKeysFile $LAB_DIR/client/authorized_keys
+AllowUsers $LAB_USER
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+PermitRootLogin no
+X11Forwarding no
+AllowTcpForwarding no
+AllowAgentForwarding no
+PermitTunnel no
+PrintMotd no
+PrintLastLog no
+# driftd opens several channels per node and benchmarks run many nodes at once.
+MaxSessions 64
+MaxStartups 100:30:200
+LogLevel VERBOSE
+CONF
+  printf '[%s]:%s %s\n' "$addr" "$LAB_PORT" "$(cut -d' ' -f1,2 "$state/ssh_host_ed25519_key.pub")" >>"$LAB_DIR/client/known_hosts"
+  echo "$node" >>"$LAB_DIR/nodes.list"
+}
+
+write_driftd_config() {
+  local count="$1" i pattern
+  {
+    echo "# driftd config for the lab (generated by test/lab/lab.sh up $count)."
+    echo "database: $LAB_DIR/driftd.db"
+    echo "listen: 127.0.0.1:10731"
+    echo "logLevel: warn"
+    echo "ssh:"
+    echo "  connectTimeoutSeconds: 5"
+    echo "clusters:"
+    echo "  - name: $LAB_CLUSTER"
+    echo "    files:"
+    for pattern in "${FILES_WATCHED[@]}"; do echo "      - '$pattern'"; done
+    echo "    nodes:"
+    for i in $(seq 1 "$count"); do
+      echo "      - name: $(node_name "$i")"
+      echo "        host: $(node_addr "$i")"
+      echo "        port: $LAB_PORT"
+      echo "        ssh:"
+      echo "          user: $LAB_USER"
+      echo "          identityFile: $LAB_DIR/client/id_ed25519"
+      echo "          knownHosts: $LAB_DIR/client/known_hosts"
+    done
+  } >"$LAB_DIR/driftd.yaml"
+}
+
+port_in_use() {
+  (exec 3<>"/dev/tcp/$1/$LAB_PORT") 2>/dev/null
+}
+
+# One real login per node with the client key and strict host-key checking.
+probe_node() {
+  local node="$1" index
+  index="$(node_index "$node")"
+  timeout 10 ssh -q -n -p "$LAB_PORT" -i "$LAB_DIR/client/id_ed25519" \
+    -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes \
+    -o UserKnownHostsFile="$LAB_DIR/client/known_hosts" -o GlobalKnownHostsFile=/dev/null \
+    -o ConnectTimeout=5 "$LAB_USER@$(node_addr "$index")" 'cat /etc/hostname' 2>/dev/null
+}
+
+lab_healthy() {
+  local want="$1" node count=0
+  supervisor_pid >/dev/null || return 1
+  while read -r node; do
+    count=$((count + 1))
+    sshd_pid "$node" >/dev/null || return 1
+  done < <(lab_nodes)
+  [[ "$count" == "$want" ]]
+}
+
+print_where() {
+  cat <<INFO
+lab is up: $(wc -l <"$LAB_DIR/nodes.list") nodes, supervisor pid $(supervisor_pid)
+  driftd config : $LAB_DIR/driftd.yaml   (cluster "$LAB_CLUSTER")
+  ssh user      : $LAB_USER
+  client key    : $LAB_DIR/client/id_ed25519
+  known_hosts   : $LAB_DIR/client/known_hosts
+  node roots    : $LAB_DIR/roots/<node>   (edit them with test/lab/seed.sh)
+  nodes         : $(while read -r n; do printf '%s=%s:%s ' "$n" "$(node_addr "$(node_index "$n")")" "$LAB_PORT"; done < <(lab_nodes))
+  try           : npx tsx src/cli/main.ts check --config $LAB_DIR/driftd.yaml --cluster $LAB_CLUSTER --json
+INFO
+}
+
+up_exit_cleanup() {
+  local rc=$?
+  ((rc == 0)) && return 0
+  lab_log "up failed (exit $rc); cleaning up"
+  cmd_down || true
+}
+
+cmd_up() {
+  local count="${1:-3}" i node sup
+  [[ "$count" =~ ^[0-9]+$ ]] && ((count >= 1 && count <= 24)) || lab_die "node count is 1..24, got '$count'"
+  require_root_and_tools
+  if lab_healthy "$count"; then
+    lab_log "already up with $count nodes"
+    print_where
+    return 0
+  fi
+  if [[ -e "$LAB_DIR" ]]; then
+    lab_log "tearing down a partial or different lab first"
+    cmd_down
+  fi
+  for i in $(seq 1 "$count"); do
+    ! port_in_use "$(node_addr "$i")" || lab_die "$(node_addr "$i"):$LAB_PORT is already in use by something else"
+  done
+  ensure_base
+  mkdir -p -m 0755 "$LAB_DIR"
+  touch "$LAB_DIR/$LAB_MARKER"
+  # If anything below fails (lab_die exits too), leave nothing half-started behind.
+  trap 'up_exit_cleanup' EXIT
+  ensure_lab_user
+  mkdir -p -m 0755 "$LAB_DIR/client" "$LAB_DIR/roots" "$LAB_DIR/nodes"
+  ssh-keygen -q -t ed25519 -N '' -C "driftd-lab client" -f "$LAB_DIR/client/id_ed25519"
+  install -m 0644 "$LAB_DIR/client/id_ed25519.pub" "$LAB_DIR/client/authorized_keys"
+  : >"$LAB_DIR/client/known_hosts"
+  : >"$LAB_DIR/nodes.list"
+  write_baseline "$count"
+  for i in $(seq 1 "$count"); do make_node "$i"; done
+  mkdir -p /run/sshd
+  chmod 0755 /run/sshd
+  /usr/sbin/sshd -t -f "$(node_state "$(node_name 1)")/sshd_config" -o ChrootDirectory=none
+
+  setsid unshare --mount --propagation private -- bash "$LAB_SRC/supervisor.sh" \
+    </dev/null >"$LAB_DIR/supervisor.log" 2>&1 &
+  for i in $(seq 1 100); do
+    sup="$(supervisor_pid)" && break
+    sleep 0.1
+  done
+  [[ -n "${sup:-}" ]] || { cat "$LAB_DIR/supervisor.log" >&2; lab_die "supervisor did not come up"; }
+  while read -r node; do
+    wait_for_pidfile "$node"
+    probe_node "$node" >/dev/null || lab_die "ssh login to $node failed; see $(node_state "$node")/sshd.log"
+  done < <(lab_nodes)
+  write_driftd_config "$count"
+  trap - EXIT
+  print_where
+}
+
+# Processes in the lab's mount namespace: the supervisor, the sshd listeners and their
+# per-connection children. Nothing else can be in it: it was created for the lab.
+namespace_pids() {
+  local ns="$1" pid_dir
+  for pid_dir in /proc/[0-9]*; do
+    [[ "$(readlink "$pid_dir/ns/mnt" 2>/dev/null)" == "$ns" ]] && echo "${pid_dir#/proc/}"
+  done
+  return 0
+}
+
+cmd_down() {
+  [[ "$(id -u)" == 0 ]] || lab_die "run as root"
+  local node ns="" pid pids i
+  if [[ -e "$LAB_DIR" && ! -e "$LAB_DIR/$LAB_MARKER" ]]; then
+    lab_die "$LAB_DIR exists but has no $LAB_MARKER marker; not touching it"
+  fi
+  [[ -f "$LAB_DIR/mntns" ]] && ns="$(cat "$LAB_DIR/mntns")"
+  if [[ -n "$ns" && "$ns" == "$(readlink /proc/self/ns/mnt)" ]]; then
+    lab_die "recorded namespace $ns is the host's own; refusing to kill by it"
+  fi
+  if [[ -d "$LAB_DIR/nodes" ]]; then
+    for node in $(ls "$LAB_DIR/nodes"); do
+      pid="$(sshd_pid "$node")" && kill -TERM "$pid" 2>/dev/null || true
+    done
+  fi
+  pid="$(supervisor_pid)" && kill -TERM "$pid" 2>/dev/null || true
+  if [[ -n "$ns" ]]; then
+    for i in $(seq 1 50); do
+      pids="$(namespace_pids "$ns")"
+      [[ -z "$pids" ]] && break
+      # shellcheck disable=SC2086
+      if ((i < 30)); then kill -TERM $pids 2>/dev/null || true; else kill -KILL $pids 2>/dev/null || true; fi
+      sleep 0.1
+    done
+    [[ -z "$(namespace_pids "$ns")" ]] || lab_die "processes still in lab namespace $ns: $(namespace_pids "$ns" | tr '\n' ' ')"
+  fi
+  if getent passwd "$LAB_USER" >/dev/null && [[ "$(getent passwd "$LAB_USER" | cut -d: -f5)" == "$LAB_USER_GECOS" ]]; then
+    userdel "$LAB_USER" 2>/dev/null || userdel -f "$LAB_USER"
+    getent group "$LAB_USER" >/dev/null && groupdel "$LAB_USER" 2>/dev/null || true
+  fi
+  # The roots were only ever mounted inside the (now empty, hence gone) namespace, so
+  # removing them from the host side cannot reach through into /proc or anything else.
+  if [[ -e "$LAB_DIR/$LAB_MARKER" ]]; then
+    rm -rf --one-file-system "$LAB_DIR"
+  fi
+  lab_log "down"
+}
+
+cmd_status() {
+  local node pid sup rc=0
+  if ! sup="$(supervisor_pid)"; then
+    echo "lab is down"
+    return 3
+  fi
+  echo "supervisor pid $sup (mount namespace $(cat "$LAB_DIR/mntns"))"
+  while read -r node; do
+    if pid="$(sshd_pid "$node")"; then
+      if probe_node "$node" >/dev/null; then
+        echo "$node $(node_addr "$(node_index "$node")"):$LAB_PORT sshd pid $pid, ssh login ok"
+      else
+        echo "$node $(node_addr "$(node_index "$node")"):$LAB_PORT sshd pid $pid, ssh login FAILED (host key changed?)"
+        rc=1
+      fi
+    else
+      echo "$node $(node_addr "$(node_index "$node")"):$LAB_PORT sshd STOPPED"
+      rc=1
+    fi
+  done < <(lab_nodes)
+  echo "driftd config: $LAB_DIR/driftd.yaml"
+  return "$rc"
+}
+
+case "${1:-}" in
+  up) shift; cmd_up "$@" ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  *) echo "usage: $0 up [N] | down | status" >&2; exit 2 ;;
+esac

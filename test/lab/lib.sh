@@ -1,0 +1,99 @@
+# Shared by lab.sh and seed.sh: where the lab lives and how nodes are named and addressed.
+# Sourced, not run.
+
+LAB_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# /var/lib is root-owned 0755 all the way down, which sshd's StrictModes requires for the
+# AuthorizedKeysFile path (a world-writable /tmp or /var/tmp component is refused).
+LAB_DIR="${DRIFTD_LAB_DIR:-/var/lib/driftd-lab}"
+LAB_CACHE="${DRIFTD_LAB_CACHE:-/var/cache/driftd-lab}"
+LAB_PORT="${DRIFTD_LAB_PORT:-2222}"
+LAB_USER="driftd-lab"
+# The GECOS marks the host account as the lab's own, so `down` never removes a user it
+# did not create.
+LAB_USER_GECOS="driftd lab user (test/lab/lab.sh)"
+LAB_CLUSTER="lab"
+LAB_SUITE="bookworm"
+# Changing this list changes the base cache name, so a stale cache is never reused.
+LAB_BASE_PACKAGES="procps,python3"
+LAB_SUPERVISOR_NAME="driftd-lab-supervisor"
+
+lab_log() { printf 'lab: %s\n' "$*" >&2; }
+lab_die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
+
+# node_name 1 -> erp-a ... up to 24 nodes (127.0.0.2 .. 127.0.0.25).
+node_name() {
+  local letters=abcdefghijklmnopqrstuvwx
+  printf 'erp-%s' "${letters:$(($1 - 1)):1}"
+}
+node_index() {
+  local name="$1" i
+  for i in $(seq 1 24); do
+    if [[ "$(node_name "$i")" == "$name" ]]; then echo "$i"; return 0; fi
+  done
+  return 1
+}
+node_addr() { printf '127.0.0.%d' "$(($1 + 1))"; }
+
+node_root() { printf '%s/roots/%s' "$LAB_DIR" "$1"; }
+node_state() { printf '%s/nodes/%s' "$LAB_DIR" "$1"; }
+
+# Nodes of the running lab, one per line, in index order.
+lab_nodes() {
+  [[ -f "$LAB_DIR/nodes.list" ]] && cat "$LAB_DIR/nodes.list"
+}
+
+# PID of the namespace supervisor if it is alive and really ours (argv[0] checked, so a
+# recycled PID is never mistaken for it).
+supervisor_pid() {
+  local pid
+  [[ -f "$LAB_DIR/supervisor.pid" ]] || return 1
+  pid="$(cat "$LAB_DIR/supervisor.pid")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  [[ -r "/proc/$pid/cmdline" ]] || return 1
+  [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" == "$LAB_SUPERVISOR_NAME "* ]] || return 1
+  echo "$pid"
+}
+
+# PID of a node's sshd if alive and started from this node's config.
+sshd_pid() {
+  local node="$1" pid
+  local pidfile
+  pidfile="$(node_state "$node")/sshd.pid"
+  [[ -f "$pidfile" ]] || return 1
+  pid="$(cat "$pidfile")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  [[ -r "/proc/$pid/cmdline" ]] || return 1
+  [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" == *"$(node_state "$node")/sshd_config"* ]] || return 1
+  echo "$pid"
+}
+
+# Start a node's sshd inside the lab's mount namespace, where /srv/NODE exists.
+start_sshd() {
+  local node="$1" sup
+  sup="$(supervisor_pid)" || lab_die "the lab is not up (no supervisor)"
+  if sshd_pid "$node" >/dev/null; then return 0; fi
+  rm -f "$(node_state "$node")/sshd.pid"
+  nsenter --mount --target "$sup" -- /usr/sbin/sshd -f "$(node_state "$node")/sshd_config" \
+    -E "$(node_state "$node")/sshd.log"
+  wait_for_pidfile "$node"
+}
+
+stop_sshd() {
+  local node="$1" pid i
+  pid="$(sshd_pid "$node")" || return 0
+  kill -TERM "$pid"
+  for i in $(seq 1 50); do
+    [[ -e "/proc/$pid" ]] || break
+    sleep 0.1
+  done
+  rm -f "$(node_state "$node")/sshd.pid"
+}
+
+wait_for_pidfile() {
+  local node="$1" i
+  for i in $(seq 1 50); do
+    if sshd_pid "$node" >/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  lab_die "sshd for $node did not start; see $(node_state "$node")/sshd.log"
+}
