@@ -1,0 +1,62 @@
+/**
+ * Content-addressed blobs: a facet's (or a finding's) canonical JSON, stored once,
+ * deflated, keyed by the sha256 of that JSON. Rows refer to blobs by integer id so an
+ * unchanged node costs a few small integers per facet per run, not a 64-char hash.
+ */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { sha256Hex } from '../core/snapshot.js';
+import type { Db } from './db.js';
+
+export type BlobTable = 'facet_blobs' | 'finding_blobs';
+
+export function compress(text: string): Buffer {
+  return deflateRawSync(Buffer.from(text, 'utf8'));
+}
+
+export function decompress(data: Buffer): string {
+  return inflateRawSync(data).toString('utf8');
+}
+
+/** Stores `canonicalText` once; returns the blob's id. `hash` must be sha256Hex(canonicalText). */
+export function putBlob(
+  db: Db,
+  table: BlobTable,
+  hash: string,
+  canonicalText: string,
+  facet?: string,
+): number {
+  const existing = db.prepare(`SELECT id FROM ${table} WHERE hash = ?`).get(hash) as
+    | { id: number }
+    | undefined;
+  if (existing) return existing.id;
+  const data = compress(canonicalText);
+  const size = Buffer.byteLength(canonicalText, 'utf8');
+  const result =
+    table === 'facet_blobs'
+      ? db
+          .prepare('INSERT INTO facet_blobs (hash, facet, data, size) VALUES (?, ?, ?, ?)')
+          .run(hash, facet ?? '', data, size)
+      : db.prepare('INSERT INTO finding_blobs (hash, data, size) VALUES (?, ?, ?)').run(hash, data, size);
+  return Number(result.lastInsertRowid);
+}
+
+export interface BlobRow {
+  id: number;
+  hash: string;
+  data: Buffer;
+}
+
+export function readBlob(db: Db, table: BlobTable, id: number): BlobRow | undefined {
+  return db.prepare(`SELECT id, hash, data FROM ${table} WHERE id = ?`).get(id) as BlobRow | undefined;
+}
+
+/** The blob's text if its content still hashes to its key; undefined otherwise. */
+export function verifiedBlobText(blob: BlobRow): string | undefined {
+  let text: string;
+  try {
+    text = decompress(blob.data);
+  } catch {
+    return undefined;
+  }
+  return sha256Hex(text) === blob.hash ? text : undefined;
+}

@@ -1,0 +1,114 @@
+/**
+ * The change log, recorded per node at save time. Only facets whose hash moved are
+ * inflated, so an unchanged node costs one indexed lookup.
+ */
+import { diffSnapshots, type Change } from '../core/changes.js';
+import { FACET_NAMES, facetHash, type FacetName, type FacetSnapshot, type NodeSnapshot } from '../core/snapshot.js';
+import type { Db } from './db.js';
+import { facetRowsOf, lastOkFacet, previousSnapshotRow, readFacetBlob } from './snapshots.js';
+import { optionalIsoUtc, toIsoUtc } from './time.js';
+
+export interface NodeChange extends Change {
+  runId: number;
+  cluster: string;
+  node: string;
+  at: string;
+}
+
+/** Changes of `next` against the node's stored history before run `runId`. */
+export function changesAgainstHistory(db: Db, runId: number, next: NodeSnapshot): Change[] {
+  const prevRow = previousSnapshotRow(db, next.cluster, next.node, runId);
+  if (!prevRow) return [];
+  const prev: NodeSnapshot = { cluster: prevRow.cluster, node: prevRow.node, takenAt: prevRow.taken_at, facets: {} };
+  if (prevRow.error !== null) prev.error = prevRow.error;
+  for (const row of facetRowsOf(db, prevRow.id)) {
+    const name = row.facet as FacetName;
+    const nextFacet = next.facets[name];
+    // Equal hash means equal content: reuse the new facet instead of inflating the old.
+    prev.facets[name] =
+      nextFacet && row.hash === facetHash(nextFacet) ? nextFacet : readFacetBlob(db, row.blob_id);
+  }
+  const lastOk: Partial<Record<FacetName, FacetSnapshot>> = {};
+  if (next.error === undefined) {
+    for (const name of FACET_NAMES) {
+      if (next.facets[name]?.status !== 'ok') continue;
+      if (prev.error === undefined && prev.facets[name]?.status === 'ok') continue;
+      const facet = lastOkFacet(db, next.cluster, next.node, name, runId);
+      if (facet) lastOk[name] = facet;
+    }
+  }
+  return diffSnapshots(prev, next, { lastOk });
+}
+
+export function insertChanges(db: Db, runId: number, snapshot: NodeSnapshot, changes: readonly Change[]): void {
+  const insert = db.prepare(
+    `INSERT INTO node_changes (run_id, cluster, node, at, facet, key, change, before, after)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const at = toIsoUtc(snapshot.takenAt, `snapshot ${snapshot.node} takenAt`);
+  for (const c of changes) {
+    insert.run(runId, snapshot.cluster, snapshot.node, at, c.facet, c.key, c.change, c.before, c.after);
+  }
+}
+
+export interface ChangeQuery {
+  node?: string;
+  cluster?: string;
+  /** Inclusive. */
+  since?: string;
+  /** Exclusive. */
+  until?: string;
+}
+
+interface ChangeRow {
+  run_id: number;
+  cluster: string;
+  node: string;
+  at: string;
+  facet: string;
+  key: string;
+  change: Change['change'];
+  before: string | null;
+  after: string | null;
+}
+
+export function queryChanges(db: Db, query: ChangeQuery): NodeChange[] {
+  const clauses: string[] = [];
+  const params: string[] = [];
+  if (query.node !== undefined) {
+    clauses.push('node = ?');
+    params.push(query.node);
+  }
+  if (query.cluster !== undefined) {
+    clauses.push('cluster = ?');
+    params.push(query.cluster);
+  }
+  const since = optionalIsoUtc(query.since, 'since');
+  if (since !== undefined) {
+    clauses.push('at >= ?');
+    params.push(since);
+  }
+  const until = optionalIsoUtc(query.until, 'until');
+  if (until !== undefined) {
+    clauses.push('at < ?');
+    params.push(until);
+  }
+  const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+  const rows = db
+    .prepare(
+      `SELECT run_id, cluster, node, at, facet, key, change, before, after FROM node_changes ${where}
+        ORDER BY at, id`,
+    )
+    .all(...params) as ChangeRow[];
+  return rows.map((r) => ({
+    runId: r.run_id,
+    cluster: r.cluster,
+    node: r.node,
+    at: r.at,
+    facet: r.facet as Change['facet'],
+    key: r.key,
+    change: r.change,
+    before: r.before,
+    after: r.after,
+  }));
+}

@@ -1,0 +1,196 @@
+/**
+ * Finding life cycle: episodes. A finding present in a run either continues its open
+ * episode (last_seen, current values, severity, waiver move on) or opens a new one;
+ * an open episode whose finding is absent is resolved at that run. A finding that
+ * comes back after resolution opens a NEW episode, so "how long was this open" is
+ * always one row.
+ *
+ * `planEpisodes` is the decision, without I/O: the live path applies it to the table,
+ * verifyChain replays it over the stored per-run findings and compares.
+ */
+import { canonicalJson, sha256Hex } from '../core/snapshot.js';
+import type { Finding, Waiver } from '../core/findings.js';
+import { putBlob } from './blobs.js';
+import type { Db } from './db.js';
+import { StoreError } from './errors.js';
+import { optionalIsoUtc } from './time.js';
+
+export interface FindingEpisode {
+  episodeId: number;
+  findingId: string;
+  cluster: string;
+  facet: string;
+  key: string;
+  kind: string;
+  severity: string;
+  rule: string | null;
+  message: string;
+  firstSeen: string;
+  lastSeen: string;
+  resolvedAt: string | null;
+  firstRunId: number;
+  lastRunId: number;
+  resolvedRunId: number | null;
+  valuesOpen: Record<string, string | null>;
+  valuesLast: Record<string, string | null>;
+  valuesClose: Record<string, string | null> | null;
+  waived: boolean;
+  waiver: Waiver | null;
+}
+
+export interface EpisodeRow {
+  id: number;
+  finding_id: string;
+  cluster: string;
+  facet: string;
+  key: string;
+  kind: string;
+  severity: string;
+  rule: string | null;
+  message: string;
+  first_seen: string;
+  last_seen: string;
+  resolved_at: string | null;
+  first_run_id: number;
+  last_run_id: number;
+  resolved_run_id: number | null;
+  values_open: string;
+  values_last: string;
+  values_close: string | null;
+  waived: number;
+  waiver: string | null;
+}
+
+export interface EpisodePlan {
+  open: Finding[];
+  continue: { episodeId: number; finding: Finding }[];
+  resolve: { episodeId: number; valuesLast: string }[];
+}
+
+export function planEpisodes(
+  openEpisodes: readonly Pick<EpisodeRow, 'id' | 'finding_id' | 'values_last'>[],
+  findings: readonly Finding[],
+): EpisodePlan {
+  const byFinding = new Map(openEpisodes.map((e) => [e.finding_id, e]));
+  const present = new Set<string>();
+  const plan: EpisodePlan = { open: [], continue: [], resolve: [] };
+  for (const finding of findings) {
+    present.add(finding.id);
+    const episode = byFinding.get(finding.id);
+    if (episode) plan.continue.push({ episodeId: episode.id, finding });
+    else plan.open.push(finding);
+  }
+  for (const episode of openEpisodes) {
+    if (!present.has(episode.finding_id)) {
+      plan.resolve.push({ episodeId: episode.id, valuesLast: episode.values_last });
+    }
+  }
+  return plan;
+}
+
+export function openEpisodeRows(db: Db, cluster: string): EpisodeRow[] {
+  return db
+    .prepare('SELECT * FROM finding_episodes WHERE cluster = ? AND resolved_at IS NULL ORDER BY id')
+    .all(cluster) as EpisodeRow[];
+}
+
+/** Applies one run's findings to the episode table. `at` is the run's start time. */
+export function applyEpisodes(db: Db, cluster: string, runId: number, at: string, findings: readonly Finding[]): void {
+  const plan = planEpisodes(openEpisodeRows(db, cluster), findings);
+  const insert = db.prepare(
+    `INSERT INTO finding_episodes (finding_id, cluster, facet, key, kind, severity, rule, message,
+       first_seen, last_seen, resolved_at, first_run_id, last_run_id, resolved_run_id,
+       values_open, values_last, values_close, waived, waiver)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, ?, ?, NULL, ?, ?)`,
+  );
+  for (const f of plan.open) {
+    const values = canonicalJson(f.values);
+    insert.run(f.id, cluster, f.facet, f.key, f.kind, f.severity, f.rule, f.message, at, at, runId, runId,
+      values, values, f.waived ? 1 : 0, f.waiver ? canonicalJson(f.waiver) : null);
+  }
+  const update = db.prepare(
+    `UPDATE finding_episodes SET last_seen = ?, last_run_id = ?, values_last = ?, severity = ?,
+       rule = ?, message = ?, waived = ?, waiver = ? WHERE id = ?`,
+  );
+  for (const { episodeId, finding: f } of plan.continue) {
+    update.run(at, runId, canonicalJson(f.values), f.severity, f.rule, f.message, f.waived ? 1 : 0,
+      f.waiver ? canonicalJson(f.waiver) : null, episodeId);
+  }
+  const resolve = db.prepare(
+    'UPDATE finding_episodes SET resolved_at = ?, resolved_run_id = ?, values_close = ? WHERE id = ?',
+  );
+  for (const { episodeId, valuesLast } of plan.resolve) resolve.run(at, runId, valuesLast, episodeId);
+}
+
+/** Stores a run's findings (content-addressed) and returns their canonical texts by id order. */
+export function insertRunFindings(db: Db, runId: number, findings: readonly Finding[]): void {
+  const insert = db.prepare('INSERT INTO run_findings (run_id, finding_id, blob_id) VALUES (?, ?, ?)');
+  const seen = new Set<string>();
+  for (const finding of findings) {
+    if (seen.has(finding.id)) {
+      throw new StoreError('invalid-input', `finding id ${finding.id} appears twice in one report`);
+    }
+    seen.add(finding.id);
+    const text = canonicalJson(finding);
+    insert.run(runId, finding.id, putBlob(db, 'finding_blobs', sha256Hex(text), text));
+  }
+}
+
+export function toEpisode(row: EpisodeRow): FindingEpisode {
+  return {
+    episodeId: row.id,
+    findingId: row.finding_id,
+    cluster: row.cluster,
+    facet: row.facet,
+    key: row.key,
+    kind: row.kind,
+    severity: row.severity,
+    rule: row.rule,
+    message: row.message,
+    firstSeen: row.first_seen,
+    lastSeen: row.last_seen,
+    resolvedAt: row.resolved_at,
+    firstRunId: row.first_run_id,
+    lastRunId: row.last_run_id,
+    resolvedRunId: row.resolved_run_id,
+    valuesOpen: JSON.parse(row.values_open) as Record<string, string | null>,
+    valuesLast: JSON.parse(row.values_last) as Record<string, string | null>,
+    valuesClose: row.values_close === null ? null : (JSON.parse(row.values_close) as Record<string, string | null>),
+    waived: row.waived === 1,
+    waiver: row.waiver === null ? null : (JSON.parse(row.waiver) as Waiver),
+  };
+}
+
+export interface EpisodeQuery {
+  cluster?: string;
+  /** Episodes still open at or after this time. */
+  since?: string;
+  /** Episodes opened at or before this time. */
+  until?: string;
+  openOnly?: boolean;
+}
+
+export function queryEpisodes(db: Db, query: EpisodeQuery): FindingEpisode[] {
+  const clauses: string[] = [];
+  const params: string[] = [];
+  if (query.cluster !== undefined) {
+    clauses.push('cluster = ?');
+    params.push(query.cluster);
+  }
+  const since = optionalIsoUtc(query.since, 'since');
+  if (since !== undefined) {
+    clauses.push('(resolved_at IS NULL OR resolved_at >= ?)');
+    params.push(since);
+  }
+  const until = optionalIsoUtc(query.until, 'until');
+  if (until !== undefined) {
+    clauses.push('first_seen <= ?');
+    params.push(until);
+  }
+  if (query.openOnly) clauses.push('resolved_at IS NULL');
+  const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+  const rows = db
+    .prepare(`SELECT * FROM finding_episodes ${where} ORDER BY first_seen, id`)
+    .all(...params) as EpisodeRow[];
+  return rows.map(toEpisode);
+}

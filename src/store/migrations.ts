@@ -1,0 +1,195 @@
+/**
+ * Schema versions, tracked in `PRAGMA user_version`. All pending steps run in ONE
+ * transaction at open: a failure leaves the file exactly as it was. A file written by
+ * a newer driftd is refused rather than half-understood.
+ *
+ * Never edit a released step; add a new one.
+ */
+import type Database from 'better-sqlite3';
+import { StoreError } from './errors.js';
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+/** v1: the base schema. */
+export const SCHEMA_V1 = `
+CREATE TABLE runs (
+  id             INTEGER PRIMARY KEY,
+  cluster        TEXT    NOT NULL,
+  started_at     TEXT    NOT NULL,
+  finished_at    TEXT    NOT NULL,
+  node_count     INTEGER NOT NULL,
+  error_count    INTEGER NOT NULL,
+  checked_at     TEXT    NOT NULL,
+  ready          INTEGER NOT NULL,
+  score          REAL    NOT NULL,
+  baseline       TEXT,
+  summary        TEXT    NOT NULL,
+  meta           TEXT,
+  prev_hash      TEXT,
+  snapshots_hash TEXT    NOT NULL,
+  findings_hash  TEXT    NOT NULL,
+  report_hash    TEXT    NOT NULL,
+  hash           TEXT    NOT NULL UNIQUE
+);
+CREATE INDEX runs_cluster_started ON runs(cluster, started_at);
+
+CREATE TABLE facet_blobs (
+  id    INTEGER PRIMARY KEY,
+  hash  TEXT    NOT NULL UNIQUE,
+  facet TEXT    NOT NULL,
+  data  BLOB    NOT NULL,
+  size  INTEGER NOT NULL
+);
+
+CREATE TABLE node_snapshots (
+  id           INTEGER PRIMARY KEY,
+  run_id       INTEGER NOT NULL REFERENCES runs(id),
+  cluster      TEXT    NOT NULL,
+  node         TEXT    NOT NULL,
+  taken_at     TEXT    NOT NULL,
+  error        TEXT,
+  content_hash TEXT    NOT NULL,
+  UNIQUE (run_id, node)
+);
+CREATE INDEX node_snapshots_node ON node_snapshots(cluster, node, run_id);
+
+CREATE TABLE snapshot_facets (
+  snapshot_id INTEGER NOT NULL REFERENCES node_snapshots(id) ON DELETE CASCADE,
+  facet       TEXT    NOT NULL,
+  blob_id     INTEGER NOT NULL,
+  status      TEXT    NOT NULL,
+  duration_ms INTEGER,
+  PRIMARY KEY (snapshot_id, facet)
+) WITHOUT ROWID;
+
+CREATE TABLE finding_blobs (
+  id   INTEGER PRIMARY KEY,
+  hash TEXT    NOT NULL UNIQUE,
+  data BLOB    NOT NULL,
+  size INTEGER NOT NULL
+);
+
+CREATE TABLE run_findings (
+  run_id     INTEGER NOT NULL REFERENCES runs(id),
+  finding_id TEXT    NOT NULL,
+  blob_id    INTEGER NOT NULL REFERENCES finding_blobs(id),
+  PRIMARY KEY (run_id, finding_id)
+) WITHOUT ROWID;
+
+CREATE TABLE node_scores (
+  run_id    INTEGER NOT NULL REFERENCES runs(id),
+  node      TEXT    NOT NULL,
+  reachable INTEGER NOT NULL,
+  ready     INTEGER NOT NULL,
+  score     REAL    NOT NULL,
+  detail    TEXT    NOT NULL,
+  PRIMARY KEY (run_id, node)
+) WITHOUT ROWID;
+
+CREATE TABLE finding_episodes (
+  id              INTEGER PRIMARY KEY,
+  finding_id      TEXT    NOT NULL,
+  cluster         TEXT    NOT NULL,
+  facet           TEXT    NOT NULL,
+  key             TEXT    NOT NULL,
+  kind            TEXT    NOT NULL,
+  severity        TEXT    NOT NULL,
+  rule            TEXT,
+  message         TEXT    NOT NULL,
+  first_seen      TEXT    NOT NULL,
+  last_seen       TEXT    NOT NULL,
+  resolved_at     TEXT,
+  first_run_id    INTEGER NOT NULL REFERENCES runs(id),
+  last_run_id     INTEGER NOT NULL REFERENCES runs(id),
+  resolved_run_id INTEGER REFERENCES runs(id),
+  values_open     TEXT    NOT NULL,
+  values_last     TEXT    NOT NULL,
+  values_close    TEXT,
+  waived          INTEGER NOT NULL,
+  waiver          TEXT
+);
+CREATE UNIQUE INDEX finding_episodes_one_open
+  ON finding_episodes(cluster, finding_id) WHERE resolved_at IS NULL;
+
+CREATE TABLE node_changes (
+  id      INTEGER PRIMARY KEY,
+  run_id  INTEGER NOT NULL REFERENCES runs(id),
+  cluster TEXT    NOT NULL,
+  node    TEXT    NOT NULL,
+  at      TEXT    NOT NULL,
+  facet   TEXT    NOT NULL,
+  key     TEXT    NOT NULL,
+  change  TEXT    NOT NULL CHECK (change IN ('added', 'removed', 'changed')),
+  before  TEXT,
+  after   TEXT
+);
+`;
+
+/**
+ * v2: retention and history queries. `thinned_nodes` records which nodes' snapshots
+ * prune() removed from a run, so the run's snapshots_hash can still be recomputed
+ * (a thinned snapshot equals the node's previous kept one by construction). The
+ * indexes serve `changes({node, since})`, `changes({cluster, since})`, episode
+ * windows, and prune's boundary lookups.
+ */
+export const SCHEMA_V2 = `
+ALTER TABLE runs ADD COLUMN thinned_nodes TEXT;
+CREATE INDEX node_changes_node_at ON node_changes(node, at);
+CREATE INDEX node_changes_cluster_at ON node_changes(cluster, at);
+CREATE INDEX node_changes_run ON node_changes(run_id);
+CREATE INDEX finding_episodes_cluster_seen ON finding_episodes(cluster, first_seen);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, description: 'base schema', sql: SCHEMA_V1 },
+  { version: 2, description: 'retention column and history indexes', sql: SCHEMA_V2 },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+export function migrate(
+  db: Database.Database,
+  path: string,
+  migrations: readonly Migration[],
+  readonly = false,
+): void {
+  const known = migrations[migrations.length - 1]?.version ?? 0;
+  const current = schemaVersion(db);
+  if (current > known) {
+    throw new StoreError(
+      'newer-schema',
+      `database ${path} was written by a newer driftd (schema ${current}, this build knows ${known}); upgrade driftd or point \`database:\` elsewhere`,
+    );
+  }
+  if (!migrations.some((m) => m.version > current)) return;
+  if (readonly) {
+    throw new StoreError(
+      'migration-failed',
+      `database ${path} is at schema ${current} and needs migrating to ${known}; open it once read-write`,
+    );
+  }
+  const apply = db.transaction(() => {
+    // Read again under the write lock: another process may have migrated meanwhile.
+    const locked = schemaVersion(db);
+    for (const step of migrations.filter((m) => m.version > locked)) db.exec(step.sql);
+    // user_version lives in the file header and rolls back with the steps.
+    db.pragma(`user_version = ${known}`);
+  });
+  try {
+    apply.immediate();
+  } catch (error) {
+    throw new StoreError(
+      'migration-failed',
+      `database ${path}: migrating schema ${current} -> ${known} failed, nothing was changed: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}

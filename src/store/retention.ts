@@ -1,0 +1,96 @@
+/**
+ * Retention: thin snapshots that say nothing new. A node snapshot is removed when it
+ * is older than the horizon, its content equals the node's previous kept snapshot,
+ * it is not the node's latest, and its run is not a boundary (a run that logged a
+ * change or opened/resolved a finding episode). Run rows, findings, scores, episodes
+ * and the change log are never removed, so the chain of run hashes is untouched; the
+ * run records which nodes were thinned, and verifyChain recomputes its snapshots_hash
+ * from the previous kept snapshot (equal content by construction).
+ */
+import type { Db } from './db.js';
+import { StoreError } from './errors.js';
+import { parseThinned } from './snapshots.js';
+import { toIsoUtc } from './time.js';
+
+export interface PruneOptions {
+  keepUnchangedDays: number;
+  /** The caller's clock (ISO 8601). */
+  now: string;
+}
+
+export interface PruneResult {
+  deletedSnapshots: number;
+  deletedBlobs: number;
+  /** Runs that lost at least one snapshot in this prune. */
+  thinnedRuns: number;
+  horizon: string;
+}
+
+interface Row {
+  id: number;
+  run_id: number;
+  taken_at: string;
+  content_hash: string;
+  node: string;
+}
+
+export function prune(db: Db, options: PruneOptions): PruneResult {
+  if (!(options.keepUnchangedDays >= 0)) {
+    throw new StoreError('invalid-input', `keepUnchangedDays must be >= 0, got ${options.keepUnchangedDays}`);
+  }
+  const horizon = new Date(Date.parse(toIsoUtc(options.now, 'now')) - options.keepUnchangedDays * 86_400_000).toISOString();
+  const run = db.transaction((): PruneResult => {
+    const boundaries = new Set(
+      (
+        db
+          .prepare(
+            `SELECT run_id AS id FROM node_changes
+             UNION SELECT first_run_id FROM finding_episodes
+             UNION SELECT resolved_run_id FROM finding_episodes WHERE resolved_run_id IS NOT NULL`,
+          )
+          .all() as { id: number }[]
+      ).map((r) => r.id),
+    );
+    const series = db.prepare('SELECT DISTINCT cluster, node FROM node_snapshots').all() as {
+      cluster: string;
+      node: string;
+    }[];
+    const rowsOf = db.prepare(
+      'SELECT id, run_id, taken_at, content_hash, node FROM node_snapshots WHERE cluster = ? AND node = ? ORDER BY run_id',
+    );
+    const thinned: Row[] = [];
+    for (const { cluster, node } of series) {
+      const rows = rowsOf.all(cluster, node) as Row[];
+      let lastKept: Row | undefined;
+      rows.forEach((row, index) => {
+        const removable =
+          lastKept !== undefined &&
+          index < rows.length - 1 &&
+          row.taken_at < horizon &&
+          row.content_hash === lastKept.content_hash &&
+          !boundaries.has(row.run_id);
+        if (removable) thinned.push(row);
+        else lastKept = row;
+      });
+    }
+    const deleteFacets = db.prepare('DELETE FROM snapshot_facets WHERE snapshot_id = ?');
+    const deleteSnapshot = db.prepare('DELETE FROM node_snapshots WHERE id = ?');
+    const byRun = new Map<number, string[]>();
+    for (const row of thinned) {
+      deleteFacets.run(row.id);
+      deleteSnapshot.run(row.id);
+      byRun.set(row.run_id, [...(byRun.get(row.run_id) ?? []), row.node]);
+    }
+    const readThinned = db.prepare('SELECT thinned_nodes FROM runs WHERE id = ?');
+    const writeThinned = db.prepare('UPDATE runs SET thinned_nodes = ? WHERE id = ?');
+    for (const [runId, nodes] of byRun) {
+      const existing = parseThinned((readThinned.get(runId) as { thinned_nodes: string | null }).thinned_nodes);
+      writeThinned.run(JSON.stringify([...new Set([...existing, ...nodes])].sort()), runId);
+    }
+    const blobs = db
+      .prepare('DELETE FROM facet_blobs WHERE id NOT IN (SELECT blob_id FROM snapshot_facets)')
+      .run();
+    return { deletedSnapshots: thinned.length, deletedBlobs: blobs.changes, thinnedRuns: byRun.size, horizon };
+  });
+  return run.immediate();
+}

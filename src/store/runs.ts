@@ -1,0 +1,278 @@
+/**
+ * Runs: one collection + check of one cluster, saved in ONE transaction together with
+ * its snapshots, findings, scores, episode updates, change log and chain hashes. A
+ * crash half way leaves the previous state intact.
+ */
+import type { CheckReport } from '../core/check-report.js';
+import type { Finding } from '../core/findings.js';
+import { canonicalJson, type NodeSnapshot } from '../core/snapshot.js';
+import { decompress as inflate } from './blobs.js';
+import { changesAgainstHistory, insertChanges } from './changes.js';
+import {
+  findingsHash,
+  reportHash,
+  runHash,
+  snapshotsHash,
+  type NodeScoreRow,
+  type ReportRunFields,
+} from './chain.js';
+import type { Db } from './db.js';
+import { StoreError } from './errors.js';
+import { applyEpisodes, insertRunFindings } from './findings.js';
+import { insertSnapshot, parseThinned } from './snapshots.js';
+import { optionalIsoUtc, toIsoUtc } from './time.js';
+
+export interface SaveRunInput {
+  cluster: string;
+  startedAt: string;
+  finishedAt: string;
+  snapshots: readonly NodeSnapshot[];
+  report: CheckReport;
+  /** Free-form extra records (windows, evidence) kept on the run and covered by its hash. */
+  meta?: Record<string, unknown>;
+}
+
+export interface RunRecord {
+  id: number;
+  cluster: string;
+  startedAt: string;
+  finishedAt: string;
+  nodeCount: number;
+  errorCount: number;
+  ready: boolean;
+  score: number;
+  checkedAt: string;
+  baseline: string | null;
+  meta: Record<string, unknown> | null;
+  prevHash: string | null;
+  snapshotsHash: string;
+  findingsHash: string;
+  reportHash: string;
+  hash: string;
+  /** Nodes whose snapshot prune() removed from this run (content equal to the previous kept one). */
+  thinnedNodes: string[];
+}
+
+export interface RunRow {
+  id: number;
+  cluster: string;
+  started_at: string;
+  finished_at: string;
+  node_count: number;
+  error_count: number;
+  checked_at: string;
+  ready: number;
+  score: number;
+  baseline: string | null;
+  summary: string;
+  meta: string | null;
+  prev_hash: string | null;
+  snapshots_hash: string;
+  findings_hash: string;
+  report_hash: string;
+  hash: string;
+  thinned_nodes: string | null;
+}
+
+export function toRunRecord(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    cluster: row.cluster,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    nodeCount: row.node_count,
+    errorCount: row.error_count,
+    ready: row.ready === 1,
+    score: row.score,
+    checkedAt: row.checked_at,
+    baseline: row.baseline,
+    meta: row.meta === null ? null : (JSON.parse(row.meta) as Record<string, unknown>),
+    prevHash: row.prev_hash,
+    snapshotsHash: row.snapshots_hash,
+    findingsHash: row.findings_hash,
+    reportHash: row.report_hash,
+    hash: row.hash,
+    thinnedNodes: parseThinned(row.thinned_nodes),
+  };
+}
+
+function validate(input: SaveRunInput): void {
+  const nodes = new Set<string>();
+  for (const s of input.snapshots) {
+    if (s.cluster !== input.cluster) {
+      throw new StoreError('invalid-input', `snapshot of ${s.node} is for cluster ${s.cluster}, run is for ${input.cluster}`);
+    }
+    if (nodes.has(s.node)) throw new StoreError('invalid-input', `node ${s.node} has two snapshots in one run`);
+    nodes.add(s.node);
+  }
+  if (input.report.cluster !== input.cluster) {
+    throw new StoreError('invalid-input', `report is for cluster ${input.report.cluster}, run is for ${input.cluster}`);
+  }
+}
+
+export function nodeScoreRows(report: CheckReport): NodeScoreRow[] {
+  return report.nodes.map((n) => ({
+    node: n.name,
+    reachable: n.reachable ? 1 : 0,
+    ready: n.ready ? 1 : 0,
+    score: n.score,
+    detail: canonicalJson({
+      snapshotAt: n.snapshotAt,
+      facets: n.facets,
+      error: n.error,
+      contributions: n.contributions,
+    }),
+  }));
+}
+
+export function reportRunFields(report: CheckReport): ReportRunFields {
+  return {
+    checked_at: report.checkedAt,
+    ready: report.ready ? 1 : 0,
+    score: report.score,
+    baseline: report.baseline,
+    summary: canonicalJson(report.summary),
+  };
+}
+
+export function saveRun(db: Db, input: SaveRunInput): RunRecord {
+  validate(input);
+  const startedAt = toIsoUtc(input.startedAt, 'startedAt');
+  const finishedAt = toIsoUtc(input.finishedAt, 'finishedAt');
+  // Finding order decides episode ids; id order makes verifyChain's replay identical.
+  const findings = [...(input.report.findings as Finding[])].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const snapshots = [...input.snapshots].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+  const scoreRows = nodeScoreRows(input.report);
+  const runFields = reportRunFields(input.report);
+
+  const write = db.transaction((): RunRow => {
+    const last = db.prepare('SELECT id, hash FROM runs ORDER BY id DESC LIMIT 1').get() as
+      | { id: number; hash: string }
+      | undefined;
+    const id = (last?.id ?? 0) + 1;
+    const changesByNode = snapshots.map((s) => changesAgainstHistory(db, id, s));
+    const row: RunRow = {
+      id,
+      cluster: input.cluster,
+      started_at: startedAt,
+      finished_at: finishedAt,
+      node_count: snapshots.length,
+      error_count: snapshots.filter((s) => s.error !== undefined).length,
+      ...runFields,
+      meta: input.meta === undefined ? null : canonicalJson(input.meta),
+      prev_hash: last?.hash ?? null,
+      snapshots_hash: '',
+      findings_hash: findingsHash(findings.map((f) => ({ id: f.id, text: canonicalJson(f) }))),
+      report_hash: reportHash(runFields, scoreRows),
+      hash: '',
+      thinned_nodes: null,
+    };
+    // The run row goes first (children reference it); hashes are filled in before commit.
+    db.prepare(
+      `INSERT INTO runs (id, cluster, started_at, finished_at, node_count, error_count, checked_at, ready,
+         score, baseline, summary, meta, prev_hash, snapshots_hash, findings_hash, report_hash, hash)
+       VALUES (@id, @cluster, @started_at, @finished_at, @node_count, @error_count, @checked_at, @ready,
+         @score, @baseline, @summary, @meta, @prev_hash, @snapshots_hash, @findings_hash, @report_hash, @hash)`,
+    ).run({ ...row, hash: `pending-${id}` });
+    const contentHashes = snapshots.map((s) => insertSnapshot(db, id, s).contentHash);
+    row.snapshots_hash = snapshotsHash(contentHashes);
+    row.hash = runHash(row);
+    db.prepare('UPDATE runs SET snapshots_hash = ?, hash = ? WHERE id = ?').run(row.snapshots_hash, row.hash, id);
+    insertRunFindings(db, id, findings);
+    const insertScore = db.prepare(
+      'INSERT INTO node_scores (run_id, node, reachable, ready, score, detail) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    for (const s of scoreRows) insertScore.run(id, s.node, s.reachable, s.ready, s.score, s.detail);
+    applyEpisodes(db, input.cluster, id, startedAt, findings);
+    snapshots.forEach((s, i) => insertChanges(db, id, s, changesByNode[i] ?? []));
+    return row;
+  });
+  // IMMEDIATE: take the write lock up front so a concurrent writer waits (busy_timeout)
+  // instead of failing on a read-to-write upgrade.
+  return toRunRecord(write.immediate());
+}
+
+export function latestRunRow(db: Db, cluster: string): RunRow | undefined {
+  return db.prepare('SELECT * FROM runs WHERE cluster = ? ORDER BY id DESC LIMIT 1').get(cluster) as
+    | RunRow
+    | undefined;
+}
+
+export function runRow(db: Db, id: number): RunRow | undefined {
+  return db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+}
+
+export interface RunQuery {
+  cluster?: string;
+  /** Inclusive, on started_at. */
+  since?: string;
+  /** Exclusive, on started_at. */
+  until?: string;
+}
+
+export function queryRunRows(db: Db, query: RunQuery): RunRow[] {
+  const clauses: string[] = [];
+  const params: string[] = [];
+  if (query.cluster !== undefined) {
+    clauses.push('cluster = ?');
+    params.push(query.cluster);
+  }
+  const since = optionalIsoUtc(query.since, 'since');
+  if (since !== undefined) {
+    clauses.push('started_at >= ?');
+    params.push(since);
+  }
+  const until = optionalIsoUtc(query.until, 'until');
+  if (until !== undefined) {
+    clauses.push('started_at < ?');
+    params.push(until);
+  }
+  const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+  return db.prepare(`SELECT * FROM runs ${where} ORDER BY started_at, id`).all(...params) as RunRow[];
+}
+
+export interface ReadinessPoint {
+  at: string;
+  runId: number;
+  ready: boolean;
+  score: number;
+  nodes: Record<string, number>;
+}
+
+export function readinessHistory(db: Db, query: RunQuery & { cluster: string }): ReadinessPoint[] {
+  const rows = queryRunRows(db, query);
+  const scores = db.prepare('SELECT node, score FROM node_scores WHERE run_id = ? ORDER BY node');
+  return rows.map((r) => ({
+    at: r.started_at,
+    runId: r.id,
+    ready: r.ready === 1,
+    score: r.score,
+    nodes: Object.fromEntries(
+      (scores.all(r.id) as { node: string; score: number }[]).map((s) => [s.node, s.score]),
+    ),
+  }));
+}
+
+/** The CheckReport a run recorded (nodes sorted by name). */
+export function reportOfRun(db: Db, row: RunRow): CheckReport {
+  const nodes = db.prepare('SELECT * FROM node_scores WHERE run_id = ? ORDER BY node').all(row.id) as NodeScoreRow[];
+  const findings = db
+    .prepare(
+      `SELECT b.data FROM run_findings rf JOIN finding_blobs b ON b.id = rf.blob_id
+        WHERE rf.run_id = ? ORDER BY rf.finding_id`,
+    )
+    .all(row.id) as { data: Buffer }[];
+  return {
+    cluster: row.cluster,
+    ready: row.ready === 1,
+    score: row.score,
+    checkedAt: row.checked_at,
+    baseline: row.baseline,
+    nodes: nodes.map((n) => {
+      const detail = JSON.parse(n.detail) as Pick<CheckReport['nodes'][number], 'snapshotAt' | 'facets' | 'error' | 'contributions'>;
+      return { name: n.node, reachable: n.reachable === 1, ready: n.ready === 1, score: n.score, ...detail };
+    }),
+    findings: findings.map((f) => JSON.parse(inflate(f.data)) as CheckReport['findings'][number]),
+    summary: JSON.parse(row.summary) as CheckReport['summary'],
+  };
+}

@@ -1,0 +1,39 @@
+/** Size accounting, for the benchmark and `driftd history --stats`. */
+import type { Db } from './db.js';
+
+export const STORE_TABLES = [
+  'runs',
+  'node_snapshots',
+  'snapshot_facets',
+  'facet_blobs',
+  'run_findings',
+  'finding_blobs',
+  'node_scores',
+  'finding_episodes',
+  'node_changes',
+] as const;
+export type StoreTable = (typeof STORE_TABLES)[number];
+
+export interface StoreStats {
+  /** page_count * page_size: the logical size of the database, WAL content included. */
+  bytes: number;
+  pageSize: number;
+  pageCount: number;
+  freePages: number;
+  rows: Record<StoreTable, number>;
+  /** Uncompressed and stored bytes of all facet blobs. */
+  facetBlobBytes: { raw: number; stored: number };
+}
+
+export function stats(db: Db): StoreStats {
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  const pageCount = db.pragma('page_count', { simple: true }) as number;
+  const freePages = db.pragma('freelist_count', { simple: true }) as number;
+  const rows = Object.fromEntries(
+    STORE_TABLES.map((t) => [t, (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n]),
+  ) as Record<StoreTable, number>;
+  const blobBytes = db
+    .prepare('SELECT coalesce(sum(size), 0) AS raw, coalesce(sum(length(data)), 0) AS stored FROM facet_blobs')
+    .get() as { raw: number; stored: number };
+  return { bytes: pageSize * pageCount, pageSize, pageCount, freePages, rows, facetBlobBytes: blobBytes };
+}

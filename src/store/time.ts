@@ -1,0 +1,18 @@
+import { StoreError } from './errors.js';
+
+/**
+ * Every time column holds `Date#toISOString()` (UTC, milliseconds, `Z`), so text
+ * comparison is time comparison and range queries can use the indexes. Inputs such as
+ * `2026-11-24T22:00:00+01:00` or `...:00Z` are normalised on the way in.
+ */
+export function toIsoUtc(value: string, what = 'time'): string {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) {
+    throw new StoreError('invalid-input', `${what} ${JSON.stringify(value)} is not an ISO 8601 date-time`);
+  }
+  return new Date(ms).toISOString();
+}
+
+export function optionalIsoUtc(value: string | undefined, what: string): string | undefined {
+  return value === undefined ? undefined : toIsoUtc(value, what);
+}
