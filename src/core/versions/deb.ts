@@ -137,8 +137,10 @@ export function parseDebVersion(input: string): DebVersionParseResult {
     if (scan.consumed !== beforeColon.length) return parseFailure('epoch-not-number', input);
     if (scan.negative && scan.magnitude !== '') return parseFailure('epoch-negative', input);
     if (magnitudeExceedsIntMax(scan.magnitude)) return parseFailure('epoch-too-big', input);
+    // dpkg tests for "nothing after colon" before cutting trailing blanks, so "1:\t"
+    // gets past it and fails later as an empty upstream version.
+    if (input.indexOf(':') === input.length - 1) return parseFailure('nothing-after-colon', input);
     rest = trimmed.slice(colon + 1);
-    if (rest === '') return parseFailure('nothing-after-colon', input);
     epoch = scan.magnitude === '' ? 0 : Number(scan.magnitude);
   }
 
