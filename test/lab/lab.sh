@@ -98,8 +98,6 @@ write_baseline() {
   cp "$LAB_SRC/files/cib.xml" "$dir/var/lib/pacemaker/cib/cib.xml"
 }
 
-# Everything seed.sh `reset` restores; keep in sync with write_baseline.
-BASELINE_PATHS=(etc/hosts etc/sysctl.d/90-driftd-lab.conf etc/corosync/corosync.conf var/lib/pacemaker/cib/cib.xml)
 
 make_node() {
   local index="$1" node root state uid gid addr

@@ -16,6 +16,8 @@ LAB_SUITE="bookworm"
 # Changing this list changes the base cache name, so a stale cache is never reused.
 LAB_BASE_PACKAGES="procps,python3"
 LAB_SUPERVISOR_NAME="driftd-lab-supervisor"
+# Files every node gets from $LAB_DIR/baseline at `up`, and again at `seed.sh NODE reset`.
+BASELINE_PATHS=(etc/hosts etc/sysctl.d/90-driftd-lab.conf etc/corosync/corosync.conf var/lib/pacemaker/cib/cib.xml)
 
 lab_log() { printf 'lab: %s\n' "$*" >&2; }
 lab_die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Drifts one lab node from the host side, the way an admin would by hand. The node roots
+# are plain directories on the host; driftd itself never writes to a node.
+#
+#   seed.sh NODE reset                          back to the lab baseline (files, packages,
+#                                               host key, sshd running)
+#   seed.sh NODE install-deb NAME VERSION       build NAME_VERSION_all.deb, dpkg -i it in the root
+#   seed.sh NODE remove-deb NAME                dpkg --purge NAME in the root
+#   seed.sh NODE sysctl-conf KEY VALUE          set KEY = VALUE in /etc/sysctl.d/90-driftd-lab.conf
+#   seed.sh NODE hosts-add ADDRESS NAME         append a line to /etc/hosts
+#   seed.sh NODE write PATH                     write stdin to PATH inside the root
+#   seed.sh NODE corosync-token MS              set totem.token in corosync.conf
+#   seed.sh NODE cib-volatile                   touch only volatile CIB parts (version
+#                                               counters, update-origin, status section)
+#   seed.sh NODE cib-param RESOURCE NAME VALUE  change a resource instance attribute
+#   seed.sh NODE stop | start                   stop or start the node's sshd
+#   seed.sh NODE rekey                          new host key (known_hosts keeps the old one)
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+LAB_PACKAGE_PREFIX="driftd-lab-"
+
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+(($# >= 2)) || usage
+NODE="$1"
+ACTION="$2"
+shift 2
+[[ "$(id -u)" == 0 ]] || lab_die "run as root"
+lab_nodes | grep -qx -- "$NODE" || lab_die "no node '$NODE' in the lab (is it up? nodes: $(lab_nodes | tr '\n' ' '))"
+ROOT="$(node_root "$NODE")"
+STATE="$(node_state "$NODE")"
+
+# Refuse paths that would climb out of the root.
+inside_root() {
+  local path="$1"
+  [[ "$path" == /* && "$path" != *"/../"* && "$path" != *"/.." ]] || lab_die "not a clean absolute path: $path"
+  printf '%s%s' "$ROOT" "$path"
+}
+
+# Only packages named driftd-lab-* are built or removed, so a typo cannot purge a real one.
+check_package_name() {
+  [[ "$1" =~ ^${LAB_PACKAGE_PREFIX}[a-z0-9][a-z0-9.+-]*$ ]] || lab_die "lab packages are named ${LAB_PACKAGE_PREFIX}<name>, got '$1'"
+}
+
+build_deb() {
+  local name="$1" version="$2" dir="$LAB_DIR/debs" tree deb
+  deb="$dir/${name}_${version}_all.deb"
+  [[ -f "$deb" ]] && { echo "$deb"; return 0; }
+  mkdir -p "$dir"
+  tree="$(mktemp -d)"
+  mkdir -p "$tree/DEBIAN" "$tree/usr/share/doc/$name"
+  cat >"$tree/DEBIAN/control" <<CONTROL
+Package: $name
+Version: $version
+Architecture: all
+Maintainer: driftd lab <root@localhost>
+Section: misc
+Priority: optional
+Description: driftd lab package for drift scenarios
+ Installed on some lab nodes only, or at another version, to seed package drift.
+CONTROL
+  echo "$name $version: built by test/lab/seed.sh" >"$tree/usr/share/doc/$name/README"
+  dpkg-deb --root-owner-group --build "$tree" "$deb" >/dev/null
+  rm -rf "$tree"
+  echo "$deb"
+}
+
+set_sysctl_conf() {
+  local key="$1" value="$2" file
+  [[ "$key" =~ ^[a-z0-9_./-]+$ ]] || lab_die "not a sysctl key: $key"
+  file="$(inside_root /etc/sysctl.d/90-driftd-lab.conf)"
+  if grep -q "^${key//./\\.} *=" "$file"; then
+    sed -i "s|^${key//./\\.} *=.*|$key = $value|" "$file"
+  else
+    echo "$key = $value" >>"$file"
+  fi
+}
+
+set_corosync_token() {
+  local ms="$1" file
+  [[ "$ms" =~ ^[0-9]+$ ]] || lab_die "token is a number of milliseconds, got '$ms'"
+  file="$(inside_root /etc/corosync/corosync.conf)"
+  sed -i "s|^\(\s*token:\s*\).*|\1$ms|" "$file"
+  grep -q "^\s*token:\s*$ms$" "$file" || lab_die "no totem token line to change in $file"
+}
+
+cib_volatile() {
+  local file
+  file="$(inside_root /var/lib/pacemaker/cib/cib.xml)"
+  # What a running cluster rewrites on its own: counters, who wrote last, and status.
+  sed -i \
+    -e 's|num_updates="[0-9]*"|num_updates="42" cib-last-written="Thu Nov 26 08:00:00 2026" update-origin="'"$NODE"'" update-client="crmd" update-user="hacluster" have-quorum="1" dc-uuid="1"|' \
+    -e 's|<status/>|<status><node_state id="1" uname="erp-a" in_ccm="true" crmd="online" join="member" expected="member"/></status>|' \
+    "$file"
+  grep -q 'num_updates="42"' "$file" || lab_die "could not rewrite the <cib> attributes in $file"
+}
+
+cib_param() {
+  local resource="$1" name="$2" value="$3" file id
+  [[ "$resource$name" =~ ^[A-Za-z0-9_.-]+$ && "$value" =~ ^[A-Za-z0-9_./:-]+$ ]] || lab_die "resource, name and value are plain words"
+  file="$(inside_root /var/lib/pacemaker/cib/cib.xml)"
+  id="$resource-instance_attributes-$name"
+  grep -q "id=\"$id\"" "$file" || lab_die "no instance attribute $name on resource $resource in the CIB"
+  sed -i "s|\(<nvpair id=\"$id\" name=\"$name\" value=\"\)[^\"]*\"|\1$value\"|" "$file"
+}
+
+reset_node() {
+  local pkg restart=0
+  (cd "$LAB_DIR/baseline" && cp --parents -p "${BASELINE_PATHS[@]}" "$ROOT/")
+  find "$ROOT/etc/sysctl.d" -name '*.conf' ! -name '90-driftd-lab.conf' ! -name '99-sysctl.conf' -delete
+  for pkg in $(chroot "$ROOT" dpkg-query -W -f '${Package}\n' "${LAB_PACKAGE_PREFIX}*" 2>/dev/null || true); do
+    chroot "$ROOT" dpkg --purge "$pkg" >/dev/null
+  done
+  if ! cmp -s "$STATE/ssh_host_ed25519_key" "$STATE/ssh_host_ed25519_key.orig"; then
+    cp -p "$STATE/ssh_host_ed25519_key.orig" "$STATE/ssh_host_ed25519_key"
+    cp -p "$STATE/ssh_host_ed25519_key.pub.orig" "$STATE/ssh_host_ed25519_key.pub"
+    restart=1
+  fi
+  if ((restart)); then stop_sshd "$NODE"; fi
+  start_sshd "$NODE"
+}
+
+case "$ACTION" in
+  reset) reset_node ;;
+  install-deb)
+    (($# == 2)) || usage
+    check_package_name "$1"
+    deb="$(build_deb "$1" "$2")"
+    cp "$deb" "$ROOT/tmp/"
+    chroot "$ROOT" dpkg -i "/tmp/$(basename "$deb")" >/dev/null
+    rm -f "$ROOT/tmp/$(basename "$deb")"
+    ;;
+  remove-deb)
+    (($# == 1)) || usage
+    check_package_name "$1"
+    chroot "$ROOT" dpkg --purge "$1" >/dev/null
+    ;;
+  sysctl-conf) (($# == 2)) || usage; set_sysctl_conf "$1" "$2" ;;
+  hosts-add)
+    (($# == 2)) || usage
+    printf '%s\t%s\n' "$1" "$2" >>"$(inside_root /etc/hosts)"
+    ;;
+  write)
+    (($# == 1)) || usage
+    target="$(inside_root "$1")"
+    mkdir -p "$(dirname "$target")"
+    cat >"$target"
+    ;;
+  corosync-token) (($# == 1)) || usage; set_corosync_token "$1" ;;
+  cib-volatile) cib_volatile ;;
+  cib-param) (($# == 3)) || usage; cib_param "$1" "$2" "$3" ;;
+  stop) stop_sshd "$NODE" ;;
+  start) start_sshd "$NODE" ;;
+  rekey)
+    stop_sshd "$NODE"
+    rm -f "$STATE/ssh_host_ed25519_key" "$STATE/ssh_host_ed25519_key.pub"
+    ssh-keygen -q -t ed25519 -N '' -C "driftd-lab $NODE (rekeyed)" -f "$STATE/ssh_host_ed25519_key"
+    start_sshd "$NODE"
+    ;;
+  *) usage ;;
+esac
