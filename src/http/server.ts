@@ -1,0 +1,147 @@
+/**
+ * The daemon's HTTP surface on node:http: probes, /metrics, the JSON API and HTML reports.
+ * Sockets, limits, auth and error mapping live here; what each route answers lives in routes.ts.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { bearerMatches } from './auth.js';
+import type { HttpServerDeps } from './deps.js';
+import { HttpError } from './errors.js';
+import { routes, type Reply, type Route } from './routes.js';
+
+export type { HttpLogger, HttpServerDeps, MetricsRenderer } from './deps.js';
+export type { ChangeQuery, FindingEpisodeQuery, HistoryReader } from './history-reader.js';
+
+export interface DriftdHttpServer {
+  /** Resolves with the address actually bound (port 0 picks a free port). */
+  listen(host: string, port: number): Promise<{ host: string; port: number }>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+/** Whole request, headers included: a slow client cannot hold a socket for long. */
+const REQUEST_TIMEOUT_MS = 30_000;
+const HEADERS_TIMEOUT_MS = 10_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** How long close() lets in-flight requests finish before cutting their sockets. */
+const CLOSE_GRACE_MS = 5_000;
+
+function send(res: ServerResponse, reply: Reply): void {
+  const common = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...reply.headers };
+  const [body, contentType] =
+    'json' in reply ? [`${JSON.stringify(reply.json)}\n`, 'application/json; charset=utf-8'] : [reply.text, reply.contentType];
+  res.writeHead(reply.status, { ...common, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function errorReply(error: HttpError): Reply {
+  return { status: error.status, json: { error: error.message }, headers: error.headers };
+}
+
+/** Reads and discards the body, refusing more than `limit` bytes. Bodies carry nothing the API uses yet. */
+function drainBody(req: IncomingMessage, limit: number): Promise<void> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) {
+    return Promise.reject(new HttpError(413, `request body over ${limit} bytes`, { Connection: 'close' }));
+  }
+  return new Promise((resolve, reject) => {
+    let received = 0;
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > limit) {
+        req.off('data', onData);
+        reject(new HttpError(413, `request body over ${limit} bytes`, { Connection: 'close' }));
+      }
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve());
+    req.once('error', reject);
+  });
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, `path segment ${JSON.stringify(segment)} is not valid percent-encoding`);
+  }
+}
+
+function allowedMethods(route: Route): string {
+  const methods = Object.keys(route.methods);
+  return (route.methods.GET ? [...methods, 'HEAD'] : methods).join(', ');
+}
+
+export function createHttpServer(deps: HttpServerDeps): DriftdHttpServer {
+  const table = routes(deps);
+  const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  async function handle(req: IncomingMessage): Promise<Reply> {
+    const url = new URL(req.url ?? '/', 'http://driftd.invalid');
+    const match = table.map((route) => ({ route, found: route.pattern.exec(url.pathname) })).find((m) => m.found !== null);
+
+    if (!match?.route.public && deps.token !== undefined && !bearerMatches(req.headers.authorization, deps.token)) {
+      deps.logger.warn({ method: req.method, path: url.pathname, remote: req.socket.remoteAddress }, 'http: missing or wrong bearer token');
+      throw new HttpError(401, 'a valid bearer token is required (Authorization: Bearer <token>)', {
+        'WWW-Authenticate': 'Bearer realm="driftd"',
+      });
+    }
+    if (!match?.found) throw new HttpError(404, `no route for ${url.pathname}`);
+
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    const handler = method === 'GET' || method === 'POST' ? match.route.methods[method] : undefined;
+    if (!handler) {
+      throw new HttpError(405, `${req.method} is not allowed on ${url.pathname}`, { Allow: allowedMethods(match.route) });
+    }
+    await drainBody(req, maxBodyBytes);
+    return handler({ params: match.found.slice(1).map(decodeSegment), query: url.searchParams, view: deps.getView() });
+  }
+
+  const server = createServer((req, res) => {
+    handle(req)
+      .then((reply) => send(res, reply))
+      .catch((error: unknown) => {
+        if (error instanceof HttpError) {
+          send(res, errorReply(error));
+          return;
+        }
+        deps.logger.error({ err: error, method: req.method, path: req.url }, 'http: request failed');
+        send(res, { status: 500, json: { error: 'internal error; see the driftd log' } });
+      });
+  });
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.maxHeadersCount = 100;
+  server.on('clientError', (error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy(error);
+  });
+
+  return {
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        const onError = (error: Error) => reject(error);
+        server.once('error', onError);
+        server.listen(port, host, () => {
+          server.off('error', onError);
+          const address = server.address() as AddressInfo;
+          resolve({ host: address.address, port: address.port });
+        });
+      });
+    },
+    close() {
+      if (!server.listening) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        force.unref();
+        server.close((error) => {
+          clearTimeout(force);
+          if (error) reject(error);
+          else resolve();
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,403 @@
+import { connect } from 'node:net';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CheckReportSchema } from '../../src/core/check-report.js';
+import { emptyView, type DaemonView } from '../../src/daemon/view.js';
+import { createHttpServer, type HttpLogger, type HttpServerDeps, type HistoryReader } from '../../src/http/server.js';
+import { createMetrics } from '../../src/metrics/index.js';
+import { handmadeView } from '../metrics/handmade-view.js';
+
+interface LogLine {
+  level: 'info' | 'warn' | 'error';
+  obj: object;
+  msg: string | undefined;
+}
+
+function recordingLogger(lines: LogLine[]): HttpLogger {
+  return {
+    info: (obj, msg) => lines.push({ level: 'info', obj, msg }),
+    warn: (obj, msg) => lines.push({ level: 'warn', obj, msg }),
+    error: (obj, msg) => lines.push({ level: 'error', obj, msg }),
+  };
+}
+
+const TOKEN = 's3cret-token-for-tests';
+const started: Array<{ close(): Promise<void> }> = [];
+
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((server) => server.close()));
+});
+
+interface Harness {
+  base: string;
+  logs: LogLine[];
+  setView(view: DaemonView): void;
+  historyCalls: Array<{ method: string; query: object }>;
+  runs: { busy: boolean; triggered: number };
+}
+
+async function start(overrides: Partial<HttpServerDeps> = {}): Promise<Harness> {
+  let view = handmadeView();
+  const logs: LogLine[] = [];
+  const historyCalls: Harness['historyCalls'] = [];
+  const runs = { busy: false, triggered: 0 };
+  const history: HistoryReader = {
+    findingEpisodes: (query) => {
+      historyCalls.push({ method: 'findingEpisodes', query });
+      return [
+        { findingId: 'f-old', severity: 'critical', firstSeen: '2026-11-01T00:00:00.000Z' },
+        { findingId: 'f-sysctl-swappiness', severity: 'warning', firstSeen: '2026-11-01T00:00:00.000Z' },
+      ];
+    },
+    changes: (query) => {
+      historyCalls.push({ method: 'changes', query });
+      return [{ node: 'pg2', facet: 'packages', key: 'drbd-utils', change: 'changed', before: '9.22.0-1', after: '9.15.0-1' }];
+    },
+  };
+  const server = createHttpServer({
+    getView: () => view,
+    metrics: createMetrics(() => view),
+    history,
+    triggerRun: () => {
+      if (runs.busy) return 'busy';
+      runs.busy = true;
+      runs.triggered += 1;
+      return 'started';
+    },
+    logger: recordingLogger(logs),
+    reportHtml: async (cluster) => (cluster === 'pg-ha' ? '<!doctype html><title>pg-ha</title>' : null),
+    ...overrides,
+  });
+  started.push(server);
+  const address = await server.listen('127.0.0.1', 0);
+  expect(address.host).toBe('127.0.0.1');
+  expect(address.port).toBeGreaterThan(0);
+  return { base: `http://127.0.0.1:${address.port}`, logs, setView: (next) => (view = next), historyCalls, runs };
+}
+
+async function getJson(url: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  const response = await fetch(url, init);
+  expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+  return { status: response.status, body: (await response.json()) as Record<string, unknown>, headers: response.headers };
+}
+
+describe('probes and /metrics', () => {
+  it('/healthz answers 200 whatever the run state', async () => {
+    const h = await start();
+    h.setView(emptyView());
+    expect(await getJson(`${h.base}/healthz`)).toMatchObject({ status: 200, body: { status: 'ok' } });
+  });
+
+  it('/readyz is 503 until the first run completed, then 200', async () => {
+    const h = await start();
+    h.setView(emptyView());
+    expect((await getJson(`${h.base}/readyz`)).status).toBe(503);
+    h.setView(handmadeView());
+    expect((await getJson(`${h.base}/readyz`)).status).toBe(200);
+  });
+
+  it('/metrics serves the exposition with the Prometheus content type', async () => {
+    const h = await start();
+    const response = await fetch(`${h.base}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(await response.text()).toMatch(/^driftd_runs_total 12$/m);
+  });
+
+  it('HEAD works where GET does, without a body', async () => {
+    const h = await start();
+    const response = await fetch(`${h.base}/healthz`, { method: 'HEAD' });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('');
+  });
+});
+
+describe('cluster API', () => {
+  it('lists clusters with readiness, score and counts', async () => {
+    const h = await start();
+    const { status, body } = await getJson(`${h.base}/api/v1/clusters`);
+    expect(status).toBe(200);
+    expect(body['clusters']).toEqual([
+      {
+        name: 'pg-ha',
+        ready: false,
+        score: 0.45,
+        lastRunAt: '2026-11-26T08:00:00.000Z',
+        checkedAt: '2026-11-26T08:00:00.000Z',
+        nodes: 3,
+        counts: { critical: 2, warning: 1, info: 0, waived: 1 },
+      },
+      {
+        name: 'nfs-ha',
+        ready: true,
+        score: 1,
+        lastRunAt: '2026-11-26T08:00:00.000Z',
+        checkedAt: '2026-11-26T08:00:00.000Z',
+        nodes: 2,
+        counts: { critical: 0, warning: 0, info: 0, waived: 0 },
+      },
+    ]);
+  });
+
+  it('serves a cluster as the CheckReport contract', async () => {
+    const h = await start();
+    const { status, body } = await getJson(`${h.base}/api/v1/clusters/pg-ha`);
+    expect(status).toBe(200);
+    const report = CheckReportSchema.parse(body);
+    expect(report).toEqual(handmadeView().clusters[0]?.report);
+  });
+
+  it('404s an unknown cluster with a JSON error', async () => {
+    const h = await start();
+    expect(await getJson(`${h.base}/api/v1/clusters/nope`)).toMatchObject({ status: 404, body: { error: 'no cluster named "nope"' } });
+  });
+
+  it.each([
+    ['', ['f-pkg-drbd-utils', 'f-node-pg3-unreachable', 'f-sysctl-swappiness', 'f-kernel-release']],
+    ['?severity=critical', ['f-pkg-drbd-utils', 'f-node-pg3-unreachable']],
+    ['?severity=warning,info', ['f-sysctl-swappiness', 'f-kernel-release']],
+  ])('current findings %s', async (query, ids) => {
+    const h = await start();
+    const { status, body } = await getJson(`${h.base}/api/v1/clusters/pg-ha/findings${query}`);
+    expect(status).toBe(200);
+    expect(body['source']).toBe('current');
+    expect((body['findings'] as Array<{ id: string }>).map((f) => f.id)).toEqual(ids);
+    expect(h.historyCalls).toEqual([]);
+  });
+
+  it('findings since a time come from history, with the time normalised to UTC', async () => {
+    const h = await start();
+    const { status, body } = await getJson(
+      `${h.base}/api/v1/clusters/pg-ha/findings?since=2026-11-20T01:00:00%2B01:00&severity=critical`,
+    );
+    expect(status).toBe(200);
+    expect(h.historyCalls).toEqual([{ method: 'findingEpisodes', query: { cluster: 'pg-ha', since: '2026-11-20T00:00:00.000Z' } }]);
+    expect(body).toMatchObject({ source: 'history', since: '2026-11-20T00:00:00.000Z' });
+    expect((body['episodes'] as Array<{ findingId: string }>).map((e) => e.findingId)).toEqual(['f-old']);
+  });
+
+  it.each([
+    ['since=yesterday', /since must be an ISO 8601 UTC date-time such as 2026-11-26T08:00:00Z/],
+    ['since=1700000000', /since must be an ISO 8601/],
+    ['since=2026-11-26T08:00:00', /since must be an ISO 8601/],
+    ['since=2026-13-45', /since must be an ISO 8601/],
+    ['until=2026-11-26T08:00:00Z&since=2026-11-27T00:00:00Z', /since \(2026-11-27T00:00:00.000Z\) is after until/],
+    ['severity=fatal', /severity must be one or more of critical, warning, info/],
+  ])('rejects a bad query (%s) with 400 and the expected format', async (query, message) => {
+    const h = await start();
+    const { status, body } = await getJson(`${h.base}/api/v1/clusters/pg-ha/findings?${query}`);
+    expect(status).toBe(400);
+    expect(body['error']).toMatch(message);
+    expect(h.historyCalls).toEqual([]);
+  });
+
+  it('answers 501 for history queries when no store is configured', async () => {
+    const h = await start({ history: undefined });
+    const { status, body } = await getJson(`${h.base}/api/v1/clusters/pg-ha/findings?since=2026-11-01`);
+    expect(status).toBe(501);
+    expect(body['error']).toMatch(/history is not available/);
+  });
+});
+
+describe('node API', () => {
+  it('serves the latest snapshot of a node', async () => {
+    const h = await start();
+    const { status, body } = await getJson(`${h.base}/api/v1/nodes/pg2/snapshot`);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ cluster: 'pg-ha', node: 'pg2', facets: { kernel: { items: { release: { value: '6.1.0-26-amd64' } } } } });
+  });
+
+  it('404s a node it has no snapshot of', async () => {
+    const h = await start();
+    expect((await getJson(`${h.base}/api/v1/nodes/ghost/snapshot`)).status).toBe(404);
+  });
+
+  it('reads changes from history with node, since and until', async () => {
+    const h = await start();
+    const { status, body } = await getJson(`${h.base}/api/v1/nodes/pg2/changes?since=2026-11-01&until=2026-11-26T08:00:00Z`);
+    expect(status).toBe(200);
+    expect(h.historyCalls).toEqual([
+      { method: 'changes', query: { node: 'pg2', since: '2026-11-01T00:00:00.000Z', until: '2026-11-26T08:00:00.000Z' } },
+    ]);
+    expect(body['changes']).toHaveLength(1);
+  });
+
+  it('400s a path segment that is not valid percent-encoding', async () => {
+    const h = await start();
+    expect((await getJson(`${h.base}/api/v1/nodes/%E0%A4%A/snapshot`)).status).toBe(400);
+  });
+});
+
+describe('runs', () => {
+  it('POST /api/v1/runs starts a run (202), then says a run is in progress (409)', async () => {
+    const h = await start();
+    expect(await getJson(`${h.base}/api/v1/runs`, { method: 'POST' })).toMatchObject({ status: 202, body: { status: 'started' } });
+    expect(await getJson(`${h.base}/api/v1/runs`, { method: 'POST' })).toMatchObject({
+      status: 409,
+      body: { error: 'a run is in progress' },
+    });
+    expect(h.runs.triggered).toBe(1);
+  });
+
+  it('refuses a body over the limit with 413 and does not start a run', async () => {
+    const h = await start({ maxBodyBytes: 1024 });
+    const { status, body } = await getJson(`${h.base}/api/v1/runs`, { method: 'POST', body: 'x'.repeat(4096) });
+    expect(status).toBe(413);
+    expect(body['error']).toMatch(/over 1024 bytes/);
+    expect(h.runs.triggered).toBe(0);
+  });
+
+  it('refuses a chunked body that grows over the limit', async () => {
+    const h = await start({ maxBodyBytes: 1024 });
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 8; i += 1) controller.enqueue(new Uint8Array(512));
+        controller.close();
+      },
+    });
+    const response = await fetch(`${h.base}/api/v1/runs`, { method: 'POST', body: chunks, duplex: 'half' } as RequestInit);
+    expect(response.status).toBe(413);
+    expect(h.runs.triggered).toBe(0);
+  });
+});
+
+describe('routing errors', () => {
+  it.each([
+    ['GET', '/api/v1/runs', 'POST'],
+    ['POST', '/healthz', 'GET, HEAD'],
+    ['DELETE', '/api/v1/clusters/pg-ha', 'GET, HEAD'],
+  ])('%s %s is 405 with Allow: %s', async (method, path, allow) => {
+    const h = await start();
+    const { status, headers, body } = await getJson(`${h.base}${path}`, { method });
+    expect(status).toBe(405);
+    expect(headers.get('allow')).toBe(allow);
+    expect(body['error']).toMatch(/not allowed/);
+  });
+
+  it('404s an unknown route', async () => {
+    const h = await start();
+    expect(await getJson(`${h.base}/api/v2/nothing`)).toMatchObject({ status: 404, body: { error: 'no route for /api/v2/nothing' } });
+  });
+
+  it('answers an internal error with 500 and no stack trace, and logs it', async () => {
+    const h = await start({
+      history: {
+        findingEpisodes: () => {
+          throw new Error('database is locked at /var/lib/driftd/driftd.db');
+        },
+        changes: () => [],
+      },
+    });
+    const response = await fetch(`${h.base}/api/v1/clusters/pg-ha/findings?since=2026-11-01`);
+    const text = await response.text();
+    expect(response.status).toBe(500);
+    expect(JSON.parse(text)).toEqual({ error: 'internal error; see the driftd log' });
+    expect(text).not.toMatch(/locked|at .*\.ts|\/var\/lib/);
+    expect(h.logs.filter((line) => line.level === 'error')).toHaveLength(1);
+  });
+
+  it('answers a failing metrics render with 500', async () => {
+    const h = await start({ metrics: { contentType: 'text/plain', render: () => Promise.reject(new Error('boom')) } });
+    expect((await getJson(`${h.base}/metrics`)).status).toBe(500);
+  });
+
+  it('answers malformed HTTP with 400 and keeps serving', async () => {
+    const h = await start();
+    const port = Number(new URL(h.base).port);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write('NOT HTTP\r\n\r\n'));
+      let data = '';
+      socket.on('data', (chunk) => (data += chunk.toString()));
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 400 Bad Request/);
+    expect((await fetch(`${h.base}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('HTML report', () => {
+  it('serves the report as HTML with a restrictive CSP', async () => {
+    const h = await start();
+    const response = await fetch(`${h.base}/report/pg-ha`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(response.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+    expect(await response.text()).toContain('<title>pg-ha</title>');
+  });
+
+  it.each([
+    ['a cluster without a report', {}],
+    ['a server without a report renderer', { reportHtml: undefined }],
+  ])('404s %s', async (_, overrides) => {
+    const h = await start(overrides);
+    expect((await getJson(`${h.base}/report/nfs-ha`)).status).toBe(404);
+  });
+});
+
+describe('bearer token', () => {
+  const auth = { Authorization: `Bearer ${TOKEN}` };
+
+  it.each(['/healthz', '/readyz', '/metrics'])('%s stays open without a token', async (path) => {
+    const h = await start({ token: TOKEN });
+    expect((await fetch(`${h.base}${path}`)).status).toBe(200);
+  });
+
+  it.each([
+    ['no header', {}],
+    ['a wrong token', { Authorization: 'Bearer wrong' }],
+    ['a token that is a prefix', { Authorization: `Bearer ${TOKEN.slice(0, -1)}` }],
+    ['another scheme', { Authorization: `Basic ${TOKEN}` }],
+  ])('refuses the API with %s: 401 JSON and WWW-Authenticate', async (_, headers) => {
+    const h = await start({ token: TOKEN });
+    for (const [method, path] of [
+      ['GET', '/api/v1/clusters'],
+      ['POST', '/api/v1/runs'],
+      ['GET', '/report/pg-ha'],
+      ['GET', '/api/v2/unknown'],
+    ] as const) {
+      const { status, body, headers: responseHeaders } = await getJson(`${h.base}${path}`, { method, headers });
+      expect(status, `${method} ${path}`).toBe(401);
+      expect(body['error']).toMatch(/bearer token/);
+      expect(responseHeaders.get('www-authenticate')).toBe('Bearer realm="driftd"');
+    }
+    expect(h.runs.triggered).toBe(0);
+    const warned = h.logs.filter((line) => line.level === 'warn');
+    expect(warned.length).toBeGreaterThan(0);
+    expect(JSON.stringify(h.logs)).not.toContain(TOKEN);
+  });
+
+  it('lets the right token through', async () => {
+    const h = await start({ token: TOKEN });
+    expect((await getJson(`${h.base}/api/v1/clusters`, { headers: auth })).status).toBe(200);
+    expect((await getJson(`${h.base}/api/v1/runs`, { method: 'POST', headers: { authorization: `bearer  ${TOKEN}` } })).status).toBe(202);
+  });
+});
+
+describe('lifecycle', () => {
+  it('close() returns promptly even with an idle keep-alive connection', async () => {
+    const h = await start();
+    await fetch(`${h.base}/healthz`);
+    const server = started.pop();
+    const before = Date.now();
+    await server?.close();
+    expect(Date.now() - before).toBeLessThan(2_000);
+    await expect(fetch(`${h.base}/healthz`)).rejects.toThrow();
+  });
+
+  it('listen() rejects when the port is taken', async () => {
+    const h = await start();
+    const other = createHttpServer({
+      getView: emptyView,
+      metrics: createMetrics(emptyView),
+      triggerRun: () => 'busy',
+      logger: recordingLogger([]),
+    });
+    await expect(other.listen('127.0.0.1', Number(new URL(h.base).port))).rejects.toThrow(/EADDRINUSE/);
+  });
+
+  it('accepts a pino logger as its logger', () => {
+    const logger: HttpLogger = pino({ level: 'silent' });
+    expect(typeof logger.warn).toBe('function');
+  });
+});
