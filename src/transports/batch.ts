@@ -44,23 +44,34 @@ export function effectiveArgv(spec: CommandSpec, sudo: boolean): string[] {
   return spec.sudo && sudo ? [...SUDO_ARGV, ...spec.argv] : [...spec.argv];
 }
 
+/**
+ * The script runs as `/bin/sh -s` with the script on stdin, and stdin stays open while
+ * the transport waits. The whole script is one `{ ... }` block, so sh has read all of it
+ * before running anything; a watchdog then waits for stdin's EOF, which comes when the
+ * channel closes (done, timeout, output cut, connection lost), and kills the script's
+ * process group so nothing lingers on the node. It only acts when sh leads its own
+ * process group (sshd runs sessions under setsid); `kill -$$` otherwise finds no group.
+ */
 export function buildBatchScript(commands: readonly CommandSpec[], options: BatchOptions): string {
   assertNonce(options.nonce);
   const nonce = options.nonce;
   const marker = (suffix: string): string =>
     `printf '\\n${MARKER_PREFIX}%s:${suffix}\\n' ${nonce}`;
   const lines = [
+    '{',
     'export LC_ALL=C',
+    'exec 3<&0',
+    "( trap '' TERM; /bin/cat >/dev/null <&3; kill -TERM -$$; /bin/sleep 2; kill -KILL -$$ ) </dev/null >/dev/null 2>&1 &",
     `${marker('start')}; ${marker('start')} >&2`,
   ];
   commands.forEach((spec, index) => {
-    // stdin is the script itself (sh -s): a command must never read it.
-    lines.push(`${commandLine(effectiveArgv(spec, options.sudo))} </dev/null`);
+    // A command must never read the script (stdin) nor hold the watchdog's lifeline.
+    lines.push(`${commandLine(effectiveArgv(spec, options.sudo))} </dev/null 3<&-`);
     lines.push('__driftd_rc=$?');
     const end = `printf '\\n${MARKER_PREFIX}%s:end:%d:%d\\n' ${nonce} ${index} "$__driftd_rc"`;
     lines.push(`${end}; ${end} >&2`);
   });
-  lines.push('exit 0', '');
+  lines.push('exit 0', '}', '');
   return lines.join('\n');
 }
 

@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -40,8 +41,8 @@ function feed(push: (b: Buffer) => void, data: Buffer, cuts: number[]): void {
 describe('buildBatchScript', () => {
   it('exports LC_ALL=C, reads nothing from stdin and quotes every argv element', () => {
     const script = buildBatchScript([{ id: 'a', argv: ['/bin/echo', '; touch /tmp/x'] }], { nonce: NONCE, sudo: false });
-    expect(script.split('\n')[0]).toBe('export LC_ALL=C');
-    expect(script).toContain("/bin/echo '; touch /tmp/x' </dev/null");
+    expect(script.split('\n')).toContain('export LC_ALL=C');
+    expect(script).toContain("/bin/echo '; touch /tmp/x' </dev/null 3<&-");
   });
 
   it.each([
@@ -181,6 +182,49 @@ describe('buildBatchScript run by a real /bin/sh -s', () => {
 });
 
 /** The script as the ssh transport feeds it: on the stdin of `/bin/sh -s`. */
+/** PIDs whose argv is exactly `argv`, from /proc. */
+function pidsRunning(argv: string[]): number[] {
+  const wanted = argv.join('\0') + '\0';
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === wanted;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe('the remote watchdog', () => {
+  it('kills the running command when stdin (the channel) closes, as a session leader', async () => {
+    const sleeper = ['/bin/sleep', `1000.${process.pid}1`];
+    const commands: CommandSpec[] = [
+      { id: 'sleep', argv: sleeper },
+      { id: 'after', argv: ['/bin/echo', 'after'] },
+    ];
+    // setsid: the shell leads its own process group, as under sshd.
+    const child = spawn('/usr/bin/setsid', ['/bin/sh', '-s'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      child.stdin.write(buildBatchScript(commands, { nonce: NONCE, sudo: false }));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(pidsRunning(sleeper)).toHaveLength(1);
+      child.stdin.end();
+      await exited;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(pidsRunning(sleeper)).toEqual([]);
+      expect(stdout).not.toContain('after');
+    } finally {
+      for (const pid of pidsRunning(sleeper)) process.kill(pid, 'SIGKILL');
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});
+
 function runScript(script: string): { stdout: Buffer; stderr: Buffer } {
   const child = spawnSync('/bin/sh', ['-s'], { input: script });
   return { stdout: child.stdout, stderr: child.stderr };

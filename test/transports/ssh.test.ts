@@ -1,0 +1,244 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SshTransport, type SshTransportOptions } from '../../src/transports/ssh.js';
+import { TransportError, type CommandSpec } from '../../src/transports/transport.js';
+import { countSessions, freePort, generateKey, sshdAvailable, sshdSkipReason, startSshd, type SshdServer } from '../helpers/sshd.js';
+
+const sshIt = sshdAvailable ? it : it.skip;
+const suffix = sshdAvailable ? '' : ` [${sshdSkipReason}]`;
+
+let server: SshdServer | undefined;
+
+function options(overrides: Partial<SshTransportOptions> = {}): SshTransportOptions {
+  const s = server as SshdServer;
+  return {
+    node: 'test-node',
+    host: s.host,
+    port: s.port,
+    user: s.user,
+    identityFile: s.identityFile,
+    knownHosts: s.knownHosts,
+    connectTimeoutSeconds: 5,
+    commandTimeoutSeconds: 20,
+    keepaliveSeconds: 15,
+    maxOutputBytes: 1024 * 1024,
+    sudo: false,
+    ...overrides,
+  };
+}
+
+async function runOnce(opts: SshTransportOptions, commands: CommandSpec[]) {
+  const transport = new SshTransport(opts);
+  await transport.open();
+  try {
+    return await transport.run(commands);
+  } finally {
+    await transport.close();
+  }
+}
+
+async function refusal(opts: SshTransportOptions): Promise<TransportError> {
+  const transport = new SshTransport(opts);
+  try {
+    await transport.open();
+  } catch (error) {
+    if (error instanceof TransportError) return error;
+    throw error;
+  } finally {
+    await transport.close();
+  }
+  throw new Error('open() unexpectedly succeeded');
+}
+
+/** PIDs of processes whose argv is exactly `argv`, from /proc. */
+function pidsRunning(argv: string[]): number[] {
+  const wanted = argv.join('\0') + '\0';
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === wanted;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+beforeAll(async () => {
+  if (sshdAvailable) server = await startSshd();
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('SshTransport over a real sshd', () => {
+  sshIt(`runs a batch in ONE connection and ONE exec channel with exact outputs${suffix}`, async () => {
+    const s = server as SshdServer;
+    const before = countSessions(s.log());
+    const results = await runOnce(options(), [
+      { id: 'echo', argv: ['/bin/echo', 'hello world'] },
+      { id: 'no-newline', argv: ['/usr/bin/printf', '%s', 'no newline'] },
+      { id: 'stderr-exit', argv: ['/bin/sh', '-c', 'echo oops >&2; exit 3'] },
+      { id: 'missing', argv: ['/nonexistent/tool', '--version'] },
+      { id: 'locale', argv: ['/bin/sh', '-c', 'printf %s "$LC_ALL"'] },
+      { id: 'utf8', argv: ['/usr/bin/printf', '%s', 'Grüße ✓'] },
+    ]);
+    expect(results.map((r) => [r.id, r.stdout, r.stderr, r.exitCode, r.error])).toEqual([
+      ['echo', 'hello world\n', '', 0, undefined],
+      ['no-newline', 'no newline', '', 0, undefined],
+      ['stderr-exit', '', 'oops\n', 3, undefined],
+      ['missing', '', expect.stringContaining('/nonexistent/tool'), 127, undefined],
+      ['locale', 'C', '', 0, undefined],
+      ['utf8', 'Grüße ✓', '', 0, undefined],
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const after = countSessions(s.log());
+    expect(after.connections - before.connections).toBe(1);
+    expect(after.sessions - before.sessions).toBe(1);
+    expect(after.execs - before.execs).toBe(1);
+  });
+
+  sshIt(`shell metacharacters in argv cannot run anything${suffix}`, async () => {
+    const victim = join((server as SshdServer).dir, 'pwned');
+    const argv = ['/bin/echo', `; touch ${victim}`, `$(touch ${victim})`, `\`touch ${victim}\``, `' ; touch ${victim} '`, `\ntouch ${victim}`];
+    const [result] = await runOnce(options(), [{ id: 'meta', argv }]);
+    expect(result?.stdout).toBe(argv.slice(1).join(' ') + '\n');
+    expect(existsSync(victim)).toBe(false);
+  });
+
+  sshIt(`refuses a changed host key and shows the offered fingerprint${suffix}`, async () => {
+    const s = server as SshdServer;
+    const other = generateKey(join(s.dir, 'other_host_key'));
+    const file = join(s.dir, 'known_hosts.changed');
+    writeFileSync(file, `[${s.host}]:${s.port} ${other.type} ${other.base64}\n`);
+    const error = await refusal(options({ knownHosts: file }));
+    expect(error.code).toBe('host-key-mismatch');
+    expect(error.message).toContain(s.hostKeyFingerprint);
+    expect(error.message).toContain(file);
+    expect(error.message).toContain('ssh-keygen -R');
+    expect(error.message).toContain('test-node');
+  });
+
+  sshIt(`refuses an unknown host (no entry) instead of trusting it${suffix}`, async () => {
+    const s = server as SshdServer;
+    const file = join(s.dir, 'known_hosts.other-host');
+    // Same key, but recorded for port 22 only: a different lookup name, so no entry.
+    writeFileSync(file, `${s.host} ${s.hostKey.type} ${s.hostKey.base64}\n`);
+    const error = await refusal(options({ knownHosts: file }));
+    expect(error.code).toBe('host-key-unknown');
+    expect(error.message).toContain(s.hostKeyFingerprint);
+    expect(error.message).toContain('ssh-keyscan');
+  });
+
+  sshIt(`refuses when the known_hosts file is missing${suffix}`, async () => {
+    const error = await refusal(options({ knownHosts: join((server as SshdServer).dir, 'nope') }));
+    expect(error.code).toBe('config');
+    expect(error.message).toContain('ssh-keyscan');
+  });
+
+  sshIt(`matches hashed known_hosts entries written by ssh-keygen -H${suffix}`, async () => {
+    const s = server as SshdServer;
+    const file = join(s.dir, 'known_hosts.hashed');
+    writeFileSync(file, readFileSync(s.knownHosts));
+    execFileSync('/usr/bin/ssh-keygen', ['-H', '-f', file], { stdio: 'ignore' });
+    expect(readFileSync(file, 'utf8')).toMatch(/^\|1\|/);
+    const [result] = await runOnce(options({ knownHosts: file }), [{ id: 'true', argv: ['/bin/true'] }]);
+    expect(result?.exitCode).toBe(0);
+  });
+
+  sshIt(`a wrong user is auth-failed with an actionable message${suffix}`, async () => {
+    const error = await refusal(options({ user: 'driftd-no-such-user' }));
+    expect(error.code).toBe('auth-failed');
+    expect(error.message).toContain('server refused key for user driftd-no-such-user');
+    expect(error.message).toContain('authorized_keys');
+  });
+
+  sshIt(`a key the server does not know is auth-failed, and the key never appears in the message${suffix}`, async () => {
+    const s = server as SshdServer;
+    const stranger = join(s.dir, 'stranger_key');
+    generateKey(stranger);
+    const error = await refusal(options({ identityFile: stranger }));
+    expect(error.code).toBe('auth-failed');
+    const secret = readFileSync(stranger, 'utf8').split('\n')[1] as string;
+    expect(error.message).not.toContain(secret);
+  });
+
+  sshIt(`a closed port is connect-refused, quickly${suffix}`, async () => {
+    const port = await freePort('127.0.0.1');
+    const started = Date.now();
+    const error = await refusal(options({ host: '127.0.0.1', port }));
+    expect(error.code).toBe('connect-refused');
+    expect(error.message).toContain(`127.0.0.1:${port}`);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  sshIt(`a port that never speaks SSH is connect-timeout within the connect timeout${suffix}`, async () => {
+    const silent: Server = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const started = Date.now();
+      const error = await refusal(options({ host: '127.0.0.1', port, connectTimeoutSeconds: 1 }));
+      expect(error.code).toBe('connect-timeout');
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      silent.close();
+      silent.unref();
+    }
+  });
+
+  sshIt(`a command that never ends times out within the command timeout, and is killed on the node${suffix}`, async () => {
+    const sleeper = ['/bin/sleep', `1000.${process.pid}`];
+    const started = Date.now();
+    try {
+      const results = await runOnce(options({ commandTimeoutSeconds: 2 }), [
+        { id: 'first', argv: ['/bin/echo', 'done'] },
+        { id: 'sleep', argv: sleeper },
+        { id: 'never', argv: ['/bin/echo', 'never'] },
+      ]);
+      const elapsed = Date.now() - started;
+      expect(elapsed).toBeGreaterThanOrEqual(1900);
+      expect(elapsed).toBeLessThan(5000);
+      expect(results[0]).toMatchObject({ stdout: 'done\n', exitCode: 0 });
+      expect(results[0]?.error).toBeUndefined();
+      expect(results[1]).toMatchObject({ exitCode: null, error: 'timeout after 2s' });
+      expect(results[2]).toMatchObject({ exitCode: null, error: 'timeout after 2s' });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(pidsRunning(sleeper)).toEqual([]);
+    } finally {
+      // Processes this test started, if the remote kill did not work.
+      for (const pid of pidsRunning(sleeper)) process.kill(pid, 'SIGKILL');
+    }
+  });
+
+  sshIt(`the output cap truncates, cuts a flood, and keeps memory bounded${suffix}`, async () => {
+    const cap = 64 * 1024;
+    const heapBefore = process.memoryUsage().heapUsed;
+    const results = await runOnce(options({ maxOutputBytes: cap }), [
+      { id: 'over', argv: ['/bin/sh', '-c', '/usr/bin/head -c 100000 /dev/zero'] },
+      { id: 'flood', argv: ['/bin/sh', '-c', '/usr/bin/yes | /usr/bin/head -c 50000000'] },
+      { id: 'after', argv: ['/bin/echo', 'after'] },
+    ]);
+    const heapAfter = process.memoryUsage().heapUsed;
+    expect(results[0]).toMatchObject({ truncated: true, exitCode: 0 });
+    expect(results[0]?.stdout.length).toBe(cap);
+    expect(results[1]).toMatchObject({ truncated: true, exitCode: null, error: 'cut' });
+    expect(results[1]?.stdout.length).toBe(cap);
+    expect(results[2]).toMatchObject({ exitCode: null, error: 'cut' });
+    expect(heapAfter - heapBefore).toBeLessThan(20 * 1024 * 1024);
+  });
+
+  sshIt(`refuses run() before open()${suffix}`, async () => {
+    await expect(new SshTransport(options()).run([{ id: 'x', argv: ['/bin/true'] }])).rejects.toThrow(TransportError);
+  });
+});
+
+afterAll(() => {
+  if (server) rmSync(server.dir, { recursive: true, force: true });
+});
