@@ -59,6 +59,12 @@ export const SYSCTL_VOLATILE_DENY: readonly string[] = [
   'dev.cdrom.info',
   'dev.cdrom.*autoclose',
   'fs.binfmt_misc.*',
+  // Deprecated jiffies twins of the *_ms keys: `sysctl -a` hides them, the /proc/sys
+  // walk does not, so dropping them keeps both collection paths comparable.
+  'net.ipv4.neigh.*.base_reachable_time',
+  'net.ipv4.neigh.*.retrans_time',
+  'net.ipv6.neigh.*.base_reachable_time',
+  'net.ipv6.neigh.*.retrans_time',
 ];
 
 /** Compared never, recorded always: they are this node's names. */
