@@ -1,0 +1,96 @@
+/**
+ * The lab as the scenario tests see it: where `lab.sh up` left things, how to drift a
+ * node (seed.sh), and how to run the real `driftd check` against it. I/O only; the
+ * assertions live in the tests.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CheckReportSchema, type CheckReport } from '../../src/core/check-report.js';
+
+const LAB_SRC = dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = resolve(LAB_SRC, '..', '..');
+export const LAB_DIR = process.env.DRIFTD_LAB_DIR ?? '/var/lib/driftd-lab';
+export const LAB_CONFIG = join(LAB_DIR, 'driftd.yaml');
+export const LAB_CLUSTER = 'lab';
+export const LAB_PORT = Number(process.env.DRIFTD_LAB_PORT ?? '2222');
+
+export class LabNotUpError extends Error {
+  override readonly name = 'LabNotUpError';
+}
+
+/** Why the lab cannot be used, or null when it is up (`lab.sh status` exits 0). */
+export function labUnavailableReason(): string | null {
+  if (process.getuid?.() !== 0) return 'the lab needs root';
+  if (!existsSync(LAB_CONFIG)) return `no ${LAB_CONFIG}: run \`bash test/lab/lab.sh up\` (or \`npm run test:lab\`)`;
+  const status = spawnSync('bash', [join(LAB_SRC, 'lab.sh'), 'status'], { encoding: 'utf8' });
+  if (status.status !== 0) return `lab.sh status exited ${status.status}: ${status.stdout.trim()}`;
+  return null;
+}
+
+export function labNodes(): string[] {
+  return readFileSync(join(LAB_DIR, 'nodes.list'), 'utf8').split('\n').filter((line) => line !== '');
+}
+
+export function nodeAddress(node: string): string {
+  const index = labNodes().indexOf(node);
+  if (index < 0) throw new LabNotUpError(`no node ${node} in the lab`);
+  return `127.0.0.${index + 2}`;
+}
+
+/** Runs `seed.sh NODE ACTION ARGS...`; throws with seed.sh's stderr when it fails. */
+export function seed(node: string, action: string, ...args: string[]): void {
+  execFileSync('bash', [join(LAB_SRC, 'seed.sh'), node, action, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+export function seedWithInput(node: string, action: string, input: string, ...args: string[]): void {
+  execFileSync('bash', [join(LAB_SRC, 'seed.sh'), node, action, ...args], { input, stdio: ['pipe', 'ignore', 'pipe'] });
+}
+
+export function resetAllNodes(): void {
+  for (const node of labNodes()) seed(node, 'reset');
+}
+
+export interface LoginResult {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** One login with OpenSSH itself, strict host-key checking against the lab's known_hosts. */
+export function sshLogin(node: string, command: string): LoginResult {
+  const result = spawnSync(
+    'ssh',
+    [
+      '-n', '-p', String(LAB_PORT), '-i', join(LAB_DIR, 'client', 'id_ed25519'),
+      '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=yes',
+      '-o', `UserKnownHostsFile=${join(LAB_DIR, 'client', 'known_hosts')}`, '-o', 'GlobalKnownHostsFile=/dev/null',
+      '-o', 'ConnectTimeout=5', `driftd-lab@${nodeAddress(node)}`, command,
+    ],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
+  return { exitCode: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+export interface CheckRun {
+  exitCode: number | null;
+  report: CheckReport;
+  stderr: string;
+}
+
+/** The real CLI: `tsx src/cli/main.ts check --config LAB --cluster lab --json`. */
+export function runCheck(extraArgs: string[] = []): CheckRun {
+  const result = spawnSync(
+    join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
+    ['src/cli/main.ts', 'check', '--config', LAB_CONFIG, '--cluster', LAB_CLUSTER, '--json', ...extraArgs],
+    { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
+  );
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(result.stdout);
+  } catch {
+    throw new Error(`driftd check exited ${result.status} without a JSON report.\nstdout: ${result.stdout.slice(0, 2000)}\nstderr: ${result.stderr.slice(0, 4000)}`);
+  }
+  return { exitCode: result.status, report: CheckReportSchema.parse(parsed), stderr: result.stderr };
+}

@@ -1,0 +1,60 @@
+/**
+ * The lab itself, checked with OpenSSH: every node answers as itself through its own
+ * chrooted sshd, and each seed action does what the scenarios rely on. These do not need
+ * driftd, so they say whether a failing scenario is the lab's fault or driftd's.
+ */
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { labNodes, labUnavailableReason, resetAllNodes, seed, sshLogin } from './lab-env.js';
+
+const unavailable = labUnavailableReason();
+if (unavailable) console.warn(`SKIPPING lab infrastructure tests: ${unavailable}`);
+const describeLab = unavailable ? describe.skip : describe;
+
+describeLab(unavailable ? `lab infrastructure (SKIPPED: ${unavailable})` : 'lab infrastructure', () => {
+  beforeEach(() => resetAllNodes());
+  afterAll(() => resetAllNodes());
+
+  it('every node answers over ssh with its own hostname, inside its own root', () => {
+    for (const node of labNodes()) {
+      const login = sshLogin(node, 'cat /etc/hostname; id -un; test -e /usr/sbin/debootstrap && echo host || echo chroot');
+      expect(login.exitCode, login.stderr).toBe(0);
+      expect(login.stdout.split('\n')).toEqual([node, 'driftd-lab', 'chroot', '']);
+    }
+  });
+
+  it('a package installed on one node is visible to dpkg-query over ssh on that node only', () => {
+    const [first, second] = labNodes();
+    seed(second!, 'install-deb', 'driftd-lab-tool', '1.0-1');
+    const query = "dpkg-query -W -f '${Package} ${Version} ${db:Status-Abbrev}\\n' driftd-lab-tool 2>/dev/null || true";
+    expect(sshLogin(second!, query).stdout.trim()).toBe('driftd-lab-tool 1.0-1 ii');
+    expect(sshLogin(first!, query).stdout.trim()).toBe('');
+    seed(second!, 'install-deb', 'driftd-lab-tool', '1.0-2');
+    expect(sshLogin(second!, query).stdout.trim()).toBe('driftd-lab-tool 1.0-2 ii');
+  });
+
+  it('file seeds change exactly the node they name', () => {
+    const [first, second] = labNodes();
+    seed(first!, 'sysctl-conf', 'vm.swappiness', '30');
+    seed(first!, 'corosync-token', '10000');
+    const read = 'grep swappiness /etc/sysctl.d/90-driftd-lab.conf; grep -E "^\\s*token:" /etc/corosync/corosync.conf';
+    expect(sshLogin(first!, read).stdout.replace(/\s+/g, ' ').trim()).toBe('vm.swappiness = 30 token: 10000');
+    expect(sshLogin(second!, read).stdout.replace(/\s+/g, ' ').trim()).toBe('vm.swappiness = 10 token: 3000');
+  });
+
+  it('a stopped node refuses connections and a rekeyed node fails host-key checking; reset brings both back', () => {
+    const [first, , third] = labNodes();
+    seed(third!, 'stop');
+    const refused = sshLogin(third!, 'true');
+    expect(refused.exitCode).toBe(255);
+    expect(refused.stderr).toMatch(/Connection refused/);
+
+    seed(first!, 'rekey');
+    const rekeyed = sshLogin(first!, 'true');
+    expect(rekeyed.exitCode).toBe(255);
+    expect(rekeyed.stderr).toMatch(/HOST IDENTIFICATION HAS CHANGED|Host key verification failed/);
+
+    resetAllNodes();
+    expect(sshLogin(first!, 'true').exitCode).toBe(0);
+    expect(sshLogin(third!, 'true').exitCode).toBe(0);
+  });
+});
