@@ -104,6 +104,17 @@ export class Store {
     return prune(this.db, options);
   }
 
+  /** The connection's effective pragmas (for `driftd doctor` and tests). */
+  settings(): { journalMode: string; synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'; foreignKeys: boolean; busyTimeoutMs: number } {
+    const synchronous = (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[this.db.pragma('synchronous', { simple: true }) as number] ?? 'FULL';
+    return {
+      journalMode: this.db.pragma('journal_mode', { simple: true }) as string,
+      synchronous,
+      foreignKeys: this.db.pragma('foreign_keys', { simple: true }) === 1,
+      busyTimeoutMs: this.db.pragma('busy_timeout', { simple: true }) as number,
+    };
+  }
+
   stats(): StoreStats {
     return stats(this.db);
   }

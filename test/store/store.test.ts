@@ -1,0 +1,188 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { snapshotContentHash } from '../../src/core/snapshot.js';
+import { SCHEMA_VERSION, Store, StoreError } from '../../src/store/index.js';
+import { contentHashFromFacetHashes } from '../../src/store/snapshots.js';
+import { facetHashes } from '../../src/core/snapshot.js';
+import { BASE_PACKAGES, CLUSTER, finding, hoursAfter, runInput, snapshot, tempDir } from './handmade-runs.js';
+
+const T0 = '2026-11-24T20:00:00.000Z';
+
+let dir: { dir: string; cleanup: () => void };
+let store: Store;
+beforeEach(() => {
+  dir = tempDir();
+  store = Store.open(join(dir.dir, 'history.db'));
+});
+afterEach(() => {
+  store.close();
+  dir.cleanup();
+});
+
+describe('open', () => {
+  it('sets WAL, foreign keys and the busy timeout on a real file', () => {
+    expect(store.settings()).toEqual({ journalMode: 'wal', synchronous: 'NORMAL', foreignKeys: true, busyTimeoutMs: 5000 });
+    expect(store.schemaVersion).toBe(SCHEMA_VERSION);
+    const full = Store.open(store.path, { synchronous: 'FULL' });
+    expect(full.settings().synchronous).toBe('FULL');
+    full.close();
+  });
+
+  it('refuses a missing directory with a clear message', () => {
+    expect(() => Store.open(join(dir.dir, 'nope', 'x.db'))).toThrow(/directory .*nope does not exist/);
+  });
+});
+
+describe('content-addressed snapshots', () => {
+  it('a second identical run adds only run-level rows and zero blobs', () => {
+    const states = { 'erp-a': { packages: BASE_PACKAGES }, 'erp-b': { packages: BASE_PACKAGES } };
+    store.saveRun(runInput(T0, states, [finding('mismatch:packages:x', { 'erp-a': '1', 'erp-b': '2' })]));
+    const before = store.stats();
+    // Different durations and times: not content, must not create blobs.
+    store.saveRun(runInput(hoursAfter(T0, 1), states, [finding('mismatch:packages:x', { 'erp-a': '1', 'erp-b': '2' })], 99));
+    const after = store.stats();
+    const added = Object.fromEntries(
+      Object.entries(after.rows).map(([t, n]) => [t, n - before.rows[t as keyof typeof before.rows]]),
+    );
+    expect(added).toEqual({
+      runs: 1,
+      node_snapshots: 2,
+      snapshot_facets: 4,
+      facet_blobs: 0,
+      run_findings: 1,
+      finding_blobs: 0,
+      node_scores: 2,
+      finding_episodes: 0,
+      node_changes: 0,
+    });
+    const perNode = (after.bytes - before.bytes) / 2;
+    // A few hundred bytes per unchanged node, not the 400-package list again.
+    expect(perNode).toBeLessThan(2_000);
+    expect(after.facetBlobBytes.stored).toBeLessThan(after.facetBlobBytes.raw);
+  });
+
+  it('a changed package adds one blob for that facet only', () => {
+    store.saveRun(runInput(T0, { 'erp-a': { packages: BASE_PACKAGES } }));
+    const before = store.stats().rows.facet_blobs;
+    store.saveRun(runInput(hoursAfter(T0, 1), { 'erp-a': { packages: { ...BASE_PACKAGES, 'pkg-001': '9' } } }));
+    expect(store.stats().rows.facet_blobs - before).toBe(1);
+  });
+
+  it('reassembles snapshots exactly (times normalised to UTC ms)', () => {
+    const input = runInput('2026-11-24T21:00:00+01:00', { 'erp-a': { packages: { a: '1' }, sysctl: { 'vm.swappiness': '10' } } });
+    const run = store.saveRun(input);
+    expect(run.startedAt).toBe('2026-11-24T20:00:00.000Z');
+    const [got] = store.latestSnapshots(CLUSTER);
+    expect(got).toEqual({ ...input.snapshots[0], takenAt: '2026-11-24T20:00:00.000Z' });
+    expect(store.snapshotOf('erp-a')).toEqual(got);
+    expect(store.snapshotOf('erp-a', '2026-11-24T19:59:59Z')).toBeNull();
+    expect(store.reportOf(run.id)).toEqual({ ...input.report, nodes: input.report.nodes });
+  });
+
+  it('recomputes the same content hash as the core', () => {
+    const s = snapshot('erp-a', T0, { packages: { a: '1' } });
+    expect(contentHashFromFacetHashes(s.cluster, s.node, null, facetHashes(s))).toBe(snapshotContentHash(s));
+  });
+
+  it('rejects a snapshot from another cluster without writing anything', () => {
+    const input = runInput(T0, { 'erp-a': {} });
+    input.snapshots = [{ ...snapshot('erp-a', T0, {}), cluster: 'other' }];
+    expect(() => store.saveRun(input)).toThrow(StoreError);
+    expect(store.stats().rows.runs).toBe(0);
+  });
+});
+
+describe('finding life cycle', () => {
+  it('opens, continues, resolves and reopens as a new episode', () => {
+    const id = 'mismatch:packages:openssl';
+    const times = [0, 1, 2, 3, 4].map((h) => hoursAfter(T0, h));
+    const nodes = { 'erp-a': {}, 'erp-b': {} };
+    store.saveRun(runInput(times[0]!, nodes, [finding(id, { 'erp-a': '1', 'erp-b': '2' })]));
+    store.saveRun(runInput(times[1]!, nodes, [finding(id, { 'erp-a': '1', 'erp-b': '3' }, { severity: 'critical', waived: true, waiver: { justification: 'j', author: 'a', expires: '2027-01-01', rule: 'r' } })]));
+    let [episode] = store.findingEpisodes({ cluster: CLUSTER });
+    expect(episode).toMatchObject({
+      findingId: id, firstSeen: times[0], lastSeen: times[1], resolvedAt: null, severity: 'critical', waived: true,
+      valuesOpen: { 'erp-a': '1', 'erp-b': '2' }, valuesLast: { 'erp-a': '1', 'erp-b': '3' }, valuesClose: null,
+    });
+    store.saveRun(runInput(times[2]!, nodes, []));
+    [episode] = store.findingEpisodes({ cluster: CLUSTER });
+    expect(episode).toMatchObject({ resolvedAt: times[2], valuesClose: { 'erp-a': '1', 'erp-b': '3' } });
+    expect(store.findingEpisodes({ openOnly: true })).toEqual([]);
+
+    store.saveRun(runInput(times[3]!, nodes, [finding(id, { 'erp-a': '1', 'erp-b': '4' })]));
+    const episodes = store.findingEpisodes({ cluster: CLUSTER });
+    expect(episodes).toHaveLength(2);
+    expect(episodes[1]).toMatchObject({ firstSeen: times[3], resolvedAt: null, valuesOpen: { 'erp-a': '1', 'erp-b': '4' } });
+    expect(episodes[1]?.episodeId).not.toBe(episodes[0]?.episodeId);
+    expect(store.findingEpisodes({ openOnly: true }).map((e) => e.firstSeen)).toEqual([times[3]]);
+    // Window queries: the first episode lived in [t0, t2], the second from t3 on.
+    expect(store.findingEpisodes({ since: hoursAfter(T0, 2.5) }).map((e) => e.firstSeen)).toEqual([times[3]]);
+    expect(store.findingEpisodes({ until: hoursAfter(T0, 0.5) }).map((e) => e.firstSeen)).toEqual([times[0]]);
+    expect(store.verifyChain()).toMatchObject({ ok: true, runs: 4 });
+  });
+
+  it('keeps episodes of different clusters apart', () => {
+    store.saveRun(runInput(T0, { 'erp-a': {} }, [finding('f', { 'erp-a': '1' })]));
+    const other = runInput(hoursAfter(T0, 1), { 'db-a': {} }, []);
+    other.cluster = 'db';
+    other.report.cluster = 'db';
+    other.snapshots = other.snapshots.map((s) => ({ ...s, cluster: 'db' }));
+    store.saveRun(other);
+    expect(store.findingEpisodes({ openOnly: true }).map((e) => e.cluster)).toEqual([CLUSTER]);
+  });
+});
+
+describe('change log', () => {
+  it('records what changed on a node, queryable by node and time', () => {
+    const a0 = { packages: { openssl: '3.0.1', bash: '5.2' }, sysctl: { 'vm.swappiness': '60' } };
+    store.saveRun(runInput(T0, { 'erp-a': a0, 'erp-b': a0 }));
+    store.saveRun(runInput(hoursAfter(T0, 1), { 'erp-a': a0, 'erp-b': { ...a0, packages: { openssl: '3.0.2', bash: '5.2', curl: '8' } } }));
+    store.saveRun(runInput(hoursAfter(T0, 2), { 'erp-a': a0, 'erp-b': { packages: { openssl: '3.0.2', curl: '8' }, sysctl: { 'vm.swappiness': '10' } } }));
+    store.saveRun(runInput(hoursAfter(T0, 3), { 'erp-a': a0, 'erp-b': { error: 'connect-timeout' } }));
+    // While erp-b was unreachable, bash came back; the change shows up once it is reachable.
+    store.saveRun(runInput(hoursAfter(T0, 4), { 'erp-a': a0, 'erp-b': { packages: { openssl: '3.0.2', curl: '8', bash: '5.3' }, sysctl: { 'vm.swappiness': '10' } } }));
+
+    const strip = (cs: ReturnType<Store['changes']>) => cs.map(({ at, facet, key, change, before, after }) => ({ at, facet, key, change, before, after }));
+    expect(strip(store.changes({ node: 'erp-b' }))).toEqual([
+      { at: hoursAfter(T0, 1), facet: 'packages', key: 'curl', change: 'added', before: null, after: '8' },
+      { at: hoursAfter(T0, 1), facet: 'packages', key: 'openssl', change: 'changed', before: '3.0.1', after: '3.0.2' },
+      { at: hoursAfter(T0, 2), facet: 'packages', key: 'bash', change: 'removed', before: '5.2', after: null },
+      { at: hoursAfter(T0, 2), facet: 'sysctl', key: 'vm.swappiness', change: 'changed', before: '60', after: '10' },
+      { at: hoursAfter(T0, 3), facet: 'node', key: 'error', change: 'added', before: null, after: 'connect-timeout' },
+      { at: hoursAfter(T0, 4), facet: 'node', key: 'error', change: 'removed', before: 'connect-timeout', after: null },
+      { at: hoursAfter(T0, 4), facet: 'packages', key: 'bash', change: 'added', before: null, after: '5.3' },
+    ]);
+    expect(store.changes({ node: 'erp-a' })).toEqual([]);
+    // "since Tuesday 22:00" with a non-UTC offset and no milliseconds.
+    expect(strip(store.changes({ node: 'erp-b', since: '2026-11-24T23:00:00+01:00', until: hoursAfter(T0, 3) })).map((c) => c.key)).toEqual(['bash', 'vm.swappiness']);
+    expect(store.changes({ cluster: CLUSTER }).length).toBe(7);
+    expect(store.verifyChain()).toMatchObject({ ok: true, runs: 5 });
+  });
+
+  it('uses the node_changes index for a node + time query', () => {
+    const plan = (store as unknown as { db: { prepare: (s: string) => { all: () => { detail: string }[] } } }).db
+      .prepare("EXPLAIN QUERY PLAN SELECT * FROM node_changes WHERE node = 'erp-b' AND at >= '2026' ORDER BY at, id")
+      .all();
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING INDEX node_changes_node_at/);
+  });
+});
+
+describe('runs and readiness', () => {
+  it('lists runs and readiness history in a window', () => {
+    for (let h = 0; h < 4; h += 1) {
+      const findings = h === 2 ? [finding('f', { 'erp-a': '1', 'erp-b': '2' })] : [];
+      store.saveRun(runInput(hoursAfter(T0, h), { 'erp-a': {}, 'erp-b': {} }, findings));
+    }
+    expect(store.runs({ cluster: CLUSTER, since: hoursAfter(T0, 1), until: hoursAfter(T0, 3) }).map((r) => r.id)).toEqual([2, 3]);
+    expect(store.latestRun(CLUSTER)?.id).toBe(4);
+    expect(store.latestRun('nope')).toBeNull();
+    const history = store.readinessHistory(CLUSTER, hoursAfter(T0, 1), hoursAfter(T0, 3));
+    expect(history).toEqual([
+      { at: hoursAfter(T0, 1), runId: 2, ready: true, score: 1, nodes: { 'erp-a': 1, 'erp-b': 0.9 } },
+      { at: hoursAfter(T0, 2), runId: 3, ready: false, score: 1, nodes: { 'erp-a': 1, 'erp-b': 0.9 } },
+    ]);
+    const latest = store.latestRun(CLUSTER);
+    expect(latest?.prevHash).toBe(store.run(3)?.hash);
+    expect(latest?.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
