@@ -1,0 +1,137 @@
+/**
+ * drbd facet: the effective DRBD configuration (`drbdadm dump all`, or the raw files
+ * when drbdadm is missing) plus the loaded kernel module and userland versions.
+ *
+ * `on <host>` sections are NOT marked node-specific. Every node's configuration lists
+ * every peer, identically (drbdadm refuses a resource whose sections disagree only at
+ * connect time, which is too late): a peer address or disk that differs between nodes
+ * is exactly the drift worth reporting. Nothing in the dump depends on which node
+ * printed it; drbdadm's "ignored, not stacked" remarks are comments and dropped.
+ */
+import type { Collector, CommandOutput } from './collector.js';
+import type { FacetSnapshot, Item } from '../core/snapshot.js';
+import { flattenDrbd, parseDrbdConf } from './drbd-conf.js';
+import { errorFacet, guardParse, judgeOutput, unsupportedFacet, UNSUPPORTED_MARKER } from './corosync-stack-output.js';
+
+export const DRBD_DUMP_COMMAND = 'drbd-dump';
+export const DRBD_KERNEL_COMMAND = 'drbd-kernel-version';
+export const DRBD_USERLAND_COMMAND = 'drbd-utils-version';
+
+export const DRBD_DUMP_SCRIPT = [
+  'if [ ! -e /etc/drbd.conf ]; then',
+  `  echo '${UNSUPPORTED_MARKER} no /etc/drbd.conf' >&2; exit 3`,
+  'fi',
+  'for a in /usr/sbin/drbdadm /sbin/drbdadm; do',
+  '  if [ -x "$a" ]; then echo "driftd: source=drbdadm" >&2; exec "$a" dump all; fi',
+  'done',
+  "echo 'driftd: source=files' >&2",
+  'for f in /etc/drbd.conf /etc/drbd.d/*.conf /etc/drbd.d/*.res; do',
+  '  if [ -e "$f" ]; then echo "# driftd-file: $f"; cat "$f" || exit 1; fi',
+  'done',
+].join('\n');
+
+/** The module's own version file first; /proc/drbd's first line on older kernels. */
+export const DRBD_KERNEL_SCRIPT = [
+  'if [ -r /sys/module/drbd/version ]; then cat /sys/module/drbd/version; exit 0; fi',
+  'if [ -r /proc/drbd ]; then head -n 1 /proc/drbd; exit 0; fi',
+  "echo 'not loaded'",
+].join('\n');
+
+export const DRBD_USERLAND_SCRIPT = [
+  'for a in /usr/sbin/drbdadm /sbin/drbdadm; do',
+  '  if [ -x "$a" ]; then exec "$a" --version; fi',
+  'done',
+  `echo '${UNSUPPORTED_MARKER} no drbdadm' >&2; exit 3`,
+].join('\n');
+
+const SOURCE_MARKER = 'driftd: source=';
+
+/** `9.2.5`, `version: 8.4.11 (api:1/proto:86-101)` or `not loaded`. */
+export function parseKernelVersion(text: string): string | undefined {
+  const first = text.trim().split('\n')[0]?.trim() ?? '';
+  if (first === 'not loaded') return first;
+  const proc = /^version:\s*(\S+)/.exec(first);
+  if (proc) return proc[1];
+  if (/^[0-9][0-9A-Za-z.+~_-]*$/.test(first)) return first;
+  return undefined;
+}
+
+/** `drbdadm --version` prints shell-style KEY=VALUE lines. */
+export function parseDrbdadmVersion(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const match = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (match?.[1] !== undefined) out[match[1]] = match[2] ?? '';
+  }
+  return out;
+}
+
+function addVersions(outputs: Readonly<Record<string, CommandOutput>>, items: Record<string, Item>): string | undefined {
+  const userland = judgeOutput(DRBD_USERLAND_COMMAND, outputs[DRBD_USERLAND_COMMAND]);
+  let kernelFromUserland: string | undefined;
+  if (userland.kind === 'ok') {
+    const fields = parseDrbdadmVersion(userland.stdout);
+    const version = fields.DRBDADM_VERSION;
+    if (version === undefined) return `${DRBD_USERLAND_COMMAND}: no DRBDADM_VERSION line`;
+    items['version.userland'] = { value: version };
+    if (fields.DRBDADM_API_VERSION !== undefined) items['version.userland-api'] = { value: fields.DRBDADM_API_VERSION };
+    // drbdadm reports 0 when the module is not loaded.
+    if (fields.DRBD_KERNEL_VERSION && fields.DRBD_KERNEL_VERSION !== '0') kernelFromUserland = fields.DRBD_KERNEL_VERSION;
+  } else if (userland.kind === 'error') {
+    return userland.reason;
+  }
+  const kernel = judgeOutput(DRBD_KERNEL_COMMAND, outputs[DRBD_KERNEL_COMMAND]);
+  if (kernel.kind === 'ok') {
+    const version = parseKernelVersion(kernel.stdout);
+    if (version === undefined) {
+      return `${DRBD_KERNEL_COMMAND}: line 1: unrecognised version "${kernel.stdout.trim().split('\n')[0]?.slice(0, 80) ?? ''}"`;
+    }
+    items['version.kernel'] = { value: version === 'not loaded' && kernelFromUserland ? kernelFromUserland : version };
+  } else if (kernelFromUserland) {
+    items['version.kernel'] = { value: kernelFromUserland };
+  } else if (kernel.kind === 'error') {
+    return kernel.reason;
+  }
+  return undefined;
+}
+
+function parseDrbd(outputs: Readonly<Record<string, CommandOutput>>): FacetSnapshot {
+  const dumpOutput = outputs[DRBD_DUMP_COMMAND];
+  const dump = judgeOutput(DRBD_DUMP_COMMAND, dumpOutput);
+  if (dump.kind === 'unsupported') return unsupportedFacet(dump.reason);
+  if (dump.kind === 'error') return errorFacet(dump.reason);
+
+  const stderr = dumpOutput?.stderr ?? '';
+  const at = stderr.indexOf(SOURCE_MARKER);
+  const source = at < 0 ? 'unknown' : (stderr.slice(at + SOURCE_MARKER.length).split('\n')[0]?.trim() ?? 'unknown');
+
+  const parsed = parseDrbdConf(dump.stdout);
+  if (!parsed.ok) {
+    if (dump.kind === 'truncated') return { status: 'truncated', items: {}, error: `${DRBD_DUMP_COMMAND}: output truncated` };
+    return errorFacet(`${DRBD_DUMP_COMMAND} (${source}): line ${parsed.line}: ${parsed.error}`);
+  }
+  const items: Record<string, Item> = {};
+  for (const [key, value] of flattenDrbd(parsed.statements)) items[key] = { value };
+  const versionError = addVersions(outputs, items);
+  if (versionError !== undefined) return errorFacet(versionError, items);
+  const meta = { source };
+  if (dump.kind === 'truncated') return { status: 'truncated', items, meta, error: `${DRBD_DUMP_COMMAND}: output truncated` };
+  return { status: 'ok', items, meta };
+}
+
+export const drbdCollector: Collector = {
+  name: 'drbd',
+  description: 'DRBD resources (drbdadm dump all), kernel module and drbd-utils versions',
+  defaultEnabled: true,
+  commands() {
+    return [
+      // .res files hold shared secrets and are often root-only.
+      { id: DRBD_DUMP_COMMAND, argv: ['/bin/sh', '-c', DRBD_DUMP_SCRIPT], sudo: true },
+      { id: DRBD_KERNEL_COMMAND, argv: ['/bin/sh', '-c', DRBD_KERNEL_SCRIPT] },
+      { id: DRBD_USERLAND_COMMAND, argv: ['/bin/sh', '-c', DRBD_USERLAND_SCRIPT] },
+    ];
+  },
+  parse(outputs) {
+    return guardParse('drbd', () => parseDrbd(outputs));
+  },
+};

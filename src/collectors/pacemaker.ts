@@ -1,0 +1,72 @@
+/**
+ * pacemaker facet: the CIB's configuration, normalised (see pacemaker-cib.ts for what
+ * is dropped and why). The live CIB comes from `cibadmin --query --local`; a node whose
+ * cluster stack is stopped still has its last CIB on disk, which is read instead.
+ */
+import type { Collector, CommandOutput } from './collector.js';
+import type { FacetSnapshot, Item } from '../core/snapshot.js';
+import { normaliseCib } from './pacemaker-cib.js';
+import { parseXml } from './pacemaker-xml.js';
+import { errorFacet, guardParse, judgeOutput, unsupportedFacet, UNSUPPORTED_MARKER } from './corosync-stack-output.js';
+
+export { referencedAgents, agentInstallHint, type ReferencedAgents, type AgentInstallHint } from './pacemaker-agents.js';
+
+export const PACEMAKER_CIB_COMMAND = 'pacemaker-cib';
+const SOURCE_MARKER = 'driftd: source=';
+
+/**
+ * Constant script: the live CIB when the local cib daemon answers, else the file the
+ * cluster keeps on disk (the current path first, then the heartbeat-era one).
+ * The source is reported on stderr so stdout stays pure XML.
+ */
+export const PACEMAKER_CIB_SCRIPT = [
+  'if [ -x /usr/sbin/cibadmin ] && out=$(/usr/sbin/cibadmin --query --local 2>/dev/null); then',
+  "  echo 'driftd: source=cibadmin' >&2; printf '%s\\n' \"$out\"; exit 0",
+  'fi',
+  'for f in /var/lib/pacemaker/cib/cib.xml /var/lib/heartbeat/crm/cib.xml; do',
+  '  if [ -e "$f" ]; then echo "driftd: source=$f" >&2; exec cat "$f"; fi',
+  'done',
+  `echo '${UNSUPPORTED_MARKER} no answer from cibadmin and no cib.xml on disk' >&2`,
+  'exit 3',
+].join('\n');
+
+function sourceOf(output: CommandOutput | undefined): string {
+  const stderr = output?.stderr ?? '';
+  const at = stderr.indexOf(SOURCE_MARKER);
+  if (at < 0) return 'unknown';
+  return stderr.slice(at + SOURCE_MARKER.length).split('\n')[0]?.trim() || 'unknown';
+}
+
+function parsePacemaker(outputs: Readonly<Record<string, CommandOutput>>): FacetSnapshot {
+  const output = outputs[PACEMAKER_CIB_COMMAND];
+  const verdict = judgeOutput(PACEMAKER_CIB_COMMAND, output);
+  if (verdict.kind === 'unsupported') return unsupportedFacet(verdict.reason);
+  if (verdict.kind === 'error') return errorFacet(verdict.reason);
+  // A cut CIB is not well-formed XML, so there is nothing partial worth keeping.
+  if (verdict.kind === 'truncated') {
+    return { status: 'truncated', items: {}, error: `${PACEMAKER_CIB_COMMAND}: output truncated` };
+  }
+  const source = sourceOf(output);
+  const xml = parseXml(verdict.stdout);
+  if (!xml.ok) {
+    return errorFacet(`${PACEMAKER_CIB_COMMAND} (${source}): line ${xml.line}, column ${xml.column}: ${xml.error}`);
+  }
+  const cib = normaliseCib(xml.root);
+  if (!cib.ok) return errorFacet(`${PACEMAKER_CIB_COMMAND} (${source}): line ${cib.line}: ${cib.error}`);
+  const items: Record<string, Item> = {};
+  for (const [key, value] of cib.items) items[key] = { value };
+  return { status: 'ok', items, meta: { source } };
+}
+
+export const pacemakerCollector: Collector = {
+  name: 'pacemaker',
+  description: 'Pacemaker CIB configuration (properties, resources, constraints, fencing), volatile attributes dropped',
+  defaultEnabled: true,
+  commands() {
+    // The CIB is readable by root and haclient only.
+    return [{ id: PACEMAKER_CIB_COMMAND, argv: ['/bin/sh', '-c', PACEMAKER_CIB_SCRIPT], sudo: true, maxBytes: 16 * 1024 * 1024 }];
+  },
+  parse(outputs) {
+    return guardParse('pacemaker', () => parsePacemaker(outputs));
+  },
+};
