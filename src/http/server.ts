@@ -23,7 +23,7 @@ const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 const REQUEST_TIMEOUT_MS = 30_000;
 const HEADERS_TIMEOUT_MS = 10_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
-/** How long close() lets in-flight requests finish before cutting their sockets. */
+/** How long close() lets in-flight requests finish before cutting their sockets (idle ones close at once). */
 const CLOSE_GRACE_MS = 5_000;
 
 function send(res: ServerResponse, reply: Reply): void {
@@ -140,7 +140,6 @@ export function createHttpServer(deps: HttpServerDeps): DriftdHttpServer {
           if (error) reject(error);
           else resolve();
         });
-        server.closeIdleConnections();
       });
     },
   };
