@@ -1,0 +1,236 @@
+/**
+ * Peer diff of one facet across the nodes that collected it successfully: drift
+ * (mismatch, missing) per key, and `expect:` checks. One pass over nodes x items; the
+ * work per key is linear in the number of nodes.
+ */
+import type { Finding, FindingDetail, FindingKind, Severity } from '../findings.js';
+import type { FacetName, FacetSnapshot, Item } from '../snapshot.js';
+import { finalizeFinding, type EvalContext } from './build.js';
+import { expectationViolation } from './expectations.js';
+import { unifiedFileDiff } from './file-diff.js';
+import { judge, type Verdict } from './majority.js';
+import { isHandledAsPrecondition, preconditionKindFor } from './preconditions.js';
+import { normalizeValue, resolveRule, type EffectiveRule } from './rules/compile.js';
+import { isLiteralKey } from './rules/match.js';
+import { describeVersions, isVersionItem, sharedVersionFormat, withinTolerance, type VersionFormat } from './versions.js';
+
+export interface Participant {
+  node: string;
+  facet: FacetSnapshot;
+  /** The node's packages facet, whose `meta.format` orders kernel releases too. */
+  packages?: FacetSnapshot;
+}
+
+export function diffFacet(ctx: EvalContext, facetName: FacetName, participants: readonly Participant[]): Finding[] {
+  const findings: Finding[] = [];
+  const push = (f: Finding | undefined): void => {
+    if (f) findings.push(f);
+  };
+  const format = facetName === 'packages' || facetName === 'kernel' ? sharedVersionFormat(participants) : undefined;
+  for (const [key, items] of itemsByKey(participants)) {
+    if (isHandledAsPrecondition(facetName, key)) continue;
+    const effective = resolveRule(ctx.rules, facetName, key);
+    const keyFormat = format && isVersionItem(facetName, key) ? format : undefined;
+    const raw = items.map((item) => item?.value ?? null);
+    const normalized = raw.map((v) => (v === null ? null : normalizeValue(v, effective.normalize)));
+    push(checkExpectation(ctx, facetName, key, participants, raw, normalized, effective, keyFormat));
+    if (participants.length < 2 || effective.nodeSpecific || items.some((item) => item?.nodeSpecific !== undefined)) continue;
+    if (normalized.every((v) => v === normalized[0])) continue;
+    if (keyFormat && withinTolerance(keyFormat, normalized, effective.allowSkew)) continue;
+    push(driftFinding(ctx, facetName, key, participants, items, raw, normalized, effective, keyFormat));
+  }
+  for (const f of presenceExpectations(ctx, facetName, participants)) findings.push(f);
+  return findings;
+}
+
+/** key -> the item on each participant (same index), undefined where absent. */
+function itemsByKey(participants: readonly Participant[]): Map<string, (Item | undefined)[]> {
+  const byKey = new Map<string, (Item | undefined)[]>();
+  participants.forEach((p, index) => {
+    for (const [key, item] of Object.entries(p.facet.items)) {
+      let row = byKey.get(key);
+      if (!row) {
+        row = new Array<Item | undefined>(participants.length).fill(undefined);
+        byKey.set(key, row);
+      }
+      row[index] = item;
+    }
+  });
+  return byKey;
+}
+
+function driftFinding(
+  ctx: EvalContext,
+  facetName: FacetName,
+  key: string,
+  participants: readonly Participant[],
+  items: readonly (Item | undefined)[],
+  raw: readonly (string | null)[],
+  normalized: readonly (string | null)[],
+  effective: EffectiveRule,
+  format: VersionFormat | undefined,
+): Finding | undefined {
+  const nodes = participants.map((p) => p.node);
+  const verdict = judge(nodes.map((node, i) => ({ node, value: normalized[i] ?? null })), ctx.baseline);
+  const referenceIndex = verdict.referenceNode === undefined ? -1 : nodes.indexOf(verdict.referenceNode);
+  const majority = verdict.decided && referenceIndex >= 0 ? (raw[referenceIndex] ?? null) : null;
+  const values = Object.fromEntries(nodes.map((node, i) => [node, raw[i] ?? null]));
+  const detail: FindingDetail = {};
+  let message = describeDrift(ctx, facetName, key, verdict, majority, values);
+  if (format) {
+    const versions = describeVersions(format, nodes.map((node, i) => ({ node, value: normalized[i] ?? null })));
+    if (versions && versions.behind.length > 0) {
+      detail.newest = versions.newest;
+      detail.behind = versions.behind.map((b) => b.node);
+      if (versions.skew) detail.skew = versions.skew;
+      message = describeBehind(facetName, key, versions.behind, versions.newest, versions.skew, verdict, values);
+    }
+  }
+  if (facetName === 'files' && referenceIndex >= 0) {
+    const sideOf = (i: number) => ({ node: nodes[i] ?? '', content: raw[i] === null ? null : items[i]?.content });
+    const others = verdict.outliers.map((node) => sideOf(nodes.indexOf(node)));
+    const diff = unifiedFileDiff(key, sideOf(referenceIndex), others);
+    if (diff) detail.diff = diff;
+  }
+  const precondition = preconditionKindFor(facetName, key);
+  const kind: FindingKind = precondition ? 'precondition' : raw.includes(null) ? 'missing' : 'mismatch';
+  const defaultSeverity: Severity = precondition ? 'critical' : 'warning';
+  return finalizeFinding(ctx, {
+    kind,
+    facet: facetName,
+    key,
+    values,
+    majority,
+    outliers: verdict.outliers,
+    message: precondition ? `${precondition}: ${message}` : message,
+    detail,
+    defaultSeverity,
+    effective,
+  });
+}
+
+export function itemLabel(facet: string, key: string): string {
+  return facet === 'packages' ? key : `${facet} ${key}`;
+}
+
+const MAX_SHOWN_VALUE = 80;
+
+export function showValue(value: string | null | undefined): string {
+  if (value === null || value === undefined) return '(absent)';
+  const oneLine = value.replace(/\s+/g, ' ');
+  return oneLine.length > MAX_SHOWN_VALUE ? `${oneLine.slice(0, MAX_SHOWN_VALUE - 1)}…` : oneLine;
+}
+
+function describeDrift(
+  ctx: EvalContext,
+  facet: string,
+  key: string,
+  verdict: Verdict,
+  majority: string | null,
+  values: Record<string, string | null>,
+): string {
+  const label = itemLabel(facet, key);
+  if (!verdict.decided) {
+    const list = Object.entries(values).map(([node, v]) => `${node}=${showValue(v)}`).join(', ');
+    return `${label} differs with no majority: ${list}`;
+  }
+  const who = verdict.outliers
+    .map((node) => (values[node] === null ? `missing on ${node}` : `${node} has ${showValue(values[node])}`))
+    .join(', ');
+  const reference =
+    ctx.baseline !== undefined && verdict.referenceNode === ctx.baseline
+      ? `baseline ${ctx.baseline} has ${showValue(majority)}`
+      : majority === null
+        ? 'absent on the majority'
+        : `majority has ${showValue(majority)}`;
+  return `${label}: ${who} (${reference})`;
+}
+
+function describeBehind(
+  facet: string,
+  key: string,
+  behind: readonly { node: string; value: string }[],
+  newestValue: string,
+  skew: string | undefined,
+  verdict: Verdict,
+  values: Record<string, string | null>,
+): string {
+  const nodes = behind.map((b) => b.node).join(', ');
+  const olds = [...new Set(behind.map((b) => b.value))].join(', ');
+  const skewText = skew ? `, ${skew} skew` : '';
+  let message = `${itemLabel(facet, key)}: ${nodes} ${behind.length === 1 ? 'is' : 'are'} behind (${olds} < ${newestValue}${skewText})`;
+  const missing = Object.entries(values).filter(([, v]) => v === null).map(([node]) => node);
+  if (missing.length > 0) message += `; missing on ${missing.join(', ')}`;
+  const behindSet = new Set(behind.map((b) => b.node));
+  const aheadOutliers = verdict.outliers.filter((n) => !behindSet.has(n) && values[n] !== null);
+  if (verdict.decided && aheadOutliers.length > 0) message += `; ${aheadOutliers.join(', ')} ahead of the ${verdict.referenceNode === undefined ? 'majority' : 'reference'}`;
+  return message;
+}
+
+function checkExpectation(
+  ctx: EvalContext,
+  facetName: FacetName,
+  key: string,
+  participants: readonly Participant[],
+  raw: readonly (string | null)[],
+  normalized: readonly (string | null)[],
+  effective: EffectiveRule,
+  format: VersionFormat | undefined,
+): Finding | undefined {
+  const expect = effective.expect;
+  if (!expect) return undefined;
+  const violations: { node: string; reason: string }[] = [];
+  participants.forEach((p, i) => {
+    const reason = expectationViolation(expect, normalized[i] ?? null, format);
+    if (reason) violations.push({ node: p.node, reason });
+  });
+  if (violations.length === 0) return undefined;
+  const values = Object.fromEntries(participants.map((p, i) => [p.node, raw[i] ?? null]));
+  const who = violations.map((v) => `${v.node} has ${showValue(values[v.node])}`).join(', ');
+  return finalizeFinding(ctx, {
+    kind: 'expectation',
+    facet: facetName,
+    key,
+    values,
+    majority: null,
+    outliers: violations.map((v) => v.node),
+    message: `${itemLabel(facetName, key)}: ${violations[0]?.reason ?? ''} (rule ${effective.expectRule}); ${who}`,
+    defaultSeverity: 'warning',
+    effective,
+  });
+}
+
+/**
+ * `present: true` asks about keys that may exist nowhere, so it runs per rule rather
+ * than per key. A rule later overridden for the same pattern does not ask any more.
+ */
+function presenceExpectations(ctx: EvalContext, facetName: FacetName, participants: readonly Participant[]): Finding[] {
+  const out: Finding[] = [];
+  for (const rule of ctx.rules.byFacet.get(facetName) ?? []) {
+    if (!rule.source.expect?.present) continue;
+    const effective = resolveRule(ctx.rules, facetName, rule.key);
+    if (!effective.expect?.present || effective.expectRule !== rule.name) continue;
+    const literal = isLiteralKey(rule.key);
+    const values: Record<string, string | null> = {};
+    const missing: string[] = [];
+    for (const p of participants) {
+      const matched = literal ? p.facet.items[rule.key] : Object.entries(p.facet.items).find(([k]) => rule.matches(k))?.[1];
+      values[p.node] = matched ? (literal ? matched.value : 'present') : null;
+      if (!matched) missing.push(p.node);
+    }
+    if (missing.length === 0) continue;
+    const f = finalizeFinding(ctx, {
+      kind: 'expectation',
+      facet: facetName,
+      key: rule.key,
+      values,
+      majority: null,
+      outliers: missing,
+      message: `${itemLabel(facetName, rule.key)}: expected present (rule ${rule.name}); missing on ${missing.join(', ')}`,
+      defaultSeverity: 'warning',
+      effective,
+    });
+    if (f) out.push(f);
+  }
+  return out;
+}

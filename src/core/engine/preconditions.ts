@@ -1,0 +1,170 @@
+/**
+ * Preconditions for a failover to work at all, as opposed to drift between peers:
+ * - every resource and fence agent the Pacemaker configuration references is installed
+ *   on every node (a standby without `fence_ipmilan` cannot fence, without
+ *   `resource-agents` cannot start the IP);
+ * - DRBD kernel module and userland versions agree across nodes (replication between
+ *   mismatched module versions may refuse to connect);
+ * - no node waits for a reboot into a kernel it has installed but is not running.
+ */
+import type { Finding } from '../findings.js';
+import type { FacetSnapshot, NodeSnapshot } from '../snapshot.js';
+import { finalizeFinding, type EvalContext } from './build.js';
+import { resolveRule } from './rules/compile.js';
+
+const DRBD_VERSION_KEYS: Record<string, string> = {
+  'version.kernel': 'DRBD kernel module versions differ across nodes',
+  'version.userland': 'DRBD userland (drbd-utils) versions differ across nodes',
+};
+
+/** Keys the peer diff reports as preconditions instead of plain drift, with a lead-in. */
+export function preconditionKindFor(facet: string, key: string): string | undefined {
+  return facet === 'drbd' ? DRBD_VERSION_KEYS[key] : undefined;
+}
+
+/** Keys the peer diff leaves alone because a precondition below reports them. */
+export function isHandledAsPrecondition(facet: string, key: string): boolean {
+  return facet === 'kernel' && key === 'reboot_required';
+}
+
+/** The pacemaker collector keys a primitive (or template) by id; value = its agent. */
+const AGENT_ITEM = /^(resource|template)\./;
+const NOT_AN_AGENT_KEY = /\.(param|meta|utilization|op)\.|\.template$/;
+const AGENT_VALUE = /^[a-z]+:\S+$/;
+
+/** Agents (`ocf:heartbeat:IPaddr2`, `stonith:fence_ipmilan`) referenced by any node's CIB. */
+export function referencedAgents(pacemakerFacets: readonly FacetSnapshot[]): string[] {
+  const agents = new Set<string>();
+  for (const facet of pacemakerFacets) {
+    for (const [key, item] of Object.entries(facet.items)) {
+      if (AGENT_ITEM.test(key) && !NOT_AN_AGENT_KEY.test(key) && AGENT_VALUE.test(item.value)) agents.add(item.value);
+    }
+  }
+  return [...agents].sort();
+}
+
+export interface AgentProvider {
+  /** True for a package name (arch suffix already stripped) that ships the agent. */
+  isProvidingPackage: (name: string) => boolean;
+  /** The agent's own executable, accepted as proof when the files facet collected it. */
+  path: string;
+  packagesText: string;
+}
+
+/**
+ * Where an agent comes from, on Debian and RHEL alike:
+ * - `ocf:heartbeat:*`  -> resource-agents (or a split resource-agents-* package)
+ * - `ocf:pacemaker:*`  -> pacemaker (RHEL) or pacemaker-resource-agents (Debian)
+ * - `ocf:linbit:drbd`  -> drbd-utils
+ * - other `ocf:<provider>:<type>` -> not checked: no package we can name ships it.
+ * - `stonith:fence_<x>` -> fence-agents, fence-agents-all or fence-agents-<x>; or /usr/sbin/fence_<x>
+ * - systemd:, lsb:, service: -> not checked: a unit name does not say which package ships it.
+ * In every ocf case the agent file itself, if the files facet collected it, also counts.
+ */
+export function agentProvider(agent: string): AgentProvider | undefined {
+  const parts = agent.split(':');
+  if (parts[0] === 'ocf' && parts.length === 3) {
+    const [, provider = '', type = ''] = parts;
+    const path = `/usr/lib/ocf/resource.d/${provider}/${type}`;
+    if (provider === 'heartbeat') {
+      return { isProvidingPackage: (n) => n === 'resource-agents' || n.startsWith('resource-agents-'), path, packagesText: 'resource-agents' };
+    }
+    if (provider === 'pacemaker') {
+      return { isProvidingPackage: (n) => n === 'pacemaker' || n === 'pacemaker-resource-agents', path, packagesText: 'pacemaker or pacemaker-resource-agents' };
+    }
+    if (provider === 'linbit' && type === 'drbd') {
+      return { isProvidingPackage: (n) => n === 'drbd-utils', path, packagesText: 'drbd-utils' };
+    }
+    return undefined;
+  }
+  if (parts[0] === 'stonith' && parts.length === 2 && parts[1]?.startsWith('fence_')) {
+    const type = parts[1];
+    const suffix = type.slice('fence_'.length);
+    const names = new Set(['fence-agents', 'fence-agents-all', `fence-agents-${suffix}`]);
+    return { isProvidingPackage: (n) => names.has(n), path: `/usr/sbin/${type}`, packagesText: `fence-agents or fence-agents-${suffix}` };
+  }
+  return undefined;
+}
+
+const RPM_ARCH_SUFFIX = /\.(x86_64|i[3-6]86|noarch|aarch64|ppc64le|ppc64|s390x|armv7hl)$/;
+
+/**
+ * `libc6:amd64` -> `libc6`, `glibc.i686` -> `glibc`: the packages collector keys a
+ * package installed for several architectures with its architecture.
+ */
+export function packageName(key: string): string {
+  const colon = key.indexOf(':');
+  return colon < 0 ? key.replace(RPM_ARCH_SUFFIX, '') : key.slice(0, colon);
+}
+
+export function agentPreconditions(ctx: EvalContext, reachable: readonly NodeSnapshot[]): Finding[] {
+  const pacemaker = reachable.map((s) => s.facets.pacemaker).filter((f): f is FacetSnapshot => f?.status === 'ok');
+  const findings: Finding[] = [];
+  for (const agent of referencedAgents(pacemaker)) {
+    const provider = agentProvider(agent);
+    if (!provider) continue;
+    const values: Record<string, string | null> = {};
+    const missing: string[] = [];
+    for (const snapshot of reachable) {
+      const evidence = installedEvidence(snapshot, provider);
+      if (evidence === undefined) continue; // neither packages nor files collected: cannot tell
+      values[snapshot.node] = evidence;
+      if (evidence === null) missing.push(snapshot.node);
+    }
+    if (missing.length === 0) continue;
+    const key = `agent:${agent}`;
+    const f = finalizeFinding(ctx, {
+      kind: 'precondition',
+      facet: 'pacemaker',
+      key,
+      values,
+      majority: null,
+      outliers: missing,
+      message: `resource agent ${agent} is referenced by the CIB but not installed on ${missing.join(', ')} (needs ${provider.packagesText})`,
+      defaultSeverity: 'critical',
+      effective: resolveRule(ctx.rules, 'pacemaker', key),
+    });
+    if (f) findings.push(f);
+  }
+  return findings;
+}
+
+/**
+ * `name version` or the agent's path when installed, null when the packages facet shows
+ * no providing package, undefined when this node's facets cannot tell.
+ */
+function installedEvidence(snapshot: NodeSnapshot, provider: AgentProvider): string | null | undefined {
+  const files = snapshot.facets.files;
+  if (files?.status === 'ok' && files.items[provider.path]) return provider.path;
+  const packages = snapshot.facets.packages;
+  if (packages?.status !== 'ok') return undefined;
+  for (const [key, item] of Object.entries(packages.items)) {
+    if (provider.isProvidingPackage(packageName(key))) return `${key} ${item.value}`;
+  }
+  return null;
+}
+
+export function rebootPreconditions(ctx: EvalContext, reachable: readonly NodeSnapshot[]): Finding[] {
+  const values: Record<string, string | null> = {};
+  const pending: string[] = [];
+  for (const snapshot of reachable) {
+    const kernel = snapshot.facets.kernel;
+    if (kernel?.status !== 'ok') continue;
+    const flag = kernel.items['reboot_required']?.value ?? null;
+    values[snapshot.node] = flag;
+    if (flag === 'true') pending.push(snapshot.node);
+  }
+  if (pending.length === 0) return [];
+  const f = finalizeFinding(ctx, {
+    kind: 'precondition',
+    facet: 'kernel',
+    key: 'reboot_required',
+    values,
+    majority: null,
+    outliers: pending,
+    message: `reboot required on ${pending.join(', ')}: an installed kernel or library update is not active until the node reboots`,
+    defaultSeverity: 'critical',
+    effective: resolveRule(ctx.rules, 'kernel', 'reboot_required'),
+  });
+  return f ? [f] : [];
+}
