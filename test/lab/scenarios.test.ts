@@ -1,0 +1,191 @@
+/**
+ * Drift scenarios against the real CLI: `driftd check --json` collects over real SSH from
+ * the lab's chrooted sshd nodes, and the report is read through the published contract
+ * (src/core/check-report.ts). Each test starts from the lab baseline (every node
+ * identical), drifts one node with seed.sh, and checks what driftd says about it.
+ */
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CheckReport } from '../../src/core/check-report.js';
+import { labNodes, labUnavailableReason, resetAllNodes, runCheck, seed, type CheckRun } from './lab-env.js';
+
+type Finding = CheckReport['findings'][number];
+const DRIFT_KINDS = new Set(['mismatch', 'missing']);
+
+const unavailable = labUnavailableReason();
+if (unavailable) console.warn(`SKIPPING lab drift scenarios: ${unavailable}`);
+const describeLab = unavailable ? describe.skip : describe;
+
+/** The verdict and the exit code must agree, whatever the scenario. */
+function checkConsistent(run: CheckRun): CheckReport {
+  const { report, exitCode } = run;
+  expect(exitCode, run.stderr).toBe(report.ready ? 0 : 1);
+  expect(report.cluster).toBe('lab');
+  expect(report.nodes.map((node) => node.name).sort()).toEqual([...labNodes()].sort());
+  return report;
+}
+
+function driftFindings(report: CheckReport): Finding[] {
+  return report.findings.filter((finding) => DRIFT_KINDS.has(finding.kind) && !finding.waived);
+}
+
+function findingsAbout(report: CheckReport, facet: string, keyPart: string): Finding[] {
+  return report.findings.filter((finding) => finding.facet === facet && finding.key.includes(keyPart));
+}
+
+function describeFindings(report: CheckReport): string {
+  return JSON.stringify(
+    report.findings.map((f) => ({ facet: f.facet, key: f.key, kind: f.kind, severity: f.severity, outliers: f.outliers })),
+    null,
+    1,
+  );
+}
+
+function expectAudited(report: CheckReport, nodes: string[]): void {
+  for (const name of nodes) {
+    const node = report.nodes.find((candidate) => candidate.name === name);
+    expect(node, name).toBeDefined();
+    expect(node!.reachable, `${name}: ${node!.error}`).toBe(true);
+    expect(node!.snapshotAt, name).not.toBeNull();
+    expect(node!.facets.packages, name).toBe('ok');
+    expect(node!.facets.files, name).toBe('ok');
+  }
+}
+
+describeLab(unavailable ? `lab drift scenarios (SKIPPED: ${unavailable})` : 'lab drift scenarios', () => {
+  const nodes = unavailable ? [] : labNodes();
+  const [erpA, erpB, erpC] = nodes as [string, string, string];
+
+  beforeEach(() => resetAllNodes());
+  afterAll(() => {
+    if (!unavailable) resetAllNodes();
+  });
+
+  it('identical nodes: no drift finding, every node reachable and ready, exit 0', () => {
+    const report = checkConsistent(runCheck());
+    expect(driftFindings(report), describeFindings(report)).toEqual([]);
+    expectAudited(report, nodes);
+    for (const node of report.nodes) expect(node.ready, `${node.name}: ${JSON.stringify(node.contributions)}`).toBe(true);
+    expect(report.ready).toBe(true);
+  });
+
+  it('a package installed on one node only is reported with that node as the outlier', () => {
+    seed(erpB, 'install-deb', 'driftd-lab-tool', '1.0-1');
+    const report = checkConsistent(runCheck());
+    const found = findingsAbout(report, 'packages', 'driftd-lab-tool');
+    expect(found, describeFindings(report)).toHaveLength(1);
+    const [finding] = found as [Finding];
+    expect(['missing', 'mismatch']).toContain(finding.kind);
+    expect(finding.values[erpA]).toBeNull();
+    expect(finding.values[erpC]).toBeNull();
+    expect(finding.values[erpB]).toContain('1.0-1');
+    expect(finding.outliers).toEqual([erpB]);
+  });
+
+  it('a package at another version on one node is a revision skew with that node as the outlier', () => {
+    for (const node of nodes) seed(node, 'install-deb', 'driftd-lab-tool', '1.0-1');
+    seed(erpC, 'install-deb', 'driftd-lab-tool', '1.0-2');
+    const report = checkConsistent(runCheck());
+    const found = findingsAbout(report, 'packages', 'driftd-lab-tool');
+    expect(found, describeFindings(report)).toHaveLength(1);
+    const [finding] = found as [Finding];
+    expect(finding.kind).toBe('mismatch');
+    expect(finding.values[erpA]).toContain('1.0-1');
+    expect(finding.values[erpC]).toContain('1.0-2');
+    expect(finding.outliers).toEqual([erpC]);
+    expect(finding.detail?.skew).toBe('revision');
+  });
+
+  it('a sysctl.d file that differs on one node carries a unified diff from the majority', () => {
+    seed(erpA, 'sysctl-conf', 'vm.swappiness', '30');
+    const report = checkConsistent(runCheck());
+    const found = findingsAbout(report, 'files', '/etc/sysctl.d/90-driftd-lab.conf');
+    expect(found, describeFindings(report)).toHaveLength(1);
+    const [finding] = found as [Finding];
+    expect(finding.outliers).toEqual([erpA]);
+    const diff = finding.detail?.diff ?? '';
+    expect(diff).toMatch(/^@@ /m);
+    expect(diff).toMatch(/^-vm\.swappiness = 10$/m);
+    expect(diff).toMatch(/^\+vm\.swappiness = 30$/m);
+    // The live kernel value is the host's on every node: the file is what drifted.
+    expect(findingsAbout(report, 'sysctl', 'vm.swappiness')).toEqual([]);
+  });
+
+  it('an /etc/hosts line added on one node is a files finding with the added line in the diff', () => {
+    seed(erpC, 'hosts-add', '127.0.0.99', 'erp-extra');
+    const report = checkConsistent(runCheck());
+    const found = findingsAbout(report, 'files', '/etc/hosts');
+    expect(found, describeFindings(report)).toHaveLength(1);
+    expect(found[0]!.outliers).toEqual([erpC]);
+    expect(found[0]!.detail?.diff ?? '').toMatch(/^\+127\.0\.0\.99\terp-extra$/m);
+  });
+
+  it('corosync totem.token differing on one node is a corosync finding naming the key and both values', () => {
+    seed(erpB, 'corosync-token', '10000');
+    const report = checkConsistent(runCheck());
+    const found = findingsAbout(report, 'corosync', 'totem.token');
+    expect(found, describeFindings(report)).toHaveLength(1);
+    const [finding] = found as [Finding];
+    expect(finding.outliers).toEqual([erpB]);
+    expect(finding.values[erpB]).toBe('10000');
+    expect(finding.values[erpA]).toBe('3000');
+    expect(finding.majority).toBe('3000');
+  });
+
+  it('a CIB differing only in volatile parts (counters, update-origin, status) gives no pacemaker finding', () => {
+    seed(erpC, 'cib-volatile');
+    const report = checkConsistent(runCheck());
+    expect(report.findings.filter((f) => f.facet === 'pacemaker'), describeFindings(report)).toEqual([]);
+    for (const node of report.nodes) expect(node.facets.pacemaker, node.name).toBe('ok');
+    // cib.xml is also in the watched file list, where raw bytes are compared: the only
+    // drift finding allowed is that file's, and it must not be critical.
+    const others = driftFindings(report).filter((f) => !(f.facet === 'files' && f.key.includes('/var/lib/pacemaker/cib/cib.xml')));
+    expect(others, describeFindings(report)).toEqual([]);
+    expect(report.findings.filter((f) => f.severity === 'critical' && !f.waived), describeFindings(report)).toEqual([]);
+  });
+
+  it('a resource parameter differing in the CIB is a critical pacemaker finding and the cluster is not ready', () => {
+    seed(erpA, 'cib-param', 'erp-vip', 'ip', '127.0.0.11');
+    const run = runCheck();
+    const report = checkConsistent(run);
+    const found = report.findings.filter((f) => f.facet === 'pacemaker' && f.key.includes('erp-vip'));
+    expect(found, describeFindings(report)).toHaveLength(1);
+    const [finding] = found as [Finding];
+    expect(finding.severity).toBe('critical');
+    expect(finding.outliers).toEqual([erpA]);
+    expect(finding.values[erpA]).toContain('127.0.0.11');
+    expect(finding.values[erpB]).toContain('127.0.0.10');
+    expect(report.ready).toBe(false);
+    expect(run.exitCode).toBe(1);
+  });
+
+  it('a node that is down is reported unreachable, the others are still audited, verdict not ready, exit 1', () => {
+    seed(erpC, 'stop');
+    seed(erpB, 'install-deb', 'driftd-lab-tool', '1.0-1');
+    const run = runCheck();
+    const report = checkConsistent(run);
+    expect(run.exitCode).toBe(1);
+    expect(report.ready).toBe(false);
+    const down = report.nodes.find((node) => node.name === erpC)!;
+    expect(down.reachable).toBe(false);
+    expect(down.ready).toBe(false);
+    expect(down.error).toMatch(/refused|ECONNREFUSED|connect/i);
+    expect(report.findings.some((f) => f.kind === 'unreachable' && (f.outliers.includes(erpC) || erpC in f.values)), describeFindings(report)).toBe(true);
+    // The rest is still audited: drift between the reachable nodes is found.
+    expectAudited(report, [erpA, erpB]);
+    expect(findingsAbout(report, 'packages', 'driftd-lab-tool').some((f) => f.outliers.includes(erpB)), describeFindings(report)).toBe(true);
+  });
+
+  it('a node whose host key changed is refused (never trusted), reported, the others audited, exit 1', () => {
+    seed(erpA, 'rekey');
+    const run = runCheck();
+    const report = checkConsistent(run);
+    expect(run.exitCode).toBe(1);
+    expect(report.ready).toBe(false);
+    const rekeyed = report.nodes.find((node) => node.name === erpA)!;
+    expect(rekeyed.reachable).toBe(false);
+    expect(rekeyed.ready).toBe(false);
+    expect(rekeyed.snapshotAt).toBeNull();
+    expect(rekeyed.error).toMatch(/host key|known.hosts|fingerprint/i);
+    expectAudited(report, [erpB, erpC]);
+  });
+});
