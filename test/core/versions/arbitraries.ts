@@ -72,3 +72,14 @@ export const rpmVersionString: fc.Arbitrary<string> = fc
 export const rpmVersionPair: fc.Arbitrary<[string, string]> = fc
   .tuple(rpmVersionString, rpmVersionString, rpmVersionString, rpmVersionString)
   .map(([prefix, a, b, suffix]) => [prefix + a + suffix, prefix + b + suffix]);
+
+const rpmEpoch = fc.constantFrom('', '0:', '1:', '01:', '2:', ':', '10:');
+const rpmRelease = fc.constantFrom('', '-', '-0', '-1', '-1.fc38', '-2.el9_3', '-1~rc1', '-01');
+
+/** `[E:]V[-R]` labels that often share parts, including odd ones (":1", "1-"). */
+export const rpmLabelPair: fc.Arbitrary<[string, string]> = fc
+  .tuple(rpmEpoch, rpmEpoch, rpmVersionPair, rpmRelease, rpmRelease, fc.boolean(), fc.boolean(), fc.boolean())
+  .map(([epochA, epochB, [versionA, versionB], releaseA, releaseB, sameEpoch, sameVersion, sameRelease]) => [
+    epochA + versionA + releaseA,
+    (sameEpoch ? epochA : epochB) + (sameVersion ? versionA : versionB) + (sameRelease ? releaseA : releaseB),
+  ]);
