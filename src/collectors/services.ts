@@ -39,6 +39,8 @@ const UNIT_FILES_SCRIPT = [
  */
 const ACTIVE_SCRIPT = [
   ...FIND_SYSTEMCTL,
+  // sd_booted(3): without /run/systemd/system there is no manager to ask.
+  '[ -d /run/systemd/system ] || { echo "System has not been booted with systemd as init system (no /run/systemd/system)" >&2; exit 3; }',
   'set -f',
   'units=$("$sc" list-unit-files --type=service --state=enabled --no-legend --no-pager | while read -r u rest; do case "$u" in *@.service) ;; *.service) printf \'%s\\n\' "$u";; esac; done)',
   '[ -n "$units" ] || exit 0',
