@@ -3,7 +3,9 @@
  * assembles them and turns errors into documented exit codes (see exit-codes.ts).
  */
 import { Command, CommanderError } from 'commander';
+import { checkCommand } from './commands/check.js';
 import { collectCommand } from './commands/collect.js';
+import { serveCommand } from './commands/serve.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { DRIFTD_VERSION } from '../version.js';
 
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.addCommand(collectCommand());
+  program.addCommand(checkCommand());
+  program.addCommand(serveCommand());
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { collectTargets, selectTargets, SelectionError, type CollectedNode } from '../../collect/collect-clusters.js';
 import { FACET_NAMES } from '../../core/snapshot.js';
-import { writeRecording } from '../../transports/record.js';
+import { recordResults } from '../../transports/record.js';
 import { DEFAULT_CONFIG, loadConfigOrExit } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { formatMs, table } from '../format.js';
@@ -63,7 +63,7 @@ export async function runCollect(flags: CollectFlags): Promise<ExitCode> {
       if (result.results.length === 0) continue;
       const dir = path.resolve(flags.record, node.name);
       await mkdir(dir, { recursive: true });
-      await writeRecording(dir, result.results);
+      await recordResults(dir, result.results);
     }
   }
 

@@ -1,0 +1,71 @@
+/**
+ * `driftd check`: the pre-window readiness verdict. Exit 0 ready, 1 not ready,
+ * 2 could not decide (config or rule error, no node reachable, nothing stored).
+ */
+import { Command, Option } from 'commander';
+import type { CheckReport } from '../../core/check-report.js';
+import { renderCheckText } from '../../core/engine/index.js';
+import { auditClusters, judge, loadRulesFor } from '../../daemon/audit.js';
+import { formatIssue } from '../../config/load.js';
+import { Store } from '../../store/index.js';
+import { resolveFromConfig } from '../../config/load.js';
+import { DEFAULT_CONFIG, loadConfigOrExit } from '../context.js';
+import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
+import { pickCluster } from '../select-cluster.js';
+
+interface CheckFlags {
+  config: string;
+  cluster?: string;
+  json?: boolean;
+  stored?: boolean;
+  failOn: 'critical' | 'warning';
+}
+
+export function checkCommand(): Command {
+  return new Command('check')
+    .description('is the cluster at parity and ready to fail over? collects now (or --stored) and prints the verdict')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--cluster <name>', 'the cluster to check (needed when several are configured)')
+    .option('--json', 'print the documented JSON report (see README "check JSON")')
+    .option('--stored', 'judge the latest stored snapshots instead of collecting (no node is contacted)')
+    .addOption(new Option('--fail-on <severity>', 'lowest unwaived severity that makes the verdict "not ready"').choices(['critical', 'warning']).default('critical'))
+    .action(async (flags: CheckFlags) => {
+      process.exitCode = await runCheck(flags);
+    });
+}
+
+export async function runCheck(flags: CheckFlags): Promise<ExitCode> {
+  const loaded = loadConfigOrExit(flags.config);
+  const cluster = pickCluster(loaded.config, flags.cluster);
+  const rules = loadRulesFor(loaded);
+  if (rules.errors.length > 0) {
+    throw new CliError(`rule packs are invalid, so no verdict is given:\n${rules.errors.map(formatIssue).join('\n')}`, EXIT.undecided);
+  }
+  let report: CheckReport;
+  if (flags.stored) {
+    const store = Store.open(resolveFromConfig(loaded, loaded.config.database), { readonly: true });
+    try {
+      const snapshots = store.latestSnapshots(cluster.name);
+      if (snapshots.length === 0) {
+        throw new CliError(`nothing stored yet for cluster "${cluster.name}" in ${loaded.config.database}; run \`driftd serve\` or \`driftd check\` without --stored first`, EXIT.undecided);
+      }
+      report = judge(loaded, rules.rules, cluster, snapshots, new Date());
+    } finally {
+      store.close();
+    }
+  } else {
+    const [audit] = await auditClusters({ loaded, rules: rules.rules, clusters: [cluster], now: () => new Date() });
+    if (!audit) throw new CliError('internal: no audit result', EXIT.internal);
+    report = audit.report;
+  }
+  const verdict = applyFailOn(report, flags.failOn);
+  process.stdout.write(flags.json ? `${JSON.stringify(verdict, null, 2)}\n` : `${renderCheckText(verdict)}\n`);
+  if (verdict.nodes.length > 0 && verdict.nodes.every((n) => !n.reachable)) return EXIT.undecided;
+  return verdict.ready ? EXIT.ok : EXIT.notReady;
+}
+
+/** `--fail-on warning` makes any unwaived warning (or worse) block the verdict too. */
+export function applyFailOn(report: CheckReport, failOn: 'critical' | 'warning'): CheckReport {
+  if (failOn === 'critical' || report.summary.warning === 0) return report;
+  return { ...report, ready: false };
+}

@@ -1,0 +1,64 @@
+/**
+ * `driftd serve`: the daemon. Collects at start and on the cron schedule, serves
+ * /metrics, /healthz, /readyz and the JSON API. SIGHUP reloads, SIGTERM/SIGINT stop.
+ */
+import { Command } from 'commander';
+import { ConfigError, loadConfig } from '../../config/load.js';
+import { Daemon, DaemonStartError } from '../../daemon/daemon.js';
+import { createLogger } from '../../util/logger.js';
+import { DEFAULT_CONFIG } from '../context.js';
+import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
+
+interface ServeFlags {
+  config: string;
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run the daemon: scheduled collection, Prometheus metrics and the HTTP API')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .action(async (flags: ServeFlags) => {
+      process.exitCode = await runServe(flags);
+    });
+}
+
+export async function runServe(flags: ServeFlags): Promise<ExitCode> {
+  let level: Parameters<typeof createLogger>[0] = 'info';
+  try {
+    level = loadConfig(flags.config).config.logLevel;
+  } catch {
+    // Daemon.start reports the config error itself, with positions.
+  }
+  const logger = createLogger(level);
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.start({ configPath: flags.config, logger });
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof DaemonStartError) {
+      throw new CliError(`cannot start: ${err.message}`, EXIT.undecided);
+    }
+    throw err;
+  }
+  // One bad node or parser must never take the daemon down: log it and keep serving.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection (kept running)'));
+  return new Promise<ExitCode>((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      logger.info({ signal }, 'stopping');
+      process.off('SIGHUP', hup);
+      daemon.stop().then(
+        () => resolve(EXIT.ok),
+        (err: unknown) => {
+          logger.error({ err }, 'error while stopping');
+          resolve(EXIT.internal);
+        },
+      );
+    };
+    const hup = (): void => {
+      logger.info('SIGHUP: reloading configuration and rule packs');
+      daemon.reload();
+    };
+    process.on('SIGHUP', hup);
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}

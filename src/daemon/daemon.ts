@@ -1,0 +1,284 @@
+/**
+ * The daemon's lifecycle: one controller that owns the schedule, the runs, the store,
+ * the HTTP server and the in-memory view every reader uses. Readers (metrics, API)
+ * only ever see a complete view: each run builds a new one and swaps it in.
+ */
+import { readFileSync } from 'node:fs';
+import { schedule as cronSchedule, validate as cronValidate, type ScheduledTask } from 'node-cron';
+import { formatIssue, loadConfig, resolveFromConfig, type LoadedConfig } from '../config/load.js';
+import type { NodeSnapshot } from '../core/snapshot.js';
+import { createHttpServer } from '../http/server.js';
+import { createMetrics } from '../metrics/metrics.js';
+import type { LoadedRulePacks as LoadedRules } from '../rules/load.js';
+import { Store } from '../store/index.js';
+import type { Logger } from '../util/logger.js';
+import { DRIFTD_VERSION } from '../version.js';
+import { auditClusters, loadRulesFor, type ClusterAudit } from './audit.js';
+import { emptyView, type ClusterView, type DaemonView } from './view.js';
+
+export interface DaemonOptions {
+  configPath: string;
+  logger: Logger;
+  now?: () => Date;
+  /** How long SIGTERM waits for a running collection before aborting it. */
+  stopGraceMs?: number;
+}
+
+export class DaemonStartError extends Error {
+  override readonly name = 'DaemonStartError';
+}
+
+export class Daemon {
+  private loaded: LoadedConfig;
+  private rules: LoadedRules;
+  private readonly store: Store;
+  private view: DaemonView;
+  private task: ScheduledTask | null = null;
+  private running: Promise<void> | null = null;
+  private abort: AbortController | null = null;
+  private stopping = false;
+  private readonly now: () => Date;
+  private readonly http: ReturnType<typeof createHttpServer>;
+  private listening: { host: string; port: number } | null = null;
+
+  private constructor(
+    private readonly options: DaemonOptions,
+    loaded: LoadedConfig,
+    rules: LoadedRules,
+    store: Store,
+  ) {
+    this.loaded = loaded;
+    this.rules = rules;
+    this.store = store;
+    this.now = options.now ?? (() => new Date());
+    this.view = emptyView(DRIFTD_VERSION, this.now().toISOString());
+    const metrics = createMetrics(() => this.view);
+    const token = readToken(loaded);
+    this.http = createHttpServer({
+      getView: () => this.view,
+      metrics,
+      history: {
+        findingEpisodes: (q) => this.store.findingEpisodes(q),
+        changes: (q) => this.store.changes(q),
+      },
+      triggerRun: () => this.triggerRun('api'),
+      ...(token !== undefined ? { token } : {}),
+      logger: options.logger,
+    });
+  }
+
+  /** Loads and validates everything first: a daemon that cannot start says why and exits. */
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    const loaded = loadConfig(options.configPath);
+    if (!cronValidate(loaded.config.schedule)) {
+      throw new DaemonStartError(`${loaded.file}: schedule "${loaded.config.schedule}" is not a valid cron expression`);
+    }
+    const rules = loadRulesFor(loaded);
+    if (rules.errors.length > 0) {
+      throw new DaemonStartError(`rule packs are invalid:\n${rules.errors.map(formatIssue).join('\n')}`);
+    }
+    const store = Store.open(resolveFromConfig(loaded, loaded.config.database));
+    const daemon = new Daemon(options, loaded, rules, store);
+    const [host, port] = splitListen(loaded.config.listen);
+    daemon.listening = await daemon.http.listen(host, port);
+    options.logger.info({ listen: daemon.listening, clusters: loaded.config.clusters.map((c) => c.name) }, 'driftd serving');
+    daemon.schedule();
+    daemon.triggerRun('start');
+    return daemon;
+  }
+
+  get address(): { host: string; port: number } | null {
+    return this.listening;
+  }
+
+  private schedule(): void {
+    this.task?.destroy();
+    const log = this.options.logger.child({ component: 'cron' });
+    this.task = cronSchedule(
+      this.loaded.config.schedule,
+      async () => {
+        await this.runNow('schedule');
+      },
+      {
+        name: 'driftd-collect',
+        noOverlap: true,
+        ...(this.loaded.config.timezone ? { timezone: this.loaded.config.timezone } : {}),
+        logger: {
+          info: (m) => log.info(m),
+          warn: (m) => log.warn(m),
+          error: (m, e) => log.error({ err: e ?? m }, typeof m === 'string' ? m : m.message),
+          debug: (m, e) => log.debug({ err: e }, typeof m === 'string' ? m : m.message),
+        },
+      },
+    );
+  }
+
+  /** Starts a run unless one is in progress. The API answers 202 or 409 from this. */
+  triggerRun(reason: string): 'started' | 'busy' {
+    if (this.running || this.stopping) return 'busy';
+    void this.runNow(reason);
+    return 'started';
+  }
+
+  /** Runs one collection now; resolves when it is stored and the view is swapped. */
+  async runNow(reason: string): Promise<void> {
+    if (this.running) {
+      this.options.logger.warn({ reason }, 'a run is still in progress; this one is skipped');
+      return;
+    }
+    this.running = this.execute(reason).finally(() => {
+      this.running = null;
+      this.abort = null;
+    });
+    return this.running;
+  }
+
+  private async execute(reason: string): Promise<void> {
+    const log = this.options.logger;
+    const started = Date.now();
+    this.abort = new AbortController();
+    this.view = { ...this.view, runs: { ...this.view.runs, running: true } };
+    log.info({ reason }, 'run started');
+    let failed = false;
+    const loaded = this.loaded;
+    try {
+      const audits = await auditClusters({
+        loaded,
+        rules: this.rules.rules,
+        clusters: loaded.config.clusters,
+        now: this.now,
+        signal: this.abort.signal,
+        onNodeDone: (target, result) => {
+          const snap = result.snapshot;
+          if (snap.error !== undefined) log.warn({ cluster: target.cluster.name, node: target.node.name, error: snap.error }, 'node unreachable');
+          else log.debug({ cluster: target.cluster.name, node: target.node.name, ms: result.durationMs }, 'node collected');
+        },
+      });
+      const clusters: ClusterView[] = [];
+      for (const audit of audits) {
+        this.store.saveRun({
+          cluster: audit.cluster.name,
+          startedAt: audit.startedAt,
+          finishedAt: audit.finishedAt,
+          snapshots: audit.snapshots,
+          report: audit.report,
+        });
+        clusters.push(this.clusterView(audit));
+        logFindings(log, audit);
+      }
+      this.view = { ...this.view, clusters, firstRunCompleted: true };
+    } catch (err) {
+      failed = true;
+      log.error({ err }, 'run failed; the previous view and stored history are kept');
+    } finally {
+      const seconds = (Date.now() - started) / 1000;
+      const runs = this.view.runs;
+      this.view = {
+        ...this.view,
+        runs: {
+          total: runs.total + 1,
+          failures: runs.failures + (failed ? 1 : 0),
+          lastDurationSeconds: seconds,
+          lastRunAt: this.now().toISOString(),
+          lastSuccessAt: failed ? (runs.lastSuccessAt ?? null) : this.now().toISOString(),
+          running: false,
+        },
+      };
+      log.info({ reason, seconds, failed }, 'run finished');
+    }
+  }
+
+  private clusterView(audit: ClusterAudit): ClusterView {
+    const firstSeen: Record<string, string> = {};
+    for (const episode of this.store.findingEpisodes({ cluster: audit.cluster.name, openOnly: true })) {
+      firstSeen[episode.findingId] = episode.firstSeen;
+    }
+    return {
+      name: audit.cluster.name,
+      report: audit.report,
+      snapshots: audit.snapshots as NodeSnapshot[],
+      lastRunAt: audit.finishedAt,
+      firstSeen,
+    };
+  }
+
+  /** SIGHUP: a new config and rule packs, or the old ones if the new ones are invalid. */
+  reload(): boolean {
+    const log = this.options.logger;
+    const at = this.now().toISOString();
+    try {
+      const loaded = loadConfig(this.options.configPath);
+      if (!cronValidate(loaded.config.schedule)) {
+        throw new Error(`${loaded.file}: schedule "${loaded.config.schedule}" is not a valid cron expression`);
+      }
+      const rules = loadRulesFor(loaded);
+      if (rules.errors.length > 0) throw new Error(`rule packs are invalid:\n${rules.errors.map(formatIssue).join('\n')}`);
+      const restartNeeded = (['database', 'listen'] as const).filter((k) => loaded.config[k] !== this.loaded.config[k]);
+      if (restartNeeded.length > 0) {
+        log.warn({ keys: restartNeeded }, 'these settings take effect only after a restart; the running values are kept');
+      }
+      const reschedule = loaded.config.schedule !== this.loaded.config.schedule || loaded.config.timezone !== this.loaded.config.timezone;
+      this.loaded = {
+        ...loaded,
+        config: { ...loaded.config, database: this.loaded.config.database, listen: this.loaded.config.listen },
+      };
+      this.rules = rules;
+      if (reschedule) this.schedule();
+      this.view = { ...this.view, config: { reloadSuccess: true, lastReloadAt: at } };
+      log.info({ clusters: loaded.config.clusters.map((c) => c.name), rules: rules.files.length }, 'configuration reloaded');
+      this.triggerRun('reload');
+      return true;
+    } catch (err) {
+      this.view = { ...this.view, config: { reloadSuccess: false, lastReloadAt: at } };
+      log.error({ error: err instanceof Error ? err.message : String(err) }, 'configuration reload rejected; the previous configuration keeps running');
+      return false;
+    }
+  }
+
+  /** SIGTERM/SIGINT: stop scheduling, let the run finish (or abort it at the bound), close. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const log = this.options.logger;
+    this.task?.destroy();
+    this.task = null;
+    if (this.running) {
+      const grace = this.options.stopGraceMs ?? 20_000;
+      log.info({ graceMs: grace }, 'waiting for the current run to finish');
+      const timer = setTimeout(() => {
+        log.warn('aborting the current run');
+        this.abort?.abort();
+      }, grace);
+      await this.running.catch(() => undefined);
+      clearTimeout(timer);
+    }
+    await this.http.close();
+    this.store.close();
+    log.info('driftd stopped');
+  }
+}
+
+function logFindings(log: Logger, audit: ClusterAudit): void {
+  const { report } = audit;
+  log.info(
+    { cluster: report.cluster, ready: report.ready, score: report.score, ...report.summary },
+    report.ready ? 'cluster ready' : 'cluster NOT ready',
+  );
+  for (const finding of report.findings.filter((f) => !f.waived && f.severity !== 'info')) {
+    log.warn({ cluster: report.cluster, id: finding.id, severity: finding.severity, kind: finding.kind, facet: finding.facet, key: finding.key, outliers: finding.outliers }, finding.message);
+  }
+}
+
+function splitListen(listen: string): [string, number] {
+  const idx = listen.lastIndexOf(':');
+  const host = listen.slice(0, idx).replace(/^\[|\]$/g, '');
+  return [host, Number(listen.slice(idx + 1))];
+}
+
+function readToken(loaded: LoadedConfig): string | undefined {
+  const file = loaded.config.http.tokenFile;
+  if (!file) return undefined;
+  const token = readFileSync(resolveFromConfig(loaded, file), 'utf8').trim();
+  if (!token) throw new DaemonStartError(`${file}: the token file is empty`);
+  return token;
+}
