@@ -15,7 +15,7 @@ export function unifiedFileDiff(path: string, reference: FileSide, others: reado
   const parts: string[] = [];
   let size = 0;
   for (const other of others) {
-    if (other.node === reference.node || other.content === undefined) continue;
+    if (other.node === reference.node || other.content === undefined || other.content === reference.content) continue;
     const patch = createTwoFilesPatch(
       `${reference.node}:${path}`,
       `${other.node}:${path}`,

@@ -39,7 +39,9 @@ const KeyPattern = z
 const Facet = z.enum(FACET_NAMES);
 
 export const RuleMatch = z.strictObject({
-  facet: z.union([Facet, z.array(Facet).min(1)]),
+  facet: z.union([Facet, z.array(Facet).min(1)], {
+    error: `facet is one of ${FACET_NAMES.join(', ')}, or a list of them`,
+  }),
   key: KeyPattern,
 });
 
