@@ -17,7 +17,16 @@
  */
 import type { Item } from '../core/snapshot.js';
 import type { Collector, CollectorContext } from './collector.js';
-import { checkOutput, errorFacet, facetFromCheck, guardParse, okFacet, outputLines, withTruncation } from './util.js';
+import {
+  checkOutput,
+  errorFacet,
+  facetFromCheck,
+  guardParse,
+  okFacet,
+  outputLines,
+  shArgv,
+  withTruncation,
+} from './util.js';
 
 export const FILES_COMMAND_ID = 'files-stat';
 
@@ -126,7 +135,7 @@ export const filesCollector: Collector = {
   commands(ctx: CollectorContext) {
     if (ctx.files.length === 0) return [];
     const max = String(Math.max(0, Math.floor(ctx.fileContentMaxBytes)));
-    return [{ id: FILES_COMMAND_ID, argv: ['/bin/sh', '-c', FILES_SCRIPT, 'sh', max, ...ctx.files], maxBytes: 32 * 1024 * 1024 }];
+    return [{ id: FILES_COMMAND_ID, argv: shArgv(FILES_SCRIPT, max, ...ctx.files), maxBytes: 32 * 1024 * 1024 }];
   },
   parse(outputs, ctx) {
     return guardParse('files', () => {

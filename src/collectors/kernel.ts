@@ -11,6 +11,7 @@ import {
   guardParse,
   okFacet,
   outputLines,
+  shArgv,
   withTruncation,
 } from './util.js';
 
@@ -71,7 +72,7 @@ export const kernelCollector: Collector = {
       { id: 'kernel-release', argv: ['/bin/uname', '-r'] },
       { id: 'kernel-build', argv: ['/bin/uname', '-v'] },
       { id: 'kernel-cmdline', argv: ['/bin/cat', '/proc/cmdline'] },
-      { id: 'kernel-installed', argv: ['/bin/sh', '-c', INSTALLED_SCRIPT, 'sh'] },
+      { id: 'kernel-installed', argv: shArgv(INSTALLED_SCRIPT) },
     ];
   },
   parse(outputs) {

@@ -13,6 +13,7 @@ import {
   guardParse,
   okFacet,
   outputLines,
+  shArgv,
   unsupportedFacet,
   withTruncation,
 } from './util.js';
@@ -44,7 +45,7 @@ export const modulesCollector: Collector = {
   commands() {
     return [
       { id: 'modules-proc', argv: ['/bin/cat', '/proc/modules'] },
-      { id: 'modules-sysfs', argv: ['/bin/sh', '-c', SYSFS_SCRIPT, 'sh'] },
+      { id: 'modules-sysfs', argv: shArgv(SYSFS_SCRIPT) },
     ];
   },
   parse(outputs) {

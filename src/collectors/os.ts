@@ -5,7 +5,15 @@
  */
 import type { Item } from '../core/snapshot.js';
 import type { Collector } from './collector.js';
-import { checkOutput, facetFromCheck, guardParse, okFacet, outputLines, withTruncation } from './util.js';
+import {
+  checkOutput,
+  facetFromCheck,
+  guardParse,
+  okFacet,
+  outputLines,
+  shArgv,
+  withTruncation,
+} from './util.js';
 
 export const OS_COMMAND_IDS = ['os-release', 'os-hostname', 'os-arch'] as const;
 
@@ -63,7 +71,7 @@ export const osCollector: Collector = {
   defaultEnabled: true,
   commands() {
     return [
-      { id: 'os-release', argv: ['/bin/sh', '-c', OS_RELEASE_SCRIPT, 'sh'] },
+      { id: 'os-release', argv: shArgv(OS_RELEASE_SCRIPT) },
       { id: 'os-hostname', argv: ['/bin/uname', '-n'] },
       { id: 'os-arch', argv: ['/bin/uname', '-m'] },
     ];

@@ -12,6 +12,7 @@ import {
   guardParse,
   okFacet,
   outputLines,
+  shArgv,
   withTruncation,
 } from './util.js';
 
@@ -130,7 +131,7 @@ export const packagesCollector: Collector = {
   description: 'Installed packages and versions from dpkg or rpm',
   defaultEnabled: true,
   commands() {
-    return [{ id: PACKAGES_COMMAND_ID, argv: ['/bin/sh', '-c', QUERY_SCRIPT, 'sh'], maxBytes: 16 * 1024 * 1024 }];
+    return [{ id: PACKAGES_COMMAND_ID, argv: shArgv(QUERY_SCRIPT), maxBytes: 16 * 1024 * 1024 }];
   },
   parse(outputs) {
     return guardParse('packages', () => {

@@ -13,6 +13,7 @@ import {
   guardParse,
   okFacet,
   outputLines,
+  shArgv,
   unsupportedFacet,
   withTruncation,
 } from './util.js';
@@ -57,8 +58,8 @@ export const servicesCollector: Collector = {
   defaultEnabled: true,
   commands() {
     return [
-      { id: 'services-unit-files', argv: ['/bin/sh', '-c', UNIT_FILES_SCRIPT, 'sh'] },
-      { id: 'services-active', argv: ['/bin/sh', '-c', ACTIVE_SCRIPT, 'sh'] },
+      { id: 'services-unit-files', argv: shArgv(UNIT_FILES_SCRIPT) },
+      { id: 'services-active', argv: shArgv(ACTIVE_SCRIPT) },
     ];
   },
   parse(outputs) {

@@ -16,6 +16,7 @@ import {
   normaliseWhitespace,
   okFacet,
   outputLines,
+  shArgv,
   withTruncation,
 } from './util.js';
 
@@ -111,13 +112,16 @@ export const sysctlCollector: Collector = {
   description: 'Kernel tunables (sysctl -a) without volatile counters and secrets',
   defaultEnabled: true,
   commands() {
-    return [{ id: SYSCTL_COMMAND_ID, argv: ['/bin/sh', '-c', SYSCTL_SCRIPT, 'sh'], maxBytes: 4 * 1024 * 1024 }];
+    return [{ id: SYSCTL_COMMAND_ID, argv: shArgv(SYSCTL_SCRIPT), maxBytes: 4 * 1024 * 1024 }];
   },
   parse(outputs, ctx) {
     return guardParse('sysctl', () => {
       const check = checkOutput(outputs, SYSCTL_COMMAND_ID);
       if (check.kind !== 'ok') return facetFromCheck(check);
-      const parsed = parseSysctlLines(outputLines(check.out), ctx);
+      const lines = outputLines(check.out);
+      // sysctl -a always prints hundreds of keys; nothing at all means /proc/sys was unreadable.
+      if (lines.every((l) => l.trim() === '')) return errorFacet(`${SYSCTL_COMMAND_ID}: no keys read from /proc/sys`);
+      const parsed = parseSysctlLines(lines, ctx);
       if (!parsed.ok) {
         return errorFacet(`${SYSCTL_COMMAND_ID}: line ${parsed.line}: not a "key = value" line: ${parsed.text.slice(0, 120)}`);
       }

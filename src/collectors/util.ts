@@ -8,6 +8,17 @@ import type { CommandOutput } from './collector.js';
 
 export type Outputs = Readonly<Record<string, CommandOutput>>;
 
+/** The node's PATH is not trusted: scripts find their tools in the system dirs only. */
+export const SCRIPT_PATH = 'PATH=/usr/sbin:/usr/bin:/sbin:/bin; export PATH';
+
+/**
+ * argv running a constant script under /bin/sh. Config values go in `params` only, as
+ * positional parameters ($1...), so nothing from config is ever parsed as shell.
+ */
+export function shArgv(script: string, ...params: string[]): string[] {
+  return ['/bin/sh', '-c', `${SCRIPT_PATH}\n${script}`, 'sh', ...params];
+}
+
 export function okFacet(items: Record<string, Item>, meta?: Record<string, string>): FacetSnapshot {
   return meta ? { status: 'ok', items, meta } : { status: 'ok', items };
 }

@@ -55,6 +55,10 @@ describe('sysctl lines', () => {
     expect(facet.items[key]?.value).toBe(value);
   });
 
+  it('an empty output is an error, not an empty facet', () => {
+    expect(sysctlCollector.parse({ [SYSCTL_COMMAND_ID]: ok('') }, CTX)).toMatchObject({ status: 'error' });
+  });
+
   it('a line without " = " is an error naming the line', () => {
     const facet = sysctlCollector.parse({ [SYSCTL_COMMAND_ID]: ok('a.b = 1\ngarbage\n') }, CTX);
     expect(facet.status).toBe('error');
