@@ -15,8 +15,10 @@ export type OutputVerdict =
   | { kind: 'error'; reason: string }
   | { kind: 'truncated'; stdout: string };
 
+/** First meaningful line: our own `driftd: source=` notes are bookkeeping, not the failure. */
 function firstLine(text: string): string {
-  return text.trim().split('\n')[0]?.trim() ?? '';
+  const lines = text.split('\n').map((line) => line.trim());
+  return lines.find((line) => line !== '' && !line.startsWith('driftd: source=')) ?? '';
 }
 
 /** Classifies one command's raw result; `id` names the command in every reason. */

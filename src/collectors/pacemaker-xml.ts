@@ -167,6 +167,7 @@ class Scanner {
       }
       if (this.pos >= this.text.length) this.fail(`unterminated start tag <${element.name}>`);
       if (this.pos === before) this.fail('expected whitespace before an attribute');
+      const nameAt = this.pos;
       const name = this.readName();
       this.skipSpace();
       if (this.text[this.pos] !== '=') this.fail(`attribute ${name} has no value`);
@@ -179,7 +180,7 @@ class Scanner {
       if (valueEnd < 0) this.fail(`unterminated value of attribute ${name}`);
       const raw = this.text.slice(valueStart, valueEnd);
       if (raw.includes('<')) this.fail(`'<' in value of attribute ${name}`, valueStart + raw.indexOf('<'));
-      if (Object.hasOwn(element.attrs, name)) this.fail(`duplicate attribute ${name}`);
+      if (Object.hasOwn(element.attrs, name)) this.fail(`duplicate attribute ${name}`, nameAt);
       element.attrs[name] = decodeXmlEntities(raw, valueStart);
       this.pos = valueEnd + 1;
     }

@@ -1,0 +1,320 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { CommandOutput } from '../../src/collectors/collector.js';
+import { DEFAULT_COLLECTOR_CONTEXT } from '../../src/collectors/collector.js';
+import {
+  agentInstallHint,
+  PACEMAKER_CIB_COMMAND,
+  PACEMAKER_CIB_SCRIPT,
+  pacemakerCollector,
+  referencedAgents,
+} from '../../src/collectors/pacemaker.js';
+import type { FacetSnapshot } from '../../src/core/snapshot.js';
+import { FIXTURES, failed, ok } from './fixture-outputs.js';
+
+const DIR = join(FIXTURES, 'cluster', 'pacemaker');
+const CTX = DEFAULT_COLLECTOR_CONTEXT;
+
+function cibText(file: string): string {
+  return readFileSync(join(DIR, file), 'utf8');
+}
+
+function parseCib(text: string, stderr = 'driftd: source=cibadmin\n'): FacetSnapshot {
+  return pacemakerCollector.parse({ [PACEMAKER_CIB_COMMAND]: { ...ok(text), stderr } }, CTX);
+}
+
+function values(facet: FacetSnapshot): Record<string, string> {
+  return Object.fromEntries(Object.entries(facet.items).map(([k, v]) => [k, v.value]));
+}
+
+describe('pacemaker collector: commands', () => {
+  it('runs one constant script with an absolute shell, under sudo', () => {
+    const specs = pacemakerCollector.commands(CTX);
+    expect(specs).toHaveLength(1);
+    expect(specs[0]?.id).toBe('pacemaker-cib');
+    expect(specs[0]?.argv).toEqual(['/bin/sh', '-c', PACEMAKER_CIB_SCRIPT]);
+    expect(specs[0]?.sudo).toBe(true);
+    expect(PACEMAKER_CIB_SCRIPT).toContain('/usr/sbin/cibadmin --query --local');
+    expect(PACEMAKER_CIB_SCRIPT).toContain('/var/lib/pacemaker/cib/cib.xml');
+  });
+});
+
+describe('pacemaker collector: every fixture', () => {
+  it.each([
+    ['crmsh-history-test-xen-d-cib.xml', 17, { 'resource.s-libvirt': 'stonith:external/libvirt', 'constraint.d1-pref': 'location(node=xen-d,rsc=d1,score=100)' }],
+    ['crmsh-history-test-xen-e-cib.xml', 17, { 'resource.d1.op.monitor.5s': 'timeout=30s', 'node.xen-e': 'id=xen-e type=normal' }],
+    ['cibadmin-2.1.5-query-xen-d.txt', 17, { 'property.no-quorum-policy': 'ignore', 'cib.validate-with': 'pacemaker-1.2' }],
+    ['handmade-xen-d-param-changed-cib.xml', 17, { 'resource.s-libvirt.param.reset_method': 'off' }],
+    ['handmade-xen-d-volatile-only-changed-cib.xml', 17, { 'resource.s-libvirt.param.reset_method': 'reboot' }],
+    ['crmsh-cibtests-001.exp.xml', 3, { 'resource.rsc_dummy': 'ocf:heartbeat:Dummy', 'resource.rsc_dummy.op.monitor.30': '(defaults)' }],
+    ['crmsh-cibtests-002.exp.xml', 6, {}],
+    ['crmsh-cibtests-003.exp.xml', 7, {}],
+    ['crmsh-cibtests-004.exp.xml', 7, { 'clone.testfs-clone': 'testfs', 'clone.testfs-clone.meta.interleave': 'true', 'resource.testfs.param.fake': 'hello' }],
+    [
+      'crmsh-testcases-confbasic-xml.exp.xml',
+      61,
+      {
+        'property.maintenance-mode': 'true',
+        'group.g1': 'd1 d2',
+        'master.m5': 's5',
+        // The operations of s5 are an id-ref to d1's: resolved, not left as a reference.
+        'resource.s5.op.monitor.120m': 'OCF_CHECK_LEVEL=10',
+        'resource.d2.op.monitor.60s': 'role=Started timeout=30s',
+        'node.node1.attr.mem': '16G',
+        'node.node2.utilization.cpu': '4',
+        'constraint.c2': 'colocation(rsc=m5,rsc-role=Master,score=INFINITY,with-rsc=d1,with-rsc-role=Started)',
+        'constraint.ticket-B_m6_m5': 'ticket(loss-policy=fence,ticket=ticket-B){resource_set(){resource_ref(id=m6);resource_ref(id=m5)}}',
+        'constraint.l6': 'location(rsc=m5){rule(score=100){expression(attribute=#uname,operation=eq,value=node1)}}',
+        'fencing.node2.2': 'st2',
+        'rsc_defaults.failure-timeout': '10m',
+        'op_defaults.record-pending': 'true',
+      },
+    ],
+    [
+      'clusterlabs-cts-scheduler-bundle-interleave-start.xml',
+      37,
+      {
+        'cib.validate-with': 'pacemaker-3.7',
+        'bundle.base-bundle': 'base',
+        'bundle.base-bundle.podman': 'podman(image=localhost/pcmktest:base,replicas=3)',
+        'resource.base.op.monitor.15s': 'role=Promoted timeout=15s',
+        'resource.Fencing.param.key_file': '/etc/pacemaker/fence_xvm.key',
+        // A multi-line start tag in the source.
+        'constraint.promoted-app-with-promoted-base':
+          'colocation(rsc=app-bundle,rsc-role=Promoted,score=INFINITY,with-rsc=base-bundle,with-rsc-role=Promoted)',
+      },
+    ],
+  ] as const)('%s: %i items', (file, count, expected) => {
+    const facet = parseCib(cibText(file));
+    expect(facet.error).toBeUndefined();
+    expect(facet.status).toBe('ok');
+    expect(Object.keys(facet.items)).toHaveLength(count);
+    expect(values(facet)).toMatchObject(expected);
+    for (const [key, item] of Object.entries(facet.items)) {
+      expect(item.nodeSpecific, key).toBeUndefined();
+      expect(key).not.toMatch(/epoch|num_updates|cib-last-written|dc-uuid|have-quorum|crm_feature_set|dc-version|last-lrm-refresh/);
+    }
+  });
+
+  it('records where the CIB came from', () => {
+    const facet = parseCib(cibText('crmsh-history-test-xen-d-cib.xml'), 'driftd: source=/var/lib/pacemaker/cib/cib.xml\n');
+    expect(facet.meta).toEqual({ source: '/var/lib/pacemaker/cib/cib.xml' });
+  });
+});
+
+describe('pacemaker collector: volatile attributes do not count', () => {
+  it('two real nodes whose CIBs differ only in cib-last-written give identical items', () => {
+    const d = cibText('crmsh-history-test-xen-d-cib.xml');
+    const e = cibText('crmsh-history-test-xen-e-cib.xml');
+    expect(d).not.toBe(e);
+    expect(parseCib(e)).toEqual(parseCib(d));
+  });
+
+  it('epoch, counters, origins, quorum, DC, feature set, dc-version, last-lrm-refresh and status: identical items', () => {
+    const base = parseCib(cibText('crmsh-history-test-xen-d-cib.xml'));
+    const changed = parseCib(cibText('handmade-xen-d-volatile-only-changed-cib.xml'));
+    expect(changed).toEqual(base);
+  });
+
+  it('cibadmin --query output and the on-disk file of the same CIB give identical items', () => {
+    expect(parseCib(cibText('cibadmin-2.1.5-query-xen-d.txt'))).toEqual(parseCib(cibText('crmsh-history-test-xen-d-cib.xml')));
+  });
+
+  it('a changed resource parameter changes exactly that item', () => {
+    const base = values(parseCib(cibText('crmsh-history-test-xen-d-cib.xml')));
+    const changed = values(parseCib(cibText('handmade-xen-d-param-changed-cib.xml')));
+    const differing = Object.keys({ ...base, ...changed }).filter((k) => base[k] !== changed[k]);
+    expect(differing).toEqual(['resource.s-libvirt.param.reset_method']);
+  });
+
+  it('attribute order and whitespace inside the configuration do not matter', () => {
+    const a = '<cib validate-with="pacemaker-3.0"><configuration><crm_config/><nodes/><resources><primitive id="ip" class="ocf" provider="heartbeat" type="IPaddr2"><instance_attributes id="ip-ia"><nvpair id="ip-ia-ip" name="ip" value="10.0.0.20"/></instance_attributes></primitive></resources><constraints><rsc_location id="l" rsc="ip" node="n1" score="100"/></constraints></configuration></cib>';
+    const b = `<cib validate-with="pacemaker-3.0">
+      <configuration>
+        <crm_config/>
+        <nodes/>
+        <resources>
+          <primitive type="IPaddr2" provider="heartbeat" class="ocf" id="ip">
+            <instance_attributes id="other-generated-id">
+              <nvpair value="10.0.0.20" name="ip" id="x"/>
+            </instance_attributes>
+          </primitive>
+        </resources>
+        <constraints><rsc_location score="100" node="n1" rsc="ip" id="l"/></constraints>
+      </configuration>
+    </cib>`;
+    expect(parseCib(b)).toEqual(parseCib(a));
+  });
+});
+
+describe('pacemaker collector: secrets', () => {
+  it('keeps fence passwords comparable but never stores them', () => {
+    const cib = (password: string): string =>
+      `<cib><configuration><resources><primitive id="f" class="stonith" type="fence_ipmilan"><instance_attributes id="f-ia"><nvpair id="f-p" name="passwd" value="${password}"/><nvpair id="f-l" name="login" value="admin"/></instance_attributes></primitive></resources></configuration></cib>`;
+    const one = values(parseCib(cib('s3cret')));
+    const same = values(parseCib(cib('s3cret')));
+    const other = values(parseCib(cib('different')));
+    expect(one['resource.f.param.passwd']).toMatch(/^redacted:sha256:[0-9a-f]{16}$/);
+    expect(JSON.stringify(one)).not.toContain('s3cret');
+    expect(one['resource.f.param.passwd']).toBe(same['resource.f.param.passwd']);
+    expect(one['resource.f.param.passwd']).not.toBe(other['resource.f.param.passwd']);
+    expect(one['resource.f.param.login']).toBe('admin');
+  });
+});
+
+describe('pacemaker collector: unsupported, errors, truncation', () => {
+  it('a node without cibadmin answer and without cib.xml is unsupported, with the reason', () => {
+    const facet = pacemakerCollector.parse(
+      { [PACEMAKER_CIB_COMMAND]: failed(3, 'driftd: unsupported: no answer from cibadmin and no cib.xml on disk\n') },
+      CTX,
+    );
+    expect(facet).toEqual({ status: 'unsupported', items: {}, error: 'pacemaker-cib: no answer from cibadmin and no cib.xml on disk' });
+  });
+
+  it('an unreadable cib.xml is an error naming the command', () => {
+    const facet = pacemakerCollector.parse(
+      { [PACEMAKER_CIB_COMMAND]: failed(1, 'driftd: source=/var/lib/pacemaker/cib/cib.xml\ncat: /var/lib/pacemaker/cib/cib.xml: Permission denied\n') },
+      CTX,
+    );
+    expect(facet.status).toBe('error');
+    expect(facet.error).toBe('pacemaker-cib: exit 1: cat: /var/lib/pacemaker/cib/cib.xml: Permission denied');
+  });
+
+  it('malformed XML is an error naming the line', () => {
+    const facet = parseCib('<cib>\n  <configuration>\n    <nodes>\n  </configuration>\n</cib>\n');
+    expect(facet).toEqual({
+      status: 'error',
+      items: {},
+      error: 'pacemaker-cib (cibadmin): line 4, column 3: end tag </configuration> does not match <nodes> opened at line 3',
+    });
+  });
+
+  it.each([
+    ['<status/>', 'pacemaker-cib (cibadmin): line 1: root element is <status>, not <cib>'],
+    ['<cib><status/></cib>', 'pacemaker-cib (cibadmin): line 1: <cib> has no <configuration>'],
+    [
+      '<cib><configuration>\n<resources>\n<primitive class="ocf" type="Dummy"/></resources></configuration></cib>',
+      'pacemaker-cib (cibadmin): line 3: <primitive> without an id',
+    ],
+  ])('a CIB of the wrong shape is an error: %s', (text, error) => {
+    expect(parseCib(text)).toEqual({ status: 'error', items: {}, error });
+  });
+
+  it('a cut CIB is truncated, never read as an empty configuration', () => {
+    const facet = pacemakerCollector.parse({ [PACEMAKER_CIB_COMMAND]: { ...ok(cibText('crmsh-history-test-xen-d-cib.xml').slice(0, 900)), truncated: true } }, CTX);
+    expect(facet.status).toBe('truncated');
+    expect(facet.items).toEqual({});
+  });
+
+  it('a missing recording is an error, not an empty CIB', () => {
+    expect(pacemakerCollector.parse({}, CTX)).toEqual({ status: 'error', items: {}, error: 'pacemaker-cib: no output recorded' });
+  });
+});
+
+describe('referencedAgents and agentInstallHint', () => {
+  it('lists every agent of the real confbasic CIB, by class', () => {
+    expect(referencedAgents(parseCib(cibText('crmsh-testcases-confbasic-xml.exp.xml')))).toEqual({
+      ocf: ['ocf:heartbeat:Delay', 'ocf:pacemaker:Dummy', 'ocf:pacemaker:Stateful'],
+      stonith: ['stonith:ssh'],
+      systemd: [],
+      other: [],
+    });
+  });
+
+  it('does not mistake a parameter whose value looks like an agent for one', () => {
+    const facet: FacetSnapshot = {
+      status: 'ok',
+      items: {
+        'resource.web': { value: 'systemd:nginx' },
+        'resource.web.param.note': { value: 'ocf:heartbeat:Fake' },
+        'resource.web.op.monitor.10s': { value: 'timeout=20s' },
+        'template.base': { value: 'lsb:legacy' },
+      },
+    };
+    expect(referencedAgents(facet)).toEqual({ ocf: [], stonith: [], systemd: ['systemd:nginx'], other: ['lsb:legacy'] });
+  });
+
+  it.each([
+    ['ocf:heartbeat:IPaddr2', { path: '/usr/lib/ocf/resource.d/heartbeat/IPaddr2', package: 'resource-agents' }],
+    ['ocf:pacemaker:Stateful', { path: '/usr/lib/ocf/resource.d/pacemaker/Stateful', package: 'pacemaker-resource-agents' }],
+    ['ocf:linbit:drbd', { path: '/usr/lib/ocf/resource.d/linbit/drbd', package: 'drbd-utils' }],
+    ['ocf:acme:Thing', { path: '/usr/lib/ocf/resource.d/acme/Thing' }],
+    ['stonith:fence_ipmilan', { path: '/usr/sbin/fence_ipmilan', package: 'fence-agents' }],
+    ['stonith:external/libvirt', { package: 'cluster-glue' }],
+    ['systemd:nginx', { unit: 'nginx.service' }],
+    ['systemd:foo.socket', { unit: 'foo.socket' }],
+    ['lsb:o2cb', { path: '/etc/init.d/o2cb' }],
+    ['nonsense', {}],
+  ])('%s', (agent, hint) => {
+    expect(agentInstallHint(agent)).toEqual(hint);
+  });
+
+  const ipaddr2 = agentInstallHint('ocf:heartbeat:IPaddr2').path ?? '';
+  const ownerOfIpaddr2 = ((): string => {
+    try {
+      return execFileSync('/usr/bin/dpkg', ['-S', ipaddr2], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      return '';
+    }
+  })();
+  if (!ownerOfIpaddr2) console.warn(`SKIP: ${ipaddr2} is not owned by any package: apt-get install resource-agents`);
+  it.skipIf(!ownerOfIpaddr2)(`the OCF path it names is where Debian installs it (needs Debian package resource-agents)`, () => {
+    expect(ownerOfIpaddr2).toMatch(/^resource-agents: /);
+  });
+});
+
+describe('pacemaker collector: the real script on this host', () => {
+  const haveSh = existsSync('/bin/sh');
+  it.skipIf(!haveSh)('answers unsupported or ok, never an internal failure', () => {
+    let stdout = '';
+    let stderr = '';
+    let exitCode = 0;
+    try {
+      stdout = execFileSync('/bin/sh', ['-c', PACEMAKER_CIB_SCRIPT], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      const e = error as { status: number; stdout: string; stderr: string };
+      exitCode = e.status;
+      stdout = e.stdout;
+      stderr = e.stderr;
+    }
+    const facet = pacemakerCollector.parse({ [PACEMAKER_CIB_COMMAND]: { exitCode, stdout, stderr, truncated: false } }, CTX);
+    // No cluster runs on a build host: no answer from cibadmin, no cib.xml.
+    if (!existsSync('/var/lib/pacemaker/cib/cib.xml')) {
+      expect(facet).toEqual({ status: 'unsupported', items: {}, error: 'pacemaker-cib: no answer from cibadmin and no cib.xml on disk' });
+    } else {
+      expect(['ok', 'error']).toContain(facet.status);
+    }
+  });
+});
+
+describe('pacemaker collector: never throws', () => {
+  const xmlish = fc
+    .array(
+      fc.oneof(
+        fc.constantFrom('<cib>', '</cib>', '<configuration>', '</configuration>', '<resources>', '</resources>', '<primitive id="p" class="ocf" type="X">', '</primitive>', '<nvpair name="a" value="b"/>', '<instance_attributes id-ref="p"/>', '<op name="monitor"/>', '<group id="g">', '</group>', '<rsc_location id="l"/>', '<constraints>', '</constraints>', '<fencing-level/>', '<fencing-topology>', '</fencing-topology>', '&amp;', '"', '<'),
+        fc.string({ maxLength: 5 }),
+      ),
+      { maxLength: 40 },
+    )
+    .map((parts) => parts.join(''));
+  const output: fc.Arbitrary<CommandOutput> = fc.record({
+    exitCode: fc.oneof(fc.constant(0), fc.constant(null), fc.integer({ min: -1, max: 255 })),
+    stdout: fc.oneof(xmlish, fc.string({ unit: 'binary' })),
+    stderr: fc.oneof(fc.constant(''), fc.string(), fc.constant('driftd: unsupported: x')),
+    truncated: fc.boolean(),
+  });
+
+  it('on arbitrary outputs, and answers a known status with a reason when not ok', () => {
+    fc.assert(
+      fc.property(output, (out) => {
+        const facet = pacemakerCollector.parse({ [PACEMAKER_CIB_COMMAND]: out }, CTX);
+        expect(['ok', 'unsupported', 'error', 'truncated']).toContain(facet.status);
+        if (facet.status !== 'ok') expect(facet.error).toBeTruthy();
+      }),
+      { numRuns: 1500 },
+    );
+  });
+});
