@@ -1,6 +1,7 @@
 /**
- * Runs every command of this package's collectors on THIS machine (Debian 12, root),
- * through execFile with argv (no shell string), and parses what came back.
+ * Runs every command of this package's collectors on THIS machine (Debian 12, root)
+ * through the local transport (execFile with argv, no shell string) and parses what
+ * came back. The dpkg-query reference listing is a direct execFile.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { osCollector } from '../../src/collectors/os.js';
 import { packagesCollector } from '../../src/collectors/packages.js';
 import { servicesCollector } from '../../src/collectors/services.js';
 import { sysctlCollector } from '../../src/collectors/sysctl.js';
+import { LocalTransport } from '../../src/transports/local.js';
 
 const CTX: CollectorContext = { ...DEFAULT_COLLECTOR_CONTEXT, files: ['/etc/hosts', '/etc/os-release', '/etc/driftd-no-such-file'] };
 
@@ -33,12 +35,14 @@ function runArgv(argv: readonly string[]): Promise<CommandOutput> {
   });
 }
 
+const transport = new LocalTransport({ node: 'local', commandTimeoutSeconds: 60, maxOutputBytes: 64 * 1024 * 1024, sudo: false });
+
 async function collect(collector: Collector) {
+  const specs = collector.commands(CTX);
+  for (const spec of specs) expect(spec.argv[0]?.startsWith('/')).toBe(true);
+  const results = await transport.run(specs);
   const outputs: Record<string, CommandOutput> = {};
-  for (const spec of collector.commands(CTX)) {
-    expect(spec.argv[0]?.startsWith('/')).toBe(true);
-    outputs[spec.id] = await runArgv(spec.argv);
-  }
+  for (const r of results) outputs[r.id] = r;
   return collector.parse(outputs, CTX);
 }
 
