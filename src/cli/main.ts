@@ -6,6 +6,9 @@ import { Command, CommanderError } from 'commander';
 import { checkCommand } from './commands/check.js';
 import { collectCommand } from './commands/collect.js';
 import { serveCommand } from './commands/serve.js';
+import { diffCommand } from './commands/diff.js';
+import { rulesCommand } from './commands/rules.js';
+import { changesCommand, historyCommand } from './commands/history.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { DRIFTD_VERSION } from '../version.js';
 
@@ -14,10 +17,15 @@ export function buildProgram(): Command {
     .description('Agentless configuration-drift auditor for HA clusters: snapshots nodes over SSH, diffs peers, scores failover readiness.')
     .version(DRIFTD_VERSION)
     .showHelpAfterError('(run with --help for usage)')
+    .enablePositionalOptions()
     .exitOverride();
   program.addCommand(collectCommand());
   program.addCommand(checkCommand());
   program.addCommand(serveCommand());
+  program.addCommand(diffCommand());
+  program.addCommand(rulesCommand());
+  program.addCommand(historyCommand());
+  program.addCommand(changesCommand());
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -1,0 +1,84 @@
+/** `driftd diff A B`: two nodes side by side, with unified diffs for files. */
+import { Command, Option } from 'commander';
+import { selectTargets, collectTargets } from '../../collect/collect-clusters.js';
+import { diffNodes, renderNodeDiff } from '../../core/engine/index.js';
+import { FACET_NAMES, type FacetName, type NodeSnapshot } from '../../core/snapshot.js';
+import { loadRulesFor } from '../../daemon/audit.js';
+import { resolveFromConfig, type LoadedConfig } from '../../config/load.js';
+import { Store } from '../../store/index.js';
+import { DEFAULT_CONFIG, loadConfigOrExit } from '../context.js';
+import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
+
+interface DiffFlags {
+  config: string;
+  facet?: FacetName;
+  stored?: boolean;
+  json?: boolean;
+  all?: boolean;
+}
+
+export function diffCommand(): Command {
+  return new Command('diff')
+    .description('show two nodes side by side: the items that differ, unified diffs for files (exit 1 when they differ)')
+    .argument('<nodeA>')
+    .argument('<nodeB>')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .addOption(new Option('--facet <facet>', 'only this facet').choices([...FACET_NAMES]))
+    .option('--stored', 'compare the latest stored snapshots instead of collecting now')
+    .option('--all', 'also show node-specific items (hostnames, own addresses)')
+    .option('--json', 'print the comparison as JSON')
+    .action(async (nodeA: string, nodeB: string, flags: DiffFlags) => {
+      process.exitCode = await runDiff(nodeA, nodeB, flags);
+    });
+}
+
+export async function runDiff(nodeA: string, nodeB: string, flags: DiffFlags): Promise<ExitCode> {
+  const loaded = loadConfigOrExit(flags.config);
+  const [a, b] = flags.stored ? storedPair(loaded, nodeA, nodeB) : await collectedPair(loaded, nodeA, nodeB);
+  for (const snap of [a, b]) {
+    if (snap.error !== undefined) throw new CliError(`${snap.node} could not be collected: ${snap.error}`, EXIT.undecided);
+  }
+  const rules = loadRulesFor(loaded);
+  const diff = diffNodes(a, b, {
+    rules: rules.rules,
+    ...(flags.facet ? { facet: flags.facet } : {}),
+    ...(flags.all ? { includeNodeSpecific: true } : {}),
+  });
+  process.stdout.write(flags.json ? `${JSON.stringify(diff, null, 2)}\n` : `${renderNodeDiff(diff)}\n`);
+  const differs = diff.facets.some((f) => f.items.length > 0 || f.statusA !== f.statusB);
+  return differs ? EXIT.notReady : EXIT.ok;
+}
+
+async function collectedPair(loaded: LoadedConfig, nodeA: string, nodeB: string): Promise<[NodeSnapshot, NodeSnapshot]> {
+  const targets = [nodeA, nodeB].map((node) => {
+    const [target] = selectTargetsOrExit(loaded, node);
+    return target;
+  });
+  const collected = await collectTargets({ config: loaded.config, configDir: loaded.dir, targets: targets.filter((t) => t !== undefined), now: () => new Date() });
+  const [a, b] = collected.map((c) => c.result.snapshot);
+  if (!a || !b) throw new CliError('internal: collection returned fewer nodes than asked', EXIT.internal);
+  return [a, b];
+}
+
+function selectTargetsOrExit(loaded: LoadedConfig, node: string): ReturnType<typeof selectTargets> {
+  try {
+    return selectTargets(loaded.config, { node });
+  } catch (err) {
+    throw new CliError(err instanceof Error ? err.message : String(err), EXIT.undecided);
+  }
+}
+
+function storedPair(loaded: LoadedConfig, nodeA: string, nodeB: string): [NodeSnapshot, NodeSnapshot] {
+  const store = Store.open(resolveFromConfig(loaded, loaded.config.database), { readonly: true });
+  try {
+    const pick = (node: string): NodeSnapshot => {
+      selectTargetsOrExit(loaded, node);
+      const snap = store.snapshotOf(node);
+      if (!snap) throw new CliError(`no stored snapshot of ${node}; run a collection first`, EXIT.undecided);
+      return snap;
+    };
+    return [pick(nodeA), pick(nodeB)];
+  } finally {
+    store.close();
+  }
+}
