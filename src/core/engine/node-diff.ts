@@ -72,7 +72,8 @@ export function diffNodes(a: NodeSnapshot, b: NodeSnapshot, opts: DiffNodesOptio
         entry.items.push(item);
       }
     }
-    if (entry.items.length > 0 || entry.statusA !== entry.statusB || entry.statusA !== 'ok') facets.push(entry);
+    const unreadable = (st: NodeDiffFacet['statusA']): boolean => st === 'error' || st === 'truncated';
+    if (entry.items.length > 0 || entry.statusA !== entry.statusB || unreadable(entry.statusA)) facets.push(entry);
   }
   return { a: side(a), b: side(b), facets };
 }
