@@ -27,6 +27,8 @@ export const CUT_ERROR = 'cut';
 const NONCE_SHAPE = /^[A-Za-z0-9]{8,64}$/;
 /** Longest marker tail after the needle: `end:` + index + `:` + exit code. */
 const MAX_MARKER_TAIL = 48;
+/** What is kept of the output before the start marker, to explain a script that never ran. */
+const PREAMBLE_CAP = 4096;
 
 export class BatchError extends Error {
   override readonly name = 'BatchError';
@@ -91,8 +93,9 @@ function parseMarkerTail(tail: string): Marker | null {
 /** Splits one stream (stdout or stderr) into per-command byte buffers, each capped. */
 class MarkedStream {
   private pending: Buffer = Buffer.alloc(0);
-  private started = false;
+  started = false;
   private current = 0;
+  private preambleBytes: Buffer = Buffer.alloc(0);
   readonly kept: Buffer[][];
   readonly seenBytes: number[];
   readonly ended: boolean[];
@@ -172,6 +175,9 @@ class MarkedStream {
   }
 
   private take(bytes: Buffer): void {
+    if (!this.started && this.preambleBytes.length < PREAMBLE_CAP) {
+      this.preambleBytes = Buffer.concat([this.preambleBytes, bytes]).subarray(0, PREAMBLE_CAP);
+    }
     if (bytes.length === 0 || !this.started || this.current >= this.caps.length) return;
     const index = this.current;
     const cap = this.caps[index] ?? 0;
@@ -179,6 +185,10 @@ class MarkedStream {
     const room = cap - seen;
     if (room > 0) this.kept[index]?.push(Buffer.from(bytes.subarray(0, room)));
     this.seenBytes[index] = seen + bytes.length;
+  }
+
+  get preamble(): string {
+    return this.preambleBytes.toString('utf8');
   }
 
   output(index: number): string {
@@ -225,6 +235,16 @@ export class BatchDemuxer {
   /** Sum of every stream's cap: past it a transport may cut the channel. */
   get totalCapBytes(): number {
     return this.caps.reduce((sum, cap) => sum + 2 * cap, 0);
+  }
+
+  /** False until stdout carried the start marker: the script never ran (login shell, forced command). */
+  get started(): boolean {
+    return this.stdout.started;
+  }
+
+  /** Up to 4 KiB of each stream before the start marker (login shell messages). */
+  get preamble(): { stdout: string; stderr: string } {
+    return { stdout: this.stdout.preamble, stderr: this.stderr.preamble };
   }
 
   pushStdout(chunk: Buffer): void {

@@ -87,7 +87,8 @@ export class SshTransport implements Transport {
   private client: Client | undefined;
 
   constructor(private readonly options: SshTransportOptions) {
-    this.target = `${options.user}@${options.host}:${options.port}`;
+    const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+    this.target = `${options.user}@${host}:${options.port}`;
   }
 
   private get who(): string {
@@ -279,7 +280,7 @@ export class SshTransport implements Transport {
         else resolve(channel);
       });
     });
-    return new Promise<CommandResult[]>((resolve) => {
+    return new Promise<CommandResult[]>((resolve, reject) => {
       let received = 0;
       let done = false;
       const finish = (unfinishedError: string): void => {
@@ -289,7 +290,12 @@ export class SshTransport implements Transport {
         stream.end();
         options.signal?.removeEventListener('abort', onAbort);
         client.removeListener('close', onConnectionLost);
-        resolve(demuxer.finish(unfinishedError));
+        const results = demuxer.finish(unfinishedError);
+        if (unfinishedError === CUT_ERROR && !demuxer.started) {
+          reject(this.scriptDidNotRun(demuxer.preamble));
+          return;
+        }
+        resolve(results);
       };
       const onData = (push: (chunk: Buffer) => void) => (chunk: Buffer): void => {
         if (done) return;
@@ -316,7 +322,7 @@ export class SshTransport implements Transport {
       const timeoutSeconds = this.options.commandTimeoutSeconds;
       const timer = setTimeout(() => abandon(`timeout after ${timeoutSeconds}s`), timeoutSeconds * 1000);
       const onAbort = (): void => abandon('aborted');
-      const onConnectionLost = (): void => finish(`${CUT_ERROR}: connection lost`);
+      const onConnectionLost = (): void => finish(CUT_ERROR);
       options.signal?.addEventListener('abort', onAbort, { once: true });
       if (options.signal?.aborted) onAbort();
       client.once('close', onConnectionLost);
@@ -327,6 +333,16 @@ export class SshTransport implements Transport {
       // stdin stays open until finish(): it is the remote watchdog's lifeline.
       stream.write(script);
     });
+  }
+
+  private scriptDidNotRun(preamble: { stdout: string; stderr: string }): TransportError {
+    const said = `${preamble.stderr}${preamble.stdout}`.trim().slice(0, 500);
+    return new TransportError(
+      'io',
+      `${this.who}: the collection script never started on the node (${REMOTE_SHELL} did not run). ` +
+        `Check ${this.options.user}'s login shell and any forced command in authorized_keys` +
+        (said ? `; the node said: ${JSON.stringify(said)}` : ''),
+    );
   }
 
   private dropConnection(): void {

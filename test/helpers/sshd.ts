@@ -22,6 +22,8 @@ export interface SshdOptions {
   user?: string;
   /** A loopback address, default 127.0.0.1. */
   host?: string;
+  /** authorized_keys options for the client key, e.g. `command="/bin/echo hi"`. */
+  authorizedKeyOptions?: string;
 }
 
 export interface PublicKey {
@@ -84,7 +86,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
   try {
     const hostKey = generateKey(join(dir, 'ssh_host_ed25519_key'));
     const clientKey = generateKey(join(dir, 'id_ed25519'));
-    writeFileSync(join(dir, 'authorized_keys'), `${clientKey.type} ${clientKey.base64}\n`, { mode: 0o600 });
+    const keyOptions = options.authorizedKeyOptions ? `${options.authorizedKeyOptions} ` : '';
+    writeFileSync(join(dir, 'authorized_keys'), `${keyOptions}${clientKey.type} ${clientKey.base64}\n`, { mode: 0o600 });
     const port = await freePort(host);
     const config = [
       `ListenAddress ${host}:${port}`,

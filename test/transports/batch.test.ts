@@ -134,7 +134,7 @@ describe('demuxBatch', () => {
           expect(results.every((r) => r.error === undefined && !r.truncated)).toBe(true);
         },
       ),
-      { numRuns: 500 },
+      { numRuns: 300 },
     );
   });
 
@@ -148,7 +148,8 @@ describe('demuxBatch', () => {
   });
 });
 
-describe('buildBatchScript run by a real /bin/sh -s', () => {
+// dash is /bin/sh on Debian/Ubuntu, bash on RHEL/SUSE, where most Pacemaker clusters run.
+describe.each(['/bin/sh', '/bin/bash'])('buildBatchScript run by a real %s -s', (shell) => {
   it('demux(build) round-trips printed outputs and exit codes (property)', () => {
     const printable = fc.string({ unit: 'binary' }).filter((s) => !s.includes('\0'));
     fc.assert(
@@ -160,12 +161,12 @@ describe('buildBatchScript run by a real /bin/sh -s', () => {
             argv: ['/bin/sh', '-c', 'printf %s "$1"; printf %s "$2" >&2; exit "$3"', 'sh', o.out, o.err, String(o.code)],
           }));
           const script = buildBatchScript(commands, { nonce: NONCE, sudo: false });
-          const { stdout, stderr } = runScript(script);
+          const { stdout, stderr } = runScript(script, shell);
           const results = demuxBatch(commands, stdout, stderr, { nonce: NONCE, defaultMaxBytes: CAP });
           expect(results.map((r) => ({ out: r.stdout, err: r.stderr, code: r.exitCode }))).toEqual(outputs);
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 40 },
     );
   });
 
@@ -175,7 +176,7 @@ describe('buildBatchScript run by a real /bin/sh -s', () => {
       { id: 'after', argv: ['/bin/echo', 'after'] },
       { id: 'locale', argv: ['/bin/sh', '-c', 'printf %s "$LC_ALL"'] },
     ];
-    const { stdout, stderr } = runScript(buildBatchScript(commands, { nonce: NONCE, sudo: false }));
+    const { stdout, stderr } = runScript(buildBatchScript(commands, { nonce: NONCE, sudo: false }), shell);
     const results = demuxBatch(commands, stdout, stderr, { nonce: NONCE, defaultMaxBytes: CAP });
     expect(results.map((r) => [r.stdout, r.exitCode])).toEqual([['', 0], ['after\n', 0], ['C', 0]]);
   });
@@ -225,7 +226,7 @@ describe('the remote watchdog', () => {
   });
 });
 
-function runScript(script: string): { stdout: Buffer; stderr: Buffer } {
-  const child = spawnSync('/bin/sh', ['-s'], { input: script });
+function runScript(script: string, shell: string): { stdout: Buffer; stderr: Buffer } {
+  const child = spawnSync(shell, ['-s'], { input: script });
   return { stdout: child.stdout, stderr: child.stderr };
 }

@@ -257,3 +257,47 @@ describe('SshTransport sudo', () => {
     expect(off.map((r) => r.stdout)).toEqual(['', '']);
   });
 });
+
+describe('SshTransport when the script cannot run', () => {
+  let forced: SshdServer | undefined;
+  beforeAll(async () => {
+    if (sshdAvailable) forced = await startSshd({ authorizedKeyOptions: 'command="/bin/echo forced-command-here"' });
+  });
+  afterAll(async () => {
+    await forced?.stop();
+  });
+
+  sshIt(`a forced command in authorized_keys is a node-level error quoting what the node said${suffix}`, async () => {
+    const s = forced as SshdServer;
+    const transport = new SshTransport(options({ port: s.port, identityFile: s.identityFile, knownHosts: s.knownHosts }));
+    await transport.open();
+    try {
+      const error = await transport.run([{ id: 'x', argv: ['/bin/true'] }]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(TransportError);
+      expect((error as TransportError).code).toBe('io');
+      expect((error as TransportError).message).toContain('forced-command-here');
+    } finally {
+      await transport.close();
+    }
+  });
+});
+
+describe('SshTransport abort', () => {
+  sshIt(`an aborted run returns at once with outstanding commands marked aborted${suffix}`, async () => {
+    const transport = new SshTransport(options());
+    await transport.open();
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    const started = Date.now();
+    try {
+      const results = await transport.run([{ id: 'sleep', argv: ['/bin/sleep', '30'] }], { signal: controller.signal });
+      expect(results[0]).toMatchObject({ exitCode: null, error: 'aborted' });
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      await transport.close();
+    }
+  });
+});
