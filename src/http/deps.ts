@@ -27,4 +27,13 @@ export interface HttpServerDeps {
   reportHtml?: (cluster: string) => Promise<string | null>;
   /** Request bodies above this are refused with 413. Default 64 KiB. */
   maxBodyBytes?: number;
+  /** Slow-client limits; the defaults suit production, tests shorten them. */
+  timeouts?: HttpTimeouts;
+}
+
+export interface HttpTimeouts {
+  /** Time to receive the request headers. Default 10 s. */
+  headersMs?: number;
+  /** Time to receive the whole request. Default 30 s. */
+  requestMs?: number;
 }

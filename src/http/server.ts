@@ -9,7 +9,7 @@ import type { HttpServerDeps } from './deps.js';
 import { HttpError } from './errors.js';
 import { routes, type Reply, type Route } from './routes.js';
 
-export type { HttpLogger, HttpServerDeps, MetricsRenderer } from './deps.js';
+export type { HttpLogger, HttpServerDeps, HttpTimeouts, MetricsRenderer } from './deps.js';
 export type { ChangeQuery, FindingEpisodeQuery, HistoryReader } from './history-reader.js';
 
 export interface DriftdHttpServer {
@@ -23,6 +23,8 @@ const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 const REQUEST_TIMEOUT_MS = 30_000;
 const HEADERS_TIMEOUT_MS = 10_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** Node enforces the two timeouts above only when it sweeps connections; its default sweep is every 30 s. */
+const MAX_SWEEP_INTERVAL_MS = 1_000;
 /** How long close() lets in-flight requests finish before cutting their sockets (idle ones close at once). */
 const CLOSE_GRACE_MS = 5_000;
 
@@ -97,7 +99,10 @@ export function createHttpServer(deps: HttpServerDeps): DriftdHttpServer {
     return handler({ params: match.found.slice(1).map(decodeSegment), query: url.searchParams, view: deps.getView() });
   }
 
-  const server = createServer((req, res) => {
+  const headersTimeout = deps.timeouts?.headersMs ?? HEADERS_TIMEOUT_MS;
+  const requestTimeout = Math.max(deps.timeouts?.requestMs ?? REQUEST_TIMEOUT_MS, headersTimeout);
+  const sweep = { connectionsCheckingInterval: Math.min(MAX_SWEEP_INTERVAL_MS, Math.ceil(headersTimeout / 2)) };
+  const server = createServer({ requestTimeout, headersTimeout, ...sweep }, (req, res) => {
     handle(req)
       .then((reply) => send(res, reply))
       .catch((error: unknown) => {
@@ -109,14 +114,9 @@ export function createHttpServer(deps: HttpServerDeps): DriftdHttpServer {
         send(res, { status: 500, json: { error: 'internal error; see the driftd log' } });
       });
   });
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.maxHeadersCount = 100;
-  server.on('clientError', (error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else socket.destroy(error);
-  });
+  // Malformed requests and slow clients get node's own answers (400, 408, 431) and a closed socket.
 
   return {
     listen(host, port) {

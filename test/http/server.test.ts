@@ -374,6 +374,38 @@ describe('bearer token', () => {
   });
 });
 
+function rawExchange(port: number, request: string): Promise<{ reply: string; elapsedMs: number }> {
+  const before = Date.now();
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    let reply = '';
+    socket.on('data', (chunk) => (reply += chunk.toString()));
+    socket.on('close', () => resolve({ reply, elapsedMs: Date.now() - before }));
+    socket.on('error', reject);
+  });
+}
+
+describe('slow clients', () => {
+  it('drops a client that never finishes its headers (408 after the headers timeout)', async () => {
+    const h = await start({ timeouts: { headersMs: 500, requestMs: 1_000 } });
+    const { reply, elapsedMs } = await rawExchange(Number(new URL(h.base).port), 'GET /healthz HTTP/1.1\r\nHost: x\r\n');
+    expect(reply).toMatch(/^HTTP\/1\.1 408/);
+    expect(elapsedMs).toBeGreaterThanOrEqual(400);
+    expect(elapsedMs).toBeLessThan(5_000);
+  });
+
+  it('drops a client that never finishes its body (408 after the request timeout)', async () => {
+    const h = await start({ timeouts: { headersMs: 500, requestMs: 1_000 } });
+    const { reply, elapsedMs } = await rawExchange(
+      Number(new URL(h.base).port),
+      'POST /api/v1/runs HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\npartial',
+    );
+    expect(reply).toMatch(/^HTTP\/1\.1 408/);
+    expect(elapsedMs).toBeGreaterThanOrEqual(900);
+    expect(h.runs.triggered).toBe(0);
+  });
+});
+
 describe('lifecycle', () => {
   it('close() returns promptly even with an idle keep-alive connection', async () => {
     const h = await start();
