@@ -208,7 +208,8 @@ function compareMagnitudes(a: string, b: string): -1 | 0 | 1 {
 function compareEpochs(a: LenientParts, b: LenientParts): -1 | 0 | 1 {
   if (a.epochSign !== b.epochSign) return a.epochSign < b.epochSign ? -1 : 1;
   const byMagnitude = compareMagnitudes(a.epochMagnitude, b.epochMagnitude);
-  return a.epochSign === 1 ? byMagnitude : ((-byMagnitude) as -1 | 0 | 1);
+  if (a.epochSign === 1 || byMagnitude === 0) return byMagnitude;
+  return byMagnitude === 1 ? -1 : 1;
 }
 
 const utf8 = new TextEncoder();
@@ -259,13 +260,13 @@ export function verrevcmp(left: string, right: string): -1 | 0 | 1 {
     }
     while (a[i] === 0x30) i++;
     while (b[j] === 0x30) j++;
-    while (isDigitByte(a[i] ?? 0) && isDigitByte(b[j] ?? 0) && i < a.length && j < b.length) {
+    while (isDigitByte(a[i] ?? 0) && isDigitByte(b[j] ?? 0)) {
       if (firstDiff === 0) firstDiff = (a[i] ?? 0) - (b[j] ?? 0);
       i++;
       j++;
     }
-    if (i < a.length && isDigitByte(a[i] ?? 0)) return 1;
-    if (j < b.length && isDigitByte(b[j] ?? 0)) return -1;
+    if (isDigitByte(a[i] ?? 0)) return 1;
+    if (isDigitByte(b[j] ?? 0)) return -1;
     if (firstDiff !== 0) return sign(firstDiff);
   }
   return 0;

@@ -69,7 +69,7 @@ describe('parseDebVersion', () => {
         if (result.ok) expect(typeof result.version.upstream).toBe('string');
         else expect(result.error).toBeInstanceOf(DebVersionParseError);
       }),
-      { numRuns: 2000 },
+      { numRuns: 1000 },
     );
   });
 
