@@ -20,6 +20,7 @@ import {
   verifyHostKey,
   type HostKeyVerdict,
   type KnownHostEntry,
+  type KnownHostsLineError,
 } from './known-hosts.js';
 import { ShellQuoteError, commandLine } from './shell-quote.js';
 import {
@@ -85,6 +86,7 @@ export class SshTransport implements Transport {
   readonly kind = 'ssh' as const;
   readonly target: string;
   private client: Client | undefined;
+  private knownHostsProblems: KnownHostsLineError[] = [];
 
   constructor(private readonly options: SshTransportOptions) {
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
@@ -174,7 +176,9 @@ export class SshTransport implements Transport {
         { cause: error },
       );
     }
-    return parseKnownHosts(text).entries;
+    const parsed = parseKnownHosts(text);
+    this.knownHostsProblems = parsed.errors;
+    return parsed.entries;
   }
 
   private authConfig(): Pick<ConnectConfig, 'privateKey' | 'agent'> {
@@ -217,7 +221,15 @@ export class SshTransport implements Transport {
         `\`ssh-keygen -R '${name}' -f ${file}\` and ssh-keyscan -p ${port} ${host} >> ${file}; otherwise treat it as an attack.`,
       'host-key-revoked': `Do not connect: the node presents a revoked key; re-key the node and update ${file}.`,
     }[verdict.code];
-    return new TransportError(verdict.code, `${this.who}: host key refused: ${verdict.message} (known_hosts: ${file}). ${hint}`);
+    // A typo in the file can be why the key looks unknown: say which lines were skipped.
+    const skipped = this.knownHostsProblems.length
+      ? ` Note: ${this.knownHostsProblems.length} unreadable line(s) in ${file} were skipped: ` +
+        this.knownHostsProblems.slice(0, 3).map((problem) => problem.message).join('; ')
+      : '';
+    return new TransportError(
+      verdict.code,
+      `${this.who}: host key refused: ${verdict.message} (known_hosts: ${file}). ${hint}${skipped}`,
+    );
   }
 
   private connectError(error: ErrorWithDetails): TransportError {

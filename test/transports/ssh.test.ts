@@ -301,3 +301,32 @@ describe('SshTransport abort', () => {
     }
   });
 });
+
+describe('SshTransport credentials', () => {
+  sshIt(`a passphrase-protected identityFile is a config error that shows neither key nor passphrase${suffix}`, async () => {
+    const s = server as SshdServer;
+    const file = join(s.dir, 'locked_key');
+    const passphrase = 'correct-horse-battery';
+    execFileSync('/usr/bin/ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-f', file]);
+    const error = await refusal(options({ identityFile: file }));
+    expect(error.code).toBe('config');
+    expect(error.message).toContain(file);
+    expect(error.message).not.toContain(passphrase);
+    expect(error.message).not.toContain(readFileSync(file, 'utf8').split('\n')[1] as string);
+  });
+
+  sshIt(`no identityFile and no agent is a config error${suffix}`, async () => {
+    const error = await refusal(options({ identityFile: undefined, agent: false }));
+    expect(error.code).toBe('config');
+    expect(error.message).toContain('identityFile');
+  });
+
+  sshIt(`an unknown-host refusal points at unreadable known_hosts lines${suffix}`, async () => {
+    const s = server as SshdServer;
+    const file = join(s.dir, 'known_hosts.typo');
+    writeFileSync(file, `[${s.host}]:${s.port} ssh-ed25519 not!base64\n`);
+    const error = await refusal(options({ knownHosts: file }));
+    expect(error.code).toBe('host-key-unknown');
+    expect(error.message).toContain('line 1: the key is not base64');
+  });
+});
