@@ -57,7 +57,8 @@ function drainBody(req: IncomingMessage, limit: number): Promise<void> {
     };
     req.on('data', onData);
     req.once('end', () => resolve());
-    req.once('error', reject);
+    // A client that hangs up mid-body is its own problem, not a server error worth logging.
+    req.once('error', () => reject(new HttpError(400, 'the request body could not be read')));
   });
 }
 
@@ -106,6 +107,11 @@ export function createHttpServer(deps: HttpServerDeps): DriftdHttpServer {
     handle(req)
       .then((reply) => send(res, reply))
       .catch((error: unknown) => {
+        if (res.headersSent) {
+          deps.logger.error({ err: error, method: req.method, path: req.url }, 'http: failed while sending a reply');
+          res.destroy();
+          return;
+        }
         if (error instanceof HttpError) {
           send(res, errorReply(error));
           return;
