@@ -73,6 +73,11 @@ function tokenize(text: string): Token[] {
   return tokens;
 }
 
+function excerpt(words: string[]): string {
+  const text = words.join(' ');
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
 function buildTree(tokens: Token[]): DrbdStatement[] {
   const root: DrbdStatement[] = [];
   // Iterative: deep nesting in hostile input must not exhaust the call stack.
@@ -94,14 +99,14 @@ function buildTree(tokens: Token[]): DrbdStatement[] {
       frame.body.push(block);
       stack.push({ body: block.body ?? [], opener: block });
     } else {
-      if (first) throw new DrbdSyntaxError(`missing ";" after "${texts.join(' ')}"`, first.line);
+      if (first) throw new DrbdSyntaxError(`missing ";" after "${excerpt(texts)}"`, first.line);
       if (stack.length === 1) throw new DrbdSyntaxError('"}" without an open section', token.line);
       stack.pop();
     }
     words = [];
   }
   const trailing = words[0];
-  if (trailing) throw new DrbdSyntaxError(`missing ";" after "${words.map((w) => (w.kind === 'word' ? w.text : '')).join(' ')}"`, trailing.line);
+  if (trailing) throw new DrbdSyntaxError(`missing ";" after "${excerpt(words.map((w) => (w.kind === 'word' ? w.text : '')))}"`, trailing.line);
   const open = stack[stack.length - 1]?.opener;
   if (open) throw new DrbdSyntaxError(`section "${[open.keyword, ...open.args].join(' ')}" is never closed`, open.line);
   return root;
