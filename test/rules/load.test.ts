@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatIssue } from '../../src/config/load.js';
 import { explainFinding, resolveRule } from '../../src/core/engine/rules/compile.js';
 import { checkRulePacks, loadRulePacks, SHIPPED_RULES_DIR } from '../../src/rules/load.js';
-import { check, only } from '../core/engine/check.js';
+import { check } from '../core/engine/check.js';
 import { debPackages, snap } from '../core/engine/handmade-cluster.js';
 
 const SHIPPED_FILES = ['00-defaults.yaml', 'cluster-config.yaml', 'cluster-stack.yaml', 'kernel-drivers.yaml', 'noise.yaml', 'security.yaml', 'sysctl.yaml'];
@@ -168,9 +168,3 @@ describe('loading user packs', () => {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
-
-describe('only() helper', () => {
-  it('returns the single element', () => {
-    expect(only([1])).toBe(1);
-  });
-});

@@ -12,7 +12,7 @@ import { judge, type Verdict } from './majority.js';
 import { isHandledAsPrecondition, preconditionKindFor } from './preconditions.js';
 import { normalizeValue, resolveRule, type EffectiveRule } from './rules/compile.js';
 import { isLiteralKey } from './rules/match.js';
-import { describeVersions, isVersionItem, sharedVersionFormat, withinTolerance, type VersionFormat } from './versions.js';
+import { describeVersions, isVersionItem, sharedVersionFormat, withinTolerance, type VersionDetail, type VersionFormat } from './versions.js';
 
 export interface Participant {
   node: string;
@@ -83,7 +83,10 @@ function driftFinding(
       detail.newest = versions.newest;
       detail.behind = versions.behind.map((b) => b.node);
       if (versions.skew) detail.skew = versions.skew;
-      message = describeBehind(facetName, key, versions.behind, versions.newest, versions.skew, verdict, values);
+      message = describeBehind(itemLabel(facetName, key), versions, values);
+      const behind = new Set(detail.behind);
+      const ahead = verdict.decided ? verdict.outliers.filter((n) => !behind.has(n) && values[n] !== null) : [];
+      if (ahead.length > 0) message += `; ${ahead.join(', ')} newer than the rest (${referenceText(ctx, verdict, majority)})`;
     }
   }
   if (facetName === 'files' && referenceIndex >= 0) {
@@ -137,33 +140,22 @@ function describeDrift(
   const who = verdict.outliers
     .map((node) => (values[node] === null ? `missing on ${node}` : `${node} has ${showValue(values[node])}`))
     .join(', ');
-  const reference =
-    ctx.baseline !== undefined && verdict.referenceNode === ctx.baseline
-      ? `baseline ${ctx.baseline} has ${showValue(majority)}`
-      : majority === null
-        ? 'absent on the majority'
-        : `majority has ${showValue(majority)}`;
-  return `${label}: ${who} (${reference})`;
+  return `${label}: ${who} (${referenceText(ctx, verdict, majority)})`;
 }
 
-function describeBehind(
-  facet: string,
-  key: string,
-  behind: readonly { node: string; value: string }[],
-  newestValue: string,
-  skew: string | undefined,
-  verdict: Verdict,
-  values: Record<string, string | null>,
-): string {
+function referenceText(ctx: EvalContext, verdict: Verdict, majority: string | null): string {
+  if (ctx.baseline !== undefined && verdict.referenceNode === ctx.baseline) return `baseline ${ctx.baseline} has ${showValue(majority)}`;
+  return majority === null ? 'absent on the majority' : `majority has ${showValue(majority)}`;
+}
+
+function describeBehind(label: string, versions: VersionDetail, values: Record<string, string | null>): string {
+  const { behind, newest: newestValue, skew } = versions;
   const nodes = behind.map((b) => b.node).join(', ');
   const olds = [...new Set(behind.map((b) => b.value))].join(', ');
   const skewText = skew ? `, ${skew} skew` : '';
-  let message = `${itemLabel(facet, key)}: ${nodes} ${behind.length === 1 ? 'is' : 'are'} behind (${olds} < ${newestValue}${skewText})`;
+  let message = `${label}: ${nodes} ${behind.length === 1 ? 'is' : 'are'} behind (${olds} < ${newestValue}${skewText})`;
   const missing = Object.entries(values).filter(([, v]) => v === null).map(([node]) => node);
   if (missing.length > 0) message += `; missing on ${missing.join(', ')}`;
-  const behindSet = new Set(behind.map((b) => b.node));
-  const aheadOutliers = verdict.outliers.filter((n) => !behindSet.has(n) && values[n] !== null);
-  if (verdict.decided && aheadOutliers.length > 0) message += `; ${aheadOutliers.join(', ')} ahead of the ${verdict.referenceNode === undefined ? 'majority' : 'reference'}`;
   return message;
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { findingId } from '../../../src/core/engine/finding-id.js';
 import { check, only, rules } from './check.js';
-import { debPackages, facet, snap, statusFacet } from './handmade-cluster.js';
+import { debPackages, snap, statusFacet } from './handmade-cluster.js';
 
 const base = {
   os: { id: 'debian', version_id: '12' },
@@ -226,11 +226,5 @@ describe('files', () => {
       snap('erp-b', { files: { '/etc/x': { value: 'sha256=1 mode=0600', content: 'same\n' } } }),
     ]);
     expect(only(report.findings).detail).toBeUndefined();
-  });
-});
-
-describe('facet() helper', () => {
-  it('builds an ok facet', () => {
-    expect(facet({ a: '1' })).toEqual({ status: 'ok', items: { a: { value: '1' } } });
   });
 });

@@ -44,7 +44,7 @@ describe('version semantics', () => {
     const f = only(report.findings);
     expect(f.outliers).toEqual(['erp-c']);
     expect(f.detail?.behind).toEqual(['erp-a', 'erp-b']);
-    expect(f.message).toContain('erp-a, erp-b are behind (3.1.7-1.el9 < 3.1.8-1.el9, upstream skew)');
+    expect(f.message).toBe('corosync: erp-a, erp-b are behind (3.1.7-1.el9 < 3.1.8-1.el9, upstream skew); erp-c newer than the rest (majority has 3.1.7-1.el9)');
   });
 
   it('compares the running kernel release with the packages format', () => {
