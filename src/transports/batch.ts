@@ -19,7 +19,11 @@ import type { CommandResult, CommandSpec } from './transport.js';
 import { commandLine } from './shell-quote.js';
 
 export const MARKER_PREFIX = '@@driftd:';
-/** Absolute, like every command: the node's PATH is not trusted. */
+/**
+ * Absolute, like every command: the node's PATH is not trusted. No `env LC_ALL=C` after
+ * it: sudoers allow-lists the real command, and sudo keeps LC_* by default (env_keep);
+ * a node whose sudoers drops LC_ALL runs sudo'd commands in its own locale.
+ */
 export const SUDO_ARGV: readonly string[] = ['/usr/bin/sudo', '-n', '--'];
 /** The error a command gets when the stream ended before its end marker. */
 export const CUT_ERROR = 'cut';
