@@ -6,6 +6,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { sha256Hex } from '../core/snapshot.js';
 import type { Db } from './db.js';
+import { statement } from './statements.js';
 
 export type BlobTable = 'facet_blobs' | 'finding_blobs';
 
@@ -25,7 +26,7 @@ export function putBlob(
   canonicalText: string,
   facet?: string,
 ): number {
-  const existing = db.prepare(`SELECT id FROM ${table} WHERE hash = ?`).get(hash) as
+  const existing = statement(db, `SELECT id FROM ${table} WHERE hash = ?`).get(hash) as
     | { id: number }
     | undefined;
   if (existing) return existing.id;
@@ -33,10 +34,9 @@ export function putBlob(
   const size = Buffer.byteLength(canonicalText, 'utf8');
   const result =
     table === 'facet_blobs'
-      ? db
-          .prepare('INSERT INTO facet_blobs (hash, facet, data, size) VALUES (?, ?, ?, ?)')
+      ? statement(db, 'INSERT INTO facet_blobs (hash, facet, data, size) VALUES (?, ?, ?, ?)')
           .run(hash, facet ?? '', data, size)
-      : db.prepare('INSERT INTO finding_blobs (hash, data, size) VALUES (?, ?, ?)').run(hash, data, size);
+      : statement(db, 'INSERT INTO finding_blobs (hash, data, size) VALUES (?, ?, ?)').run(hash, data, size);
   return Number(result.lastInsertRowid);
 }
 
@@ -47,7 +47,7 @@ export interface BlobRow {
 }
 
 export function readBlob(db: Db, table: BlobTable, id: number): BlobRow | undefined {
-  return db.prepare(`SELECT id, hash, data FROM ${table} WHERE id = ?`).get(id) as BlobRow | undefined;
+  return statement(db, `SELECT id, hash, data FROM ${table} WHERE id = ?`).get(id) as BlobRow | undefined;
 }
 
 /** The blob's text if its content still hashes to its key; undefined otherwise. */

@@ -14,10 +14,20 @@
  */
 import { canonicalJson, sha256Hex } from '../core/snapshot.js';
 import type { Db } from './db.js';
-import { planEpisodes, type EpisodeRow } from './findings.js';
-import { verifiedBlobText, type BlobRow } from './blobs.js';
-import { contentHashFromFacetHashes, effectiveSnapshotRows, facetRowsOf, parseThinned } from './snapshots.js';
+import { statement } from './statements.js';
 import type { Finding } from '../core/findings.js';
+import { verifiedBlobText, type BlobRow } from './blobs.js';
+import { changesAgainstHistory } from './changes.js';
+import { planEpisodes, type EpisodeRow } from './findings.js';
+import {
+  assembleSnapshot,
+  contentHashFromFacetHashes,
+  effectiveSnapshotRows,
+  facetRowsOf,
+  parseThinned,
+  previousSnapshotRow,
+  type SnapshotRow,
+} from './snapshots.js';
 
 export interface RunHashInput {
   id: number;
@@ -109,64 +119,73 @@ class Broken extends Error {
   }
 }
 
+type Fail = (reason: string) => never;
+
 export function verifyChain(db: Db): ChainVerdict {
-  const runs = db.prepare('SELECT * FROM runs ORDER BY id').all() as RunRow[];
-  const facetBlobs = new BlobCache(db, 'facet_blobs');
-  const findingBlobs = new BlobCache(db, 'finding_blobs');
+  const runIds = (statement(db, 'SELECT id FROM runs ORDER BY id').all() as { id: number }[]).map((r) => r.id);
+  const blobs = new BlobVerdicts(db);
+  const episodes = new EpisodeReplay();
   let prevHash: string | null = null;
   let thinnedRuns = 0;
-  const findingsByRun = new Map<number, Finding[]>();
   try {
-    for (const run of runs) {
-      const fail = (reason: string): never => {
+    for (const id of runIds) {
+      const run = statement(db, 'SELECT * FROM runs WHERE id = ?').get(id) as RunRow;
+      const fail: Fail = (reason) => {
         throw new Broken(run.id, `run ${run.id} (${run.cluster}, ${run.started_at}): ${reason}`);
       };
       if (run.prev_hash !== prevHash) fail('prev_hash does not match the previous run (a run was removed or edited)');
       if (parseThinned(run.thinned_nodes).length > 0) thinnedRuns += 1;
-      verifySnapshots(db, run, facetBlobs, fail);
-      findingsByRun.set(run.id, verifyFindings(db, run, findingBlobs, fail));
-      const nodes = db
-        .prepare('SELECT node, reachable, ready, score, detail FROM node_scores WHERE run_id = ?')
-        .all(run.id) as NodeScoreRow[];
+      verifySnapshots(db, run, blobs, fail);
+      const findings = verifyFindings(db, run, blobs, fail);
+      const nodes = statement(db, 'SELECT node, reachable, ready, score, detail FROM node_scores WHERE run_id = ?').all(
+        run.id,
+      ) as NodeScoreRow[];
       if (reportHash(run, nodes) !== run.report_hash) fail('readiness or node scores differ from report_hash');
       if (runHash(run) !== run.hash) fail('run row fields (times, counts, meta or hashes) differ from its hash');
+      verifyChanges(db, run, fail);
+      episodes.apply(run, findings);
       prevHash = run.hash;
     }
-    verifyEpisodes(db, runs, findingsByRun);
+    episodes.compare(db);
   } catch (error) {
     if (error instanceof Broken) {
-      return { ok: false, brokenAt: error.runId, reason: error.message, runs: runs.length, thinnedRuns };
+      return { ok: false, brokenAt: error.runId, reason: error.message, runs: runIds.length, thinnedRuns };
     }
     throw error;
   }
-  return { ok: true, runs: runs.length, thinnedRuns };
+  return { ok: true, runs: runIds.length, thinnedRuns };
 }
 
-class BlobCache {
-  private readonly verdicts = new Map<number, string | undefined>();
-  constructor(
-    private readonly db: Db,
-    private readonly table: 'facet_blobs' | 'finding_blobs',
-  ) {}
-  /** The blob's text if present and intact; undefined if missing or tampered. */
-  text(id: number): string | undefined {
-    if (this.verdicts.has(id)) return this.verdicts.get(id);
-    const row = this.db.prepare(`SELECT id, hash, data FROM ${this.table} WHERE id = ?`).get(id) as
-      | BlobRow
-      | undefined;
-    const text = row ? verifiedBlobText(row) : undefined;
-    this.verdicts.set(id, text);
-    return text;
+/** Each blob is inflated and hashed once per verification, however many runs share it. */
+class BlobVerdicts {
+  private readonly facets = new Map<number, { hash: string; status: unknown } | undefined>();
+  private readonly findings = new Map<number, { text: string; finding: Finding } | undefined>();
+  constructor(private readonly db: Db) {}
+
+  facet(id: number): { hash: string; status: unknown } | undefined {
+    if (!this.facets.has(id)) {
+      const text = this.text('facet_blobs', id);
+      const row = text === undefined ? undefined : { hash: sha256Hex(text), status: (JSON.parse(text) as { status?: unknown }).status };
+      this.facets.set(id, row);
+    }
+    return this.facets.get(id);
   }
-  hash(id: number): string | undefined {
-    const row = this.db.prepare(`SELECT hash FROM ${this.table} WHERE id = ?`).get(id) as
-      | { hash: string }
-      | undefined;
-    return row?.hash;
+
+  finding(id: number): { text: string; finding: Finding } | undefined {
+    if (!this.findings.has(id)) {
+      const text = this.text('finding_blobs', id);
+      this.findings.set(id, text === undefined ? undefined : { text, finding: JSON.parse(text) as Finding });
+    }
+    return this.findings.get(id);
+  }
+
+  private text(table: 'facet_blobs' | 'finding_blobs', id: number): string | undefined {
+    const row = statement(this.db, `SELECT id, hash, data FROM ${table} WHERE id = ?`).get(id) as BlobRow | undefined;
+    return row ? verifiedBlobText(row) : undefined;
   }
 }
 
-function verifySnapshots(db: Db, run: RunRow, blobs: BlobCache, fail: (reason: string) => never): void {
+function verifySnapshots(db: Db, run: RunRow, blobs: BlobVerdicts, fail: Fail): void {
   const thinned = parseThinned(run.thinned_nodes);
   const rows = effectiveSnapshotRows(db, run);
   const contentHashes: string[] = [];
@@ -175,11 +194,12 @@ function verifySnapshots(db: Db, run: RunRow, blobs: BlobCache, fail: (reason: s
     if (row.cluster !== run.cluster) fail(`snapshot of ${row.node} belongs to cluster ${row.cluster}`);
     const facetHashes: Record<string, string> = {};
     for (const facet of facetRowsOf(db, row.id)) {
-      const text = blobs.text(facet.blob_id);
-      if (text === undefined) fail(`facet ${facet.facet} of node ${row.node}: blob ${facet.blob_id} is missing or its content no longer matches its hash`);
-      const stored = JSON.parse(text as string) as { status?: unknown };
-      if (stored.status !== facet.status) fail(`facet ${facet.facet} of node ${row.node}: status column disagrees with the stored facet`);
-      facetHashes[facet.facet] = blobs.hash(facet.blob_id) as string;
+      const blob = blobs.facet(facet.blob_id);
+      if (!blob) {
+        fail(`facet ${facet.facet} of node ${row.node}: blob ${facet.blob_id} is missing or its content no longer matches its hash`);
+      }
+      if (blob.status !== facet.status) fail(`facet ${facet.facet} of node ${row.node}: status column disagrees with the stored facet`);
+      facetHashes[facet.facet] = blob.hash;
     }
     const recomputed = contentHashFromFacetHashes(row.cluster, row.node, row.error, facetHashes);
     if (recomputed !== row.content_hash) fail(`snapshot of node ${row.node}: content differs from its content_hash`);
@@ -193,24 +213,62 @@ function verifySnapshots(db: Db, run: RunRow, blobs: BlobCache, fail: (reason: s
   if (snapshotsHash(contentHashes) !== run.snapshots_hash) fail('snapshots differ from snapshots_hash');
 }
 
-function verifyFindings(db: Db, run: RunRow, blobs: BlobCache, fail: (reason: string) => never): Finding[] {
-  const rows = db.prepare('SELECT finding_id, blob_id FROM run_findings WHERE run_id = ?').all(run.id) as {
+function verifyFindings(db: Db, run: RunRow, blobs: BlobVerdicts, fail: Fail): Finding[] {
+  const rows = statement(db, 'SELECT finding_id, blob_id FROM run_findings WHERE run_id = ?').all(run.id) as {
     finding_id: string;
     blob_id: number;
   }[];
   const texts: { id: string; text: string }[] = [];
   const findings: Finding[] = [];
   for (const row of rows) {
-    const text = blobs.text(row.blob_id);
-    if (text === undefined) fail(`finding ${row.finding_id}: blob is missing or its content no longer matches its hash`);
-    const finding = JSON.parse(text as string) as Finding;
-    if (finding.id !== row.finding_id) fail(`finding ${row.finding_id}: stored finding has id ${finding.id}`);
-    texts.push({ id: row.finding_id, text: text as string });
-    findings.push(finding);
+    const blob = blobs.finding(row.blob_id);
+    if (!blob) fail(`finding ${row.finding_id}: blob is missing or its content no longer matches its hash`);
+    if (blob.finding.id !== row.finding_id) fail(`finding ${row.finding_id}: stored finding has id ${blob.finding.id}`);
+    texts.push({ id: row.finding_id, text: blob.text });
+    findings.push(blob.finding);
   }
   if (findingsHash(texts) !== run.findings_hash) fail('findings differ from findings_hash');
-  findings.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return findings;
+  return findings.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+interface ChangeRow {
+  node: string;
+  at: string;
+  facet: string;
+  key: string;
+  change: string;
+  before: string | null;
+  after: string | null;
+}
+
+/**
+ * The change log is derived data too: re-diffing each snapshot against the history
+ * before it must give the stored rows. A snapshot whose content equals the node's
+ * previous one has no changes by construction and is not inflated, so this costs in
+ * proportion to what changed. Thinned snapshots equal their predecessor: no rows.
+ */
+function verifyChanges(db: Db, run: RunRow, fail: Fail): void {
+  const stored = statement(
+    db,
+    'SELECT node, at, facet, key, change, before, after FROM node_changes WHERE run_id = ? ORDER BY id',
+  ).all(run.id) as ChangeRow[];
+  const own = statement(db, 'SELECT * FROM node_snapshots WHERE run_id = ? ORDER BY node').all(run.id) as SnapshotRow[];
+  const expected: ChangeRow[] = [];
+  for (const row of own) {
+    const prev = previousSnapshotRow(db, row.cluster, row.node, run.id);
+    const hasStored = stored.some((c) => c.node === row.node);
+    if ((!prev || prev.content_hash === row.content_hash) && !hasStored) continue;
+    for (const c of changesAgainstHistory(db, run.id, assembleSnapshot(db, row))) {
+      expected.push({ node: row.node, at: row.taken_at, facet: c.facet, key: c.key, change: c.change, before: c.before, after: c.after });
+    }
+  }
+  const render = (rows: ChangeRow[]) => rows.map((r) => canonicalJson(r)).sort();
+  const want = render(expected);
+  const have = render(stored);
+  if (want.length !== have.length || want.some((w, i) => w !== have[i])) {
+    const differing = have.find((h) => !want.includes(h)) ?? want.find((w) => !have.includes(w));
+    fail(`change log differs from what its snapshots give (${have.length} stored, ${want.length} expected; first difference ${differing})`);
+  }
 }
 
 /**
@@ -218,23 +276,23 @@ function verifyFindings(db: Db, run: RunRow, blobs: BlobCache, fail: (reason: st
  * findings must give the table exactly. A mismatch is reported at the run that
  * wrote the disagreeing field.
  */
-function verifyEpisodes(db: Db, runs: readonly RunRow[], findingsByRun: Map<number, Finding[]>): void {
-  type Expected = Omit<EpisodeRow, 'id'>;
-  const expected: Expected[] = [];
-  const openByCluster = new Map<string, Map<string, number>>();
-  for (const run of runs) {
-    const open = openByCluster.get(run.cluster) ?? new Map<string, number>();
-    openByCluster.set(run.cluster, open);
+class EpisodeReplay {
+  private readonly expected: Omit<EpisodeRow, 'id'>[] = [];
+  private readonly openByCluster = new Map<string, Map<string, number>>();
+
+  apply(run: RunRow, findings: readonly Finding[]): void {
+    const open = this.openByCluster.get(run.cluster) ?? new Map<string, number>();
+    this.openByCluster.set(run.cluster, open);
     const openRows = [...open.entries()].map(([findingId, index]) => ({
       id: index,
       finding_id: findingId,
-      values_last: (expected[index] as Expected).values_last,
+      values_last: this.at(index).values_last,
     }));
-    const plan = planEpisodes(openRows, findingsByRun.get(run.id) ?? []);
+    const plan = planEpisodes(openRows, findings);
     for (const f of plan.open) {
       const values = canonicalJson(f.values);
-      open.set(f.id, expected.length);
-      expected.push({
+      open.set(f.id, this.expected.length);
+      this.expected.push({
         finding_id: f.id, cluster: run.cluster, facet: f.facet, key: f.key, kind: f.kind,
         severity: f.severity, rule: f.rule, message: f.message, first_seen: run.started_at,
         last_seen: run.started_at, resolved_at: null, first_run_id: run.id, last_run_id: run.id,
@@ -243,36 +301,45 @@ function verifyEpisodes(db: Db, runs: readonly RunRow[], findingsByRun: Map<numb
       });
     }
     for (const { episodeId, finding: f } of plan.continue) {
-      Object.assign(expected[episodeId] as Expected, {
+      Object.assign(this.at(episodeId), {
         last_seen: run.started_at, last_run_id: run.id, values_last: canonicalJson(f.values),
         severity: f.severity, rule: f.rule, message: f.message, waived: f.waived ? 1 : 0,
         waiver: f.waiver ? canonicalJson(f.waiver) : null,
       });
     }
     for (const { episodeId, valuesLast } of plan.resolve) {
-      const episode = expected[episodeId] as Expected;
+      const episode = this.at(episodeId);
       Object.assign(episode, { resolved_at: run.started_at, resolved_run_id: run.id, values_close: valuesLast });
       open.delete(episode.finding_id);
     }
   }
-  const actual = db.prepare('SELECT * FROM finding_episodes ORDER BY id').all() as EpisodeRow[];
-  const firstFields: (keyof Expected)[] = ['finding_id', 'cluster', 'facet', 'key', 'kind', 'first_seen', 'first_run_id', 'values_open'];
-  const closeFields: (keyof Expected)[] = ['resolved_at', 'resolved_run_id', 'values_close'];
-  for (let i = 0; i < Math.max(actual.length, expected.length); i += 1) {
-    const want = expected[i];
-    const have = actual[i];
-    if (!want || !have) {
-      const runId = want?.first_run_id ?? have?.first_run_id ?? 0;
-      throw new Broken(runId, `finding episodes: ${actual.length} stored, ${expected.length} follow from the runs' findings`);
+
+  compare(db: Db): void {
+    const actual = statement(db, 'SELECT * FROM finding_episodes ORDER BY id').all() as EpisodeRow[];
+    const firstFields = ['finding_id', 'cluster', 'facet', 'key', 'kind', 'first_seen', 'first_run_id', 'values_open'];
+    const closeFields = ['resolved_at', 'resolved_run_id', 'values_close'];
+    for (let i = 0; i < Math.max(actual.length, this.expected.length); i += 1) {
+      const want = this.expected[i];
+      const have = actual[i];
+      if (!want || !have) {
+        const runId = want?.first_run_id ?? have?.first_run_id ?? 0;
+        throw new Broken(runId, `finding episodes: ${actual.length} stored, ${this.expected.length} follow from the runs' findings`);
+      }
+      for (const field of Object.keys(want) as (keyof typeof want)[]) {
+        if (want[field] === have[field]) continue;
+        const runId = firstFields.includes(field)
+          ? want.first_run_id
+          : closeFields.includes(field)
+            ? (want.resolved_run_id ?? have.resolved_run_id ?? want.last_run_id)
+            : want.last_run_id;
+        throw new Broken(runId, `finding episode ${have.id} (${want.finding_id}): ${field} differs from what the runs' findings give`);
+      }
     }
-    for (const field of Object.keys(want) as (keyof Expected)[]) {
-      if (want[field] === have[field]) continue;
-      const runId = firstFields.includes(field)
-        ? want.first_run_id
-        : closeFields.includes(field)
-          ? (want.resolved_run_id ?? have.resolved_run_id ?? want.last_run_id)
-          : want.last_run_id;
-      throw new Broken(runId, `finding episode ${have.id} (${want.finding_id}): ${field} differs from what the runs' findings give`);
-    }
+  }
+
+  private at(index: number): Omit<EpisodeRow, 'id'> {
+    const episode = this.expected[index];
+    if (!episode) throw new Error(`episode replay lost index ${index}`);
+    return episode;
   }
 }

@@ -5,6 +5,7 @@
 import { diffSnapshots, type Change } from '../core/changes.js';
 import { FACET_NAMES, facetHash, type FacetName, type FacetSnapshot, type NodeSnapshot } from '../core/snapshot.js';
 import type { Db } from './db.js';
+import { statement } from './statements.js';
 import { facetRowsOf, lastOkFacet, previousSnapshotRow, readFacetBlob } from './snapshots.js';
 import { optionalIsoUtc, toIsoUtc } from './time.js';
 
@@ -41,7 +42,7 @@ export function changesAgainstHistory(db: Db, runId: number, next: NodeSnapshot)
 }
 
 export function insertChanges(db: Db, runId: number, snapshot: NodeSnapshot, changes: readonly Change[]): void {
-  const insert = db.prepare(
+  const insert = statement(db, 
     `INSERT INTO node_changes (run_id, cluster, node, at, facet, key, change, before, after)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
@@ -94,8 +95,7 @@ export function queryChanges(db: Db, query: ChangeQuery): NodeChange[] {
     params.push(until);
   }
   const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-  const rows = db
-    .prepare(
+  const rows = statement(db, 
       `SELECT run_id, cluster, node, at, facet, key, change, before, after FROM node_changes ${where}
         ORDER BY at, id`,
     )

@@ -12,6 +12,7 @@ import { canonicalJson, sha256Hex } from '../core/snapshot.js';
 import type { Finding, Waiver } from '../core/findings.js';
 import { putBlob } from './blobs.js';
 import type { Db } from './db.js';
+import { statement } from './statements.js';
 import { StoreError } from './errors.js';
 import { optionalIsoUtc } from './time.js';
 
@@ -89,15 +90,14 @@ export function planEpisodes(
 }
 
 export function openEpisodeRows(db: Db, cluster: string): EpisodeRow[] {
-  return db
-    .prepare('SELECT * FROM finding_episodes WHERE cluster = ? AND resolved_at IS NULL ORDER BY id')
+  return statement(db, 'SELECT * FROM finding_episodes WHERE cluster = ? AND resolved_at IS NULL ORDER BY id')
     .all(cluster) as EpisodeRow[];
 }
 
 /** Applies one run's findings to the episode table. `at` is the run's start time. */
 export function applyEpisodes(db: Db, cluster: string, runId: number, at: string, findings: readonly Finding[]): void {
   const plan = planEpisodes(openEpisodeRows(db, cluster), findings);
-  const insert = db.prepare(
+  const insert = statement(db, 
     `INSERT INTO finding_episodes (finding_id, cluster, facet, key, kind, severity, rule, message,
        first_seen, last_seen, resolved_at, first_run_id, last_run_id, resolved_run_id,
        values_open, values_last, values_close, waived, waiver)
@@ -108,7 +108,7 @@ export function applyEpisodes(db: Db, cluster: string, runId: number, at: string
     insert.run(f.id, cluster, f.facet, f.key, f.kind, f.severity, f.rule, f.message, at, at, runId, runId,
       values, values, f.waived ? 1 : 0, f.waiver ? canonicalJson(f.waiver) : null);
   }
-  const update = db.prepare(
+  const update = statement(db, 
     `UPDATE finding_episodes SET last_seen = ?, last_run_id = ?, values_last = ?, severity = ?,
        rule = ?, message = ?, waived = ?, waiver = ? WHERE id = ?`,
   );
@@ -116,7 +116,7 @@ export function applyEpisodes(db: Db, cluster: string, runId: number, at: string
     update.run(at, runId, canonicalJson(f.values), f.severity, f.rule, f.message, f.waived ? 1 : 0,
       f.waiver ? canonicalJson(f.waiver) : null, episodeId);
   }
-  const resolve = db.prepare(
+  const resolve = statement(db, 
     'UPDATE finding_episodes SET resolved_at = ?, resolved_run_id = ?, values_close = ? WHERE id = ?',
   );
   for (const { episodeId, valuesLast } of plan.resolve) resolve.run(at, runId, valuesLast, episodeId);
@@ -124,7 +124,7 @@ export function applyEpisodes(db: Db, cluster: string, runId: number, at: string
 
 /** Stores a run's findings (content-addressed) and returns their canonical texts by id order. */
 export function insertRunFindings(db: Db, runId: number, findings: readonly Finding[]): void {
-  const insert = db.prepare('INSERT INTO run_findings (run_id, finding_id, blob_id) VALUES (?, ?, ?)');
+  const insert = statement(db, 'INSERT INTO run_findings (run_id, finding_id, blob_id) VALUES (?, ?, ?)');
   const seen = new Set<string>();
   for (const finding of findings) {
     if (seen.has(finding.id)) {
@@ -189,8 +189,7 @@ export function queryEpisodes(db: Db, query: EpisodeQuery): FindingEpisode[] {
   }
   if (query.openOnly) clauses.push('resolved_at IS NULL');
   const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-  const rows = db
-    .prepare(`SELECT * FROM finding_episodes ${where} ORDER BY first_seen, id`)
+  const rows = statement(db, `SELECT * FROM finding_episodes ${where} ORDER BY first_seen, id`)
     .all(...params) as EpisodeRow[];
   return rows.map(toEpisode);
 }

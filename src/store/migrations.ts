@@ -55,7 +55,7 @@ CREATE TABLE node_snapshots (
   content_hash TEXT    NOT NULL,
   UNIQUE (run_id, node)
 );
-CREATE INDEX node_snapshots_node ON node_snapshots(cluster, node, run_id);
+CREATE INDEX node_snapshots_node ON node_snapshots(node, cluster, run_id);
 
 CREATE TABLE snapshot_facets (
   snapshot_id INTEGER NOT NULL REFERENCES node_snapshots(id) ON DELETE CASCADE,

@@ -17,6 +17,7 @@ import {
   type ReportRunFields,
 } from './chain.js';
 import type { Db } from './db.js';
+import { statement } from './statements.js';
 import { StoreError } from './errors.js';
 import { applyEpisodes, insertRunFindings } from './findings.js';
 import { insertSnapshot, parseThinned } from './snapshots.js';
@@ -146,7 +147,7 @@ export function saveRun(db: Db, input: SaveRunInput): RunRecord {
   const runFields = reportRunFields(input.report);
 
   const write = db.transaction((): RunRow => {
-    const last = db.prepare('SELECT id, hash FROM runs ORDER BY id DESC LIMIT 1').get() as
+    const last = statement(db, 'SELECT id, hash FROM runs ORDER BY id DESC LIMIT 1').get() as
       | { id: number; hash: string }
       | undefined;
     const id = (last?.id ?? 0) + 1;
@@ -168,7 +169,7 @@ export function saveRun(db: Db, input: SaveRunInput): RunRecord {
       thinned_nodes: null,
     };
     // The run row goes first (children reference it); hashes are filled in before commit.
-    db.prepare(
+    statement(db, 
       `INSERT INTO runs (id, cluster, started_at, finished_at, node_count, error_count, checked_at, ready,
          score, baseline, summary, meta, prev_hash, snapshots_hash, findings_hash, report_hash, hash)
        VALUES (@id, @cluster, @started_at, @finished_at, @node_count, @error_count, @checked_at, @ready,
@@ -177,9 +178,9 @@ export function saveRun(db: Db, input: SaveRunInput): RunRecord {
     const contentHashes = snapshots.map((s) => insertSnapshot(db, id, s).contentHash);
     row.snapshots_hash = snapshotsHash(contentHashes);
     row.hash = runHash(row);
-    db.prepare('UPDATE runs SET snapshots_hash = ?, hash = ? WHERE id = ?').run(row.snapshots_hash, row.hash, id);
+    statement(db, 'UPDATE runs SET snapshots_hash = ?, hash = ? WHERE id = ?').run(row.snapshots_hash, row.hash, id);
     insertRunFindings(db, id, findings);
-    const insertScore = db.prepare(
+    const insertScore = statement(db, 
       'INSERT INTO node_scores (run_id, node, reachable, ready, score, detail) VALUES (?, ?, ?, ?, ?, ?)',
     );
     for (const s of scoreRows) insertScore.run(id, s.node, s.reachable, s.ready, s.score, s.detail);
@@ -193,13 +194,13 @@ export function saveRun(db: Db, input: SaveRunInput): RunRecord {
 }
 
 export function latestRunRow(db: Db, cluster: string): RunRow | undefined {
-  return db.prepare('SELECT * FROM runs WHERE cluster = ? ORDER BY id DESC LIMIT 1').get(cluster) as
+  return statement(db, 'SELECT * FROM runs WHERE cluster = ? ORDER BY id DESC LIMIT 1').get(cluster) as
     | RunRow
     | undefined;
 }
 
 export function runRow(db: Db, id: number): RunRow | undefined {
-  return db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+  return statement(db, 'SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
 }
 
 export interface RunQuery {
@@ -228,7 +229,7 @@ export function queryRunRows(db: Db, query: RunQuery): RunRow[] {
     params.push(until);
   }
   const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-  return db.prepare(`SELECT * FROM runs ${where} ORDER BY started_at, id`).all(...params) as RunRow[];
+  return statement(db, `SELECT * FROM runs ${where} ORDER BY started_at, id`).all(...params) as RunRow[];
 }
 
 export interface ReadinessPoint {
@@ -241,7 +242,7 @@ export interface ReadinessPoint {
 
 export function readinessHistory(db: Db, query: RunQuery & { cluster: string }): ReadinessPoint[] {
   const rows = queryRunRows(db, query);
-  const scores = db.prepare('SELECT node, score FROM node_scores WHERE run_id = ? ORDER BY node');
+  const scores = statement(db, 'SELECT node, score FROM node_scores WHERE run_id = ? ORDER BY node');
   return rows.map((r) => ({
     at: r.started_at,
     runId: r.id,
@@ -255,9 +256,8 @@ export function readinessHistory(db: Db, query: RunQuery & { cluster: string }):
 
 /** The CheckReport a run recorded (nodes sorted by name). */
 export function reportOfRun(db: Db, row: RunRow): CheckReport {
-  const nodes = db.prepare('SELECT * FROM node_scores WHERE run_id = ? ORDER BY node').all(row.id) as NodeScoreRow[];
-  const findings = db
-    .prepare(
+  const nodes = statement(db, 'SELECT * FROM node_scores WHERE run_id = ? ORDER BY node').all(row.id) as NodeScoreRow[];
+  const findings = statement(db, 
       `SELECT b.data FROM run_findings rf JOIN finding_blobs b ON b.id = rf.blob_id
         WHERE rf.run_id = ? ORDER BY rf.finding_id`,
     )

@@ -132,6 +132,24 @@ describe('verifyChain', () => {
       },
     },
     {
+      name: 'a change log entry rewritten',
+      brokenAt: 2,
+      reason: /change log differs from what its snapshots give/,
+      edit: (db) => db.prepare("UPDATE node_changes SET after = '1.7.0-1' WHERE run_id = 2 AND key = 'pkg-007'").run(),
+    },
+    {
+      name: 'a change log entry deleted',
+      brokenAt: 4,
+      reason: /change log differs from what its snapshots give \(0 stored, 1 expected/,
+      edit: (db) => db.prepare('DELETE FROM node_changes WHERE run_id = 4').run(),
+    },
+    {
+      name: 'a change log entry invented',
+      brokenAt: 3,
+      reason: /change log differs/,
+      edit: (db) => db.prepare("INSERT INTO node_changes (run_id, cluster, node, at, facet, key, change, before, after) VALUES (3, 'erp', 'erp-a', '2026-11-24T22:00:00.000Z', 'packages', 'evil', 'added', NULL, '1')").run(),
+    },
+    {
       name: "an episode's first_seen",
       brokenAt: 2,
       reason: /finding episode 1 \(mismatch:packages:pkg-007\): first_seen differs/,
