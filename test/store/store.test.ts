@@ -167,6 +167,28 @@ describe('change log', () => {
   });
 });
 
+describe('two connections on one file', () => {
+  it('interleaved writers keep one linear chain; a read-only reader sees their runs', () => {
+    const second = Store.open(store.path);
+    try {
+      for (let h = 0; h < 6; h += 1) {
+        (h % 2 === 0 ? store : second).saveRun(runInput(hoursAfter(T0, h), { 'erp-a': { packages: { a: String(h) } } }));
+      }
+      const reader = Store.open(store.path, { readonly: true });
+      try {
+        expect(reader.latestRun(CLUSTER)?.id).toBe(6);
+        expect(reader.changes({ node: 'erp-a' })).toHaveLength(5);
+        expect(() => reader.saveRun(runInput(hoursAfter(T0, 9), { 'erp-a': {} }))).toThrow(/readonly/);
+      } finally {
+        reader.close();
+      }
+      expect(second.verifyChain()).toEqual({ ok: true, runs: 6, thinnedRuns: 0 });
+    } finally {
+      second.close();
+    }
+  });
+});
+
 describe('runs and readiness', () => {
   it('lists runs and readiness history in a window', () => {
     for (let h = 0; h < 4; h += 1) {

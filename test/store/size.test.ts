@@ -1,0 +1,67 @@
+/**
+ * What history costs on disk, on a real file: per unchanged node-snapshot and per
+ * changed facet, with ten facets of realistic size (hand-made items).
+ */
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FACET_NAMES, type FacetSnapshot, type NodeSnapshot } from '../../src/core/snapshot.js';
+import { Store } from '../../src/store/index.js';
+import { CLUSTER, hoursAfter, report, tempDir } from './handmade-runs.js';
+
+const ITEMS: Record<(typeof FACET_NAMES)[number], number> = {
+  os: 10, kernel: 5, packages: 1500, modules: 120, sysctl: 1000, services: 200, files: 20, corosync: 30, pacemaker: 60, drbd: 20,
+};
+const NODES = ['erp-a', 'erp-b', 'erp-c'];
+const T0 = '2026-11-01T00:00:00.000Z';
+const dir = tempDir();
+afterAll(() => dir.cleanup());
+
+function facets(changed: number): NodeSnapshot['facets'] {
+  const out: NodeSnapshot['facets'] = {};
+  for (const name of FACET_NAMES) {
+    const items: FacetSnapshot['items'] = {};
+    for (let i = 0; i < ITEMS[name]; i += 1) {
+      items[`${name}-item-${i}`] = name === 'files' ? { value: `sha256:${i}`, content: `line ${i}\n`.repeat(40) } : { value: `${i}.${i % 7}.${i % 13}-1` };
+    }
+    if (name === 'packages') items['package-that-moves'] = { value: `1.${changed}` };
+    out[name] = { status: 'ok', items, durationMs: 5 + changed };
+  }
+  return out;
+}
+
+function run(store: Store, index: number, changed: number) {
+  const at = hoursAfter(T0, index);
+  const snapshots = NODES.map((node) => ({ cluster: CLUSTER, node, takenAt: at, facets: facets(node === 'erp-b' ? changed : 0) }));
+  return store.saveRun({ cluster: CLUSTER, startedAt: at, finishedAt: at, snapshots, report: report(at, NODES, []) });
+}
+
+describe('size on disk', () => {
+  it('an unchanged node costs a few hundred bytes per run; a changed facet about its compressed size', () => {
+    const store = Store.open(join(dir.dir, 'size.db'));
+    try {
+      run(store, 0, 0);
+      const first = store.stats();
+      const UNCHANGED_RUNS = 100;
+      for (let i = 1; i <= UNCHANGED_RUNS; i += 1) run(store, i, 0);
+      const afterUnchanged = store.stats();
+      const perNodeSnapshot = (afterUnchanged.bytes - first.bytes) / (UNCHANGED_RUNS * NODES.length);
+      expect(afterUnchanged.rows.facet_blobs).toBe(first.rows.facet_blobs);
+
+      const CHANGED_RUNS = 20;
+      for (let i = 1; i <= CHANGED_RUNS; i += 1) run(store, UNCHANGED_RUNS + i, i);
+      const afterChanged = store.stats();
+      // Each changed run: three node-snapshots plus one new packages blob on erp-b.
+      const perChangedFacet = (afterChanged.bytes - afterUnchanged.bytes) / CHANGED_RUNS - perNodeSnapshot * NODES.length;
+      console.info(
+        `store size: first run ${first.bytes} B (facet blobs ${first.facetBlobBytes.raw} B raw -> ${first.facetBlobBytes.stored} B deflated); ` +
+          `${perNodeSnapshot.toFixed(0)} B per unchanged node-snapshot (10 facets); ` +
+          `${perChangedFacet.toFixed(0)} B per changed packages facet (1500 items)`,
+      );
+      expect(perNodeSnapshot).toBeLessThan(1_000);
+      expect(afterChanged.rows.facet_blobs - afterUnchanged.rows.facet_blobs).toBe(CHANGED_RUNS);
+      expect(store.verifyChain()).toMatchObject({ ok: true, runs: 1 + UNCHANGED_RUNS + CHANGED_RUNS });
+    } finally {
+      store.close();
+    }
+  });
+});
