@@ -11,6 +11,9 @@ need+=("/usr/bin/promtool:prometheus:metrics lint (promtool check metrics) and a
 need+=("/usr/bin/systemd-analyze:systemd:systemd unit verification and security exposure tests")
 need+=("/usr/bin/dpkg:dpkg:Debian version ordering property tests (dpkg --compare-versions)")
 need+=("/usr/bin/dpkg-deb:dpkg:building test packages")
+need+=("/usr/bin/rpm:rpm:RPM version ordering property tests (rpm --eval rpm.vercmp)")
+need+=("/usr/bin/sudo:sudo:ssh transport sudo -n tests")
+need+=("/usr/bin/prometheus:prometheus:a real Prometheus scraping the daemon and firing the shipped alerts")
 
 missing=()
 for entry in "${need[@]}"; do

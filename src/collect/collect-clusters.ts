@@ -7,6 +7,7 @@ import type { CollectorContext } from '../collectors/collector.js';
 import type { ClusterConfig, DriftdConfig, NodeConfig } from '../config/schema.js';
 import { effectiveSsh } from '../config/schema.js';
 import { createTransport } from '../transports/factory.js';
+import type { Transport } from '../transports/transport.js';
 import { collectNode, type CollectNodeResult } from './collect-node.js';
 import { mapWithConcurrency } from './pool.js';
 
@@ -67,10 +68,29 @@ export interface CollectedNode extends NodeTarget {
 export async function collectTargets(options: CollectOptions): Promise<CollectedNode[]> {
   return mapWithConcurrency(options.targets, options.config.concurrency, async (target) => {
     const ssh = effectiveSsh(options.config, target.node);
+    let transport: Transport;
+    try {
+      transport = createTransport(target.node, ssh, { configDir: options.configDir });
+    } catch (err) {
+      // A node whose transport cannot even be built (e.g. an unset credentials dir) fails alone.
+      const result: CollectNodeResult = {
+        snapshot: {
+          cluster: target.cluster.name,
+          node: target.node.name,
+          takenAt: options.now().toISOString(),
+          error: err instanceof Error ? err.message : String(err),
+          facets: {},
+        },
+        results: [],
+        durationMs: 0,
+      };
+      options.onNodeDone?.(target, result);
+      return { ...target, result };
+    }
     const result = await collectNode({
       cluster: target.cluster.name,
       node: target.node.name,
-      transport: createTransport(target.node, ssh, { configDir: options.configDir }),
+      transport,
       collectors: collectorsFor(target.cluster.facets),
       context: collectorContext(options.config, target.cluster),
       now: options.now,

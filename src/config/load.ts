@@ -38,7 +38,13 @@ export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: str
       }),
     );
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // An unresolved alias (`*name` with no anchor) or an alias bomb surfaces here.
+    throw new ConfigError([{ file, line: 1, col: 1, message: `YAML: ${err instanceof Error ? err.message : String(err)}` }]);
+  }
   const result = schema.safeParse(data ?? {});
   if (result.success) return result.data;
   throw new ConfigError(

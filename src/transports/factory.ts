@@ -13,7 +13,10 @@ export interface TransportFactoryOptions {
 
 /** `ssh` is the node's effective options: `effectiveSsh(config, node)`. */
 export function createTransport(node: NodeConfig, ssh: SshOptions, opts: TransportFactoryOptions): Transport {
-  const fromConfig = (path: string): string => (isAbsolute(path) ? path : resolve(opts.configDir, path));
+  const fromConfig = (raw: string): string => {
+    const path = expandCredentialsDirectory(raw, node.name);
+    return isAbsolute(path) ? path : resolve(opts.configDir, path);
+  };
   switch (node.transport) {
     case 'ssh': {
       if (!node.host) throw new TransportError('config', `node ${node.name}: an ssh node needs a host`);
@@ -44,4 +47,18 @@ export function createTransport(node: NodeConfig, ssh: SshOptions, opts: Transpo
       return new ReplayTransport({ node: node.name, dir: fromConfig(node.path) });
     }
   }
+}
+
+/**
+ * systemd's LoadCredential hands the SSH key over in $CREDENTIALS_DIRECTORY, whose path
+ * is only known at run time; `identityFile: ${CREDENTIALS_DIRECTORY}/ssh_key` names it.
+ * Only this one variable is expanded: config paths are not a template language.
+ */
+export function expandCredentialsDirectory(path: string, node: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (!path.includes('${CREDENTIALS_DIRECTORY}')) return path;
+  const dir = env['CREDENTIALS_DIRECTORY'];
+  if (!dir) {
+    throw new TransportError('config', `node ${node}: ${path} uses \${CREDENTIALS_DIRECTORY}, but it is not set (run under systemd with LoadCredential=, or use a plain path)`);
+  }
+  return path.split('${CREDENTIALS_DIRECTORY}').join(dir);
 }
