@@ -79,11 +79,17 @@ export interface CheckRun {
   stderr: string;
 }
 
-/** The real CLI: `tsx src/cli/main.ts check --config LAB --cluster lab --json`. */
+/**
+ * The CLI entry point: src/cli/bin.ts runs the program, while main.ts only exports it
+ * (the brief names main.ts; use it if it is ever made runnable and bin.ts goes away).
+ */
+export const CLI_ENTRY = existsSync(join(REPO_ROOT, 'src', 'cli', 'bin.ts')) ? 'src/cli/bin.ts' : 'src/cli/main.ts';
+
+/** The real CLI: `tsx src/cli/bin.ts check --config LAB --cluster lab --json`. */
 export function runCheck(extraArgs: string[] = []): CheckRun {
   const result = spawnSync(
     join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
-    ['src/cli/main.ts', 'check', '--config', LAB_CONFIG, '--cluster', LAB_CLUSTER, '--json', ...extraArgs],
+    [CLI_ENTRY, 'check', '--config', LAB_CONFIG, '--cluster', LAB_CLUSTER, '--json', ...extraArgs],
     { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
   );
   let parsed: unknown;

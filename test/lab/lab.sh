@@ -46,7 +46,7 @@ host_debian_mirror() {
 
 base_dir() {
   local key
-  key="$(printf '%s %s v1' "$LAB_SUITE" "$LAB_BASE_PACKAGES" | sha256sum | cut -c1-8)"
+  key="$(printf '%s %s %s v1' "$LAB_SUITE" "$LAB_BASE_PACKAGES" "$LAB_BASE_APT_PACKAGES" | sha256sum | cut -c1-8)"
   printf '%s/base-%s-%s' "$LAB_CACHE" "$LAB_SUITE" "$key"
 }
 
@@ -59,7 +59,7 @@ ensure_base() {
     return 0
   fi
   mirror="$(host_debian_mirror)"
-  lab_log "building base root $base from $mirror (debootstrap --variant=minbase $LAB_SUITE, + $LAB_BASE_PACKAGES)"
+  lab_log "building base root $base from $mirror (debootstrap --variant=minbase $LAB_SUITE, + $LAB_BASE_PACKAGES $LAB_BASE_APT_PACKAGES)"
   started=$SECONDS
   rm -rf "$base" "$base.tmp"
   mkdir -p "$LAB_CACHE"
@@ -68,7 +68,12 @@ ensure_base() {
   # No package may start a service inside a node root.
   printf '#!/bin/sh\nexit 101\n' >"$base.tmp/usr/sbin/policy-rc.d"
   chmod 0755 "$base.tmp/usr/sbin/policy-rc.d"
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive chroot "$base.tmp" apt-get install -y -q --no-install-recommends \
+    $LAB_BASE_APT_PACKAGES >>"$LAB_CACHE/debootstrap.log" 2>&1 \
+    || lab_die "apt-get install $LAB_BASE_APT_PACKAGES in the base root failed; see $LAB_CACHE/debootstrap.log"
   chroot "$base.tmp" apt-get clean
+  rm -rf "$base.tmp/var/lib/apt/lists/"*
   mv "$base.tmp" "$base"
   date -u +%FT%TZ >"$base/.driftd-lab-complete"
   lab_log "base root built in $((SECONDS - started)) s"

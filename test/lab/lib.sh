@@ -13,8 +13,12 @@ LAB_USER="driftd-lab"
 LAB_USER_GECOS="driftd lab user (test/lab/lab.sh)"
 LAB_CLUSTER="lab"
 LAB_SUITE="bookworm"
-# Changing this list changes the base cache name, so a stale cache is never reused.
+# Changing these lists changes the base cache name, so a stale cache is never reused.
+# procps: sysctl. python3: Ansible-driven benchmarks. pacemaker-resource-agents (with
+# resource-agents): the OCF agents the lab CIB references, as on a real cluster node;
+# installed with apt after policy-rc.d is in place so nothing starts.
 LAB_BASE_PACKAGES="procps,python3"
+LAB_BASE_APT_PACKAGES="pacemaker-resource-agents"
 LAB_SUPERVISOR_NAME="driftd-lab-supervisor"
 # Files every node gets from $LAB_DIR/baseline at `up`, and again at `seed.sh NODE reset`.
 BASELINE_PATHS=(etc/hosts etc/sysctl.d/90-driftd-lab.conf etc/corosync/corosync.conf var/lib/pacemaker/cib/cib.xml)
