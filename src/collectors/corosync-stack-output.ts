@@ -15,10 +15,17 @@ export type OutputVerdict =
   | { kind: 'error'; reason: string }
   | { kind: 'truncated'; stdout: string };
 
-/** First meaningful line: our own `driftd: source=` notes are bookkeeping, not the failure. */
-function firstLine(text: string): string {
-  const lines = text.split('\n').map((line) => line.trim());
-  return lines.find((line) => line !== '' && !line.startsWith('driftd: source=')) ?? '';
+/**
+ * The meaningful part of stderr, on one line: our own `driftd: source=` notes and
+ * drbdadm's probing of an unloaded module (`modinfo: ERROR: ...`) are noise, not the failure.
+ */
+function stderrGist(text: string): string {
+  const meaningful = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('driftd: source=') && !line.startsWith('modinfo: '));
+  const joined = meaningful.join(' ');
+  return joined.length > 200 ? `${joined.slice(0, 197)}...` : joined;
 }
 
 /** Classifies one command's raw result; `id` names the command in every reason. */
@@ -27,16 +34,16 @@ export function judgeOutput(id: string, output: CommandOutput | undefined): Outp
   const stderr = output.stderr ?? '';
   const marker = stderr.indexOf(UNSUPPORTED_MARKER);
   if (marker >= 0) {
-    const reason = firstLine(stderr.slice(marker + UNSUPPORTED_MARKER.length));
+    const reason = stderrGist(stderr.slice(marker + UNSUPPORTED_MARKER.length));
     return { kind: 'unsupported', reason: `${id}: ${reason}` };
   }
   if (output.truncated) return { kind: 'truncated', stdout: output.stdout };
   const spawnError = output.error ?? '';
   if (output.exitCode === 127 || /ENOENT/.test(spawnError)) {
-    return { kind: 'unsupported', reason: `${id}: command not found (${firstLine(stderr || spawnError)})` };
+    return { kind: 'unsupported', reason: `${id}: command not found (${stderrGist(stderr || spawnError)})` };
   }
   if (output.exitCode === 0) return { kind: 'ok', stdout: output.stdout };
-  const detail = firstLine(stderr) || firstLine(spawnError) || 'no message';
+  const detail = stderrGist(stderr) || stderrGist(spawnError) || 'no message';
   if (/No such file or directory/.test(stderr)) {
     return { kind: 'unsupported', reason: `${id}: ${detail}` };
   }

@@ -13,7 +13,7 @@ import {
 } from '../../src/collectors/corosync.js';
 import { parseCmapctl, parseCorosyncConf } from '../../src/collectors/corosync-conf.js';
 import { sha256Hex, type FacetSnapshot } from '../../src/core/snapshot.js';
-import { FIXTURES, failed, ok } from './fixture-outputs.js';
+import { FIXTURES, failed, fixtureOutputs, ok } from './fixture-outputs.js';
 
 const DIR = join(FIXTURES, 'cluster', 'corosync');
 const CTX = DEFAULT_COLLECTOR_CONTEXT;
@@ -258,5 +258,45 @@ describe('corosync collector: never throws', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('corosync collector: the demo cluster (real corosync 3.1.7, three members)', () => {
+  const ids = [COROSYNC_CONF_COMMAND, COROSYNC_CMAP_COMMAND];
+  const facets = Object.fromEntries(['erp-a', 'erp-b', 'erp-c'].map((n) => [n, corosyncCollector.parse(fixtureOutputs(`demo/${n}`, ids), CTX)]));
+  const comparable = (f: FacetSnapshot | undefined): Record<string, string> =>
+    Object.fromEntries(Object.entries(f?.items ?? {}).filter(([, v]) => !v.nodeSpecific).map(([k, v]) => [k, v.value]));
+
+  it('every node parses, with its runtime view', () => {
+    for (const facet of Object.values(facets)) {
+      expect(facet.status).toBe('ok');
+      expect(facet.meta).toEqual({ runtime: 'cmap' });
+      expect(facet.items['runtime.runtime.members.3.ip']?.value).toBe('r(0) ip(10.0.0.13)');
+    }
+  });
+
+  it('erp-a and erp-b differ only in node-specific items', () => {
+    expect(comparable(facets['erp-b'])).toEqual(comparable(facets['erp-a']));
+    expect(facets['erp-a']?.items['runtime.runtime.votequorum.this_node_id']).not.toEqual(facets['erp-b']?.items['runtime.runtime.votequorum.this_node_id']);
+  });
+
+  it('erp-c drifts in totem.token and everything corosync derives from it, nothing else', () => {
+    const a = comparable(facets['erp-a']);
+    const c = comparable(facets['erp-c']);
+    const differing = Object.keys({ ...a, ...c }).filter((k) => a[k] !== c[k]).sort();
+    expect(differing).toEqual([
+      COROSYNC_FILE_ITEM,
+      'runtime.runtime.config.totem.consensus',
+      'runtime.runtime.config.totem.hold',
+      'runtime.runtime.config.totem.interface.0.knet_ping_interval',
+      'runtime.runtime.config.totem.interface.0.knet_ping_timeout',
+      'runtime.runtime.config.totem.token',
+      'runtime.runtime.config.totem.token_retransmit',
+      'runtime.totem.token',
+      'totem.token',
+    ]);
+    expect([a['totem.token'], c['totem.token']]).toEqual(['3000', '5000']);
+    // corosync adds token_coefficient (650 ms) per node beyond two.
+    expect([a['runtime.runtime.config.totem.token'], c['runtime.runtime.config.totem.token']]).toEqual(['3650', '5650']);
   });
 });

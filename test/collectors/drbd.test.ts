@@ -18,7 +18,7 @@ import {
 } from '../../src/collectors/drbd.js';
 import { parseDrbdConf } from '../../src/collectors/drbd-conf.js';
 import type { FacetSnapshot } from '../../src/core/snapshot.js';
-import { FIXTURES, failed, ok } from './fixture-outputs.js';
+import { FIXTURES, failed, fixtureOutputs, ok } from './fixture-outputs.js';
 
 const DIR = join(FIXTURES, 'cluster', 'drbd');
 const CTX = DEFAULT_COLLECTOR_CONTEXT;
@@ -203,6 +203,15 @@ describe('drbd collector: unsupported and errors', () => {
     expect(facet).toEqual({ status: 'error', items: {}, error: "drbd-dump: exit 10: /etc/drbd.d/r0.res:3: Parse error: 'protocol | on | disk' expected," });
   });
 
+  it('drbdadm refusing a node whose own address is not configured (real stderr) is an error that says so', () => {
+    const facet = drbdCollector.parse({ [DRBD_DUMP_COMMAND]: failed(10, fixture('drbdadm-9.22.0-dump-ip-not-on-host.stderr')) }, CTX);
+    expect(facet).toEqual({
+      status: 'error',
+      items: {},
+      error: 'drbd-dump: exit 10: /etc/drbd.d/erpdata.res: in resource erpdata, on erp-a: IP 10.0.0.11 not found on this host.',
+    });
+  });
+
   it.each([
     ['resource r0 {\n  net {\n    protocol C;\n  }\n', 'drbd-dump (drbdadm): line 1: section "resource r0" is never closed'],
     ['resource r0 {\n  protocol C\n}\n', 'drbd-dump (drbdadm): line 2: missing ";" after "protocol C"'],
@@ -270,5 +279,24 @@ describe('drbd collector: never throws', () => {
   it('on very deep nesting', () => {
     const deep = `${'a {'.repeat(50_000)}${'}'.repeat(50_000)}`;
     expect(['ok', 'error']).toContain(parseDump(deep).status);
+  });
+});
+
+describe('drbd collector: the demo cluster (real drbdadm 9.22.0 in each node\'s namespaces)', () => {
+  const ids = [DRBD_DUMP_COMMAND, DRBD_KERNEL_COMMAND, DRBD_USERLAND_COMMAND];
+  const facets = ['erp-a', 'erp-b', 'erp-c'].map((n) => drbdCollector.parse(fixtureOutputs(`demo/${n}`, ids), CTX));
+
+  it('every node lists the same resource identically', () => {
+    expect(facets[0]?.status).toBe('ok');
+    expect(Object.keys(facets[0]?.items ?? {})).toHaveLength(20);
+    expect(facets[1]).toEqual(facets[0]);
+    expect(facets[2]).toEqual(facets[0]);
+    expect(values(facets[0] as FacetSnapshot)).toMatchObject({
+      'resource.erpdata.hosts': 'erp-a,erp-b,erp-c',
+      'resource.erpdata.on.erp-c.address': 'ipv4 10.0.0.13:7789',
+      'resource.erpdata.connection-mesh.hosts': 'erp-a erp-b erp-c',
+      'resource.erpdata.options.quorum': 'majority',
+      'version.userland': '9.22.0',
+    });
   });
 });

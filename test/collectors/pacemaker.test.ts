@@ -13,7 +13,7 @@ import {
   referencedAgents,
 } from '../../src/collectors/pacemaker.js';
 import type { FacetSnapshot } from '../../src/core/snapshot.js';
-import { FIXTURES, failed, ok } from './fixture-outputs.js';
+import { FIXTURES, failed, fixtureOutputs, ok } from './fixture-outputs.js';
 
 const DIR = join(FIXTURES, 'cluster', 'pacemaker');
 const CTX = DEFAULT_COLLECTOR_CONTEXT;
@@ -316,5 +316,44 @@ describe('pacemaker collector: never throws', () => {
       }),
       { numRuns: 1500 },
     );
+  });
+});
+
+describe('pacemaker collector: the demo cluster (real cibadmin 2.1.5 on a file CIB)', () => {
+  const facets = Object.fromEntries(
+    ['erp-a', 'erp-b', 'erp-c'].map((n) => [n, pacemakerCollector.parse(fixtureOutputs(`demo/${n}`, [PACEMAKER_CIB_COMMAND]), CTX)]),
+  );
+
+  it('erp-a and erp-b read the live CIB, erp-c its stale on-disk copy', () => {
+    expect(facets['erp-a']?.meta).toEqual({ source: 'cibadmin' });
+    expect(facets['erp-b']?.meta).toEqual({ source: 'cibadmin' });
+    expect(facets['erp-c']?.meta).toEqual({ source: '/var/lib/pacemaker/cib/cib.xml' });
+    expect(facets['erp-b']?.items).toEqual(facets['erp-a']?.items);
+    expect(Object.keys(facets['erp-a']?.items ?? {})).toHaveLength(30);
+  });
+
+  it('erp-c differs in exactly one resource parameter', () => {
+    const a = values(facets['erp-a'] as FacetSnapshot);
+    const c = values(facets['erp-c'] as FacetSnapshot);
+    expect(Object.keys({ ...a, ...c }).filter((k) => a[k] !== c[k])).toEqual(['resource.erp-ip.param.cidr_netmask']);
+    expect([a['resource.erp-ip.param.cidr_netmask'], c['resource.erp-ip.param.cidr_netmask']]).toEqual(['24', '16']);
+  });
+
+  it('references the agents the precondition check must find on every node', () => {
+    expect(referencedAgents(facets['erp-a'] as FacetSnapshot)).toEqual({
+      ocf: ['ocf:heartbeat:Filesystem', 'ocf:heartbeat:IPaddr2', 'ocf:linbit:drbd'],
+      stonith: [],
+      systemd: [],
+      other: [],
+    });
+    expect(values(facets['erp-a'] as FacetSnapshot)).toMatchObject({
+      'group.erp-group': 'erp-fs erp-ip',
+      'clone.drbd-erpdata-clone': 'drbd-erpdata',
+      'clone.drbd-erpdata-clone.meta.promotable': 'true',
+      'resource.drbd-erpdata.op.monitor.29s': 'role=Promoted timeout=20s',
+      'constraint.erp-group-with-promoted-drbd': 'colocation(rsc=erp-group,score=INFINITY,with-rsc=drbd-erpdata-clone,with-rsc-role=Promoted)',
+      'rsc_defaults.resource-stickiness': '100',
+      'property.stonith-watchdog-timeout': '10s',
+    });
   });
 });
