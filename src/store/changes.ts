@@ -42,7 +42,7 @@ export function changesAgainstHistory(db: Db, runId: number, next: NodeSnapshot)
 }
 
 export function insertChanges(db: Db, runId: number, snapshot: NodeSnapshot, changes: readonly Change[]): void {
-  const insert = statement(db, 
+  const insert = statement(db,
     `INSERT INTO node_changes (run_id, cluster, node, at, facet, key, change, before, after)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
@@ -95,7 +95,7 @@ export function queryChanges(db: Db, query: ChangeQuery): NodeChange[] {
     params.push(until);
   }
   const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-  const rows = statement(db, 
+  const rows = statement(db,
       `SELECT run_id, cluster, node, at, facet, key, change, before, after FROM node_changes ${where}
         ORDER BY at, id`,
     )

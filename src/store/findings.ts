@@ -97,7 +97,7 @@ export function openEpisodeRows(db: Db, cluster: string): EpisodeRow[] {
 /** Applies one run's findings to the episode table. `at` is the run's start time. */
 export function applyEpisodes(db: Db, cluster: string, runId: number, at: string, findings: readonly Finding[]): void {
   const plan = planEpisodes(openEpisodeRows(db, cluster), findings);
-  const insert = statement(db, 
+  const insert = statement(db,
     `INSERT INTO finding_episodes (finding_id, cluster, facet, key, kind, severity, rule, message,
        first_seen, last_seen, resolved_at, first_run_id, last_run_id, resolved_run_id,
        values_open, values_last, values_close, waived, waiver)
@@ -108,7 +108,7 @@ export function applyEpisodes(db: Db, cluster: string, runId: number, at: string
     insert.run(f.id, cluster, f.facet, f.key, f.kind, f.severity, f.rule, f.message, at, at, runId, runId,
       values, values, f.waived ? 1 : 0, f.waiver ? canonicalJson(f.waiver) : null);
   }
-  const update = statement(db, 
+  const update = statement(db,
     `UPDATE finding_episodes SET last_seen = ?, last_run_id = ?, values_last = ?, severity = ?,
        rule = ?, message = ?, waived = ?, waiver = ? WHERE id = ?`,
   );
@@ -116,7 +116,7 @@ export function applyEpisodes(db: Db, cluster: string, runId: number, at: string
     update.run(at, runId, canonicalJson(f.values), f.severity, f.rule, f.message, f.waived ? 1 : 0,
       f.waiver ? canonicalJson(f.waiver) : null, episodeId);
   }
-  const resolve = statement(db, 
+  const resolve = statement(db,
     'UPDATE finding_episodes SET resolved_at = ?, resolved_run_id = ?, values_close = ? WHERE id = ?',
   );
   for (const { episodeId, valuesLast } of plan.resolve) resolve.run(at, runId, valuesLast, episodeId);

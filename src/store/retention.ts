@@ -6,6 +6,11 @@
  * and the change log are never removed, so the chain of run hashes is untouched; the
  * run records which nodes were thinned, and verifyChain recomputes its snapshots_hash
  * from the previous kept snapshot (equal content by construction).
+ *
+ * Why that stays true over many prunes: a row is only removed when it equals the
+ * nearest earlier remaining row of its node; rows that stood on it then stand on that
+ * one, which has the same content. Equality is transitive, so the invariant holds
+ * whatever the horizons and clocks of later prunes.
  */
 import type { Db } from './db.js';
 import { StoreError } from './errors.js';

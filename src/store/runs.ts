@@ -169,7 +169,7 @@ export function saveRun(db: Db, input: SaveRunInput): RunRecord {
       thinned_nodes: null,
     };
     // The run row goes first (children reference it); hashes are filled in before commit.
-    statement(db, 
+    statement(db,
       `INSERT INTO runs (id, cluster, started_at, finished_at, node_count, error_count, checked_at, ready,
          score, baseline, summary, meta, prev_hash, snapshots_hash, findings_hash, report_hash, hash)
        VALUES (@id, @cluster, @started_at, @finished_at, @node_count, @error_count, @checked_at, @ready,
@@ -180,7 +180,7 @@ export function saveRun(db: Db, input: SaveRunInput): RunRecord {
     row.hash = runHash(row);
     statement(db, 'UPDATE runs SET snapshots_hash = ?, hash = ? WHERE id = ?').run(row.snapshots_hash, row.hash, id);
     insertRunFindings(db, id, findings);
-    const insertScore = statement(db, 
+    const insertScore = statement(db,
       'INSERT INTO node_scores (run_id, node, reachable, ready, score, detail) VALUES (?, ?, ?, ?, ?, ?)',
     );
     for (const s of scoreRows) insertScore.run(id, s.node, s.reachable, s.ready, s.score, s.detail);
@@ -257,7 +257,7 @@ export function readinessHistory(db: Db, query: RunQuery & { cluster: string }):
 /** The CheckReport a run recorded (nodes sorted by name). */
 export function reportOfRun(db: Db, row: RunRow): CheckReport {
   const nodes = statement(db, 'SELECT * FROM node_scores WHERE run_id = ? ORDER BY node').all(row.id) as NodeScoreRow[];
-  const findings = statement(db, 
+  const findings = statement(db,
       `SELECT b.data FROM run_findings rf JOIN finding_blobs b ON b.id = rf.blob_id
         WHERE rf.run_id = ? ORDER BY rf.finding_id`,
     )

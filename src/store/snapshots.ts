@@ -72,7 +72,7 @@ export function insertSnapshot(db: Db, runId: number, snapshot: NodeSnapshot): {
     snapshot.error ?? null,
     facetHashes,
   );
-  const result = statement(db, 
+  const result = statement(db,
       `INSERT INTO node_snapshots (run_id, cluster, node, taken_at, error, content_hash)
        VALUES (?, ?, ?, ?, ?, ?)`,
     )
@@ -85,7 +85,7 @@ export function insertSnapshot(db: Db, runId: number, snapshot: NodeSnapshot): {
       contentHash,
     );
   const id = Number(result.lastInsertRowid);
-  const insertFacet = statement(db, 
+  const insertFacet = statement(db,
     'INSERT INTO snapshot_facets (snapshot_id, facet, blob_id, status, duration_ms) VALUES (?, ?, ?, ?, ?)',
   );
   for (const row of facetRows) insertFacet.run(id, row.facet, row.blobId, row.status, row.durationMs);
@@ -93,7 +93,7 @@ export function insertSnapshot(db: Db, runId: number, snapshot: NodeSnapshot): {
 }
 
 export function facetRowsOf(db: Db, snapshotId: number): SnapshotFacetRow[] {
-  return statement(db, 
+  return statement(db,
       `SELECT sf.snapshot_id, sf.facet, sf.blob_id, sf.status, sf.duration_ms, b.hash
          FROM snapshot_facets sf LEFT JOIN facet_blobs b ON b.id = sf.blob_id
         WHERE sf.snapshot_id = ?`,
@@ -132,7 +132,7 @@ export function previousSnapshotRow(
   node: string,
   beforeRunId: number,
 ): SnapshotRow | undefined {
-  return statement(db, 
+  return statement(db,
       `SELECT ${SNAPSHOT_COLUMNS} FROM node_snapshots
         WHERE cluster = ? AND node = ? AND run_id < ? ORDER BY run_id DESC LIMIT 1`,
     )
@@ -147,7 +147,7 @@ export function lastOkFacet(
   facet: FacetName,
   beforeRunId: number,
 ): FacetSnapshot | undefined {
-  const row = statement(db, 
+  const row = statement(db,
       `SELECT sf.blob_id FROM node_snapshots s JOIN snapshot_facets sf ON sf.snapshot_id = s.id
         WHERE s.cluster = ? AND s.node = ? AND s.run_id < ? AND sf.facet = ? AND sf.status = 'ok'
         ORDER BY s.run_id DESC LIMIT 1`,
@@ -200,7 +200,7 @@ export function snapshotAt(
     clauses.push('taken_at <= ?');
     params.push(toIsoUtc(at, 'at'));
   }
-  const row = statement(db, 
+  const row = statement(db,
       `SELECT ${SNAPSHOT_COLUMNS} FROM node_snapshots WHERE ${clauses.join(' AND ')}
         ORDER BY taken_at DESC, run_id DESC LIMIT 1`,
     )
