@@ -142,7 +142,10 @@ function blockSegment(block: DrbdStatement): string {
 }
 
 
-function flattenBody(body: DrbdStatement[], prefix: string, out: Map<string, string>, depth: number): void {
+/** Last `#n` handed out per key, so thousands of repeated statements stay linear. */
+type Duplicates = Map<string, number>;
+
+function flattenBody(body: DrbdStatement[], prefix: string, out: Map<string, string>, duplicates: Duplicates, depth: number): void {
   const counts = new Map<string, number>();
   for (const s of body) {
     if (!s.body) counts.set(`stmt:${s.keyword}`, (counts.get(`stmt:${s.keyword}`) ?? 0) + 1);
@@ -163,7 +166,7 @@ function flattenBody(body: DrbdStatement[], prefix: string, out: Map<string, str
       if (KEYED_BY_FIRST_ARG.has(statement.keyword) && statement.args.length > 1) {
         out.set(`${prefix}${segment}`, statement.args.slice(1).map(requote).join(' '));
       }
-      if (depth < 16) flattenBody(statement.body, `${prefix}${segment}.`, out, depth + 1);
+      if (depth < 16) flattenBody(statement.body, `${prefix}${segment}.`, out, duplicates, depth + 1);
       continue;
     }
     const repeated = (counts.get(`stmt:${statement.keyword}`) ?? 0) > 1;
@@ -175,8 +178,13 @@ function flattenBody(body: DrbdStatement[], prefix: string, out: Map<string, str
       args = rest;
     }
     const value = args.length === 0 ? 'yes' : args.map(requote).join(' ');
-    let unique = `${prefix}${key}`;
-    for (let n = 2; out.has(unique); n++) unique = `${prefix}${key}#${n}`;
+    const base = `${prefix}${key}`;
+    let unique = base;
+    for (let n = duplicates.get(base) ?? 1; out.has(unique); ) {
+      n++;
+      unique = `${base}#${n}`;
+      duplicates.set(base, n);
+    }
     out.set(unique, isSecretName(statement.keyword) ? redactSecret(value) : value);
   }
 }
@@ -189,6 +197,7 @@ function flattenBody(body: DrbdStatement[], prefix: string, out: Map<string, str
  */
 export function flattenDrbd(statements: DrbdStatement[]): Map<string, string> {
   const out = new Map<string, string>();
+  const duplicates: Duplicates = new Map();
   for (const statement of statements) {
     if (!statement.body) continue;
     if (statement.keyword === 'skip') continue;
@@ -197,9 +206,9 @@ export function flattenDrbd(statements: DrbdStatement[]): Map<string, string> {
       const prefix = `resource.${name}.`;
       const hosts = statement.body.filter((s) => s.body && s.keyword === 'on').flatMap((s) => s.args);
       out.set(`${prefix}hosts`, [...hosts].sort().join(','));
-      flattenBody(statement.body, prefix, out, 0);
+      flattenBody(statement.body, prefix, out, duplicates, 0);
     } else {
-      flattenBody(statement.body, `${[statement.keyword, ...statement.args].join('.')}.`, out, 0);
+      flattenBody(statement.body, `${[statement.keyword, ...statement.args].join('.')}.`, out, duplicates, 0);
     }
   }
   return out;

@@ -50,6 +50,8 @@ class CibShapeError extends Error {
 interface Context {
   items: CibItems;
   byId: Map<string, XmlElement>;
+  /** Last `#n` handed out per key, so a hostile CIB with many duplicates stays linear. */
+  duplicates: Map<string, number>;
 }
 
 function indexIds(element: XmlElement, byId: Map<string, XmlElement>): void {
@@ -76,7 +78,11 @@ function deref(ctx: Context, element: XmlElement): XmlElement {
  */
 function put(ctx: Context, key: string, value: string): void {
   let unique = key;
-  for (let n = 2; ctx.items.has(unique); n++) unique = `${key}#${n}`;
+  for (let n = ctx.duplicates.get(key) ?? 1; ctx.items.has(unique); ) {
+    n++;
+    unique = `${key}#${n}`;
+    ctx.duplicates.set(key, n);
+  }
   ctx.items.set(unique, value);
 }
 
@@ -308,7 +314,7 @@ export function normaliseCib(root: XmlElement): CibResult {
   if (root.name !== 'cib') return { ok: false, error: `root element is <${root.name}>, not <cib>`, line: root.line };
   const configuration = childNamed(root, 'configuration');
   if (!configuration) return { ok: false, error: '<cib> has no <configuration>', line: root.line };
-  const ctx: Context = { items: new Map(), byId: new Map() };
+  const ctx: Context = { items: new Map(), byId: new Map(), duplicates: new Map() };
   indexIds(configuration, ctx.byId);
   try {
     const validateWith = root.attrs['validate-with'];

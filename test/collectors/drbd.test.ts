@@ -276,6 +276,13 @@ describe('drbd collector: never throws', () => {
     );
   });
 
+  it('keeps every one of many repeated statements, in linear time', () => {
+    const facet = parseDump(`global {\n${'usage-count no;\n'.repeat(40_000)}}\n`);
+    expect(facet.status).toBe('ok');
+    expect(facet.items['global.usage-count.no']?.value).toBe('yes');
+    expect(facet.items['global.usage-count.no#40000']?.value).toBe('yes');
+  });
+
   it('on very deep nesting', () => {
     const deep = `${'a {'.repeat(50_000)}${'}'.repeat(50_000)}`;
     expect(['ok', 'error']).toContain(parseDump(deep).status);

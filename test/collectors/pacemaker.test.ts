@@ -307,6 +307,13 @@ describe('pacemaker collector: never throws', () => {
     truncated: fc.boolean(),
   });
 
+  it('on hostile nesting of containers (error or ok, never an exception)', () => {
+    const depth = 30_000;
+    const xml = `<cib><configuration><resources>${'<group id="g">'.repeat(depth)}${'</group>'.repeat(depth)}</resources></configuration></cib>`;
+    const facet = parseCib(xml);
+    expect(['ok', 'error']).toContain(facet.status);
+  });
+
   it('on arbitrary outputs, and answers a known status with a reason when not ok', () => {
     fc.assert(
       fc.property(output, (out) => {
