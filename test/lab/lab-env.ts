@@ -52,6 +52,14 @@ export function resetAllNodes(): void {
   for (const node of labNodes()) seed(node, 'reset');
 }
 
+/** SHA256 fingerprint of the host key the node's sshd currently serves (ssh-keygen -lf). */
+export function hostKeyFingerprint(node: string): string {
+  const line = execFileSync('ssh-keygen', ['-lf', join(LAB_DIR, 'nodes', node, 'ssh_host_ed25519_key.pub')], { encoding: 'utf8' });
+  const fingerprint = line.split(' ')[1];
+  if (!fingerprint?.startsWith('SHA256:')) throw new Error(`unexpected ssh-keygen -lf output: ${line}`);
+  return fingerprint;
+}
+
 export interface LoginResult {
   exitCode: number | null;
   stdout: string;

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CheckReport } from '../../src/core/check-report.js';
-import { labNodes, labUnavailableReason, resetAllNodes, runCheck, seed, type CheckRun } from './lab-env.js';
+import { hostKeyFingerprint, labNodes, labUnavailableReason, resetAllNodes, runCheck, seed, type CheckRun } from './lab-env.js';
 
 type Finding = CheckReport['findings'][number];
 const DRIFT_KINDS = new Set(['mismatch', 'missing']);
@@ -184,8 +184,11 @@ describeLab(unavailable ? `lab drift scenarios (SKIPPED: ${unavailable})` : 'lab
     const rekeyed = report.nodes.find((node) => node.name === erpA)!;
     expect(rekeyed.reachable).toBe(false);
     expect(rekeyed.ready).toBe(false);
-    expect(rekeyed.snapshotAt).toBeNull();
-    expect(rekeyed.error).toMatch(/host key|known.hosts|fingerprint/i);
+    // Nothing from the impostor is used: no facet was collected.
+    expect(rekeyed.facets).toEqual({});
+    expect(rekeyed.error).toMatch(/host key/i);
+    expect(rekeyed.error).toContain(hostKeyFingerprint(erpA));
+    expect(report.findings.some((f) => f.kind === 'unreachable' && f.outliers.includes(erpA)), describeFindings(report)).toBe(true);
     expectAudited(report, [erpB, erpC]);
   });
 });
