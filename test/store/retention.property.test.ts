@@ -15,7 +15,12 @@ const dir = tempDir();
 afterAll(() => dir.cleanup());
 
 const nodeState: fc.Arbitrary<NodeState> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ packages: fc.constantFrom({ a: '1' }, { a: '2' }, { a: '1', b: '1' }) }) },
+  {
+    weight: 6,
+    arbitrary: fc
+      .constantFrom<Record<string, string>>({ a: '1' }, { a: '2' }, { a: '1', b: '1' })
+      .map((packages): NodeState => ({ packages })),
+  },
   { weight: 1, arbitrary: fc.constant<NodeState>({ error: 'connect-timeout' }) },
   // Two error texts: content changes that the change log does not record (error -> error).
   { weight: 3, arbitrary: fc.constantFrom('dpkg-query failed', 'dpkg-query timed out').map((error): NodeState => ({ packagesFacet: { status: 'error', items: {}, error } })) },
