@@ -44,7 +44,9 @@ export function judgeOutput(id: string, output: CommandOutput | undefined): Outp
   }
   if (output.exitCode === 0) return { kind: 'ok', stdout: output.stdout };
   const detail = stderrGist(stderr) || stderrGist(spawnError) || 'no message';
-  if (/No such file or directory/.test(stderr)) {
+  // Only cat's own complaint means "no such file here"; drbdadm naming a missing include
+  // file is a broken configuration and stays an error.
+  if (/(^|\n)(\/bin\/)?cat: [^\n]*: No such file or directory/.test(stderr)) {
     return { kind: 'unsupported', reason: `${id}: ${detail}` };
   }
   const code = output.exitCode === null ? 'did not finish' : `exit ${output.exitCode}`;

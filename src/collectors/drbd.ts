@@ -11,7 +11,7 @@
 import type { Collector, CommandOutput } from './collector.js';
 import type { FacetSnapshot, Item } from '../core/snapshot.js';
 import { flattenDrbd, parseDrbdConf } from './drbd-conf.js';
-import { errorFacet, guardParse, judgeOutput, unsupportedFacet, UNSUPPORTED_MARKER } from './corosync-stack-output.js';
+import { errorFacet, guardParse, judgeOutput, unsupportedFacet, UNSUPPORTED_EXIT, UNSUPPORTED_MARKER } from './corosync-stack-output.js';
 
 export const DRBD_DUMP_COMMAND = 'drbd-dump';
 export const DRBD_KERNEL_COMMAND = 'drbd-kernel-version';
@@ -19,7 +19,7 @@ export const DRBD_USERLAND_COMMAND = 'drbd-utils-version';
 
 export const DRBD_DUMP_SCRIPT = [
   'if [ ! -e /etc/drbd.conf ]; then',
-  `  echo '${UNSUPPORTED_MARKER} no /etc/drbd.conf' >&2; exit 3`,
+  `  echo '${UNSUPPORTED_MARKER} no /etc/drbd.conf' >&2; exit ${UNSUPPORTED_EXIT}`,
   'fi',
   'for a in /usr/sbin/drbdadm /sbin/drbdadm; do',
   '  if [ -x "$a" ]; then echo "driftd: source=drbdadm" >&2; exec "$a" dump all; fi',
@@ -41,7 +41,7 @@ export const DRBD_USERLAND_SCRIPT = [
   'for a in /usr/sbin/drbdadm /sbin/drbdadm; do',
   '  if [ -x "$a" ]; then exec "$a" --version; fi',
   'done',
-  `echo '${UNSUPPORTED_MARKER} no drbdadm' >&2; exit 3`,
+  `echo '${UNSUPPORTED_MARKER} no drbdadm' >&2; exit ${UNSUPPORTED_EXIT}`,
 ].join('\n');
 
 const SOURCE_MARKER = 'driftd: source=';

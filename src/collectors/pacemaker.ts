@@ -7,7 +7,7 @@ import type { Collector, CommandOutput } from './collector.js';
 import type { FacetSnapshot, Item } from '../core/snapshot.js';
 import { normaliseCib } from './pacemaker-cib.js';
 import { parseXml } from './pacemaker-xml.js';
-import { errorFacet, guardParse, judgeOutput, unsupportedFacet, UNSUPPORTED_MARKER } from './corosync-stack-output.js';
+import { errorFacet, guardParse, judgeOutput, unsupportedFacet, UNSUPPORTED_EXIT, UNSUPPORTED_MARKER } from './corosync-stack-output.js';
 
 export { referencedAgents, agentInstallHint, type ReferencedAgents, type AgentInstallHint } from './pacemaker-agents.js';
 
@@ -27,7 +27,7 @@ export const PACEMAKER_CIB_SCRIPT = [
   '  if [ -e "$f" ]; then echo "driftd: source=$f" >&2; exec cat "$f"; fi',
   'done',
   `echo '${UNSUPPORTED_MARKER} no answer from cibadmin and no cib.xml on disk' >&2`,
-  'exit 3',
+  `exit ${UNSUPPORTED_EXIT}`,
 ].join('\n');
 
 function sourceOf(output: CommandOutput | undefined): string {
