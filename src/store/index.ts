@@ -1,6 +1,12 @@
 /**
  * The history store: one SQLite file per driftd installation. The daemon writes runs;
- * the CLI, HTTP API and reports read them. See db.ts for pragmas and durability.
+ * the CLI, HTTP API and reports read them. See db.ts for pragmas and durability,
+ * migrations.ts for the tables, chain.ts for the evidence chain, retention.ts for
+ * thinning.
+ *
+ * Times: every time column holds Date#toISOString() (UTC, ms). A run's moment for
+ * episodes (first_seen, last_seen, resolved_at) and readiness history is its
+ * startedAt; a change's moment is the snapshot's takenAt.
  */
 import type { CheckReport } from '../core/check-report.js';
 import type { NodeSnapshot } from '../core/snapshot.js';
@@ -113,6 +119,16 @@ export class Store {
       foreignKeys: this.db.pragma('foreign_keys', { simple: true }) === 1,
       busyTimeoutMs: this.db.pragma('busy_timeout', { simple: true }) as number,
     };
+  }
+
+  /**
+   * Gives the pages freed by prune() back to the file system. Rewrites the whole file
+   * and takes the write lock meanwhile, so call it from maintenance, not every tick.
+   */
+  vacuum(): { bytesBefore: number; bytesAfter: number } {
+    const bytesBefore = stats(this.db).bytes;
+    this.db.exec('VACUUM');
+    return { bytesBefore, bytesAfter: stats(this.db).bytes };
   }
 
   stats(): StoreStats {

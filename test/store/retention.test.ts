@@ -59,6 +59,11 @@ describe('prune', () => {
     store.saveRun(runInput(now, { 'erp-a': { packages: BASE_PACKAGES }, 'erp-b': { packages: BASE_PACKAGES } }));
     expect(store.changes({ since: now }).map((c) => [c.node, c.key, c.before, c.after])).toEqual([['erp-b', 'pkg-001', '3', '1.1.0-1']]);
     expect(store.verifyChain()).toMatchObject({ ok: true, runs: RUNS + 1 });
+
+    const { bytesBefore, bytesAfter } = store.vacuum();
+    expect(bytesAfter).toBeLessThan(bytesBefore);
+    expect(store.stats().freePages).toBe(0);
+    expect(store.verifyChain()).toMatchObject({ ok: true, runs: RUNS + 1, thinnedRuns: 27 });
   });
 
   it('a later prune with a later horizon keeps the chain valid', () => {
