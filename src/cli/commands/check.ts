@@ -7,9 +7,7 @@ import type { CheckReport } from '../../core/check-report.js';
 import { renderCheckText } from '../../core/engine/index.js';
 import { auditClusters, judge, loadRulesFor } from '../../daemon/audit.js';
 import { formatIssue } from '../../config/load.js';
-import { Store } from '../../store/index.js';
-import { resolveFromConfig } from '../../config/load.js';
-import { DEFAULT_CONFIG, loadConfigOrExit } from '../context.js';
+import { DEFAULT_CONFIG, loadConfigOrExit, withStore } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { pickCluster } from '../select-cluster.js';
 
@@ -43,16 +41,13 @@ export async function runCheck(flags: CheckFlags): Promise<ExitCode> {
   }
   let report: CheckReport;
   if (flags.stored) {
-    const store = Store.open(resolveFromConfig(loaded, loaded.config.database), { readonly: true });
-    try {
+    report = withStore(loaded, (store) => {
       const snapshots = store.latestSnapshots(cluster.name);
       if (snapshots.length === 0) {
-        throw new CliError(`nothing stored yet for cluster "${cluster.name}" in ${loaded.config.database}; run \`driftd serve\` or \`driftd check\` without --stored first`, EXIT.undecided);
+        throw new CliError(`nothing stored yet for cluster "${cluster.name}" in ${loaded.config.database}; run \`driftd serve\` first (it stores every run)`, EXIT.undecided);
       }
-      report = judge(loaded, rules.rules, cluster, snapshots, new Date());
-    } finally {
-      store.close();
-    }
+      return judge(loaded, rules.rules, cluster, snapshots, new Date());
+    });
   } else {
     const [audit] = await auditClusters({ loaded, rules: rules.rules, clusters: [cluster], now: () => new Date() });
     if (!audit) throw new CliError('internal: no audit result', EXIT.internal);

@@ -4,9 +4,8 @@ import { selectTargets, collectTargets } from '../../collect/collect-clusters.js
 import { diffNodes, renderNodeDiff } from '../../core/engine/index.js';
 import { FACET_NAMES, type FacetName, type NodeSnapshot } from '../../core/snapshot.js';
 import { loadRulesFor } from '../../daemon/audit.js';
-import { resolveFromConfig, type LoadedConfig } from '../../config/load.js';
-import { Store } from '../../store/index.js';
-import { DEFAULT_CONFIG, loadConfigOrExit } from '../context.js';
+import type { LoadedConfig } from '../../config/load.js';
+import { DEFAULT_CONFIG, loadConfigOrExit, withStore } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 
 interface DiffFlags {
@@ -69,8 +68,7 @@ function selectTargetsOrExit(loaded: LoadedConfig, node: string): ReturnType<typ
 }
 
 function storedPair(loaded: LoadedConfig, nodeA: string, nodeB: string): [NodeSnapshot, NodeSnapshot] {
-  const store = Store.open(resolveFromConfig(loaded, loaded.config.database), { readonly: true });
-  try {
+  return withStore(loaded, (store) => {
     const pick = (node: string): NodeSnapshot => {
       selectTargetsOrExit(loaded, node);
       const snap = store.snapshotOf(node);
@@ -78,7 +76,5 @@ function storedPair(loaded: LoadedConfig, nodeA: string, nodeB: string): [NodeSn
       return snap;
     };
     return [pick(nodeA), pick(nodeB)];
-  } finally {
-    store.close();
-  }
+  });
 }

@@ -2,11 +2,9 @@
  * `driftd history` (finding timeline and node change log), `driftd history verify`
  * (the evidence chain), `driftd history prune` (retention) and `driftd changes`.
  */
-import { existsSync } from 'node:fs';
 import { Command } from 'commander';
-import { resolveFromConfig, type LoadedConfig } from '../../config/load.js';
-import { Store, type FindingEpisode, type NodeChange } from '../../store/index.js';
-import { DEFAULT_CONFIG, loadConfigOrExit } from '../context.js';
+import type { FindingEpisode, NodeChange } from '../../store/index.js';
+import { DEFAULT_CONFIG, loadConfigOrExit, withStore } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { table } from '../format.js';
 import { parseTimeArg } from '../time.js';
@@ -64,17 +62,6 @@ export function changesCommand(): Command {
     .action((flags: RangeFlags & { node: string }) => {
       process.exitCode = runChanges(flags);
     });
-}
-
-function withStore<T>(loaded: LoadedConfig, use: (store: Store) => T, readonly = true): T {
-  const file = resolveFromConfig(loaded, loaded.config.database);
-  if (!existsSync(file)) throw new CliError(`no database at ${file} yet; run \`driftd serve\` (or a stored check) first`, EXIT.undecided);
-  const store = Store.open(file, { readonly });
-  try {
-    return use(store);
-  } finally {
-    store.close();
-  }
 }
 
 function range(flags: RangeFlags): { since?: string; until?: string } {

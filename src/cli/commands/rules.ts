@@ -6,8 +6,7 @@ import { explainFinding } from '../../core/engine/index.js';
 import { isFacetName } from '../../core/snapshot.js';
 import { loadRulesFor } from '../../daemon/audit.js';
 import { checkRulePacks } from '../../rules/load.js';
-import { Store } from '../../store/index.js';
-import { DEFAULT_CONFIG, loadConfigOrExit } from '../context.js';
+import { DEFAULT_CONFIG, loadConfigOrExit, withStore } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 
 export function rulesCommand(): Command {
@@ -52,14 +51,8 @@ function runRulesCheck(paths: string[], flags: { config?: string; shipped: boole
 function runRulesExplain(finding: string, keyArg: string | undefined, flags: { config: string; json?: boolean }): ExitCode {
   const loaded = loadConfigOrExit(flags.config);
   const target = resolveTarget(finding, keyArg, () => {
-    const dbPath = resolveFromConfig(loaded, loaded.config.database);
-    if (!existsSync(dbPath)) return null;
-    const store = Store.open(dbPath, { readonly: true });
-    try {
-      return store.findingEpisodes({}).find((e) => e.findingId === finding) ?? null;
-    } finally {
-      store.close();
-    }
+    if (!existsSync(resolveFromConfig(loaded, loaded.config.database))) return null;
+    return withStore(loaded, (store) => store.findingEpisodes({}).find((e) => e.findingId === finding) ?? null);
   });
   const rules = loadRulesFor(loaded);
   for (const issue of rules.errors) process.stderr.write(`warning: ${formatIssue(issue)}\n`);

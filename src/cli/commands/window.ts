@@ -1,0 +1,203 @@
+/**
+ * `driftd window plan|start|verify|finish|status`: the standby-first patching workflow.
+ * Exit codes: 0 ready/safe/closed, 1 not ready/not safe/still open, 2 undecided
+ * (config, rules, no window, a node that cannot be judged), 3 a bug.
+ */
+import { Command } from 'commander';
+import { ConfigError, type LoadedConfig } from '../../config/load.js';
+import { WindowStoreError } from '../../window/window-store.js';
+import {
+  finishWindow,
+  loadExpectationFile,
+  planWindow,
+  renderFinish,
+  renderPlan,
+  renderStatus,
+  renderVerify,
+  startWindow,
+  verifyNode,
+  windowStatus,
+  WindowError,
+  withSession,
+} from '../../window/index.js';
+import { expectationTexts } from '../../window/finish.js';
+import { DEFAULT_CONFIG, loadConfigOrExit } from '../context.js';
+import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
+import { pickCluster } from '../select-cluster.js';
+import { parseTimeArg } from '../time.js';
+
+interface ClusterFlags {
+  config: string;
+  cluster?: string;
+  json?: boolean;
+}
+
+interface StartFlags extends ClusterFlags {
+  expect?: string;
+  name?: string;
+  plannedEnd?: string;
+  force?: boolean;
+}
+
+interface VerifyFlags {
+  config: string;
+  node: string;
+  json?: boolean;
+}
+
+export function windowCommand(): Command {
+  const window = new Command('window')
+    .enablePositionalOptions()
+    .description('maintenance window, standby first: plan, start (baseline), verify each patched node, finish');
+  window
+    .command('plan')
+    .description('is the cluster at parity for a window? the node order (standby first) and the steps with their checks')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--cluster <name>', 'the cluster (needed when several are configured)')
+    .option('--json', 'print as JSON')
+    .action(async (flags: ClusterFlags) => {
+      process.exitCode = await runPlan(flags);
+    });
+  window
+    .command('start')
+    .description('record a baseline run and open the window (one open window per cluster)')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--cluster <name>', 'the cluster (needed when several are configured)')
+    .option('--expect <file>', 'YAML file declaring the intended change (see docs/window.md)')
+    .option('--name <name>', 'name of the window (default: the expectation name, else window-<time>)')
+    .option('--planned-end <time>', 'when the window should be over: ISO 8601 (an age such as 2h counts back from now, so prefer a time)')
+    .option('--force', 'open even if the cluster is not at parity; its open findings become the starting point')
+    .option('--json', 'print as JSON')
+    .action(async (flags: StartFlags) => {
+      process.exitCode = await runStart(flags);
+    });
+  window
+    .command('verify')
+    .description('after patching a node: does it match the expectation, with nothing else changed, agreeing with its peers, no reboot pending?')
+    .requiredOption('--node <name>', 'the node just patched')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--json', 'print as JSON')
+    .action(async (flags: VerifyFlags) => {
+      process.exitCode = await runVerifyNode(flags);
+    });
+  window
+    .command('finish')
+    .description('close the window when every node converged and the cluster is back at parity; prints and stores the summary')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--cluster <name>', 'the cluster (needed when several are configured)')
+    .option('--json', 'print as JSON')
+    .action(async (flags: ClusterFlags) => {
+      process.exitCode = await runFinish(flags);
+    });
+  window
+    .command('status')
+    .description('the open window of a cluster and the latest verify of each node (no node is contacted)')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--cluster <name>', 'the cluster (needed when several are configured)')
+    .option('--json', 'print as JSON')
+    .action(async (flags: ClusterFlags) => {
+      process.exitCode = await runStatus(flags);
+    });
+  return window;
+}
+
+/** Window errors as CLI errors: nothing to judge is "undecided", a refused start is "not ready". */
+async function guarded(run: () => Promise<ExitCode>): Promise<ExitCode> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof WindowError) throw new CliError(err.message, err.code === 'not-ready' ? EXIT.notReady : EXIT.undecided);
+    if (err instanceof WindowStoreError) throw new CliError(err.message, err.code === 'already-open' ? EXIT.notReady : EXIT.undecided);
+    if (err instanceof ConfigError) throw new CliError(`invalid expectation file:\n${err.message}`, EXIT.undecided);
+    throw err;
+  }
+}
+
+function print(flags: { json?: boolean }, json: unknown, text: string): void {
+  process.stdout.write(flags.json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`);
+}
+
+function runPlan(flags: ClusterFlags): Promise<ExitCode> {
+  return guarded(async () => {
+    const loaded = loadConfigOrExit(flags.config);
+    const cluster = pickCluster(loaded.config, flags.cluster);
+    const plan = await withSession(loaded, now, (s) => planWindow(s, cluster));
+    const { report: _report, ...rest } = plan;
+    print(flags, rest, renderPlan(plan));
+    if (plan.report.nodes.length > 0 && plan.report.nodes.every((n) => !n.reachable)) return EXIT.undecided;
+    return plan.readiness.ready ? EXIT.ok : EXIT.notReady;
+  });
+}
+
+function runStart(flags: StartFlags): Promise<ExitCode> {
+  return guarded(async () => {
+    const loaded = loadConfigOrExit(flags.config);
+    const cluster = pickCluster(loaded.config, flags.cluster);
+    const expectation = flags.expect ? loadExpectationFile(flags.expect) : undefined;
+    const plannedEnd = flags.plannedEnd ? plannedEndOf(flags.plannedEnd) : undefined;
+    const { window, runId } = await withSession(loaded, now, (s) =>
+      startWindow(s, cluster, {
+        ...(expectation ? { expectation } : {}),
+        ...(flags.expect ? { expectationFile: flags.expect } : {}),
+        ...(flags.name ? { name: flags.name } : {}),
+        ...(plannedEnd ? { plannedEnd } : {}),
+        ...(flags.force ? { force: true } : {}),
+      }),
+    );
+    const text = [
+      `window "${window.name}" OPEN on ${window.cluster} (id ${window.id}), baseline run ${runId}${window.plannedEnd ? `, planned end ${window.plannedEnd}` : ''}`,
+      `expectation: ${expectationTexts(window.expectation).join(', ') || '(none declared: any change will count as unexpected)'}`,
+      `patch in this order, verifying each: ${window.nodes.join(' -> ')}`,
+      `after each node: driftd window verify --config ${loaded.file} --node NODE`,
+    ].join('\n');
+    print(flags, { window, baselineRunId: runId }, text);
+    return EXIT.ok;
+  });
+}
+
+/** An age (`2h`) means "in 2 h" here, unlike --since; an ISO time is taken as written. */
+function plannedEndOf(text: string): string {
+  const at = now();
+  if (/^\d+[smhdw]$/.test(text.trim())) {
+    const back = parseTimeArg(text, at, '--planned-end');
+    return new Date(2 * at.getTime() - Date.parse(back)).toISOString();
+  }
+  return parseTimeArg(text, at, '--planned-end');
+}
+
+function runVerifyNode(flags: VerifyFlags): Promise<ExitCode> {
+  return guarded(async () => {
+    const loaded = loadConfigOrExit(flags.config);
+    const result = await withSession(loaded, now, (s) => verifyNode(s, flags.node));
+    print(flags, { window: { id: result.window.id, name: result.window.name }, runId: result.runId, at: result.at, ...result.evaluation }, renderVerify(result));
+    return { safe: EXIT.ok, 'not-safe': EXIT.notReady, undecided: EXIT.undecided }[result.evaluation.verdict];
+  });
+}
+
+function runFinish(flags: ClusterFlags): Promise<ExitCode> {
+  return guarded(async () => {
+    const loaded = loadConfigOrExit(flags.config);
+    const cluster = pickCluster(loaded.config, flags.cluster);
+    const result = await withSession(loaded, now, (s) => finishWindow(s, cluster));
+    print(
+      flags,
+      { closed: result.summary !== null, runId: result.runId, verdict: result.verdict, summary: result.summary, nodes: result.evaluations },
+      renderFinish(result),
+    );
+    return result.summary ? EXIT.ok : EXIT.notReady;
+  });
+}
+
+function runStatus(flags: ClusterFlags): Promise<ExitCode> {
+  return guarded(async () => {
+    const loaded: LoadedConfig = loadConfigOrExit(flags.config);
+    const cluster = pickCluster(loaded.config, flags.cluster);
+    const status = await withSession(loaded, now, async (s) => windowStatus(s, cluster));
+    print(flags, status, renderStatus(status, now()));
+    return EXIT.ok;
+  });
+}
+
+function now(): Date {
+  return new Date();
+}
