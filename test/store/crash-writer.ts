@@ -19,12 +19,12 @@ function random(): number {
 
 const store = Store.open(path);
 const big = Object.fromEntries(
-  Array.from({ length: 1_000 }, (_, i) => [`pkg-${i}`, `${i}.0`]),
+  Array.from({ length: 300 }, (_, i) => [`pkg-${i}`, `${i}.0`]),
 );
 let at = Date.parse(store.latestRun('erp')?.startedAt ?? '2026-11-01T00:00:00.000Z');
 for (let i = 0; ; i += 1) {
   at += 60_000;
-  const packagesB = random() < 0.5 ? { ...big, [`pkg-${Math.floor(random() * 1000)}`]: `x${i}` } : big;
+  const packagesB = random() < 0.5 ? { ...big, [`pkg-${Math.floor(random() * 300)}`]: `x${i}` } : big;
   const findings = random() < 0.3 ? [finding(`mismatch:packages:p${Math.floor(random() * 3)}`, { 'erp-a': '1', 'erp-b': String(i) })] : [];
   // The parent aims its SIGKILL just after this line, i.e. inside the write.
   process.stdout.write(`begin ${i}\n`);
