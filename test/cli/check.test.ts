@@ -87,7 +87,7 @@ describe('driftd check on the bundled demo', () => {
   it('--stored with nothing stored cannot decide (exit 2)', async () => {
     const result = await driftd(['check', '--config', config, '--stored']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/nothing stored yet for cluster "erp-demo"/);
+    expect(result.stderr).toMatch(/nothing stored yet/);
   }, 60_000);
 
   it('a malformed rule pack gives no verdict (exit 2) and names file:line:col', async () => {
