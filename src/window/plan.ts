@@ -1,0 +1,57 @@
+/** `window plan`: collect now, say whether the cluster may enter a window, and in which order. */
+import type { ClusterConfig } from '../config/schema.js';
+import type { CheckReport } from '../core/check-report.js';
+import { planOrder, planSteps, windowReadiness, type OrderedNode, type PlanStep, type Readiness } from '../core/window/plan.js';
+import { auditCluster, type WindowSession } from './session.js';
+
+export interface WindowPlan {
+  cluster: string;
+  checkedAt: string;
+  readiness: Readiness;
+  /** A window already open on the cluster blocks a new one. */
+  openWindow: { id: number; name: string; openedAt: string } | null;
+  order: OrderedNode[];
+  steps: PlanStep[];
+  report: CheckReport;
+}
+
+export async function planWindow(session: WindowSession, cluster: ClusterConfig): Promise<WindowPlan> {
+  const audit = await auditCluster(session, cluster);
+  const readiness = windowReadiness(audit.report);
+  const open = session.windows.openWindowOf(cluster.name);
+  if (open) readiness.blockers.push(`a window is already open: "${open.name}" (id ${open.id}, opened ${open.openedAt})`);
+  const order = orderFor(cluster);
+  return {
+    cluster: cluster.name,
+    checkedAt: audit.report.checkedAt,
+    readiness: { ...readiness, ready: readiness.ready && !open },
+    openWindow: open ? { id: open.id, name: open.name, openedAt: open.openedAt } : null,
+    order,
+    steps: planSteps({ cluster: cluster.name, configFile: session.loaded.file, order }),
+    report: audit.report,
+  };
+}
+
+export function orderFor(cluster: ClusterConfig): OrderedNode[] {
+  return planOrder({
+    nodes: cluster.nodes.map((n) => (n.role ? { name: n.name, role: n.role } : { name: n.name })),
+    ...(cluster.baseline ? { baseline: cluster.baseline } : {}),
+  });
+}
+
+export function renderPlan(plan: WindowPlan): string {
+  const lines = [
+    `${plan.cluster}: ${plan.readiness.ready ? 'READY for a maintenance window' : 'NOT READY for a maintenance window'} (checked ${plan.checkedAt})`,
+  ];
+  for (const b of plan.readiness.blockers) lines.push(`  BLOCKS: ${b}`);
+  for (const n of plan.readiness.notes) lines.push(`  note:   ${n}`);
+  lines.push('', 'Order (standby first):');
+  plan.order.forEach((n, i) => lines.push(`  ${i + 1}. ${n.name}  (${n.because})`));
+  lines.push('', 'Steps:');
+  plan.steps.forEach((s, i) => {
+    lines.push(`  ${i + 1}. ${s.text}`);
+    if (s.command) lines.push(`       $ ${s.command}`);
+    for (const h of s.hints ?? []) lines.push(`       hint (by hand, driftd never runs it): ${h}`);
+  });
+  return lines.join('\n');
+}

@@ -1,0 +1,78 @@
+/**
+ * What every window command shares: the rules, the history store and the window tables
+ * of the configured database, and "collect the cluster now and record it as a run".
+ */
+import type { LoadedConfig } from '../config/load.js';
+import { formatIssue, resolveFromConfig } from '../config/load.js';
+import type { ClusterConfig } from '../config/schema.js';
+import type { CompiledRules } from '../core/engine/index.js';
+import { auditClusters, loadRulesFor, type ClusterAudit } from '../daemon/audit.js';
+import { Store, type RunRecord } from '../store/index.js';
+import { WindowError } from './errors.js';
+import { WindowStore } from './window-store.js';
+
+export interface WindowSession {
+  loaded: LoadedConfig;
+  rules: CompiledRules;
+  store: Store;
+  windows: WindowStore;
+  now: () => Date;
+  close(): void;
+}
+
+export function openSession(loaded: LoadedConfig, now: () => Date = () => new Date()): WindowSession {
+  const rules = loadRulesFor(loaded);
+  if (rules.errors.length > 0) {
+    throw new WindowError('rules-invalid', `rule packs are invalid, so no verdict is given:\n${rules.errors.map(formatIssue).join('\n')}`);
+  }
+  const file = resolveFromConfig(loaded, loaded.config.database);
+  // The history store first: it creates and migrates the file the window tables live in.
+  const store = Store.open(file);
+  let windows: WindowStore;
+  try {
+    windows = WindowStore.open(file);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  return {
+    loaded,
+    rules: rules.rules,
+    store,
+    windows,
+    now,
+    close() {
+      windows.close();
+      store.close();
+    },
+  };
+}
+
+export function withSession<T>(loaded: LoadedConfig, now: () => Date, use: (session: WindowSession) => Promise<T>): Promise<T> {
+  const session = openSession(loaded, now);
+  return use(session).finally(() => session.close());
+}
+
+export async function auditCluster(session: WindowSession, cluster: ClusterConfig): Promise<ClusterAudit> {
+  const [audit] = await auditClusters({ loaded: session.loaded, rules: session.rules, clusters: [cluster], now: session.now });
+  if (!audit) throw new Error(`internal: no audit result for cluster ${cluster.name}`);
+  return audit;
+}
+
+/** Collects the cluster now and records the run in the history, tagged with what it was for. */
+export async function recordRun(
+  session: WindowSession,
+  cluster: ClusterConfig,
+  meta: Record<string, unknown>,
+): Promise<{ audit: ClusterAudit; run: RunRecord }> {
+  const audit = await auditCluster(session, cluster);
+  const run = session.store.saveRun({
+    cluster: cluster.name,
+    startedAt: audit.startedAt,
+    finishedAt: audit.finishedAt,
+    snapshots: audit.snapshots,
+    report: audit.report,
+    meta,
+  });
+  return { audit, run };
+}

@@ -1,0 +1,60 @@
+/**
+ * The daemon's view of maintenance windows, for the driftd_window_* metrics and the
+ * alerts built on them (DriftdMaintenanceWindowOverrun, DriftdNodesLeftHalfPatched).
+ */
+import type { WindowView } from '../daemon/view.js';
+import { WindowStore, type VerificationRecord, type WindowRecord } from './window-store.js';
+
+/** What windowViews reads: WindowStore fits; tests may pass plain data. */
+export interface WindowSource {
+  windows(): WindowRecord[];
+  verifications(windowId: number): VerificationRecord[];
+}
+
+/** How long a closed window stays in the view (open 0), so its series drop to 0 instead of vanishing. */
+export const CLOSED_WINDOW_VISIBLE_MS = 24 * 3600 * 1000;
+
+/**
+ * One view per cluster: its open window, else its most recently closed one (closed less
+ * than a day before `now`). nodesPending counts nodes whose latest verify in the window
+ * is not `safe`.
+ */
+export function windowViews(source: WindowSource, now: Date): WindowView[] {
+  const seen = new Set<string>();
+  const views: WindowView[] = [];
+  const windows = source.windows();
+  const ordered = [...windows.filter((w) => w.closedAt === null), ...windows.filter((w) => w.closedAt !== null)];
+  for (const window of ordered) {
+    if (seen.has(window.cluster)) continue;
+    if (window.closedAt !== null && now.getTime() - Date.parse(window.closedAt) > CLOSED_WINDOW_VISIBLE_MS) continue;
+    seen.add(window.cluster);
+    views.push(viewOf(window, window.closedAt === null ? source.verifications(window.id) : []));
+  }
+  return views.sort((a, b) => (a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0));
+}
+
+function viewOf(window: WindowRecord, verifications: readonly VerificationRecord[]): WindowView {
+  const open = window.closedAt === null;
+  const latest = new Map<string, VerificationRecord>();
+  for (const v of verifications) latest.set(v.node, v);
+  const nodesPending = open ? window.nodes.filter((n) => latest.get(n)?.verdict !== 'safe').length : 0;
+  const view: WindowView = { cluster: window.cluster, name: window.name, open, nodesPending };
+  if (window.plannedEnd !== null) view.plannedEnd = window.plannedEnd;
+  return view;
+}
+
+/** For the daemon: read the views from the history database without writing to it. */
+export function readWindowViews(databaseFile: string, now: Date): WindowView[] {
+  let store: WindowStore;
+  try {
+    store = WindowStore.open(databaseFile, { readonly: true });
+  } catch {
+    // No database yet (first run not saved): no windows.
+    return [];
+  }
+  try {
+    return windowViews(store, now);
+  } finally {
+    store.close();
+  }
+}
