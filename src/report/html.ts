@@ -13,6 +13,12 @@ export const REPORT_HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; i
 
 const VALUE_CLIP = 400;
 
+/** A time as people read it (`2026-11-20 10:00:00Z`), the exact ISO value in `datetime`. */
+function t(iso: string): string {
+  const shown = iso.replace('T', ' ').replace(/\.000Z$/, 'Z');
+  return `<time datetime="${e(iso)}">${e(shown)}</time>`;
+}
+
 export function renderAuditHtml(report: AuditReport): string {
   const title = `driftd parity audit: ${report.cluster.name}`;
   return [
@@ -55,7 +61,7 @@ function header(r: AuditReport, title: string): string {
     : '<span class="badge bad">evidence chain BROKEN</span>';
   return `<header>
 <h1>${e(title)}</h1>
-<p class="period">Period <time>${e(r.period.since)}</time> to <time>${e(r.period.until)}</time> · generated <time>${e(r.generatedAt)}</time> by driftd ${e(r.driftdVersion)}</p>
+<p class="period">Period ${t(r.period.since)} to ${t(r.period.until)} · generated ${t(r.generatedAt)} by driftd ${e(r.driftdVersion)}</p>
 <p>${verdict} ${chain}</p>
 </header>`;
 }
@@ -146,7 +152,7 @@ function paritySection(r: AuditReport): string {
   );
   return `<section id="parity">
 <h2>Parity matrix, latest run</h2>
-<p>Run ${r.latestRun.id}, started <time>${e(r.latestRun.startedAt)}</time>: ${r.latestRun.ready ? 'ready' : '<strong>not ready</strong>'}, cluster score ${r.latestRun.score.toFixed(2)}. A cell counts the findings naming the node as an outlier, by severity (C critical, W warning, I info).</p>
+<p>Run ${r.latestRun.id}, started ${t(r.latestRun.startedAt)}: ${r.latestRun.ready ? 'ready' : '<strong>not ready</strong>'}, cluster score ${r.latestRun.score.toFixed(2)}. A cell counts the findings naming the node as an outlier, by severity (C critical, W warning, I info).</p>
 <table class="matrix">
 <thead>${head}</thead>
 <tbody>
@@ -195,7 +201,7 @@ function readinessSection(r: AuditReport): string {
     until: r.period.until,
   });
   const bands = r.readiness.notReady.map(
-    (b) => `<tr><td><time>${e(b.from)}</time></td><td>${b.to ? `<time>${e(b.to)}</time>` : '<strong>still not ready at the end of the period</strong>'}</td><td class="num">${b.runs}</td><td>${e(formatDuration(((b.to ? Date.parse(b.to) : Math.min(Date.parse(r.period.until), Date.parse(r.generatedAt))) - Date.parse(b.from)) / 1000))}</td></tr>`,
+    (b) => `<tr><td>${t(b.from)}</td><td>${b.to ? `${t(b.to)}` : '<strong>still not ready at the end of the period</strong>'}</td><td class="num">${b.runs}</td><td>${e(formatDuration(((b.to ? Date.parse(b.to) : Math.min(Date.parse(r.period.until), Date.parse(r.generatedAt))) - Date.parse(b.from)) / 1000))}</td></tr>`,
   );
   return `<section id="readiness">
 <h2>Readiness over time</h2>
@@ -234,8 +240,8 @@ function episodeRow(ep: AuditEpisode): string {
   const waiver = ep.waiver
     ? `<br><small>waiver ${e(ep.waiver.rule)} by ${e(ep.waiver.author)} until ${e(ep.waiver.expires)}: ${e(ep.waiver.justification)}</small>`
     : '';
-  const resolved = ep.resolvedAt ? `<time>${e(ep.resolvedAt)}</time>` : '<strong class="bad-text">still open</strong>';
-  return `<tr data-episode="${ep.episodeId}" data-status="${ep.status}"><td>${sev}</td><td><code>${e(ep.facet)}/${e(ep.key)}</code> <small>(${e(ep.kind)}${ep.rule ? `, rule ${e(ep.rule)}` : ''})</small><br>${e(ep.message)}${waiver}</td><td><time>${e(ep.firstSeen)}</time></td><td>${resolved}</td><td>${e(formatDuration(ep.durationSeconds))}${ep.status === 'open' ? ' so far' : ''}</td><td>${valuesList(ep)}</td></tr>`;
+  const resolved = ep.resolvedAt ? `${t(ep.resolvedAt)}` : '<strong class="bad-text">still open</strong>';
+  return `<tr data-episode="${ep.episodeId}" data-status="${ep.status}"><td>${sev}</td><td><code>${e(ep.facet)}/${e(ep.key)}</code> <small>(${e(ep.kind)}${ep.rule ? `, rule ${e(ep.rule)}` : ''})</small><br>${e(ep.message)}${waiver}</td><td>${t(ep.firstSeen)}</td><td>${resolved}</td><td>${e(formatDuration(ep.durationSeconds))}${ep.status === 'open' ? ' so far' : ''}</td><td>${valuesList(ep)}</td></tr>`;
 }
 
 function valuesList(ep: AuditEpisode): string {
@@ -266,7 +272,7 @@ function changesSection(r: AuditReport): string {
 <table class="changes">
 <thead><tr><th>At</th><th>Facet</th><th>Key</th><th>Change</th><th>Before</th><th>After</th></tr></thead>
 <tbody>
-${list.map((c) => `<tr><td><time>${e(c.at)}</time></td><td>${e(c.facet)}</td><td><code>${e(c.key)}</code></td><td>${e(c.change)}</td><td>${value(c.before)}</td><td>${value(c.after)}</td></tr>`).join('\n')}
+${list.map((c) => `<tr><td>${t(c.at)}</td><td>${e(c.facet)}</td><td><code>${e(c.key)}</code></td><td>${e(c.change)}</td><td>${value(c.before)}</td><td>${value(c.after)}</td></tr>`).join('\n')}
 </tbody>
 </table>`;
   });
@@ -292,7 +298,7 @@ function evidenceSection(r: AuditReport): string {
 <tr><th>Snapshots hash</th><td><code>${e(run.snapshotsHash)}</code> ${run.snapshotsHashMatches ? '<span class="badge ok">matches the snapshots below</span>' : '<span class="badge bad">does NOT match the snapshots below</span>'}</td></tr>
 <tr><th>Findings hash</th><td><code>${e(run.findingsHash)}</code></td></tr>
 <tr><th>Report hash</th><td><code>${e(run.reportHash)}</code></td></tr>
-<tr><th>Started / finished</th><td><time>${e(run.startedAt)}</time> / <time>${e(run.finishedAt)}</time></td></tr>
+<tr><th>Started / finished</th><td>${t(run.startedAt)} / ${t(run.finishedAt)}</td></tr>
 ${run.thinnedNodes.length ? `<tr><th>Thinned nodes</th><td>${e(run.thinnedNodes.join(', '))} (content equal to their previous kept snapshot)</td></tr>` : ''}
 </tbody>
 </table>`
@@ -303,7 +309,7 @@ ${run.thinnedNodes.length ? `<tr><th>Thinned nodes</th><td>${e(run.thinnedNodes.
 <table class="hashes">
 <thead><tr><th>Node</th><th>Taken at</th><th>Content hash</th></tr></thead>
 <tbody>
-${r.evidence.snapshots.map((s) => `<tr><td>${e(s.node)}</td><td><time>${e(s.takenAt)}</time></td><td><code>${e(s.contentHash)}</code>${s.error ? `<br><small>${e(s.error)}</small>` : ''}</td></tr>`).join('\n')}
+${r.evidence.snapshots.map((s) => `<tr><td>${e(s.node)}</td><td>${t(s.takenAt)}</td><td><code>${e(s.contentHash)}</code>${s.error ? `<br><small>${e(s.error)}</small>` : ''}</td></tr>`).join('\n')}
 </tbody>
 </table>
 <table class="hashes facet-hashes">
@@ -328,7 +334,7 @@ function provenanceFooter(r: AuditReport): string {
 <dl>
 <dt>Produced by</dt><dd>driftd ${e(r.driftdVersion)}</dd>
 <dt>Command</dt><dd><code>${e(r.commandLine)}</code></dd>
-<dt>Generated</dt><dd><time>${e(r.generatedAt)}</time></dd>
+<dt>Generated</dt><dd>${t(r.generatedAt)}</dd>
 <dt>Format</dt><dd>${e(r.schema)} (the JSON form of this report holds every figure shown here)</dd>
 </dl>
 </footer>`;
@@ -343,7 +349,10 @@ h1 { font-size: 22px; margin: 0 0 6px; }
 h2 { font-size: 18px; margin: 0 0 10px; border-bottom: 2px solid #1f5fa8; padding-bottom: 4px; }
 h3 { font-size: 15px; margin: 16px 0 6px; }
 p { margin: 6px 0; }
-code { font: 12px/1.35 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; word-break: break-all; }
+code { font: 12px/1.35 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; overflow-wrap: anywhere; }
+time { white-space: nowrap; }
+table.hashes code { word-break: break-all; }
+table.episodes td:last-child { min-width: 240px; }
 small { color: #555; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; }
 th, td { border: 1px solid #dde1e6; padding: 4px 7px; text-align: left; vertical-align: top; }

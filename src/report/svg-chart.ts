@@ -79,8 +79,12 @@ export function readinessChartSvg(input: ReadinessChartInput): string {
       if (i === 0) path.push(`M${px} ${py}`);
       else path.push(`H${px}`, `V${py}`);
     });
-    path.push(`H${right}`);
     parts.push(`<path class="score-line" d="${path.join(' ')}" fill="none" stroke="#1f5fa8" stroke-width="2"/>`);
+    const last = input.points[input.points.length - 1];
+    if (last && x(last.at) < right) {
+      // After the last run nothing was measured: a dotted guide, not a claim.
+      parts.push(`<line x1="${x(last.at)}" x2="${right}" y1="${y(last.score)}" y2="${y(last.score)}" stroke="#1f5fa8" stroke-width="1" stroke-dasharray="2 4"/>`);
+    }
     for (const p of input.points) {
       parts.push(
         `<circle cx="${x(p.at)}" cy="${y(p.score)}" r="3" fill="${p.ready ? '#1f5fa8' : '#b3261e'}"><title>${escapeHtml(p.at)}: score ${p.score.toFixed(2)}, ${p.ready ? 'ready' : 'not ready'}</title></circle>`,
