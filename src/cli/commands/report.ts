@@ -39,9 +39,22 @@ export function reportCommand(): Command {
     .option('--until <time>', 'ISO 8601 or an age (default: now)')
     .addOption(new Option('--format <format>', 'html (self-contained, printable), md or json (docs/report.md)').choices(REPORT_FORMATS).default('html'))
     .option('-o, --out <file>', 'where to write it; - for stdout', '-')
-    .action((flags: ReportFlags) => {
-      process.exitCode = runReport(flags, new Date(), ['driftd', ...process.argv.slice(2)]);
+    .action((flags: ReportFlags, command: Command) => {
+      process.exitCode = runReport(flags, new Date(), invokedArgv(command));
     });
+}
+
+/**
+ * The argv the user typed, for the report's provenance. Commander keeps it on the root
+ * command (`rawArgs`, untyped); main() parses with `from: 'user'`, so it is exactly the
+ * user's words. process.argv is the fallback (and wrong under a test runner).
+ */
+function invokedArgv(command: Command): string[] {
+  let root = command;
+  while (root.parent) root = root.parent;
+  const raw = (root as unknown as { rawArgs?: unknown }).rawArgs;
+  if (!Array.isArray(raw) || !raw.every((a): a is string => typeof a === 'string')) return ['driftd', ...process.argv.slice(2)];
+  return root === command ? ['driftd', command.name(), ...raw] : ['driftd', ...raw];
 }
 
 export function runReport(flags: ReportFlags, now: Date, argv: readonly string[]): ExitCode {
