@@ -115,8 +115,20 @@ make_node() {
   uid="$(id -u "$LAB_USER")"
   gid="$(id -g "$LAB_USER")"
 
-  cp -a "$(base_dir)" "$root"
-  rm -f "$root/.driftd-lab-complete"
+  # /usr (most of the root) is hard-linked to the cache, the rest copied: a node costs
+  # ~30 MB and well under a second instead of a 300 MB copy. Safe because nothing writes
+  # under /usr in place: dpkg unpacks to *.dpkg-new and renames, and seed.sh writes by
+  # rename too, so a shared inode is replaced, never changed.
+  mkdir -m 0755 "$root"
+  local entry
+  for entry in "$(base_dir)"/* "$(base_dir)"/.[!.]*; do
+    [[ -e "$entry" || -L "$entry" ]] || continue
+    case "$(basename "$entry")" in
+      .driftd-lab-complete) ;;
+      usr) cp -a --link "$entry" "$root/usr" ;;
+      *) cp -a "$entry" "$root/" ;;
+    esac
+  done
   # Same uid/gid inside as on the host: sshd resolves the user on the host before chroot,
   # the commands after it read the root's own /etc/passwd.
   printf '%s:x:%s:%s:%s:/home/%s:/bin/sh\n' "$LAB_USER" "$uid" "$gid" "$LAB_USER_GECOS" "$LAB_USER" >>"$root/etc/passwd"

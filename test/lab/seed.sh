@@ -146,7 +146,9 @@ case "$ACTION" in
     (($# == 1)) || usage
     target="$(inside_root "$1")"
     mkdir -p "$(dirname "$target")"
-    cat >"$target"
+    # By rename, never in place: files under /usr are hard links shared with the cache.
+    cat >"$target.seed-tmp"
+    mv -f "$target.seed-tmp" "$target"
     ;;
   corosync-token) (($# == 1)) || usage; set_corosync_token "$1" ;;
   cib-volatile) cib_volatile ;;
