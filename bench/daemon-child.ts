@@ -1,0 +1,82 @@
+/**
+ * The daemon's read side in its own process: a view of CLUSTERS x NODES synthetic nodes
+ * (rich facets, reports from the real engine), served by createHttpServer on
+ * 127.0.0.1:0. `daemon-child.ts CLUSTERS NODES PACKAGES SEED`; talks over IPC:
+ * sends { port, ... } when listening, answers 'report' with its memory, then exits.
+ */
+import { performance } from 'node:perf_hooks';
+import { ScoringConfig } from '../src/config/schema.js';
+import { evaluateCluster } from '../src/core/engine/index.js';
+import type { ClusterView, DaemonView } from '../src/daemon/view.js';
+import { createHttpServer } from '../src/http/server.js';
+import { createMetrics } from '../src/metrics/metrics.js';
+import { loadRulePacks } from '../src/rules/load.js';
+import { DRIFTD_VERSION } from '../src/version.js';
+import { generateCluster, packageUniverse, seededRandom, SYNTHETIC_TAKEN_AT } from './generate.js';
+
+export interface DaemonReady {
+  port: number;
+  nodes: number;
+  clusters: number;
+  findings: number;
+  buildMs: number;
+}
+
+export interface DaemonMemory {
+  rssMb: number;
+  heapUsedMb: number;
+  maxRssMb: number;
+}
+
+const [clusterCount, nodesPerCluster, packages, seed] = process.argv.slice(2).map(Number) as [number, number, number, number];
+if (![clusterCount, nodesPerCluster, packages, seed].every(Number.isFinite) || !process.send) {
+  throw new Error('usage (forked with IPC): daemon-child.ts CLUSTERS NODES_PER_CLUSTER PACKAGES SEED');
+}
+const send = process.send.bind(process);
+
+const started = performance.now();
+const rules = loadRulePacks([], { includeShipped: true }).rules;
+const scoring = ScoringConfig.parse({});
+const universe = packageUniverse(packages, seededRandom(seed));
+const checkedAt = new Date(Date.parse(SYNTHETIC_TAKEN_AT) + 60_000);
+const clusters: ClusterView[] = [];
+for (let c = 0; c < clusterCount; c += 1) {
+  const name = `ha-${String(c + 1).padStart(4, '0')}`;
+  const cluster = generateCluster({ cluster: name, nodes: nodesPerCluster, packages, driftRate: 0.005, seed: seed + c, richFacets: true, universe });
+  const report = evaluateCluster({ cluster: name, nodes: cluster.nodes, snapshots: cluster.snapshots, rules, scoring, now: checkedAt });
+  clusters.push({ name, report, snapshots: cluster.snapshots, lastRunAt: checkedAt.toISOString() });
+}
+const view: DaemonView = {
+  version: DRIFTD_VERSION,
+  startedAt: SYNTHETIC_TAKEN_AT,
+  firstRunCompleted: true,
+  clusters,
+  runs: { total: 1, failures: 0, lastDurationSeconds: 42, lastRunAt: checkedAt.toISOString(), lastSuccessAt: checkedAt.toISOString(), running: false },
+  config: { reloadSuccess: true, lastReloadAt: null },
+  windows: [],
+};
+const getView = (): DaemonView => view;
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const server = createHttpServer({ getView, metrics: createMetrics(getView), triggerRun: () => 'busy', logger: silent });
+const address = await server.listen('127.0.0.1', 0);
+globalThis.gc?.();
+const ready: DaemonReady = {
+  port: address.port,
+  nodes: clusterCount * nodesPerCluster,
+  clusters: clusterCount,
+  findings: clusters.reduce((n, c) => n + c.report.findings.length, 0),
+  buildMs: performance.now() - started,
+};
+send(ready);
+
+process.on('message', (message) => {
+  if (message !== 'report') return;
+  const memory: DaemonMemory = {
+    rssMb: process.memoryUsage().rss / 2 ** 20,
+    heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+  send(memory, () => {
+    void server.close().then(() => process.exit(0));
+  });
+});
