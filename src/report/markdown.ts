@@ -18,7 +18,7 @@ export function mdCell(value: string | number | boolean | null | undefined): str
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
-    .replace(/\r?\n/g, '<br>')
+    .replace(/\r\n|\r|\n/g, '<br>')
     .replace(/[`*_[\]]/g, (c) => `\\${c}`);
 }
 
