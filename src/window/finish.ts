@@ -5,7 +5,8 @@ import { finishVerdict, type FinishVerdict, type NodeEvaluation } from '../core/
 import type { Expectation } from '../core/window/expectation.js';
 import { recordRun, type WindowSession } from './session.js';
 import { baselineSnapshots, contextOf, evaluateAgainstBaseline, openWindowOrFail } from './verify.js';
-import type { VerificationRecord, WindowRecord } from './window-store.js';
+import { WindowError } from './errors.js';
+import type { VerificationRecord, WindowRecord, WindowStore } from './window-store.js';
 
 export interface FinishResult {
   window: WindowRecord;
@@ -62,9 +63,10 @@ export interface WindowStatus {
   pendingNodes: string[];
 }
 
-export function windowStatus(session: WindowSession, cluster: ClusterConfig): WindowStatus {
-  const window = openWindowOrFail(session, cluster.name);
-  const verifications = session.windows.verifications(window.id);
+export function windowStatus(windows: WindowStore | null, cluster: ClusterConfig): WindowStatus {
+  const window = windows?.openWindowOf(cluster.name);
+  if (!windows || !window) throw new WindowError('no-window', `no open window on cluster ${cluster.name}; open one with \`driftd window start --cluster ${cluster.name}\``);
+  const verifications = windows.verifications(window.id);
   const latest: Record<string, VerificationRecord | null> = {};
   for (const node of window.nodes) latest[node] = verifications.filter((v) => v.node === node).at(-1) ?? null;
   return { window, latest, pendingNodes: window.nodes.filter((n) => latest[n]?.verdict !== 'safe') };

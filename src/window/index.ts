@@ -1,7 +1,7 @@
 /** Maintenance windows, the I/O edge: persistence and the plan/start/verify/finish workflow. */
 export { WindowError, type WindowErrorCode } from './errors.js';
 export { loadExpectationFile, parseExpectationText } from './expectation-file.js';
-export { openSession, withSession, type WindowSession } from './session.js';
+export { compiledRulesOf, openSession, withReadonlyWindows, withSession, type AuditContext, type WindowSession } from './session.js';
 export { planWindow, renderPlan, type WindowPlan } from './plan.js';
 export { startWindow, type StartOptions } from './start.js';
 export { verifyNode, renderVerify, type VerifyResult } from './verify.js';

@@ -2,7 +2,8 @@
 import type { ClusterConfig } from '../config/schema.js';
 import type { CheckReport } from '../core/check-report.js';
 import { planOrder, planSteps, windowReadiness, type OrderedNode, type PlanStep, type Readiness } from '../core/window/plan.js';
-import { auditCluster, type WindowSession } from './session.js';
+import { auditCluster, type AuditContext } from './session.js';
+import type { WindowRecord } from './window-store.js';
 
 export interface WindowPlan {
   cluster: string;
@@ -15,10 +16,11 @@ export interface WindowPlan {
   report: CheckReport;
 }
 
-export async function planWindow(session: WindowSession, cluster: ClusterConfig): Promise<WindowPlan> {
-  const audit = await auditCluster(session, cluster);
+/** `openWindow`: the cluster's open window, if any (plan only reads the window tables). */
+export async function planWindow(context: AuditContext, cluster: ClusterConfig, openWindow: WindowRecord | null): Promise<WindowPlan> {
+  const audit = await auditCluster(context, cluster);
   const readiness = windowReadiness(audit.report);
-  const open = session.windows.openWindowOf(cluster.name);
+  const open = openWindow;
   if (open) readiness.blockers.push(`a window is already open: "${open.name}" (id ${open.id}, opened ${open.openedAt})`);
   const order = orderFor(cluster);
   return {
@@ -27,7 +29,7 @@ export async function planWindow(session: WindowSession, cluster: ClusterConfig)
     readiness: { ...readiness, ready: readiness.ready && !open },
     openWindow: open ? { id: open.id, name: open.name, openedAt: open.openedAt } : null,
     order,
-    steps: planSteps({ cluster: cluster.name, configFile: session.loaded.file, order }),
+    steps: planSteps({ cluster: cluster.name, configFile: context.loaded.file, order }),
     report: audit.report,
   };
 }

@@ -2,6 +2,7 @@
  * What every window command shares: the rules, the history store and the window tables
  * of the configured database, and "collect the cluster now and record it as a run".
  */
+import { existsSync } from 'node:fs';
 import type { LoadedConfig } from '../config/load.js';
 import { formatIssue, resolveFromConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
@@ -20,11 +21,34 @@ export interface WindowSession {
   close(): void;
 }
 
-export function openSession(loaded: LoadedConfig, now: () => Date = () => new Date()): WindowSession {
+/** What collecting and judging needs; no database. */
+export type AuditContext = Pick<WindowSession, 'loaded' | 'rules' | 'now'>;
+
+export function compiledRulesOf(loaded: LoadedConfig): CompiledRules {
   const rules = loadRulesFor(loaded);
   if (rules.errors.length > 0) {
     throw new WindowError('rules-invalid', `rule packs are invalid, so no verdict is given:\n${rules.errors.map(formatIssue).join('\n')}`);
   }
+  return rules.rules;
+}
+
+/**
+ * Reads the window tables without creating or writing anything (plan, status): null when
+ * there is no database yet, which also means no window.
+ */
+export function withReadonlyWindows<T>(loaded: LoadedConfig, use: (windows: WindowStore | null) => T): T {
+  const file = resolveFromConfig(loaded, loaded.config.database);
+  if (!existsSync(file)) return use(null);
+  const windows = WindowStore.open(file, { readonly: true });
+  try {
+    return use(windows);
+  } finally {
+    windows.close();
+  }
+}
+
+export function openSession(loaded: LoadedConfig, now: () => Date = () => new Date()): WindowSession {
+  const rules = compiledRulesOf(loaded);
   const file = resolveFromConfig(loaded, loaded.config.database);
   // The history store first: it creates and migrates the file the window tables live in.
   const store = Store.open(file);
@@ -37,7 +61,7 @@ export function openSession(loaded: LoadedConfig, now: () => Date = () => new Da
   }
   return {
     loaded,
-    rules: rules.rules,
+    rules,
     store,
     windows,
     now,
@@ -53,7 +77,7 @@ export function withSession<T>(loaded: LoadedConfig, now: () => Date, use: (sess
   return use(session).finally(() => session.close());
 }
 
-export async function auditCluster(session: WindowSession, cluster: ClusterConfig): Promise<ClusterAudit> {
+export async function auditCluster(session: AuditContext, cluster: ClusterConfig): Promise<ClusterAudit> {
   const [audit] = await auditClusters({ loaded: session.loaded, rules: session.rules, clusters: [cluster], now: session.now });
   if (!audit) throw new Error(`internal: no audit result for cluster ${cluster.name}`);
   return audit;

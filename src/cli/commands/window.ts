@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { ConfigError, type LoadedConfig } from '../../config/load.js';
 import { WindowStoreError } from '../../window/window-store.js';
 import {
+  compiledRulesOf,
   finishWindow,
   loadExpectationFile,
   planWindow,
@@ -18,6 +19,7 @@ import {
   verifyNode,
   windowStatus,
   WindowError,
+  withReadonlyWindows,
   withSession,
 } from '../../window/index.js';
 import { expectationTexts } from '../../window/finish.js';
@@ -121,7 +123,9 @@ function runPlan(flags: ClusterFlags): Promise<ExitCode> {
   return guarded(async () => {
     const loaded = loadConfigOrExit(flags.config);
     const cluster = pickCluster(loaded.config, flags.cluster);
-    const plan = await withSession(loaded, now, (s) => planWindow(s, cluster));
+    const rules = compiledRulesOf(loaded);
+    const open = withReadonlyWindows(loaded, (windows) => windows?.openWindowOf(cluster.name) ?? null);
+    const plan = await planWindow({ loaded, rules, now }, cluster, open);
     const { report: _report, ...rest } = plan;
     print(flags, rest, renderPlan(plan));
     if (plan.report.nodes.length > 0 && plan.report.nodes.every((n) => !n.reachable)) return EXIT.undecided;
@@ -192,7 +196,7 @@ function runStatus(flags: ClusterFlags): Promise<ExitCode> {
   return guarded(async () => {
     const loaded: LoadedConfig = loadConfigOrExit(flags.config);
     const cluster = pickCluster(loaded.config, flags.cluster);
-    const status = await withSession(loaded, now, async (s) => windowStatus(s, cluster));
+    const status = withReadonlyWindows(loaded, (windows) => windowStatus(windows, cluster));
     print(flags, status, renderStatus(status, now()));
     return EXIT.ok;
   });
