@@ -16,8 +16,7 @@ export const SeverityCountsSchema = z.object({
   critical: z.number().int().min(0),
   warning: z.number().int().min(0),
   info: z.number().int().min(0),
-  /** Findings that a waiver covers (any severity); not counted above. */
-  waived: z.number().int().min(0),
+  waived: z.number().int().min(0).describe('findings a waiver covers (any severity); not counted in critical/warning/info'),
 });
 
 /**
@@ -26,23 +25,15 @@ export const SeverityCountsSchema = z.object({
  * the facet could not be read whole. not-collected: the cluster does not collect it, or the
  * node gave nothing. unreachable: the node could not be reached at all.
  */
-export const ParityCellStatusSchema = z.enum([
-  'parity',
-  'drift',
-  'waived',
-  'unsupported',
-  'error',
-  'truncated',
-  'not-collected',
-  'unreachable',
-]);
+export const ParityCellStatusSchema = z
+  .enum(['parity', 'drift', 'waived', 'unsupported', 'error', 'truncated', 'not-collected', 'unreachable'])
+  .describe('parity: no unwaived finding; drift: an unwaived finding names the node; waived: only waived ones; unsupported/error/truncated: facet status; not-collected: no such facet in the snapshot; unreachable: node not reached');
 
 export const ParityCellSchema = z.object({
   facet: z.string(),
   status: ParityCellStatusSchema,
   drift: SeverityCountsSchema,
-  /** Why a facet is unsupported/errored, from the snapshot. */
-  detail: z.string().nullable(),
+  detail: z.string().nullable().describe('why the facet is unsupported, errored or truncated (from the snapshot)'),
 });
 
 export const ParityRowSchema = z.object({
@@ -59,13 +50,11 @@ export const WaiverInForceSchema = z.object({
   pack: z.string(),
   packFile: z.string().nullable(),
   rule: z.string(),
-  /** Narrows the waiver to some of the rule's keys; null: every key the rule matches. */
-  key: z.string().nullable(),
+  key: z.string().nullable().describe("narrows the waiver to some of the rule's keys (glob or /regex/); null: every key the rule matches"),
   justification: z.string(),
   author: z.string(),
   expires: z.string(),
-  /** Lapsed at generation time (a date-only expiry holds through that whole UTC day). */
-  expired: z.boolean(),
+  expired: z.boolean().describe('lapsed at generation time (a date-only expiry holds through that whole UTC day)'),
 });
 
 export const EpisodeSchema = z.object({
@@ -81,11 +70,9 @@ export const EpisodeSchema = z.object({
   lastSeen: Iso,
   resolvedAt: Iso.nullable(),
   status: z.enum(['open', 'resolved']),
-  /** resolvedAt - firstSeen; for an open episode, up to the end of the period. */
-  durationSeconds: z.number().min(0),
-  /** Node -> value when the episode opened, and at its last sighting (null: absent). */
-  valuesOpen: Values,
-  valuesLast: Values,
+  durationSeconds: z.number().min(0).describe('resolvedAt - firstSeen; for an open episode, up to the end of the period (or generation time if earlier)'),
+  valuesOpen: Values.describe('node -> value when the episode opened (null: absent on that node)'),
+  valuesLast: Values.describe('node -> value at the last run that saw the finding'),
   waived: z.boolean(),
   waiver: z
     .object({ justification: z.string(), author: z.string(), expires: z.string(), rule: z.string() })
@@ -113,8 +100,7 @@ export const ReadinessPointSchema = z.object({
 
 export const NotReadyIntervalSchema = z.object({
   from: Iso,
-  /** The first ready run after it; null when the period ends not ready. */
-  to: Iso.nullable(),
+  to: Iso.nullable().describe('start of the first ready run after the stretch; null when the period ends not ready'),
   runs: z.number().int().min(1),
 });
 
@@ -122,16 +108,13 @@ export const SnapshotEvidenceSchema = z.object({
   node: z.string(),
   takenAt: Iso,
   error: z.string().nullable(),
-  /** snapshotContentHash: sha256 over cluster, node, error and the facet hashes. */
-  contentHash: z.string(),
-  /** facetHashes: sha256 of each facet's canonical content. */
-  facets: z.record(z.string(), z.string()),
+  contentHash: z.string().describe('sha256 over canonical JSON of cluster, node, error and the facet hashes (core/snapshot.ts snapshotContentHash)'),
+  facets: z.record(z.string(), z.string()).describe("facet -> sha256 of the facet's canonical content (core/snapshot.ts facetHash)"),
 });
 
 export const ChainSchema = z.object({
   ok: z.boolean(),
-  /** Runs in the whole store that verifyChain recomputed. */
-  runsVerified: z.number().int().min(0),
+  runsVerified: z.number().int().min(0).describe('runs of the whole store (every cluster) that verifyChain recomputed'),
   thinnedRuns: z.number().int().min(0),
   brokenAt: z.number().int().nullable(),
   reason: z.string().nullable(),
@@ -151,8 +134,7 @@ export const LatestRunSchema = z.object({
   snapshotsHash: z.string(),
   findingsHash: z.string(),
   reportHash: z.string(),
-  /** The snapshot hashes below, recombined, give snapshotsHash (the store's own evidence). */
-  snapshotsHashMatches: z.boolean(),
+  snapshotsHashMatches: z.boolean().describe('the content hashes in evidence.snapshots, recombined, give snapshotsHash'),
   thinnedNodes: z.array(z.string()),
 });
 
@@ -160,8 +142,7 @@ export const AuditReportSchema = z.object({
   schema: z.literal(AUDIT_REPORT_SCHEMA_ID),
   generatedAt: Iso,
   driftdVersion: z.string(),
-  /** The command that produced the report, shell-quoted. */
-  commandLine: z.string(),
+  commandLine: z.string().describe('the command that produced the report, shell-quoted (or the HTTP route for the daemon)'),
   cluster: z.object({
     name: z.string(),
     baseline: z.string().nullable(),
@@ -180,8 +161,7 @@ export const AuditReportSchema = z.object({
     runs: z.number().int().min(0),
     readyRuns: z.number().int().min(0),
     notReadyRuns: z.number().int().min(0),
-    /** Verdict of the latest run in the period; null without runs. */
-    currentlyReady: z.boolean().nullable(),
+    currentlyReady: z.boolean().nullable().describe('verdict of the latest run in the period; null without runs'),
     currentScore: z.number().nullable(),
     episodes: z.number().int().min(0),
     openEpisodes: z.number().int().min(0),
@@ -192,8 +172,7 @@ export const AuditReportSchema = z.object({
   rules: z.object({
     packs: z.array(z.object({ pack: z.string(), file: z.string().nullable(), rules: z.number().int() })),
     waivers: z.array(WaiverInForceSchema),
-    /** Rule packs that failed to load (file:line:col message). */
-    errors: z.array(z.string()),
+    errors: z.array(z.string()).describe('rule packs that failed to load, as file:line:col: message'),
   }),
   latestRun: LatestRunSchema.nullable(),
   parity: z
@@ -214,7 +193,7 @@ export const AuditReportSchema = z.object({
     snapshots: z.array(SnapshotEvidenceSchema),
     chain: ChainSchema,
   }),
-});
+}).describe('driftd compliance audit report (driftd report --format json); see docs/report.md');
 
 export type AuditReport = z.infer<typeof AuditReportSchema>;
 export type ParityCell = z.infer<typeof ParityCellSchema>;
