@@ -229,7 +229,7 @@ lab is up: $(wc -l <"$LAB_DIR/nodes.list") nodes, supervisor pid $(supervisor_pi
   known_hosts   : $LAB_DIR/client/known_hosts
   node roots    : $LAB_DIR/roots/<node>   (edit them with test/lab/seed.sh)
   nodes         : $(while read -r n; do printf '%s=%s:%s ' "$n" "$(node_addr "$(node_index "$n")")" "$LAB_PORT"; done < <(lab_nodes))
-  try           : npx tsx src/cli/main.ts check --config $LAB_DIR/driftd.yaml --cluster $LAB_CLUSTER --json
+  try           : npx tsx src/cli/bin.ts check --config $LAB_DIR/driftd.yaml --cluster $LAB_CLUSTER --json
 INFO
 }
 
