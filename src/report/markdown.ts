@@ -68,6 +68,8 @@ export function renderAuditMarkdown(r: AuditReport): string {
     out.push('Rule packs that failed to load (their rules were not applied):', '', ...r.rules.errors.map((x) => `- ${mdCell(x)}`), '');
   }
   out.push(
+    '### Rule packs in load order',
+    '',
     table(['Pack', 'Rules', 'File'], r.rules.packs.map((p) => [mdCell(p.pack), String(p.rules), mdCell(p.file)])),
     '',
     `### Waivers (${r.rules.waivers.length})`,
