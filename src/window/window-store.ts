@@ -13,6 +13,14 @@ import type { BaselineValues } from '../core/window/classify.js';
 import type { Expectation } from '../core/window/expectation.js';
 import type { WindowSummary } from '../core/window/summary.js';
 import type { NodeEvaluation, NodeVerdict } from '../core/window/verdict.js';
+import {
+  BaselineValuesRecord,
+  ExpectationRecord,
+  NodeEvaluationRecord,
+  readColumn,
+  StringListRecord,
+  WindowSummaryRecord,
+} from './records.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS maintenance_windows (
@@ -221,7 +229,7 @@ export class WindowStore {
       at: r.at,
       verdict: r.verdict,
       runId: r.run_id,
-      evidence: JSON.parse(r.evidence_json) as NodeEvaluation,
+      evidence: readColumn(NodeEvaluationRecord, r.evidence_json, `verification ${r.id} evidence_json`),
     }));
   }
 
@@ -257,12 +265,12 @@ function toRecord(row: WindowRow): WindowRecord {
     plannedEnd: row.planned_end,
     closedAt: row.closed_at,
     baselineRunId: row.baseline_run_id,
-    nodes: JSON.parse(row.nodes_json) as string[],
-    expectation: JSON.parse(row.expectation_json) as Expectation,
+    nodes: readColumn(StringListRecord, row.nodes_json, `window ${row.id} nodes_json`),
+    expectation: readColumn(ExpectationRecord, row.expectation_json, `window ${row.id} expectation_json`),
     expectationFile: row.expectation_file,
-    baselineValues: JSON.parse(row.baseline_values_json) as BaselineValues,
-    baselineFindingIds: JSON.parse(row.baseline_finding_ids_json) as string[],
+    baselineValues: readColumn(BaselineValuesRecord, row.baseline_values_json, `window ${row.id} baseline_values_json`),
+    baselineFindingIds: readColumn(StringListRecord, row.baseline_finding_ids_json, `window ${row.id} baseline_finding_ids_json`),
     versionFormat: row.version_format === 'rpm' ? 'rpm' : 'deb',
-    summary: row.summary_json === null ? null : (JSON.parse(row.summary_json) as WindowSummary),
+    summary: row.summary_json === null ? null : readColumn(WindowSummaryRecord, row.summary_json, `window ${row.id} summary_json`),
   };
 }

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NodeEvaluation } from '../../src/core/window/verdict.js';
 import { Store } from '../../src/store/index.js';
 import { readWindowViews, windowViews } from '../../src/window/views.js';
+import { WindowRecordError } from '../../src/window/records.js';
 import { WindowStore, WindowStoreError, type NewWindow } from '../../src/window/window-store.js';
 
 let dir: string;
@@ -91,6 +92,20 @@ describe('WindowStore', () => {
       ).toThrow(/UNIQUE constraint failed/);
     } finally {
       raw.close();
+    }
+  });
+
+  it('reads stored JSON through schemas: a row that does not fit fails naming its column', () => {
+    const windows = WindowStore.open(file);
+    const w = windows.openWindow(newWindow('erp'));
+    const raw = new Database(file);
+    raw.prepare('UPDATE maintenance_windows SET expectation_json = ? WHERE id = ?').run('{"items":[{"facet":"nope"}],"allow":[]}', w.id);
+    raw.close();
+    try {
+      expect(() => windows.openWindowOf('erp')).toThrow(WindowRecordError);
+      expect(() => windows.openWindowOf('erp')).toThrow(`window ${w.id} expectation_json: items.0.facet`);
+    } finally {
+      windows.close();
     }
   });
 

@@ -1,0 +1,95 @@
+/**
+ * Schemas of the JSON the window tables keep. Read back through these, never cast: a
+ * row written by an older or newer driftd that does not fit fails loudly with the
+ * column it came from.
+ */
+import { z } from 'zod';
+import { CHANGE_KINDS } from '../core/changes.js';
+import { FindingSchema } from '../core/check-report.js';
+import { FACET_NAMES } from '../core/snapshot.js';
+import { CONSTRAINT_OPERATORS } from '../core/window/expectation.js';
+
+const Facet = z.enum(FACET_NAMES);
+
+export const ConstraintRecord = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('absent'), text: z.string() }),
+  z.object({ kind: z.literal('present'), text: z.string() }),
+  z.object({ kind: z.literal('compare'), text: z.string(), clauses: z.array(z.object({ op: z.enum(CONSTRAINT_OPERATORS), value: z.string() })) }),
+]);
+
+export const ExpectationRecord = z.object({
+  name: z.string().optional(),
+  items: z.array(z.object({ facet: Facet, name: z.string(), constraint: ConstraintRecord })),
+  allow: z.array(z.object({ facet: Facet, key: z.string() })),
+});
+
+export const BaselineValuesRecord = z.record(z.string(), z.partialRecord(Facet, z.record(z.string(), z.string().nullable())));
+
+export const StringListRecord = z.array(z.string());
+
+const ChangeRecord = z.object({
+  facet: z.union([Facet, z.literal('node')]),
+  key: z.string(),
+  change: z.enum(CHANGE_KINDS),
+  before: z.string().nullable(),
+  after: z.string().nullable(),
+});
+
+const ItemCheckRecord = z.object({
+  facet: Facet,
+  name: z.string(),
+  constraint: z.string(),
+  keys: z.array(z.string()),
+  actual: z.record(z.string(), z.string()),
+  ok: z.boolean(),
+  reason: z.string().optional(),
+});
+
+export const NodeEvaluationRecord = z.object({
+  node: z.string(),
+  verdict: z.enum(['safe', 'not-safe', 'undecided']),
+  reasons: z.array(z.string()),
+  expectation: z.array(ItemCheckRecord),
+  expectedChanges: z.array(ChangeRecord),
+  unexpectedChanges: z.array(ChangeRecord),
+  peerFindings: z.array(FindingSchema.extend({ facet: z.union([Facet, z.literal('node'), z.literal('cluster')]) })),
+  rebootRequired: z.boolean().nullable(),
+});
+
+export const WindowSummaryRecord = z.object({
+  window: z.object({
+    id: z.number().int(),
+    cluster: z.string(),
+    name: z.string(),
+    openedAt: z.string(),
+    closedAt: z.string(),
+    plannedEnd: z.string().nullable(),
+    baselineRunId: z.number().int(),
+    expectation: z.array(z.string()),
+  }),
+  finishRunId: z.number().int(),
+  nodes: z.array(
+    z.object({
+      node: z.string(),
+      changes: z.array(ChangeRecord.extend({ at: z.string().nullable() })),
+      verifiedBy: z.object({ runId: z.number().int().nullable(), at: z.string() }).nullable(),
+    }),
+  ),
+});
+
+export class WindowRecordError extends Error {
+  override readonly name = 'WindowRecordError';
+}
+
+/** Parses one stored JSON column through its schema. */
+export function readColumn<S extends z.ZodType>(schema: S, text: string, where: string): z.infer<S> {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new WindowRecordError(`${where}: not JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const result = schema.safeParse(data);
+  if (!result.success) throw new WindowRecordError(`${where}: ${result.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
+  return result.data;
+}
