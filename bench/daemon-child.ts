@@ -23,8 +23,13 @@ export interface DaemonReady {
 }
 
 export interface DaemonMemory {
+  /** After the scrapes, as the process stands. */
   rssMb: number;
   heapUsedMb: number;
+  /** After the scrapes and a full GC: the steady state of an idle daemon between runs. */
+  rssAfterGcMb: number;
+  heapUsedAfterGcMb: number;
+  /** Peak, which is while the view is built (engine on every cluster). */
   maxRssMb: number;
 }
 
@@ -71,9 +76,14 @@ send(ready);
 
 process.on('message', (message) => {
   if (message !== 'report') return;
+  const before = process.memoryUsage();
+  globalThis.gc?.();
+  const after = process.memoryUsage();
   const memory: DaemonMemory = {
-    rssMb: process.memoryUsage().rss / 2 ** 20,
-    heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20,
+    rssMb: before.rss / 2 ** 20,
+    heapUsedMb: before.heapUsed / 2 ** 20,
+    rssAfterGcMb: after.rss / 2 ** 20,
+    heapUsedAfterGcMb: after.heapUsed / 2 ** 20,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
   };
   send(memory, () => {
