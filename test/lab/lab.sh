@@ -274,7 +274,7 @@ cmd_up() {
   /usr/sbin/sshd -t -f "$(node_state "$(node_name 1)")/sshd_config" -o ChrootDirectory=none
 
   setsid unshare --mount --propagation private -- bash "$LAB_SRC/supervisor.sh" \
-    </dev/null >"$LAB_DIR/supervisor.log" 2>&1 &
+    </dev/null >"$LAB_DIR/supervisor.log" 2>&1 9>&- &
   for i in $(seq 1 100); do
     sup="$(supervisor_pid)" && break
     sleep 0.1
@@ -361,9 +361,16 @@ cmd_status() {
   return "$rc"
 }
 
+# One lab per machine: concurrent up/down (two test runs, a benchmark) wait their turn
+# instead of tearing each other's nodes down halfway.
+take_lock() {
+  exec 9>"/run/driftd-lab.lock"
+  flock -w 600 9 || lab_die "another lab.sh up/down is still running after 600 s"
+}
+
 case "${1:-}" in
-  up) shift; cmd_up "$@" ;;
-  down) cmd_down ;;
+  up) shift; take_lock; cmd_up "$@" ;;
+  down) take_lock; cmd_down ;;
   status) cmd_status ;;
   *) echo "usage: $0 up [N] | down | status" >&2; exit 2 ;;
 esac
