@@ -3,6 +3,7 @@ import type { ClusterConfig } from '../config/schema.js';
 import type { CheckReport } from '../core/check-report.js';
 import { planOrder, planSteps, windowReadiness, type OrderedNode, type PlanStep, type Readiness } from '../core/window/plan.js';
 import { auditCluster, type AuditContext } from './session.js';
+import type { ResourceLocation } from './resources.js';
 import type { WindowRecord } from './window-store.js';
 
 export interface WindowPlan {
@@ -13,16 +14,23 @@ export interface WindowPlan {
   openWindow: { id: number; name: string; openedAt: string } | null;
   order: OrderedNode[];
   steps: PlanStep[];
+  /** Where resources ran when asked (`--locate`); null when not asked. */
+  location: ResourceLocation | null;
   report: CheckReport;
 }
 
 /** `openWindow`: the cluster's open window, if any (plan only reads the window tables). */
-export async function planWindow(context: AuditContext, cluster: ClusterConfig, openWindow: WindowRecord | null): Promise<WindowPlan> {
+export async function planWindow(
+  context: AuditContext,
+  cluster: ClusterConfig,
+  openWindow: WindowRecord | null,
+  location: ResourceLocation | null = null,
+): Promise<WindowPlan> {
   const audit = await auditCluster(context, cluster);
   const readiness = windowReadiness(audit.report);
   const open = openWindow;
   if (open) readiness.blockers.push(`a window is already open: "${open.name}" (id ${open.id}, opened ${open.openedAt})`);
-  const order = orderFor(cluster);
+  const order = orderFor(cluster, location);
   return {
     cluster: cluster.name,
     checkedAt: audit.report.checkedAt,
@@ -30,14 +38,21 @@ export async function planWindow(context: AuditContext, cluster: ClusterConfig, 
     openWindow: open ? { id: open.id, name: open.name, openedAt: open.openedAt } : null,
     order,
     steps: planSteps({ cluster: cluster.name, configFile: context.loaded.file, order }),
+    location,
     report: audit.report,
   };
 }
 
-export function orderFor(cluster: ClusterConfig): OrderedNode[] {
+/**
+ * Runtime locations win over config roles, but only when they name a node of this
+ * cluster: nothing running anywhere says nothing about which node is the standby.
+ */
+export function orderFor(cluster: ClusterConfig, location: ResourceLocation | null = null): OrderedNode[] {
+  const running = location?.kind === 'located' ? location.nodes.filter((n) => cluster.nodes.some((c) => c.name === n)) : [];
   return planOrder({
     nodes: cluster.nodes.map((n) => (n.role ? { name: n.name, role: n.role } : { name: n.name })),
     ...(cluster.baseline ? { baseline: cluster.baseline } : {}),
+    ...(running.length > 0 ? { runningResources: running } : {}),
   });
 }
 
@@ -47,6 +62,12 @@ export function renderPlan(plan: WindowPlan): string {
   ];
   for (const b of plan.readiness.blockers) lines.push(`  BLOCKS: ${b}`);
   for (const n of plan.readiness.notes) lines.push(`  note:   ${n}`);
+  if (plan.location?.kind === 'located') {
+    const where = plan.location.resources.map((r) => `${r.id}@${r.node}${r.role && r.role !== 'Started' ? ` (${r.role})` : ''}`).join(', ');
+    lines.push(`  resources now (crm_mon on ${plan.location.from}): ${where || 'none running'}`);
+  } else if (plan.location) {
+    lines.push(`  resources now: unknown (${plan.location.reason}); order from the config`);
+  }
   lines.push('', 'Order (standby first):');
   plan.order.forEach((n, i) => lines.push(`  ${i + 1}. ${n.name}  (${n.because})`));
   lines.push('', 'Steps:');

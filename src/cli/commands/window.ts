@@ -23,6 +23,7 @@ import {
   withSession,
 } from '../../window/index.js';
 import { expectationTexts } from '../../window/finish.js';
+import { locateResources } from '../../window/resources.js';
 import { DEFAULT_CONFIG, loadConfigOrExit } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { pickCluster } from '../select-cluster.js';
@@ -32,6 +33,10 @@ interface ClusterFlags {
   config: string;
   cluster?: string;
   json?: boolean;
+}
+
+interface PlanFlags extends ClusterFlags {
+  locate?: boolean;
 }
 
 interface StartFlags extends ClusterFlags {
@@ -56,8 +61,9 @@ export function windowCommand(): Command {
     .description('is the cluster at parity for a window? the node order (standby first) and the steps with their checks')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .option('--cluster <name>', 'the cluster (needed when several are configured)')
+    .option('--locate', 'ask the nodes where resources run now (crm_mon --output-as=xml, read-only) and order by that instead of config roles')
     .option('--json', 'print as JSON')
-    .action(async (flags: ClusterFlags) => {
+    .action(async (flags: PlanFlags) => {
       process.exitCode = await runPlan(flags);
     });
   window
@@ -119,13 +125,14 @@ function print(flags: { json?: boolean }, json: unknown, text: string): void {
   process.stdout.write(flags.json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`);
 }
 
-function runPlan(flags: ClusterFlags): Promise<ExitCode> {
+function runPlan(flags: PlanFlags): Promise<ExitCode> {
   return guarded(async () => {
     const loaded = loadConfigOrExit(flags.config);
     const cluster = pickCluster(loaded.config, flags.cluster);
     const rules = compiledRulesOf(loaded);
     const open = withReadonlyWindows(loaded, (windows) => windows?.openWindowOf(cluster.name) ?? null);
-    const plan = await planWindow({ loaded, rules, now }, cluster, open);
+    const location = flags.locate ? await locateResources(loaded, cluster) : null;
+    const plan = await planWindow({ loaded, rules, now }, cluster, open, location);
     const { report: _report, ...rest } = plan;
     print(flags, rest, renderPlan(plan));
     if (plan.report.nodes.length > 0 && plan.report.nodes.every((n) => !n.reachable)) return EXIT.undecided;
