@@ -8,6 +8,8 @@ import { formatDuration } from './model.js';
 import type { AuditEpisode, AuditReport, ParityCell } from './schema.js';
 
 const VALUE_CLIP = 200;
+/** Past this many runs the readiness table keeps only the runs where something moved. */
+const ROW_EVERY_RUN_UP_TO = 120;
 
 /** Table-cell text: pipes, newlines, backticks and HTML are neutralised. */
 export function mdCell(value: string | number | boolean | null | undefined): string {
@@ -95,10 +97,18 @@ export function renderAuditMarkdown(r: AuditReport): string {
   }
 
   out.push('## Readiness over time', '');
+  const moved = r.readiness.points.filter((p, i, all) => {
+    if (all.length <= ROW_EVERY_RUN_UP_TO) return true;
+    const prev = all[i - 1];
+    return i === 0 || i === all.length - 1 || !prev || prev.ready !== p.ready || prev.score !== p.score || JSON.stringify(prev.nodes) !== JSON.stringify(p.nodes);
+  });
+  if (moved.length < r.readiness.points.length) {
+    out.push(`${r.readiness.points.length} runs; the ${moved.length} below are the first, the last and every run where the verdict or a score moved (the others repeat the row above them).`, '');
+  }
   out.push(
     r.readiness.points.length
       ? table(['Run', 'At', 'Ready', 'Score', 'Node scores'],
-          r.readiness.points.map((p) => [String(p.runId), p.at, p.ready ? 'yes' : '**no**', p.score.toFixed(2), mdCell(Object.entries(p.nodes).map(([n, v]) => `${n} ${v.toFixed(2)}`).join(', '))]))
+          moved.map((p) => [String(p.runId), p.at, p.ready ? 'yes' : '**no**', p.score.toFixed(2), mdCell(Object.entries(p.nodes).map(([n, v]) => `${n} ${v.toFixed(2)}`).join(', '))]))
       : 'No run in the period.',
     '',
     `### Not-ready stretches (${r.readiness.notReady.length})`,

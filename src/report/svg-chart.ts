@@ -85,7 +85,7 @@ export function readinessChartSvg(input: ReadinessChartInput): string {
       // After the last run nothing was measured: a dotted guide, not a claim.
       parts.push(`<line x1="${x(last.at)}" x2="${right}" y1="${y(last.score)}" y2="${y(last.score)}" stroke="#1f5fa8" stroke-width="1" stroke-dasharray="2 4"/>`);
     }
-    for (const p of input.points) {
+    for (const p of dotted(input.points)) {
       parts.push(
         `<circle cx="${x(p.at)}" cy="${y(p.score)}" r="3" fill="${p.ready ? '#1f5fa8' : '#b3261e'}"><title>${escapeHtml(p.at)}: score ${p.score.toFixed(2)}, ${p.ready ? 'ready' : 'not ready'}</title></circle>`,
       );
@@ -104,6 +104,17 @@ export function readinessChartSvg(input: ReadinessChartInput): string {
     '</svg>',
   );
   return parts.join('\n');
+}
+
+/** Past this many runs a dot per run is noise (and bytes): dots mark only where the verdict or score moved. */
+const DOT_EVERY_RUN_UP_TO = 120;
+
+function dotted(points: readonly ChartPoint[]): ChartPoint[] {
+  if (points.length <= DOT_EVERY_RUN_UP_TO) return [...points];
+  return points.filter((p, i) => {
+    const prev = points[i - 1];
+    return i === 0 || i === points.length - 1 || !prev || prev.ready !== p.ready || prev.score !== p.score;
+  });
 }
 
 function describe(input: ReadinessChartInput): string {

@@ -209,3 +209,27 @@ describe('escaping arbitrary text', () => {
     );
   });
 });
+
+describe('long periods', () => {
+  it('keep every run in the chart line but dot and tabulate only the runs where something moved', () => {
+    const input = inputWith('x');
+    const start = Date.parse('2026-11-01T00:00:00.000Z');
+    // 400 runs every 15 minutes; not ready for runs 100-109, score 0.5 there.
+    input.readiness = Array.from({ length: 400 }, (_, i) => {
+      const bad = i >= 100 && i < 110;
+      return { at: new Date(start + i * 900_000).toISOString(), runId: i + 1, ready: !bad, score: bad ? 0.5 : 1, nodes: { n1: bad ? 0.5 : 1 } };
+    });
+    input.period = { since: '2026-11-01T00:00:00.000Z', until: '2026-11-06T00:00:00.000Z' };
+    const report = buildAuditReport(input);
+    expect(report.readiness.points).toHaveLength(400);
+    expect(report.readiness.notReady).toEqual([{ from: input.readiness[100]?.at, to: input.readiness[110]?.at, runs: 10 }]);
+    const html = renderAuditHtml(report);
+    // first, run 101 (drops), run 111 (recovers), last; plus the legend dot
+    expect((html.match(/<circle cx=/g) ?? []).length).toBe(4 + 1);
+    const path = /class="score-line" d="([^"]+)"/.exec(html)?.[1] ?? '';
+    expect((path.match(/H/g) ?? []).length).toBe(399);
+    const md = renderAuditMarkdown(report);
+    expect(md).toContain('400 runs; the 4 below are the first, the last and every run where the verdict or a score moved');
+    expect(md.split('\n').filter((l) => /^\| \d+ \| 2026-/.test(l))).toHaveLength(4);
+  });
+});
