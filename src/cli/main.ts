@@ -9,6 +9,8 @@ import { serveCommand } from './commands/serve.js';
 import { diffCommand } from './commands/diff.js';
 import { rulesCommand } from './commands/rules.js';
 import { changesCommand, historyCommand } from './commands/history.js';
+import { reportCommand } from './commands/report.js';
+import { windowCommand } from './commands/window.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { DRIFTD_VERSION } from '../version.js';
 
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   program.addCommand(rulesCommand());
   program.addCommand(historyCommand());
   program.addCommand(changesCommand());
+  program.addCommand(reportCommand());
+  program.addCommand(windowCommand());
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
