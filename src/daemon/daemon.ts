@@ -9,6 +9,7 @@ import { formatIssue, loadConfig, resolveFromConfig, type LoadedConfig } from '.
 import type { NodeSnapshot } from '../core/snapshot.js';
 import { createHttpServer } from '../http/server.js';
 import { createMetrics } from '../metrics/metrics.js';
+import { renderClusterReportHtml } from '../report/index.js';
 import type { LoadedRulePacks as LoadedRules } from '../rules/load.js';
 import { Store } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
@@ -62,6 +63,7 @@ export class Daemon {
         changes: (q) => this.store.changes(q),
       },
       triggerRun: () => this.triggerRun('api'),
+      reportHtml: (cluster) => renderClusterReportHtml(this.store, this.loaded, cluster, this.now(), { rules: this.rules }),
       ...(token !== undefined ? { token } : {}),
       logger: options.logger,
     });

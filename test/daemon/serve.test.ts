@@ -124,6 +124,14 @@ suite(title, () => {
     expect(snap.facets['packages']?.status).toBe('ok');
     expect((await fetch(`${base}/api/v1/nodes/n1/changes?since=2020-01-01T00:00:00Z`)).status).toBe(200);
 
+    const html = await fetch(`${base}/report/ha`);
+    expect(html.status).toBe(200);
+    expect(html.headers.get('content-type')).toMatch(/text\/html/);
+    const page = await html.text();
+    expect(page).toMatch(/<html/i);
+    expect(page).toContain('gone');
+    expect((await fetch(`${base}/report/nope`)).status).toBe(404);
+
     const run = await fetch(`${base}/api/v1/runs`, { method: 'POST' });
     expect([202, 409]).toContain(run.status);
     const again = await fetch(`${base}/api/v1/runs`, { method: 'POST' });
