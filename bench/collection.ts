@@ -12,7 +12,7 @@ import { commandsOf } from '../src/collect/collect-node.js';
 import { mapWithConcurrency } from '../src/collect/pool.js';
 import { collectorsFor } from '../src/collectors/registry.js';
 import { loadConfig, type LoadedConfig } from '../src/config/load.js';
-import { buildBatchScript, demuxBatch, MARKER_PREFIX } from '../src/transports/batch.js';
+import { buildBatchScript, demuxBatch } from '../src/transports/batch.js';
 import type { CommandSpec } from '../src/transports/transport.js';
 import type { BenchNodes } from './nodes.js';
 import { median, timeMs } from './stats.js';
@@ -113,7 +113,6 @@ async function floorOnce(nodes: BenchNodes, specs: readonly CommandSpec[]): Prom
           '/bin/sh -s',
         ],
         script,
-        `\n${MARKER_PREFIX}${nonce}:end:${specs.length - 1}:`,
       );
       const results = demuxBatch(specs, out.stdout, out.stderr, { nonce, defaultMaxBytes: 64 * 1024 * 1024 });
       const unfinished = results.filter((r) => r.exitCode === null);
@@ -126,26 +125,18 @@ async function floorOnce(nodes: BenchNodes, specs: readonly CommandSpec[]): Prom
 }
 
 /**
- * Like driftd's transport, stdin stays open while the script runs: the script's watchdog
- * kills it when stdin reaches EOF. It is closed once the last end marker is on stdout.
+ * Like driftd's transport, stdin stays open until the remote side closes the channel:
+ * the script's watchdog kills what runs on the node as soon as stdin reaches EOF.
  */
-function sshBatch(args: string[], script: string, lastMarker: string): Promise<{ stdout: Buffer; stderr: Buffer }> {
+function sshBatch(args: string[], script: string): Promise<{ stdout: Buffer; stderr: Buffer }> {
   return new Promise((resolve, reject) => {
     const child = spawn(SSH_CLIENT, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
-    let tail = '';
-    let closedStdin = false;
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout.push(chunk);
-      if (closedStdin) return;
-      tail = (tail + chunk.toString('latin1')).slice(-4096);
-      if (tail.includes(lastMarker)) {
-        closedStdin = true;
-        child.stdin.end();
-      }
-    });
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    // ssh may exit while the script is still buffered for it; that is its answer, not ours.
+    child.stdin.on('error', () => undefined);
     child.once('error', reject);
     child.once('close', (code) => {
       if (code !== 0) {
