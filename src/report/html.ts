@@ -144,21 +144,22 @@ function paritySection(r: AuditReport): string {
     return '<section id="parity"><h2>Parity matrix</h2><p>No run of this cluster in the period.</p></section>';
   }
   const head = `<tr><th>Node</th>${p.facets.map((f) => `<th>${e(f)}</th>`).join('')}<th>Score</th></tr>`;
-  const rows = p.rows.map(
-    (row) =>
-      `<tr data-node="${e(row.node)}"><th scope="row">${e(row.node)}${row.error && !row.reachable ? `<br><small>${e(row.error)}</small>` : ''}</th>${row.cells
-        .map((c) => cell(c))
-        .join('')}<td class="num ${row.ready ? '' : 'bad-text'}">${row.score.toFixed(2)}${row.ready ? '' : '<br><small>not ready</small>'}</td></tr>`,
-  );
+  const rows = p.rows.map((row) => {
+    // An unreachable node has nothing to show per facet: one cell says so, with the reason.
+    const cells = row.reachable
+      ? row.cells.map((c) => cell(c)).join('')
+      : `<td class="cell unreachable" data-status="unreachable" colspan="${row.cells.length}">unreachable${row.error ? `<br><small>${e(row.error)}</small>` : ''}</td>`;
+    return `<tr data-node="${e(row.node)}"><th scope="row">${e(row.node)}</th>${cells}<td class="num ${row.ready ? '' : 'bad-text'}">${row.score.toFixed(2)}${row.ready ? '' : '<br><small>not ready</small>'}</td></tr>`;
+  });
   return `<section id="parity">
 <h2>Parity matrix, latest run</h2>
 <p>Run ${r.latestRun.id}, started ${t(r.latestRun.startedAt)}: ${r.latestRun.ready ? 'ready' : '<strong>not ready</strong>'}, cluster score ${r.latestRun.score.toFixed(2)}. A cell counts the findings naming the node as an outlier, by severity (C critical, W warning, I info).</p>
-<table class="matrix">
+<div class="scroll"><table class="matrix">
 <thead>${head}</thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>
-</table>
+</table></div>
 <p class="legend"><span class="cell parity">at parity</span> <span class="cell drift-warning">drift (warning)</span> <span class="cell drift-critical">drift (critical)</span> <span class="cell waived">waived only</span> <span class="cell unsupported">unsupported</span> <span class="cell error">error / truncated</span> <span class="cell unreachable">unreachable / not collected</span></p>
 </section>`;
 }
@@ -173,9 +174,16 @@ function cell(c: ParityCell): string {
       return `<td class="cell ${c.drift.critical > 0 ? 'drift-critical' : 'drift-warning'}" data-status="drift"${tip}>${e(counts)}</td>`;
     case 'waived':
       return `<td class="cell waived" data-status="waived"${tip}>ok<br><small>${c.drift.waived} waived</small></td>`;
-    default:
-      return `<td class="cell ${e(statusClass(c.status))}" data-status="${e(c.status)}"${tip}>${e(c.status)}${counts ? `<br><small>${e(counts)}</small>` : ''}</td>`;
+    default: {
+      // Why a facet could not be read belongs on paper too, not only in a hover title.
+      const why = (c.status === 'error' || c.status === 'truncated') && c.detail ? `<br><small>${e(clip(c.detail, 80))}</small>` : '';
+      return `<td class="cell ${e(statusClass(c.status))}" data-status="${e(c.status)}"${tip}>${e(c.status)}${counts ? `<br><small>${e(counts)}</small>` : ''}${why}</td>`;
+    }
   }
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 function statusClass(status: ParityCell['status']): string {
@@ -390,6 +398,8 @@ ul.values { margin: 0; padding-left: 16px; }
 tr.expired td { color: #777; text-decoration: line-through; }
 tr.expired td:last-child { text-decoration: none; }
 figure { margin: 0; }
+.scroll { overflow-x: auto; }
+td.cell.unreachable small { font-weight: 400; }
 svg.chart { width: 100%; height: auto; max-width: 1100px; display: block; }
 table.hashes code { font-size: 11px; }
 footer dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; margin: 0; }

@@ -127,13 +127,19 @@ export async function buildDemoStore(): Promise<DemoStore> {
         writeFileSync(erpB('packages-query.txt'), originalB.packages);
         writeFileSync(erpB('sysctl-all.txt'), originalB.sysctl);
       }
-      const clock = () => new Date(at);
-      for (const audit of await auditClusters({ loaded, rules: rules.rules, clusters: loaded.config.clusters, now: clock })) {
-        store.saveRun({ cluster: audit.cluster.name, startedAt: audit.startedAt, finishedAt: audit.finishedAt, snapshots: audit.snapshots, report: audit.report });
-      }
+      await auditAndSave(loaded, store, at);
     }
   } finally {
     store.close();
   }
   return { dir, configFile, dbFile, loaded, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** One daemon-style run at `at`: collect every node of the config, judge, save. */
+export async function auditAndSave(loaded: LoadedConfig, store: Store, at: string): Promise<void> {
+  const rules = loadRulesFor(loaded);
+  const clock = () => new Date(at);
+  for (const audit of await auditClusters({ loaded, rules: rules.rules, clusters: loaded.config.clusters, now: clock })) {
+    store.saveRun({ cluster: audit.cluster.name, startedAt: audit.startedAt, finishedAt: audit.finishedAt, snapshots: audit.snapshots, report: audit.report });
+  }
 }

@@ -4,7 +4,7 @@
  * escaped, the command writes files and stdout, and a tampered store shows up as a
  * broken chain.
  */
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Command } from 'commander';
@@ -17,7 +17,7 @@ import { renderAuditMarkdown } from '../../src/report/markdown.js';
 import { AuditReportSchema, type AuditReport } from '../../src/report/schema.js';
 import { Store } from '../../src/store/index.js';
 import { DRIFTD_VERSION } from '../../src/version.js';
-import { buildDemoStore, OPENSSL_OLD, PACEMAKER_NEW, PACEMAKER_OLD, RUN_TIMES, SCRIPT_VALUE, WAIVER_JUSTIFICATION, type DemoStore } from './demo-store.js';
+import { auditAndSave, buildDemoStore, OPENSSL_OLD, PACEMAKER_NEW, PACEMAKER_OLD, RUN_TIMES, SCRIPT_VALUE, WAIVER_JUSTIFICATION, type DemoStore } from './demo-store.js';
 
 const NOW = new Date('2026-11-21T00:00:00.000Z');
 const SINCE = '2026-11-20T00:00:00.000Z';
@@ -324,3 +324,46 @@ async function withStoreAsync(file: string, use: (store: Store) => Promise<void>
     store.close();
   }
 }
+
+describe('a run with an unreachable node and an unreadable facet', () => {
+  let other: DemoStore;
+  let broken: AuditReport;
+  const AT = '2026-11-20T13:00:00.000Z';
+
+  beforeAll(async () => {
+    other = await buildDemoStore();
+    // erp-c's recordings vanish (the node is gone); erp-b's sysctl command never finished.
+    renameSync(path.join(other.dir, 'nodes', 'erp-c'), path.join(other.dir, 'nodes', 'erp-c.gone'));
+    rmSync(path.join(other.dir, 'nodes', 'erp-b', 'sysctl-all.exit'));
+    writeFileSync(path.join(other.dir, 'nodes', 'erp-b', 'sysctl-all.error'), 'timeout after 60s');
+    const store = Store.open(other.dbFile);
+    try {
+      await auditAndSave(other.loaded, store, AT);
+      const cluster = other.loaded.config.clusters[0];
+      if (!cluster) throw new Error('no cluster');
+      broken = auditReportFromStore(store, { loaded: other.loaded, cluster, since: SINCE, until: NOW.toISOString(), generatedAt: NOW.toISOString(), commandLine: 'driftd report' });
+    } finally {
+      store.close();
+    }
+  }, 60_000);
+
+  afterAll(() => other?.cleanup());
+
+  it('marks every cell of the unreachable node and the errored facet, and the run not ready', () => {
+    const row = (node: string) => broken.parity?.rows.find((r) => r.node === node);
+    expect(broken.latestRun).toMatchObject({ id: 6, ready: false, errorCount: 1 });
+    expect(row('erp-c')).toMatchObject({ reachable: false, ready: false, score: 0 });
+    expect(row('erp-c')?.error).toMatch(/replay directory .* does not exist/);
+    expect(new Set(row('erp-c')?.cells.map((c) => c.status))).toEqual(new Set(['unreachable']));
+    expect(row('erp-b')?.cells.find((c) => c.facet === 'sysctl')).toMatchObject({ status: 'error' });
+    expect(row('erp-b')?.cells.find((c) => c.facet === 'sysctl')?.detail).toMatch(/timeout after 60s/);
+    expect(broken.evidence.snapshots.find((s) => s.node === 'erp-c')?.error).toMatch(/does not exist/);
+    expect(broken.latestRun?.snapshotsHashMatches).toBe(true);
+    expect(broken.evidence.chain).toMatchObject({ ok: true, runsVerified: 6 });
+    expect(broken.readiness.notReady.at(-1)).toEqual({ from: AT, to: null, runs: 1 });
+    const html = renderAuditHtml(broken);
+    expect(html).toMatch(new RegExp(`<td class="cell unreachable" data-status="unreachable" colspan="${broken.parity?.facets.length}">unreachable<br><small>node erp-c: replay directory`));
+    expect(html).toContain('still not ready at the end of the period');
+    expect(html).toContain('<span class="badge bad">NOT ready at the latest run</span>');
+  });
+});
