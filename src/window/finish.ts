@@ -4,7 +4,8 @@ import { buildSummary, renderSummary as renderSummaryText, type TimedChange, typ
 import { finishVerdict, type FinishVerdict, type NodeEvaluation } from '../core/window/verdict.js';
 import type { Expectation } from '../core/window/expectation.js';
 import { recordRun, type WindowSession } from './session.js';
-import { baselineSnapshots, contextOf, evaluateAgainstBaseline, openWindowOrFail } from './verify.js';
+import { baselineSnapshots, evaluateAgainstBaseline, openWindowOrFail } from './verify.js';
+import { windowContextOf } from './views.js';
 import { WindowError } from './errors.js';
 import type { VerificationRecord, WindowRecord, WindowStore } from './window-store.js';
 
@@ -22,7 +23,7 @@ export async function finishWindow(session: WindowSession, cluster: ClusterConfi
   const baseline = baselineSnapshots(session, window);
   const { audit, run } = await recordRun(session, cluster, { window: { id: window.id, name: window.name, purpose: 'finish' } });
   const evaluations = window.nodes.map((node) => evaluateAgainstBaseline(session, window, node, baseline, audit.snapshots, audit.report));
-  const verdict = finishVerdict(evaluations, audit.report, contextOf(window));
+  const verdict = finishVerdict(evaluations, audit.report, windowContextOf(window));
   if (!verdict.ok) return { window, runId: run.id, verdict, evaluations, summary: null };
 
   const closedAt = session.now().toISOString();

@@ -1,9 +1,8 @@
 /** `window start`: record the baseline run and open the window. */
 import type { ClusterConfig } from '../config/schema.js';
-import { baselineValuesOf } from '../core/window/classify.js';
+import { baselineValuesOf, findingsOf } from '../core/window/classify.js';
 import { NO_EXPECTATION, versionFormatOf, type Expectation } from '../core/window/expectation.js';
 import { windowReadiness } from '../core/window/plan.js';
-import type { Finding } from '../core/findings.js';
 import { WindowError } from './errors.js';
 import { orderFor } from './plan.js';
 import { recordRun, type WindowSession } from './session.js';
@@ -41,7 +40,7 @@ export async function startWindow(session: WindowSession, cluster: ClusterConfig
     expectation,
     expectationFile: options.expectationFile ?? null,
     baselineValues: baselineValuesOf(audit.snapshots, expectation),
-    baselineFindingIds: (audit.report.findings as Finding[]).filter((f) => !f.waived).map((f) => f.id),
+    baselineFindingIds: findingsOf(audit.report).filter((f) => !f.waived).map((f) => f.id),
     versionFormat: reachable ? versionFormatOf(reachable) : 'deb',
   });
   return { window, runId: run.id };

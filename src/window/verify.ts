@@ -3,10 +3,10 @@ import type { ClusterConfig } from '../config/schema.js';
 import { diffSnapshots } from '../core/changes.js';
 import type { CheckReport } from '../core/check-report.js';
 import type { NodeSnapshot } from '../core/snapshot.js';
-import type { WindowContext } from '../core/window/classify.js';
 import { describeChange, evaluateNode, type NodeEvaluation } from '../core/window/verdict.js';
 import { WindowError } from './errors.js';
 import { recordRun, type WindowSession } from './session.js';
+import { windowContextOf } from './views.js';
 import type { WindowRecord } from './window-store.js';
 
 export interface VerifyResult {
@@ -31,15 +31,6 @@ export function openWindowOrFail(session: WindowSession, cluster: string): Windo
   return window;
 }
 
-export function contextOf(window: WindowRecord): WindowContext {
-  return {
-    expectation: window.expectation,
-    baselineValues: window.baselineValues,
-    baselineFindingIds: window.baselineFindingIds,
-    format: window.versionFormat,
-  };
-}
-
 export function baselineSnapshots(session: WindowSession, window: WindowRecord): NodeSnapshot[] {
   const snapshots = session.store.snapshotsOfRun(window.baselineRunId);
   if (snapshots.length === 0) {
@@ -61,7 +52,7 @@ export function evaluateAgainstBaseline(
     baseline: baseline.find((s) => s.node === node) ?? null,
     now: now.find((s) => s.node === node) ?? null,
     report,
-    window: contextOf(window),
+    window: windowContextOf(window),
     rules: session.rules,
     diff: (before, after) => diffSnapshots(before, after),
   });

@@ -3,6 +3,7 @@
  * alerts built on them (DriftdMaintenanceWindowOverrun, DriftdNodesLeftHalfPatched).
  */
 import type { WindowView } from '../daemon/view.js';
+import type { WindowContext } from '../core/window/classify.js';
 import { WindowStore, type VerificationRecord, type WindowRecord } from './window-store.js';
 
 /** What windowViews reads: WindowStore fits; tests may pass plain data. */
@@ -54,6 +55,34 @@ export function readWindowViews(databaseFile: string, now: Date): WindowView[] {
   }
   try {
     return windowViews(store, now);
+  } finally {
+    store.close();
+  }
+}
+
+/** What classifyWindowFindings needs from a stored window. */
+export function windowContextOf(window: WindowRecord): WindowContext {
+  return {
+    expectation: window.expectation,
+    baselineValues: window.baselineValues,
+    baselineFindingIds: window.baselineFindingIds,
+    format: window.versionFormat,
+  };
+}
+
+/**
+ * For the daemon: cluster -> context of its open window, read without writing, so each
+ * run can split its findings with classifyWindowFindings(report, context).
+ */
+export function readOpenWindowContexts(databaseFile: string): Map<string, WindowContext> {
+  let store: WindowStore;
+  try {
+    store = WindowStore.open(databaseFile, { readonly: true });
+  } catch {
+    return new Map();
+  }
+  try {
+    return new Map(store.windows().filter((w) => w.closedAt === null).map((w) => [w.cluster, windowContextOf(w)]));
   } finally {
     store.close();
   }

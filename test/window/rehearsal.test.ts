@@ -3,7 +3,7 @@
  * captured outputs, provenance in fixtures/README.md). "Patching" a node is what the
  * admin would do to it: here, editing the openssl/libssl3 lines of its recorded
  * `packages-query.txt`. Every step runs the real CLI in a child process against one
- * real SQLite file.
+ * real SQLite file, through src/cli/bin.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { readWindowViews } from '../../src/window/views.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURE = path.join(REPO, 'fixtures/demo/erp-a');
-const ENTRY = path.join(REPO, 'test/window/cli-entry.ts');
+const ENTRY = path.join(REPO, 'src/cli/bin.ts');
 const OLD = '3.0.19-1~deb12u2';
 const NEW = '3.0.20-1~deb12u1';
 

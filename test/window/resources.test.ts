@@ -99,7 +99,7 @@ describe('window plan --locate on replay nodes', { timeout: 120_000 }, () => {
       const config = path.join(dir, 'driftd.yaml');
       writeFileSync(config, 'database: ./driftd.db\nclusters:\n  - name: xen\n    nodes:\n      - { name: xen-d, transport: replay, path: ./xen-d }\n      - { name: xen-e, transport: replay, path: ./xen-e }\n');
       const plan = (...extra: string[]) => {
-        const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(HERE, 'cli-entry.ts'), 'window', 'plan', '--config', config, '--json', ...extra], { cwd: REPO, encoding: 'utf8' });
+        const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), 'window', 'plan', '--config', config, '--json', ...extra], { cwd: REPO, encoding: 'utf8' });
         expect(r.stderr).toBe('');
         return JSON.parse(r.stdout) as { order: { name: string; because: string }[] };
       };

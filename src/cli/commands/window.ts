@@ -106,6 +106,9 @@ export function windowCommand(): Command {
     .action(async (flags: ClusterFlags) => {
       process.exitCode = await runStatus(flags);
     });
+  // A usage error must exit 2 (undecided), never 1: for verify and finish 1 means "not safe".
+  // Commander exits by itself unless told to throw; main() maps the throw to EXIT.undecided.
+  for (const sub of window.commands) sub.exitOverride();
   return window;
 }
 

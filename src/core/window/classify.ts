@@ -12,14 +12,7 @@ import type { CheckReport } from '../check-report.js';
 import { resolveRule, type CompiledRules } from '../engine/index.js';
 import type { Finding } from '../findings.js';
 import { isFacetName, type FacetName, type NodeSnapshot } from '../snapshot.js';
-import {
-  expectedItemFor,
-  isAllowedChange,
-  keyMatchesName,
-  satisfies,
-  versionFormatOf,
-  type Expectation,
-} from './expectation.js';
+import { expectedItemFor, isAllowedChange, keyMatchesName, satisfies, type Expectation } from './expectation.js';
 import type { VersionFormat } from '../versions/index.js';
 
 /** Node -> facet -> key -> value at the baseline, for the keys the expectation covers (null: absent). */
@@ -104,10 +97,18 @@ export function classifyWindowFindings(
 ): { expected: Finding[]; unexpected: Finding[] } {
   const expected: Finding[] = [];
   const unexpected: Finding[] = [];
-  for (const finding of report.findings as Finding[]) {
+  for (const finding of findingsOf(report)) {
     (isExpectedFinding(finding, window) ? expected : unexpected).push(finding);
   }
   return { expected, unexpected };
+}
+
+/**
+ * The report's findings as the engine built them. CheckReport is the JSON contract, so
+ * its `facet` is a plain string; the engine (the only producer) fills it from Finding.
+ */
+export function findingsOf(report: CheckReport): Finding[] {
+  return report.findings as Finding[];
 }
 
 const ITEM_FINDING_KINDS: ReadonlySet<Finding['kind']> = new Set(['mismatch', 'missing', 'expectation']);
@@ -126,4 +127,3 @@ function isExpectedFinding(finding: Finding, window: WindowContext): boolean {
   });
 }
 
-export { versionFormatOf };

@@ -3,8 +3,8 @@
  * (`packages: {openssl: ">=3.0.15-1~deb12u1"}`, `kernel: {release: "6.1.0-28-amd64"}`),
  * and whether one node's snapshot now matches it. Pure: the edge reads the YAML.
  *
- * Constraint grammar, one string per item: `absent`, `present`, a bare value (exact), or
- * one or more comma-separated clauses `OP VALUE` with OP in >=, >, =, <=, <. Ordering
+ * Constraint grammar, one string per item: `absent`, `present`, a bare value (exact, taken
+ * whole), or one or more comma-separated clauses `OP VALUE` with OP in >=, >, =, <=, <. Ordering
  * uses the node's package format (packages meta `format`: deb or rpm; deb when unknown),
  * so `3.0.15-1~deb12u1 < 3.0.15-1` holds as dpkg says it does.
  */
@@ -36,15 +36,17 @@ export function parseConstraint(input: string): Constraint | ConstraintParseErro
   if (text === '') return new ConstraintParseError('empty constraint: write a version, "absent", "present" or ">= VERSION"');
   if (text === 'absent') return { kind: 'absent', text };
   if (text === 'present') return { kind: 'present', text };
+  // A bare value is taken whole, spaces and commas included (sysctl `4096 16384 4194304`).
+  if (!/^[<>=]/.test(text)) return { kind: 'compare', text, clauses: [{ op: '=', value: text }] };
   const clauses: ConstraintClause[] = [];
   for (const part of text.split(',')) {
-    const clause = /^\s*(>=|<=|>|<|=)?\s*(\S+)\s*$/.exec(part);
+    const clause = /^\s*(>=|<=|>|<|=)\s*(\S+)\s*$/.exec(part);
     const value = clause?.[2];
     if (!clause || value === undefined) {
       return new ConstraintParseError(`"${part.trim()}" is not a constraint: write OP VERSION with OP one of ${CONSTRAINT_OPERATORS.join(' ')} (e.g. ">=3.0.15-1~deb12u1"), "absent" or "present"`);
     }
     if (/^[<>=]/.test(value)) return new ConstraintParseError(`"${part.trim()}": unknown operator (use ${CONSTRAINT_OPERATORS.join(' ')})`);
-    clauses.push({ op: (clause[1] ?? '=') as ConstraintOperator, value });
+    clauses.push({ op: clause[1] as ConstraintOperator, value });
   }
   return { kind: 'compare', text, clauses };
 }

@@ -8,7 +8,7 @@
  * the rest keep their config order.
  */
 import type { CheckReport } from '../check-report.js';
-import type { Finding } from '../findings.js';
+import { findingsOf } from './classify.js';
 
 export type NodeRole = 'primary' | 'standby';
 
@@ -132,7 +132,7 @@ export interface Readiness {
 }
 
 export function windowReadiness(report: CheckReport): Readiness {
-  const findings = report.findings as Finding[];
+  const findings = findingsOf(report);
   const blockers: string[] = [];
   for (const node of report.nodes) {
     if (!node.reachable) blockers.push(`${node.name} is unreachable: ${node.error ?? 'no snapshot'}`);

@@ -7,7 +7,7 @@ import type { Change } from '../changes.js';
 import type { CheckReport } from '../check-report.js';
 import type { Finding } from '../findings.js';
 import type { NodeSnapshot } from '../snapshot.js';
-import { classifyChanges, classifyWindowFindings, type WindowContext } from './classify.js';
+import { classifyChanges, classifyWindowFindings, findingsOf, type WindowContext } from './classify.js';
 import { checkExpectation, type ItemCheck } from './expectation.js';
 import type { CompiledRules } from '../engine/index.js';
 
@@ -128,7 +128,7 @@ export function finishVerdict(nodes: readonly NodeEvaluation[], report: CheckRep
     for (const reason of node.reasons) reasons.push(`${node.node}: ${reason}`);
   }
   const baselineIds = new Set(window.baselineFindingIds);
-  for (const finding of report.findings as Finding[]) {
+  for (const finding of findingsOf(report)) {
     if (finding.waived || finding.severity === 'info' || baselineIds.has(finding.id)) continue;
     reasons.push(`not at parity: ${finding.severity} ${finding.facet}/${finding.key}: ${finding.message}`);
   }
