@@ -1,6 +1,6 @@
 /** `window finish` and `window status`. */
 import type { ClusterConfig } from '../config/schema.js';
-import { buildSummary, renderSummary as renderSummaryText, type TimedChange, type WindowSummary } from '../core/window/summary.js';
+import { buildAbortSummary, buildSummary, renderSummary as renderSummaryText, type TimedChange, type WindowSummary } from '../core/window/summary.js';
 import { finishVerdict, type FinishVerdict, type NodeEvaluation } from '../core/window/verdict.js';
 import type { Expectation } from '../core/window/expectation.js';
 import { recordRun, type WindowSession } from './session.js';
@@ -97,3 +97,37 @@ export function renderFinish(result: FinishResult): string {
   return lines.join('\n');
 }
 
+
+/**
+ * Closes an open window without the cluster converging (rolled back, postponed). Nothing
+ * is collected; the summary records the reason and the nodes left half-patched, which
+ * keep driftd_window_nodes_pending above 0 after the window closed.
+ */
+export function abortWindow(windows: WindowStore, cluster: ClusterConfig, reason: string, now: Date): WindowSummary {
+  const window = windows.openWindowOf(cluster.name);
+  if (!window) throw new WindowError('no-window', `no open window on cluster ${cluster.name}, nothing to abort`);
+  const closedAt = now.toISOString();
+  const summary = buildAbortSummary({
+    window: {
+      id: window.id,
+      cluster: window.cluster,
+      name: window.name,
+      openedAt: window.openedAt,
+      plannedEnd: window.plannedEnd,
+      baselineRunId: window.baselineRunId,
+      expectation: expectationTexts(window.expectation),
+    },
+    closedAt,
+    reason,
+    nodes: window.nodes,
+    verifications: windows.verifications(window.id).map((v) => ({
+      node: v.node,
+      at: v.at,
+      verdict: v.verdict,
+      runId: v.runId,
+      expectedChanges: v.evidence.expectedChanges,
+    })),
+  });
+  windows.closeWindow(window.id, closedAt, summary);
+  return summary;
+}

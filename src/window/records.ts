@@ -67,7 +67,10 @@ export const WindowSummaryRecord = z.object({
     baselineRunId: z.number().int(),
     expectation: z.array(z.string()),
   }),
-  finishRunId: z.number().int(),
+  outcome: z.enum(['converged', 'aborted']),
+  reason: z.string().nullable(),
+  finishRunId: z.number().int().nullable(),
+  pendingNodes: z.array(z.string()),
   nodes: z.array(
     z.object({
       node: z.string(),

@@ -47,6 +47,18 @@ export function withReadonlyWindows<T>(loaded: LoadedConfig, use: (windows: Wind
   }
 }
 
+/** The window tables, writable, without rules or the history store (abort). */
+export function withWritableWindows<T>(loaded: LoadedConfig, use: (windows: WindowStore) => T): T {
+  const file = resolveFromConfig(loaded, loaded.config.database);
+  if (!existsSync(file)) throw new WindowError('no-window', `no database at ${file}, so no window is open`);
+  const windows = WindowStore.open(file);
+  try {
+    return use(windows);
+  } finally {
+    windows.close();
+  }
+}
+
 export function openSession(loaded: LoadedConfig, now: () => Date = () => new Date()): WindowSession {
   const rules = compiledRulesOf(loaded);
   const file = resolveFromConfig(loaded, loaded.config.database);

@@ -17,8 +17,9 @@ export const CLOSED_WINDOW_VISIBLE_MS = 24 * 3600 * 1000;
 
 /**
  * One view per cluster: its open window, else its most recently closed one (closed less
- * than a day before `now`). nodesPending counts nodes whose latest verify in the window
- * is not `safe`.
+ * than a day before `now`, or at any age when it was aborted with nodes pending).
+ * nodesPending counts nodes whose latest verify in the window is not `safe`; for a
+ * closed window, the nodes it left half-patched.
  */
 export function windowViews(source: WindowSource, now: Date): WindowView[] {
   const seen = new Set<string>();
@@ -27,7 +28,9 @@ export function windowViews(source: WindowSource, now: Date): WindowView[] {
   const ordered = [...windows.filter((w) => w.closedAt === null), ...windows.filter((w) => w.closedAt !== null)];
   for (const window of ordered) {
     if (seen.has(window.cluster)) continue;
-    if (window.closedAt !== null && now.getTime() - Date.parse(window.closedAt) > CLOSED_WINDOW_VISIBLE_MS) continue;
+    // A window that left nodes half-patched stays in view until a newer one replaces it.
+    const leftPending = (window.summary?.pendingNodes.length ?? 0) > 0;
+    if (window.closedAt !== null && !leftPending && now.getTime() - Date.parse(window.closedAt) > CLOSED_WINDOW_VISIBLE_MS) continue;
     seen.add(window.cluster);
     views.push(viewOf(window, window.closedAt === null ? source.verifications(window.id) : []));
   }
@@ -38,7 +41,7 @@ function viewOf(window: WindowRecord, verifications: readonly VerificationRecord
   const open = window.closedAt === null;
   const latest = new Map<string, VerificationRecord>();
   for (const v of verifications) latest.set(v.node, v);
-  const nodesPending = open ? window.nodes.filter((n) => latest.get(n)?.verdict !== 'safe').length : 0;
+  const nodesPending = open ? window.nodes.filter((n) => latest.get(n)?.verdict !== 'safe').length : (window.summary?.pendingNodes.length ?? 0);
   const view: WindowView = { cluster: window.cluster, name: window.name, open, nodesPending };
   if (window.plannedEnd !== null) view.plannedEnd = window.plannedEnd;
   return view;

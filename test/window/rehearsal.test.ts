@@ -225,6 +225,25 @@ describe('window rehearsal: three nodes, openssl upgraded node by node', { timeo
   });
 });
 
+describe('window abort', { timeout: 120_000 }, () => {
+  it('closes the window with the reason; the nodes not verified safe stay pending for the half-patched alert', () => {
+    const start = driftd('start', '--config', config, '--cluster', 'erp', '--name', 'retry', '--expect', path.join(dir, 'openssl.yaml'));
+    expect(start.stderr).toBe('');
+    expect(start.code).toBe(0);
+    expect(driftd('verify', '--config', config, '--node', 'erp-b').code).toBe(0);
+    expect(driftd('abort', '--config', config, '--cluster', 'erp').code).toBe(2);
+    const abort = driftd('abort', '--config', config, '--cluster', 'erp', '--reason', 'postponed to next week', '--json');
+    expect(abort.stderr).toBe('');
+    expect(abort.code).toBe(0);
+    const summary = json<{ outcome: string; reason: string; pendingNodes: string[] }>(abort);
+    expect(summary).toMatchObject({ outcome: 'aborted', reason: 'postponed to next week', pendingNodes: ['erp-c', 'erp-a'] });
+    expect(readWindowViews(db, new Date())).toEqual([{ cluster: 'erp', name: 'retry', open: false, nodesPending: 2 }]);
+    const again = driftd('abort', '--config', config, '--cluster', 'erp', '--reason', 'twice');
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('no open window on cluster erp, nothing to abort');
+  });
+});
+
 describe('window start refuses a cluster that is not at parity', { timeout: 120_000 }, () => {
   it('pacemaker differs on one node: plan lists the blocker, start opens nothing (exit 1)', () => {
     const local = mkdtempSync(path.join(tmpdir(), 'driftd-window-blocked-'));

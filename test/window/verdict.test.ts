@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { diffSnapshots } from '../../src/core/changes.js';
 import { evaluateCluster } from '../../src/core/engine/index.js';
 import { baselineValuesOf, type WindowContext } from '../../src/core/window/classify.js';
-import { buildSummary, renderSummary } from '../../src/core/window/summary.js';
+import { buildAbortSummary, buildSummary, renderSummary } from '../../src/core/window/summary.js';
 import { evaluateNode, finishVerdict, type NodeEvaluation } from '../../src/core/window/verdict.js';
 import type { NodeSnapshot } from '../../src/core/snapshot.js';
 import { loadRulePacks } from '../../src/rules/load.js';
@@ -140,5 +140,36 @@ describe('buildSummary', () => {
     expect(text).toContain('erp-b: 1 change(s), verified by run 12 at 2026-11-26T07:21:00Z');
     expect(text).toContain(`packages/openssl: ${OLD} -> ${NEW}  (seen 2026-11-26T07:20:00Z)`);
     expect(text).toContain('erp-a: 1 change(s), checked by the finish run only');
+  });
+});
+
+describe('buildAbortSummary', () => {
+  it('records the reason and leaves every node without a safe latest verify pending', () => {
+    const change = { facet: 'packages' as const, key: 'openssl', change: 'changed' as const, before: OLD, after: NEW };
+    const summary = buildAbortSummary({
+      window: { id: 2, cluster: 'erp', name: 'openssl', openedAt: '2026-11-26T07:00:00Z', plannedEnd: '2026-11-26T09:00:00Z', baselineRunId: 20, expectation: [] },
+      closedAt: '2026-11-26T08:00:00Z',
+      reason: 'vendor pulled the update',
+      nodes: ['erp-b', 'erp-c', 'erp-a'],
+      verifications: [
+        { node: 'erp-b', at: '2026-11-26T07:10:00Z', verdict: 'safe', runId: 21, expectedChanges: [change] },
+        { node: 'erp-c', at: '2026-11-26T07:20:00Z', verdict: 'safe', runId: 22, expectedChanges: [change] },
+        // erp-c was fine, then drifted: its latest word counts.
+        { node: 'erp-c', at: '2026-11-26T07:30:00Z', verdict: 'not-safe', runId: 23, expectedChanges: [change] },
+      ],
+    });
+    expect(summary.outcome).toBe('aborted');
+    expect(summary.reason).toBe('vendor pulled the update');
+    expect(summary.finishRunId).toBeNull();
+    expect(summary.pendingNodes).toEqual(['erp-c', 'erp-a']);
+    expect(summary.nodes.map((n) => [n.node, n.changes.length, n.verifiedBy?.runId ?? null])).toEqual([
+      ['erp-b', 1, 21],
+      ['erp-c', 1, 22],
+      ['erp-a', 0, null],
+    ]);
+    const text = renderSummary(summary);
+    expect(text).toContain('ABORTED (vendor pulled the update)');
+    expect(text).toContain('LEFT HALF-PATCHED (latest verify not safe): erp-c, erp-a');
+    expect(text).toContain('erp-a: 0 change(s), never verified safe');
   });
 });

@@ -113,7 +113,7 @@ describe('WindowStore', () => {
     const windows = WindowStore.open(file);
     try {
       const w = windows.openWindow(newWindow('erp'));
-      const summary = { window: { id: w.id, cluster: 'erp', name: w.name, openedAt: w.openedAt, closedAt: 'x', plannedEnd: null, baselineRunId: 1, expectation: [] }, finishRunId: 2, nodes: [] };
+      const summary = { window: { id: w.id, cluster: 'erp', name: w.name, openedAt: w.openedAt, closedAt: 'x', plannedEnd: null, baselineRunId: 1, expectation: [] }, outcome: 'converged' as const, reason: null, finishRunId: 2, pendingNodes: [], nodes: [] };
       expect(windows.closeWindow(w.id, '2026-11-26T23:00:00.000Z', summary).summary).toEqual(summary);
       expect(() => windows.closeWindow(w.id, '2026-11-26T23:00:00.000Z', summary)).toThrow(/is not open/);
       expect(windows.openWindowOf('erp')).toBeNull();
@@ -134,7 +134,7 @@ describe('windowViews', () => {
       // The latest verify counts: c was fine, then something changed.
       windows.recordVerification({ windowId: erp.id, node: 'c', at: '2026-11-26T22:30:00Z', verdict: 'not-safe', runId: 4, evidence: evidence('c', 'not-safe') });
       const web = windows.openWindow(newWindow('web', { plannedEnd: null }));
-      windows.closeWindow(web.id, '2026-11-26T23:00:00.000Z', { window: { id: web.id, cluster: 'web', name: web.name, openedAt: web.openedAt, closedAt: 'x', plannedEnd: null, baselineRunId: 1, expectation: [] }, finishRunId: 5, nodes: [] });
+      windows.closeWindow(web.id, '2026-11-26T23:00:00.000Z', { window: { id: web.id, cluster: 'web', name: web.name, openedAt: web.openedAt, closedAt: 'x', plannedEnd: null, baselineRunId: 1, expectation: [] }, outcome: 'converged', reason: null, finishRunId: 5, pendingNodes: [], nodes: [] });
 
       expect(windowViews(windows, new Date('2026-11-26T23:30:00Z'))).toEqual([
         { cluster: 'erp', name: 'patch-erp', open: true, plannedEnd: '2026-11-27T00:00:00.000Z', nodesPending: 2 },
@@ -145,6 +145,21 @@ describe('windowViews', () => {
       windows.close();
     }
     expect(readWindowViews(file, new Date('2026-11-26T23:30:00Z'))).toHaveLength(2);
+  });
+
+  it('an aborted window that left nodes half-patched stays in view, closed, with its pending count, until a newer window', () => {
+    const windows = WindowStore.open(file);
+    try {
+      const w = windows.openWindow(newWindow('erp'));
+      const base = { id: w.id, cluster: 'erp', name: w.name, openedAt: w.openedAt, closedAt: 'x', plannedEnd: null, baselineRunId: 1, expectation: [] };
+      windows.closeWindow(w.id, '2026-11-26T23:00:00.000Z', { window: base, outcome: 'aborted', reason: 'rolled back', finishRunId: null, pendingNodes: ['c', 'a'], nodes: [] });
+      const weekLater = new Date('2026-12-03T23:00:00Z');
+      expect(windowViews(windows, weekLater)).toEqual([{ cluster: 'erp', name: 'patch-erp', open: false, plannedEnd: '2026-11-27T00:00:00.000Z', nodesPending: 2 }]);
+      windows.openWindow(newWindow('erp', { name: 'retry' }));
+      expect(windowViews(windows, weekLater)).toEqual([{ cluster: 'erp', name: 'retry', open: true, plannedEnd: '2026-11-27T00:00:00.000Z', nodesPending: 3 }]);
+    } finally {
+      windows.close();
+    }
   });
 
   it('reads nothing (and creates nothing) from a database without windows or without a file', () => {

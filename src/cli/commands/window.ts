@@ -1,5 +1,5 @@
 /**
- * `driftd window plan|start|verify|finish|status`: the standby-first patching workflow.
+ * `driftd window plan|start|verify|finish|status|abort`: the standby-first patching workflow.
  * Exit codes: 0 ready/safe/closed, 1 not ready/not safe/still open, 2 undecided
  * (config, rules, no window, a node that cannot be judged), 3 a bug.
  */
@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { ConfigError, type LoadedConfig } from '../../config/load.js';
 import { WindowStoreError } from '../../window/window-store.js';
 import {
+  abortWindow,
   compiledRulesOf,
   finishWindow,
   loadExpectationFile,
@@ -21,9 +22,11 @@ import {
   WindowError,
   withReadonlyWindows,
   withSession,
+  withWritableWindows,
 } from '../../window/index.js';
 import { expectationTexts } from '../../window/finish.js';
 import { locateResources } from '../../window/resources.js';
+import { renderSummary } from '../../core/window/summary.js';
 import { DEFAULT_CONFIG, loadConfigOrExit } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { pickCluster } from '../select-cluster.js';
@@ -105,6 +108,16 @@ export function windowCommand(): Command {
     .option('--json', 'print as JSON')
     .action(async (flags: ClusterFlags) => {
       process.exitCode = await runStatus(flags);
+    });
+  window
+    .command('abort')
+    .description('close the open window without converging (rolled back, postponed); records the reason and the nodes left half-patched')
+    .requiredOption('--reason <text>', 'why the window is abandoned (kept as evidence)')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--cluster <name>', 'the cluster (needed when several are configured)')
+    .option('--json', 'print as JSON')
+    .action(async (flags: ClusterFlags & { reason: string }) => {
+      process.exitCode = await runAbort(flags);
     });
   // A usage error must exit 2 (undecided), never 1: for verify and finish 1 means "not safe".
   // Commander exits by itself unless told to throw; main() maps the throw to EXIT.undecided.
@@ -199,6 +212,17 @@ function runFinish(flags: ClusterFlags): Promise<ExitCode> {
       renderFinish(result),
     );
     return result.summary ? EXIT.ok : EXIT.notReady;
+  });
+}
+
+function runAbort(flags: ClusterFlags & { reason: string }): Promise<ExitCode> {
+  return guarded(async () => {
+    const loaded = loadConfigOrExit(flags.config);
+    const cluster = pickCluster(loaded.config, flags.cluster);
+    if (flags.reason.trim() === '') throw new CliError('--reason must say why the window is abandoned', EXIT.undecided);
+    const summary = withWritableWindows(loaded, (windows) => abortWindow(windows, cluster, flags.reason.trim(), now()));
+    print(flags, summary, renderSummary(summary));
+    return EXIT.ok;
   });
 }
 

@@ -17,6 +17,8 @@ export interface VerificationInfo {
   at: string;
   verdict: NodeVerdict;
   runId: number | null;
+  /** The declared changes that verify saw on the node, when known. */
+  expectedChanges?: readonly Change[];
 }
 
 export interface SummaryChange extends Change {
@@ -35,7 +37,14 @@ export interface WindowSummary {
     baselineRunId: number;
     expectation: string[];
   };
-  finishRunId: number;
+  /** converged: `window finish` closed it; aborted: `window abort`, nodes may be left half-patched. */
+  outcome: 'converged' | 'aborted';
+  /** Why it was aborted; null when it converged. */
+  reason: string | null;
+  /** The run of `window finish`; null for an aborted window (nothing collected). */
+  finishRunId: number | null;
+  /** Nodes whose latest verify was not safe when the window closed (always empty when converged). */
+  pendingNodes: string[];
   nodes: {
     node: string;
     changes: SummaryChange[];
@@ -56,19 +65,55 @@ export interface BuildSummaryInput {
 export function buildSummary(input: BuildSummaryInput): WindowSummary {
   return {
     window: { ...input.window, closedAt: input.closedAt },
+    outcome: 'converged',
+    reason: null,
     finishRunId: input.finishRunId,
-    nodes: input.evaluations.map((evaluation) => {
-      const lastSafe = input.verifications
-        .filter((v) => v.node === evaluation.node && v.verdict === 'safe')
-        .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
-        .at(-1);
-      return {
-        node: evaluation.node,
-        changes: evaluation.expectedChanges.map((change) => ({ ...change, at: firstSeen(change, evaluation.node, input.history) })),
-        verifiedBy: lastSafe ? { runId: lastSafe.runId, at: lastSafe.at } : null,
-      };
-    }),
+    pendingNodes: [],
+    nodes: input.evaluations.map((evaluation) => ({
+      node: evaluation.node,
+      changes: evaluation.expectedChanges.map((change) => ({ ...change, at: firstSeen(change, evaluation.node, input.history) })),
+      verifiedBy: lastSafeVerify(input.verifications, evaluation.node),
+    })),
   };
+}
+
+export interface BuildAbortSummaryInput {
+  window: Omit<WindowSummary['window'], 'closedAt'>;
+  closedAt: string;
+  reason: string;
+  /** The window's nodes, in plan order. */
+  nodes: readonly string[];
+  verifications: readonly VerificationInfo[];
+}
+
+/**
+ * An abandoned window: nothing is collected, so the record says what the verifies
+ * said. A node whose latest verify was not safe (or that was never verified) is left
+ * pending, which keeps DriftdNodesLeftHalfPatched firing until a later window fixes it.
+ */
+export function buildAbortSummary(input: BuildAbortSummaryInput): WindowSummary {
+  const latest = (node: string) => sortedByTime(input.verifications.filter((v) => v.node === node)).at(-1);
+  return {
+    window: { ...input.window, closedAt: input.closedAt },
+    outcome: 'aborted',
+    reason: input.reason,
+    finishRunId: null,
+    pendingNodes: input.nodes.filter((node) => latest(node)?.verdict !== 'safe'),
+    nodes: input.nodes.map((node) => ({
+      node,
+      changes: (latest(node)?.expectedChanges ?? []).map((change) => ({ ...change, at: null })),
+      verifiedBy: lastSafeVerify(input.verifications, node),
+    })),
+  };
+}
+
+function sortedByTime<T extends { at: string }>(list: readonly T[]): T[] {
+  return [...list].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+}
+
+function lastSafeVerify(verifications: readonly VerificationInfo[], node: string): { runId: number | null; at: string } | null {
+  const last = sortedByTime(verifications.filter((v) => v.node === node && v.verdict === 'safe')).at(-1);
+  return last ? { runId: last.runId, at: last.at } : null;
 }
 
 /** The earliest recorded change of this node and key that arrived at the final value. */
@@ -82,13 +127,15 @@ function firstSeen(change: Change, node: string, history: readonly TimedChange[]
 
 export function renderSummary(summary: WindowSummary): string {
   const w = summary.window;
+  const how = summary.outcome === 'aborted' ? `ABORTED (${summary.reason ?? 'no reason given'})` : 'closed';
   const lines = [
-    `window "${w.name}" on ${w.cluster} closed ${w.closedAt} (opened ${w.openedAt}${w.plannedEnd ? `, planned end ${w.plannedEnd}` : ''})`,
-    `baseline run ${w.baselineRunId}, finish run ${summary.finishRunId}`,
+    `window "${w.name}" on ${w.cluster} ${how} ${w.closedAt} (opened ${w.openedAt}${w.plannedEnd ? `, planned end ${w.plannedEnd}` : ''})`,
+    `baseline run ${w.baselineRunId}, ${summary.finishRunId === null ? 'no finish run' : `finish run ${summary.finishRunId}`}`,
     `expectation: ${w.expectation.length > 0 ? w.expectation.join(', ') : '(none declared)'}`,
   ];
+  if (summary.pendingNodes.length > 0) lines.push(`LEFT HALF-PATCHED (latest verify not safe): ${summary.pendingNodes.join(', ')}`);
   for (const node of summary.nodes) {
-    const verified = node.verifiedBy ? `verified by run ${node.verifiedBy.runId ?? '?'} at ${node.verifiedBy.at}` : 'checked by the finish run only';
+    const verified = node.verifiedBy ? `verified by run ${node.verifiedBy.runId ?? '?'} at ${node.verifiedBy.at}` : summary.outcome === 'aborted' ? 'never verified safe' : 'checked by the finish run only';
     lines.push('', `${node.node}: ${node.changes.length} change(s), ${verified}`);
     for (const c of node.changes) {
       lines.push(`  ${c.facet}/${c.key}: ${c.before ?? '(absent)'} -> ${c.after ?? '(absent)'}${c.at ? `  (seen ${c.at})` : ''}`);
