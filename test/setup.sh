@@ -13,6 +13,7 @@ need+=("/usr/bin/dpkg:dpkg:Debian version ordering property tests (dpkg --compar
 need+=("/usr/bin/dpkg-deb:dpkg:building test packages")
 need+=("/usr/bin/rpm:rpm:RPM version ordering property tests (rpm --eval rpm.vercmp)")
 need+=("/usr/bin/sudo:sudo:ssh transport sudo -n tests")
+need+=("/usr/bin/chromium:chromium:the audit report rendered in headless Chromium (screenshot, PDF)")
 need+=("/usr/bin/prometheus:prometheus:a real Prometheus scraping the daemon and firing the shipped alerts")
 
 missing=()

@@ -41,6 +41,7 @@ export class Daemon {
   private readonly now: () => Date;
   private readonly http: ReturnType<typeof createHttpServer>;
   private listening: { host: string; port: number } | null = null;
+  private readonly reportCache = new Map<string, { runId: number; html: string }>();
 
   private constructor(
     private readonly options: DaemonOptions,
@@ -63,7 +64,7 @@ export class Daemon {
         changes: (q) => this.store.changes(q),
       },
       triggerRun: () => this.triggerRun('api'),
-      reportHtml: (cluster) => renderClusterReportHtml(this.store, this.loaded, cluster, this.now(), { rules: this.rules }),
+      reportHtml: (cluster) => this.reportHtml(cluster),
       ...(token !== undefined ? { token } : {}),
       logger: options.logger,
     });
@@ -207,6 +208,20 @@ export class Daemon {
     };
   }
 
+  /**
+   * The report re-verifies the whole evidence chain, which grows with history; it only
+   * changes when a run is stored, so one rendering per cluster and run is kept.
+   */
+  private async reportHtml(cluster: string): Promise<string | null> {
+    const latest = this.store.latestRun(cluster);
+    if (!latest) return null;
+    const cached = this.reportCache.get(cluster);
+    if (cached && cached.runId === latest.id) return cached.html;
+    const html = await renderClusterReportHtml(this.store, this.loaded, cluster, this.now(), { rules: this.rules });
+    if (html !== null) this.reportCache.set(cluster, { runId: latest.id, html });
+    return html;
+  }
+
   /** SIGHUP: a new config and rule packs, or the old ones if the new ones are invalid. */
   reload(): boolean {
     const log = this.options.logger;
@@ -228,6 +243,7 @@ export class Daemon {
         config: { ...loaded.config, database: this.loaded.config.database, listen: this.loaded.config.listen },
       };
       this.rules = rules;
+      this.reportCache.clear();
       if (reschedule) this.schedule();
       this.view = { ...this.view, config: { reloadSuccess: true, lastReloadAt: at } };
       log.info({ clusters: loaded.config.clusters.map((c) => c.name), rules: rules.files.length }, 'configuration reloaded');
