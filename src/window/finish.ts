@@ -22,7 +22,7 @@ export async function finishWindow(session: WindowSession, cluster: ClusterConfi
   const window = openWindowOrFail(session, cluster.name);
   const baseline = baselineSnapshots(session, window);
   const { audit, run } = await recordRun(session, cluster, { window: { id: window.id, name: window.name, purpose: 'finish' } });
-  const evaluations = window.nodes.map((node) => evaluateAgainstBaseline(session, window, node, baseline, audit.snapshots, audit.report));
+  const evaluations = window.nodes.map((node) => evaluateAgainstBaseline(session, window, node, baseline, audit.snapshots, audit.report, true));
   const verdict = finishVerdict(evaluations, audit.report, windowContextOf(window));
   if (!verdict.ok) return { window, runId: run.id, verdict, evaluations, summary: null };
 

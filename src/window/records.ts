@@ -51,6 +51,7 @@ export const NodeEvaluationRecord = z.object({
   reasons: z.array(z.string()),
   expectation: z.array(ItemCheckRecord),
   expectedChanges: z.array(ChangeRecord),
+  operationalChanges: z.array(ChangeRecord),
   unexpectedChanges: z.array(ChangeRecord),
   peerFindings: z.array(FindingSchema.extend({ facet: z.union([Facet, z.literal('node'), z.literal('cluster')]) })),
   rebootRequired: z.boolean().nullable(),

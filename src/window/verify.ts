@@ -46,8 +46,10 @@ export function evaluateAgainstBaseline(
   baseline: readonly NodeSnapshot[],
   now: readonly NodeSnapshot[],
   report: CheckReport,
+  strict = false,
 ): NodeEvaluation {
   return evaluateNode({
+    strict,
     node,
     baseline: baseline.find((s) => s.node === node) ?? null,
     now: now.find((s) => s.node === node) ?? null,
@@ -88,6 +90,10 @@ export function renderVerify(result: VerifyResult): string {
   if (e.expectedChanges.length > 0) {
     lines.push('', 'Declared changes since the baseline:');
     for (const c of e.expectedChanges) lines.push(`  ${describeChange(c)}`);
+  }
+  if (e.operationalChanges.length > 0) {
+    lines.push('', 'Left by the failover (fine for now; clear before `window finish`):');
+    for (const c of e.operationalChanges) lines.push(`  ${describeChange(c)}`);
   }
   if (e.reasons.length > 0) {
     lines.push('', 'Why not:');

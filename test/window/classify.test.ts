@@ -44,6 +44,22 @@ describe('classifyChanges', () => {
     expect(out.expected).toEqual([]);
   });
 
+  it('constraints and standby written by a failover by hand are operational, other CIB changes are not', () => {
+    const cib = (extra: Record<string, string>) => facet({ 'constraint.order-fs-ip': 'order first=erp-fs then=erp-ip', ...extra });
+    const before = snap('erp-b', { pacemaker: cib({}) });
+    const after = snap('erp-b', {
+      pacemaker: cib({
+        'constraint.cli-prefer-erp-group': 'location node=erp-b role=Started rsc=erp-group score=INFINITY',
+        'constraint.cli-ban-erp-group-on-erp-a': 'location node=erp-a role=Started rsc=erp-group score=-INFINITY',
+        'node.erp-a.attr.standby': 'on',
+        'constraint.my-location': 'location node=erp-b rsc=erp-group score=100',
+      }),
+    });
+    const out = classifyChanges({ changes: diffSnapshots(before, after), expectation: EXPECT, rules: RULES, before, after });
+    expect(out.operational.map((c) => c.key)).toEqual(['constraint.cli-ban-erp-group-on-erp-a', 'constraint.cli-prefer-erp-group', 'node.erp-a.attr.standby']);
+    expect(out.unexpected.map((c) => c.key)).toEqual(['constraint.my-location']);
+  });
+
   it('with no expectation every real change is unexpected', () => {
     const before = node('erp-b', OLD);
     const after = node('erp-b', NEW);

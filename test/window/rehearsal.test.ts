@@ -19,6 +19,8 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const FIXTURE = path.join(REPO, 'fixtures/demo/erp-a');
 const ENTRY = path.join(REPO, 'src/cli/bin.ts');
 const OLD = '3.0.19-1~deb12u2';
+/** What `crm resource move erp-group erp-c` adds to the CIB (crm_resource's id and shape). */
+const MOVE_CONSTRAINT = '      <rsc_location id="cli-prefer-erp-group" rsc="erp-group" role="Started" node="erp-c" score="INFINITY"/>';
 const NEW = '3.0.20-1~deb12u1';
 
 let dir: string;
@@ -161,12 +163,25 @@ describe('window rehearsal: three nodes, openssl upgraded node by node', { timeo
     expect(status.stdout).toMatch(/erp-a\s+not verified yet/);
   });
 
-  it('after the sysctl is put back and the primary is patched, every verify passes and finish closes the window', () => {
+  it('after the sysctl is put back, the workload moved and the primary patched, every verify passes; finish waits for the move constraint to be cleared, then closes', () => {
     swappiness('erp-c', '10');
     expect(driftd('verify', '--config', config, '--node', 'erp-c').code).toBe(0);
+    // `crm resource move erp-group erp-c`: the CIB (replicated) gains a location constraint on every node.
+    for (const node of ['erp-a', 'erp-b', 'erp-c']) edit(node, 'pacemaker-cib.txt', /<constraints>\n/, `<constraints>\n${MOVE_CONSTRAINT}\n`);
     expect(driftd('verify', '--config', config, '--node', 'erp-a').code).toBe(1);
     patch('erp-a');
-    expect(driftd('verify', '--config', config, '--node', 'erp-a').code).toBe(0);
+    const verifyA = driftd('verify', '--config', config, '--node', 'erp-a');
+    expect(verifyA.code).toBe(0);
+    expect(verifyA.stdout).toContain('Left by the failover (fine for now; clear before `window finish`):');
+    expect(verifyA.stdout).toContain('pacemaker/constraint.cli-prefer-erp-group: added');
+
+    const blocked = driftd('finish', '--config', config, '--cluster', 'erp', '--json');
+    expect(blocked.code).toBe(1);
+    const reasons = json<{ verdict: { reasons: string[]; pendingNodes: string[] } }>(blocked).verdict;
+    expect(reasons.pendingNodes).toEqual(['erp-b', 'erp-c', 'erp-a']);
+    expect(reasons.reasons.filter((r) => r.includes('left over from the failover, clear it: pacemaker/constraint.cli-prefer-erp-group'))).toHaveLength(3);
+    // `crm resource clear erp-group`.
+    for (const node of ['erp-a', 'erp-b', 'erp-c']) edit(node, 'pacemaker-cib.txt', new RegExp(`${MOVE_CONSTRAINT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n`), '');
 
     const run = driftd('finish', '--config', config, '--cluster', 'erp', '--json');
     expect(run.stderr).toBe('');
@@ -185,9 +200,9 @@ describe('window rehearsal: three nodes, openssl upgraded node by node', { timeo
       expect(node.changes.every((c) => c.at !== null)).toBe(true);
       expect(node.verifiedBy).not.toBeNull();
     }
-    // Runs: 1 baseline, verifies b b c (finish 5) c a a, then finish 9.
+    // Runs: 1 baseline, verifies b b c (finish 5) c a a, finish 9 refused, finish 10.
     expect(result.summary.nodes.map((n) => n.verifiedBy?.runId)).toEqual([3, 6, 8]);
-    expect(result.summary.finishRunId).toBe(9);
+    expect(result.summary.finishRunId).toBe(10);
 
     const status = driftd('status', '--config', config, '--cluster', 'erp');
     expect(status.code).toBe(2);
@@ -201,7 +216,7 @@ describe('window rehearsal: three nodes, openssl upgraded node by node', { timeo
       const window = raw.prepare('SELECT closed_at, baseline_run_id, summary_json FROM maintenance_windows').get() as { closed_at: string; baseline_run_id: number; summary_json: string };
       expect(window.closed_at).not.toBeNull();
       expect(window.baseline_run_id).toBe(1);
-      expect(JSON.parse(window.summary_json)).toHaveProperty('finishRunId', 9);
+      expect(JSON.parse(window.summary_json)).toHaveProperty('finishRunId', 10);
       const verifies = raw.prepare('SELECT node, verdict, run_id FROM maintenance_window_verifications ORDER BY id').all();
       expect(verifies).toEqual([
         { node: 'erp-b', verdict: 'not-safe', run_id: 2 },

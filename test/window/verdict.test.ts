@@ -78,6 +78,22 @@ describe('evaluateNode (window verify)', () => {
   });
 });
 
+describe('evaluateNode strict (window finish)', () => {
+  it('a move constraint passes verify as operational and blocks finish until cleared', () => {
+    const withCib = (n: NodeSnapshot, extra: Record<string, string>): NodeSnapshot => ({ ...n, facets: { ...n.facets, pacemaker: facet({ 'resource.erp-ip': 'primitive', ...extra }) } });
+    const base = withCib(node('erp-b', OLD), {});
+    const now = withCib(node('erp-b', NEW), { 'constraint.cli-prefer-erp-group': 'location node=erp-b rsc=erp-group score=INFINITY' });
+    const report = evaluateCluster({ cluster: 'erp', nodes: ['erp-b'], snapshots: [now], rules, scoring: SCORING, now: NOW });
+    const input = { node: 'erp-b', baseline: base, now, report, window, rules, diff: diffSnapshots };
+    const relaxed = evaluateNode(input);
+    expect(relaxed.verdict).toBe('safe');
+    expect(relaxed.operationalChanges.map((c) => c.key)).toEqual(['constraint.cli-prefer-erp-group']);
+    const strict = evaluateNode({ ...input, strict: true });
+    expect(strict.verdict).toBe('not-safe');
+    expect(strict.reasons).toEqual(['left over from the failover, clear it: pacemaker/constraint.cli-prefer-erp-group: added (absent) -> location node=erp-b rsc=erp-group score=INFINITY']);
+  });
+});
+
 describe('finishVerdict', () => {
   const judge = (nodes: NodeSnapshot[]) => {
     const report = evaluateCluster({ cluster: 'erp', nodes: nodes.map((s) => s.node), snapshots: nodes, rules, scoring: SCORING, now: NOW });

@@ -36,7 +36,7 @@ function newWindow(cluster: string, extra: Partial<NewWindow> = {}): NewWindow {
 }
 
 function evidence(node: string, verdict: NodeEvaluation['verdict']): NodeEvaluation {
-  return { node, verdict, reasons: [], expectation: [], expectedChanges: [], unexpectedChanges: [], peerFindings: [], rebootRequired: false };
+  return { node, verdict, reasons: [], expectation: [], expectedChanges: [], operationalChanges: [], unexpectedChanges: [], peerFindings: [], rebootRequired: false };
 }
 
 describe('WindowStore', () => {

@@ -48,6 +48,12 @@ export function baselineValuesOf(snapshots: readonly NodeSnapshot[], expectation
 export interface ClassifiedChanges {
   /** Covered by the expectation (a declared item, the allow list, kernel companions). */
   expected: Change[];
+  /**
+   * What the failover procedure itself writes into the CIB: `crm resource move` /
+   * `pcs resource move` location constraints (cli-prefer-*, cli-ban-*), node standby and
+   * maintenance attributes. Fine while the window is open, to be cleared before it closes.
+   */
+  operational: Change[];
   /** Anything else the node changed: what `window verify` refuses. */
   unexpected: Change[];
   /** Volatile or node-specific items (rules say ignore / nodeSpecific, or the collector says so). */
@@ -64,12 +70,18 @@ export interface ClassifyChangesInput {
 }
 
 export function classifyChanges(input: ClassifyChangesInput): ClassifiedChanges {
-  const out: ClassifiedChanges = { expected: [], unexpected: [], ignored: [] };
+  const out: ClassifiedChanges = { expected: [], operational: [], unexpected: [], ignored: [] };
   for (const change of input.changes) {
     out[bucketOf(change, input)].push(change);
   }
   return out;
 }
+
+/** Keys of the pacemaker facet (src/collectors/pacemaker-cib.ts) that a failover by hand writes. */
+export const OPERATIONAL_CIB_KEYS: readonly RegExp[] = [
+  /^constraint\.cli-(prefer|ban)-/,
+  /^node\.[^.]+\.attr(@[^.]*)?\.(standby|maintenance)$/,
+];
 
 function bucketOf(change: Change, input: ClassifyChangesInput): keyof ClassifiedChanges {
   // Reachability, facet status and facet meta are never part of a declared change.
@@ -80,6 +92,7 @@ function bucketOf(change: Change, input: ClassifyChangesInput): keyof Classified
   const itemBefore = input.before.facets[facet]?.items[change.key];
   const itemAfter = input.after.facets[facet]?.items[change.key];
   if (itemBefore?.nodeSpecific !== undefined || itemAfter?.nodeSpecific !== undefined) return 'ignored';
+  if (facet === 'pacemaker' && OPERATIONAL_CIB_KEYS.some((re) => re.test(change.key))) return 'operational';
   if (expectedItemFor(input.expectation, facet, change.key)) return 'expected';
   if (isAllowedChange(input.expectation, facet, change.key)) return 'expected';
   return 'unexpected';

@@ -20,6 +20,8 @@ export interface NodeEvaluation {
   reasons: string[];
   expectation: ItemCheck[];
   expectedChanges: Change[];
+  /** Left by moving the workload (constraints, standby): allowed by verify, refused by finish. */
+  operationalChanges: Change[];
   unexpectedChanges: Change[];
   /** Unwaived critical findings about this node that the window does not explain. */
   peerFindings: Finding[];
@@ -35,6 +37,8 @@ export interface EvaluateNodeInput {
   window: WindowContext;
   rules: CompiledRules;
   diff: (before: NodeSnapshot, after: NodeSnapshot) => Change[];
+  /** finish: changes left by the failover procedure must be gone too. */
+  strict?: boolean;
 }
 
 export function evaluateNode(input: EvaluateNodeInput): NodeEvaluation {
@@ -44,6 +48,7 @@ export function evaluateNode(input: EvaluateNodeInput): NodeEvaluation {
     reasons: [],
     expectation: [],
     expectedChanges: [],
+    operationalChanges: [],
     unexpectedChanges: [],
     peerFindings: [],
     rebootRequired: null,
@@ -73,6 +78,9 @@ export function evaluateNode(input: EvaluateNodeInput): NodeEvaluation {
     (check.reason?.startsWith('cannot tell') ? undecided : notSafe).push(`expectation ${check.facet}/${check.name}: ${check.reason ?? 'not met'}`);
   }
   for (const change of classified.unexpected) notSafe.push(`unexpected change ${describeChange(change)}`);
+  if (input.strict) {
+    for (const change of classified.operational) notSafe.push(`left over from the failover, clear it: ${describeChange(change)}`);
+  }
   for (const finding of peerFindings) notSafe.push(`disagrees with peers: ${finding.facet}/${finding.key}: ${finding.message}`);
   if (rebootRequired === true) notSafe.push('reboot pending: a newer kernel is installed than the one running');
   if (rebootRequired === null) undecided.push('reboot state unknown: the kernel facet was not collected');
@@ -84,6 +92,7 @@ export function evaluateNode(input: EvaluateNodeInput): NodeEvaluation {
     reasons: [...notSafe, ...undecided],
     expectation,
     expectedChanges: classified.expected,
+    operationalChanges: classified.operational,
     unexpectedChanges: classified.unexpected,
     peerFindings,
     rebootRequired,
