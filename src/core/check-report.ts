@@ -49,6 +49,8 @@ export const FindingSchema = z.object({
   outliers: z.array(z.string()),
   waived: z.boolean(),
   waiver: WaiverSchema.optional(),
+  /** Part of an open maintenance window's declared change: expected, not an alarm. */
+  expected: z.boolean().optional(),
   message: z.string(),
   detail: z
     .object({

@@ -56,6 +56,11 @@ export interface Finding {
   outliers: string[];
   waived: boolean;
   waiver?: Waiver;
+  /**
+   * The declared change of an open maintenance window (`driftd window start --expect`):
+   * drift on the way to the target, counted apart from alarms. Set by the daemon.
+   */
+  expected?: boolean;
   message: string;
   detail?: FindingDetail;
 }

@@ -10,6 +10,9 @@ import type { NodeSnapshot } from '../core/snapshot.js';
 import { createHttpServer } from '../http/server.js';
 import { createMetrics } from '../metrics/metrics.js';
 import { renderClusterReportHtml } from '../report/index.js';
+import { classifyWindowFindings, type WindowContext } from '../core/window/classify.js';
+import type { CheckReport } from '../core/check-report.js';
+import { readOpenWindowContexts, readWindowViews } from '../window/views.js';
 import type { LoadedRulePacks as LoadedRules } from '../rules/load.js';
 import { Store } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
@@ -157,8 +160,12 @@ export class Daemon {
           else log.debug({ cluster: target.cluster.name, node: target.node.name, ms: result.durationMs }, 'node collected');
         },
       });
+      const databaseFile = resolveFromConfig(loaded, loaded.config.database);
+      const windows = readOpenWindowContexts(databaseFile);
       const clusters: ClusterView[] = [];
-      for (const audit of audits) {
+      for (const raw of audits) {
+        const window = windows.get(raw.cluster.name);
+        const audit = window ? { ...raw, report: markExpected(raw.report, window) } : raw;
         const record = this.store.saveRun({
           cluster: audit.cluster.name,
           startedAt: audit.startedAt,
@@ -172,7 +179,7 @@ export class Daemon {
         clusters.push(this.clusterView(audit));
         logFindings(log, audit);
       }
-      this.view = { ...this.view, clusters, firstRunCompleted: true };
+      this.view = { ...this.view, clusters, windows: readWindowViews(databaseFile, this.now()), firstRunCompleted: true };
     } catch (err) {
       failed = true;
       log.error({ err }, 'run failed; the previous view and stored history are kept');
@@ -279,13 +286,21 @@ export class Daemon {
   }
 }
 
+/** Flags the findings that are an open window's declared change (expected, not alarms). */
+function markExpected(report: CheckReport, window: WindowContext): CheckReport {
+  const { expected } = classifyWindowFindings(report, window);
+  if (expected.length === 0) return report;
+  const ids = new Set(expected.map((f) => f.id));
+  return { ...report, findings: report.findings.map((f) => (ids.has(f.id) ? { ...f, expected: true } : f)) };
+}
+
 function logFindings(log: Logger, audit: ClusterAudit): void {
   const { report } = audit;
   log.info(
     { cluster: report.cluster, ready: report.ready, score: report.score, ...report.summary },
     report.ready ? 'cluster ready' : 'cluster NOT ready',
   );
-  for (const finding of report.findings.filter((f) => !f.waived && f.severity !== 'info')) {
+  for (const finding of report.findings.filter((f) => !f.waived && f.expected !== true && f.severity !== 'info')) {
     log.warn({ cluster: report.cluster, id: finding.id, severity: finding.severity, kind: finding.kind, facet: finding.facet, key: finding.key, outliers: finding.outliers }, finding.message);
   }
 }

@@ -7,13 +7,14 @@ import { boolValue, isoToUnixSeconds, type ViewMetric } from './view-metric.js';
 /** Every facet a finding may carry; each is always exported (as 0 when clean) so sums never go absent. */
 const FINDING_FACETS: readonly string[] = [...FACET_NAMES, 'node', 'cluster'];
 
+/** What should alarm: not waived, and not the declared change of an open maintenance window. */
 function openFindings(cluster: ClusterView) {
-  return cluster.report.findings.filter((finding) => !finding.waived);
+  return cluster.report.findings.filter((finding) => !finding.waived && finding.expected !== true);
 }
 
 export const findingsMetric: ViewMetric = {
   name: 'driftd_findings',
-  help: 'Open (unwaived) findings by cluster, facet and severity.',
+  help: 'Open findings by cluster, facet and severity (not waived, not an expected change of an open maintenance window).',
   type: 'gauge',
   labelNames: ['cluster', 'facet', 'severity'],
   samples: (view) =>
@@ -44,6 +45,20 @@ export const waivedFindingsMetric: ViewMetric = {
       SEVERITIES.map((severity) => ({
         labels: { cluster: cluster.name, severity },
         value: cluster.report.findings.filter((f) => f.waived && f.severity === severity).length,
+      })),
+    ),
+};
+
+export const expectedFindingsMetric: ViewMetric = {
+  name: 'driftd_findings_expected',
+  help: 'Findings that are the declared change of an open maintenance window, by cluster and severity.',
+  type: 'gauge',
+  labelNames: ['cluster', 'severity'],
+  samples: (view) =>
+    view.clusters.flatMap((cluster) =>
+      SEVERITIES.map((severity) => ({
+        labels: { cluster: cluster.name, severity },
+        value: cluster.report.findings.filter((f) => f.expected === true && !f.waived && f.severity === severity).length,
       })),
     ),
 };
@@ -86,6 +101,7 @@ export const oldestFindingMetric: ViewMetric = {
 export const CLUSTER_METRICS: readonly ViewMetric[] = [
   findingsMetric,
   waivedFindingsMetric,
+  expectedFindingsMetric,
   clusterReadyMetric,
   clusterReadinessRatioMetric,
   oldestFindingMetric,

@@ -148,3 +148,25 @@ if (!HAVE_PROMTOOL) {
     it.skip('SKIPPED: /usr/bin/promtool missing (apt-get install prometheus)', () => undefined);
   });
 }
+
+describe('findings that are an open window\'s declared change', () => {
+  it('count as expected, apart from driftd_findings, so drift alerts stay quiet for them', async () => {
+    const view = handmadeView();
+    const pg = view.clusters.find((c) => c.name === 'pg-ha');
+    if (!pg) throw new Error('no pg-ha in the hand-made view');
+    const target = pg.report.findings.find((f) => f.id === 'f-pkg-drbd-utils');
+    if (!target) throw new Error('no drbd-utils finding');
+    const before = parseExposition(await createMetrics(() => view).render());
+    const marked: DaemonView = {
+      ...view,
+      clusters: view.clusters.map((c) =>
+        c.name !== 'pg-ha' ? c : { ...c, report: { ...c.report, findings: c.report.findings.map((f) => (f.id === target.id ? { ...f, expected: true } : f)) } },
+      ),
+    };
+    const after = parseExposition(await createMetrics(() => marked).render());
+    const labels = { cluster: 'pg-ha', facet: 'packages', severity: 'critical' };
+    expect(valueOf(after, 'driftd_findings', labels)).toBe((valueOf(before, 'driftd_findings', labels) ?? 0) - 1);
+    expect(valueOf(before, 'driftd_findings_expected', { cluster: 'pg-ha', severity: 'critical' })).toBe(0);
+    expect(valueOf(after, 'driftd_findings_expected', { cluster: 'pg-ha', severity: 'critical' })).toBe(1);
+  });
+});
