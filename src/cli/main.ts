@@ -30,7 +30,13 @@ export function buildProgram(): Command {
   program.addCommand(changesCommand());
   program.addCommand(reportCommand());
   program.addCommand(windowCommand());
-  for (const cmd of program.commands) cmd.exitOverride();
+  // Usage errors anywhere in the tree exit 2, never commander's own 1 (which for
+  // check, verify and finish would read as "not ready").
+  const overrideAll = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.commands.forEach(overrideAll);
+  };
+  overrideAll(program);
   return program;
 }
 

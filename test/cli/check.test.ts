@@ -113,3 +113,11 @@ describe('driftd check on the bundled demo', () => {
     expect(same.code).toBe(0);
   }, 60_000);
 });
+
+describe('usage errors', () => {
+  it.each([[['history', 'verify', '--bogus']], [['window', 'verify']], [['check', '--fail-on', 'sometimes']], [['rules', 'explain']]])('driftd %j exits 2, never 1', async (args) => {
+    const result = await driftd(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/error: /);
+  });
+});
