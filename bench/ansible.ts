@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import type { BenchNodes } from './nodes.js';
 import { nodeName } from './nodes.js';
 import { median, timeMs } from './stats.js';
-import { SSH_CLIENT } from './collection.js';
+import { driftdWithFacets, SSH_CLIENT } from './collection.js';
+import { loadConfig } from '../src/config/load.js';
+import type { FacetName } from '../src/core/snapshot.js';
 
 export const ANSIBLE_PLAYBOOK = '/usr/bin/ansible-playbook';
 const NODE_PYTHON = '/usr/bin/python3';
@@ -46,9 +48,16 @@ export interface AnsibleSample {
   forks: number;
   runsMs: number[];
   medianMs: number;
+  /** driftd collecting only the facts Ansible gathers here (os, kernel, packages), interleaved with Ansible's runs. */
+  driftdSameScopeMs: number[];
+  driftdSameScopeMedianMs: number;
 }
 
+/** What the playbook gathers, in driftd's terms. */
+export const ANSIBLE_SCOPE: readonly FacetName[] = ['os', 'kernel', 'packages'];
+
 export async function measureAnsible(nodes: BenchNodes, reps: number, warmUp: boolean): Promise<AnsibleSample> {
+  const loaded = loadConfig(nodes.configFile);
   const dir = join(nodes.dir, 'ansible');
   mkdirSync(dir, { recursive: true });
   const inventory = join(dir, 'inventory.ini');
@@ -58,9 +67,21 @@ export async function measureAnsible(nodes: BenchNodes, reps: number, warmUp: bo
   writeFileSync(config, '[defaults]\n');
   writeFileSync(inventory, inventoryIni(nodes));
   if (warmUp) await runOnce(nodes, dir, inventory, playbook, config, 'warm-up');
+  await driftdWithFacets(loaded, ANSIBLE_SCOPE);
   const runsMs: number[] = [];
-  for (let rep = 0; rep < reps; rep += 1) runsMs.push(await runOnce(nodes, dir, inventory, playbook, config, `run-${rep}`));
-  return { k: nodes.servers.length, forks: nodes.concurrency, runsMs, medianMs: median(runsMs) };
+  const driftdSameScopeMs: number[] = [];
+  for (let rep = 0; rep < reps; rep += 1) {
+    runsMs.push(await runOnce(nodes, dir, inventory, playbook, config, `run-${rep}`));
+    driftdSameScopeMs.push(await driftdWithFacets(loaded, ANSIBLE_SCOPE));
+  }
+  return {
+    k: nodes.servers.length,
+    forks: nodes.concurrency,
+    runsMs,
+    medianMs: median(runsMs),
+    driftdSameScopeMs,
+    driftdSameScopeMedianMs: median(driftdSameScopeMs),
+  };
 }
 
 function inventoryIni(nodes: BenchNodes): string {

@@ -13,6 +13,7 @@ import { mapWithConcurrency } from '../src/collect/pool.js';
 import { collectorsFor } from '../src/collectors/registry.js';
 import { loadConfig, type LoadedConfig } from '../src/config/load.js';
 import { buildBatchScript, demuxBatch } from '../src/transports/batch.js';
+import type { FacetName } from '../src/core/snapshot.js';
 import type { CommandSpec } from '../src/transports/transport.js';
 import type { BenchNodes } from './nodes.js';
 import { median, timeMs } from './stats.js';
@@ -75,6 +76,12 @@ export async function measureCollection(nodes: BenchNodes, reps: number, cliReps
     cliRatio: cliMedianMs === null ? null : cliMedianMs / sshFloorMedianMs,
     facetStatuses: warm.facetStatuses,
   };
+}
+
+/** driftd limited to some facets (the scope of another tool), on the same nodes. */
+export async function driftdWithFacets(loaded: LoadedConfig, facets: readonly FacetName[]): Promise<number> {
+  const config = { ...loaded.config, clusters: loaded.config.clusters.map((c) => ({ ...c, facets: [...facets] })) };
+  return (await driftdOnce({ ...loaded, config })).ms;
 }
 
 async function driftdOnce(loaded: LoadedConfig): Promise<{ ms: number; facetStatuses: Record<string, number> }> {

@@ -112,12 +112,17 @@ async function collectionAndAnsible(): Promise<SectionResult[]> {
         console.log(`-- K=${k}: ansible-playbook setup(min) + package_facts (${PLAN.ansible.reps} runs)`);
         const sample = await measureAnsible(nodes, PLAN.ansible.reps, PLAN.ansible.warmUp);
         ansibleSamples.push(sample);
-        ansible.figures.push({ label: `K=${k} ansible-playbook (median)`, value: round(sample.medianMs, 0), unit: 'ms' });
-        // The ratio needs driftd's time on the same nodes in the same run; without it, it is not claimed.
+        ansible.figures.push(
+          { label: `K=${k} ansible-playbook (median)`, value: round(sample.medianMs, 0), unit: 'ms' },
+          { label: `K=${k} driftd os+kernel+packages (median)`, value: round(sample.driftdSameScopeMedianMs, 0), unit: 'ms' },
+        );
+        // All ten facets vs Ansible's three: a figure only; the target compares the same facts.
         const driftd = samples.find((s) => s.k === k);
-        const speedup = driftd ? sample.medianMs / driftd.driftdMedianMs : null;
-        if (!driftd) ansible.skipped.push(`K=${k}: no driftd collection at this K in this run, so no ratio`);
-        ansible.targets.push(target(`ansible.k${k}.speedup`, `K=${k} ansible / driftd`, speedup === null ? null : round(speedup, 2), 'x', '>=', 5));
+        if (driftd) {
+          ansible.figures.push({ label: `K=${k} ansible / driftd all 10 facets`, value: round(sample.medianMs / driftd.driftdMedianMs, 2), unit: 'x' });
+        }
+        const speedup = sample.medianMs / sample.driftdSameScopeMedianMs;
+        ansible.targets.push(target(`ansible.k${k}.speedup`, `K=${k} ansible / driftd, same facts`, round(speedup, 2), 'x', '>=', 5));
       }
     } finally {
       await stopNodes(nodes);
@@ -162,6 +167,9 @@ async function store(): Promise<SectionResult> {
   section.figures.push(
     { label: `first run, ${s.options.nodes} nodes`, value: s.firstRunBytes, unit: 'B' },
     { label: `unchanged run, ${s.options.nodes} nodes`, value: round(s.bytesPerUnchangedRun, 0), unit: 'B' },
+    ...Object.entries(s.unchangedRunBytesByTable)
+      .slice(0, 3)
+      .map(([name, bytes]): Figure => ({ label: `  of which ${name}`, value: bytes, unit: 'B' })),
     { label: 'per changed package (1 pkg, 1 node)', value: round(s.bytesPerChangedPackage, 0), unit: 'B' },
     { label: `a day's churn (${s.options.dailyChurn * 100}% of packages, every node)`, value: round(s.bytesPerChurnDay, 0), unit: 'B' },
     { label: 'saved per pruned snapshot', value: round(s.bytesSavedPerPrunedSnapshot, 0), unit: 'B' },
