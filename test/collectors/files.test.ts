@@ -48,12 +48,14 @@ describe('files collector on fixture dirs', () => {
     expect(Object.keys(facet.items)).toHaveLength(7);
   });
 
-  it('demo: erp-c differs from erp-a only in the sysctl drop-in', () => {
+  it('demo: erp-c differs from erp-a only in the sysctl drop-in and its corosync.conf (token)', () => {
     const a = filesCollector.parse(fixtureOutputs('demo/erp-a', [FILES_COMMAND_ID]), ctxWith(DEMO_FILES)).items;
     const c = filesCollector.parse(fixtureOutputs('demo/erp-c', [FILES_COMMAND_ID]), ctxWith(DEMO_FILES)).items;
     expect(Object.keys(a).sort()).toEqual(['/etc/corosync/corosync.conf', '/etc/hosts', '/etc/sysctl.d/90-erp.conf']);
-    expect(Object.keys(a).filter((k) => a[k]?.value !== c[k]?.value)).toEqual(['/etc/sysctl.d/90-erp.conf']);
+    expect(Object.keys(a).filter((k) => a[k]?.value !== c[k]?.value).sort()).toEqual(['/etc/corosync/corosync.conf', '/etc/sysctl.d/90-erp.conf']);
     expect(c['/etc/sysctl.d/90-erp.conf']?.content).toContain('vm.swappiness = 60');
+    expect(c['/etc/corosync/corosync.conf']?.content).toMatch(/token: 5000/);
+    expect(a['/etc/corosync/corosync.conf']?.content).toMatch(/token: 3000/);
   });
 });
 
