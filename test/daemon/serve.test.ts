@@ -202,7 +202,12 @@ suite(title, () => {
     const before = await (await fetch(`${base}/api/v1/clusters/ha`)).json();
     writeFileSync(configFile, `${readFileSync(configFile, "utf8")}bogus_key: 1\n`);
     daemon?.kill('SIGHUP');
-    await waitFor(async () => /^driftd_config_reload_success 0$/m.test(await (await fetch(`${base}/metrics`)).text()), 20_000, () => output);
+    // pino writes asynchronously: wait for the log line as well as the metric.
+    await waitFor(
+      async () => /^driftd_config_reload_success 0$/m.test(await (await fetch(`${base}/metrics`)).text()) && /configuration reload rejected/.test(output),
+      20_000,
+      () => output,
+    );
     expect(output).toMatch(/configuration reload rejected/);
     expect(output).toMatch(/bogus_key/);
     const during = await (await fetch(`${base}/api/v1/clusters/ha`)).json();
