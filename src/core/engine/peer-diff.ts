@@ -31,11 +31,20 @@ export function diffFacet(ctx: EvalContext, facetName: FacetName, participants: 
     if (isHandledAsPrecondition(facetName, key)) continue;
     const effective = resolveRule(ctx.rules, facetName, key);
     const keyFormat = format && isVersionItem(facetName, key) ? format : undefined;
-    const raw = items.map((item) => item?.value ?? null);
-    const normalized = raw.map((v) => (v === null ? null : normalizeValue(v, effective.normalize)));
+    // One pass over the nodes (this loop runs nodes x items times): values, and whether
+    // any node marks the item node-specific.
+    const raw = new Array<string | null>(items.length);
+    let nodeSpecific = false;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      raw[i] = item?.value ?? null;
+      if (item?.nodeSpecific !== undefined) nodeSpecific = true;
+    }
+    // Most keys have no normalize step: share the array instead of copying it.
+    const normalized = effective.normalize.length === 0 ? raw : raw.map((v) => (v === null ? null : normalizeValue(v, effective.normalize)));
     push(checkExpectation(ctx, facetName, key, participants, raw, normalized, effective, keyFormat));
-    if (participants.length < 2 || effective.nodeSpecific || items.some((item) => item?.nodeSpecific !== undefined)) continue;
-    if (normalized.every((v) => v === normalized[0])) continue;
+    if (participants.length < 2 || effective.nodeSpecific || nodeSpecific) continue;
+    if (allEqual(normalized)) continue;
     if (keyFormat && withinTolerance(keyFormat, normalized, effective.allowSkew)) continue;
     push(driftFinding(ctx, facetName, key, participants, items, raw, normalized, effective, keyFormat));
   }
@@ -43,11 +52,20 @@ export function diffFacet(ctx: EvalContext, facetName: FacetName, participants: 
   return findings;
 }
 
+function allEqual(values: readonly (string | null)[]): boolean {
+  const first = values[0];
+  for (let i = 1; i < values.length; i++) if (values[i] !== first) return false;
+  return true;
+}
+
 /** key -> the item on each participant (same index), undefined where absent. */
 function itemsByKey(participants: readonly Participant[]): Map<string, (Item | undefined)[]> {
   const byKey = new Map<string, (Item | undefined)[]>();
   participants.forEach((p, index) => {
-    for (const [key, item] of Object.entries(p.facet.items)) {
+    const facetItems = p.facet.items;
+    // for..in, not Object.entries: no [key, item] pair per node-item (the engine's hot loop).
+    for (const key in facetItems) {
+      const item = facetItems[key];
       let row = byKey.get(key);
       if (!row) {
         row = new Array<Item | undefined>(participants.length).fill(undefined);
