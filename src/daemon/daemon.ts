@@ -28,6 +28,8 @@ export interface DaemonOptions {
   stopGraceMs?: number;
 }
 
+const PRUNE_INTERVAL_MS = 24 * 3600 * 1000;
+
 export class DaemonStartError extends Error {
   override readonly name = 'DaemonStartError';
 }
@@ -45,6 +47,7 @@ export class Daemon {
   private readonly http: ReturnType<typeof createHttpServer>;
   private listening: { host: string; port: number } | null = null;
   private readonly reportCache = new Map<string, { runId: number; html: string }>();
+  private lastPruneAt: number | null = null;
 
   private constructor(
     private readonly options: DaemonOptions,
@@ -180,6 +183,7 @@ export class Daemon {
         logFindings(log, audit);
       }
       this.view = { ...this.view, clusters, windows: readWindowViews(databaseFile, this.now()), firstRunCompleted: true };
+      this.pruneIfDue();
     } catch (err) {
       failed = true;
       log.error({ err }, 'run failed; the previous view and stored history are kept');
@@ -213,6 +217,24 @@ export class Daemon {
       lastRunAt: audit.finishedAt,
       firstSeen,
     };
+  }
+
+  /**
+   * Retention inside the daemon: at most once a day, after a run, thin unchanged
+   * snapshots older than retention.keepUnchangedDays. Changes, finding episodes and the
+   * evidence chain are kept (the store guarantees it); a failure is logged, not fatal.
+   */
+  private pruneIfDue(): void {
+    const now = this.now();
+    if (this.lastPruneAt !== null && now.getTime() - this.lastPruneAt < PRUNE_INTERVAL_MS) return;
+    this.lastPruneAt = now.getTime();
+    const keepUnchangedDays = this.loaded.config.retention.keepUnchangedDays;
+    try {
+      const result = this.store.prune({ keepUnchangedDays, now: now.toISOString() });
+      this.options.logger.info({ keepUnchangedDays, ...result }, 'retention: unchanged snapshots thinned');
+    } catch (err) {
+      this.options.logger.error({ err }, 'retention failed; history is unchanged and the daemon keeps running');
+    }
   }
 
   /**

@@ -87,6 +87,11 @@ suite(title, () => {
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
   });
 
+  it('applies retention after the first run (once a day)', async () => {
+    await waitFor(async () => /retention: unchanged snapshots thinned/.test(output), 20_000, () => output);
+    expect(output).toMatch(/"keepUnchangedDays":30/);
+  });
+
   it('serves metrics that pass promtool check metrics', async () => {
     const res = await fetch(`${base}/metrics`);
     expect(res.status).toBe(200);
@@ -231,6 +236,8 @@ suite(title, () => {
     daemon?.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(output).toMatch(/driftd stopped/);
+    // Several runs happened (start, API, reload); retention ran once: it is daily.
+    expect(output.match(/retention: unchanged snapshots thinned/g)).toHaveLength(1);
     const file = path.join(dir, 'driftd.db');
     const db = new Database(file, { readonly: true });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
