@@ -27,24 +27,26 @@ export function diffFacet(ctx: EvalContext, facetName: FacetName, participants: 
     if (f) findings.push(f);
   };
   const format = facetName === 'packages' || facetName === 'kernel' ? sharedVersionFormat(participants) : undefined;
-  for (const [key, items] of itemsByKey(participants)) {
+  // Most nodes of a cluster carry the same items as the first one. Those clones are
+  // compared once, item by item, and then skipped: keys are judged on the distinct
+  // nodes, and only a key that needs every node's value (drift, an `expect:`) reads all
+  // of them again. This keeps the cost near one comparison per node-item.
+  const distinct = distinctParticipants(participants);
+  for (const [key, sample] of itemsByKey(distinct)) {
     if (isHandledAsPrecondition(facetName, key)) continue;
     const effective = resolveRule(ctx.rules, facetName, key);
-    const keyFormat = format && isVersionItem(facetName, key) ? format : undefined;
-    // One pass over the nodes (this loop runs nodes x items times): values, and whether
-    // any node marks the item node-specific.
-    const raw = new Array<string | null>(items.length);
-    let nodeSpecific = false;
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i];
-      raw[i] = item?.value ?? null;
-      if (item?.nodeSpecific !== undefined) nodeSpecific = true;
+    if (!effective.expect) {
+      if (participants.length < 2 || effective.nodeSpecific || sample.some((item) => item?.nodeSpecific !== undefined)) continue;
+      const values = sample.map((item) => (item === undefined ? null : normalizeValue(item.value, effective.normalize)));
+      if (values.every((v) => v === values[0])) continue;
     }
-    // Most keys have no normalize step: share the array instead of copying it.
+    const keyFormat = format && isVersionItem(facetName, key) ? format : undefined;
+    const items = participants.map((p) => p.facet.items[key]);
+    const raw = items.map((item) => item?.value ?? null);
     const normalized = effective.normalize.length === 0 ? raw : raw.map((v) => (v === null ? null : normalizeValue(v, effective.normalize)));
     push(checkExpectation(ctx, facetName, key, participants, raw, normalized, effective, keyFormat));
-    if (participants.length < 2 || effective.nodeSpecific || nodeSpecific) continue;
-    if (allEqual(normalized)) continue;
+    if (participants.length < 2 || effective.nodeSpecific || items.some((item) => item?.nodeSpecific !== undefined)) continue;
+    if (normalized.every((v) => v === normalized[0])) continue;
     if (keyFormat && withinTolerance(keyFormat, normalized, effective.allowSkew)) continue;
     push(driftFinding(ctx, facetName, key, participants, items, raw, normalized, effective, keyFormat));
   }
@@ -52,10 +54,31 @@ export function diffFacet(ctx: EvalContext, facetName: FacetName, participants: 
   return findings;
 }
 
-function allEqual(values: readonly (string | null)[]): boolean {
-  const first = values[0];
-  for (let i = 1; i < values.length; i++) if (values[i] !== first) return false;
-  return true;
+/**
+ * The first participant and every participant whose items differ from it. A clone has
+ * the same keys in the same order with the same values, content and node-specific
+ * marks; node-specific values themselves may differ (they are never compared).
+ */
+function distinctParticipants(participants: readonly Participant[]): Participant[] {
+  const [first, ...rest] = participants;
+  if (!first) return [];
+  const reference = first.facet.items;
+  const referenceKeys = Object.keys(reference);
+  return [first, ...rest.filter((p) => !sameItems(reference, referenceKeys, p.facet.items))];
+}
+
+function sameItems(reference: Record<string, Item>, referenceKeys: readonly string[], other: Record<string, Item>): boolean {
+  let index = 0;
+  for (const key in other) {
+    if (key !== referenceKeys[index]) return false;
+    const a = reference[key] as Item;
+    const b = other[key] as Item;
+    if (a.content !== b.content) return false;
+    if ((a.nodeSpecific === undefined) !== (b.nodeSpecific === undefined)) return false;
+    if (a.nodeSpecific === undefined && a.value !== b.value) return false;
+    index++;
+  }
+  return index === referenceKeys.length;
 }
 
 /** key -> the item on each participant (same index), undefined where absent. */

@@ -49,3 +49,45 @@ describe('evaluateCluster on arbitrary clusters', () => {
     );
   });
 });
+
+describe('clusters of near-copies (the engine skips nodes identical to the first)', () => {
+  const itemSpec = fc.record({ value: fc.constantFrom('1', '2', '3'), nodeSpecific: fc.constantFrom(undefined, 'own address') });
+  const base = fc.dictionary(fc.constantFrom('k1', 'k2', 'k3', 'k4', 'k5', 'k6'), itemSpec, { minKeys: 1, maxKeys: 6 });
+  // Each further node is a copy of the first with a few edits: a value, a removal, an addition.
+  const edit = fc.record({ key: fc.constantFrom('k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7'), change: fc.constantFrom('value', 'remove', 'add') , value: fc.constantFrom('1', '2', '9') });
+  const spec = fc.record({ first: base, others: fc.array(fc.array(edit, { maxLength: 2 }), { minLength: 1, maxLength: 6 }) });
+
+  type ItemLike = { value: string; nodeSpecific?: string };
+  function itemsOf(first: Record<string, { value: string; nodeSpecific: string | undefined }>, edits: { key: string; change: string; value: string }[]): Record<string, ItemLike> {
+    const out: Record<string, ItemLike> = {};
+    for (const [k, v] of Object.entries(first)) out[k] = v.nodeSpecific === undefined ? { value: v.value } : { value: v.value, nodeSpecific: v.nodeSpecific };
+    for (const e of edits) {
+      if (e.change === 'remove') delete out[e.key];
+      else if (e.change === 'value' && out[e.key]) out[e.key] = { ...out[e.key]!, value: e.value };
+      else if (e.change === 'add' && !out[e.key]) out[e.key] = { value: e.value };
+    }
+    return out;
+  }
+
+  it('reports drift on exactly the keys whose values differ and no node marks node-specific', () => {
+    fc.assert(
+      fc.property(spec, ({ first, others }) => {
+        const all = [itemsOf(first, []), ...others.map((edits) => itemsOf(first, edits))];
+        const report = check(all.map((items, i) => snap(`n${i}`, { sysctl: items })));
+        const flagged = new Set(report.findings.filter((f) => f.facet === 'sysctl' && (f.kind === 'mismatch' || f.kind === 'missing')).map((f) => f.key));
+        const keys = new Set(all.flatMap((items) => Object.keys(items)));
+        for (const key of keys) {
+          const values = all.map((items) => items[key]?.value ?? null);
+          const nodeSpecific = all.some((items) => items[key]?.nodeSpecific !== undefined);
+          const drifts = !nodeSpecific && values.some((v) => v !== values[0]);
+          expect(flagged.has(key), `${key}: ${JSON.stringify(values)} nodeSpecific=${nodeSpecific}`).toBe(drifts);
+          if (drifts) {
+            const finding = report.findings.find((f) => f.facet === 'sysctl' && f.key === key);
+            expect(Object.values(finding?.values ?? {})).toEqual(values);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
