@@ -35,18 +35,24 @@ export const findingsMetric: ViewMetric = {
     }),
 };
 
+type ReportFinding = ClusterView['report']['findings'][number];
+
+/** Per cluster and severity, how many findings pass `counts`: one sample for every severity. */
+function findingsBySeverity(view: Parameters<ViewMetric['samples']>[0], counts: (f: ReportFinding) => boolean) {
+  return view.clusters.flatMap((cluster) =>
+    SEVERITIES.map((severity) => ({
+      labels: { cluster: cluster.name, severity },
+      value: cluster.report.findings.filter((f) => f.severity === severity && counts(f)).length,
+    })),
+  );
+}
+
 export const waivedFindingsMetric: ViewMetric = {
   name: 'driftd_findings_waived',
   help: 'Findings silenced by a current waiver, by cluster and severity.',
   type: 'gauge',
   labelNames: ['cluster', 'severity'],
-  samples: (view) =>
-    view.clusters.flatMap((cluster) =>
-      SEVERITIES.map((severity) => ({
-        labels: { cluster: cluster.name, severity },
-        value: cluster.report.findings.filter((f) => f.waived && f.severity === severity).length,
-      })),
-    ),
+  samples: (view) => findingsBySeverity(view, (f) => f.waived),
 };
 
 export const expectedFindingsMetric: ViewMetric = {
@@ -54,13 +60,7 @@ export const expectedFindingsMetric: ViewMetric = {
   help: 'Findings that are the declared change of an open maintenance window, by cluster and severity.',
   type: 'gauge',
   labelNames: ['cluster', 'severity'],
-  samples: (view) =>
-    view.clusters.flatMap((cluster) =>
-      SEVERITIES.map((severity) => ({
-        labels: { cluster: cluster.name, severity },
-        value: cluster.report.findings.filter((f) => f.expected === true && !f.waived && f.severity === severity).length,
-      })),
-    ),
+  samples: (view) => findingsBySeverity(view, (f) => f.expected === true && !f.waived),
 };
 
 export const clusterReadyMetric: ViewMetric = {
