@@ -31,15 +31,7 @@ export async function finishWindow(session: WindowSession, cluster: ClusterConfi
     .changes({ cluster: cluster.name, since: window.openedAt })
     .map((c) => ({ facet: c.facet, key: c.key, change: c.change, before: c.before, after: c.after, node: c.node, at: c.at, runId: c.runId }));
   const summary = buildSummary({
-    window: {
-      id: window.id,
-      cluster: window.cluster,
-      name: window.name,
-      openedAt: window.openedAt,
-      plannedEnd: window.plannedEnd,
-      baselineRunId: window.baselineRunId,
-      expectation: expectationTexts(window.expectation),
-    },
+    window: summaryHeader(window),
     closedAt,
     finishRunId: run.id,
     evaluations,
@@ -108,15 +100,7 @@ export function abortWindow(windows: WindowStore, cluster: ClusterConfig, reason
   if (!window) throw new WindowError('no-window', `no open window on cluster ${cluster.name}, nothing to abort`);
   const closedAt = now.toISOString();
   const summary = buildAbortSummary({
-    window: {
-      id: window.id,
-      cluster: window.cluster,
-      name: window.name,
-      openedAt: window.openedAt,
-      plannedEnd: window.plannedEnd,
-      baselineRunId: window.baselineRunId,
-      expectation: expectationTexts(window.expectation),
-    },
+    window: summaryHeader(window),
     closedAt,
     reason,
     nodes: window.nodes,
@@ -130,4 +114,17 @@ export function abortWindow(windows: WindowStore, cluster: ClusterConfig, reason
   });
   windows.closeWindow(window.id, closedAt, summary);
   return summary;
+}
+
+/** The window as its summaries describe it, closed by finish or by abort. */
+function summaryHeader(window: WindowRecord) {
+  return {
+    id: window.id,
+    cluster: window.cluster,
+    name: window.name,
+    openedAt: window.openedAt,
+    plannedEnd: window.plannedEnd,
+    baselineRunId: window.baselineRunId,
+    expectation: expectationTexts(window.expectation),
+  };
 }
