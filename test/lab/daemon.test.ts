@@ -5,28 +5,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckReportSchema } from '../../src/core/check-report.js';
-import { CLI_ENTRY, LAB_CONFIG, REPO_ROOT, labNodes, labUnavailableReason, resetAllNodes, seed } from './lab-env.js';
+import { CLI_ENTRY, LAB_CONFIG, REPO_ROOT, freeLoopbackPort, labNodes, labUnavailableReason, resetAllNodes, seed, waitFor } from './lab-env.js';
 
 const unavailable = labUnavailableReason();
 if (unavailable) console.warn(`SKIPPING lab daemon scenario: ${unavailable}`);
 const describeLab = unavailable ? describe.skip : describe;
-
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 /** Value of the first sample of NAME whose labels include every pair in LABELS. */
 function sample(exposition: string, name: string, labels: Record<string, string>): number | undefined {
@@ -37,21 +24,6 @@ function sample(exposition: string, name: string, labels: Record<string, string>
     if (Object.entries(labels).every(([key, value]) => found.get(key) === value)) return Number(match[3]);
   }
   return undefined;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
 }
 
 describeLab(unavailable ? `lab daemon scenario (SKIPPED: ${unavailable})` : 'lab daemon scenario', () => {

@@ -5,12 +5,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckReportSchema, type CheckReport } from '../../src/core/check-report.js';
-import { CLI_ENTRY, LAB_CONFIG, REPO_ROOT, labNodes, labUnavailableReason, resetAllNodes, seed } from './lab-env.js';
+import { CLI_ENTRY, LAB_CONFIG, REPO_ROOT, freeLoopbackPort, labNodes, labUnavailableReason, resetAllNodes, seed, waitFor } from './lab-env.js';
 
 const unavailable = labUnavailableReason();
 if (unavailable) console.warn(`SKIPPING lab history and waiver scenarios: ${unavailable}`);
@@ -20,27 +19,6 @@ const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(TSX, [CLI_ENTRY, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 interface Episode {
@@ -87,7 +65,7 @@ describeLab(unavailable ? `lab history and waivers (SKIPPED: ${unavailable})` : 
     daemon = spawn(TSX, [CLI_ENTRY, 'serve', '--config', config], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     daemon.stdout?.on('data', (d: Buffer) => (log += d.toString()));
     daemon.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-    await until('the first run', async () => ((await fetch(`${base}/readyz`)).status === 200 ? true : undefined));
+    await waitFor('the first run', async () => ((await fetch(`${base}/readyz`)).status === 200 ? true : undefined));
   }, 180_000);
 
   afterAll(async () => {
@@ -104,9 +82,9 @@ describeLab(unavailable ? `lab history and waivers (SKIPPED: ${unavailable})` : 
 
   async function runNow(): Promise<void> {
     const runs = async (): Promise<number> => Number(/^driftd_runs_total (\d+)/m.exec(await (await fetch(`${base}/metrics`)).text())?.[1] ?? 0);
-    const before = await until('the run counter', runs);
-    await until('a run to start', async () => ((await fetch(`${base}/api/v1/runs`, { method: 'POST' })).status === 202 ? true : undefined));
-    await until('the run to finish', async () => {
+    const before = await waitFor('the run counter', runs);
+    await waitFor('a run to start', async () => ((await fetch(`${base}/api/v1/runs`, { method: 'POST' })).status === 202 ? true : undefined));
+    await waitFor('the run to finish', async () => {
       const text = await (await fetch(`${base}/metrics`)).text();
       return (await runs()) > before && /^driftd_run_in_progress 0$/m.test(text) ? true : undefined;
     });

@@ -3,6 +3,7 @@
  * node (seed.sh), and how to run the real `driftd check` against it. I/O only; the
  * assertions live in the tests.
  */
+import { createServer } from 'node:net';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -107,4 +108,33 @@ export function runCheck(extraArgs: string[] = []): CheckRun {
     throw new Error(`driftd check exited ${result.status} without a JSON report.\nstdout: ${result.stdout.slice(0, 2000)}\nstderr: ${result.stderr.slice(0, 4000)}`);
   }
   return { exitCode: result.status, report: CheckReportSchema.parse(parsed), stderr: result.stderr };
+}
+
+/** A free TCP port on 127.0.0.1, for a daemon under test. */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Polls `probe` until it returns a value (errors count as "not yet"), or times out. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
 }
