@@ -56,10 +56,20 @@ export function describeVersions(
   const present = values.filter((v): v is { node: string; value: string } => v.value !== null);
   const top = newest(format, present.map((v) => v.value));
   if (top === undefined) return undefined;
-  const behind = present.filter((v) => compareVersions(format, v.value, top) < 0);
+  // Each distinct value is ordered against the newest once, however many nodes hold it.
+  const olderThanTop = new Map<string, boolean>();
+  const isBehind = (value: string): boolean => {
+    let older = olderThanTop.get(value);
+    if (older === undefined) {
+      older = compareVersions(format, value, top) < 0;
+      olderThanTop.set(value, older);
+    }
+    return older;
+  };
+  const behind = present.filter((v) => isBehind(v.value));
   let skew: VersionSkew | undefined;
-  for (const b of behind) {
-    const s = versionSkew(format, b.value, top);
+  for (const value of new Set(behind.map((b) => b.value))) {
+    const s = versionSkew(format, value, top);
     if (s !== null && (skew === undefined || SKEW_RANK[s] > SKEW_RANK[skew])) skew = s;
   }
   const detail: VersionDetail = { newest: top, behind };
@@ -74,10 +84,10 @@ export function withinTolerance(
   tolerance: SkewTolerance,
 ): boolean {
   if (tolerance === 'none' || values.some((v) => v === null)) return false;
-  const present = values as string[];
-  const top = newest(format, present);
+  const distinct = [...new Set(values as string[])];
+  const top = newest(format, distinct);
   if (top === undefined) return false;
-  return present.every((v) => allowedSkew(format, v, top, tolerance));
+  return distinct.every((v) => allowedSkew(format, v, top, tolerance));
 }
 
 export { compareVersions, type VersionFormat };

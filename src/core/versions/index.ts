@@ -33,6 +33,9 @@ export const SKEW_TOLERANCES = ['none', 'revision', 'minor'] as const;
 export type SkewTolerance = (typeof SKEW_TOLERANCES)[number];
 
 export function compareVersions(format: VersionFormat, a: string, b: string): -1 | 0 | 1 {
+  // Identical text orders equal in both formats; skipping the parse matters because a
+  // cluster's nodes mostly carry the very same version of each item.
+  if (a === b) return 0;
   return format === 'deb' ? compareDebVersions(a, b) : compareRpmEVR(a, b);
 }
 
@@ -47,7 +50,7 @@ export function versionSkew(format: VersionFormat, a: string, b: string): Versio
 export function newest(format: VersionFormat, values: readonly string[]): string | undefined {
   let best: string | undefined;
   for (const value of values) {
-    if (best === undefined || compareVersions(format, value, best) > 0) best = value;
+    if (best === undefined || (value !== best && compareVersions(format, value, best) > 0)) best = value;
   }
   return best;
 }

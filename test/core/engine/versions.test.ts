@@ -1,4 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { describeVersions, withinTolerance } from '../../../src/core/engine/versions.js';
+import type { VersionSkew } from '../../../src/core/findings.js';
+import { allowedSkew, compareVersions, versionSkew, type VersionFormat } from '../../../src/core/versions/index.js';
+import { rpmVersionString, validDebVersion } from '../versions/arbitraries.js';
 import { check, only, rules } from './check.js';
 import { debPackages, facet, snap } from './handmade-cluster.js';
 
@@ -83,5 +88,59 @@ describe('version semantics', () => {
       );
       expect(only(report.findings).kind).toBe('missing');
     });
+  });
+});
+
+describe('version detail computed once per distinct value', () => {
+  const SKEW_RANK = { revision: 1, upstream: 2, epoch: 3 } as const;
+  /** Every node compared with the newest on its own: what describeVersions must equal. */
+  function naiveDetail(format: VersionFormat, values: readonly { node: string; value: string | null }[]) {
+    const present = values.filter((v): v is { node: string; value: string } => v.value !== null);
+    let top: string | undefined;
+    for (const v of present) if (top === undefined || compareVersions(format, v.value, top) > 0) top = v.value;
+    if (top === undefined) return undefined;
+    const newestValue = top;
+    const behind = present.filter((v) => compareVersions(format, v.value, newestValue) < 0);
+    let skew: VersionSkew | undefined;
+    for (const b of behind) {
+      const s = versionSkew(format, b.value, newestValue);
+      if (s !== null && (skew === undefined || SKEW_RANK[s] > SKEW_RANK[skew])) skew = s;
+    }
+    return skew === undefined ? { newest: newestValue, behind } : { newest: newestValue, behind, skew };
+  }
+
+  const nodeValues = (version: fc.Arbitrary<string>) =>
+    fc.array(fc.option(version, { nil: null }), { minLength: 1, maxLength: 12 }).map((vs) => vs.map((value, i) => ({ node: `n${i}`, value })));
+  /** Few distinct values repeated over many nodes, like a real cluster. */
+  const fewValues = (pool: fc.Arbitrary<string>) =>
+    fc.tuple(fc.array(pool, { minLength: 1, maxLength: 3 }), fc.array(fc.nat(3), { minLength: 1, maxLength: 12 }), fc.array(fc.boolean(), { maxLength: 12 }))
+      .map(([distinct, picks, absent]) => picks.map((pick, i) => ({ node: `n${i}`, value: absent[i] ? null : (distinct[pick % distinct.length] as string) })));
+
+  it.each([
+    ['deb', validDebVersion],
+    ['rpm', rpmVersionString],
+  ] as const)('%s: equals comparing every node (property)', (format, version) => {
+    fc.assert(
+      fc.property(fc.oneof(fewValues(version), nodeValues(version)), (values) => {
+        expect(describeVersions(format, values)).toEqual(naiveDetail(format, values));
+        const raw = values.map((v) => v.value);
+        for (const tolerance of ['none', 'revision', 'minor'] as const) {
+          const present = raw.filter((v): v is string => v !== null);
+          const top = naiveDetail(format, values)?.newest;
+          const naive = tolerance !== 'none' && present.length === raw.length && top !== undefined && present.every((v) => allowedSkew(format, v, top, tolerance));
+          expect(withinTolerance(format, raw, tolerance)).toBe(naive);
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('identical text compares equal without parsing, in both formats', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        expect(compareVersions('deb', text, text)).toBe(0);
+        expect(compareVersions('rpm', text, text)).toBe(0);
+      }),
+    );
   });
 });
