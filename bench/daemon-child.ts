@@ -2,12 +2,21 @@
  * The daemon's read side in its own process: a view of CLUSTERS x NODES synthetic nodes
  * (rich facets, reports from the real engine), served by createHttpServer on
  * 127.0.0.1:0. `daemon-child.ts CLUSTERS NODES PACKAGES SEED`; talks over IPC:
- * sends { port, ... } when listening, answers 'report' with its memory, then exits.
+ * sends { port, ... } when listening; answers 'swap' (a new run's view swapped in, metrics
+ * not prepared: the next scrape renders them), 'swap-prepare' (swapped in and prepared as
+ * the daemon does, with the time prepare() took) and 'report' (its memory), then exits.
+ *
+ * The view is built as the daemon builds it: every node's snapshot and every cluster's
+ * report exist at once (as after auditClusters), then the view keeps a summary of each
+ * snapshot (summarizeSnapshot) and the snapshots are dropped (the daemon has stored them).
+ * No store here: the scrape path never touches it.
  */
 import { performance } from 'node:perf_hooks';
 import { ScoringConfig } from '../src/config/schema.js';
+import type { CheckReport } from '../src/core/check-report.js';
 import { evaluateCluster } from '../src/core/engine/index.js';
-import type { ClusterView, DaemonView } from '../src/daemon/view.js';
+import type { NodeSnapshot } from '../src/core/snapshot.js';
+import { summarizeSnapshot, type ClusterView, type DaemonView } from '../src/daemon/view.js';
 import { createHttpServer } from '../src/http/server.js';
 import { createMetrics } from '../src/metrics/metrics.js';
 import { loadRulePacks } from '../src/rules/load.js';
@@ -20,6 +29,13 @@ export interface DaemonReady {
   clusters: number;
   findings: number;
   buildMs: number;
+  /** prepare() on the first view, right after it was built (as the daemon does after a run). */
+  firstPrepareMs: number;
+}
+
+export interface DaemonSwapped {
+  /** Set for 'swap-prepare': how long prepare() took on the new view. */
+  prepareMs?: number;
 }
 
 export interface DaemonMemory {
@@ -39,19 +55,36 @@ if (![clusterCount, nodesPerCluster, packages, seed].every(Number.isFinite) || !
 }
 const send = process.send.bind(process);
 
-const started = performance.now();
-const rules = loadRulePacks([], { includeShipped: true }).rules;
-const scoring = ScoringConfig.parse({});
-const universe = packageUniverse(packages, seededRandom(seed));
-const checkedAt = new Date(Date.parse(SYNTHETIC_TAKEN_AT) + 60_000);
-const clusters: ClusterView[] = [];
-for (let c = 0; c < clusterCount; c += 1) {
-  const name = `ha-${String(c + 1).padStart(4, '0')}`;
-  const cluster = generateCluster({ cluster: name, nodes: nodesPerCluster, packages, driftRate: 0.005, seed: seed + c, richFacets: true, universe });
-  const report = evaluateCluster({ cluster: name, nodes: cluster.nodes, snapshots: cluster.snapshots, rules, scoring, now: checkedAt });
-  clusters.push({ name, report, snapshots: cluster.snapshots, lastRunAt: checkedAt.toISOString() });
+interface Audit {
+  name: string;
+  snapshots: NodeSnapshot[];
+  report: CheckReport;
 }
-const view: DaemonView = {
+
+function audit(): Audit[] {
+  const rules = loadRulePacks([], { includeShipped: true }).rules;
+  const scoring = ScoringConfig.parse({});
+  const universe = packageUniverse(packages, seededRandom(seed));
+  const audits: Audit[] = [];
+  for (let c = 0; c < clusterCount; c += 1) {
+    const name = `ha-${String(c + 1).padStart(4, '0')}`;
+    const cluster = generateCluster({ cluster: name, nodes: nodesPerCluster, packages, driftRate: 0.005, seed: seed + c, richFacets: true, universe });
+    const report = evaluateCluster({ cluster: name, nodes: cluster.nodes, snapshots: cluster.snapshots, rules, scoring, now: checkedAt });
+    audits.push({ name, snapshots: cluster.snapshots, report });
+  }
+  return audits;
+}
+
+const started = performance.now();
+const checkedAt = new Date(Date.parse(SYNTHETIC_TAKEN_AT) + 60_000);
+const clusters: ClusterView[] = audit().map((a, index) => ({
+  name: a.name,
+  report: a.report,
+  nodes: a.snapshots.map(summarizeSnapshot),
+  runId: index + 1,
+  lastRunAt: checkedAt.toISOString(),
+}));
+let view: DaemonView = {
   version: DRIFTD_VERSION,
   startedAt: SYNTHETIC_TAKEN_AT,
   firstRunCompleted: true,
@@ -61,8 +94,12 @@ const view: DaemonView = {
   windows: [],
 };
 const getView = (): DaemonView => view;
+const metrics = createMetrics(getView);
+const prepareStarted = performance.now();
+metrics.prepare(view);
+const firstPrepareMs = performance.now() - prepareStarted;
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
-const server = createHttpServer({ getView, metrics: createMetrics(getView), triggerRun: () => 'busy', logger: silent });
+const server = createHttpServer({ getView, metrics, triggerRun: () => 'busy', logger: silent });
 const address = await server.listen('127.0.0.1', 0);
 globalThis.gc?.();
 const ready: DaemonReady = {
@@ -71,10 +108,33 @@ const ready: DaemonReady = {
   clusters: clusterCount,
   findings: clusters.reduce((n, c) => n + c.report.findings.length, 0),
   buildMs: performance.now() - started,
+  firstPrepareMs,
 };
 send(ready);
 
+/** What the daemon does after a run: new clusters and windows arrays, new counters. */
+function swapInNextRun(): void {
+  const runs = view.runs;
+  view = {
+    ...view,
+    clusters: view.clusters.map((cluster) => ({ ...cluster })),
+    windows: [...(view.windows ?? [])],
+    runs: { ...runs, total: runs.total + 1 },
+  };
+}
+
 process.on('message', (message) => {
+  if (message === 'swap' || message === 'swap-prepare') {
+    swapInNextRun();
+    const reply: DaemonSwapped = {};
+    if (message === 'swap-prepare') {
+      const at = performance.now();
+      metrics.prepare(view);
+      reply.prepareMs = performance.now() - at;
+    }
+    send(reply);
+    return;
+  }
   if (message !== 'report') return;
   const before = process.memoryUsage();
   globalThis.gc?.();

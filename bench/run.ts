@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { sshdAvailable, sshdSkipReason } from '../test/helpers/sshd.js';
 import { ansibleUnavailable, ansibleVersion, measureAnsible, type AnsibleSample } from './ansible.js';
 import { measureCollection, SSH_CLIENT, type CollectionSample } from './collection.js';
-import { measureDaemon } from './daemon.js';
+import { daemonResults, measureDaemon } from './daemon.js';
 import { measureEngine } from './engine.js';
 import { startNodes, stopActiveNodes, stopNodes } from './nodes.js';
 import { loudSkip, target, type Figure, type SectionResult, type TargetCheck } from './result.js';
@@ -189,20 +189,9 @@ async function store(): Promise<SectionResult> {
 async function daemon(): Promise<SectionResult> {
   const section = emptySection('daemon');
   const s = await measureDaemon(PLAN.daemon);
-  section.figures.push(
-    { label: `view: ${s.ready.clusters} clusters x ${s.options.nodesPerCluster} nodes, findings`, value: s.ready.findings },
-    { label: '/metrics body', value: s.bodyBytes, unit: 'B' },
-    { label: '/metrics series', value: s.series },
-    { label: `/metrics p50 over ${s.options.scrapes} scrapes`, value: round(s.latencyMs.p50, 1), unit: 'ms' },
-    { label: '/metrics max', value: round(s.latencyMs.max, 1), unit: 'ms' },
-    { label: 'RSS after scrapes, before a forced GC', value: round(s.memory.rssMb, 0), unit: 'MB' },
-    { label: 'JS heap used after GC', value: round(s.memory.heapUsedAfterGcMb, 0), unit: 'MB' },
-    { label: 'peak RSS while building the view', value: round(s.memory.maxRssMb, 0), unit: 'MB' },
-  );
-  section.targets.push(
-    target('daemon.metrics_p99', `/metrics p99, ${s.ready.nodes}-node view`, round(s.latencyMs.p99, 1), 'ms', '<', 50),
-    target('daemon.rss', `RSS after scrapes + full GC, ${s.ready.nodes}-node view`, round(s.memory.rssAfterGcMb, 0), 'MB', '<', 300),
-  );
+  const { figures, targets } = daemonResults(s);
+  section.figures.push(...figures);
+  section.targets.push(...targets);
   section.data['summary'] = s;
   return section;
 }

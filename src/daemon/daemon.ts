@@ -6,9 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { schedule as cronSchedule, validate as cronValidate, type ScheduledTask } from 'node-cron';
 import { formatIssue, loadConfig, resolveFromConfig, type LoadedConfig } from '../config/load.js';
-import type { NodeSnapshot } from '../core/snapshot.js';
 import { createHttpServer } from '../http/server.js';
-import { createMetrics } from '../metrics/metrics.js';
+import { createMetrics, type DriftdMetrics } from '../metrics/metrics.js';
 import { renderClusterReportHtml } from '../report/index.js';
 import { classifyWindowFindings, type WindowContext } from '../core/window/classify.js';
 import type { CheckReport } from '../core/check-report.js';
@@ -18,7 +17,7 @@ import { Store } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
 import { DRIFTD_VERSION } from '../version.js';
 import { auditClusters, loadRulesFor, type ClusterAudit } from './audit.js';
-import { emptyView, type ClusterView, type DaemonView } from './view.js';
+import { emptyView, summarizeSnapshot, type ClusterView, type DaemonView } from './view.js';
 
 export interface DaemonOptions {
   configPath: string;
@@ -45,6 +44,7 @@ export class Daemon {
   private stopping = false;
   private readonly now: () => Date;
   private readonly http: ReturnType<typeof createHttpServer>;
+  private readonly metrics: DriftdMetrics;
   private listening: { host: string; port: number } | null = null;
   private readonly reportCache = new Map<string, { runId: number; html: string }>();
   private lastPruneAt: number | null = null;
@@ -60,14 +60,15 @@ export class Daemon {
     this.store = store;
     this.now = options.now ?? (() => new Date());
     this.view = emptyView(DRIFTD_VERSION, this.now().toISOString());
-    const metrics = createMetrics(() => this.view);
+    this.metrics = createMetrics(() => this.view);
     const token = readToken(loaded);
     this.http = createHttpServer({
       getView: () => this.view,
-      metrics,
+      metrics: this.metrics,
       history: {
         findingEpisodes: (q) => this.store.findingEpisodes(q),
         changes: (q) => this.store.changes(q),
+        snapshotOf: (node, at, cluster) => this.store.snapshotOf(node, at, cluster),
       },
       triggerRun: () => this.triggerRun('api'),
       reportHtml: (cluster) => this.reportHtml(cluster),
@@ -179,10 +180,13 @@ export class Daemon {
         // The chain cannot prove from inside the file that no newer run was deleted;
         // the journal keeps each head hash outside it, so an auditor can compare.
         log.info({ cluster: audit.cluster.name, runId: record.id, hash: record.hash }, 'run stored');
-        clusters.push(this.clusterView(audit));
+        clusters.push(this.clusterView(audit, record.id));
         logFindings(log, audit);
       }
+      // The snapshots are in the store now; the view keeps a summary of each (see view.ts).
       this.view = { ...this.view, clusters, windows: readWindowViews(databaseFile, this.now()), firstRunCompleted: true };
+      // Render the run's metrics now, once, rather than on the first scrape after the swap.
+      this.metrics.prepare(this.view);
       this.pruneIfDue();
     } catch (err) {
       failed = true;
@@ -205,7 +209,7 @@ export class Daemon {
     }
   }
 
-  private clusterView(audit: ClusterAudit): ClusterView {
+  private clusterView(audit: ClusterAudit, runId: number): ClusterView {
     const firstSeen: Record<string, string> = {};
     for (const episode of this.store.findingEpisodes({ cluster: audit.cluster.name, openOnly: true })) {
       firstSeen[episode.findingId] = episode.firstSeen;
@@ -213,7 +217,8 @@ export class Daemon {
     return {
       name: audit.cluster.name,
       report: audit.report,
-      snapshots: audit.snapshots as NodeSnapshot[],
+      nodes: audit.snapshots.map(summarizeSnapshot),
+      runId,
       lastRunAt: audit.finishedAt,
       firstSeen,
     };

@@ -6,16 +6,60 @@
  * and never mutate what they get.
  */
 import type { CheckReport } from '../core/check-report.js';
-import type { NodeSnapshot } from '../core/snapshot.js';
+import type { FacetName, NodeSnapshot } from '../core/snapshot.js';
+
+/** The kernel facet item holding `uname -r`; the kernel collector owns that key. */
+export const KERNEL_RELEASE_ITEM = 'release';
+
+/**
+ * What the view keeps of one node's snapshot: what metrics read, a few hundred bytes.
+ * The full snapshot (every package, sysctl, module) lives in the store only; the API
+ * reads it from there by (cluster, node, takenAt).
+ */
+export interface NodeSummary {
+  node: string;
+  /** The snapshot's takenAt, ISO 8601 UTC: the key to read it back from the store. */
+  takenAt: string;
+  /** Wall time of each facet that recorded one, in milliseconds. */
+  facetDurationsMs: Partial<Record<FacetName, number>>;
+  /** `uname -r`, when the kernel facet was collected. */
+  kernelRelease?: string;
+}
 
 export interface ClusterView {
   name: string;
   report: CheckReport;
-  snapshots: NodeSnapshot[];
+  /** One summary per snapshot of the run, in the run's node order. */
+  nodes: NodeSummary[];
+  /** The store's id of the run this view shows, when it was stored. */
+  runId?: number;
   /** ISO 8601 UTC: when the run that produced this report finished. */
   lastRunAt: string;
   /** Finding id -> ISO time it was first seen open (from the store), for "oldest finding" metrics. */
   firstSeen?: Record<string, string>;
+}
+
+/**
+ * Detached copy of a string: strings cut from a large command output (kernel release)
+ * can keep the whole output alive in V8; the view must not hold on to collection buffers.
+ */
+function detached(text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string;
+}
+
+/** The summary the view keeps of a snapshot; the snapshot itself can then be dropped. */
+export function summarizeSnapshot(snapshot: NodeSnapshot): NodeSummary {
+  const facetDurationsMs: NodeSummary['facetDurationsMs'] = {};
+  for (const [facet, data] of Object.entries(snapshot.facets) as [FacetName, NodeSnapshot['facets'][FacetName]][]) {
+    if (data?.durationMs !== undefined) facetDurationsMs[facet] = data.durationMs;
+  }
+  const release = snapshot.facets.kernel?.items[KERNEL_RELEASE_ITEM]?.value;
+  return {
+    node: snapshot.node,
+    takenAt: snapshot.takenAt,
+    facetDurationsMs,
+    ...(release ? { kernelRelease: detached(release) } : {}),
+  };
 }
 
 /** A maintenance window as the daemon last saw it. */

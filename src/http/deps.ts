@@ -10,7 +10,8 @@ export interface HttpLogger {
 }
 
 export interface MetricsRenderer {
-  render(): Promise<string>;
+  /** The Prometheus exposition as byte chunks, written in order without copying. */
+  exposition(): Promise<readonly Buffer[]>;
   contentType: string;
 }
 

@@ -1,6 +1,6 @@
 /**
  * What the API needs from the history store, and no more: the store's own query types
- * fit these shapes, and tests can hand in a plain object. `since`/`until` arrive already
+ * fit these shapes, and tests can hand in a plain object (or a real Store). `since`/`until` arrive already
  * validated and normalised to `Date#toISOString()`.
  */
 export interface FindingEpisodeQuery {
@@ -18,4 +18,10 @@ export interface ChangeQuery {
 export interface HistoryReader {
   findingEpisodes(query: FindingEpisodeQuery): unknown[];
   changes(query: ChangeQuery): unknown[];
+  /**
+   * The node's snapshot taken at or before `at` (ISO 8601 UTC) in `cluster`, null when
+   * none is stored. The view keeps only a summary of each snapshot; the API reads the
+   * full one (every package, sysctl, module) from the store by the summary's takenAt.
+   */
+  snapshotOf(node: string, at: string, cluster: string): unknown;
 }

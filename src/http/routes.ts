@@ -9,7 +9,8 @@ import { severityFilter, timeRange } from './query.js';
 
 export type Reply =
   | { status: number; json: unknown; headers?: Record<string, string> }
-  | { status: number; text: string; contentType: string; headers?: Record<string, string> };
+  | { status: number; text: string; contentType: string; headers?: Record<string, string> }
+  | { status: number; chunks: readonly Buffer[]; contentType: string; headers?: Record<string, string> };
 
 export interface RouteContext {
   /** Decoded path segments captured by the route's pattern. */
@@ -34,6 +35,15 @@ function clusterOf(view: DaemonView, name: string) {
   const cluster = view.clusters.find((candidate) => candidate.name === name);
   if (!cluster) throw new HttpError(404, `no cluster named ${JSON.stringify(name)}`);
   return cluster;
+}
+
+/** The first cluster (in view order) with a node of that name, and the node's summary. */
+function nodeOf(view: DaemonView, name: string) {
+  for (const cluster of view.clusters) {
+    const node = cluster.nodes.find((candidate) => candidate.node === name);
+    if (node) return { cluster: cluster.name, node };
+  }
+  return undefined;
 }
 
 function requireHistory(deps: HttpServerDeps) {
@@ -73,7 +83,7 @@ export function routes(deps: HttpServerDeps): Route[] {
       pattern: /^\/metrics$/,
       public: true,
       methods: {
-        GET: async () => ({ status: 200, text: await deps.metrics.render(), contentType: deps.metrics.contentType }),
+        GET: async () => ({ status: 200, chunks: await deps.metrics.exposition(), contentType: deps.metrics.contentType }),
       },
     },
     {
@@ -132,8 +142,13 @@ export function routes(deps: HttpServerDeps): Route[] {
       methods: {
         GET: (ctx) => {
           const name = param(ctx, 0);
-          const snapshot = ctx.view.clusters.flatMap((cluster) => cluster.snapshots).find((s) => s.node === name);
-          if (!snapshot) throw new HttpError(404, `no snapshot of a node named ${JSON.stringify(name)}`);
+          const found = nodeOf(ctx.view, name);
+          if (!found) throw new HttpError(404, `no snapshot of a node named ${JSON.stringify(name)}`);
+          // The view says which snapshot is current; the store holds its content.
+          const snapshot = requireHistory(deps).snapshotOf(name, found.node.takenAt, found.cluster);
+          if (snapshot === null || snapshot === undefined) {
+            throw new HttpError(404, `the snapshot of ${JSON.stringify(name)} taken at ${found.node.takenAt} is not in the store`);
+          }
           return { status: 200, json: snapshot };
         },
       },

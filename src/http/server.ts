@@ -30,6 +30,14 @@ const CLOSE_GRACE_MS = 5_000;
 
 function send(res: ServerResponse, reply: Reply): void {
   const common = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...reply.headers };
+  if ('chunks' in reply) {
+    // Pre-encoded bytes (the /metrics exposition): written as they are, no copy.
+    const length = reply.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+    res.writeHead(reply.status, { ...common, 'Content-Type': reply.contentType, 'Content-Length': length });
+    for (const chunk of reply.chunks) res.write(chunk);
+    res.end();
+    return;
+  }
   const [body, contentType] =
     'json' in reply ? [`${JSON.stringify(reply.json)}\n`, 'application/json; charset=utf-8'] : [reply.text, reply.contentType];
   res.writeHead(reply.status, { ...common, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });

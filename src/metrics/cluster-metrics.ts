@@ -2,7 +2,7 @@
 import { SEVERITIES, type Severity } from '../core/findings.js';
 import { FACET_NAMES } from '../core/snapshot.js';
 import type { ClusterView } from '../daemon/view.js';
-import { boolValue, isoToUnixSeconds, type ViewMetric } from './view-metric.js';
+import { boolValue, isoToUnixSeconds, type RunResults, type ViewMetric } from './view-metric.js';
 
 /** Every facet a finding may carry; each is always exported (as 0 when clean) so sums never go absent. */
 const FINDING_FACETS: readonly string[] = [...FACET_NAMES, 'node', 'cluster'];
@@ -12,7 +12,7 @@ function openFindings(cluster: ClusterView) {
   return cluster.report.findings.filter((finding) => !finding.waived && finding.expected !== true);
 }
 
-export const findingsMetric: ViewMetric = {
+export const findingsMetric: ViewMetric<RunResults> = {
   name: 'driftd_findings',
   help: 'Open findings by cluster, facet and severity (not waived, not an expected change of an open maintenance window).',
   type: 'gauge',
@@ -38,7 +38,7 @@ export const findingsMetric: ViewMetric = {
 type ReportFinding = ClusterView['report']['findings'][number];
 
 /** Per cluster and severity, how many findings pass `counts`: one sample for every severity. */
-function findingsBySeverity(view: Parameters<ViewMetric['samples']>[0], counts: (f: ReportFinding) => boolean) {
+function findingsBySeverity(view: RunResults, counts: (f: ReportFinding) => boolean) {
   return view.clusters.flatMap((cluster) =>
     SEVERITIES.map((severity) => ({
       labels: { cluster: cluster.name, severity },
@@ -47,7 +47,7 @@ function findingsBySeverity(view: Parameters<ViewMetric['samples']>[0], counts: 
   );
 }
 
-export const waivedFindingsMetric: ViewMetric = {
+export const waivedFindingsMetric: ViewMetric<RunResults> = {
   name: 'driftd_findings_waived',
   help: 'Findings silenced by a current waiver, by cluster and severity.',
   type: 'gauge',
@@ -55,7 +55,7 @@ export const waivedFindingsMetric: ViewMetric = {
   samples: (view) => findingsBySeverity(view, (f) => f.waived),
 };
 
-export const expectedFindingsMetric: ViewMetric = {
+export const expectedFindingsMetric: ViewMetric<RunResults> = {
   name: 'driftd_findings_expected',
   help: 'Findings that are the declared change of an open maintenance window, by cluster and severity.',
   type: 'gauge',
@@ -63,7 +63,7 @@ export const expectedFindingsMetric: ViewMetric = {
   samples: (view) => findingsBySeverity(view, (f) => f.expected === true && !f.waived),
 };
 
-export const clusterReadyMetric: ViewMetric = {
+export const clusterReadyMetric: ViewMetric<RunResults> = {
   name: 'driftd_cluster_ready',
   help: '1 when every node of the cluster could take over (no blocking finding), else 0.',
   type: 'gauge',
@@ -72,7 +72,7 @@ export const clusterReadyMetric: ViewMetric = {
     view.clusters.map((cluster) => ({ labels: { cluster: cluster.name }, value: boolValue(cluster.report.ready) })),
 };
 
-export const clusterReadinessRatioMetric: ViewMetric = {
+export const clusterReadinessRatioMetric: ViewMetric<RunResults> = {
   name: 'driftd_cluster_readiness_ratio',
   help: 'Failover-readiness score of the cluster, 0 to 1.',
   type: 'gauge',
@@ -80,7 +80,7 @@ export const clusterReadinessRatioMetric: ViewMetric = {
   samples: (view) => view.clusters.map((cluster) => ({ labels: { cluster: cluster.name }, value: cluster.report.score })),
 };
 
-export const oldestFindingMetric: ViewMetric = {
+export const oldestFindingMetric: ViewMetric<RunResults> = {
   name: 'driftd_oldest_finding_timestamp_seconds',
   help: 'When the oldest open (unwaived) finding of this severity was first seen, Unix seconds. Absent when none is open.',
   type: 'gauge',
@@ -98,7 +98,7 @@ export const oldestFindingMetric: ViewMetric = {
     }),
 };
 
-export const CLUSTER_METRICS: readonly ViewMetric[] = [
+export const CLUSTER_METRICS: readonly ViewMetric<RunResults>[] = [
   findingsMetric,
   waivedFindingsMetric,
   expectedFindingsMetric,

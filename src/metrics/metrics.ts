@@ -1,84 +1,81 @@
 /**
- * The Prometheus surface: one private Registry (never prom-client's global one, so tests
- * and embedders can build as many as they like), every metric computed from the view at
- * scrape time.
+ * The Prometheus surface: exposition text written straight from the view (exposition.ts),
+ * no registry and no per-series objects.
+ *
+ * Two parts per scrape:
+ * - the daemon's own health (runs, reloads, build): a dozen series, rendered each scrape;
+ * - what the last run produced (findings, scores, nodes, windows): tens of thousands of
+ *   series at a thousand nodes, a function of `view.clusters` and `view.windows` only.
+ *   The daemon swaps those two arrays once per run and never mutates them, so their text
+ *   is rendered once per run and kept until the next swap (memoised on their identity).
+ *   The daemon calls prepare() right after the swap, so no scrape pays for the render.
  */
-import { Counter, Gauge, Registry } from 'prom-client';
 import type { DaemonView } from '../daemon/view.js';
 import { CLUSTER_METRICS } from './cluster-metrics.js';
+import { EXPOSITION_CONTENT_TYPE, renderFamily } from './exposition.js';
 import { NODE_METRICS } from './node-metrics.js';
 import { RUN_METRICS } from './run-metrics.js';
-import type { MetricSample, ViewMetric } from './view-metric.js';
+import type { RunResults, ViewMetric } from './view-metric.js';
 import { WINDOW_METRICS } from './window-metrics.js';
 
-export const VIEW_METRICS: readonly ViewMetric[] = [...RUN_METRICS, ...CLUSTER_METRICS, ...NODE_METRICS, ...WINDOW_METRICS];
+/** Rendered on every scrape: cheap, and they change between runs (running, reloads). */
+export const DAEMON_METRICS: readonly ViewMetric[] = RUN_METRICS;
+/** Rendered once per run: they read only `clusters` and `windows`. */
+export const RUN_RESULT_METRICS: readonly ViewMetric<RunResults>[] = [...CLUSTER_METRICS, ...NODE_METRICS, ...WINDOW_METRICS];
+export const VIEW_METRICS: readonly ViewMetric[] = [...DAEMON_METRICS, ...RUN_RESULT_METRICS];
 
 export interface DriftdMetrics {
-  registry: Registry;
+  /** The whole exposition for the current view, as text. */
   render(): Promise<string>;
+  /**
+   * The same exposition as bytes to write in order: the daemon's own series, then the
+   * run part encoded once per run (not copied or re-encoded per scrape).
+   */
+  exposition(): Promise<readonly Buffer[]>;
+  /**
+   * Renders the run part for `view` now (default: the current view), so the next scrape
+   * only adds the daemon's own dozen series. Call it after swapping in a new run.
+   */
+  prepare(view?: DaemonView): void;
   contentType: string;
 }
 
-interface SettableMetric {
-  reset(): void;
-  remove(...values: string[]): void;
+interface RenderedRun {
+  clusters: RunResults['clusters'];
+  windows: RunResults['windows'];
+  text: string;
+  bytes: Buffer;
 }
 
-/** Replace the metric's series by the samples; an unlabelled metric with no sample is dropped, not shown as 0. */
-function apply(metric: SettableMetric, definition: ViewMetric, samples: MetricSample[], write: (sample: MetricSample) => void): void {
-  metric.reset();
-  if (samples.length === 0 && definition.labelNames.length === 0) metric.remove();
-  for (const sample of samples) write(sample);
-}
-
-function register(registry: Registry, definition: ViewMetric, viewForScrape: () => DaemonView): void {
-  const config = {
-    name: definition.name,
-    help: definition.help,
-    labelNames: [...definition.labelNames],
-    registers: [registry],
-  };
-  if (definition.type === 'counter') {
-    new Counter({
-      ...config,
-      collect() {
-        apply(this, definition, definition.samples(viewForScrape()), (sample) => this.inc(sample.labels, sample.value));
-      },
-    });
-  } else {
-    new Gauge({
-      ...config,
-      collect() {
-        apply(this, definition, definition.samples(viewForScrape()), (sample) => this.set(sample.labels, sample.value));
-      },
-    });
-  }
+function renderAll<View>(metrics: readonly ViewMetric<View>[], view: View): string {
+  return metrics.map((metric) => renderFamily(metric, metric.samples(view))).join('\n');
 }
 
 export function createMetrics(getView: () => DaemonView): DriftdMetrics {
-  const registry = new Registry();
-  // One view per scrape: every metric of one exposition reads the same run, even if the
-  // daemon swaps the view halfway. Renders are serialised so the pin cannot be shared.
-  let pinned: DaemonView | undefined;
-  let queue: Promise<unknown> = Promise.resolve();
-  for (const definition of VIEW_METRICS) register(registry, definition, () => pinned ?? getView());
+  let rendered: RenderedRun | undefined;
 
-  const renderOnce = async (): Promise<string> => {
-    pinned = getView();
-    try {
-      return await registry.metrics();
-    } finally {
-      pinned = undefined;
-    }
+  const runPart = (view: DaemonView): RenderedRun => {
+    if (rendered && rendered.clusters === view.clusters && rendered.windows === view.windows) return rendered;
+    const text = renderAll(RUN_RESULT_METRICS, view);
+    rendered = { clusters: view.clusters, windows: view.windows, text, bytes: Buffer.from(text, 'utf8') };
+    return rendered;
   };
+  // The daemon's part ends with a blank line that separates it from the run part.
+  const daemonPart = (view: DaemonView): string => `${renderAll(DAEMON_METRICS, view)}\n`;
 
   return {
-    registry,
-    contentType: registry.contentType,
+    contentType: EXPOSITION_CONTENT_TYPE,
+    // One view per scrape: every family of one exposition reads the same run.
     render(): Promise<string> {
-      const result = queue.then(renderOnce);
-      queue = result.catch(() => undefined);
-      return result;
+      const view = getView();
+      return Promise.resolve(daemonPart(view) + runPart(view).text);
+    },
+    exposition(): Promise<readonly Buffer[]> {
+      const view = getView();
+      return Promise.resolve([Buffer.from(daemonPart(view), 'utf8'), runPart(view).bytes]);
+    },
+    prepare(view = getView()): void {
+      runPart(view);
     },
   };
 }

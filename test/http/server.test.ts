@@ -1,11 +1,17 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CheckReportSchema } from '../../src/core/check-report.js';
-import { emptyView, type DaemonView } from '../../src/daemon/view.js';
+import type { NodeSnapshot } from '../../src/core/snapshot.js';
+import { emptyView, summarizeSnapshot, type DaemonView } from '../../src/daemon/view.js';
 import { createHttpServer, type HttpLogger, type HttpServerDeps, type HistoryReader } from '../../src/http/server.js';
 import { createMetrics } from '../../src/metrics/index.js';
-import { handmadeView } from '../metrics/handmade-view.js';
+import { Store } from '../../src/store/index.js';
+import { parseExposition, valueOf } from '../metrics/exposition.js';
+import { HANDMADE_REPORTS, handmadeSnapshots, handmadeView } from '../metrics/handmade-view.js';
 
 interface LogLine {
   level: 'info' | 'warn' | 'error';
@@ -23,10 +29,27 @@ function recordingLogger(lines: LogLine[]): HttpLogger {
 
 const TOKEN = 's3cret-token-for-tests';
 const started: Array<{ close(): Promise<void> }> = [];
+const stores: Array<{ store: Store; dir: string }> = [];
 
 afterEach(async () => {
   await Promise.all(started.splice(0).map((server) => server.close()));
+  for (const { store, dir } of stores.splice(0)) {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
+
+/** A real SQLite store holding the hand-made view's run of each cluster (what the daemon stores). */
+function storeWithHandmadeRuns(): Store {
+  const dir = mkdtempSync(join(tmpdir(), 'driftd-http-'));
+  const store = Store.open(join(dir, 'driftd.db'));
+  stores.push({ store, dir });
+  const snapshots = handmadeSnapshots();
+  for (const cluster of ['pg-ha', 'nfs-ha'] as const) {
+    store.saveRun({ cluster, startedAt: '2026-11-26T07:59:00.000Z', finishedAt: '2026-11-26T08:00:00.000Z', snapshots: snapshots[cluster], report: HANDMADE_REPORTS[cluster] });
+  }
+  return store;
+}
 
 interface Harness {
   base: string;
@@ -34,6 +57,7 @@ interface Harness {
   setView(view: DaemonView): void;
   historyCalls: Array<{ method: string; query: object }>;
   runs: { busy: boolean; triggered: number };
+  store: Store;
 }
 
 async function start(overrides: Partial<HttpServerDeps> = {}): Promise<Harness> {
@@ -41,6 +65,7 @@ async function start(overrides: Partial<HttpServerDeps> = {}): Promise<Harness> 
   const logs: LogLine[] = [];
   const historyCalls: Harness['historyCalls'] = [];
   const runs = { busy: false, triggered: 0 };
+  const store = storeWithHandmadeRuns();
   const history: HistoryReader = {
     findingEpisodes: (query) => {
       historyCalls.push({ method: 'findingEpisodes', query });
@@ -53,6 +78,7 @@ async function start(overrides: Partial<HttpServerDeps> = {}): Promise<Harness> 
       historyCalls.push({ method: 'changes', query });
       return [{ node: 'pg2', facet: 'packages', key: 'drbd-utils', change: 'changed', before: '9.22.0-1', after: '9.15.0-1' }];
     },
+    snapshotOf: (node, at, cluster) => store.snapshotOf(node, at, cluster),
   };
   const server = createHttpServer({
     getView: () => view,
@@ -72,7 +98,7 @@ async function start(overrides: Partial<HttpServerDeps> = {}): Promise<Harness> 
   const address = await server.listen('127.0.0.1', 0);
   expect(address.host).toBe('127.0.0.1');
   expect(address.port).toBeGreaterThan(0);
-  return { base: `http://127.0.0.1:${address.port}`, logs, setView: (next) => (view = next), historyCalls, runs };
+  return { base: `http://127.0.0.1:${address.port}`, logs, setView: (next) => (view = next), historyCalls, runs, store };
 }
 
 async function getJson(url: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
@@ -102,6 +128,31 @@ describe('probes and /metrics', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(await response.text()).toMatch(/^driftd_runs_total 12$/m);
+  });
+
+  it('/metrics after a view swap shows the new run, not the exposition of the previous one', async () => {
+    const h = await start();
+    const read = async () => parseExposition(await (await fetch(`${h.base}/metrics`)).text());
+    const before = await read();
+    expect(valueOf(before, 'driftd_cluster_ready', { cluster: 'nfs-ha' })).toBe(1);
+    const view = handmadeView();
+    h.setView({
+      ...view,
+      runs: { ...view.runs, total: 13 },
+      clusters: view.clusters.map((c) => (c.name === 'nfs-ha' ? { ...c, report: { ...c.report, ready: false, score: 0.5 } } : c)),
+    });
+    const after = await read();
+    expect(valueOf(after, 'driftd_runs_total')).toBe(13);
+    expect(valueOf(after, 'driftd_cluster_ready', { cluster: 'nfs-ha' })).toBe(0);
+    expect(valueOf(after, 'driftd_cluster_readiness_ratio', { cluster: 'nfs-ha' })).toBe(0.5);
+  });
+
+  it('/metrics has a Content-Length that matches the bytes sent', async () => {
+    const h = await start();
+    const response = await fetch(`${h.base}/metrics`);
+    const body = Buffer.from(await response.arrayBuffer());
+    expect(Number(response.headers.get('content-length'))).toBe(body.length);
+    expect(body.toString('utf8')).toBe(await createMetrics(handmadeView).render());
   });
 
   it('HEAD works where GET does, without a body', async () => {
@@ -212,6 +263,62 @@ describe('node API', () => {
     expect((await getJson(`${h.base}/api/v1/nodes/ghost/snapshot`)).status).toBe(404);
   });
 
+  it('reads the full snapshot from the store, the one the view names, not a newer one stored meanwhile', async () => {
+    const h = await start();
+    // A run in progress has stored pg2 again (kernel upgraded) but not swapped the view yet.
+    const newer: NodeSnapshot = {
+      cluster: 'pg-ha',
+      node: 'pg2',
+      takenAt: '2026-11-26T08:15:31.000Z',
+      facets: { kernel: { status: 'ok', items: { release: { value: '6.1.0-28-amd64' } }, durationMs: 40 } },
+    };
+    const others = handmadeSnapshots()['pg-ha'].filter((snapshot) => snapshot.node !== 'pg2');
+    h.store.saveRun({
+      cluster: 'pg-ha',
+      startedAt: '2026-11-26T08:15:00.000Z',
+      finishedAt: '2026-11-26T08:16:00.000Z',
+      snapshots: [...others, newer],
+      report: HANDMADE_REPORTS['pg-ha'],
+    });
+    const served = await getJson(`${h.base}/api/v1/nodes/pg2/snapshot`);
+    expect(served.body).toEqual(handmadeSnapshots()['pg-ha'].find((snapshot) => snapshot.node === 'pg2'));
+
+    // The daemon swaps in the new run: the route follows the view.
+    const view = handmadeView();
+    h.setView({
+      ...view,
+      clusters: view.clusters.map((c) => (c.name === 'pg-ha' ? { ...c, nodes: [...others, newer].map(summarizeSnapshot) } : c)),
+    });
+    const after = await getJson(`${h.base}/api/v1/nodes/pg2/snapshot`);
+    expect(after.status).toBe(200);
+    expect(after.body).toEqual(newer);
+  });
+
+  it('serves an unreachable node\'s snapshot with its error', async () => {
+    const h = await start();
+    const { status, body } = await getJson(`${h.base}/api/v1/nodes/pg3/snapshot`);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ cluster: 'pg-ha', node: 'pg3', error: 'connect ECONNREFUSED 127.0.0.3:22', facets: {} });
+  });
+
+  it('404s a node of the view whose snapshot is not in the store, and says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driftd-http-empty-'));
+    const empty = Store.open(join(dir, 'driftd.db'));
+    stores.push({ store: empty, dir });
+    const h = await start({
+      history: { findingEpisodes: () => [], changes: () => [], snapshotOf: (node, at, cluster) => empty.snapshotOf(node, at, cluster) },
+    });
+    const { status, body } = await getJson(`${h.base}/api/v1/nodes/pg2/snapshot`);
+    expect(status).toBe(404);
+    expect(body['error']).toMatch(/taken at 2026-11-26T07:59:31.000Z is not in the store/);
+  });
+
+  it('answers 501 for a node snapshot when no store is configured', async () => {
+    const h = await start({ history: undefined });
+    expect((await getJson(`${h.base}/api/v1/nodes/pg2/snapshot`)).status).toBe(501);
+    expect((await getJson(`${h.base}/api/v1/nodes/ghost/snapshot`)).status).toBe(404);
+  });
+
   it('reads changes from history with node, since and until', async () => {
     const h = await start();
     const { status, body } = await getJson(`${h.base}/api/v1/nodes/pg2/changes?since=2026-11-01&until=2026-11-26T08:00:00Z`);
@@ -286,6 +393,7 @@ describe('routing errors', () => {
           throw new Error('database is locked at /var/lib/driftd/driftd.db');
         },
         changes: () => [],
+        snapshotOf: () => null,
       },
     });
     const response = await fetch(`${h.base}/api/v1/clusters/pg-ha/findings?since=2026-11-01`);
@@ -297,7 +405,7 @@ describe('routing errors', () => {
   });
 
   it('answers a failing metrics render with 500', async () => {
-    const h = await start({ metrics: { contentType: 'text/plain', render: () => Promise.reject(new Error('boom')) } });
+    const h = await start({ metrics: { contentType: 'text/plain', exposition: () => Promise.reject(new Error('boom')) } });
     expect((await getJson(`${h.base}/metrics`)).status).toBe(500);
   });
 

@@ -5,7 +5,7 @@
  */
 import { CheckReportSchema, type CheckReport } from '../../src/core/check-report.js';
 import type { NodeSnapshot } from '../../src/core/snapshot.js';
-import type { DaemonView } from '../../src/daemon/view.js';
+import { summarizeSnapshot, type DaemonView } from '../../src/daemon/view.js';
 
 export const CHECKED_AT = '2026-11-26T08:00:00.000Z';
 
@@ -133,20 +133,39 @@ const nfsReport: CheckReport = CheckReportSchema.parse({
   summary: { critical: 0, warning: 0, info: 0, waived: 0 },
 });
 
-function snapshot(cluster: string, node: string, takenAt: string, release?: string): NodeSnapshot {
+function snapshot(cluster: string, node: string, takenAt: string, release?: string, kernelMs = 42): NodeSnapshot {
   if (!release) return { cluster, node, takenAt, error: 'connect ECONNREFUSED 127.0.0.3:22', facets: {} };
   return {
     cluster,
     node,
     takenAt,
     facets: {
-      kernel: { status: 'ok', items: { release: { value: release } }, durationMs: 42 },
+      kernel: { status: 'ok', items: { release: { value: release } }, durationMs: kernelMs },
       os: { status: 'ok', items: { id: { value: 'debian' }, version_id: { value: '12' } }, durationMs: 17 },
     },
   };
 }
 
+/** The full snapshots behind the view's node summaries, per cluster (what the daemon stores). */
+export function handmadeSnapshots(): Record<'pg-ha' | 'nfs-ha', NodeSnapshot[]> {
+  return {
+    'pg-ha': [
+      snapshot('pg-ha', 'pg1', '2026-11-26T07:59:30.000Z', '6.1.0-27-amd64'),
+      snapshot('pg-ha', 'pg2', '2026-11-26T07:59:31.000Z', '6.1.0-26-amd64', 130),
+      snapshot('pg-ha', 'pg3', '2026-11-26T07:59:50.000Z'),
+    ],
+    'nfs-ha': [
+      snapshot('nfs-ha', 'nfs1', '2026-11-26T07:59:40.000Z', '6.1.0-27-amd64'),
+      snapshot('nfs-ha', 'nfs2', '2026-11-26T07:59:40.000Z', '6.1.0-27-amd64'),
+    ],
+  };
+}
+
+/** The two reports, for tests that store a run. */
+export const HANDMADE_REPORTS = { 'pg-ha': pgReport, 'nfs-ha': nfsReport } as const;
+
 export function handmadeView(): DaemonView {
+  const snapshots = handmadeSnapshots();
   return {
     version: '0.1.0',
     startedAt: '2026-11-26T06:00:00.000Z',
@@ -162,20 +181,13 @@ export function handmadeView(): DaemonView {
           'f-sysctl-swappiness': '2026-11-01T00:00:00.000Z',
           'f-kernel-release': '2026-10-01T00:00:00.000Z',
         },
-        snapshots: [
-          snapshot('pg-ha', 'pg1', '2026-11-26T07:59:30.000Z', '6.1.0-27-amd64'),
-          snapshot('pg-ha', 'pg2', '2026-11-26T07:59:31.000Z', '6.1.0-26-amd64'),
-          snapshot('pg-ha', 'pg3', '2026-11-26T07:59:50.000Z'),
-        ],
+        nodes: snapshots['pg-ha'].map(summarizeSnapshot),
       },
       {
         name: 'nfs-ha',
         report: nfsReport,
         lastRunAt: CHECKED_AT,
-        snapshots: [
-          snapshot('nfs-ha', 'nfs1', '2026-11-26T07:59:40.000Z', '6.1.0-27-amd64'),
-          snapshot('nfs-ha', 'nfs2', '2026-11-26T07:59:40.000Z', '6.1.0-27-amd64'),
-        ],
+        nodes: snapshots['nfs-ha'].map(summarizeSnapshot),
       },
     ],
     runs: {
