@@ -1,6 +1,6 @@
 /**
  * One engine size in its own process, so its peak RSS is its own:
- * `engine-child.ts NODES PACKAGES DRIFT_RATE SEED REPS`. Prints one JSON line.
+ * `engine-child.ts NODES PACKAGES DRIFT_RATE SEED REPS [distinct]`. Prints one JSON line.
  */
 import { performance } from 'node:perf_hooks';
 import { ScoringConfig } from '../src/config/schema.js';
@@ -22,16 +22,17 @@ export interface EngineChildResult {
   maxRssMb: number;
 }
 
-const [nodes, packages, driftRate, seed, reps] = process.argv.slice(2).map(Number) as [number, number, number, number, number];
+const [nodes, packages, driftRate, seed, reps] = process.argv.slice(2, 7).map(Number) as [number, number, number, number, number];
+const everyNodeDistinct = process.argv[7] === 'distinct';
 if (![nodes, packages, driftRate, seed, reps].every(Number.isFinite)) {
-  throw new Error('usage: engine-child.ts NODES PACKAGES DRIFT_RATE SEED REPS');
+  throw new Error('usage: engine-child.ts NODES PACKAGES DRIFT_RATE SEED REPS [distinct]');
 }
 const loaded = loadRulePacks([], { includeShipped: true });
 if (loaded.errors.length > 0) throw new Error(`shipped rule packs do not load: ${JSON.stringify(loaded.errors)}`);
 const scoring = ScoringConfig.parse({});
 
 const generatedAt = performance.now();
-const cluster = generateCluster({ cluster: 'bench', nodes, packages, driftRate, seed });
+const cluster = generateCluster({ cluster: 'bench', nodes, packages, driftRate, seed, everyNodeDistinct });
 const generateMs = performance.now() - generatedAt;
 globalThis.gc?.();
 const rssAfterGenerateMb = process.memoryUsage().rss / 2 ** 20;

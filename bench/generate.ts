@@ -80,6 +80,11 @@ export interface ClusterSpec {
   nodePrefix?: string;
   /** Share one package universe across clusters, as a fleet on one distribution does. */
   universe?: PackageUniverse;
+  /**
+   * The engine's worst case: the last package carries a different version on every node,
+   * so no node's packages equal another's and no node can be skipped as a clone.
+   */
+  everyNodeDistinct?: boolean;
 }
 
 export interface SyntheticCluster {
@@ -113,7 +118,9 @@ export function generateCluster(spec: ClusterSpec): SyntheticCluster {
     universe.names.forEach((name, i) => {
       const d = drift.get(i);
       const version = universe.versions[i] as string;
-      if (d && d.node === nodeIndex) {
+      if (spec.everyNodeDistinct && i === universe.names.length - 1) {
+        items[name] = { value: `${version}.node${nodeIndex}` };
+      } else if (d && d.node === nodeIndex) {
         if (!d.missing) items[name] = { value: driftedVersion(version) };
       } else {
         // A fresh string per node, like a parsed dpkg-query line.
@@ -139,7 +146,7 @@ export function generateCluster(spec: ClusterSpec): SyntheticCluster {
     if (spec.richFacets) Object.assign(facets, richFacets(node));
     return { cluster: spec.cluster, node, takenAt, facets } satisfies NodeSnapshot;
   });
-  return { cluster: spec.cluster, nodes, snapshots, driftedItems: drift.size };
+  return { cluster: spec.cluster, nodes, snapshots, driftedItems: drift.size + (spec.everyNodeDistinct && spec.nodes > 1 ? 1 : 0) };
 }
 
 function richFacets(node: string): NodeSnapshot['facets'] {

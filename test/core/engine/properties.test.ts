@@ -50,11 +50,12 @@ describe('evaluateCluster on arbitrary clusters', () => {
   });
 });
 
-describe('clusters of near-copies (the engine skips nodes identical to the first)', () => {
+describe('clusters of near-copies (the engine reads in full only the keys that vary)', () => {
   const itemSpec = fc.record({ value: fc.constantFrom('1', '2', '3'), nodeSpecific: fc.constantFrom(undefined, 'own address') });
-  const base = fc.dictionary(fc.constantFrom('k1', 'k2', 'k3', 'k4', 'k5', 'k6'), itemSpec, { minKeys: 1, maxKeys: 6 });
+  // 'constructor' and 'toString' are keys an object also inherits: absent must stay absent.
+  const base = fc.dictionary(fc.constantFrom('k1', 'k2', 'k3', 'k4', 'k5', 'constructor'), itemSpec, { minKeys: 1, maxKeys: 6 });
   // Each further node is a copy of the first with a few edits: a value, a removal, an addition.
-  const edit = fc.record({ key: fc.constantFrom('k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7'), change: fc.constantFrom('value', 'remove', 'add') , value: fc.constantFrom('1', '2', '9') });
+  const edit = fc.record({ key: fc.constantFrom('k1', 'k2', 'k3', 'k4', 'k5', 'constructor', 'k7', 'toString'), change: fc.constantFrom('value', 'remove', 'add') , value: fc.constantFrom('1', '2', '9') });
   const spec = fc.record({ first: base, others: fc.array(fc.array(edit, { maxLength: 2 }), { minLength: 1, maxLength: 6 }) });
 
   type ItemLike = { value: string; nodeSpecific?: string };
@@ -63,8 +64,8 @@ describe('clusters of near-copies (the engine skips nodes identical to the first
     for (const [k, v] of Object.entries(first)) out[k] = v.nodeSpecific === undefined ? { value: v.value } : { value: v.value, nodeSpecific: v.nodeSpecific };
     for (const e of edits) {
       if (e.change === 'remove') delete out[e.key];
-      else if (e.change === 'value' && out[e.key]) out[e.key] = { ...out[e.key]!, value: e.value };
-      else if (e.change === 'add' && !out[e.key]) out[e.key] = { value: e.value };
+      else if (e.change === 'value' && Object.hasOwn(out, e.key)) out[e.key] = { ...out[e.key]!, value: e.value };
+      else if (e.change === 'add' && !Object.hasOwn(out, e.key)) out[e.key] = { value: e.value };
     }
     return out;
   }
@@ -77,8 +78,9 @@ describe('clusters of near-copies (the engine skips nodes identical to the first
         const flagged = new Set(report.findings.filter((f) => f.facet === 'sysctl' && (f.kind === 'mismatch' || f.kind === 'missing')).map((f) => f.key));
         const keys = new Set(all.flatMap((items) => Object.keys(items)));
         for (const key of keys) {
-          const values = all.map((items) => items[key]?.value ?? null);
-          const nodeSpecific = all.some((items) => items[key]?.nodeSpecific !== undefined);
+          const own = (items: Record<string, ItemLike>) => (Object.hasOwn(items, key) ? items[key] : undefined);
+          const values = all.map((items) => own(items)?.value ?? null);
+          const nodeSpecific = all.some((items) => own(items)?.nodeSpecific !== undefined);
           const drifts = !nodeSpecific && values.some((v) => v !== values[0]);
           expect(flagged.has(key), `${key}: ${JSON.stringify(values)} nodeSpecific=${nodeSpecific}`).toBe(drifts);
           if (drifts) {
