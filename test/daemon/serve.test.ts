@@ -11,7 +11,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckReportSchema } from '../../src/core/check-report.js';
+import type { NodeSnapshot } from '../../src/core/snapshot.js';
 import { Store } from '../../src/store/index.js';
+import { parseExposition, valueOf } from '../metrics/exposition.js';
 import { freePort, sshdAvailable, sshdSkipReason, startSshd, type SshdServer } from '../helpers/sshd.js';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -201,6 +203,46 @@ suite(title, () => {
       prom.kill('SIGTERM');
       await new Promise((resolve) => prom.once('exit', resolve));
     }
+  }, 90_000);
+
+  it('a scrape after a new run shows that run, and the node snapshot route follows it (read from the store)', async () => {
+    const scrape = async () => parseExposition(await (await fetch(`${base}/metrics`)).text());
+    const snapshotOf = async (node: string) => (await (await fetch(`${base}/api/v1/nodes/${node}/snapshot`)).json()) as NodeSnapshot;
+    await waitFor(async () => valueOf(await scrape(), 'driftd_run_in_progress') === 0, 60_000, () => output);
+    const before = await scrape();
+    const runsBefore = valueOf(before, 'driftd_runs_total') ?? Number.NaN;
+    const takenBefore = valueOf(before, 'driftd_node_last_snapshot_timestamp_seconds', { cluster: 'ha', node: 'n1' }) ?? Number.NaN;
+    const snapBefore = await snapshotOf('n1');
+    expect(Date.parse(snapBefore.takenAt) / 1000).toBe(takenBefore);
+
+    expect((await fetch(`${base}/api/v1/runs`, { method: 'POST' })).status).toBe(202);
+    await waitFor(
+      async () => {
+        const now = await scrape();
+        return (valueOf(now, 'driftd_runs_total') ?? 0) > runsBefore && valueOf(now, 'driftd_run_in_progress') === 0;
+      },
+      60_000,
+      () => output,
+    );
+    const after = await scrape();
+    const takenAfter = valueOf(after, 'driftd_node_last_snapshot_timestamp_seconds', { cluster: 'ha', node: 'n1' }) ?? Number.NaN;
+    expect(takenAfter).toBeGreaterThan(takenBefore);
+    expect(valueOf(after, 'driftd_node_collection_duration_seconds', { cluster: 'ha', node: 'n1' })).toBeGreaterThan(0);
+    expect(valueOf(after, 'driftd_node_collection_duration_seconds', { cluster: 'ha', node: 'gone' })).toBeUndefined();
+    expect(valueOf(after, 'driftd_facet_max_duration_seconds', { facet: 'packages' })).toBeGreaterThan(0);
+
+    const snapAfter = await snapshotOf('n1');
+    expect(Date.parse(snapAfter.takenAt) / 1000).toBe(takenAfter);
+    expect(Object.keys(snapAfter.facets['packages']?.items ?? {}).length).toBeGreaterThan(10);
+    // The full snapshot comes from the store: the same one the store itself gives back.
+    const store = Store.open(path.join(dir, 'driftd.db'), { readonly: true });
+    try {
+      expect(snapAfter).toEqual(store.snapshotOf('n1', snapAfter.takenAt, 'ha'));
+    } finally {
+      store.close();
+    }
+    const gone = await snapshotOf('gone');
+    expect(gone.error).toMatch(/refused|ECONNREFUSED/i);
   }, 90_000);
 
   it('SIGHUP with a broken config keeps the old one serving; a good one adds the new node', async () => {
