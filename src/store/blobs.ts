@@ -1,5 +1,5 @@
 /**
- * Content-addressed blobs: a facet's (or a finding's) canonical JSON, stored once,
+ * Content-addressed blobs: a facet's (a finding's, a score detail's) canonical JSON, stored once,
  * deflated, keyed by the sha256 of that JSON. Rows refer to blobs by integer id so an
  * unchanged node costs a few small integers per facet per run, not a 64-char hash.
  */
@@ -8,7 +8,7 @@ import { sha256Hex } from '../core/snapshot.js';
 import type { Db } from './db.js';
 import { statement } from './statements.js';
 
-export type BlobTable = 'facet_blobs' | 'finding_blobs';
+export type BlobTable = 'facet_blobs' | 'finding_blobs' | 'score_blobs';
 
 export function compress(text: string): Buffer {
   return deflateRawSync(Buffer.from(text, 'utf8'));
@@ -36,7 +36,7 @@ export function putBlob(
     table === 'facet_blobs'
       ? statement(db, 'INSERT INTO facet_blobs (hash, facet, data, size) VALUES (?, ?, ?, ?)')
           .run(hash, facet ?? '', data, size)
-      : statement(db, 'INSERT INTO finding_blobs (hash, data, size) VALUES (?, ?, ?)').run(hash, data, size);
+      : statement(db, `INSERT INTO ${table} (hash, data, size) VALUES (?, ?, ?)`).run(hash, data, size);
   return Number(result.lastInsertRowid);
 }
 

@@ -8,26 +8,30 @@
  * and prev_hash = the previous run's hash (one chain for the whole file, in id order).
  *
  * verifyChain recomputes all of it from the stored rows, down to the sha256 of every
- * inflated blob, and names the first run whose link does not hold. Deleting the newest
+ * inflated blob (facets, findings, score details) and every manifest's content hash,
+ * and names the first run whose link does not hold. Deleting the newest
  * run cannot be detected from inside the file (nothing points forward); exporting the
  * latest hash elsewhere (metrics, logs) closes that gap.
  */
-import { canonicalJson, sha256Hex } from '../core/snapshot.js';
+import { canonicalJson, sha256Hex, type FacetName } from '../core/snapshot.js';
 import type { Db } from './db.js';
 import { statement } from './statements.js';
 import type { Finding } from '../core/findings.js';
-import { verifiedBlobText, type BlobRow } from './blobs.js';
+import { verifiedBlobText, type BlobRow, type BlobTable } from './blobs.js';
 import { changesAgainstHistory } from './changes.js';
 import { planEpisodes, type EpisodeRow } from './findings.js';
+import { joinDetail, storedScoreRows } from './scores.js';
 import {
   assembleSnapshot,
   contentHashFromFacetHashes,
   effectiveSnapshotRows,
-  facetRowsOf,
+  manifestFacetRows,
   parseThinned,
   previousSnapshotRow,
+  snapshotRowsOfRun,
   type SnapshotRow,
 } from './snapshots.js';
+import { msToIso } from './time.js';
 
 export interface RunHashInput {
   id: number;
@@ -137,10 +141,7 @@ export function verifyChain(db: Db): ChainVerdict {
       if (parseThinned(run.thinned_nodes).length > 0) thinnedRuns += 1;
       verifySnapshots(db, run, blobs, fail);
       const findings = verifyFindings(db, run, blobs, fail);
-      const nodes = statement(db, 'SELECT node, reachable, ready, score, detail FROM node_scores WHERE run_id = ?').all(
-        run.id,
-      ) as NodeScoreRow[];
-      if (reportHash(run, nodes) !== run.report_hash) fail('readiness or node scores differ from report_hash');
+      verifyScores(db, run, blobs, fail);
       if (runHash(run) !== run.hash) fail('run row fields (times, counts, meta or hashes) differ from its hash');
       verifyChanges(db, run, fail);
       episodes.apply(run, findings);
@@ -156,10 +157,16 @@ export function verifyChain(db: Db): ChainVerdict {
   return { ok: true, runs: runIds.length, thinnedRuns };
 }
 
-/** Each blob is inflated and hashed once per verification, however many runs share it. */
+/**
+ * Each blob is inflated and hashed once per verification, however many runs share it;
+ * each manifest's content hash is recomputed once, however many snapshots point at it.
+ */
 class BlobVerdicts {
   private readonly facets = new Map<number, { hash: string; status: unknown } | undefined>();
   private readonly findings = new Map<number, { text: string; finding: Finding } | undefined>();
+  private readonly scores = new Map<number, string | undefined>();
+  /** Manifest id -> content hash recomputed from its verified facet blobs. */
+  readonly manifests = new Map<number, string>();
   constructor(private readonly db: Db) {}
 
   facet(id: number): { hash: string; status: unknown } | undefined {
@@ -179,7 +186,12 @@ class BlobVerdicts {
     return this.findings.get(id);
   }
 
-  private text(table: 'facet_blobs' | 'finding_blobs', id: number): string | undefined {
+  score(id: number): string | undefined {
+    if (!this.scores.has(id)) this.scores.set(id, this.text('score_blobs', id));
+    return this.scores.get(id);
+  }
+
+  private text(table: BlobTable, id: number): string | undefined {
     const row = statement(this.db, `SELECT id, hash, data FROM ${table} WHERE id = ?`).get(id) as BlobRow | undefined;
     return row ? verifiedBlobText(row) : undefined;
   }
@@ -192,16 +204,21 @@ function verifySnapshots(db: Db, run: RunRow, blobs: BlobVerdicts, fail: Fail): 
   let errors = 0;
   for (const row of rows) {
     if (row.cluster !== run.cluster) fail(`snapshot of ${row.node} belongs to cluster ${row.cluster}`);
-    const facetHashes: Record<string, string> = {};
-    for (const facet of facetRowsOf(db, row.id)) {
-      const blob = blobs.facet(facet.blob_id);
-      if (!blob) {
-        fail(`facet ${facet.facet} of node ${row.node}: blob ${facet.blob_id} is missing or its content no longer matches its hash`);
+    if (row.manifest_node_id !== row.node_id) fail(`snapshot of node ${row.node} points at another node's manifest`);
+    let recomputed = blobs.manifests.get(row.manifest_id);
+    if (recomputed === undefined) {
+      const facetHashes: Partial<Record<FacetName, string>> = {};
+      for (const facet of manifestFacetRows(db, row.manifest_id)) {
+        const blob = blobs.facet(facet.blob_id);
+        if (!blob) {
+          fail(`facet ${facet.facet} of node ${row.node}: blob ${facet.blob_id} is missing or its content no longer matches its hash`);
+        }
+        if (blob.status !== facet.status) fail(`facet ${facet.facet} of node ${row.node}: status column disagrees with the stored facet`);
+        facetHashes[facet.facet as FacetName] = blob.hash;
       }
-      if (blob.status !== facet.status) fail(`facet ${facet.facet} of node ${row.node}: status column disagrees with the stored facet`);
-      facetHashes[facet.facet] = blob.hash;
+      recomputed = contentHashFromFacetHashes(row.cluster, row.node, row.error, facetHashes);
+      blobs.manifests.set(row.manifest_id, recomputed);
     }
-    const recomputed = contentHashFromFacetHashes(row.cluster, row.node, row.error, facetHashes);
     if (recomputed !== row.content_hash) fail(`snapshot of node ${row.node}: content differs from its content_hash`);
     contentHashes.push(recomputed);
     if (row.error !== null) errors += 1;
@@ -211,6 +228,18 @@ function verifySnapshots(db: Db, run: RunRow, blobs: BlobVerdicts, fail: Fail): 
   }
   if (errors !== run.error_count) fail(`holds ${errors} unreachable snapshots, run row says ${run.error_count}`);
   if (snapshotsHash(contentHashes) !== run.snapshots_hash) fail('snapshots differ from snapshots_hash');
+}
+
+/** report_hash over the node scores, each detail rebuilt from its verified blob and time. */
+function verifyScores(db: Db, run: RunRow, blobs: BlobVerdicts, fail: Fail): void {
+  const nodes: NodeScoreRow[] = storedScoreRows(db, run.id).map((row) => {
+    const text = blobs.score(row.detail_id);
+    if (text === undefined) {
+      fail(`score of node ${row.node}: detail blob ${row.detail_id} is missing or its content no longer matches its hash`);
+    }
+    return { node: row.node, reachable: row.reachable, ready: row.ready, score: row.score, detail: joinDetail(text, row.snapshot_at) };
+  });
+  if (reportHash(run, nodes) !== run.report_hash) fail('readiness or node scores differ from report_hash');
 }
 
 function verifyFindings(db: Db, run: RunRow, blobs: BlobVerdicts, fail: Fail): Finding[] {
@@ -252,14 +281,17 @@ function verifyChanges(db: Db, run: RunRow, fail: Fail): void {
     db,
     'SELECT node, at, facet, key, change, before, after FROM node_changes WHERE run_id = ? ORDER BY id',
   ).all(run.id) as ChangeRow[];
-  const own = statement(db, 'SELECT * FROM node_snapshots WHERE run_id = ? ORDER BY node').all(run.id) as SnapshotRow[];
+  const own: SnapshotRow[] = snapshotRowsOfRun(db, run.id);
   const expected: ChangeRow[] = [];
   for (const row of own) {
-    const prev = previousSnapshotRow(db, row.cluster, row.node, run.id);
+    const prev = previousSnapshotRow(db, row.node_id, run.id);
     const hasStored = stored.some((c) => c.node === row.node);
     if ((!prev || prev.content_hash === row.content_hash) && !hasStored) continue;
-    for (const c of changesAgainstHistory(db, run.id, assembleSnapshot(db, row))) {
-      expected.push({ node: row.node, at: row.taken_at, facet: c.facet, key: c.key, change: c.change, before: c.before, after: c.after });
+    const hashes: Partial<Record<FacetName, string>> = {};
+    for (const f of manifestFacetRows(db, row.manifest_id)) if (f.hash !== null) hashes[f.facet as FacetName] = f.hash;
+    const at = msToIso(row.taken_at);
+    for (const c of changesAgainstHistory(db, run.id, assembleSnapshot(db, row), hashes, row.content_hash, prev)) {
+      expected.push({ node: row.node, at, facet: c.facet, key: c.key, change: c.change, before: c.before, after: c.after });
     }
   }
   const render = (rows: ChangeRow[]) => rows.map((r) => canonicalJson(r)).sort();

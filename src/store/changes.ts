@@ -1,13 +1,14 @@
 /**
- * The change log, recorded per node at save time. Only facets whose hash moved are
- * inflated, so an unchanged node costs one indexed lookup.
+ * The change log, recorded per node at save time. A node whose content hash equals its
+ * previous snapshot's has no changes by construction and costs one indexed lookup;
+ * otherwise only facets whose hash moved are inflated.
  */
 import { diffSnapshots, type Change } from '../core/changes.js';
-import { FACET_NAMES, facetHash, type FacetName, type FacetSnapshot, type NodeSnapshot } from '../core/snapshot.js';
+import { FACET_NAMES, type FacetName, type FacetSnapshot, type NodeSnapshot } from '../core/snapshot.js';
 import type { Db } from './db.js';
 import { statement } from './statements.js';
-import { facetRowsOf, lastOkFacet, previousSnapshotRow, readFacetBlob } from './snapshots.js';
-import { optionalIsoUtc, toIsoUtc } from './time.js';
+import { lastOkFacet, manifestFacetRows, readFacetBlob, type SnapshotRow } from './snapshots.js';
+import { msToIso, optionalIsoUtc, toIsoUtc } from './time.js';
 
 export interface NodeChange extends Change {
   runId: number;
@@ -16,25 +17,33 @@ export interface NodeChange extends Change {
   at: string;
 }
 
-/** Changes of `next` against the node's stored history before run `runId`. */
-export function changesAgainstHistory(db: Db, runId: number, next: NodeSnapshot): Change[] {
-  const prevRow = previousSnapshotRow(db, next.cluster, next.node, runId);
-  if (!prevRow) return [];
-  const prev: NodeSnapshot = { cluster: prevRow.cluster, node: prevRow.node, takenAt: prevRow.taken_at, facets: {} };
+/**
+ * Changes of `next` (hashes already computed) against the node's stored history
+ * before run `runId`; `prevRow` is the node's latest snapshot before that run.
+ */
+export function changesAgainstHistory(
+  db: Db,
+  runId: number,
+  next: NodeSnapshot,
+  nextHashes: Partial<Record<FacetName, string>>,
+  nextContentHash: string,
+  prevRow: SnapshotRow | undefined,
+): Change[] {
+  if (!prevRow || prevRow.content_hash === nextContentHash) return [];
+  const prev: NodeSnapshot = { cluster: prevRow.cluster, node: prevRow.node, takenAt: msToIso(prevRow.taken_at), facets: {} };
   if (prevRow.error !== null) prev.error = prevRow.error;
-  for (const row of facetRowsOf(db, prevRow.id)) {
+  for (const row of manifestFacetRows(db, prevRow.manifest_id)) {
     const name = row.facet as FacetName;
     const nextFacet = next.facets[name];
     // Equal hash means equal content: reuse the new facet instead of inflating the old.
-    prev.facets[name] =
-      nextFacet && row.hash === facetHash(nextFacet) ? nextFacet : readFacetBlob(db, row.blob_id);
+    prev.facets[name] = nextFacet && row.hash === nextHashes[name] ? nextFacet : readFacetBlob(db, row.blob_id);
   }
   const lastOk: Partial<Record<FacetName, FacetSnapshot>> = {};
   if (next.error === undefined) {
     for (const name of FACET_NAMES) {
       if (next.facets[name]?.status !== 'ok') continue;
       if (prev.error === undefined && prev.facets[name]?.status === 'ok') continue;
-      const facet = lastOkFacet(db, next.cluster, next.node, name, runId);
+      const facet = lastOkFacet(db, prevRow.node_id, name, runId);
       if (facet) lastOk[name] = facet;
     }
   }

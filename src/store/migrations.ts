@@ -7,11 +7,14 @@
  */
 import type Database from 'better-sqlite3';
 import { StoreError } from './errors.js';
+import { convertV2Rows } from './migrate-v3.js';
 
 export interface Migration {
   version: number;
   description: string;
   sql: string;
+  /** Row conversion that SQL alone cannot do (hashing, compression), run after `sql` in the same transaction. */
+  convert?: (db: Database.Database) => void;
 }
 
 /** v1: the base schema. */
@@ -144,9 +147,90 @@ CREATE INDEX node_changes_run ON node_changes(run_id);
 CREATE INDEX finding_episodes_cluster_seen ON finding_episodes(cluster, first_seen);
 `;
 
+/**
+ * v3: what an unchanged node costs per run. v2 wrote, per node per run, a snapshot row
+ * with cluster, node, ISO time and a 64-char content hash, ten facet rows, and the
+ * node's whole score explanation (~900 bytes). v3 keeps per run only what changes
+ * every run and points at deduplicated rows for the rest:
+ *
+ * - `nodes` interns (cluster, node) once; rows refer to it by integer.
+ * - `snapshot_manifests`: one row per distinct snapshot content, keyed by the
+ *   snapshot's content hash (the one the evidence chain already uses), with its error
+ *   text; `manifest_facets` lists its facets (blob id and status) once.
+ * - `node_snapshots` per run: run, node, manifest, taken_at in epoch milliseconds and
+ *   the facet durations packed into a few bytes (durations.ts).
+ * - `score_blobs`: a node's score explanation (facet statuses, error, contributions)
+ *   stored once by hash, deflated; `node_scores` keeps per run the columns a report
+ *   reads (reachable, ready, score), the snapshot time (epoch ms when it round-trips to
+ *   the same ISO text, the text otherwise, NULL when the blob holds the whole detail)
+ *   and the blob id.
+ *
+ * The old tables are renamed to v2_*, converted row by row (migrate-v3.ts), dropped.
+ * Chain hashes are untouched: content hashes become manifest keys, and each score
+ * detail text is rebuilt byte for byte from blob and time (checked per row on the way).
+ */
+export const SCHEMA_V3 = `
+DROP INDEX node_snapshots_node;
+ALTER TABLE node_snapshots RENAME TO v2_node_snapshots;
+ALTER TABLE snapshot_facets RENAME TO v2_snapshot_facets;
+ALTER TABLE node_scores RENAME TO v2_node_scores;
+
+CREATE TABLE nodes (
+  id      INTEGER PRIMARY KEY,
+  cluster TEXT    NOT NULL,
+  node    TEXT    NOT NULL,
+  UNIQUE (cluster, node)
+);
+
+CREATE TABLE snapshot_manifests (
+  id      INTEGER PRIMARY KEY,
+  hash    TEXT    NOT NULL UNIQUE,
+  node_id INTEGER NOT NULL REFERENCES nodes(id),
+  error   TEXT
+);
+
+CREATE TABLE manifest_facets (
+  manifest_id INTEGER NOT NULL REFERENCES snapshot_manifests(id),
+  facet       TEXT    NOT NULL,
+  blob_id     INTEGER NOT NULL,
+  status      TEXT    NOT NULL,
+  PRIMARY KEY (manifest_id, facet)
+) WITHOUT ROWID;
+
+CREATE TABLE node_snapshots (
+  run_id      INTEGER NOT NULL REFERENCES runs(id),
+  node_id     INTEGER NOT NULL REFERENCES nodes(id),
+  manifest_id INTEGER NOT NULL REFERENCES snapshot_manifests(id),
+  taken_at    INTEGER NOT NULL,
+  durations   BLOB,
+  PRIMARY KEY (run_id, node_id)
+) WITHOUT ROWID;
+CREATE INDEX node_snapshots_node ON node_snapshots(node_id, run_id);
+
+CREATE TABLE score_blobs (
+  id   INTEGER PRIMARY KEY,
+  hash TEXT    NOT NULL UNIQUE,
+  data BLOB    NOT NULL,
+  size INTEGER NOT NULL
+);
+
+-- snapshot_at has no declared type on purpose: it holds an integer (epoch ms) or text.
+CREATE TABLE node_scores (
+  run_id      INTEGER NOT NULL REFERENCES runs(id),
+  node        TEXT    NOT NULL,
+  reachable   INTEGER NOT NULL,
+  ready       INTEGER NOT NULL,
+  score       REAL    NOT NULL,
+  snapshot_at,
+  detail_id   INTEGER NOT NULL REFERENCES score_blobs(id),
+  PRIMARY KEY (run_id, node)
+) WITHOUT ROWID;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'base schema', sql: SCHEMA_V1 },
   { version: 2, description: 'retention column and history indexes', sql: SCHEMA_V2 },
+  { version: 3, description: 'manifests, interned nodes, deduplicated score details', sql: SCHEMA_V3, convert: convertV2Rows },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
@@ -179,7 +263,10 @@ export function migrate(
   const apply = db.transaction(() => {
     // Read again under the write lock: another process may have migrated meanwhile.
     const locked = schemaVersion(db);
-    for (const step of migrations.filter((m) => m.version > locked)) db.exec(step.sql);
+    for (const step of migrations.filter((m) => m.version > locked)) {
+      db.exec(step.sql);
+      step.convert?.(db);
+    }
     // user_version lives in the file header and rolls back with the steps.
     db.pragma(`user_version = ${known}`);
   });

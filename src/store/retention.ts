@@ -32,18 +32,20 @@ export interface PruneResult {
 }
 
 interface Row {
-  id: number;
   run_id: number;
-  taken_at: string;
-  content_hash: string;
-  node: string;
+  node_id: number;
+  /** Epoch ms. */
+  taken_at: number;
+  /** One manifest per distinct content: equal ids, equal content. */
+  manifest_id: number;
 }
 
 export function prune(db: Db, options: PruneOptions): PruneResult {
   if (!(options.keepUnchangedDays >= 0)) {
     throw new StoreError('invalid-input', `keepUnchangedDays must be >= 0, got ${options.keepUnchangedDays}`);
   }
-  const horizon = new Date(Date.parse(toIsoUtc(options.now, 'now')) - options.keepUnchangedDays * 86_400_000).toISOString();
+  const horizonMs = Date.parse(toIsoUtc(options.now, 'now')) - options.keepUnchangedDays * 86_400_000;
+  const horizon = new Date(horizonMs).toISOString();
   const run = db.transaction((): PruneResult => {
     const boundaries = new Set(
       (
@@ -56,34 +58,29 @@ export function prune(db: Db, options: PruneOptions): PruneResult {
           .all() as { id: number }[]
       ).map((r) => r.id),
     );
-    const series = db.prepare('SELECT DISTINCT cluster, node FROM node_snapshots').all() as {
-      cluster: string;
-      node: string;
-    }[];
+    const series = db.prepare('SELECT id, node FROM nodes ORDER BY id').all() as { id: number; node: string }[];
     const rowsOf = db.prepare(
-      'SELECT id, run_id, taken_at, content_hash, node FROM node_snapshots WHERE cluster = ? AND node = ? ORDER BY run_id',
+      'SELECT run_id, node_id, taken_at, manifest_id FROM node_snapshots WHERE node_id = ? ORDER BY run_id',
     );
-    const thinned: Row[] = [];
-    for (const { cluster, node } of series) {
-      const rows = rowsOf.all(cluster, node) as Row[];
+    const thinned: (Row & { node: string })[] = [];
+    for (const { id, node } of series) {
+      const rows = rowsOf.all(id) as Row[];
       let lastKept: Row | undefined;
       rows.forEach((row, index) => {
         const removable =
           lastKept !== undefined &&
           index < rows.length - 1 &&
-          row.taken_at < horizon &&
-          row.content_hash === lastKept.content_hash &&
+          row.taken_at < horizonMs &&
+          row.manifest_id === lastKept.manifest_id &&
           !boundaries.has(row.run_id);
-        if (removable) thinned.push(row);
+        if (removable) thinned.push({ ...row, node });
         else lastKept = row;
       });
     }
-    const deleteFacets = db.prepare('DELETE FROM snapshot_facets WHERE snapshot_id = ?');
-    const deleteSnapshot = db.prepare('DELETE FROM node_snapshots WHERE id = ?');
+    const deleteSnapshot = db.prepare('DELETE FROM node_snapshots WHERE run_id = ? AND node_id = ?');
     const byRun = new Map<number, string[]>();
     for (const row of thinned) {
-      deleteFacets.run(row.id);
-      deleteSnapshot.run(row.id);
+      deleteSnapshot.run(row.run_id, row.node_id);
       byRun.set(row.run_id, [...(byRun.get(row.run_id) ?? []), row.node]);
     }
     const readThinned = db.prepare('SELECT thinned_nodes FROM runs WHERE id = ?');
@@ -92,8 +89,19 @@ export function prune(db: Db, options: PruneOptions): PruneResult {
       const existing = parseThinned((readThinned.get(runId) as { thinned_nodes: string | null }).thinned_nodes);
       writeThinned.run(JSON.stringify([...new Set([...existing, ...nodes])].sort()), runId);
     }
+    // A thinned row equals a kept one, so its manifest stays referenced; these only
+    // collect what nothing points at any more.
+    const orphans = db
+      .prepare('SELECT id FROM snapshot_manifests WHERE id NOT IN (SELECT manifest_id FROM node_snapshots)')
+      .all() as { id: number }[];
+    const deleteManifestFacets = db.prepare('DELETE FROM manifest_facets WHERE manifest_id = ?');
+    const deleteManifest = db.prepare('DELETE FROM snapshot_manifests WHERE id = ?');
+    for (const { id } of orphans) {
+      deleteManifestFacets.run(id);
+      deleteManifest.run(id);
+    }
     const blobs = db
-      .prepare('DELETE FROM facet_blobs WHERE id NOT IN (SELECT blob_id FROM snapshot_facets)')
+      .prepare('DELETE FROM facet_blobs WHERE id NOT IN (SELECT blob_id FROM manifest_facets)')
       .run();
     return { deletedSnapshots: thinned.length, deletedBlobs: blobs.changes, thinnedRuns: byRun.size, horizon };
   });

@@ -20,7 +20,9 @@ import type { Db } from './db.js';
 import { statement } from './statements.js';
 import { StoreError } from './errors.js';
 import { applyEpisodes, insertRunFindings } from './findings.js';
-import { insertSnapshot, parseThinned } from './snapshots.js';
+import { internNode } from './nodes.js';
+import { insertNodeScores, nodeScoreRowsOfRun } from './scores.js';
+import { hashSnapshot, insertSnapshotRow, parseThinned, previousSnapshotRow, putManifest } from './snapshots.js';
 import { optionalIsoUtc, toIsoUtc } from './time.js';
 
 export interface SaveRunInput {
@@ -151,7 +153,6 @@ export function saveRun(db: Db, input: SaveRunInput): RunRecord {
       | { id: number; hash: string }
       | undefined;
     const id = (last?.id ?? 0) + 1;
-    const changesByNode = snapshots.map((s) => changesAgainstHistory(db, id, s));
     const row: RunRow = {
       id,
       cluster: input.cluster,
@@ -175,17 +176,28 @@ export function saveRun(db: Db, input: SaveRunInput): RunRecord {
        VALUES (@id, @cluster, @started_at, @finished_at, @node_count, @error_count, @checked_at, @ready,
          @score, @baseline, @summary, @meta, @prev_hash, @snapshots_hash, @findings_hash, @report_hash, @hash)`,
     ).run({ ...row, hash: `pending-${id}` });
-    const contentHashes = snapshots.map((s) => insertSnapshot(db, id, s).contentHash);
+    // Each node's facets are serialised and hashed once; a node whose content hash equals
+    // its previous snapshot's reuses that manifest and has no changes to diff.
+    const contentHashes: string[] = [];
+    for (const snapshot of snapshots) {
+      const hashed = hashSnapshot(snapshot);
+      const nodeId = internNode(db, snapshot.cluster, snapshot.node);
+      const prev = previousSnapshotRow(db, nodeId, id);
+      const unchanged = prev !== undefined && prev.content_hash === hashed.contentHash;
+      const manifestId = unchanged ? prev.manifest_id : putManifest(db, nodeId, hashed);
+      insertSnapshotRow(db, id, nodeId, manifestId, hashed);
+      if (!unchanged) {
+        insertChanges(db, id, snapshot,
+          changesAgainstHistory(db, id, snapshot, hashed.facetHashes, hashed.contentHash, prev));
+      }
+      contentHashes.push(hashed.contentHash);
+    }
     row.snapshots_hash = snapshotsHash(contentHashes);
     row.hash = runHash(row);
     statement(db, 'UPDATE runs SET snapshots_hash = ?, hash = ? WHERE id = ?').run(row.snapshots_hash, row.hash, id);
     insertRunFindings(db, id, findings);
-    const insertScore = statement(db,
-      'INSERT INTO node_scores (run_id, node, reachable, ready, score, detail) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-    for (const s of scoreRows) insertScore.run(id, s.node, s.reachable, s.ready, s.score, s.detail);
+    insertNodeScores(db, id, scoreRows);
     applyEpisodes(db, input.cluster, id, startedAt, findings);
-    snapshots.forEach((s, i) => insertChanges(db, id, s, changesByNode[i] ?? []));
     return row;
   });
   // IMMEDIATE: take the write lock up front so a concurrent writer waits (busy_timeout)
@@ -256,7 +268,7 @@ export function readinessHistory(db: Db, query: RunQuery & { cluster: string }):
 
 /** The CheckReport a run recorded (nodes sorted by name). */
 export function reportOfRun(db: Db, row: RunRow): CheckReport {
-  const nodes = statement(db, 'SELECT * FROM node_scores WHERE run_id = ? ORDER BY node').all(row.id) as NodeScoreRow[];
+  const nodes = nodeScoreRowsOfRun(db, row.id);
   const findings = statement(db,
       `SELECT b.data FROM run_findings rf JOIN finding_blobs b ON b.id = rf.blob_id
         WHERE rf.run_id = ? ORDER BY rf.finding_id`,

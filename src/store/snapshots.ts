@@ -1,40 +1,49 @@
 /**
- * Node snapshots: one small row per node per run, one row per facet pointing at a
- * content-addressed blob. Reassembly turns rows back into NodeSnapshot.
+ * Node snapshots. A snapshot's content lives once in a manifest (snapshot_manifests +
+ * manifest_facets), keyed by the snapshot's content hash and pointing at
+ * content-addressed facet blobs; per run a node costs one small node_snapshots row:
+ * run, node, manifest, taken_at (epoch ms) and its packed facet durations.
+ * Reassembly turns rows back into NodeSnapshot.
  */
 import {
   canonicalJson,
   FACET_NAMES,
   isFacetName,
   sha256Hex,
-  facetContent,
   type FacetName,
   type FacetSnapshot,
   type NodeSnapshot,
 } from '../core/snapshot.js';
 import { decompress, putBlob } from './blobs.js';
 import type { Db } from './db.js';
-import { statement } from './statements.js';
+import { packDurations, unpackDurations } from './durations.js';
 import { StoreError } from './errors.js';
-import { toIsoUtc } from './time.js';
+import { facetTextHash } from './facet-text.js';
+import { nodeIdOf } from './nodes.js';
+import { statement } from './statements.js';
+import { isoToMs, msToIso, toIsoUtc } from './time.js';
 
 export interface SnapshotRow {
-  id: number;
   run_id: number;
+  node_id: number;
   cluster: string;
   node: string;
-  taken_at: string;
+  /** Epoch milliseconds. */
+  taken_at: number;
+  manifest_id: number;
+  durations: Buffer | null;
+  /** From the manifest: */
   error: string | null;
   content_hash: string;
+  manifest_node_id: number;
 }
 
-export interface SnapshotFacetRow {
-  snapshot_id: number;
+export interface ManifestFacetRow {
   facet: string;
   blob_id: number;
   status: string;
-  duration_ms: number | null;
-  hash: string;
+  /** The blob's hash; null when the blob row is missing. */
+  hash: string | null;
 }
 
 /**
@@ -50,55 +59,70 @@ export function contentHashFromFacetHashes(
   return sha256Hex(canonicalJson({ cluster, node, error, facets: facetHashes }));
 }
 
-export function insertSnapshot(db: Db, runId: number, snapshot: NodeSnapshot): { id: number; contentHash: string } {
-  const facetHashes: Partial<Record<FacetName, string>> = {};
-  const facetRows: { facet: FacetName; blobId: number; status: string; durationMs: number | null }[] = [];
-  for (const name of FACET_NAMES) {
-    const facet = snapshot.facets[name];
-    if (!facet) continue;
-    const text = canonicalJson(facetContent(facet));
-    const hash = sha256Hex(text);
-    facetHashes[name] = hash;
-    facetRows.push({
-      facet: name,
-      blobId: putBlob(db, 'facet_blobs', hash, text, name),
-      status: facet.status,
-      durationMs: facet.durationMs === undefined ? null : Math.round(facet.durationMs),
-    });
-  }
-  const contentHash = contentHashFromFacetHashes(
-    snapshot.cluster,
-    snapshot.node,
-    snapshot.error ?? null,
-    facetHashes,
-  );
-  const result = statement(db,
-      `INSERT INTO node_snapshots (run_id, cluster, node, taken_at, error, content_hash)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      runId,
-      snapshot.cluster,
-      snapshot.node,
-      toIsoUtc(snapshot.takenAt, `snapshot ${snapshot.node} takenAt`),
-      snapshot.error ?? null,
-      contentHash,
-    );
-  const id = Number(result.lastInsertRowid);
-  const insertFacet = statement(db,
-    'INSERT INTO snapshot_facets (snapshot_id, facet, blob_id, status, duration_ms) VALUES (?, ?, ?, ?, ?)',
-  );
-  for (const row of facetRows) insertFacet.run(id, row.facet, row.blobId, row.status, row.durationMs);
-  return { id, contentHash };
+/** A snapshot's facets in manifest order (facet name order), hashed once. */
+export interface HashedFacet {
+  name: FacetName;
+  facet: FacetSnapshot;
+  hash: string;
+  /** Canonical text, kept only until the manifest is stored. */
+  text: string;
 }
 
-export function facetRowsOf(db: Db, snapshotId: number): SnapshotFacetRow[] {
+export interface HashedSnapshot {
+  snapshot: NodeSnapshot;
+  facets: HashedFacet[];
+  facetHashes: Partial<Record<FacetName, string>>;
+  contentHash: string;
+}
+
+export function hashSnapshot(snapshot: NodeSnapshot): HashedSnapshot {
+  const facets: HashedFacet[] = [];
+  const facetHashes: Partial<Record<FacetName, string>> = {};
+  for (const name of [...FACET_NAMES].sort()) {
+    const facet = snapshot.facets[name];
+    if (!facet) continue;
+    const { text, hash } = facetTextHash(facet);
+    facets.push({ name, facet, hash, text });
+    facetHashes[name] = hash;
+  }
+  const contentHash = contentHashFromFacetHashes(snapshot.cluster, snapshot.node, snapshot.error ?? null, facetHashes);
+  return { snapshot, facets, facetHashes, contentHash };
+}
+
+/** The manifest of a snapshot's content, stored (with its facet blobs) on first sight. */
+export function putManifest(db: Db, nodeId: number, hashed: HashedSnapshot): number {
+  const existing = statement(db, 'SELECT id FROM snapshot_manifests WHERE hash = ?').get(hashed.contentHash) as
+    | { id: number }
+    | undefined;
+  if (existing) return existing.id;
+  const id = Number(
+    statement(db, 'INSERT INTO snapshot_manifests (hash, node_id, error) VALUES (?, ?, ?)')
+      .run(hashed.contentHash, nodeId, hashed.snapshot.error ?? null).lastInsertRowid,
+  );
+  const insertFacet = statement(db, 'INSERT INTO manifest_facets (manifest_id, facet, blob_id, status) VALUES (?, ?, ?, ?)');
+  for (const f of hashed.facets) {
+    insertFacet.run(id, f.name, putBlob(db, 'facet_blobs', f.hash, f.text, f.name), f.facet.status);
+  }
+  return id;
+}
+
+export function facetDurations(facets: readonly { facet: FacetSnapshot }[]): Buffer | null {
+  return packDurations(facets.map((f) => (f.facet.durationMs === undefined ? null : Math.round(f.facet.durationMs))));
+}
+
+export function insertSnapshotRow(db: Db, runId: number, nodeId: number, manifestId: number, hashed: HashedSnapshot): void {
+  const { snapshot } = hashed;
+  statement(db, 'INSERT INTO node_snapshots (run_id, node_id, manifest_id, taken_at, durations) VALUES (?, ?, ?, ?, ?)')
+    .run(runId, nodeId, manifestId, isoToMs(snapshot.takenAt, `snapshot ${snapshot.node} takenAt`), facetDurations(hashed.facets));
+}
+
+export function manifestFacetRows(db: Db, manifestId: number): ManifestFacetRow[] {
   return statement(db,
-      `SELECT sf.snapshot_id, sf.facet, sf.blob_id, sf.status, sf.duration_ms, b.hash
-         FROM snapshot_facets sf LEFT JOIN facet_blobs b ON b.id = sf.blob_id
-        WHERE sf.snapshot_id = ?`,
+      `SELECT mf.facet, mf.blob_id, mf.status, b.hash
+         FROM manifest_facets mf LEFT JOIN facet_blobs b ON b.id = mf.blob_id
+        WHERE mf.manifest_id = ? ORDER BY mf.facet`,
     )
-    .all(snapshotId) as SnapshotFacetRow[];
+    .all(manifestId) as ManifestFacetRow[];
 }
 
 export function readFacetBlob(db: Db, blobId: number): FacetSnapshot {
@@ -112,53 +136,44 @@ export function readFacetBlob(db: Db, blobId: number): FacetSnapshot {
 /** Rebuilds the NodeSnapshot a row stands for (takenAt comes back normalised to UTC ms). */
 export function assembleSnapshot(db: Db, row: SnapshotRow): NodeSnapshot {
   const facets: NodeSnapshot['facets'] = {};
-  for (const facetRow of facetRowsOf(db, row.id)) {
-    if (!isFacetName(facetRow.facet)) continue;
+  const facetRows = manifestFacetRows(db, row.manifest_id);
+  const durations = unpackDurations(row.durations, facetRows.length);
+  facetRows.forEach((facetRow, i) => {
+    if (!isFacetName(facetRow.facet)) return;
     const facet = readFacetBlob(db, facetRow.blob_id);
-    if (facetRow.duration_ms !== null) facet.durationMs = facetRow.duration_ms;
+    const duration = durations[i];
+    if (duration !== null && duration !== undefined) facet.durationMs = duration;
     facets[facetRow.facet] = facet;
-  }
-  const snapshot: NodeSnapshot = { cluster: row.cluster, node: row.node, takenAt: row.taken_at, facets };
+  });
+  const snapshot: NodeSnapshot = { cluster: row.cluster, node: row.node, takenAt: msToIso(row.taken_at), facets };
   if (row.error !== null) snapshot.error = row.error;
   return snapshot;
 }
 
-const SNAPSHOT_COLUMNS = 'id, run_id, cluster, node, taken_at, error, content_hash';
+const SNAPSHOT_SELECT = `SELECT s.run_id, s.node_id, n.cluster, n.node, s.taken_at, s.manifest_id, s.durations,
+       m.error, m.hash AS content_hash, m.node_id AS manifest_node_id
+  FROM node_snapshots s JOIN nodes n ON n.id = s.node_id JOIN snapshot_manifests m ON m.id = s.manifest_id`;
 
 /** The node's latest snapshot stored before run `beforeRunId` (exclusive). */
-export function previousSnapshotRow(
-  db: Db,
-  cluster: string,
-  node: string,
-  beforeRunId: number,
-): SnapshotRow | undefined {
-  return statement(db,
-      `SELECT ${SNAPSHOT_COLUMNS} FROM node_snapshots
-        WHERE cluster = ? AND node = ? AND run_id < ? ORDER BY run_id DESC LIMIT 1`,
-    )
-    .get(cluster, node, beforeRunId) as SnapshotRow | undefined;
+export function previousSnapshotRow(db: Db, nodeId: number, beforeRunId: number): SnapshotRow | undefined {
+  return statement(db, `${SNAPSHOT_SELECT} WHERE s.node_id = ? AND s.run_id < ? ORDER BY s.run_id DESC LIMIT 1`)
+    .get(nodeId, beforeRunId) as SnapshotRow | undefined;
 }
 
 /** The last `ok` version of one facet of a node before run `beforeRunId`. */
-export function lastOkFacet(
-  db: Db,
-  cluster: string,
-  node: string,
-  facet: FacetName,
-  beforeRunId: number,
-): FacetSnapshot | undefined {
+export function lastOkFacet(db: Db, nodeId: number, facet: FacetName, beforeRunId: number): FacetSnapshot | undefined {
   const row = statement(db,
-      `SELECT sf.blob_id FROM node_snapshots s JOIN snapshot_facets sf ON sf.snapshot_id = s.id
-        WHERE s.cluster = ? AND s.node = ? AND s.run_id < ? AND sf.facet = ? AND sf.status = 'ok'
+      `SELECT mf.blob_id FROM node_snapshots s
+         JOIN manifest_facets mf ON mf.manifest_id = s.manifest_id AND mf.facet = ?
+        WHERE s.node_id = ? AND s.run_id < ? AND mf.status = 'ok'
         ORDER BY s.run_id DESC LIMIT 1`,
     )
-    .get(cluster, node, beforeRunId, facet) as { blob_id: number } | undefined;
+    .get(facet, nodeId, beforeRunId) as { blob_id: number } | undefined;
   return row ? readFacetBlob(db, row.blob_id) : undefined;
 }
 
 export function snapshotRowsOfRun(db: Db, runId: number): SnapshotRow[] {
-  return statement(db, `SELECT ${SNAPSHOT_COLUMNS} FROM node_snapshots WHERE run_id = ? ORDER BY node`)
-    .all(runId) as SnapshotRow[];
+  return statement(db, `${SNAPSHOT_SELECT} WHERE s.run_id = ? ORDER BY n.node`).all(runId) as SnapshotRow[];
 }
 
 /**
@@ -172,7 +187,8 @@ export function effectiveSnapshotRows(
 ): SnapshotRow[] {
   const rows = snapshotRowsOfRun(db, run.id);
   for (const node of parseThinned(run.thinned_nodes)) {
-    const kept = previousSnapshotRow(db, run.cluster, node, run.id);
+    const nodeId = nodeIdOf(db, run.cluster, node);
+    const kept = nodeId === undefined ? undefined : previousSnapshotRow(db, nodeId, run.id);
     if (kept) rows.push(kept);
   }
   return rows.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
@@ -190,19 +206,18 @@ export function snapshotAt(
   at: string | undefined,
   cluster: string | undefined,
 ): NodeSnapshot | null {
-  const clauses = ['node = ?'];
-  const params: string[] = [node];
+  const clauses = ['n.node = ?'];
+  const params: (string | number)[] = [node];
   if (cluster !== undefined) {
-    clauses.push('cluster = ?');
+    clauses.push('n.cluster = ?');
     params.push(cluster);
   }
   if (at !== undefined) {
-    clauses.push('taken_at <= ?');
-    params.push(toIsoUtc(at, 'at'));
+    clauses.push('s.taken_at <= ?');
+    params.push(Date.parse(toIsoUtc(at, 'at')));
   }
   const row = statement(db,
-      `SELECT ${SNAPSHOT_COLUMNS} FROM node_snapshots WHERE ${clauses.join(' AND ')}
-        ORDER BY taken_at DESC, run_id DESC LIMIT 1`,
+      `${SNAPSHOT_SELECT} WHERE ${clauses.join(' AND ')} ORDER BY s.taken_at DESC, s.run_id DESC LIMIT 1`,
     )
     .get(...params) as SnapshotRow | undefined;
   return row ? assembleSnapshot(db, row) : null;

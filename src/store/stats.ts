@@ -3,12 +3,15 @@ import type { Db } from './db.js';
 
 export const STORE_TABLES = [
   'runs',
+  'nodes',
   'node_snapshots',
-  'snapshot_facets',
+  'snapshot_manifests',
+  'manifest_facets',
   'facet_blobs',
   'run_findings',
   'finding_blobs',
   'node_scores',
+  'score_blobs',
   'finding_episodes',
   'node_changes',
 ] as const;

@@ -16,3 +16,16 @@ export function toIsoUtc(value: string, what = 'time'): string {
 export function optionalIsoUtc(value: string | undefined, what: string): string | undefined {
   return value === undefined ? undefined : toIsoUtc(value, what);
 }
+
+/**
+ * Per-run instants (a snapshot's takenAt) are stored as integer milliseconds since the
+ * epoch: 6 bytes instead of 24 of text, in rows written for every node of every run.
+ * The ISO form above comes back on the way out.
+ */
+export function isoToMs(value: string, what = 'time'): number {
+  return Date.parse(toIsoUtc(value, what));
+}
+
+export function msToIso(ms: number): string {
+  return new Date(ms).toISOString();
+}

@@ -1,4 +1,6 @@
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/core/snapshot.js';
@@ -16,6 +18,35 @@ beforeEach(() => {
 afterEach(() => dir.cleanup());
 
 const T0 = '2026-11-20T08:00:00.000Z';
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+
+/** What the v2 store read back from its own file before the migration (make-v2-fixture.ts). */
+interface V2Expected {
+  schemaVersion: number;
+  verdict: unknown;
+  runs: { id: number }[];
+  snapshots: Record<string, unknown>;
+  reports: Record<string, unknown>;
+  changes: unknown;
+  episodes: unknown;
+  readiness: unknown;
+  snapshotOf: { latest: unknown; thinned: unknown; unreachable: unknown };
+}
+
+/** A copy of the file the v2 store wrote (16 runs, 4 of them thinned). */
+function copyV2Database(): V2Expected {
+  copyFileSync(join(FIXTURES, 'v2-history.db'), path);
+  return JSON.parse(readFileSync(join(FIXTURES, 'v2-history.json'), 'utf8')) as V2Expected;
+}
+
+function tableNames(): string[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+  } finally {
+    db.close();
+  }
+}
 
 /** A file as a v1 build left it: v1 schema and one genesis run written with v1 columns only. */
 function writeV1Database(): void {
@@ -73,10 +104,82 @@ describe('migrations', () => {
     expect(indexes.sort()).toEqual(['node_changes_cluster_at', 'node_changes_node_at', 'node_changes_run']);
   });
 
+  it('converts a v2 file written by the v2 store without loss, and keeps working', () => {
+    const expected = copyV2Database();
+    expect([expected.schemaVersion, userVersion()]).toEqual([2, 2]);
+    const store = Store.open(path);
+    try {
+      expect(store.schemaVersion).toBe(3);
+      expect(store.verifyChain()).toEqual(expected.verdict);
+      expect(store.runs()).toEqual(expected.runs);
+      for (const { id } of expected.runs) {
+        expect(store.snapshotsOfRun(id)).toEqual(expected.snapshots[id]);
+        expect(store.reportOf(id)).toEqual(expected.reports[id]);
+      }
+      expect(store.changes({})).toEqual(expected.changes);
+      expect(store.findingEpisodes({})).toEqual(expected.episodes);
+      expect(store.readinessHistory('erp')).toEqual(expected.readiness);
+      expect(store.snapshotOf('erp-b')).toEqual(expected.snapshotOf.latest);
+      expect(store.snapshotOf('erp-a', '2026-11-10T10:30:00.000Z')).toEqual(expected.snapshotOf.thinned);
+      expect(store.snapshotOf('erp-c', '2026-11-10T04:30:00.000Z', 'erp')).toEqual(expected.snapshotOf.unreachable);
+
+      // New runs diff against the converted history, and prune works on it.
+      const last = store.latestRun('erp');
+      const at = hoursAfter(last?.startedAt ?? T0, 1);
+      store.saveRun(runInput(at, { 'erp-a': { packages: { 'pkg-000': '9' } } }));
+      expect(store.changes({ since: at }).map((c) => c.key)).toContain('pkg-000');
+      store.prune({ keepUnchangedDays: 0, now: hoursAfter(at, 1) });
+      expect(store.verifyChain()).toMatchObject({ ok: true, runs: expected.runs.length + 1 });
+    } finally {
+      store.close();
+    }
+    const tables = tableNames();
+    expect(tables.filter((t) => t.startsWith('v2_') || t === 'snapshot_facets')).toEqual([]);
+    expect(tables).toEqual(expect.arrayContaining(['nodes', 'snapshot_manifests', 'manifest_facets', 'score_blobs']));
+  });
+
+  it.each([
+    {
+      name: "a node's score",
+      sql: "UPDATE node_scores SET score = 0.2 WHERE run_id = 3 AND node = 'erp-b'",
+      brokenAt: 3,
+      reason: /node scores differ from report_hash/,
+    },
+    {
+      name: "a snapshot's content hash",
+      sql: "UPDATE node_snapshots SET content_hash = 'f00d' || substr(content_hash, 5) WHERE run_id = 1 AND node = 'erp-c'",
+      brokenAt: 1,
+      reason: /snapshot of node erp-c: content differs from its content_hash/,
+    },
+  ])('carries a v2 tampering through the migration: $name', ({ sql, brokenAt, reason }) => {
+    copyV2Database();
+    const db = new Database(path);
+    db.prepare(sql).run();
+    db.close();
+    const store = Store.open(path);
+    try {
+      expect(store.verifyChain()).toMatchObject({ ok: false, brokenAt, reason: expect.stringMatching(reason) });
+    } finally {
+      store.close();
+    }
+  });
+
+  it('refuses to merge v2 snapshots that claim one content hash but list other facets, and changes nothing', () => {
+    copyV2Database();
+    const db = new Database(path);
+    // Run 2's erp-a has the same content hash as run 1's; point one of its facets elsewhere.
+    db.prepare(`UPDATE snapshot_facets SET blob_id = (SELECT max(id) FROM facet_blobs)
+                 WHERE facet = 'packages' AND snapshot_id = (SELECT id FROM node_snapshots WHERE run_id = 3 AND node = 'erp-a')`).run();
+    db.close();
+    expect(() => Store.open(path)).toThrow(/migrating schema 2 -> 3 failed, nothing was changed: v2 snapshot \d+ \(erp-a, run 3\) has content hash/);
+    expect(userVersion()).toBe(2);
+    expect(tableNames()).toContain('snapshot_facets');
+  });
+
   it('rolls every step back when one fails', () => {
     writeV1Database();
     const broken = [...MIGRATIONS, { version: SCHEMA_VERSION + 1, description: 'broken', sql: 'CREATE TABLE half_done (a); SELECT * FROM no_such_table;' }];
-    expect(() => Store.open(path, { migrations: broken })).toThrow(/migrating schema 1 -> 3 failed, nothing was changed/);
+    expect(() => Store.open(path, { migrations: broken })).toThrow(new RegExp(`migrating schema 1 -> ${SCHEMA_VERSION + 1} failed, nothing was changed`));
     expect(userVersion()).toBe(1);
     const db = new Database(path, { readonly: true });
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE name = 'half_done'").all() as unknown[]).length;

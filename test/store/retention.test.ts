@@ -60,8 +60,10 @@ describe('prune', () => {
     expect(store.changes({ since: now }).map((c) => [c.node, c.key, c.before, c.after])).toEqual([['erp-b', 'pkg-001', '3', '1.1.0-1']]);
     expect(store.verifyChain()).toMatchObject({ ok: true, runs: RUNS + 1 });
 
+    // 54 thinned rows of a few dozen bytes may not empty a page; vacuum gives back at least the free ones.
+    const { freePages, pageSize } = store.stats();
     const { bytesBefore, bytesAfter } = store.vacuum();
-    expect(bytesAfter).toBeLessThan(bytesBefore);
+    expect(bytesAfter).toBeLessThanOrEqual(bytesBefore - freePages * pageSize);
     expect(store.stats().freePages).toBe(0);
     expect(store.verifyChain()).toMatchObject({ ok: true, runs: RUNS + 1, thinnedRuns: 27 });
   });

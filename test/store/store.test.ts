@@ -44,14 +44,18 @@ describe('content-addressed snapshots', () => {
     const added = Object.fromEntries(
       Object.entries(after.rows).map(([t, n]) => [t, n - before.rows[t as keyof typeof before.rows]]),
     );
+    // Same content, same score explanations: the manifests and score details are reused.
     expect(added).toEqual({
       runs: 1,
+      nodes: 0,
       node_snapshots: 2,
-      snapshot_facets: 4,
+      snapshot_manifests: 0,
+      manifest_facets: 0,
       facet_blobs: 0,
       run_findings: 1,
       finding_blobs: 0,
       node_scores: 2,
+      score_blobs: 0,
       finding_episodes: 0,
       node_changes: 0,
     });

@@ -1,0 +1,108 @@
+/**
+ * The v2 -> v3 row conversion (schema and reasons in migrations.ts, SCHEMA_V3). Runs
+ * inside the migration transaction after the SQL step has renamed the old tables to
+ * v2_*; reads them in pages (better-sqlite3 cannot write while a query iterates),
+ * writes the new tables, drops the old ones. Nothing is recomputed from content: v2
+ * content hashes become manifest keys as they are, so a v2 file that was tampered
+ * with still fails verification after the migration.
+ */
+import type Database from 'better-sqlite3';
+import type { NodeScoreRow } from './chain.js';
+import { packDurations } from './durations.js';
+import { insertNodeScores } from './scores.js';
+import { msToIso } from './time.js';
+
+const PAGE = 2_000;
+
+interface V2Snapshot {
+  id: number;
+  run_id: number;
+  cluster: string;
+  node: string;
+  taken_at: string;
+  error: string | null;
+  content_hash: string;
+}
+
+interface V2Facet {
+  facet: string;
+  blob_id: number;
+  status: string;
+  duration_ms: number | null;
+}
+
+type V2Score = NodeScoreRow & { run_id: number };
+
+export function convertV2Rows(db: Database.Database): void {
+  db.exec(`INSERT INTO nodes (cluster, node)
+           SELECT cluster, node FROM v2_node_snapshots GROUP BY cluster, node ORDER BY min(id)`);
+  convertSnapshots(db);
+  convertScores(db);
+  db.exec('DROP TABLE v2_snapshot_facets; DROP TABLE v2_node_snapshots; DROP TABLE v2_node_scores;');
+}
+
+function convertSnapshots(db: Database.Database): void {
+  const nodeIds = new Map(
+    (db.prepare('SELECT id, cluster, node FROM nodes').all() as { id: number; cluster: string; node: string }[]).map(
+      (n) => [`${n.cluster}\u0000${n.node}`, n.id],
+    ),
+  );
+  const page = db.prepare(
+    'SELECT id, run_id, cluster, node, taken_at, error, content_hash FROM v2_node_snapshots WHERE id > ? ORDER BY id LIMIT ?',
+  );
+  const facetsOf = db.prepare(
+    'SELECT facet, blob_id, status, duration_ms FROM v2_snapshot_facets WHERE snapshot_id = ? ORDER BY facet',
+  );
+  const insertManifest = db.prepare('INSERT INTO snapshot_manifests (hash, node_id, error) VALUES (?, ?, ?)');
+  const insertFacet = db.prepare('INSERT INTO manifest_facets (manifest_id, facet, blob_id, status) VALUES (?, ?, ?, ?)');
+  const insertSnapshot = db.prepare(
+    'INSERT INTO node_snapshots (run_id, node_id, manifest_id, taken_at, durations) VALUES (?, ?, ?, ?, ?)',
+  );
+  /** content hash -> manifest id and what the manifest says, to catch rows that disagree. */
+  const manifests = new Map<string, { id: number; signature: string }>();
+  let after = 0;
+  for (;;) {
+    const rows = page.all(after, PAGE) as V2Snapshot[];
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      after = row.id;
+      const nodeId = nodeIds.get(`${row.cluster}\u0000${row.node}`) as number;
+      const facets = facetsOf.all(row.id) as V2Facet[];
+      const signature = JSON.stringify([nodeId, row.error, facets.map((f) => [f.facet, f.blob_id, f.status])]);
+      let manifest = manifests.get(row.content_hash);
+      if (manifest === undefined) {
+        const id = Number(insertManifest.run(row.content_hash, nodeId, row.error).lastInsertRowid);
+        for (const f of facets) insertFacet.run(id, f.facet, f.blob_id, f.status);
+        manifest = { id, signature };
+        manifests.set(row.content_hash, manifest);
+      } else if (manifest.signature !== signature) {
+        throw new Error(
+          `v2 snapshot ${row.id} (${row.node}, run ${row.run_id}) has content hash ${row.content_hash} but other facets than an earlier snapshot with that hash; run \`driftd history verify\` with the previous driftd`,
+        );
+      }
+      const takenAt = Date.parse(row.taken_at);
+      if (Number.isNaN(takenAt) || msToIso(takenAt) !== row.taken_at) {
+        throw new Error(`v2 snapshot ${row.id} (${row.node}, run ${row.run_id}): taken_at ${JSON.stringify(row.taken_at)} is not a stored UTC time`);
+      }
+      insertSnapshot.run(row.run_id, nodeId, manifest.id, takenAt, packDurations(facets.map((f) => f.duration_ms)));
+    }
+  }
+}
+
+function convertScores(db: Database.Database): void {
+  const page = db.prepare(
+    `SELECT run_id, node, reachable, ready, score, detail FROM v2_node_scores
+      WHERE (run_id, node) > (?, ?) ORDER BY run_id, node LIMIT ?`,
+  );
+  const ids = new Map<string, number>();
+  let after: [number, string] = [0, ''];
+  for (;;) {
+    const rows = page.all(after[0], after[1], PAGE) as V2Score[];
+    if (rows.length === 0) break;
+    const last = rows[rows.length - 1] as V2Score;
+    after = [last.run_id, last.node];
+    const byRun = new Map<number, V2Score[]>();
+    for (const row of rows) byRun.set(row.run_id, [...(byRun.get(row.run_id) ?? []), row]);
+    for (const [runId, scores] of byRun) insertNodeScores(db, runId, scores, ids);
+  }
+}

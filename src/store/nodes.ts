@@ -1,0 +1,20 @@
+/**
+ * Nodes interned once: per-run rows refer to (cluster, node) by a small integer
+ * instead of repeating both names. Rows are never deleted, so an id stays valid.
+ */
+import type { Db } from './db.js';
+import { statement } from './statements.js';
+
+export function nodeIdOf(db: Db, cluster: string, node: string): number | undefined {
+  const row = statement(db, 'SELECT id FROM nodes WHERE cluster = ? AND node = ?').get(cluster, node) as
+    | { id: number }
+    | undefined;
+  return row?.id;
+}
+
+/** The node's id, inserting it on first sight (inside the caller's transaction). */
+export function internNode(db: Db, cluster: string, node: string): number {
+  const id = nodeIdOf(db, cluster, node);
+  if (id !== undefined) return id;
+  return Number(statement(db, 'INSERT INTO nodes (cluster, node) VALUES (?, ?)').run(cluster, node).lastInsertRowid);
+}

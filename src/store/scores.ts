@@ -1,0 +1,108 @@
+/**
+ * Per-node scores of a run. A node's explanation (facet statuses, error, score
+ * contributions) is the same run after run while nothing changes, so it is stored
+ * once, deflated, by hash (score_blobs); the per-run row keeps what a report and the
+ * readiness history read (reachable, ready, score), the snapshot time and the blob id.
+ *
+ * report_hash covers the full detail text as v2 stored it; joinDetail rebuilds it byte
+ * for byte from the blob and the time, and splitDetail only splits when that holds
+ * (otherwise the blob keeps the whole text and the time column is NULL).
+ */
+import { sha256Hex } from '../core/snapshot.js';
+import { decompress, putBlob } from './blobs.js';
+import type { NodeScoreRow } from './chain.js';
+import type { Db } from './db.js';
+import { StoreError } from './errors.js';
+import { statement } from './statements.js';
+import { msToIso } from './time.js';
+
+/** Epoch ms when the ISO text round-trips, the text otherwise; NULL: the blob holds it all. */
+export type StoredTime = number | string | null;
+
+// canonicalJson sorts keys and snapshotAt sorts after contributions, error and facets.
+const SNAPSHOT_AT_TAIL = /,"snapshotAt":("(?:[^"\\]|\\.)*")\}$/;
+
+export function joinDetail(stored: string, at: StoredTime): string {
+  if (at === null) return stored;
+  const iso = typeof at === 'number' ? msToIso(at) : at;
+  return `${stored.slice(0, -1)},"snapshotAt":${JSON.stringify(iso)}}`;
+}
+
+export function splitDetail(detail: string): { stored: string; at: StoredTime } {
+  const match = SNAPSHOT_AT_TAIL.exec(detail);
+  if (match?.[1] !== undefined) {
+    const iso = JSON.parse(match[1]) as string;
+    const ms = Date.parse(iso);
+    const at: StoredTime = !Number.isNaN(ms) && msToIso(ms) === iso ? ms : iso;
+    const stored = `${detail.slice(0, match.index)}}`;
+    if (joinDetail(stored, at) === detail) return { stored, at };
+  }
+  return { stored: detail, at: null };
+}
+
+/** Binds epoch ms as INTEGER (a JS number would bind as REAL in an untyped column). */
+function bindTime(at: StoredTime): bigint | string | null {
+  return typeof at === 'number' ? BigInt(at) : at;
+}
+
+/** The score detail's blob id; `cache` spares the hash for details repeated within a run. */
+export function putScoreDetail(db: Db, stored: string, cache?: Map<string, number>): number {
+  const cached = cache?.get(stored);
+  if (cached !== undefined) return cached;
+  const id = putBlob(db, 'score_blobs', sha256Hex(stored), stored);
+  cache?.set(stored, id);
+  return id;
+}
+
+/** `ids` caches detail text -> blob id across calls (the v3 migration shares one). */
+export function insertNodeScores(
+  db: Db,
+  runId: number,
+  rows: readonly NodeScoreRow[],
+  ids: Map<string, number> = new Map(),
+): void {
+  const insert = statement(db,
+    'INSERT INTO node_scores (run_id, node, reachable, ready, score, snapshot_at, detail_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  for (const row of rows) {
+    const { stored, at } = splitDetail(row.detail);
+    insert.run(runId, row.node, row.reachable, row.ready, row.score, bindTime(at), putScoreDetail(db, stored, ids));
+  }
+}
+
+export interface StoredScoreRow {
+  node: string;
+  reachable: number;
+  ready: number;
+  score: number;
+  snapshot_at: StoredTime;
+  detail_id: number;
+}
+
+export function storedScoreRows(db: Db, runId: number): StoredScoreRow[] {
+  return statement(db,
+    'SELECT node, reachable, ready, score, snapshot_at, detail_id FROM node_scores WHERE run_id = ? ORDER BY node',
+  ).all(runId) as StoredScoreRow[];
+}
+
+/** The run's node score rows with their full detail text (nodes sorted by name). */
+export function nodeScoreRowsOfRun(db: Db, runId: number): NodeScoreRow[] {
+  const texts = new Map<number, string>();
+  const read = statement(db, 'SELECT data FROM score_blobs WHERE id = ?');
+  return storedScoreRows(db, runId).map((row) => {
+    let text = texts.get(row.detail_id);
+    if (text === undefined) {
+      const blob = read.get(row.detail_id) as { data: Buffer } | undefined;
+      if (!blob) throw new StoreError('corrupt', `score detail ${row.detail_id} of node ${row.node} is missing`);
+      text = decompress(blob.data);
+      texts.set(row.detail_id, text);
+    }
+    return {
+      node: row.node,
+      reachable: row.reachable,
+      ready: row.ready,
+      score: row.score,
+      detail: joinDetail(text, row.snapshot_at),
+    };
+  });
+}
