@@ -7,8 +7,8 @@
  * the daemon does, with the time prepare() took) and 'report' (its memory), then exits.
  *
  * The view is built as the daemon builds it: every node's snapshot and every cluster's
- * report exist at once (as after auditClusters), then the view keeps a summary of each
- * snapshot (summarizeSnapshot) and the snapshots are dropped (the daemon has stored them).
+ * report exist at once (as after auditClusters), then clusterViewOf keeps a summary of each
+ * snapshot and a copy of the report, and the snapshots are dropped (the daemon has stored them).
  * No store here: the scrape path never touches it.
  */
 import { performance } from 'node:perf_hooks';
@@ -16,7 +16,7 @@ import { ScoringConfig } from '../src/config/schema.js';
 import type { CheckReport } from '../src/core/check-report.js';
 import { evaluateCluster } from '../src/core/engine/index.js';
 import type { NodeSnapshot } from '../src/core/snapshot.js';
-import { summarizeSnapshot, type ClusterView, type DaemonView } from '../src/daemon/view.js';
+import { clusterViewOf, type ClusterView, type DaemonView } from '../src/daemon/view.js';
 import { createHttpServer } from '../src/http/server.js';
 import { createMetrics } from '../src/metrics/metrics.js';
 import { loadRulePacks } from '../src/rules/load.js';
@@ -77,13 +77,9 @@ function audit(): Audit[] {
 
 const started = performance.now();
 const checkedAt = new Date(Date.parse(SYNTHETIC_TAKEN_AT) + 60_000);
-const clusters: ClusterView[] = audit().map((a, index) => ({
-  name: a.name,
-  report: a.report,
-  nodes: a.snapshots.map(summarizeSnapshot),
-  runId: index + 1,
-  lastRunAt: checkedAt.toISOString(),
-}));
+const clusters: ClusterView[] = audit().map((a, index) =>
+  clusterViewOf({ name: a.name, report: a.report, snapshots: a.snapshots, runId: index + 1, lastRunAt: checkedAt.toISOString() }),
+);
 let view: DaemonView = {
   version: DRIFTD_VERSION,
   startedAt: SYNTHETIC_TAKEN_AT,

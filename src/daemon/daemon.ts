@@ -17,7 +17,7 @@ import { Store } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
 import { DRIFTD_VERSION } from '../version.js';
 import { auditClusters, loadRulesFor, type ClusterAudit } from './audit.js';
-import { emptyView, summarizeSnapshot, type ClusterView, type DaemonView } from './view.js';
+import { clusterViewOf, emptyView, type ClusterView, type DaemonView } from './view.js';
 
 export interface DaemonOptions {
   configPath: string;
@@ -214,14 +214,7 @@ export class Daemon {
     for (const episode of this.store.findingEpisodes({ cluster: audit.cluster.name, openOnly: true })) {
       firstSeen[episode.findingId] = episode.firstSeen;
     }
-    return {
-      name: audit.cluster.name,
-      report: audit.report,
-      nodes: audit.snapshots.map(summarizeSnapshot),
-      runId,
-      lastRunAt: audit.finishedAt,
-      firstSeen,
-    };
+    return clusterViewOf({ name: audit.cluster.name, report: audit.report, snapshots: audit.snapshots, runId, lastRunAt: audit.finishedAt, firstSeen });
   }
 
   /**

@@ -62,6 +62,33 @@ export function summarizeSnapshot(snapshot: NodeSnapshot): NodeSummary {
   };
 }
 
+/** What a stored run of one cluster hands to the view. */
+export interface StoredClusterRun {
+  name: string;
+  report: CheckReport;
+  snapshots: readonly NodeSnapshot[];
+  runId?: number;
+  lastRunAt: string;
+  firstSeen?: Record<string, string>;
+}
+
+/**
+ * The view of one cluster after a run: the report, and a summary of each snapshot (the
+ * snapshots themselves are in the store and can be dropped). The report is copied with
+ * fresh strings: keys and values the engine took from parsed output are slices that
+ * would keep each node's whole command output alive for as long as the view.
+ */
+export function clusterViewOf(run: StoredClusterRun): ClusterView {
+  return {
+    name: run.name,
+    report: structuredClone(run.report),
+    nodes: run.snapshots.map(summarizeSnapshot),
+    ...(run.runId !== undefined ? { runId: run.runId } : {}),
+    lastRunAt: run.lastRunAt,
+    ...(run.firstSeen ? { firstSeen: run.firstSeen } : {}),
+  };
+}
+
 /** A maintenance window as the daemon last saw it. */
 export interface WindowView {
   cluster: string;
