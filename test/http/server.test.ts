@@ -155,6 +155,15 @@ describe('probes and /metrics', () => {
     expect(body.toString('utf8')).toBe(await createMetrics(handmadeView).render());
   });
 
+  it('HEAD /metrics answers the headers of the exposition and no body', async () => {
+    const h = await start();
+    const response = await fetch(`${h.base}/metrics`, { method: 'HEAD' });
+    expect(response.status).toBe(200);
+    expect(Number(response.headers.get('content-length'))).toBeGreaterThan(1000);
+    expect(await response.text()).toBe('');
+    expect((await fetch(`${h.base}/healthz`)).status).toBe(200);
+  });
+
   it('HEAD works where GET does, without a body', async () => {
     const h = await start();
     const response = await fetch(`${h.base}/healthz`, { method: 'HEAD' });
