@@ -22,7 +22,15 @@ import { StoreError } from './errors.js';
 import { applyEpisodes, insertRunFindings } from './findings.js';
 import { internNode } from './nodes.js';
 import { insertNodeScores, nodeScoreRowsOfRun } from './scores.js';
-import { hashSnapshot, insertSnapshotRow, parseThinned, previousSnapshotRow, putManifest } from './snapshots.js';
+import { remember, rememberedContentHash, snapshotFingerprint } from './fingerprints.js';
+import {
+  hashSnapshot,
+  insertSnapshotRow,
+  parseThinned,
+  previousSnapshotRow,
+  putManifest,
+  type HashedSnapshot,
+} from './snapshots.js';
 import { optionalIsoUtc, toIsoUtc } from './time.js';
 
 export interface SaveRunInput {
@@ -176,21 +184,32 @@ export function saveRun(db: Db, input: SaveRunInput): RunRecord {
        VALUES (@id, @cluster, @started_at, @finished_at, @node_count, @error_count, @checked_at, @ready,
          @score, @baseline, @summary, @meta, @prev_hash, @snapshots_hash, @findings_hash, @report_hash, @hash)`,
     ).run({ ...row, hash: `pending-${id}` });
-    // Each node's facets are serialised and hashed once; a node whose content hash equals
-    // its previous snapshot's reuses that manifest and has no changes to diff.
+    // A node whose content hash equals its previous snapshot's reuses that manifest and
+    // has no changes to diff. The content hash comes from the in-process fingerprint
+    // memo when the node's data is byte-identical to what this process last hashed
+    // (fingerprints.ts); otherwise each facet is serialised canonically and hashed once.
     const contentHashes: string[] = [];
     for (const snapshot of snapshots) {
-      const hashed = hashSnapshot(snapshot);
       const nodeId = internNode(db, snapshot.cluster, snapshot.node);
       const prev = previousSnapshotRow(db, nodeId, id);
-      const unchanged = prev !== undefined && prev.content_hash === hashed.contentHash;
-      const manifestId = unchanged ? prev.manifest_id : putManifest(db, nodeId, hashed);
-      insertSnapshotRow(db, id, nodeId, manifestId, hashed);
-      if (!unchanged) {
+      // A node seen for the first time has nothing to be unchanged against yet.
+      const fingerprint = prev ? snapshotFingerprint(snapshot) : undefined;
+      let hashed: HashedSnapshot | undefined;
+      let contentHash = fingerprint === undefined ? undefined : rememberedContentHash(db, nodeId, fingerprint);
+      if (contentHash === undefined) {
+        hashed = hashSnapshot(snapshot);
+        contentHash = hashed.contentHash;
+        if (fingerprint !== undefined) remember(db, nodeId, fingerprint, contentHash);
+      }
+      if (prev !== undefined && prev.content_hash === contentHash) {
+        insertSnapshotRow(db, id, nodeId, prev.manifest_id, snapshot);
+      } else {
+        hashed ??= hashSnapshot(snapshot);
+        insertSnapshotRow(db, id, nodeId, putManifest(db, nodeId, hashed), snapshot);
         insertChanges(db, id, snapshot,
           changesAgainstHistory(db, id, snapshot, hashed.facetHashes, hashed.contentHash, prev));
       }
-      contentHashes.push(hashed.contentHash);
+      contentHashes.push(contentHash);
     }
     row.snapshots_hash = snapshotsHash(contentHashes);
     row.hash = runHash(row);

@@ -75,10 +75,13 @@ export interface HashedSnapshot {
   contentHash: string;
 }
 
+/** Manifest order: facet names sorted, as `ORDER BY facet` reads them back. */
+const MANIFEST_ORDER: readonly FacetName[] = [...FACET_NAMES].sort();
+
 export function hashSnapshot(snapshot: NodeSnapshot): HashedSnapshot {
   const facets: HashedFacet[] = [];
   const facetHashes: Partial<Record<FacetName, string>> = {};
-  for (const name of [...FACET_NAMES].sort()) {
+  for (const name of MANIFEST_ORDER) {
     const facet = snapshot.facets[name];
     if (!facet) continue;
     const { text, hash } = facetTextHash(facet);
@@ -106,14 +109,20 @@ export function putManifest(db: Db, nodeId: number, hashed: HashedSnapshot): num
   return id;
 }
 
-export function facetDurations(facets: readonly { facet: FacetSnapshot }[]): Buffer | null {
-  return packDurations(facets.map((f) => (f.facet.durationMs === undefined ? null : Math.round(f.facet.durationMs))));
+/** The snapshot's facet durations in manifest order, packed. */
+export function facetDurations(snapshot: NodeSnapshot): Buffer | null {
+  const values: (number | null)[] = [];
+  for (const name of MANIFEST_ORDER) {
+    const facet = snapshot.facets[name];
+    if (facet) values.push(facet.durationMs === undefined ? null : Math.round(facet.durationMs));
+  }
+  return packDurations(values);
 }
 
-export function insertSnapshotRow(db: Db, runId: number, nodeId: number, manifestId: number, hashed: HashedSnapshot): void {
-  const { snapshot } = hashed;
+/** One node's row of a run; `manifestId` must hold this snapshot's content. */
+export function insertSnapshotRow(db: Db, runId: number, nodeId: number, manifestId: number, snapshot: NodeSnapshot): void {
   statement(db, 'INSERT INTO node_snapshots (run_id, node_id, manifest_id, taken_at, durations) VALUES (?, ?, ?, ?, ?)')
-    .run(runId, nodeId, manifestId, isoToMs(snapshot.takenAt, `snapshot ${snapshot.node} takenAt`), facetDurations(hashed.facets));
+    .run(runId, nodeId, manifestId, isoToMs(snapshot.takenAt, `snapshot ${snapshot.node} takenAt`), facetDurations(snapshot));
 }
 
 export function manifestFacetRows(db: Db, manifestId: number): ManifestFacetRow[] {
@@ -206,12 +215,15 @@ export function snapshotAt(
   at: string | undefined,
   cluster: string | undefined,
 ): NodeSnapshot | null {
-  const clauses = ['n.node = ?'];
+  // The node's ids first (a node name may exist in several clusters), so the lookup
+  // walks node_snapshots_node for those nodes only.
+  const nodeClauses = ['node = ?'];
   const params: (string | number)[] = [node];
   if (cluster !== undefined) {
-    clauses.push('n.cluster = ?');
+    nodeClauses.push('cluster = ?');
     params.push(cluster);
   }
+  const clauses = [`s.node_id IN (SELECT id FROM nodes WHERE ${nodeClauses.join(' AND ')})`];
   if (at !== undefined) {
     clauses.push('s.taken_at <= ?');
     params.push(Date.parse(toIsoUtc(at, 'at')));

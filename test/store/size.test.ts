@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FACET_NAMES, type FacetSnapshot, type NodeSnapshot } from '../../src/core/snapshot.js';
 import { Store } from '../../src/store/index.js';
+import Database from 'better-sqlite3';
 import { CLUSTER, hoursAfter, report, tempDir } from './handmade-runs.js';
 
 const ITEMS: Record<(typeof FACET_NAMES)[number], number> = {
@@ -57,9 +58,61 @@ describe('size on disk', () => {
           `${perNodeSnapshot.toFixed(0)} B per unchanged node-snapshot (10 facets); ` +
           `${perChangedFacet.toFixed(0)} B per changed packages facet (1500 items)`,
       );
-      expect(perNodeSnapshot).toBeLessThan(1_000);
+      // v2 wrote ~780 B here (score explanation, ten facet rows, hashes and names per node per run).
+      expect(perNodeSnapshot).toBeLessThan(400);
       expect(afterChanged.rows.facet_blobs - afterUnchanged.rows.facet_blobs).toBe(CHANGED_RUNS);
       expect(store.verifyChain()).toMatchObject({ ok: true, runs: 1 + UNCHANGED_RUNS + CHANGED_RUNS });
+    } finally {
+      store.close();
+    }
+  });
+});
+
+/** Bytes per table and index from SQLite's dbstat (a second, read-only connection). */
+function bytesByTable(file: string): Record<string, number> {
+  const db = new Database(file, { readonly: true });
+  try {
+    const rows = db.prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name').all() as { name: string; bytes: number }[];
+    return Object.fromEntries(rows.map((r) => [r.name, r.bytes]));
+  } finally {
+    db.close();
+  }
+}
+
+describe('size of an unchanged node-snapshot, all tables', () => {
+  it('stays under 150 B per node per run with per-run times and durations that differ every run', () => {
+    const nodes = Array.from({ length: 40 }, (_, i) => `db-${String(i).padStart(3, '0')}`);
+    const file = join(dir.dir, 'many.db');
+    const store = Store.open(file);
+    const run = (index: number) => {
+      const at = hoursAfter(T0, index / 4);
+      const snapshots = nodes.map((node, n) => {
+        const out: NodeSnapshot['facets'] = {};
+        for (const name of FACET_NAMES) {
+          const items: FacetSnapshot['items'] = {};
+          for (let i = 0; i < 20; i += 1) items[`${name}-${i}`] = { value: `${n % 3}.${i}` };
+          // Wall time differs every run: not content, but kept per run.
+          out[name] = { status: 'ok', items, durationMs: (index * 37 + n * 11 + name.length * 5) % 400 };
+        }
+        return { cluster: CLUSTER, node, takenAt: new Date(Date.parse(at) + n * 150).toISOString(), facets: out };
+      });
+      store.saveRun({ cluster: CLUSTER, startedAt: at, finishedAt: at, snapshots, report: report(at, nodes, []) });
+    };
+    try {
+      run(0);
+      const first = store.stats();
+      const firstByTable = bytesByTable(file);
+      const RUNS = 60;
+      for (let i = 1; i <= RUNS; i += 1) run(i);
+      const after = store.stats();
+      const perNodeSnapshot = (after.bytes - first.bytes) / (RUNS * nodes.length);
+      const byTable = Object.entries(bytesByTable(file))
+        .map(([name, bytes]) => `${name} ${((bytes - (firstByTable[name] ?? 0)) / (RUNS * nodes.length)).toFixed(1)}`)
+        .filter((line) => !line.endsWith(' 0.0'));
+      console.info(`unchanged node-snapshot: ${perNodeSnapshot.toFixed(0)} B (${byTable.join(', ')})`);
+      expect(after.rows).toMatchObject({ snapshot_manifests: first.rows.snapshot_manifests, score_blobs: first.rows.score_blobs, facet_blobs: first.rows.facet_blobs });
+      expect(perNodeSnapshot).toBeLessThan(150);
+      expect(store.verifyChain()).toMatchObject({ ok: true, runs: RUNS + 1 });
     } finally {
       store.close();
     }

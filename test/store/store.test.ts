@@ -96,6 +96,67 @@ describe('content-addressed snapshots', () => {
   });
 });
 
+describe('unchanged nodes', () => {
+  const manifests = () => store.stats().rows.snapshot_manifests;
+
+  it('keep their own time and durations per run while sharing one manifest and one score detail', () => {
+    const states = { 'erp-a': { packages: BASE_PACKAGES } };
+    store.saveRun(runInput(T0, states, [], 12));
+    store.saveRun(runInput(hoursAfter(T0, 1), states, [], 99));
+    expect(store.stats().rows).toMatchObject({ snapshot_manifests: 1, score_blobs: 1, node_snapshots: 2 });
+    const [first] = store.snapshotsOfRun(1);
+    const [second] = store.snapshotsOfRun(2);
+    expect([first?.takenAt, first?.facets.packages?.durationMs, first?.facets.sysctl?.durationMs]).toEqual([T0, 12, 3]);
+    expect([second?.takenAt, second?.facets.packages?.durationMs]).toEqual([hoursAfter(T0, 1), 99]);
+    expect(store.reportOf(2)?.nodes[0]?.snapshotAt).toBe(new Date(Date.parse(hoursAfter(T0, 1)) + 4_000).toISOString());
+  });
+
+  it('a snapshot object mutated in place between runs is still recorded as changed', () => {
+    const input = runInput(T0, { 'erp-a': { packages: { a: '1', b: '1' } } });
+    const reuse = (at: string) => ({ ...runInput(at, { 'erp-a': {} }), snapshots: input.snapshots.map((s) => ({ ...s, takenAt: at })) });
+    store.saveRun(input);
+    store.saveRun(reuse(hoursAfter(T0, 1)));
+    store.saveRun(reuse(hoursAfter(T0, 2)));
+    const items = input.snapshots[0]?.facets.packages?.items ?? {};
+    items['a'] = { value: '2' };
+    store.saveRun(reuse(hoursAfter(T0, 3)));
+    items['a'] = { value: '1' };
+    store.saveRun(reuse(hoursAfter(T0, 4)));
+    expect(store.changes({ node: 'erp-a' }).map((c) => [c.runId, c.key, c.before, c.after])).toEqual([
+      [4, 'a', '1', '2'],
+      [5, 'a', '2', '1'],
+    ]);
+    // Back to the first content: its manifest is found by hash, not stored again.
+    expect(manifests()).toBe(2);
+    expect(store.snapshotsOfRun(5)[0]?.facets.packages?.items).toEqual({ a: { value: '1' }, b: { value: '1' } });
+    expect(store.verifyChain()).toMatchObject({ ok: true, runs: 5 });
+  });
+
+  it('items in another insertion order are the same content', () => {
+    store.saveRun(runInput(T0, { 'erp-a': { packages: { a: '1', b: '2' } } }));
+    store.saveRun(runInput(hoursAfter(T0, 1), { 'erp-a': { packages: { b: '2', a: '1' } } }));
+    store.saveRun(runInput(hoursAfter(T0, 2), { 'erp-a': { packages: { b: '2', a: '1' } } }));
+    store.saveRun(runInput(hoursAfter(T0, 3), { 'erp-a': { packages: { a: '1', b: '2' } } }));
+    expect(manifests()).toBe(1);
+    expect(store.changes({})).toEqual([]);
+    expect(store.verifyChain()).toMatchObject({ ok: true, runs: 4 });
+  });
+
+  it('look up history through the node index, never by scanning every snapshot', () => {
+    const plan = (sql: string) =>
+      (store as unknown as { db: { prepare: (s: string) => { all: () => { detail: string }[] } } }).db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all()
+        .map((p) => p.detail)
+        .join(' | ');
+    // previousSnapshotRow and snapshotOf(node, at) as snapshots.ts issues them.
+    expect(plan('SELECT * FROM node_snapshots s WHERE s.node_id = 1 AND s.run_id < 9 ORDER BY s.run_id DESC LIMIT 1')).toMatch(/SEARCH s USING INDEX node_snapshots_node \(node_id=\? AND run_id<\?\)/);
+    const byName = plan("SELECT * FROM node_snapshots s WHERE s.node_id IN (SELECT id FROM nodes WHERE node = 'erp-a') AND s.taken_at <= 5 ORDER BY s.taken_at DESC LIMIT 1");
+    expect(byName).toMatch(/SEARCH s USING INDEX node_snapshots_node \(node_id=\?\)/);
+    expect(byName).not.toMatch(/SCAN s/);
+  });
+});
+
 describe('finding life cycle', () => {
   it('opens, continues, resolves and reopens as a new episode', () => {
     const id = 'mismatch:packages:openssl';
