@@ -4,7 +4,8 @@
  * 127.0.0.1:0. `daemon-child.ts CLUSTERS NODES PACKAGES SEED`; talks over IPC:
  * sends { port, ... } when listening; answers 'swap' (a new run's view swapped in, metrics
  * not prepared: the next scrape renders them), 'swap-prepare' (swapped in and prepared as
- * the daemon does, with the time prepare() took) and 'report' (its memory), then exits.
+ * the daemon does, with the time prepare() took) and 'report' (its memory right after a
+ * full GC, and again after 10 s idle and another GC), then exits.
  *
  * The view is built as the daemon builds it: every node's snapshot and every cluster's
  * report exist at once (as after auditClusters), then clusterViewOf keeps a summary of each
@@ -31,6 +32,8 @@ export interface DaemonReady {
   buildMs: number;
   /** prepare() on the first view, right after it was built (as the daemon does after a run). */
   firstPrepareMs: number;
+  /** Peak RSS so far: building the snapshots, the reports and the view. */
+  maxRssAtReadyMb: number;
 }
 
 export interface DaemonSwapped {
@@ -45,9 +48,17 @@ export interface DaemonMemory {
   /** After the scrapes and a full GC: the steady state of an idle daemon between runs. */
   rssAfterGcMb: number;
   heapUsedAfterGcMb: number;
-  /** Peak, which is while the view is built (engine on every cluster). */
+  /** Peak over the whole process: build, scrapes and swaps. */
   maxRssMb: number;
+  /**
+   * After IDLE_MS more without requests and another full GC: V8 gives committed pages back
+   * in the background after a GC, so the reading right after gc() is still settling.
+   */
+  rssIdleMb: number;
+  heapTotalIdleMb: number;
 }
+
+const IDLE_MS = 10_000;
 
 const [clusterCount, nodesPerCluster, packages, seed] = process.argv.slice(2).map(Number) as [number, number, number, number];
 if (![clusterCount, nodesPerCluster, packages, seed].every(Number.isFinite) || !process.send) {
@@ -105,6 +116,7 @@ const ready: DaemonReady = {
   findings: clusters.reduce((n, c) => n + c.report.findings.length, 0),
   buildMs: performance.now() - started,
   firstPrepareMs,
+  maxRssAtReadyMb: process.resourceUsage().maxRSS / 1024,
 };
 send(ready);
 
@@ -120,6 +132,10 @@ function swapInNextRun(): void {
 }
 
 process.on('message', (message) => {
+  void answer(message);
+});
+
+async function answer(message: unknown): Promise<void> {
   if (message === 'swap' || message === 'swap-prepare') {
     swapInNextRun();
     const reply: DaemonSwapped = {};
@@ -135,14 +151,19 @@ process.on('message', (message) => {
   const before = process.memoryUsage();
   globalThis.gc?.();
   const after = process.memoryUsage();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+  globalThis.gc?.();
+  const idle = process.memoryUsage();
   const memory: DaemonMemory = {
     rssMb: before.rss / 2 ** 20,
     heapUsedMb: before.heapUsed / 2 ** 20,
     rssAfterGcMb: after.rss / 2 ** 20,
     heapUsedAfterGcMb: after.heapUsed / 2 ** 20,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
+    rssIdleMb: idle.rss / 2 ** 20,
+    heapTotalIdleMb: idle.heapTotal / 2 ** 20,
   };
   send(memory, () => {
     void server.close().then(() => process.exit(0));
   });
-});
+}
