@@ -43,7 +43,7 @@ export interface DriftdMetrics {
 interface RenderedRun {
   clusters: RunResults['clusters'];
   windows: RunResults['windows'];
-  text: string;
+  /** Kept encoded only: scrapes write these bytes; render() decodes them (tests, tools). */
   bytes: Buffer;
 }
 
@@ -56,8 +56,8 @@ export function createMetrics(getView: () => DaemonView): DriftdMetrics {
 
   const runPart = (view: DaemonView): RenderedRun => {
     if (rendered && rendered.clusters === view.clusters && rendered.windows === view.windows) return rendered;
-    const text = renderAll(RUN_RESULT_METRICS, view);
-    rendered = { clusters: view.clusters, windows: view.windows, text, bytes: Buffer.from(text, 'utf8') };
+    const bytes = Buffer.from(renderAll(RUN_RESULT_METRICS, view), 'utf8');
+    rendered = { clusters: view.clusters, windows: view.windows, bytes };
     return rendered;
   };
   // The daemon's part ends with a blank line that separates it from the run part.
@@ -68,7 +68,7 @@ export function createMetrics(getView: () => DaemonView): DriftdMetrics {
     // One view per scrape: every family of one exposition reads the same run.
     render(): Promise<string> {
       const view = getView();
-      return Promise.resolve(daemonPart(view) + runPart(view).text);
+      return Promise.resolve(daemonPart(view) + runPart(view).bytes.toString('utf8'));
     },
     exposition(): Promise<readonly Buffer[]> {
       const view = getView();
