@@ -4,9 +4,11 @@
  * migrations.ts for the tables, chain.ts for the evidence chain, retention.ts for
  * thinning.
  *
- * Times: every time column holds Date#toISOString() (UTC, ms). A run's moment for
- * episodes (first_seen, last_seen, resolved_at) and readiness history is its
- * startedAt; a change's moment is the snapshot's takenAt.
+ * Times: time columns hold Date#toISOString() (UTC, ms), except the two written for
+ * every node of every run, node_snapshots.taken_at and node_scores.snapshot_at, which
+ * hold epoch milliseconds (migrations.ts, v3); every API takes and returns ISO text.
+ * A run's moment for episodes (first_seen, last_seen, resolved_at) and readiness
+ * history is its startedAt; a change's moment is the snapshot's takenAt.
  */
 import type { CheckReport } from '../core/check-report.js';
 import type { NodeSnapshot } from '../core/snapshot.js';

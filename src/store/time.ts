@@ -1,7 +1,7 @@
 import { StoreError } from './errors.js';
 
 /**
- * Every time column holds `Date#toISOString()` (UTC, milliseconds, `Z`), so text
+ * Time columns hold `Date#toISOString()` (UTC, milliseconds, `Z`), so text
  * comparison is time comparison and range queries can use the indexes. Inputs such as
  * `2026-11-24T22:00:00+01:00` or `...:00Z` are normalised on the way in.
  */
