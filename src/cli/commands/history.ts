@@ -45,7 +45,8 @@ export function historyCommand(): Command {
     .description('thin unchanged snapshots older than retention.keepUnchangedDays (changes and finding episodes are kept)')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .option('--days <n>', 'override retention.keepUnchangedDays', (v) => Number(v))
-    .action((flags: { config: string; days?: number }) => {
+    .option('--vacuum', 'then give the freed pages back to the file system (rewrites the file; holds the write lock meanwhile, so the daemon waits)')
+    .action((flags: { config: string; days?: number; vacuum?: boolean }) => {
       process.exitCode = runPrune(flags);
     });
   return history;
@@ -135,11 +136,21 @@ function runVerify(flags: { config: string; json?: boolean }): ExitCode {
   return verdict.ok ? EXIT.ok : EXIT.notReady;
 }
 
-function runPrune(flags: { config: string; days?: number }): ExitCode {
+function runPrune(flags: { config: string; days?: number; vacuum?: boolean }): ExitCode {
   const loaded = loadConfigOrExit(flags.config);
   const days = flags.days ?? loaded.config.retention.keepUnchangedDays;
   if (!Number.isInteger(days) || days < 1) throw new CliError('--days takes a whole number of days, 1 or more', EXIT.undecided);
-  const result = withStore(loaded, (store) => store.prune({ keepUnchangedDays: days, now: new Date().toISOString() }), false);
-  process.stdout.write(`pruned ${result.deletedSnapshots} unchanged snapshots and ${result.deletedBlobs} blobs older than ${result.horizon} (${result.thinnedRuns} runs thinned)\n`);
+  withStore(
+    loaded,
+    (store) => {
+      const result = store.prune({ keepUnchangedDays: days, now: new Date().toISOString() });
+      process.stdout.write(`pruned ${result.deletedSnapshots} unchanged snapshots and ${result.deletedBlobs} blobs older than ${result.horizon} (${result.thinnedRuns} runs thinned)\n`);
+      if (flags.vacuum) {
+        const { bytesBefore, bytesAfter } = store.vacuum();
+        process.stdout.write(`vacuum: ${bytesBefore} -> ${bytesAfter} bytes\n`);
+      }
+    },
+    false,
+  );
   return EXIT.ok;
 }
