@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -328,5 +328,56 @@ describe('SshTransport credentials', () => {
     const error = await refusal(options({ knownHosts: file }));
     expect(error.code).toBe('host-key-unknown');
     expect(error.message).toContain('line 1: the key is not base64');
+  });
+});
+
+describe('SshTransport with ssh-agent', () => {
+  let agent: ChildProcess | undefined;
+  let socket = '';
+  const savedSocket = process.env['SSH_AUTH_SOCK'];
+
+  const withAgent = <T>(sock: string | undefined, work: () => Promise<T>): Promise<T> => {
+    if (sock === undefined) delete process.env['SSH_AUTH_SOCK'];
+    else process.env['SSH_AUTH_SOCK'] = sock;
+    return work().finally(() => {
+      if (savedSocket === undefined) delete process.env['SSH_AUTH_SOCK'];
+      else process.env['SSH_AUTH_SOCK'] = savedSocket;
+    });
+  };
+  const sshAdd = (...args: string[]) => execFileSync('/usr/bin/ssh-add', args, { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'pipe' });
+
+  beforeAll(async () => {
+    if (!sshdAvailable || !existsSync('/usr/bin/ssh-agent')) return;
+    socket = join((server as SshdServer).dir, 'agent.sock');
+    // -D: in the foreground, so the PID we hold is the agent's and we end it ourselves.
+    agent = spawn('/usr/bin/ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    for (let i = 0; i < 100 && !existsSync(socket); i += 1) await new Promise((r) => setTimeout(r, 20));
+    if (!existsSync(socket)) throw new Error(`ssh-agent did not create ${socket}`);
+  });
+
+  afterAll(() => {
+    if (agent?.pid !== undefined && agent.exitCode === null) process.kill(agent.pid, 'SIGTERM');
+  });
+
+  sshIt(`authenticates with a key held only by the agent (no identityFile)${suffix}`, async () => {
+    sshAdd((server as SshdServer).identityFile);
+    const [result] = await withAgent(socket, () =>
+      runOnce(options({ identityFile: undefined, agent: true }), [{ id: 'id', argv: ['/usr/bin/id', '-un'] }]),
+    );
+    expect(result?.exitCode).toBe(0);
+    expect(result?.stdout.trim()).toBe((server as SshdServer).user);
+  });
+
+  sshIt(`an agent without the right key is auth-failed and says the agent's keys were tried${suffix}`, async () => {
+    sshAdd('-D');
+    const error = await withAgent(socket, () => refusal(options({ identityFile: undefined, agent: true })));
+    expect(error.code).toBe('auth-failed');
+    expect(error.message).toContain('the ssh-agent keys');
+  });
+
+  sshIt(`agent: true without SSH_AUTH_SOCK is a config error${suffix}`, async () => {
+    const error = await withAgent(undefined, () => refusal(options({ identityFile: undefined, agent: true })));
+    expect(error.code).toBe('config');
+    expect(error.message).toContain('SSH_AUTH_SOCK is not set');
   });
 });
