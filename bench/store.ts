@@ -3,7 +3,6 @@
  * store.stats() (page_count * page_size) before and after groups of runs; the yearly
  * projection is computed from those measured per-run costs, not assumed.
  */
-import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,16 +58,6 @@ const YEAR_RUNS = (365 * 24 * 60) / 15;
 /** The config default (retention.keepUnchangedDays). */
 const KEEP_UNCHANGED_DAYS = 30;
 
-/** Bytes per table and index (SQLite's dbstat), read through a second, read-only connection. */
-function bytesByTable(file: string): Record<string, number> {
-  const db = new Database(file, { readonly: true });
-  try {
-    const rows = db.prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name').all() as { name: string; bytes: number }[];
-    return Object.fromEntries(rows.map((r) => [r.name, r.bytes]));
-  } finally {
-    db.close();
-  }
-}
 
 function liveBytes(stats: { pageSize: number; pageCount: number; freePages: number }): number {
   return (stats.pageCount - stats.freePages) * stats.pageSize;
@@ -139,12 +128,12 @@ function measureHistory(file: string, options: StoreOptions, rules: CompiledRule
     let snapshots = cluster.snapshots;
     saveRun(runner, snapshots, true);
     const first = store.stats();
-    const firstByTable = bytesByTable(file);
+    const firstByTable = store.bytesByTable();
 
     for (let i = 0; i < options.unchangedRuns; i += 1) saveRun(runner, snapshots, false);
     const afterUnchanged = store.stats();
     const unchangedRunBytesByTable = Object.fromEntries(
-      Object.entries(bytesByTable(file))
+      Object.entries(store.bytesByTable())
         .map(([name, bytes]): [string, number] => [name, Math.round((bytes - (firstByTable[name] ?? 0)) / options.unchangedRuns)])
         .filter(([, bytes]) => bytes !== 0)
         .sort((a, b) => b[1] - a[1]),

@@ -32,7 +32,7 @@ import {
   type SaveRunInput,
 } from './runs.js';
 import { assembleSnapshot, effectiveSnapshotRows, snapshotAt } from './snapshots.js';
-import { stats, type StoreStats } from './stats.js';
+import { bytesByTable, stats, type StoreStats } from './stats.js';
 
 export class Store {
   private constructor(
@@ -135,6 +135,11 @@ export class Store {
 
   stats(): StoreStats {
     return stats(this.db);
+  }
+
+  /** Bytes per table and index (SQLite's dbstat), for size accounting. */
+  bytesByTable(): Record<string, number> {
+    return bytesByTable(this.db);
   }
 
   close(): void {

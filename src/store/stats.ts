@@ -40,3 +40,9 @@ export function stats(db: Db): StoreStats {
     .get() as { raw: number; stored: number };
   return { bytes: pageSize * pageCount, pageSize, pageCount, freePages, rows, facetBlobBytes: blobBytes };
 }
+
+/** Bytes per table and index, from SQLite's dbstat: where a run's bytes go. */
+export function bytesByTable(db: Db): Record<string, number> {
+  const rows = db.prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name').all() as { name: string; bytes: number }[];
+  return Object.fromEntries(rows.map((r) => [r.name, r.bytes]));
+}

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FACET_NAMES, type FacetSnapshot, type NodeSnapshot } from '../../src/core/snapshot.js';
 import { Store } from '../../src/store/index.js';
-import Database from 'better-sqlite3';
 import { CLUSTER, hoursAfter, report, tempDir } from './handmade-runs.js';
 
 const ITEMS: Record<(typeof FACET_NAMES)[number], number> = {
@@ -68,16 +67,6 @@ describe('size on disk', () => {
   });
 });
 
-/** Bytes per table and index from SQLite's dbstat (a second, read-only connection). */
-function bytesByTable(file: string): Record<string, number> {
-  const db = new Database(file, { readonly: true });
-  try {
-    const rows = db.prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name').all() as { name: string; bytes: number }[];
-    return Object.fromEntries(rows.map((r) => [r.name, r.bytes]));
-  } finally {
-    db.close();
-  }
-}
 
 describe('size of an unchanged node-snapshot, all tables', () => {
   it('stays under 150 B per node per run with per-run times and durations that differ every run', () => {
@@ -101,12 +90,12 @@ describe('size of an unchanged node-snapshot, all tables', () => {
     try {
       run(0);
       const first = store.stats();
-      const firstByTable = bytesByTable(file);
+      const firstByTable = store.bytesByTable();
       const RUNS = 60;
       for (let i = 1; i <= RUNS; i += 1) run(i);
       const after = store.stats();
       const perNodeSnapshot = (after.bytes - first.bytes) / (RUNS * nodes.length);
-      const byTable = Object.entries(bytesByTable(file))
+      const byTable = Object.entries(store.bytesByTable())
         .map(([name, bytes]) => `${name} ${((bytes - (firstByTable[name] ?? 0)) / (RUNS * nodes.length)).toFixed(1)}`)
         .filter((line) => !line.endsWith(' 0.0'));
       console.info(`unchanged node-snapshot: ${perNodeSnapshot.toFixed(0)} B (${byTable.join(', ')})`);
