@@ -13,7 +13,7 @@ import { sshdAvailable, sshdSkipReason } from '../test/helpers/sshd.js';
 import { ansibleUnavailable, ansibleVersion, measureAnsible, type AnsibleSample } from './ansible.js';
 import { measureCollection, SSH_CLIENT, type CollectionSample } from './collection.js';
 import { daemonResults, measureDaemon } from './daemon.js';
-import { measureEngine } from './engine.js';
+import { LINEAR_LIMIT, measureEngine } from './engine.js';
 import { startNodes, stopActiveNodes, stopNodes } from './nodes.js';
 import { loudSkip, target, type Figure, type SectionResult, type TargetCheck } from './result.js';
 import { round } from './stats.js';
@@ -151,8 +151,9 @@ async function engine(): Promise<SectionResult> {
   }
   section.figures.push(
     { label: 'fitted slope', value: round(summary.slopeUsPerNodeItem, 3), unit: 'µs/node-item' },
-    { label: 'per-node-item cost spread (max/min)', value: round(summary.perItemCostSpread, 2), unit: 'x' },
-    { label: 'linear in N x M (spread <= 2)', value: summary.linear ? 'yes' : 'no' },
+    { label: 'per-node-item cost spread over sizes (max/min)', value: round(summary.perItemCostSpread, 2), unit: 'x' },
+    { label: 'largest size per node-item / cheapest size', value: round(summary.largestOverCheapest, 2), unit: 'x' },
+    { label: `at most linear in N x M (that ratio <= ${LINEAR_LIMIT})`, value: summary.linear ? 'yes' : 'no' },
   );
   const worst = summary.worstCase;
   if (worst) {
