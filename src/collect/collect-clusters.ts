@@ -66,37 +66,50 @@ export interface CollectedNode extends NodeTarget {
 }
 
 export async function collectTargets(options: CollectOptions): Promise<CollectedNode[]> {
-  return mapWithConcurrency(options.targets, options.config.concurrency, async (target) => {
-    const ssh = effectiveSsh(options.config, target.node);
-    let transport: Transport;
-    try {
-      transport = createTransport(target.node, ssh, { configDir: options.configDir });
-    } catch (err) {
-      // A node whose transport cannot even be built (e.g. an unset credentials dir) fails alone.
-      const result: CollectNodeResult = {
-        snapshot: {
-          cluster: target.cluster.name,
-          node: target.node.name,
-          takenAt: options.now().toISOString(),
-          error: err instanceof Error ? err.message : String(err),
-          facets: {},
-        },
-        results: [],
-        durationMs: 0,
-      };
-      options.onNodeDone?.(target, result);
-      return { ...target, result };
-    }
-    const result = await collectNode({
-      cluster: target.cluster.name,
-      node: target.node.name,
-      transport,
-      collectors: collectorsFor(target.cluster.facets),
-      context: collectorContext(options.config, target.cluster),
-      now: options.now,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    options.onNodeDone?.(target, result);
-    return { ...target, result };
+  return mapWithConcurrency(options.targets, options.config.concurrency, async (target) => ({ ...target, result: await collectTarget(options, target) }));
+}
+
+/**
+ * Like collectTargets, but keeps nothing: each result goes to `onNodeDone` and is the
+ * caller's to keep or drop, so memory follows what the caller holds, not the fleet.
+ */
+export async function collectEachTarget(options: CollectOptions & { onNodeDone: NonNullable<CollectOptions['onNodeDone']> }): Promise<void> {
+  await mapWithConcurrency(options.targets, options.config.concurrency, async (target) => {
+    await collectTarget(options, target);
   });
+}
+
+/** One node; `onNodeDone` is called with its result before it is returned. */
+async function collectTarget(options: CollectOptions, target: NodeTarget): Promise<CollectNodeResult> {
+  const ssh = effectiveSsh(options.config, target.node);
+  let transport: Transport;
+  try {
+    transport = createTransport(target.node, ssh, { configDir: options.configDir });
+  } catch (err) {
+    // A node whose transport cannot even be built (e.g. an unset credentials dir) fails alone.
+    const result: CollectNodeResult = {
+      snapshot: {
+        cluster: target.cluster.name,
+        node: target.node.name,
+        takenAt: options.now().toISOString(),
+        error: err instanceof Error ? err.message : String(err),
+        facets: {},
+      },
+      results: [],
+      durationMs: 0,
+    };
+    options.onNodeDone?.(target, result);
+    return result;
+  }
+  const result = await collectNode({
+    cluster: target.cluster.name,
+    node: target.node.name,
+    transport,
+    collectors: collectorsFor(target.cluster.facets),
+    context: collectorContext(options.config, target.cluster),
+    now: options.now,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  options.onNodeDone?.(target, result);
+  return result;
 }

@@ -3,7 +3,7 @@
  * cluster. Shared by `driftd check`, `driftd window` and every scheduled daemon run, so
  * all of them reach the same verdict from the same snapshots.
  */
-import { collectTargets, type CollectedNode, type NodeTarget } from '../collect/collect-clusters.js';
+import { collectEachTarget, type CollectedNode, type NodeTarget } from '../collect/collect-clusters.js';
 import type { LoadedConfig } from '../config/load.js';
 import { resolveFromConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
@@ -36,28 +36,77 @@ export interface AuditOptions {
   onNodeDone?: (target: NodeTarget, node: CollectedNode['result']) => void;
 }
 
-export async function auditClusters(options: AuditOptions): Promise<ClusterAudit[]> {
+/** Collect and judge the clusters; every audit keeps its snapshots (for `check`, `window`). */
+export function auditClusters(options: AuditOptions): Promise<ClusterAudit[]> {
+  return auditEachCluster(options, (audit) => audit);
+}
+
+/**
+ * Collects the nodes of every cluster through one pool and, as soon as the last node of
+ * a cluster is in, judges that cluster and hands its audit to `consume`. The snapshots
+ * are dropped once `consume` returns, so a daemon that stores each audit and keeps a
+ * summary holds the snapshots of the clusters still being collected, not of the fleet.
+ *
+ * Results come back in the order of `options.clusters`. A cluster whose judging or
+ * consuming throws does not stop the others; the first such error is thrown once every
+ * cluster has been handled.
+ */
+export async function auditEachCluster<R>(options: AuditOptions, consume: (audit: ClusterAudit) => R): Promise<R[]> {
   const startedAt = options.now().toISOString();
-  const targets = options.clusters.flatMap((cluster) => cluster.nodes.map((node) => ({ cluster, node })));
-  const collected = await collectTargets({
+  const results = new Array<R>(options.clusters.length);
+  const errors: unknown[] = [];
+  const pending: ({ left: number; snapshots: NodeSnapshot[] } | undefined)[] = options.clusters.map((cluster) => ({
+    left: cluster.nodes.length,
+    snapshots: new Array<NodeSnapshot>(cluster.nodes.length),
+  }));
+  const slot = new Map<NodeTarget, { cluster: number; node: number }>();
+  const targets: NodeTarget[] = [];
+  options.clusters.forEach((cluster, c) => {
+    cluster.nodes.forEach((node, n) => {
+      const target = { cluster, node };
+      targets.push(target);
+      slot.set(target, { cluster: c, node: n });
+    });
+  });
+  const finish = (c: number): void => {
+    const cluster = options.clusters[c] as ClusterConfig;
+    const bucket = pending[c];
+    if (!bucket) return;
+    pending[c] = undefined;
+    try {
+      const snapshots = bucket.snapshots;
+      results[c] = consume({
+        cluster,
+        snapshots,
+        report: judge(options.loaded, options.rules, cluster, snapshots, options.now()),
+        startedAt,
+        finishedAt: options.now().toISOString(),
+      });
+    } catch (error) {
+      errors.push(error);
+    }
+  };
+  options.clusters.forEach((cluster, c) => {
+    if (cluster.nodes.length === 0) finish(c);
+  });
+  await collectEachTarget({
     config: options.loaded.config,
     configDir: options.loaded.dir,
     targets,
     now: options.now,
     ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.onNodeDone ? { onNodeDone: options.onNodeDone } : {}),
+    onNodeDone: (target, result) => {
+      options.onNodeDone?.(target, result);
+      const where = slot.get(target);
+      const bucket = where && pending[where.cluster];
+      if (!where || !bucket) return;
+      bucket.snapshots[where.node] = result.snapshot;
+      bucket.left -= 1;
+      if (bucket.left === 0) finish(where.cluster);
+    },
   });
-  const finishedAt = options.now().toISOString();
-  return options.clusters.map((cluster) => {
-    const snapshots = collected.filter((c) => c.cluster.name === cluster.name).map((c) => c.result.snapshot);
-    return {
-      cluster,
-      snapshots,
-      report: judge(options.loaded, options.rules, cluster, snapshots, options.now()),
-      startedAt,
-      finishedAt,
-    };
-  });
+  if (errors.length > 0) throw errors[0];
+  return results;
 }
 
 /** The engine's verdict on a set of snapshots (fresh or stored). */

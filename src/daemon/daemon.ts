@@ -16,7 +16,7 @@ import type { LoadedRulePacks as LoadedRules } from '../rules/load.js';
 import { Store } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
 import { DRIFTD_VERSION } from '../version.js';
-import { auditClusters, loadRulesFor, type ClusterAudit } from './audit.js';
+import { auditEachCluster, loadRulesFor, type ClusterAudit } from './audit.js';
 import { clusterViewOf, emptyView, type ClusterView, type DaemonView } from './view.js';
 
 export interface DaemonOptions {
@@ -152,37 +152,41 @@ export class Daemon {
     let failed = false;
     const loaded = this.loaded;
     try {
-      const audits = await auditClusters({
-        loaded,
-        rules: this.rules.rules,
-        clusters: loaded.config.clusters,
-        now: this.now,
-        signal: this.abort.signal,
-        onNodeDone: (target, result) => {
-          const snap = result.snapshot;
-          if (snap.error !== undefined) log.warn({ cluster: target.cluster.name, node: target.node.name, error: snap.error }, 'node unreachable');
-          else log.debug({ cluster: target.cluster.name, node: target.node.name, ms: result.durationMs }, 'node collected');
-        },
-      });
       const databaseFile = resolveFromConfig(loaded, loaded.config.database);
-      const windows = readOpenWindowContexts(databaseFile);
-      const clusters: ClusterView[] = [];
-      for (const raw of audits) {
-        const window = windows.get(raw.cluster.name);
-        const audit = window ? { ...raw, report: markExpected(raw.report, window) } : raw;
-        const record = this.store.saveRun({
-          cluster: audit.cluster.name,
-          startedAt: audit.startedAt,
-          finishedAt: audit.finishedAt,
-          snapshots: audit.snapshots,
-          report: audit.report,
-        });
-        // The chain cannot prove from inside the file that no newer run was deleted;
-        // the journal keeps each head hash outside it, so an auditor can compare.
-        log.info({ cluster: audit.cluster.name, runId: record.id, hash: record.hash }, 'run stored');
-        clusters.push(this.clusterView(audit, record.id));
-        logFindings(log, audit);
-      }
+      let windows: ReturnType<typeof readOpenWindowContexts> | undefined;
+      // Each cluster is stored and summarised as soon as its own nodes are collected, and
+      // its snapshots dropped: the run holds the snapshots of the clusters still in flight.
+      const clusters: ClusterView[] = await auditEachCluster(
+        {
+          loaded,
+          rules: this.rules.rules,
+          clusters: loaded.config.clusters,
+          now: this.now,
+          signal: this.abort.signal,
+          onNodeDone: (target, result) => {
+            const snap = result.snapshot;
+            if (snap.error !== undefined) log.warn({ cluster: target.cluster.name, node: target.node.name, error: snap.error }, 'node unreachable');
+            else log.debug({ cluster: target.cluster.name, node: target.node.name, ms: result.durationMs }, 'node collected');
+          },
+        },
+        (raw) => {
+          windows ??= readOpenWindowContexts(databaseFile);
+          const window = windows.get(raw.cluster.name);
+          const audit = window ? { ...raw, report: markExpected(raw.report, window) } : raw;
+          const record = this.store.saveRun({
+            cluster: audit.cluster.name,
+            startedAt: audit.startedAt,
+            finishedAt: audit.finishedAt,
+            snapshots: audit.snapshots,
+            report: audit.report,
+          });
+          // The chain cannot prove from inside the file that no newer run was deleted;
+          // the journal keeps each head hash outside it, so an auditor can compare.
+          log.info({ cluster: audit.cluster.name, runId: record.id, hash: record.hash }, 'run stored');
+          logFindings(log, audit);
+          return this.clusterView(audit, record.id);
+        },
+      );
       // The snapshots are in the store now; the view keeps a summary of each (see view.ts).
       this.view = { ...this.view, clusters, windows: readWindowViews(databaseFile, this.now()), firstRunCompleted: true };
       // Render the run's metrics now, once, rather than on the first scrape after the swap.

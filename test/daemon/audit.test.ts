@@ -1,0 +1,108 @@
+/**
+ * auditEachCluster hands each cluster over as soon as its own nodes are collected, so a
+ * daemon run holds the snapshots of the clusters still in flight, not of the whole fleet.
+ * Real transports: replayed demo nodes, and an ssh node whose port never speaks SSH.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
+import { auditClusters, auditEachCluster, loadRulesFor } from '../../src/daemon/audit.js';
+import { generateKey, sshdAvailable, sshdSkipReason } from '../helpers/sshd.js';
+
+const REPO = path.resolve(__dirname, '../..');
+const keygenIt = sshdAvailable ? it : it.skip;
+const suffix = sshdAvailable ? '' : ` [${sshdSkipReason}]`;
+
+describe('auditEachCluster', () => {
+  let dir: string;
+  let silent: Server;
+  let loaded: LoadedConfig;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'driftd-audit-'));
+    silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    if (sshdAvailable) generateKey(path.join(dir, 'id_ed25519'));
+    writeFileSync(path.join(dir, 'known_hosts'), '');
+    const replay = (name: string, fixture: string) => `      - { name: ${name}, transport: replay, path: ${path.join(REPO, 'fixtures/demo', fixture)} }`;
+    const config = path.join(dir, 'driftd.yaml');
+    writeFileSync(
+      config,
+      [
+        `database: ${path.join(dir, 'history.db')}`,
+        'ssh:',
+        `  identityFile: ${path.join(dir, 'id_ed25519')}`,
+        `  knownHosts: ${path.join(dir, 'known_hosts')}`,
+        '  connectTimeoutSeconds: 2',
+        'clusters:',
+        // Listed first, finished last: its second node waits for the connect timeout.
+        '  - name: slow',
+        '    files: [/etc/hosts, /etc/sysctl.d/*.conf, /etc/corosync/corosync.conf]',
+        '    nodes:',
+        replay('slow-a', 'erp-a'),
+        `      - { name: slow-mute, host: 127.0.0.1, port: ${port} }`,
+        '  - name: fast',
+        '    files: [/etc/hosts, /etc/sysctl.d/*.conf, /etc/corosync/corosync.conf]',
+        '    nodes:',
+        replay('fast-a', 'erp-a'),
+        replay('fast-c', 'erp-c'),
+        '',
+      ].join('\n'),
+    );
+    loaded = loadConfig(config);
+  });
+
+  afterAll(() => {
+    silent?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const options = (events: string[]) => ({
+    loaded,
+    rules: loadRulesFor(loaded).rules,
+    clusters: loaded.config.clusters,
+    now: () => new Date(),
+    onNodeDone: (target: { node: { name: string } }) => events.push(`collected ${target.node.name}`),
+  });
+
+  keygenIt(`judges and hands over a cluster as soon as its own nodes are in; results keep config order${suffix}`, async () => {
+    const events: string[] = [];
+    const results = await auditEachCluster(options(events), (audit) => {
+      events.push(`consumed ${audit.cluster.name}`);
+      return { name: audit.cluster.name, nodes: audit.snapshots.map((s) => s.node), ready: audit.report.ready, unreachable: audit.snapshots.filter((s) => s.error).map((s) => s.node) };
+    });
+    expect(events.indexOf('consumed fast')).toBeGreaterThan(events.indexOf('collected fast-c'));
+    expect(events.indexOf('consumed fast')).toBeLessThan(events.indexOf('collected slow-mute'));
+    expect(events.at(-1)).toBe('consumed slow');
+    expect(results).toEqual([
+      { name: 'slow', nodes: ['slow-a', 'slow-mute'], ready: false, unreachable: ['slow-mute'] },
+      // erp-c carries the demo's seeded drift.
+      { name: 'fast', nodes: ['fast-a', 'fast-c'], ready: false, unreachable: [] },
+    ]);
+  });
+
+  keygenIt(`a cluster whose consumer throws does not stop the others; the error comes back at the end${suffix}`, async () => {
+    const consumed: string[] = [];
+    const attempt = auditEachCluster(options([]), (audit) => {
+      if (audit.cluster.name === 'fast') throw new Error('disk full while storing fast');
+      consumed.push(audit.cluster.name);
+      return audit.cluster.name;
+    });
+    await expect(attempt).rejects.toThrow('disk full while storing fast');
+    expect(consumed).toEqual(['slow']);
+  });
+
+  keygenIt(`auditClusters keeps every audit with its snapshots, in config order${suffix}`, async () => {
+    const audits = await auditClusters(options([]));
+    expect(audits.map((a) => [a.cluster.name, a.snapshots.map((s) => s.node)])).toEqual([
+      ['slow', ['slow-a', 'slow-mute']],
+      ['fast', ['fast-a', 'fast-c']],
+    ]);
+    expect(audits[1]?.report.findings.some((f) => f.key === 'openssl' && f.outliers.includes('fast-c'))).toBe(true);
+  });
+});
