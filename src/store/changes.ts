@@ -6,7 +6,7 @@
 import { diffSnapshots, type Change } from '../core/changes.js';
 import { FACET_NAMES, type FacetName, type FacetSnapshot, type NodeSnapshot } from '../core/snapshot.js';
 import type { Db } from './db.js';
-import { statement } from './statements.js';
+import { statement, whereClause } from './statements.js';
 import { lastOkFacet, manifestFacetRows, readFacetBlob, type SnapshotRow } from './snapshots.js';
 import { msToIso, optionalIsoUtc, toIsoUtc } from './time.js';
 
@@ -83,32 +83,17 @@ interface ChangeRow {
 }
 
 export function queryChanges(db: Db, query: ChangeQuery): NodeChange[] {
-  const clauses: string[] = [];
-  const params: string[] = [];
-  if (query.node !== undefined) {
-    clauses.push('node = ?');
-    params.push(query.node);
-  }
-  if (query.cluster !== undefined) {
-    clauses.push('cluster = ?');
-    params.push(query.cluster);
-  }
-  const since = optionalIsoUtc(query.since, 'since');
-  if (since !== undefined) {
-    clauses.push('at >= ?');
-    params.push(since);
-  }
-  const until = optionalIsoUtc(query.until, 'until');
-  if (until !== undefined) {
-    clauses.push('at < ?');
-    params.push(until);
-  }
-  const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+  const where = whereClause([
+    ['node = ?', query.node],
+    ['cluster = ?', query.cluster],
+    ['at >= ?', optionalIsoUtc(query.since, 'since')],
+    ['at < ?', optionalIsoUtc(query.until, 'until')],
+  ]);
   const rows = statement(db,
-      `SELECT run_id, cluster, node, at, facet, key, change, before, after FROM node_changes ${where}
+      `SELECT run_id, cluster, node, at, facet, key, change, before, after FROM node_changes ${where.sql}
         ORDER BY at, id`,
     )
-    .all(...params) as ChangeRow[];
+    .all(...where.params) as ChangeRow[];
   return rows.map((r) => ({
     runId: r.run_id,
     cluster: r.cluster,

@@ -12,7 +12,7 @@ import { canonicalJson, sha256Hex } from '../core/snapshot.js';
 import type { Finding, Waiver } from '../core/findings.js';
 import { putBlob } from './blobs.js';
 import type { Db } from './db.js';
-import { statement } from './statements.js';
+import { statement, whereClause } from './statements.js';
 import { StoreError } from './errors.js';
 import { optionalIsoUtc } from './time.js';
 
@@ -171,25 +171,13 @@ export interface EpisodeQuery {
 }
 
 export function queryEpisodes(db: Db, query: EpisodeQuery): FindingEpisode[] {
-  const clauses: string[] = [];
-  const params: string[] = [];
-  if (query.cluster !== undefined) {
-    clauses.push('cluster = ?');
-    params.push(query.cluster);
-  }
-  const since = optionalIsoUtc(query.since, 'since');
-  if (since !== undefined) {
-    clauses.push('(resolved_at IS NULL OR resolved_at >= ?)');
-    params.push(since);
-  }
-  const until = optionalIsoUtc(query.until, 'until');
-  if (until !== undefined) {
-    clauses.push('first_seen <= ?');
-    params.push(until);
-  }
-  if (query.openOnly) clauses.push('resolved_at IS NULL');
-  const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-  const rows = statement(db, `SELECT * FROM finding_episodes ${where} ORDER BY first_seen, id`)
-    .all(...params) as EpisodeRow[];
+  const where = whereClause([
+    ['cluster = ?', query.cluster],
+    ['(resolved_at IS NULL OR resolved_at >= ?)', optionalIsoUtc(query.since, 'since')],
+    ['first_seen <= ?', optionalIsoUtc(query.until, 'until')],
+    ['resolved_at IS NULL', query.openOnly],
+  ]);
+  const rows = statement(db, `SELECT * FROM finding_episodes ${where.sql} ORDER BY first_seen, id`)
+    .all(...where.params) as EpisodeRow[];
   return rows.map(toEpisode);
 }

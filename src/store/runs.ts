@@ -17,7 +17,7 @@ import {
   type ReportRunFields,
 } from './chain.js';
 import type { Db } from './db.js';
-import { statement } from './statements.js';
+import { statement, whereClause } from './statements.js';
 import { StoreError } from './errors.js';
 import { applyEpisodes, insertRunFindings } from './findings.js';
 import { internNode } from './nodes.js';
@@ -243,24 +243,12 @@ export interface RunQuery {
 }
 
 export function queryRunRows(db: Db, query: RunQuery): RunRow[] {
-  const clauses: string[] = [];
-  const params: string[] = [];
-  if (query.cluster !== undefined) {
-    clauses.push('cluster = ?');
-    params.push(query.cluster);
-  }
-  const since = optionalIsoUtc(query.since, 'since');
-  if (since !== undefined) {
-    clauses.push('started_at >= ?');
-    params.push(since);
-  }
-  const until = optionalIsoUtc(query.until, 'until');
-  if (until !== undefined) {
-    clauses.push('started_at < ?');
-    params.push(until);
-  }
-  const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-  return statement(db, `SELECT * FROM runs ${where} ORDER BY started_at, id`).all(...params) as RunRow[];
+  const where = whereClause([
+    ['cluster = ?', query.cluster],
+    ['started_at >= ?', optionalIsoUtc(query.since, 'since')],
+    ['started_at < ?', optionalIsoUtc(query.until, 'until')],
+  ]);
+  return statement(db, `SELECT * FROM runs ${where.sql} ORDER BY started_at, id`).all(...where.params) as RunRow[];
 }
 
 export interface ReadinessPoint {

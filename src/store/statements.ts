@@ -19,3 +19,21 @@ export function statement(db: Database.Database, sql: string): Database.Statemen
   }
   return prepared;
 }
+
+/**
+ * One condition of a query: it joins the WHERE clause when its value is given; `true`
+ * adds a condition that takes no parameter, `false` and undefined leave it out.
+ */
+export type Condition = readonly [sql: string, value: string | boolean | undefined];
+
+/** `WHERE a AND b ...` (or '') and its parameters, in order. */
+export function whereClause(conditions: readonly Condition[]): { sql: string; params: string[] } {
+  const clauses: string[] = [];
+  const params: string[] = [];
+  for (const [sql, value] of conditions) {
+    if (value === undefined || value === false) continue;
+    clauses.push(sql);
+    if (value !== true) params.push(value);
+  }
+  return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
