@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { pidsRunning } from '../helpers/processes.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -182,21 +182,6 @@ describe.each(['/bin/sh', '/bin/bash'])('buildBatchScript run by a real %s -s', 
   });
 });
 
-/** The script as the ssh transport feeds it: on the stdin of `/bin/sh -s`. */
-/** PIDs whose argv is exactly `argv`, from /proc. */
-function pidsRunning(argv: string[]): number[] {
-  const wanted = argv.join('\0') + '\0';
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === wanted;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 describe('the remote watchdog', () => {
   it('kills the running command when stdin (the channel) closes, as a session leader', async () => {
