@@ -6,6 +6,7 @@
 import type { Collector, CommandOutput } from './collector.js';
 import type { FacetSnapshot, Item } from '../core/snapshot.js';
 import { normaliseCib } from './pacemaker-cib.js';
+import { parseSbd, SBD_COMMAND, SBD_SCRIPT } from './pacemaker-sbd.js';
 import { parseXml } from './pacemaker-xml.js';
 import { errorFacet, guardParse, judgeOutput, unsupportedFacet, UNSUPPORTED_EXIT, UNSUPPORTED_MARKER } from './corosync-stack-output.js';
 
@@ -55,7 +56,19 @@ function parsePacemaker(outputs: Readonly<Record<string, CommandOutput>>): Facet
   if (!cib.ok) return errorFacet(`${PACEMAKER_CIB_COMMAND} (${source}): line ${cib.line}: ${cib.error}`);
   const items: Record<string, Item> = {};
   for (const [key, value] of cib.items) items[key] = { value };
-  return { status: 'ok', items, meta: { source } };
+  const meta: Record<string, string> = { source };
+  addSbd(outputs[SBD_COMMAND], items, meta);
+  return { status: 'ok', items, meta };
+}
+
+/** SBD's settings beside the CIB; a node without SBD (or an older recording) adds nothing. */
+function addSbd(output: CommandOutput | undefined, items: Record<string, Item>, meta: Record<string, string>): void {
+  if (!output || output.exitCode !== 0 || output.stdout.trim() === '') return;
+  const sbd = parseSbd(output.stdout);
+  if (sbd.file === undefined) return;
+  meta.sbd = sbd.file;
+  for (const [name, value] of Object.entries(sbd.variables)) items[`sbd.${name}`] = { value, source: sbd.file };
+  for (const [name, value] of Object.entries(sbd.header)) items[`sbd.${name}`] = { value, source: 'sbd dump' };
 }
 
 export const pacemakerCollector: Collector = {
@@ -64,7 +77,10 @@ export const pacemakerCollector: Collector = {
   defaultEnabled: true,
   commands() {
     // The CIB is readable by root and haclient only.
-    return [{ id: PACEMAKER_CIB_COMMAND, argv: ['/bin/sh', '-c', PACEMAKER_CIB_SCRIPT], sudo: true, maxBytes: 16 * 1024 * 1024 }];
+    return [
+      { id: PACEMAKER_CIB_COMMAND, argv: ['/bin/sh', '-c', PACEMAKER_CIB_SCRIPT], sudo: true, maxBytes: 16 * 1024 * 1024 },
+      { id: SBD_COMMAND, argv: ['/bin/sh', '-c', SBD_SCRIPT], maxBytes: 256 * 1024 },
+    ];
   },
   parse(outputs) {
     return guardParse('pacemaker', () => parsePacemaker(outputs));

@@ -6,6 +6,7 @@
  */
 import type { Item } from '../core/snapshot.js';
 import type { Collector, CollectorContext } from './collector.js';
+import { parseSysctlConf, SYSCTL_CONF_SCRIPT } from './sysctl-conf.js';
 import {
   checkOutput,
   errorFacet,
@@ -21,6 +22,9 @@ import {
 } from './util.js';
 
 export const SYSCTL_COMMAND_ID = 'sysctl-all';
+export const SYSCTL_CONF_COMMAND_ID = 'sysctl-conf';
+/** `configured.<key>`: the value the node's sysctl files set for a key (runtime check). */
+export const CONFIGURED_PREFIX = 'configured.';
 
 /**
  * `sysctl -a` where procps is installed; otherwise the same `key = value` lines built
@@ -112,7 +116,10 @@ export const sysctlCollector: Collector = {
   description: 'Kernel tunables (sysctl -a) without volatile counters and secrets',
   defaultEnabled: true,
   commands() {
-    return [{ id: SYSCTL_COMMAND_ID, argv: shArgv(SYSCTL_SCRIPT), maxBytes: 4 * 1024 * 1024 }];
+    return [
+      { id: SYSCTL_COMMAND_ID, argv: shArgv(SYSCTL_SCRIPT), maxBytes: 4 * 1024 * 1024 },
+      { id: SYSCTL_CONF_COMMAND_ID, argv: shArgv(SYSCTL_CONF_SCRIPT), maxBytes: 4 * 1024 * 1024 },
+    ];
   },
   parse(outputs, ctx) {
     return guardParse('sysctl', () => {
@@ -125,7 +132,38 @@ export const sysctlCollector: Collector = {
       if (!parsed.ok) {
         return errorFacet(`${SYSCTL_COMMAND_ID}: line ${parsed.line}: not a "key = value" line: ${parsed.text.slice(0, 120)}`);
       }
-      return withTruncation(okFacet(parsed.items), outputs, [SYSCTL_COMMAND_ID]);
+      const meta: Record<string, string> = {};
+      const configured = configuredItems(outputs, ctx, meta);
+      const facet = okFacet({ ...parsed.items, ...configured }, Object.keys(meta).length > 0 ? meta : undefined);
+      return withTruncation(facet, outputs, [SYSCTL_COMMAND_ID, SYSCTL_CONF_COMMAND_ID]);
     });
   },
 };
+
+/**
+ * The sysctl files' values as `configured.<key>` items, each with the `file:line` that
+ * sets it. Without the command's output (an older recording, a failed read) the live
+ * values are still worth comparing, so the facet stays ok and `meta.configured` says why.
+ */
+function configuredItems(
+  outputs: Parameters<Collector['parse']>[0],
+  ctx: Pick<CollectorContext, 'sysctlAllow' | 'sysctlDeny'>,
+  meta: Record<string, string>,
+): Record<string, Item> {
+  const check = checkOutput(outputs, SYSCTL_CONF_COMMAND_ID);
+  if (check.kind !== 'ok') {
+    meta.configured = `unavailable: ${check.kind === 'missing-tool' ? check.reason : check.message}`;
+    return {};
+  }
+  const parsed = parseSysctlConf(check.out.truncated ? outputLines(check.out).join('\n') : check.out.stdout);
+  if (parsed.unreadable.length > 0) meta.configured_unreadable = parsed.unreadable.join(' ');
+  const deny = [...SHIPPED_DENY, ...ctx.sysctlDeny.map(globToRegExp)];
+  const allow = ctx.sysctlAllow.map(globToRegExp);
+  const items: Record<string, Item> = {};
+  for (const a of parsed.assignments) {
+    if (matchesAnyGlob(a.key, deny)) continue;
+    if (allow.length > 0 && !matchesAnyGlob(a.key, allow)) continue;
+    items[`${CONFIGURED_PREFIX}${a.key}`] = { value: a.value, source: a.source };
+  }
+  return items;
+}

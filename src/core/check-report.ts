@@ -58,8 +58,16 @@ export const FindingSchema = z.object({
       behind: z.array(z.string()).optional(),
       skew: z.enum(['epoch', 'upstream', 'revision']).optional(),
       newest: z.string().optional(),
+      runtime: z
+        .record(
+          z.string(),
+          z.object({ running: z.string().nullable(), configured: z.string().nullable(), source: z.string().optional() }),
+        )
+        .optional(),
     })
     .optional(),
+  source: z.string().optional(),
+  remediation: z.string().optional(),
 });
 
 export const CheckReportSchema = z.object({

@@ -16,6 +16,10 @@ export const FINDING_KINDS = [
   'unreachable',
   'stale',
   'precondition',
+  /** The running state differs from what the node's own files load on the next restart. */
+  'runtime',
+  /** A cluster-stack setting breaks a published best practice (rules/best-practice.yaml). */
+  'practice',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
@@ -37,6 +41,18 @@ export interface FindingDetail {
   behind?: string[];
   skew?: VersionSkew;
   newest?: string;
+  /**
+   * `runtime` findings: per outlier node, what runs now and what the files on disk say
+   * (null where the disk says nothing), with where the configured value comes from.
+   */
+  runtime?: Record<string, RuntimeDetail>;
+}
+
+export interface RuntimeDetail {
+  running: string | null;
+  configured: string | null;
+  /** `file:line`, a command, or a file such as /boot/vmlinuz-<release>. */
+  source?: string;
 }
 
 export interface Finding {
@@ -63,4 +79,8 @@ export interface Finding {
   expected?: boolean;
   message: string;
   detail?: FindingDetail;
+  /** Where the rule behind the finding comes from (a guide, a man page, a check id). */
+  source?: string;
+  /** What to do about it, from the rule. */
+  remediation?: string;
 }

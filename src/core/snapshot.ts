@@ -43,6 +43,8 @@ export interface Item {
   nodeSpecific?: string;
   /** Text kept for unified diffs (file content, a CIB fragment). Not compared itself. */
   content?: string;
+  /** Where a configured value is set (`/etc/sysctl.d/90-x.conf:3`): shown, not compared. */
+  source?: string;
 }
 
 export interface FacetSnapshot {

@@ -70,6 +70,11 @@ function runRulesExplain(finding: string, keyArg: string | undefined, flags: { c
     process.stdout.write(`  ${i + 1}. ${m.rule} (pack ${m.pack}${m.file ? `, ${m.file}` : ''})\n     sets ${JSON.stringify(m.sets)}\n`);
   });
   process.stdout.write('  Later rules override earlier ones, field by field.\n');
+  const last = (field: 'source' | 'remediation'): string | undefined => [...matches].reverse().find((m) => m.sets[field] !== undefined)?.sets[field];
+  const source = last('source');
+  const remediation = last('remediation');
+  if (source !== undefined) process.stdout.write(`  source: ${source}\n`);
+  if (remediation !== undefined) process.stdout.write(`  remediation: ${remediation}\n`);
   return EXIT.ok;
 }
 

@@ -45,6 +45,8 @@ export function finalizeFinding(ctx: EvalContext, draft: FindingDraft): Finding 
     message: draft.message,
   };
   if (draft.detail && Object.keys(draft.detail).length > 0) finding.detail = draft.detail;
+  if (draft.effective?.source !== undefined) finding.source = draft.effective.source;
+  if (draft.effective?.remediation !== undefined) finding.remediation = draft.effective.remediation;
   const waivers = draft.effective?.waivers ?? [];
   const waiver = activeWaiver(waivers, ctx.now);
   if (waiver) {

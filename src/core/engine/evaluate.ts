@@ -11,6 +11,8 @@ import { judge } from './majority.js';
 import { diffFacet, type Participant } from './peer-diff.js';
 import { agentPreconditions, rebootPreconditions } from './preconditions.js';
 import { resolveRule, type CompiledRules } from './rules/compile.js';
+import { practiceFindings } from './practice.js';
+import { runtimeFindings } from './runtime.js';
 import { clusterScore, scoreNodes } from './score.js';
 
 export interface EvaluateInput {
@@ -33,6 +35,7 @@ export function evaluateCluster(input: EvaluateInput): CheckReport {
   const findings: Finding[] = [...nodeFindings(ctx, input, latest)];
   for (const facetName of FACET_NAMES) findings.push(...facetFindings(ctx, facetName, reachable));
   findings.push(...agentPreconditions(ctx, reachable), ...rebootPreconditions(ctx, reachable));
+  findings.push(...runtimeFindings(ctx, reachable), ...practiceFindings(ctx, reachable));
   findings.sort(bySeverityThenPlace);
 
   const nodes = scoreNodes({ nodes: input.nodes, snapshots: latest, findings, scoring: input.scoring });

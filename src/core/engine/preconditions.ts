@@ -7,7 +7,7 @@
  *   mismatched module versions may refuse to connect);
  * - no node waits for a reboot into a kernel it has installed but is not running.
  */
-import type { Finding } from '../findings.js';
+import type { Finding, RuntimeDetail } from '../findings.js';
 import type { FacetSnapshot, NodeSnapshot } from '../snapshot.js';
 import { finalizeFinding, type EvalContext } from './build.js';
 import { resolveRule } from './rules/compile.js';
@@ -147,12 +147,18 @@ function installedEvidence(snapshot: NodeSnapshot, provider: AgentProvider): str
 export function rebootPreconditions(ctx: EvalContext, reachable: readonly NodeSnapshot[]): Finding[] {
   const values: Record<string, string | null> = {};
   const pending: string[] = [];
+  const runtime: Record<string, RuntimeDetail> = {};
   for (const snapshot of reachable) {
     const kernel = snapshot.facets.kernel;
     if (kernel?.status !== 'ok') continue;
     const flag = kernel.items['reboot_required']?.value ?? null;
     values[snapshot.node] = flag;
-    if (flag === 'true') pending.push(snapshot.node);
+    if (flag !== 'true') continue;
+    pending.push(snapshot.node);
+    const newest = kernel.items['newest_installed']?.value ?? null;
+    const detail: RuntimeDetail = { running: kernel.items['release']?.value ?? null, configured: newest };
+    if (newest !== null) detail.source = `/boot/vmlinuz-${newest}`;
+    runtime[snapshot.node] = detail;
   }
   if (pending.length === 0) return [];
   const f = finalizeFinding(ctx, {
@@ -162,9 +168,17 @@ export function rebootPreconditions(ctx: EvalContext, reachable: readonly NodeSn
     values,
     majority: null,
     outliers: pending,
-    message: `reboot required on ${pending.join(', ')}: an installed kernel or library update is not active until the node reboots`,
+    message: `reboot required on ${pending.join(', ')}: an installed kernel or library update is not active until the node reboots${describeKernels(runtime)}`,
+    detail: { runtime },
     defaultSeverity: 'critical',
     effective: resolveRule(ctx.rules, 'kernel', 'reboot_required'),
   });
   return f ? [f] : [];
+}
+
+function describeKernels(runtime: Record<string, RuntimeDetail>): string {
+  const parts = Object.entries(runtime)
+    .filter(([, d]) => d.running !== null && d.configured !== null)
+    .map(([node, d]) => `${node} runs ${d.running}, would boot ${d.configured}`);
+  return parts.length > 0 ? ` (${parts.join('; ')})` : '';
 }

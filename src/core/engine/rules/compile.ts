@@ -51,6 +51,9 @@ export interface EffectiveRule {
   expect?: Expectation;
   expectRule: string | null;
   waivers: CompiledWaiver[];
+  /** From the last matching rule that names a source / a remediation. */
+  source?: string;
+  remediation?: string;
 }
 
 export const NO_RULES: CompiledRules = { rules: [], byFacet: new Map() };
@@ -126,6 +129,8 @@ export function resolveRule(rules: CompiledRules, facet: FacetName, key: string)
       effective.expect = r.expect;
       effective.expectRule = rule.name;
     }
+    if (r.source !== undefined) effective.source = r.source;
+    if (r.remediation !== undefined) effective.remediation = r.remediation;
     for (const waiver of rule.waivers) if (waiver.matches(key)) effective.waivers.push(waiver);
   }
   return effective;
@@ -149,7 +154,7 @@ export interface RuleExplanation {
   file?: string;
   match: { facet: FacetName | FacetName[]; key: string };
   /** Only the fields this rule sets (waivers: only those that cover the key). */
-  sets: Partial<Pick<Rule, 'severity' | 'normalize' | 'nodeSpecific' | 'allowSkew' | 'expect' | 'waivers'>>;
+  sets: Partial<Pick<Rule, 'severity' | 'normalize' | 'nodeSpecific' | 'allowSkew' | 'expect' | 'waivers' | 'source' | 'remediation'>>;
 }
 
 /** `driftd rules explain`: the rules that touch a finding, in the order they apply. */
@@ -162,6 +167,8 @@ export function explainFinding(rules: CompiledRules, target: { facet: string; ke
     if (r.nodeSpecific !== undefined) sets.nodeSpecific = r.nodeSpecific;
     if (r.allowSkew !== undefined) sets.allowSkew = r.allowSkew;
     if (r.expect !== undefined) sets.expect = r.expect;
+    if (r.source !== undefined) sets.source = r.source;
+    if (r.remediation !== undefined) sets.remediation = r.remediation;
     const waivers = rule.waivers
       .filter((w) => w.matches(target.key))
       .map(({ justification, author, expires, key }) => (key === undefined ? { justification, author, expires } : { justification, author, expires, key }));

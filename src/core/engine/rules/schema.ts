@@ -107,6 +107,10 @@ export const Rule = z.strictObject({
   allowSkew: z.enum(SKEW_TOLERANCES).optional(),
   expect: Expectation.optional(),
   waivers: z.array(RuleWaiver).optional(),
+  /** Where the rule comes from: a guide, a man page, a check id. Carried on its findings. */
+  source: z.string().min(1).optional(),
+  /** What an operator does about a finding of this rule. Carried on its findings. */
+  remediation: z.string().min(1).optional(),
 });
 export type Rule = z.infer<typeof Rule>;
 

@@ -1,0 +1,230 @@
+/**
+ * Best-practice checks that relate several settings of one node's cluster stack, which a
+ * single-key `expect:` cannot say: corosync's consensus against its token, two_node and
+ * expected_votes against the nodelist, a fencing device for every node, the fencing
+ * timeout against SBD's. Single-value practices (stonith-enabled, no-quorum-policy,
+ * stickiness, package floors) are plain rules in rules/best-practice.yaml.
+ *
+ * Each check judges every node's own copy of the configuration, so a cluster where every
+ * node is wrong the same way is still reported. Findings are keyed `practice:<check>`;
+ * the shipped pack gives each its severity, its source and a remediation.
+ */
+import type { Finding, Severity } from '../findings.js';
+import type { FacetName, FacetSnapshot, NodeSnapshot } from '../snapshot.js';
+import { finalizeFinding, type EvalContext } from './build.js';
+import { resolveRule } from './rules/compile.js';
+
+export const PRACTICE_KEY_PREFIX = 'practice:';
+
+export interface PracticeCheck {
+  name: string;
+  facet: FacetName;
+  defaultSeverity: Severity;
+  /** What the check asks, for the message. */
+  expectation: string;
+  /** The node's observed values when it breaks the practice, undefined when it keeps it or cannot tell. */
+  judge: (facet: FacetSnapshot) => string | undefined;
+}
+
+/** corosync.conf(5): token defaults to 3000 ms in corosync 3 (1000 ms in corosync 2). */
+const COROSYNC3_DEFAULT_TOKEN_MS = 3000;
+
+function numberAt(facet: FacetSnapshot, key: string): number | undefined {
+  const raw = facet.items[key]?.value;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const n = Number(raw.trim());
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Nodes of the corosync nodelist, each with its quorum votes (default 1). */
+export function nodelistVotes(facet: FacetSnapshot): Map<string, number> {
+  const votes = new Map<string, number>();
+  for (const [key, item] of Object.entries(facet.items)) {
+    const m = /^nodelist\.node\[([^\]]+)\]\.(\w+)$/.exec(key);
+    if (!m || !m[1]) continue;
+    if (!votes.has(m[1])) votes.set(m[1], 1);
+    if (m[2] === 'quorum_votes') {
+      const n = Number(item.value);
+      votes.set(m[1], Number.isFinite(n) ? n : 1);
+    }
+  }
+  return votes;
+}
+
+const consensusVsToken: PracticeCheck = {
+  name: 'corosync-consensus-vs-token',
+  facet: 'corosync',
+  defaultSeverity: 'warning',
+  expectation: 'totem.consensus at least 1.2 x totem.token (corosync.conf(5))',
+  judge(facet) {
+    const consensus = numberAt(facet, 'totem.consensus');
+    if (consensus === undefined) return undefined; // unset: corosync derives 1.2 x token itself
+    const token = numberAt(facet, 'totem.token') ?? COROSYNC3_DEFAULT_TOKEN_MS;
+    return consensus >= 1.2 * token ? undefined : `token=${token} consensus=${consensus} (needs >= ${Math.ceil(1.2 * token)})`;
+  },
+};
+
+const twoNode: PracticeCheck = {
+  name: 'corosync-two-node',
+  facet: 'corosync',
+  defaultSeverity: 'critical',
+  expectation: 'quorum.two_node: 1 exactly when the nodelist has two nodes (votequorum(5))',
+  judge(facet) {
+    const nodes = nodelistVotes(facet).size;
+    if (nodes === 0) return undefined;
+    const twoNodeOn = facet.items['quorum.two_node']?.value.trim() === '1';
+    if (nodes === 2 && !twoNodeOn) return `nodelist has 2 nodes, two_node=${facet.items['quorum.two_node']?.value ?? '(unset)'}`;
+    if (nodes !== 2 && twoNodeOn) return `nodelist has ${nodes} nodes, two_node=1`;
+    return undefined;
+  },
+};
+
+const expectedVotes: PracticeCheck = {
+  name: 'corosync-expected-votes',
+  facet: 'corosync',
+  defaultSeverity: 'critical',
+  expectation: 'quorum.expected_votes, when set, equal to the votes of the nodelist (votequorum(5))',
+  judge(facet) {
+    const expected = numberAt(facet, 'quorum.expected_votes');
+    const votes = nodelistVotes(facet);
+    if (expected === undefined || votes.size === 0) return undefined;
+    const total = [...votes.values()].reduce((a, b) => a + b, 0);
+    return expected === total ? undefined : `expected_votes=${expected}, nodelist votes=${total} (${votes.size} nodes)`;
+  },
+};
+
+/** Pacemaker's booleans (crm_is_true): yes, true, on, y, 1, any case. */
+export function pacemakerTrue(value: string): boolean {
+  return ['yes', 'true', 'on', 'y', '1'].includes(value.trim().toLowerCase());
+}
+
+/** Host-list parameters of a fencing device: Pacemaker's own and cluster-glue's `hostlist`. */
+const HOST_LIST_PARAMS = ['pcmk_host_list', 'hostlist'];
+
+function stonithDevices(facet: FacetSnapshot): string[] {
+  return Object.entries(facet.items)
+    .filter(([key, item]) => /^resource\.[^.]+$/.test(key) && item.value.startsWith('stonith:'))
+    .map(([key]) => key.slice('resource.'.length));
+}
+
+/** The nodes a device can fence by its static lists, or undefined when it asks the device (dynamic-list). */
+function staticTargets(facet: FacetSnapshot, device: string): Set<string> | undefined {
+  const targets = new Set<string>();
+  let listed = false;
+  for (const param of HOST_LIST_PARAMS) {
+    const value = facet.items[`resource.${device}.param.${param}`]?.value;
+    if (value === undefined) continue;
+    listed = true;
+    for (const host of value.split(/[\s,;]+/)) if (host) targets.add(host);
+  }
+  const map = facet.items[`resource.${device}.param.pcmk_host_map`]?.value;
+  if (map !== undefined) {
+    listed = true;
+    for (const pair of map.split(/[\s,;]+/)) {
+      const host = pair.split(':')[0];
+      if (host) targets.add(host);
+    }
+  }
+  const check = facet.items[`resource.${device}.param.pcmk_host_check`]?.value;
+  if (check === 'dynamic-list' || check === 'none') return undefined;
+  return listed ? targets : undefined;
+}
+
+const fencingPerNode: PracticeCheck = {
+  name: 'pacemaker-fencing-per-node',
+  facet: 'pacemaker',
+  defaultSeverity: 'critical',
+  expectation: 'with STONITH enabled, a fencing device that can fence every cluster node',
+  judge(facet) {
+    const enabled = facet.items['property.stonith-enabled']?.value;
+    if (enabled !== undefined && !pacemakerTrue(enabled)) return undefined; // the stonith-enabled rule reports that
+    const nodes = Object.keys(facet.items)
+      .filter((k) => /^node\.[^.]+$/.test(k))
+      .map((k) => k.slice('node.'.length));
+    const devices = stonithDevices(facet);
+    // Diskless SBD: every node fences itself through its watchdog, no device needed.
+    const watchdog = facet.items['property.stonith-watchdog-timeout']?.value;
+    if (devices.length === 0 && watchdog !== undefined && (durationSeconds(watchdog) ?? 0) !== 0) return undefined;
+    if (devices.length === 0) return 'no fencing (stonith) device configured, no watchdog fencing (stonith-watchdog-timeout)';
+    const covered = new Set<string>();
+    for (const device of devices) {
+      const targets = staticTargets(facet, device);
+      if (targets === undefined) return undefined; // the device is asked at fence time: cannot tell statically
+      for (const t of targets) covered.add(t);
+    }
+    const uncovered = nodes.filter((n) => !covered.has(n));
+    return uncovered.length === 0 ? undefined : `no fencing device lists ${uncovered.join(', ')} (devices: ${devices.join(', ')})`;
+  },
+};
+
+/** Pacemaker durations (crm_get_msec): a number with ms, s, m/min or h; bare is seconds. */
+export function durationSeconds(raw: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|msec|us|usec|s|sec|m|min|h|hr)?\s*$/i.exec(raw);
+  if (!m || m[1] === undefined) return undefined;
+  const n = Number(m[1]);
+  const unit = (m[2] ?? 's').toLowerCase();
+  const factor: Record<string, number> = { ms: 0.001, msec: 0.001, us: 1e-6, usec: 1e-6, s: 1, sec: 1, m: 60, min: 60, h: 3600, hr: 3600 };
+  return n * (factor[unit] ?? 1);
+}
+
+/** Pacemaker's stonith-timeout default (Pacemaker Explained, cluster options). */
+const DEFAULT_STONITH_TIMEOUT_S = 60;
+
+const sbdStonithTimeout: PracticeCheck = {
+  name: 'sbd-stonith-timeout',
+  facet: 'pacemaker',
+  defaultSeverity: 'critical',
+  expectation: 'with disk SBD, stonith-timeout at least 1.2 x msgwait; with diskless SBD, stonith-watchdog-timeout 2 x SBD_WATCHDOG_TIMEOUT',
+  judge(facet) {
+    const device = facet.items['sbd.SBD_DEVICE']?.value.trim();
+    const watchdog = numberAt(facet, 'sbd.SBD_WATCHDOG_TIMEOUT');
+    if (facet.items['sbd.SBD_WATCHDOG_TIMEOUT'] === undefined && device === undefined) return undefined; // no SBD here
+    const stonithRaw = facet.items['property.stonith-timeout']?.value;
+    const stonith = stonithRaw === undefined ? DEFAULT_STONITH_TIMEOUT_S : durationSeconds(stonithRaw);
+    if (device) {
+      const msgwait = numberAt(facet, 'sbd.msgwait');
+      if (msgwait === undefined || stonith === undefined) return undefined;
+      return stonith >= 1.2 * msgwait ? undefined : `stonith-timeout=${stonithRaw ?? `${DEFAULT_STONITH_TIMEOUT_S}s (default)`}, msgwait=${msgwait}s (needs >= ${Math.ceil(1.2 * msgwait)}s)`;
+    }
+    const swRaw = facet.items['property.stonith-watchdog-timeout']?.value;
+    const sw = swRaw === undefined ? undefined : durationSeconds(swRaw);
+    const wd = watchdog ?? 5;
+    if (sw === undefined || sw === 0) return `diskless SBD, stonith-watchdog-timeout=${swRaw ?? '(unset)'} (needs ${2 * wd}s, 2 x SBD_WATCHDOG_TIMEOUT=${wd})`;
+    if (sw < 2 * wd) return `stonith-watchdog-timeout=${swRaw}, SBD_WATCHDOG_TIMEOUT=${wd} (needs >= ${2 * wd}s)`;
+    if (stonith !== undefined && stonith <= sw) return `stonith-timeout=${stonithRaw ?? `${DEFAULT_STONITH_TIMEOUT_S}s (default)`} not above stonith-watchdog-timeout=${swRaw}`;
+    return undefined;
+  },
+};
+
+export const PRACTICE_CHECKS: readonly PracticeCheck[] = [consensusVsToken, twoNode, expectedVotes, fencingPerNode, sbdStonithTimeout];
+
+export function practiceFindings(ctx: EvalContext, reachable: readonly NodeSnapshot[]): Finding[] {
+  const findings: Finding[] = [];
+  for (const check of PRACTICE_CHECKS) {
+    const values: Record<string, string | null> = {};
+    const breaking: string[] = [];
+    for (const snapshot of reachable) {
+      const facet = snapshot.facets[check.facet];
+      if (facet?.status !== 'ok') continue;
+      const observed = check.judge(facet);
+      if (observed === undefined) continue;
+      values[snapshot.node] = observed;
+      breaking.push(snapshot.node);
+    }
+    if (breaking.length === 0) continue;
+    const key = `${PRACTICE_KEY_PREFIX}${check.name}`;
+    const f = finalizeFinding(ctx, {
+      kind: 'practice',
+      facet: check.facet,
+      key,
+      values,
+      majority: null,
+      outliers: breaking,
+      message: `${check.name}: expected ${check.expectation}; ${breaking.map((n) => `${n}: ${values[n]}`).join('; ')}`,
+      defaultSeverity: check.defaultSeverity,
+      effective: resolveRule(ctx.rules, check.facet, key),
+    });
+    if (f) findings.push(f);
+  }
+  return findings;
+}
