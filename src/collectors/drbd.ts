@@ -16,6 +16,10 @@ import { errorFacet, guardParse, judgeOutput, unsupportedFacet, UNSUPPORTED_EXIT
 export const DRBD_DUMP_COMMAND = 'drbd-dump';
 export const DRBD_KERNEL_COMMAND = 'drbd-kernel-version';
 export const DRBD_USERLAND_COMMAND = 'drbd-utils-version';
+export const DRBD_ADJUST_COMMAND = 'drbd-adjust-dry-run';
+export const DRBD_ADJUST_MARKER = 'driftd-drbd-adjust: ';
+/** Per resource, what `drbdadm -d adjust` would run: the running state against the files. */
+export const DRBD_ADJUST_PREFIX = 'runtime.adjust.';
 
 export const DRBD_DUMP_SCRIPT = [
   'if [ ! -e /etc/drbd.conf ]; then',
@@ -43,6 +47,49 @@ export const DRBD_USERLAND_SCRIPT = [
   'done',
   `echo '${UNSUPPORTED_MARKER} no drbdadm' >&2; exit ${UNSUPPORTED_EXIT}`,
 ].join('\n');
+
+/**
+ * `drbdadm -d adjust <res>` prints the drbdsetup calls that would bring the running
+ * resource in line with the configuration, and runs none of them: nothing printed means
+ * in sync. Only with the module loaded; otherwise there is no running state to compare.
+ */
+export const DRBD_ADJUST_SCRIPT = [
+  'a=',
+  'for x in /usr/sbin/drbdadm /sbin/drbdadm; do [ -x "$x" ] && { a=$x; break; }; done',
+  '[ -n "$a" ] && [ -e /proc/drbd ] || { echo "driftd: drbd not loaded" >&2; exit 0; }',
+  'for r in $("$a" sh-resources 2>/dev/null); do',
+  `  printf '${DRBD_ADJUST_MARKER}%s\n' "$r"`,
+  '  "$a" -d adjust "$r" 2>/dev/null',
+  'done',
+  'exit 0',
+].join('\n');
+
+/** Resource -> pending commands (empty when in sync). Pure and total. */
+export function parseDrbdAdjust(text: string): Map<string, string[]> {
+  const pending = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (raw.startsWith(DRBD_ADJUST_MARKER)) {
+      const name = raw.slice(DRBD_ADJUST_MARKER.length).trim();
+      current = [];
+      if (name !== '') pending.set(name, current);
+      continue;
+    }
+    if (current && line !== '' && !line.startsWith('#')) current.push(line);
+  }
+  return pending;
+}
+
+function addAdjust(output: CommandOutput | undefined, items: Record<string, Item>): void {
+  if (!output || output.exitCode !== 0) return;
+  for (const [resource, commands] of parseDrbdAdjust(output.stdout)) {
+    items[`${DRBD_ADJUST_PREFIX}${resource}`] = {
+      value: commands.join('\n'),
+      nodeSpecific: "this node's running state against its own files, judged by the runtime check, not between peers",
+    };
+  }
+}
 
 const SOURCE_MARKER = 'driftd: source=';
 
@@ -114,6 +161,7 @@ function parseDrbd(outputs: Readonly<Record<string, CommandOutput>>): FacetSnaps
   for (const [key, value] of flattenDrbd(parsed.statements)) items[key] = { value };
   const versionError = addVersions(outputs, items);
   if (versionError !== undefined) return errorFacet(versionError, items);
+  addAdjust(outputs[DRBD_ADJUST_COMMAND], items);
   const meta = { source };
   if (dump.kind === 'truncated') return { status: 'truncated', items, meta, error: `${DRBD_DUMP_COMMAND}: output truncated` };
   return { status: 'ok', items, meta };
@@ -129,6 +177,8 @@ export const drbdCollector: Collector = {
       { id: DRBD_DUMP_COMMAND, argv: ['/bin/sh', '-c', DRBD_DUMP_SCRIPT], sudo: true },
       { id: DRBD_KERNEL_COMMAND, argv: ['/bin/sh', '-c', DRBD_KERNEL_SCRIPT] },
       { id: DRBD_USERLAND_COMMAND, argv: ['/bin/sh', '-c', DRBD_USERLAND_SCRIPT] },
+      // Reading the running resources goes through drbdsetup's netlink: root only.
+      { id: DRBD_ADJUST_COMMAND, argv: ['/bin/sh', '-c', DRBD_ADJUST_SCRIPT], sudo: true },
     ];
   },
   parse(outputs) {

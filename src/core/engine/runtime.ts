@@ -22,6 +22,7 @@ import { resolveRule } from './rules/compile.js';
 export const RUNTIME_KEY_PREFIX = 'runtime:';
 export const SYSCTL_CONFIGURED_PREFIX = 'configured.';
 export const COROSYNC_RUNTIME_PREFIX = 'runtime.';
+/** Mirrors the drbd collector's `runtime.adjust.<resource>` items. */
 export const DRBD_ADJUST_PREFIX = 'runtime.adjust.';
 
 /** One node's divergence on one key. */
