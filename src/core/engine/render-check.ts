@@ -54,7 +54,14 @@ function renderNode(node: NodeReport, width: number): string[] {
 function renderFinding(f: ReportedFinding): string[] {
   const lines = [`  - [${f.kind}] ${f.message}`];
   const values = Object.entries(f.values);
-  if (values.length > 0 && f.kind !== 'unreachable') {
+  const runtime = f.detail?.runtime;
+  if (runtime) {
+    const w = Math.max(...Object.keys(runtime).map((n) => n.length));
+    for (const [node, d] of Object.entries(runtime)) {
+      const disk = d.configured === null ? '(not set)' : oneLine(d.configured);
+      lines.push(`      ${node.padEnd(w)}  running ${d.running === null ? '(absent)' : oneLine(d.running)}, on disk ${disk}${d.source ? ` (${d.source})` : ''}`);
+    }
+  } else if (values.length > 0 && f.kind !== 'unreachable') {
     const w = Math.max(...values.map(([n]) => n.length));
     for (const [node, value] of values) {
       const mark = f.outliers.includes(node) ? '  <- outlier' : '';
@@ -62,6 +69,8 @@ function renderFinding(f: ReportedFinding): string[] {
     }
   }
   lines.push(`      ${f.facet}/${f.key}  rule: ${f.rule ?? '(default)'}  id: ${f.id}`);
+  if (f.remediation) lines.push(`      fix: ${f.remediation}`);
+  if (f.source) lines.push(`      source: ${f.source}`);
   if (f.detail?.diff) {
     const diffLines = f.detail.diff.trimEnd().split('\n');
     lines.push(...diffLines.slice(0, MAX_DIFF_LINES).map((l) => `        ${l}`));
@@ -84,6 +93,12 @@ function whatToDo(report: CheckReport): string[] {
   if (active.some((f) => f.kind === 'stale')) todo.push('Some snapshots are stale: run `driftd collect` (is the daemon\'s schedule running?).');
   if (active.some((f) => f.kind === 'precondition')) {
     todo.push('Fix the preconditions first (missing agents, DRBD versions, pending reboots): a failover can fail outright on them.');
+  }
+  if (active.some((f) => f.kind === 'runtime')) {
+    todo.push('Runtime findings: a node runs settings its own files would change on the next restart or reboot; make the files and the running state agree before the window.');
+  }
+  if (active.some((f) => f.kind === 'practice')) {
+    todo.push('Best-practice findings hold on every node that shares the configuration: fix the cluster configuration once (see each finding\'s fix and source).');
   }
   const outliers = [...new Set(active.filter((f) => f.severity === 'critical' && f.kind !== 'unreachable').flatMap((f) => f.outliers))];
   if (outliers.length > 0) {
