@@ -8,7 +8,7 @@ import { checkRulePacks, loadRulePacks, SHIPPED_RULES_DIR } from '../../src/rule
 import { check } from '../core/engine/check.js';
 import { debPackages, snap } from '../core/engine/handmade-cluster.js';
 
-const SHIPPED_FILES = ['00-defaults.yaml', 'cluster-config.yaml', 'cluster-stack.yaml', 'kernel-drivers.yaml', 'noise.yaml', 'security.yaml', 'sysctl.yaml'];
+const SHIPPED_FILES = ['00-defaults.yaml', 'cluster-config.yaml', 'cluster-stack.yaml', 'kernel-drivers.yaml', 'noise.yaml', 'practice.yaml', 'runtime.yaml', 'security.yaml', 'sysctl.yaml'];
 
 describe('shipped rule packs', () => {
   const shipped = loadRulePacks([], { includeShipped: true });
@@ -17,7 +17,7 @@ describe('shipped rule packs', () => {
     expect(shipped.errors.map(formatIssue)).toEqual([]);
     expect(shipped.files.map((f) => path.basename(f))).toEqual(SHIPPED_FILES);
     expect(path.dirname(shipped.files[0] ?? '')).toBe(SHIPPED_RULES_DIR);
-    expect(shipped.packs.map((p) => p.pack)).toEqual(['defaults', 'cluster-config', 'cluster-stack', 'kernel-drivers', 'noise', 'security', 'sysctl']);
+    expect(shipped.packs.map((p) => p.pack)).toEqual(['defaults', 'cluster-config', 'cluster-stack', 'kernel-drivers', 'noise', 'best-practice', 'runtime', 'security', 'sysctl']);
   });
 
   it.each([
@@ -58,6 +58,14 @@ describe('shipped rule packs', () => {
     ['pacemaker', 'property.stonith-enabled', 'critical', 'pacemaker-config'],
     ['pacemaker', 'property.dc-version', 'ignore', 'volatile-cib'],
     ['drbd', 'resource.r0.net.protocol', 'critical', 'drbd-config'],
+    ['sysctl', 'runtime:vm.swappiness', 'warning', 'sysctl-runtime'],
+    ['sysctl', 'runtime:kernel.panic', 'critical', 'sysctl-runtime-failover-path'],
+    ['corosync', 'runtime:totem.token', 'critical', 'corosync-runtime'],
+    ['drbd', 'runtime:r0', 'critical', 'drbd-runtime'],
+    ['corosync', 'practice:corosync-consensus-vs-token', 'warning', 'corosync-consensus-vs-token'],
+    ['corosync', 'practice:corosync-two-node', 'critical', 'corosync-two-node'],
+    ['pacemaker', 'practice:pacemaker-fencing-per-node', 'critical', 'fencing-per-node'],
+    ['pacemaker', 'practice:sbd-stonith-timeout', 'critical', 'sbd-stonith-timeout'],
     ['files', '/etc/corosync/corosync.conf', 'critical', 'cluster-files'],
     ['files', '/etc/drbd.d/r0.res', 'critical', 'cluster-files'],
     ['files', '/etc/multipath.conf', 'critical', 'cluster-files'],

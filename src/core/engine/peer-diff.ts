@@ -233,7 +233,7 @@ function checkExpectation(
     outliers: violations.map((v) => v.node),
     message: `${itemLabel(facetName, key)}: ${violations[0]?.reason ?? ''} (rule ${effective.expectRule}); ${who}`,
     defaultSeverity: 'warning',
-    effective,
+    effective: forExpectation(effective),
   });
 }
 
@@ -265,9 +265,15 @@ function presenceExpectations(ctx: EvalContext, facetName: FacetName, participan
       outliers: missing,
       message: `${itemLabel(facetName, rule.key)}: expected present (rule ${rule.name}); missing on ${missing.join(', ')}`,
       defaultSeverity: 'warning',
-      effective,
+      effective: forExpectation(effective),
     });
     if (f) out.push(f);
   }
   return out;
+}
+
+/** An `expect.severity` applies to the expectation finding only, set by the expecting rule. */
+function forExpectation(effective: EffectiveRule): EffectiveRule {
+  const severity = effective.expect?.severity;
+  return severity === undefined ? effective : { ...effective, severity, severityRule: effective.expectRule };
 }

@@ -6,13 +6,15 @@
  * stickiness, package floors) are plain rules in rules/best-practice.yaml.
  *
  * Each check judges every node's own copy of the configuration, so a cluster where every
- * node is wrong the same way is still reported. Findings are keyed `practice:<check>`;
- * the shipped pack gives each its severity, its source and a remediation.
+ * node is wrong the same way is still reported. Findings are keyed `practice:<check>`.
+ * A check runs only when a rule names it (`match.key: practice:<check>`, or a pattern that
+ * starts with `practice:`): practices are a site's choice, and the shipped pack that turns
+ * them on gives each its severity, its source and a remediation.
  */
 import type { Finding, Severity } from '../findings.js';
 import type { FacetName, FacetSnapshot, NodeSnapshot } from '../snapshot.js';
 import { finalizeFinding, type EvalContext } from './build.js';
-import { resolveRule } from './rules/compile.js';
+import { matchingRules, resolveRule, type CompiledRules } from './rules/compile.js';
 
 export const PRACTICE_KEY_PREFIX = 'practice:';
 
@@ -198,9 +200,16 @@ const sbdStonithTimeout: PracticeCheck = {
 
 export const PRACTICE_CHECKS: readonly PracticeCheck[] = [consensusVsToken, twoNode, expectedVotes, fencingPerNode, sbdStonithTimeout];
 
+/** A rule written for practice findings, not a facet-wide rule that happens to match them. */
+export function isPracticeEnabled(rules: CompiledRules, check: PracticeCheck): boolean {
+  const key = `${PRACTICE_KEY_PREFIX}${check.name}`;
+  return matchingRules(rules, check.facet, key).some((r) => r.key.startsWith(PRACTICE_KEY_PREFIX) || r.key.startsWith(`/^${PRACTICE_KEY_PREFIX}`));
+}
+
 export function practiceFindings(ctx: EvalContext, reachable: readonly NodeSnapshot[]): Finding[] {
   const findings: Finding[] = [];
   for (const check of PRACTICE_CHECKS) {
+    if (!isPracticeEnabled(ctx.rules, check)) continue;
     const values: Record<string, string | null> = {};
     const breaking: string[] = [];
     for (const snapshot of reachable) {

@@ -8,7 +8,7 @@ import { pacemakerCollector } from '../../../src/collectors/pacemaker.js';
 import { durationSeconds, nodelistVotes, pacemakerTrue, PRACTICE_CHECKS } from '../../../src/core/engine/practice.js';
 import type { FacetSnapshot } from '../../../src/core/snapshot.js';
 import { FIXTURES, ok } from '../../collectors/fixture-outputs.js';
-import { check, only } from './check.js';
+import { check, only, rules } from './check.js';
 import { facet, snap } from './handmade-cluster.js';
 
 const judge = (name: string, f: FacetSnapshot): string | undefined => {
@@ -126,12 +126,23 @@ describe('SBD timeouts against stonith-timeout', () => {
 });
 
 describe('practice findings in a check', () => {
+  const enable = rules('  - name: consensus', "    match: { facet: corosync, key: 'practice:corosync-consensus-vs-token' }", '    source: corosync.conf(5)');
+  const node = (n: string) => snap(n, { corosync: { 'totem.token': '10000', 'totem.consensus': '6000' } });
+
+  it('a check runs only when a rule names it; a facet-wide rule does not turn it on', () => {
+    expect(check([node('a')]).findings.filter((x) => x.kind === 'practice')).toEqual([]);
+    const facetWide = rules('  - name: all', "    match: { facet: corosync, key: '*' }", '    severity: critical');
+    expect(check([node('a')], { rules: facetWide }).findings.filter((x) => x.kind === 'practice')).toEqual([]);
+    const byPattern = rules('  - name: all-practices', "    match: { facet: corosync, key: 'practice:*' }");
+    expect(check([node('a')], { rules: byPattern }).findings.filter((x) => x.kind === 'practice')).toHaveLength(1);
+  });
+
   it('every node wrong the same way: one finding naming all of them, with each node observed value', () => {
-    const node = (n: string) => snap(n, { corosync: { 'totem.token': '10000', 'totem.consensus': '6000' } });
-    const report = check([node('a'), node('b')]);
+    const report = check([node('a'), node('b')], { rules: enable });
     const f = only(report.findings.filter((x) => x.kind === 'practice'));
     expect(f).toMatchObject({ facet: 'corosync', key: 'practice:corosync-consensus-vs-token', outliers: ['a', 'b'], severity: 'warning' });
     expect(f.values.a).toBe('token=10000 consensus=6000 (needs >= 12000)');
+    expect(f.source).toBe('corosync.conf(5)');
   });
 });
 

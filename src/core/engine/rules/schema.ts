@@ -69,9 +69,15 @@ export const Expectation = z
     max: Scalar.optional(),
     present: z.literal(true).optional(),
     absent: z.literal(true).optional(),
+    /**
+     * Severity of the expectation finding alone, when it should differ from the rule's
+     * (or an earlier rule's) severity for peer drift of the same key.
+     */
+    severity: z.enum(['critical', 'warning', 'info']).optional(),
   })
   .superRefine((expect, ctx) => {
-    if (Object.values(expect).every((v) => v === undefined)) {
+    const { severity: _severity, ...checks } = expect;
+    if (Object.values(checks).every((v) => v === undefined)) {
       ctx.addIssue({ code: 'custom', message: 'expect needs one of equals, oneOf, min, max, present, absent' });
     }
     if (expect.present && expect.absent) {
