@@ -1,0 +1,72 @@
+/**
+ * The shipped best-practice and runtime packs: every rule cites a source and says what to
+ * do, the README documents every rule, the practice checks in code and the rules that
+ * turn them on name each other, and `driftd rules explain` shows source and remediation.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { PRACTICE_CHECKS, PRACTICE_KEY_PREFIX } from '../../src/core/engine/practice.js';
+import { loadRulePacks } from '../../src/rules/load.js';
+import { check, only, rules } from '../core/engine/check.js';
+import { snap } from '../core/engine/handmade-cluster.js';
+
+const REPO = path.resolve(import.meta.dirname, '../..');
+const run = promisify(execFile);
+const shipped = loadRulePacks([], { includeShipped: true });
+const packs = shipped.packs.filter((p) => p.pack === 'best-practice' || p.pack === 'runtime');
+const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+
+describe('shipped best-practice and runtime packs', () => {
+  it('are both shipped', () => {
+    expect(packs.map((p) => p.pack).sort()).toEqual(['best-practice', 'runtime']);
+  });
+
+  it.each(packs.flatMap((p) => p.rules.map((r) => [p.pack, r.name, r] as const)))('%s/%s cites a source and a remediation, and the README documents it', (_pack, name, rule) => {
+    expect(rule.source, `${name} has no source`).toMatch(/\w.{5,}/);
+    expect(rule.remediation, `${name} has no remediation`).toMatch(/\w.{20,}/);
+    expect(readme, `README does not mention rule ${name}`).toContain(`\`${name}\``);
+  });
+
+  it('every practice check in the engine is turned on by exactly one rule of the pack, and each practice rule names a real check', () => {
+    const practiceRules = packs.flatMap((p) => p.rules).filter((r) => r.match.key.startsWith(PRACTICE_KEY_PREFIX));
+    const named = practiceRules.map((r) => r.match.key.slice(PRACTICE_KEY_PREFIX.length)).sort();
+    expect(named).toEqual(PRACTICE_CHECKS.map((c) => c.name).sort());
+  });
+
+  it('expect.severity sets the expectation finding only; peer drift of the key keeps the earlier rule severity', () => {
+    const r = rules(
+      '  - name: facet-wide',
+      "    match: { facet: corosync, key: '*' }",
+      '    severity: critical',
+      '  - name: token-floor',
+      '    match: { facet: corosync, key: totem.token }',
+      '    expect: { min: 5000, severity: warning }',
+      '    source: somewhere',
+    );
+    const report = check([snap('a', { corosync: { 'totem.token': '3000' } }), snap('b', { corosync: { 'totem.token': '4000' } })], { rules: r });
+    const expectation = only(report.findings.filter((f) => f.kind === 'expectation'));
+    expect(expectation).toMatchObject({ severity: 'warning', rule: 'token-floor', source: 'somewhere', outliers: ['a', 'b'] });
+    const drift = only(report.findings.filter((f) => f.kind === 'mismatch'));
+    expect(drift).toMatchObject({ severity: 'critical', rule: 'facet-wide' });
+  });
+});
+
+describe('driftd rules explain', () => {
+  it('shows the source and remediation in force for a practice key', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), 'rules', 'explain', '--config', 'examples/demo.yaml', 'pacemaker', 'practice:pacemaker-fencing-per-node'], { cwd: REPO });
+    expect(stdout).toContain('fencing-per-node (pack best-practice');
+    expect(stdout).toMatch(/\n {2}source: Pacemaker Explained, fencing/);
+    expect(stdout).toMatch(/\n {2}remediation: Add a stonith resource/);
+  });
+
+  it('--json carries them in the rule that sets them', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), 'rules', 'explain', '--config', 'examples/demo.yaml', '--json', 'sysctl/runtime:kernel.panic'], { cwd: REPO });
+    const parsed = JSON.parse(stdout) as { rules: { rule: string; sets: { source?: string; severity?: string } }[] };
+    expect(parsed.rules.map((r) => r.rule)).toEqual(['sysctl-runtime', 'sysctl-runtime-failover-path']);
+    expect(parsed.rules[0]?.sets.source).toContain('sysctl.d(5)');
+    expect(parsed.rules[1]?.sets.severity).toBe('critical');
+  });
+});
