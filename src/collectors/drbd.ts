@@ -11,13 +11,24 @@
 import type { Collector, CommandOutput } from './collector.js';
 import type { FacetSnapshot, Item } from '../core/snapshot.js';
 import { flattenDrbd, parseDrbdConf } from './drbd-conf.js';
-import { errorFacet, guardParse, judgeOutput, unsupportedFacet, UNSUPPORTED_EXIT, UNSUPPORTED_MARKER } from './corosync-stack-output.js';
+import {
+  errorFacet,
+  guardParse,
+  isSecretName,
+  judgeOutput,
+  redactSecret,
+  unsupportedFacet,
+  UNSUPPORTED_EXIT,
+  UNSUPPORTED_MARKER,
+} from './corosync-stack-output.js';
 
 export const DRBD_DUMP_COMMAND = 'drbd-dump';
 export const DRBD_KERNEL_COMMAND = 'drbd-kernel-version';
 export const DRBD_USERLAND_COMMAND = 'drbd-utils-version';
 export const DRBD_ADJUST_COMMAND = 'drbd-adjust-dry-run';
 export const DRBD_ADJUST_MARKER = 'driftd-drbd-adjust: ';
+/** Follows a resource whose dry run failed (drbdadm's exit code): not known to be in sync. */
+export const DRBD_ADJUST_FAILED_MARKER = 'driftd-drbd-adjust-failed: ';
 /** Per resource, what `drbdadm -d adjust` would run: the running state against the files. */
 export const DRBD_ADJUST_PREFIX = 'runtime.adjust.';
 
@@ -51,7 +62,8 @@ export const DRBD_USERLAND_SCRIPT = [
 /**
  * `drbdadm -d adjust <res>` prints the drbdsetup calls that would bring the running
  * resource in line with the configuration, and runs none of them: nothing printed means
- * in sync. Only with the module loaded; otherwise there is no running state to compare.
+ * in sync, unless drbdadm failed (it prints nothing then either), which is marked.
+ * Only with the module loaded; otherwise there is no running state to compare.
  */
 export const DRBD_ADJUST_SCRIPT = [
   'a=',
@@ -59,36 +71,69 @@ export const DRBD_ADJUST_SCRIPT = [
   '[ -n "$a" ] && [ -e /proc/drbd ] || { echo "driftd: drbd not loaded" >&2; exit 0; }',
   'for r in $("$a" sh-resources 2>/dev/null); do',
   `  printf '${DRBD_ADJUST_MARKER}%s\n' "$r"`,
-  '  "$a" -d adjust "$r" 2>/dev/null',
+  `  "$a" -d adjust "$r" 2>/dev/null || printf '${DRBD_ADJUST_FAILED_MARKER}exit %s\\n' "$?"`,
   'done',
   'exit 0',
 ].join('\n');
 
-/** Resource -> pending commands (empty when in sync). Pure and total. */
-export function parseDrbdAdjust(text: string): Map<string, string[]> {
+export interface DrbdAdjustParse {
+  /** Resource -> pending commands (empty when in sync), secrets redacted. */
+  pending: Map<string, string[]>;
+  /** Resource -> why its dry run failed (`exit 10`): neither in sync nor pending, unknown. */
+  failed: Map<string, string>;
+}
+
+/**
+ * drbdadm prints `--shared-secret=<value>` (shell-escaped) in new-peer and net-options
+ * lines: the value becomes the digest the dump's `shared-secret` item has, never itself.
+ */
+function redactCommand(line: string): string {
+  return line.replace(/(--([A-Za-z0-9_-]+)=)((?:\\.|[^\s\\])*\\?)/g, (whole, head: string, name: string, value: string) =>
+    isSecretName(name) ? `${head}${redactSecret(value.replace(/\\(.)/g, '$1'))}` : whole,
+  );
+}
+
+/** Pure and total. */
+export function parseDrbdAdjust(text: string): DrbdAdjustParse {
   const pending = new Map<string, string[]>();
+  const failed = new Map<string, string>();
+  let name: string | undefined;
   let current: string[] | undefined;
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (raw.startsWith(DRBD_ADJUST_MARKER)) {
-      const name = raw.slice(DRBD_ADJUST_MARKER.length).trim();
+      name = raw.slice(DRBD_ADJUST_MARKER.length).trim();
       current = [];
       if (name !== '') pending.set(name, current);
       continue;
     }
-    if (current && line !== '' && !line.startsWith('#')) current.push(line);
+    if (raw.startsWith(DRBD_ADJUST_FAILED_MARKER)) {
+      if (name !== undefined && name !== '') {
+        pending.delete(name);
+        failed.set(name, raw.slice(DRBD_ADJUST_FAILED_MARKER.length).trim());
+      }
+      current = undefined;
+      continue;
+    }
+    if (current && line !== '' && !line.startsWith('#')) current.push(redactCommand(line));
   }
-  return pending;
+  return { pending, failed };
 }
 
-function addAdjust(output: CommandOutput | undefined, items: Record<string, Item>): void {
-  if (!output || output.exitCode !== 0) return;
-  for (const [resource, commands] of parseDrbdAdjust(output.stdout)) {
+/** The items; a note on the resources whose dry run failed, if any. */
+function addAdjust(output: CommandOutput | undefined, items: Record<string, Item>): string | undefined {
+  if (!output || output.exitCode !== 0) return undefined;
+  // A cut output can end right after a resource's marker, which would read as in sync.
+  if (output.truncated) return 'output truncated';
+  const { pending, failed } = parseDrbdAdjust(output.stdout);
+  for (const [resource, commands] of pending) {
     items[`${DRBD_ADJUST_PREFIX}${resource}`] = {
       value: commands.join('\n'),
       nodeSpecific: "this node's running state against its own files, judged by the runtime check, not between peers",
     };
   }
+  if (failed.size === 0) return undefined;
+  return [...failed].map(([resource, why]) => `${resource} (${why})`).join(', ');
 }
 
 const SOURCE_MARKER = 'driftd: source=';
@@ -161,8 +206,10 @@ function parseDrbd(outputs: Readonly<Record<string, CommandOutput>>): FacetSnaps
   for (const [key, value] of flattenDrbd(parsed.statements)) items[key] = { value };
   const versionError = addVersions(outputs, items);
   if (versionError !== undefined) return errorFacet(versionError, items);
-  addAdjust(outputs[DRBD_ADJUST_COMMAND], items);
-  const meta = { source };
+  const adjustFailed = addAdjust(outputs[DRBD_ADJUST_COMMAND], items);
+  const meta: Record<string, string> = { source };
+  // `drbdadm -d adjust` failed for these: their running state is unknown, not in sync.
+  if (adjustFailed !== undefined) meta.adjust_failed = adjustFailed;
   if (dump.kind === 'truncated') return { status: 'truncated', items, meta, error: `${DRBD_DUMP_COMMAND}: output truncated` };
   return { status: 'ok', items, meta };
 }

@@ -19,13 +19,16 @@ export const SBD_SCRIPT = [
   'for f in /etc/sysconfig/sbd /etc/default/sbd; do',
   '  [ -r "$f" ] || continue',
   `  printf '${SBD_FILE_MARKER}%s\\n' "$f"; cat "$f"; printf '\\n'`,
-  "  devs=$(sed -n 's/^[[:space:]]*SBD_DEVICE=[\"'\\'']\\{0,1\\}\\([^\"'\\'']*\\).*/\\1/p' \"$f\" | tail -n 1)",
+  // SBD_DEVICE as parseSbd reads it: `export` allowed; a quoted value up to its closing
+  // quote; a bare one without a ` # comment` (spaces go below).
+  String.raw`  devs=$(sed -n 's/^[[:space:]]*\(export[[:space:]]\{1,\}\)\{0,1\}SBD_DEVICE=//p' "$f" | tail -n 1 |`,
+  String.raw`    sed -e "s/^[[:space:]]*\"\([^\"]*\)\".*/\1/" -e t -e "s/^[[:space:]]*'\([^']*\)'.*/\1/" -e t -e 's/[[:space:]]\{1,\}#.*//')`,
   '  [ -x /usr/sbin/sbd ] || exit 0',
   'set -f',
   "  old=$IFS; IFS=';'",
   '  for d in $devs; do',
   '    IFS=$old',
-  '    d=$(printf %s "$d" | tr -d " ")',
+  "    d=$(printf %s \"$d\" | tr -d '[:space:]')",
   '    [ -n "$d" ] || continue',
   `    printf '${SBD_DUMP_MARKER}%s\\n' "$d"; /usr/sbin/sbd -d "$d" dump 2>&1; printf '\\n'`,
   '  done',
@@ -42,9 +45,14 @@ export interface SbdParse {
   file?: string;
 }
 
+/** As the shell reads one value: quoted up to the closing quote (a comment may follow), bare up to ` #`. */
 function unquote(raw: string): string {
   const v = raw.trim();
-  if (v.length >= 2 && ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'")))) return v.slice(1, -1);
+  const quote = v[0];
+  if (quote === '"' || quote === "'") {
+    const end = v.indexOf(quote, 1);
+    if (end !== -1) return v.slice(1, end);
+  }
   return v.replace(/\s+#.*$/, '');
 }
 

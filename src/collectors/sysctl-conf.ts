@@ -60,12 +60,15 @@ export interface SysctlConfParse {
  * sysctl.d(5): a key may use `/` or `.` between levels. When the first separator is a
  * slash, the other slashes and dots stay as written; `sysctl -a` shows a dot inside a
  * level (a VLAN interface `eth0.100`) as `/`, so a slash key is converted by swapping.
+ * Both tools write the path /proc/sys/<key>, where an empty level is no level: a leading
+ * separator (`/net/ipv4/ip_forward`) or a doubled one (`kernel..pid_max`) names the same
+ * key as the plain form (systemd-sysctl simplifies the path; procps just opens it).
  */
 export function sysctlKeyNotation(raw: string): string {
   const slash = raw.indexOf('/');
   const dot = raw.indexOf('.');
-  if (slash === -1 || (dot !== -1 && dot < slash)) return raw;
-  return raw.replace(/[./]/g, (c) => (c === '/' ? '.' : '/'));
+  const dotted = slash === -1 || (dot !== -1 && dot < slash) ? raw : raw.replace(/[./]/g, (c) => (c === '/' ? '.' : '/'));
+  return dotted.replace(/\.{2,}/g, '.').replace(/^\./, '');
 }
 
 /** Pure and total: any text parses, odd lines land in `ignored`. */
@@ -98,6 +101,10 @@ export function parseSysctlConf(text: string): SysctlConfParse {
       continue;
     }
     const key = sysctlKeyNotation(rawKey);
+    if (key === '') {
+      ignored.push(`${file}:${lineNo}: ${trimmed.slice(0, 120)}`);
+      continue;
+    }
     const value = trimmed.slice(eq + 1).replace(/[ \t]+/g, ' ').trim();
     // A later assignment replaces an earlier one; re-inserting keeps application order.
     byKey.delete(key);

@@ -7,6 +7,7 @@ import type { CommandOutput } from '../../src/collectors/collector.js';
 import { DEFAULT_COLLECTOR_CONTEXT } from '../../src/collectors/collector.js';
 import {
   DRBD_DUMP_COMMAND,
+  DRBD_ADJUST_SCRIPT,
   DRBD_DUMP_SCRIPT,
   DRBD_KERNEL_COMMAND,
   DRBD_KERNEL_SCRIPT,
@@ -46,11 +47,12 @@ function values(facet: FacetSnapshot): Record<string, string> {
 }
 
 describe('drbd collector: commands', () => {
-  it('three constant scripts under an absolute /bin/sh; the dump under sudo', () => {
+  it('four constant scripts under an absolute /bin/sh; the dump and the adjust dry run under sudo', () => {
     expect(drbdCollector.commands(CTX)).toEqual([
       { id: 'drbd-dump', argv: ['/bin/sh', '-c', DRBD_DUMP_SCRIPT], sudo: true },
       { id: 'drbd-kernel-version', argv: ['/bin/sh', '-c', DRBD_KERNEL_SCRIPT] },
       { id: 'drbd-utils-version', argv: ['/bin/sh', '-c', DRBD_USERLAND_SCRIPT] },
+      { id: 'drbd-adjust-dry-run', argv: ['/bin/sh', '-c', DRBD_ADJUST_SCRIPT], sudo: true },
     ]);
   });
 });

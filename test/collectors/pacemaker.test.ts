@@ -1,3 +1,4 @@
+import { SBD_SCRIPT } from '../../src/collectors/pacemaker-sbd.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,9 +32,10 @@ function values(facet: FacetSnapshot): Record<string, string> {
 }
 
 describe('pacemaker collector: commands', () => {
-  it('runs one constant script with an absolute shell, under sudo', () => {
+  it('runs constant scripts with an absolute shell: the CIB under sudo, the SBD settings without', () => {
     const specs = pacemakerCollector.commands(CTX);
-    expect(specs).toHaveLength(1);
+    expect(specs).toHaveLength(2);
+    expect(specs[1]).toEqual({ id: 'pacemaker-sbd', argv: ['/bin/sh', '-c', SBD_SCRIPT], maxBytes: 256 * 1024 });
     expect(specs[0]?.id).toBe('pacemaker-cib');
     expect(specs[0]?.argv).toEqual(['/bin/sh', '-c', PACEMAKER_CIB_SCRIPT]);
     expect(specs[0]?.sudo).toBe(true);
