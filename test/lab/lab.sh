@@ -99,8 +99,32 @@ write_baseline() {
     printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n'
     for i in $(seq 1 "$count"); do printf '%s\t%s\n' "$(node_addr "$i")" "$(node_name "$i")"; done
   } >"$dir/etc/hosts"
-  printf '# driftd lab baseline: the same on every node\nvm.swappiness = 10\nnet.ipv4.tcp_keepalive_time = 600\n' \
-    >"$dir/etc/sysctl.d/90-driftd-lab.conf"
+  # Every node runs the host's kernel, so its live sysctl values are the host's. A clean
+  # lab has no runtime drift: the files say what runs. The lab's own file holds the host's
+  # live values, and each file the base root's packages ship in /usr/lib/sysctl.d gets a
+  # same-named override in /etc/sysctl.d with the host's live values (the admin's way).
+  {
+    echo '# driftd lab baseline: the same on every node (the host'"'"'s live values)'
+    echo "vm.swappiness = $(host_sysctl vm.swappiness)"
+    echo "net.ipv4.tcp_keepalive_time = $(host_sysctl net.ipv4.tcp_keepalive_time)"
+  } >"$dir/etc/sysctl.d/90-driftd-lab.conf"
+  local shipped name line key value
+  for shipped in "$(base_dir)"/usr/lib/sysctl.d/*.conf "$(base_dir)"/lib/sysctl.d/*.conf; do
+    [[ -f "$shipped" ]] || continue
+    name="$(basename "$shipped")"
+    [[ "$name" == 90-driftd-lab.conf || -e "$dir/etc/sysctl.d/$name" ]] && continue
+    {
+      echo "# driftd lab: overrides /usr/lib/sysctl.d/$name with the host's live values"
+      while IFS= read -r line || [[ -n "$line" ]]; do
+        [[ "$line" =~ ^[[:space:]]*([#\;]|$) ]] && continue
+        [[ "$line" == *=* ]] || continue
+        key="${line%%=*}"; key="${key//[[:space:]]/}"; key="${key#-}"
+        [[ "$key" == *[*?]* ]] && continue
+        value="$(host_sysctl "$key")" || continue
+        echo "$key = $value"
+      done <"$shipped"
+    } >"$dir/etc/sysctl.d/$name"
+  done
   cp "$LAB_SRC/files/corosync.conf" "$dir/etc/corosync/corosync.conf"
   cp "$LAB_SRC/files/cib.xml" "$dir/var/lib/pacemaker/cib/cib.xml"
 }
@@ -136,7 +160,7 @@ make_node() {
   printf '%s:*:20000:0:99999:7:::\n' "$LAB_USER" >>"$root/etc/shadow"
   install -d -o "$uid" -g "$gid" -m 0755 "$root/home/$LAB_USER"
   echo "$node" >"$root/etc/hostname"
-  (cd "$LAB_DIR/baseline" && cp --parents -p "${BASELINE_PATHS[@]}" "$root/")
+  (cd "$LAB_DIR/baseline" && cp --parents -p "${BASELINE_PATHS[@]}" etc/sysctl.d/*.conf "$root/")
 
   mkdir -p "$state"
   ssh-keygen -q -t ed25519 -N '' -C "driftd-lab $node" -f "$state/ssh_host_ed25519_key"

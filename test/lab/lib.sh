@@ -103,3 +103,10 @@ wait_for_pidfile() {
   done
   lab_die "sshd for $node did not start; see $(node_state "$node")/sshd.log"
 }
+
+# A live kernel tunable of this host, one line, tabs as spaces (as `sysctl -a` prints it).
+host_sysctl() {
+  local path="/proc/sys/${1//.//}"
+  [[ -r "$path" ]] || return 1
+  head -n 1 "$path" | tr '\t' ' '
+}

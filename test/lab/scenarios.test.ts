@@ -4,9 +4,11 @@
  * (src/core/check-report.ts). Each test starts from the lab baseline (every node
  * identical), drifts one node with seed.sh, and checks what driftd says about it.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CheckReport } from '../../src/core/check-report.js';
-import { hostKeyFingerprint, labNodes, labUnavailableReason, resetAllNodes, runCheck, seed, type CheckRun } from './lab-env.js';
+import { hostKeyFingerprint, LAB_DIR, labNodes, labUnavailableReason, resetAllNodes, runCheck, seed, seedWithInput, type CheckRun } from './lab-env.js';
 
 type Finding = CheckReport['findings'][number];
 const DRIFT_KINDS = new Set(['mismatch', 'missing']);
@@ -22,6 +24,13 @@ function checkConsistent(run: CheckRun): CheckReport {
   expect(report.cluster).toBe('lab');
   expect(report.nodes.map((node) => node.name).sort()).toEqual([...labNodes()].sort());
   return report;
+}
+
+const HOST_SWAPPINESS = existsSync('/proc/sys/vm/swappiness') ? readFileSync('/proc/sys/vm/swappiness', 'utf8').trim() : '';
+
+function only<T>(list: readonly T[], why: string): T {
+  expect(list, why).toHaveLength(1);
+  return list[0] as T;
 }
 
 function driftFindings(report: CheckReport): Finding[] {
@@ -63,6 +72,9 @@ describeLab(unavailable ? `lab drift scenarios (SKIPPED: ${unavailable})` : 'lab
   it('identical nodes: no drift finding, every node reachable and ready, exit 0', () => {
     const report = checkConsistent(runCheck());
     expect(driftFindings(report), describeFindings(report)).toEqual([]);
+    // Nor anything else: no runtime-vs-disk, best-practice, expectation or precondition
+    // finding on the clean cluster (the shipped packs give no false positive here).
+    expect(report.findings, describeFindings(report)).toEqual([]);
     expectAudited(report, nodes);
     for (const node of report.nodes) expect(node.ready, `${node.name}: ${JSON.stringify(node.contributions)}`).toBe(true);
     expect(report.ready).toBe(true);
@@ -104,10 +116,40 @@ describeLab(unavailable ? `lab drift scenarios (SKIPPED: ${unavailable})` : 'lab
     expect(finding.outliers).toEqual([erpA]);
     const diff = finding.detail?.diff ?? '';
     expect(diff).toMatch(/^@@ /m);
-    expect(diff).toMatch(/^-vm\.swappiness = 10$/m);
+    expect(diff).toMatch(new RegExp(`^-vm\\.swappiness = ${HOST_SWAPPINESS}$`, 'm'));
     expect(diff).toMatch(/^\+vm\.swappiness = 30$/m);
-    // The live kernel value is the host's on every node: the file is what drifted.
-    expect(findingsAbout(report, 'sysctl', 'vm.swappiness')).toEqual([]);
+    // The live kernel value is the host's on every node: no peer drift of the live key...
+    expect(report.findings.filter((f) => f.facet === 'sysctl' && f.key === 'vm.swappiness')).toEqual([]);
+    // ...but erp-a's file no longer says what runs: a runtime finding on erp-a alone.
+    const runtime = only(report.findings.filter((f) => f.kind === 'runtime'), describeFindings(report));
+    expect(runtime).toMatchObject({ facet: 'sysctl', key: 'runtime:vm.swappiness', outliers: [erpA], severity: 'warning', rule: 'sysctl-runtime' });
+    expect(runtime.detail?.runtime?.[erpA]).toEqual({ running: HOST_SWAPPINESS, configured: '30', source: '/etc/sysctl.d/90-driftd-lab.conf:2' });
+    expect(runtime.remediation).toContain('sysctl --system');
+  });
+
+  it('a kernel installed but not booted on one node: reboot required there, with running and newest release', () => {
+    seedWithInput(erpB, 'write', '', '/boot/vmlinuz-99.0.0-driftd-lab');
+    const report = checkConsistent(runCheck());
+    const f = only(report.findings.filter((x) => x.facet === 'kernel' && x.key === 'reboot_required'), describeFindings(report));
+    expect(f).toMatchObject({ kind: 'precondition', outliers: [erpB], severity: 'warning', rule: 'pending-reboot' });
+    expect(f.detail?.runtime?.[erpB]).toMatchObject({ configured: '99.0.0-driftd-lab', source: '/boot/vmlinuz-99.0.0-driftd-lab' });
+    expect(f.detail?.runtime?.[erpB]?.running).toMatch(/^\d+\.\d+/);
+    expect(f.remediation).toContain('Reboot');
+  });
+
+  it('every node with stonith-enabled=false: one critical best-practice finding on all nodes, with source and remediation; not ready', () => {
+    const cib = readFileSync(join(LAB_DIR, 'baseline/var/lib/pacemaker/cib/cib.xml'), 'utf8');
+    const off = cib.replace('name="stonith-enabled" value="true"', 'name="stonith-enabled" value="false"');
+    expect(off).not.toBe(cib);
+    for (const node of nodes) seedWithInput(node, 'write', off, '/var/lib/pacemaker/cib/cib.xml');
+    const report = checkConsistent(runCheck());
+    // Every node agrees, so peer diff sees nothing; the practice is what is broken.
+    expect(report.findings.filter((f) => f.kind === 'mismatch' || f.kind === 'missing')).toEqual([]);
+    const f = only(report.findings.filter((x) => x.key === 'property.stonith-enabled'), describeFindings(report));
+    expect(f).toMatchObject({ kind: 'expectation', facet: 'pacemaker', severity: 'critical', rule: 'stonith-enabled', outliers: [erpA, erpB, erpC] });
+    expect(f.source).toContain('Pacemaker Explained');
+    expect(f.remediation).toContain('stonith-enabled=true');
+    expect(report.ready).toBe(false);
   });
 
   it('an /etc/hosts line added on one node is a files finding with the added line in the diff', () => {
@@ -127,8 +169,8 @@ describeLab(unavailable ? `lab drift scenarios (SKIPPED: ${unavailable})` : 'lab
     const [finding] = found as [Finding];
     expect(finding.outliers).toEqual([erpB]);
     expect(finding.values[erpB]).toBe('10000');
-    expect(finding.values[erpA]).toBe('3000');
-    expect(finding.majority).toBe('3000');
+    expect(finding.values[erpA]).toBe('5000');
+    expect(finding.majority).toBe('5000');
   });
 
   it('a CIB differing only in volatile parts (counters, update-origin, status) gives no pacemaker finding', () => {

@@ -108,8 +108,14 @@ cib_param() {
 
 reset_node() {
   local pkg restart=0
-  (cd "$LAB_DIR/baseline" && cp --parents -p "${BASELINE_PATHS[@]}" "$ROOT/")
-  find "$ROOT/etc/sysctl.d" -name '*.conf' ! -name '90-driftd-lab.conf' ! -name '99-sysctl.conf' -delete
+  local f
+  for f in "$ROOT"/etc/sysctl.d/*.conf; do
+    [[ -e "$f" || -L "$f" ]] || continue
+    [[ "$(basename "$f")" == 99-sysctl.conf || -e "$LAB_DIR/baseline/etc/sysctl.d/$(basename "$f")" ]] || rm -f "$f"
+  done
+  (cd "$LAB_DIR/baseline" && cp --parents -p "${BASELINE_PATHS[@]}" etc/sysctl.d/*.conf "$ROOT/")
+  # The roots boot no kernel of their own: any /boot/vmlinuz-* is a seeded "installed, not booted".
+  rm -f "$ROOT"/boot/vmlinuz-*
   for pkg in $(chroot "$ROOT" dpkg-query -W -f '${Package}\n' "${LAB_PACKAGE_PREFIX}*" 2>/dev/null || true); do
     chroot "$ROOT" dpkg --purge "$pkg" >/dev/null
   done
