@@ -18,7 +18,7 @@ export const FINDING_KINDS = [
   'precondition',
   /** The running state differs from what the node's own files load on the next restart. */
   'runtime',
-  /** A cluster-stack setting breaks a published best practice (rules/best-practice.yaml). */
+  /** A cluster-stack setting breaks a published best practice (rules/practice.yaml). */
   'practice',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];

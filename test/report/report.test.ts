@@ -77,11 +77,15 @@ describe('audit report model from real runs', () => {
   });
 
   it('lists every finding episode with first seen, resolved and duration', () => {
-    expect(report.summary).toMatchObject({ episodes: 6, openEpisodes: 4, resolvedEpisodes: 2, episodesBySeverity: { critical: 1, warning: 4, info: 1 } });
+    // Two of the eight are the shipped best-practice pack's, open on every node from the first run:
+    // the demo's real corosync.conf has token 3000 (< 5000) and its CIB no migration-threshold.
+    expect(report.summary).toMatchObject({ episodes: 8, openEpisodes: 6, resolvedEpisodes: 2, episodesBySeverity: { critical: 1, warning: 6, info: 1 } });
     const byKey = new Map(report.episodes.map((e) => [`${e.facet}/${e.key}`, e]));
-    expect([...byKey.keys()].sort()).toEqual(
-      ['packages/curl', 'packages/libssl3', 'packages/openssl', 'packages/pacemaker', 'sysctl/kernel.core_pattern', 'sysctl/vm.swappiness'],
-    );
+    expect([...byKey.keys()].sort()).toEqual([
+      'corosync/totem.token', 'pacemaker/rsc_defaults.migration-threshold', 'packages/curl', 'packages/libssl3',
+      'packages/openssl', 'packages/pacemaker', 'sysctl/kernel.core_pattern', 'sysctl/vm.swappiness',
+    ]);
+    expect(byKey.get('corosync/totem.token')).toMatchObject({ kind: 'expectation', rule: 'corosync-token', status: 'open', firstSeen: RUN_TIMES[0] });
     const pacemaker = byKey.get('packages/pacemaker');
     expect(pacemaker).toMatchObject({ severity: 'critical', status: 'resolved', firstSeen: RUN_TIMES[2], resolvedAt: RUN_TIMES[4], durationSeconds: 7200 });
     expect(pacemaker?.valuesLast).toEqual({ 'erp-a': PACEMAKER_OLD, 'erp-b': PACEMAKER_NEW, 'erp-c': PACEMAKER_OLD });
@@ -113,8 +117,9 @@ describe('audit report model from real runs', () => {
     // The recorded VM has no /proc/modules: unsupported, not drift.
     expect(cell('erp-a', 'modules')?.status).toBe('unsupported');
     expect(cell('erp-a', 'modules')?.detail).toMatch(/proc\/modules/);
+    // Besides modules, only the best-practice findings that hold on every node (token, migration-threshold).
     for (const node of ['erp-a', 'erp-b']) {
-      expect(report.parity?.rows.find((r) => r.node === node)?.cells.filter((c) => c.status !== 'parity').map((c) => c.facet)).toEqual(['modules']);
+      expect(report.parity?.rows.find((r) => r.node === node)?.cells.filter((c) => c.status !== 'parity').map((c) => c.facet)).toEqual(['modules', 'corosync', 'pacemaker']);
     }
   });
 
@@ -146,10 +151,10 @@ describe('audit report model from real runs', () => {
 
   it('narrows everything to the period', () => {
     const narrow = withStore(demo.dbFile, (store) => build(store, '2026-11-20T10:30:00.000Z'));
-    expect(narrow.summary).toMatchObject({ runs: 2, readyRuns: 1, notReadyRuns: 1, episodes: 6, changes: 2 });
+    expect(narrow.summary).toMatchObject({ runs: 2, readyRuns: 1, notReadyRuns: 1, episodes: 8, changes: 2 });
     expect(narrow.readiness.notReady).toEqual([{ from: RUN_TIMES[3], to: RUN_TIMES[4], runs: 1 }]);
     const early = withStore(demo.dbFile, (store) => build(store, SINCE, '2026-11-20T09:30:00.000Z'));
-    expect(early.summary).toMatchObject({ runs: 2, readyRuns: 2, episodes: 4, openEpisodes: 4 });
+    expect(early.summary).toMatchObject({ runs: 2, readyRuns: 2, episodes: 6, openEpisodes: 6 });
     expect(early.latestRun?.id).toBe(2);
     const empty = withStore(demo.dbFile, (store) => build(store, '2026-10-01T00:00:00.000Z', '2026-10-02T00:00:00.000Z'));
     expect(empty.summary).toMatchObject({ runs: 0, currentlyReady: null, episodes: 0 });
@@ -183,7 +188,7 @@ describe('HTML rendering', () => {
     for (const id of ['summary', 'cluster', 'rules', 'parity', 'readiness', 'episodes', 'changes', 'evidence', 'provenance']) {
       expect(html).toContain(`id="${id}"`);
     }
-    expect(html).toContain('Finding episodes (6)');
+    expect(html).toContain('Finding episodes (8)');
     expect(html).toContain('Changes per node (8)');
     expect(html).toContain('Not-ready stretches (1)');
     expect(html).toMatch(/data-figure="runs"><dt>Runs in period<\/dt><dd>5<\/dd>/);
@@ -194,7 +199,7 @@ describe('HTML rendering', () => {
     expect(html).toContain(`driftd ${DRIFTD_VERSION}`);
     expect(html).toMatch(/<td class="cell drift-warning" data-status="drift">2 W · 1 I<\/td>/);
     expect(html).toContain('<span class="badge bad">expired</span>');
-    expect((html.match(/data-status="open"/g) ?? []).length).toBe(4);
+    expect((html.match(/data-status="open"/g) ?? []).length).toBe(6);
     expect((html.match(/data-status="resolved"/g) ?? []).length).toBe(2);
     // one shaded band per not-ready stretch, one dot per run
     expect((html.match(/class="band-not-ready"/g) ?? []).length).toBe(1);
@@ -207,7 +212,7 @@ describe('Markdown rendering', () => {
     const md = renderAuditMarkdown(report);
     expect(md).not.toMatch(/<script/i);
     expect(md).toContain('&lt;script&gt;alert("drift")&lt;/script&gt;');
-    for (const heading of ['## Summary', '## Cluster and nodes', '## Rules and waivers', '## Parity matrix, latest run', '## Readiness over time', '## Finding episodes (6)', '## Changes per node (8)', '## Evidence', '## Provenance']) {
+    for (const heading of ['## Summary', '## Cluster and nodes', '## Rules and waivers', '## Parity matrix, latest run', '## Readiness over time', '## Finding episodes (8)', '## Changes per node (8)', '## Evidence', '## Provenance']) {
       expect(md).toContain(heading);
     }
     expect(md).toContain('| Runs in period | 5 |');
@@ -305,7 +310,7 @@ describe('renderClusterReportHtml (GET /report/:cluster)', () => {
       const html = await renderClusterReportHtml(store, demo.loaded, 'erp-demo', NOW);
       expect(html).toContain('<h1>driftd parity audit: erp-demo</h1>');
       expect(html).toContain('GET /report/erp-demo');
-      expect(html).toContain('Finding episodes (6)');
+      expect(html).toContain('Finding episodes (8)');
       expect(await renderClusterReportHtml(store, demo.loaded, 'unknown', NOW)).toBeNull();
     });
     const empty = path.join(demo.dir, 'empty.db');

@@ -80,7 +80,9 @@ describe('evaluateNode (window verify)', () => {
 
 describe('evaluateNode strict (window finish)', () => {
   it('a move constraint passes verify as operational and blocks finish until cleared', () => {
-    const withCib = (n: NodeSnapshot, extra: Record<string, string>): NodeSnapshot => ({ ...n, facets: { ...n.facets, pacemaker: facet({ 'resource.erp-ip': 'primitive', ...extra }) } });
+    // A CIB that follows the shipped best-practice pack (diskless SBD fencing), so only the constraint can tell.
+    const cib = { 'node.erp-b': 'member', 'resource.erp-ip': 'primitive', 'property.stonith-watchdog-timeout': '10s', 'rsc_defaults.resource-stickiness': '1', 'rsc_defaults.migration-threshold': '3' };
+    const withCib = (n: NodeSnapshot, extra: Record<string, string>): NodeSnapshot => ({ ...n, facets: { ...n.facets, pacemaker: facet({ ...cib, ...extra }) } });
     const base = withCib(node('erp-b', OLD), {});
     const now = withCib(node('erp-b', NEW), { 'constraint.cli-prefer-erp-group': 'location node=erp-b rsc=erp-group score=INFINITY' });
     const report = evaluateCluster({ cluster: 'erp', nodes: ['erp-b'], snapshots: [now], rules, scoring: SCORING, now: NOW });
@@ -91,6 +93,16 @@ describe('evaluateNode strict (window finish)', () => {
     const strict = evaluateNode({ ...input, strict: true });
     expect(strict.verdict).toBe('not-safe');
     expect(strict.reasons).toEqual(['left over from the failover, clear it: pacemaker/constraint.cli-prefer-erp-group: added (absent) -> location node=erp-b rsc=erp-group score=INFINITY']);
+  });
+  it('a new best-practice breach is not-safe and named as such, not as peer disagreement', () => {
+    const base = { ...node('erp-b', OLD), facets: { ...node('erp-b', OLD).facets, pacemaker: facet({ 'node.erp-b': 'member', 'property.stonith-watchdog-timeout': '10s', 'rsc_defaults.resource-stickiness': '1', 'rsc_defaults.migration-threshold': '3' }) } };
+    const now = { ...node('erp-b', NEW), facets: { ...node('erp-b', NEW).facets, pacemaker: facet({ 'node.erp-b': 'member', 'rsc_defaults.resource-stickiness': '1', 'rsc_defaults.migration-threshold': '3' }) } };
+    const report = evaluateCluster({ cluster: 'erp', nodes: ['erp-b'], snapshots: [now], rules, scoring: SCORING, now: NOW });
+    const e = evaluateNode({ node: 'erp-b', baseline: base, now, report, window, rules, diff: diffSnapshots });
+    expect(e.verdict).toBe('not-safe');
+    expect(e.reasons.filter((r) => !r.startsWith('unexpected change'))).toEqual([
+      'breaks a best practice: pacemaker/practice:pacemaker-fencing-per-node: pacemaker-fencing-per-node: expected with STONITH enabled, a fencing device that can fence every cluster node; erp-b: no fencing (stonith) device configured, no watchdog fencing (stonith-watchdog-timeout)',
+    ]);
   });
 });
 

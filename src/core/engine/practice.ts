@@ -3,7 +3,7 @@
  * single-key `expect:` cannot say: corosync's consensus against its token, two_node and
  * expected_votes against the nodelist, a fencing device for every node, the fencing
  * timeout against SBD's. Single-value practices (stonith-enabled, no-quorum-policy,
- * stickiness, package floors) are plain rules in rules/best-practice.yaml.
+ * stickiness, package floors) are plain rules in rules/practice.yaml.
  *
  * Each check judges every node's own copy of the configuration, so a cluster where every
  * node is wrong the same way is still reported. Findings are keyed `practice:<check>`.

@@ -81,7 +81,7 @@ export function evaluateNode(input: EvaluateNodeInput): NodeEvaluation {
   if (input.strict) {
     for (const change of classified.operational) notSafe.push(`left over from the failover, clear it: ${describeChange(change)}`);
   }
-  for (const finding of peerFindings) notSafe.push(`disagrees with peers: ${finding.facet}/${finding.key}: ${finding.message}`);
+  for (const finding of peerFindings) notSafe.push(`${findingLabel(finding)}: ${finding.facet}/${finding.key}: ${finding.message}`);
   if (rebootRequired === true) notSafe.push('reboot pending: a newer kernel is installed than the one running');
   if (rebootRequired === null) undecided.push('reboot state unknown: the kernel facet was not collected');
 
@@ -142,4 +142,19 @@ export function finishVerdict(nodes: readonly NodeEvaluation[], report: CheckRep
     reasons.push(`not at parity: ${finding.severity} ${finding.facet}/${finding.key}: ${finding.message}`);
   }
   return { ok: reasons.length === 0, reasons, pendingNodes };
+}
+
+/** Peer disagreement reads differently from a node that is wrong on its own. */
+function findingLabel(finding: Finding): string {
+  switch (finding.kind) {
+    case 'mismatch':
+    case 'missing':
+      return 'disagrees with peers';
+    case 'runtime':
+      return 'running state differs from its files';
+    case 'practice':
+      return 'breaks a best practice';
+    default:
+      return finding.kind;
+  }
 }
