@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { PRACTICE_CHECKS, PRACTICE_KEY_PREFIX } from '../../src/core/engine/practice.js';
 import { loadRulePacks } from '../../src/rules/load.js';
 import { check, only, rules } from '../core/engine/check.js';
-import { snap } from '../core/engine/handmade-cluster.js';
+import { facet, snap } from '../core/engine/handmade-cluster.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -51,6 +51,48 @@ describe('shipped best-practice and runtime packs', () => {
     expect(expectation).toMatchObject({ severity: 'warning', rule: 'token-floor', source: 'somewhere', outliers: ['a', 'b'] });
     const drift = only(report.findings.filter((f) => f.kind === 'mismatch'));
     expect(drift).toMatchObject({ severity: 'critical', rule: 'facet-wide' });
+  });
+});
+
+describe('package version floors (full versions, ordered as the node\'s package manager orders them)', () => {
+  const floors = (format: 'deb' | 'rpm', items: Record<string, string>) => {
+    const report = check([snap('a', { packages: facet(items, { meta: { format } }) })], { rules: shipped.rules });
+    return Object.fromEntries(report.findings.filter((f) => f.kind === 'expectation').map((f) => [f.key, [f.severity, f.rule, f.source]]));
+  };
+
+  it.each([
+    // Debian: bookworm, buster, stretch; a pre-release below the floor (~ sorts first); an epoch above it.
+    ['deb', '2.1.5-1+deb12u1', false],
+    ['deb', '2.0.1-5+deb10u2', false],
+    ['deb', '1.1.16-1', true],
+    ['deb', '2.0.1~rc1-1', true],
+    ['deb', '1:1.1.16-1', false],
+    // SUSE: the git-snapshot suffix after 2.0.1 is above it; 1.1.18 is below.
+    ['rpm', '2.0.1+20190417.13d370ca9-3.6.1', false],
+    ['rpm', '1.1.18+20180430.b12c320f5-3.15.1', true],
+    ['rpm', '2.0.0-1.el8', true],
+  ] as const)('%s pacemaker %s below 2.0.1: %s', (format, version, below) => {
+    const found = floors(format, { pacemaker: version });
+    if (below) expect(found.pacemaker).toEqual(['critical', 'pacemaker-version-floor', expect.stringContaining('9FEFB0')]);
+    else expect(found).toEqual({});
+  });
+
+  it('corosync, sbd and arch-qualified keys; only the package itself, not its libraries; absent packages are not judged', () => {
+    const found = floors('deb', { 'corosync:amd64': '2.4.2-3+deb9u1', sbd: '1.3.1-2', libcorosync: '1.0.0-1', 'pacemaker-cli-utils': '1.0.0-1' });
+    expect(found).toEqual({
+      'corosync:amd64': ['critical', 'corosync-version-floor', expect.stringContaining('DC5429')],
+      sbd: ['warning', 'sbd-version-floor', expect.stringContaining('222A57')],
+    });
+    expect(floors('deb', { 'corosync:amd64': '3.1.7-1', sbd: '1.5.2-1' })).toEqual({});
+    expect(floors('rpm', { 'corosync.x86_64': '2.4.5-4.el7' })).toEqual({});
+  });
+
+  it('every node below the floor the same way is found on every node (peer diff sees nothing)', () => {
+    const node = (n: string) => snap(n, { packages: facet({ pacemaker: '1.1.16-1' }, { meta: { format: 'deb' } }) });
+    const report = check([node('a'), node('b')], { rules: shipped.rules });
+    expect(report.findings.filter((f) => f.kind === 'mismatch')).toEqual([]);
+    expect(only(report.findings.filter((f) => f.kind === 'expectation'))).toMatchObject({ key: 'pacemaker', outliers: ['a', 'b'], severity: 'critical' });
+    expect(report.ready).toBe(false);
   });
 });
 

@@ -7,6 +7,7 @@ import type { CheckReport } from '../check-report.js';
 import { SEVERITIES, type Finding } from '../findings.js';
 import { FACET_NAMES, type FacetName, type NodeSnapshot } from '../snapshot.js';
 import { finalizeFinding, type EvalContext } from './build.js';
+import { corosyncFacetFindings } from './corosync-view.js';
 import { judge } from './majority.js';
 import { diffFacet, type Participant } from './peer-diff.js';
 import { agentPreconditions, rebootPreconditions } from './preconditions.js';
@@ -126,7 +127,7 @@ function facetFindings(ctx: EvalContext, facetName: FacetName, reachable: readon
     }
   }
   if (participants.length === 0) return [];
-  const findings = diffFacet(ctx, facetName, participants);
+  const findings = facetName === 'corosync' ? corosyncFacetFindings(ctx, participants) : diffFacet(ctx, facetName, participants);
   if (unsupported.length > 0) {
     const unsupportedSet = new Set(unsupported);
     const collected = new Set(participants.map((p) => p.node));

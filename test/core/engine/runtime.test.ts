@@ -129,6 +129,49 @@ describe('corosync: corosync.conf against the running cmap', () => {
   });
 });
 
+describe('corosync: running on some nodes only', () => {
+  const DEMO = ['erp-a', 'erp-b', 'erp-c'];
+  const stopped = { exitCode: 1, stdout: '', stderr: 'Failed to initialize the cmap API. Error CS_ERR_LIBRARY', truncated: false };
+  const demo = (notRunning: readonly string[]) =>
+    DEMO.map((node) => {
+      const outputs = fixtureOutputs(`demo/${node}`, ['corosync-conf', 'corosync-cmapctl']);
+      const parsed = corosyncCollector.parse(notRunning.includes(node) ? { ...outputs, 'corosync-cmapctl': stopped } : outputs, DEFAULT_COLLECTOR_CONTEXT);
+      return snap(node, { corosync: parsed });
+    });
+  const isCmapKey = (key: string) => key.startsWith('runtime.');
+  const fileFindings = (report: ReturnType<typeof check>) => report.findings.filter((f) => f.facet === 'corosync' && !isCmapKey(f.key) && f.key !== 'daemon:running');
+
+  it('one node stopped: a single critical finding naming it and why, not one "missing" per cmap key', () => {
+    const report = check(demo(['erp-c']));
+    const f = only(report.findings.filter((x) => x.key === 'daemon:running'));
+    expect(f).toMatchObject({ kind: 'missing', facet: 'corosync', severity: 'critical', outliers: ['erp-c'], majority: 'running' });
+    expect(f.values).toEqual({ 'erp-a': 'running', 'erp-b': 'running', 'erp-c': null });
+    expect(f.message).toContain('not on erp-c (unavailable: ');
+    expect(report.findings.filter((x) => isCmapKey(x.key) && x.outliers.includes('erp-c'))).toEqual([]);
+    expect(report.ready).toBe(false);
+  });
+
+  it('the files are still compared across every node, the stopped one included', () => {
+    const all = check(demo([]));
+    const split = check(demo(['erp-c']));
+    expect(fileFindings(all).length).toBeGreaterThan(0); // the demo's real corosync.conf drift
+    expect(fileFindings(split).map((f) => [f.key, f.outliers])).toEqual(fileFindings(all).map((f) => [f.key, f.outliers]));
+  });
+
+  it('all running or all stopped: no daemon:running finding', () => {
+    expect(check(demo([])).findings.filter((f) => f.key === 'daemon:running')).toEqual([]);
+    expect(check(demo(DEMO)).findings.filter((f) => f.key === 'daemon:running')).toEqual([]);
+  });
+
+  it('two of three stopped: the one running node is the outlier only when a majority exists, named either way', () => {
+    const report = check(demo(['erp-b', 'erp-c']));
+    const f = only(report.findings.filter((x) => x.key === 'daemon:running'));
+    expect(f.values).toEqual({ 'erp-a': 'running', 'erp-b': null, 'erp-c': null });
+    expect(f.message).toContain('not on erp-b (unavailable: ');
+    expect(f.message).toContain('erp-c (unavailable: ');
+  });
+});
+
 describe('services and drbd (hand-made states)', () => {
   it('an enabled service that failed is a warning, a merely inactive one (maybe a finished oneshot) is info', () => {
     const f = facet({ 'pacemaker.service': 'enabled failed', 'e2scrub_reap.service': 'enabled inactive', 'ssh.service': 'enabled active', 'corosync.service': 'disabled' });
