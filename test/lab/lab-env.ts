@@ -53,6 +53,25 @@ export function resetAllNodes(): void {
   for (const node of labNodes()) seed(node, 'reset');
 }
 
+/**
+ * corosync started in every node's root (seed.sh NODE corosync-start) and waited for
+ * until each node counts every node as a joined member: one real cluster over knet on
+ * 127.0.0.N. Throws with the last poll's counts when it does not form in time.
+ */
+export function startCorosyncCluster(timeoutMs = 40_000): void {
+  const nodes = labNodes();
+  for (const node of nodes) seed(node, 'corosync-start');
+  const joined = (node: string) => sshLogin(node, "/usr/sbin/corosync-cmapctl -b runtime.members | grep -c '^runtime[.]members[.][0-9]*[.]status (str) = joined$'").stdout.trim();
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    last = nodes.map((node) => `${node}: ${joined(node)}`).join(', ');
+    if (nodes.every((node) => last.includes(`${node}: ${nodes.length}`))) return;
+    if (Date.now() > deadline) throw new Error(`corosync membership did not form within ${timeoutMs} ms (joined members per node: ${last}); see ${LAB_DIR}/nodes/<node>/corosync.log`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+  }
+}
+
 /** SHA256 fingerprint of the host key the node's sshd currently serves (ssh-keygen -lf). */
 export function hostKeyFingerprint(node: string): string {
   const line = execFileSync('ssh-keygen', ['-lf', join(LAB_DIR, 'nodes', node, 'ssh_host_ed25519_key.pub')], { encoding: 'utf8' });

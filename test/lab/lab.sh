@@ -160,7 +160,15 @@ make_node() {
   printf '%s:*:20000:0:99999:7:::\n' "$LAB_USER" >>"$root/etc/shadow"
   install -d -o "$uid" -g "$gid" -m 0755 "$root/home/$LAB_USER"
   echo "$node" >"$root/etc/hostname"
-  (cd "$LAB_DIR/baseline" && cp --parents -p "${BASELINE_PATHS[@]}" etc/sysctl.d/*.conf "$root/")
+  # The monitoring user may read corosync's cmap (a uidgid entry, as one would grant a
+  # monitoring account on a real node), so corosync-cmapctl answers driftd without sudo.
+  mkdir -p "$root/etc/corosync/uidgid.d"
+  printf 'uidgid {\n\tuid: %s\n}\n' "$LAB_USER" >"$root/etc/corosync/uidgid.d/$LAB_USER"
+  # libqb IPC on sockets under the root's own /run: the roots share the host's network
+  # namespace, where abstract sockets (libqb's default) would collide between nodes.
+  mkdir -p "$root/etc/libqb"
+  : >"$root/etc/libqb/force-filesystem-sockets"
+  (cd "$LAB_DIR/baseline" && cp --parents -p "${BASELINE_PATHS[@]}" "$root/" && cp --parents -p etc/sysctl.d/*.conf "$root/")
 
   mkdir -p "$state"
   ssh-keygen -q -t ed25519 -N '' -C "driftd-lab $node" -f "$state/ssh_host_ed25519_key"

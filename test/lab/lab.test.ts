@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
  * driftd, so they say whether a failing scenario is the lab's fault or driftd's.
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { labNodes, labUnavailableReason, resetAllNodes, seed, sshLogin } from './lab-env.js';
+import { labNodes, labUnavailableReason, resetAllNodes, seed, sshLogin, startCorosyncCluster } from './lab-env.js';
 
 const unavailable = labUnavailableReason();
 if (unavailable) console.warn(`SKIPPING lab infrastructure tests: ${unavailable}`);
@@ -43,6 +43,30 @@ describeLab(unavailable ? `lab infrastructure (SKIPPED: ${unavailable})` : 'lab 
     const live = readFileSync('/proc/sys/vm/swappiness', 'utf8').trim();
     expect(sshLogin(second!, read).stdout.replace(/\s+/g, ' ').trim()).toBe(`vm.swappiness = ${live} token: 5000`);
   });
+
+  it('sysctl-live changes what that node reads from /proc/sys only, leaving its file, the host and the peers alone; reset undoes it', () => {
+    const [first, second] = labNodes();
+    const host = readFileSync('/proc/sys/vm/swappiness', 'utf8').trim();
+    const live = host === '33' ? '34' : '33';
+    seed(second!, 'sysctl-live', 'vm.swappiness', live);
+    const read = '/usr/sbin/sysctl -n vm.swappiness; grep swappiness /etc/sysctl.d/90-driftd-lab.conf';
+    expect(sshLogin(second!, read).stdout.split('\n')).toEqual([live, `vm.swappiness = ${host}`, '']);
+    expect(sshLogin(first!, read).stdout.split('\n')).toEqual([host, `vm.swappiness = ${host}`, '']);
+    expect(readFileSync('/proc/sys/vm/swappiness', 'utf8').trim()).toBe(host);
+    resetAllNodes();
+    expect(sshLogin(second!, '/usr/sbin/sysctl -n vm.swappiness').stdout.trim()).toBe(host);
+  });
+
+  it('corosync-start on every node forms one real cluster of all of them, each answering corosync-cmapctl as the lab user; reset stops it', () => {
+    const nodes = labNodes();
+    startCorosyncCluster();
+    nodes.forEach((node, i) => {
+      const me = sshLogin(node, '/usr/sbin/corosync-cmapctl -g runtime.votequorum.this_node_id');
+      expect(me.stdout, `${node}: ${me.stderr}`).toBe(`runtime.votequorum.this_node_id (u32) = ${i + 1}\n`);
+    });
+    resetAllNodes();
+    expect(sshLogin(nodes[0]!, '/usr/sbin/corosync-cmapctl -g totem.token').exitCode).not.toBe(0);
+  }, 90_000);
 
   it('a stopped node refuses connections and a rekeyed node fails host-key checking; reset brings both back', () => {
     const [first, , third] = labNodes();

@@ -16,9 +16,10 @@ LAB_SUITE="bookworm"
 # Changing these lists changes the base cache name, so a stale cache is never reused.
 # procps: sysctl. python3: Ansible-driven benchmarks. pacemaker-resource-agents (with
 # resource-agents): the OCF agents the lab CIB references, as on a real cluster node;
-# installed with apt after policy-rc.d is in place so nothing starts.
+# installed with apt after policy-rc.d is in place so nothing starts. corosync: the daemon
+# `seed.sh NODE corosync-start` runs in a node, for runtime-vs-file scenarios.
 LAB_BASE_PACKAGES="procps,python3"
-LAB_BASE_APT_PACKAGES="pacemaker-resource-agents"
+LAB_BASE_APT_PACKAGES="pacemaker-resource-agents corosync"
 LAB_SUPERVISOR_NAME="driftd-lab-supervisor"
 # Files every node gets from $LAB_DIR/baseline at `up`, and again at `seed.sh NODE reset`.
 BASELINE_PATHS=(etc/hosts etc/sysctl.d/90-driftd-lab.conf etc/corosync/corosync.conf var/lib/pacemaker/cib/cib.xml)

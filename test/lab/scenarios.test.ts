@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CheckReport } from '../../src/core/check-report.js';
-import { hostKeyFingerprint, LAB_DIR, labNodes, labUnavailableReason, resetAllNodes, runCheck, seed, seedWithInput, type CheckRun } from './lab-env.js';
+import { hostKeyFingerprint, LAB_DIR, labNodes, labUnavailableReason, resetAllNodes, runCheck, seed, seedWithInput, startCorosyncCluster, type CheckRun } from './lab-env.js';
 
 type Finding = CheckReport['findings'][number];
 const DRIFT_KINDS = new Set(['mismatch', 'missing']);
@@ -135,6 +135,56 @@ describeLab(unavailable ? `lab drift scenarios (SKIPPED: ${unavailable})` : 'lab
     expect(f.detail?.runtime?.[erpB]).toMatchObject({ configured: '99.0.0-driftd-lab', source: '/boot/vmlinuz-99.0.0-driftd-lab' });
     expect(f.detail?.runtime?.[erpB]?.running).toMatch(/^\d+\.\d+/);
     expect(f.remediation).toContain('Reboot');
+  });
+
+  it('a live sysctl changed on one node without its file (sysctl -w by hand): a runtime finding there with both values, and the live value as peer drift', () => {
+    const live = HOST_SWAPPINESS === '33' ? '34' : '33';
+    seed(erpB, 'sysctl-live', 'vm.swappiness', live);
+    const report = checkConsistent(runCheck());
+    const runtime = only(report.findings.filter((f) => f.kind === 'runtime'), describeFindings(report));
+    expect(runtime).toMatchObject({ facet: 'sysctl', key: 'runtime:vm.swappiness', outliers: [erpB], severity: 'warning', rule: 'sysctl-runtime' });
+    expect(runtime.detail?.runtime).toEqual({ [erpB]: { running: live, configured: HOST_SWAPPINESS, source: '/etc/sysctl.d/90-driftd-lab.conf:2' } });
+    expect(runtime.remediation).toContain('sysctl --system');
+    // The live value differs from the peers' too; the files agree, so no files finding.
+    const peer = only(driftFindings(report), describeFindings(report));
+    expect(peer).toMatchObject({ facet: 'sysctl', key: 'vm.swappiness', kind: 'mismatch', outliers: [erpB], majority: HOST_SWAPPINESS });
+    expect(findingsAbout(report, 'files', 'sysctl.d')).toEqual([]);
+  });
+
+  it('a real 3-node corosync cluster: clean while it runs what its files say; corosync.conf edited on every node but not reloaded is critical on each node with both values; `corosync-cfgtool -R` clears it', () => {
+    startCorosyncCluster();
+    const running = checkConsistent(runCheck());
+    for (const node of running.nodes) expect(node.facets.corosync, node.name).toBe('ok');
+    // The cmap view was really read on every node (not a silent "unavailable").
+    expect(running.findings, describeFindings(running)).toEqual([]);
+    expect(running.ready).toBe(true);
+
+    for (const node of nodes) seed(node, 'corosync-token', '10000');
+    const edited = checkConsistent(runCheck());
+    // Every node's file agrees with its peers: only the running daemons disagree with their files.
+    expect(driftFindings(edited), describeFindings(edited)).toEqual([]);
+    const f = only(edited.findings, describeFindings(edited));
+    expect(f).toMatchObject({ kind: 'runtime', facet: 'corosync', key: 'runtime:totem.token', severity: 'critical', rule: 'corosync-runtime', outliers: [erpA, erpB, erpC] });
+    for (const node of nodes) expect(f.detail?.runtime?.[node], node).toEqual({ running: '5000', configured: '10000', source: '/etc/corosync/corosync.conf' });
+    expect(f.remediation).toContain('corosync-cfgtool -R');
+    expect(f.source).toBeDefined();
+    expect(edited.ready).toBe(false);
+
+    seed(erpA, 'corosync-reload');
+    const reloaded = checkConsistent(runCheck());
+    expect(reloaded.findings, describeFindings(reloaded)).toEqual([]);
+    expect(reloaded.ready).toBe(true);
+  });
+
+  it('corosync stopped on one node of the running cluster is one critical finding naming it, not one per cmap key', () => {
+    startCorosyncCluster();
+    seed(erpC, 'corosync-stop');
+    const report = checkConsistent(runCheck());
+    const f = only(report.findings, describeFindings(report));
+    expect(f).toMatchObject({ kind: 'missing', facet: 'corosync', key: 'daemon:running', severity: 'critical', outliers: [erpC], majority: 'running' });
+    expect(f.values).toEqual({ [erpA]: 'running', [erpB]: 'running', [erpC]: null });
+    expect(f.message).toMatch(new RegExp(`not on ${erpC} \\(unavailable: corosync-cmapctl`));
+    expect(report.ready).toBe(false);
   });
 
   it('every node with stonith-enabled=false: one critical best-practice finding on all nodes, with source and remediation; not ready', () => {

@@ -10,6 +10,13 @@
 #   seed.sh NODE hosts-add ADDRESS NAME         append a line to /etc/hosts
 #   seed.sh NODE write PATH                     write stdin to PATH inside the root
 #   seed.sh NODE corosync-token MS              set totem.token in corosync.conf
+#   seed.sh NODE corosync-start | corosync-stop start (stop) the node's own corosync in its
+#                                               root; started on every node they form a
+#                                               real cluster on 127.0.0.N:5405
+#   seed.sh NODE corosync-reload                `corosync-cfgtool -R` on the node (reloads
+#                                               corosync.conf cluster-wide)
+#   seed.sh NODE sysctl-live KEY VALUE          the node's live KEY reads VALUE (`sysctl -w`
+#                                               by hand: its files are left as they are)
 #   seed.sh NODE cib-volatile                   touch only volatile CIB parts (version
 #                                               counters, update-origin, status section)
 #   seed.sh NODE cib-param RESOURCE NAME VALUE  change a resource instance attribute
@@ -21,7 +28,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 LAB_PACKAGE_PREFIX="driftd-lab-"
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 (($# >= 2)) || usage
 NODE="$1"
@@ -106,14 +113,91 @@ cib_param() {
   sed -i "s|\(<nvpair id=\"$id\" name=\"$name\" value=\"\)[^\"]*\"|\1$value\"|" "$file"
 }
 
+corosync_pid() {
+  local node="$1" pid
+  pid="$(cat "$(node_state "$node")/corosync.pid" 2>/dev/null)" || return 1
+  [[ "$pid" =~ ^[0-9]+$ && -r "/proc/$pid/cmdline" ]] || return 1
+  [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" == "/usr/sbin/corosync -f "* ]] || return 1
+  echo "$pid"
+}
+
+# corosync in the node's root, in a UTS namespace named after the node: corosync finds
+# its own nodelist entry by name, as 127.0.0.N is no interface address of its own. The
+# nodes' corosyncs form one real cluster over knet on 127.0.0.N:5405; each root's
+# /etc/libqb/force-filesystem-sockets keeps its IPC sockets in its own /run (abstract
+# sockets would be shared by every root in the host's network namespace).
+corosync_start() {
+  local sup i
+  corosync_pid "$NODE" >/dev/null && return 0
+  sup="$(supervisor_pid)" || lab_die "the lab is not up (no supervisor)"
+  setsid nsenter --mount --target "$sup" -- unshare --uts -- \
+    sh -c 'hostname "$1" && exec chroot "/srv/$1" /usr/sbin/corosync -f' sh "$NODE" \
+    </dev/null >"$STATE/corosync.log" 2>&1 &
+  echo $! >"$STATE/corosync.pid"
+  for i in $(seq 1 100); do
+    if nsenter --mount --target "$sup" -- chroot "/srv/$NODE" /usr/sbin/corosync-cmapctl -g totem.token >/dev/null 2>&1; then return 0; fi
+    [[ -e "/proc/$(cat "$STATE/corosync.pid")" ]] || break
+    sleep 0.1
+  done
+  lab_die "corosync on $NODE did not answer corosync-cmapctl; see $STATE/corosync.log"
+}
+
+corosync_reload() {
+  local sup
+  corosync_pid "$NODE" >/dev/null || lab_die "corosync is not running on $NODE (seed.sh $NODE corosync-start)"
+  sup="$(supervisor_pid)" || lab_die "the lab is not up (no supervisor)"
+  nsenter --mount --target "$sup" -- chroot "/srv/$NODE" /usr/sbin/corosync-cfgtool -R >/dev/null
+}
+
+corosync_stop() {
+  local pid i
+  pid="$(corosync_pid "$NODE")" || { rm -f "$STATE/corosync.pid"; return 0; }
+  kill "$pid"
+  for i in $(seq 1 100); do
+    [[ -e "/proc/$pid" ]] || break
+    sleep 0.1
+  done
+  [[ -e "/proc/$pid" ]] && kill -KILL "$pid"
+  rm -f "$STATE/corosync.pid"
+}
+
+# A file bind-mounted over /proc/sys/KEY in the node's view (inside the lab's namespace
+# only): what the node's kernel now runs, while its sysctl files still say the old value.
+sysctl_live() {
+  local key="$1" value="$2" path sup dir
+  [[ "$key" =~ ^[a-z0-9_]+(\.[a-z0-9_-]+)+$ ]] || lab_die "not a sysctl key: $key"
+  path="/proc/sys/${key//.//}"
+  [[ -f "$path" ]] || lab_die "no $path on this host"
+  [[ "$value" =~ ^[A-Za-z0-9_.:\ -]+$ ]] || lab_die "a sysctl value is a plain word or number, got '$value'"
+  sup="$(supervisor_pid)" || lab_die "the lab is not up (no supervisor)"
+  dir="$STATE/sysctl-live"
+  mkdir -p "$dir"
+  printf '%s\n' "$value" >"$dir/$key"
+  nsenter --mount --target "$sup" -- sh -c 'umount "$1" 2>/dev/null; mount --bind "$2" "$1"' sh "/srv/$NODE$path" "$dir/$key"
+}
+
+sysctl_live_reset() {
+  local f key sup
+  [[ -d "$STATE/sysctl-live" ]] || return 0
+  sup="$(supervisor_pid)" || lab_die "the lab is not up (no supervisor)"
+  for f in "$STATE"/sysctl-live/*; do
+    [[ -f "$f" ]] || continue
+    key="$(basename "$f")"
+    nsenter --mount --target "$sup" -- umount "/srv/$NODE/proc/sys/${key//.//}" 2>/dev/null || true
+    rm -f "$f"
+  done
+}
+
 reset_node() {
   local pkg restart=0
   local f
+  corosync_stop
+  sysctl_live_reset
   for f in "$ROOT"/etc/sysctl.d/*.conf; do
     [[ -e "$f" || -L "$f" ]] || continue
     [[ "$(basename "$f")" == 99-sysctl.conf || -e "$LAB_DIR/baseline/etc/sysctl.d/$(basename "$f")" ]] || rm -f "$f"
   done
-  (cd "$LAB_DIR/baseline" && cp --parents -p "${BASELINE_PATHS[@]}" etc/sysctl.d/*.conf "$ROOT/")
+  (cd "$LAB_DIR/baseline" && cp --parents -p "${BASELINE_PATHS[@]}" "$ROOT/" && cp --parents -p etc/sysctl.d/*.conf "$ROOT/")
   # The roots boot no kernel of their own: any /boot/vmlinuz-* is a seeded "installed, not booted".
   rm -f "$ROOT"/boot/vmlinuz-*
   for pkg in $(chroot "$ROOT" dpkg-query -W -f '${Package}\n' "${LAB_PACKAGE_PREFIX}*" 2>/dev/null || true); do
@@ -157,6 +241,10 @@ case "$ACTION" in
     mv -f "$target.seed-tmp" "$target"
     ;;
   corosync-token) (($# == 1)) || usage; set_corosync_token "$1" ;;
+  corosync-start) corosync_start ;;
+  corosync-stop) corosync_stop ;;
+  corosync-reload) corosync_reload ;;
+  sysctl-live) (($# == 2)) || usage; sysctl_live "$1" "$2" ;;
   cib-volatile) cib_volatile ;;
   cib-param) (($# == 3)) || usage; cib_param "$1" "$2" "$3" ;;
   stop) stop_sshd "$NODE" ;;
