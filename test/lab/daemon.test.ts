@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckReportSchema } from '../../src/core/check-report.js';
-import { CLI_ENTRY, LAB_CONFIG, REPO_ROOT, freeLoopbackPort, labNodes, labUnavailableReason, resetAllNodes, seed, waitFor } from './lab-env.js';
+import { CLI_ENTRY, LAB_CONFIG, LAB_DIR, REPO_ROOT, freeLoopbackPort, labNodes, labUnavailableReason, resetAllNodes, seed, seedWithInput, waitFor } from './lab-env.js';
 
 const unavailable = labUnavailableReason();
 if (unavailable) console.warn(`SKIPPING lab daemon scenario: ${unavailable}`);
@@ -101,6 +101,40 @@ describeLab(unavailable ? `lab daemon scenario (SKIPPED: ${unavailable})` : 'lab
     const report = CheckReportSchema.parse(await response.json());
     const token = report.findings.find((f) => f.facet === 'corosync' && f.key.includes('totem.token'));
     expect(token?.outliers).toEqual([erpB]);
+  });
+
+  it('best-practice and runtime findings count in /metrics and the readiness score like any other finding', async () => {
+    resetAllNodes();
+    const nodes = labNodes();
+    const erpB = nodes[1]!;
+    const cib = readFileSync(join(LAB_DIR, 'baseline/var/lib/pacemaker/cib/cib.xml'), 'utf8');
+    const off = cib.replace('name="stonith-enabled" value="true"', 'name="stonith-enabled" value="false"');
+    expect(off).not.toBe(cib);
+    for (const node of nodes) seedWithInput(node, 'write', off, '/var/lib/pacemaker/cib/cib.xml');
+    const host = readFileSync('/proc/sys/vm/swappiness', 'utf8').trim();
+    seed(erpB, 'sysctl-live', 'vm.swappiness', host === '33' ? '34' : '33');
+    await runNow();
+
+    const response = await fetch(`${base}/api/v1/clusters/lab`);
+    const report = CheckReportSchema.parse(await response.json());
+    const kinds = new Set(report.findings.map((f) => f.kind));
+    expect([...kinds].sort(), daemonLog).toEqual(expect.arrayContaining(['expectation', 'runtime']));
+    // Every open finding, whatever its kind, is one count in driftd_findings{facet, severity}.
+    const expected = new Map<string, number>();
+    for (const f of report.findings.filter((x) => !x.waived)) expected.set(`${f.facet}/${f.severity}`, (expected.get(`${f.facet}/${f.severity}`) ?? 0) + 1);
+    const text = await metrics();
+    for (const [key, count] of expected) {
+      const [facet, severity] = key.split('/') as [string, string];
+      expect(sample(text, 'driftd_findings', { cluster: 'lab', facet, severity }), key).toBe(count);
+    }
+    expect(sample(text, 'driftd_findings', { cluster: 'lab', facet: 'pacemaker', severity: 'critical' })).toBe(1);
+    expect(sample(text, 'driftd_cluster_ready', { cluster: 'lab' })).toBe(0);
+    for (const node of nodes) expect(sample(text, 'driftd_node_ready', { cluster: 'lab', node }), node).toBe(0);
+    // The runtime warning is erp-b's alone: it scores lower than its peers.
+    const ratio = (node: string) => sample(text, 'driftd_failover_readiness_ratio', { cluster: 'lab', node }) ?? Number.NaN;
+    expect(ratio(erpB)).toBeLessThan(ratio(nodes[0]!));
+    expect(report.nodes.find((n) => n.name === erpB)?.score).toBe(ratio(erpB));
+    resetAllNodes();
   });
 
   it('a node stopped while the daemon runs goes down in /metrics after a run', async () => {
