@@ -127,6 +127,12 @@ describeLab(unavailable ? `lab daemon scenario (SKIPPED: ${unavailable})` : 'lab
       const [facet, severity] = key.split('/') as [string, string];
       expect(sample(text, 'driftd_findings', { cluster: 'lab', facet, severity }), key).toBe(count);
     }
+    // And nothing beyond them: the lab's driftd_findings series add up to the open findings.
+    const total = text
+      .split('\n')
+      .filter((line) => line.startsWith('driftd_findings{') && line.includes('cluster="lab"'))
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+    expect(total, text).toBe([...expected.values()].reduce((a, b) => a + b, 0));
     expect(sample(text, 'driftd_findings', { cluster: 'lab', facet: 'pacemaker', severity: 'critical' })).toBe(1);
     expect(sample(text, 'driftd_cluster_ready', { cluster: 'lab' })).toBe(0);
     for (const node of nodes) expect(sample(text, 'driftd_node_ready', { cluster: 'lab', node }), node).toBe(0);
