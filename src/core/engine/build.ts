@@ -2,7 +2,8 @@
 import type { Finding, FindingDetail, FindingKind, Severity } from '../findings.js';
 import type { FacetName } from '../snapshot.js';
 import { findingId } from './finding-id.js';
-import { activeWaiver, type CompiledRules, type EffectiveRule } from './rules/compile.js';
+import { judge } from './majority.js';
+import { activeWaiver, resolveRule, type CompiledRules, type EffectiveRule } from './rules/compile.js';
 
 export interface EvalContext {
   cluster: string;
@@ -57,4 +58,37 @@ export function finalizeFinding(ctx: EvalContext, draft: FindingDraft): Finding 
     if (lapsed) finding.message += ` (waiver by ${lapsed.author} in rule ${lapsed.rule} expired ${lapsed.expires})`;
   }
   return finding;
+}
+
+export interface PresenceSplit {
+  facet: FacetName;
+  key: string;
+  /** Every node that takes part, in report order. */
+  voters: readonly string[];
+  /** The voters that have it; they vote `value`, the others vote absent (null). */
+  present: ReadonlySet<string>;
+  value: string;
+  message: string;
+  defaultSeverity: Severity;
+}
+
+/**
+ * Something some nodes have and others lack (a facet collected, a daemon running), as one
+ * `missing` finding whose outliers the majority (or the baseline) decides, and whose
+ * severity, source and waivers come from the rule for facet/key.
+ */
+export function presenceSplitFinding(ctx: EvalContext, split: PresenceSplit): Finding | undefined {
+  const votes = split.voters.map((node) => ({ node, value: split.present.has(node) ? split.value : null }));
+  const verdict = judge(votes, ctx.baseline);
+  return finalizeFinding(ctx, {
+    kind: 'missing',
+    facet: split.facet,
+    key: split.key,
+    values: Object.fromEntries(votes.map((v) => [v.node, v.value])),
+    majority: verdict.decided ? verdict.reference : null,
+    outliers: verdict.outliers,
+    message: split.message,
+    defaultSeverity: split.defaultSeverity,
+    effective: resolveRule(ctx.rules, split.facet, split.key),
+  });
 }

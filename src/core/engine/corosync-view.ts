@@ -8,10 +8,8 @@
  */
 import type { Finding } from '../findings.js';
 import type { FacetSnapshot } from '../snapshot.js';
-import { finalizeFinding, type EvalContext } from './build.js';
-import { judge } from './majority.js';
+import { presenceSplitFinding, type EvalContext } from './build.js';
 import { diffFacet, type Participant } from './peer-diff.js';
-import { resolveRule } from './rules/compile.js';
 import { COROSYNC_RUNTIME_PREFIX } from './runtime.js';
 
 /** The finding's key: the daemon's state, not a corosync.conf or cmap key. */
@@ -47,19 +45,17 @@ function onlyItems(facet: FacetSnapshot, keep: (key: string) => boolean): FacetS
 }
 
 function runningSplitFinding(ctx: EvalContext, participants: readonly Participant[], running: ReadonlySet<string>): Finding | undefined {
-  const votes = participants.map((p) => ({ node: p.node, value: running.has(p.node) ? RUNNING : null }));
-  const verdict = judge(votes, ctx.baseline);
-  const notRunning = participants.filter((p) => !running.has(p.node));
-  const why = notRunning.map((p) => `${p.node} (${p.facet.meta?.runtime ?? 'no runtime view'})`).join(', ');
-  return finalizeFinding(ctx, {
-    kind: 'missing',
+  const why = participants
+    .filter((p) => !running.has(p.node))
+    .map((p) => `${p.node} (${p.facet.meta?.runtime ?? 'no runtime view'})`)
+    .join(', ');
+  return presenceSplitFinding(ctx, {
     facet: 'corosync',
     key: COROSYNC_RUNNING_KEY,
-    values: Object.fromEntries(votes.map((v) => [v.node, v.value])),
-    majority: verdict.decided ? verdict.reference : null,
-    outliers: verdict.outliers,
+    voters: participants.map((p) => p.node),
+    present: running,
+    value: RUNNING,
     message: `corosync answers (corosync-cmapctl) on ${[...running].join(', ')} but not on ${why}: a node whose corosync is not running is not a cluster member; its runtime is compared only where corosync runs`,
     defaultSeverity: 'critical',
-    effective: resolveRule(ctx.rules, 'corosync', COROSYNC_RUNNING_KEY),
   });
 }

@@ -6,12 +6,11 @@ import type { ScoringConfig } from '../../config/schema.js';
 import type { CheckReport } from '../check-report.js';
 import { SEVERITIES, type Finding } from '../findings.js';
 import { FACET_NAMES, type FacetName, type NodeSnapshot } from '../snapshot.js';
-import { finalizeFinding, type EvalContext } from './build.js';
+import { finalizeFinding, presenceSplitFinding, type EvalContext } from './build.js';
 import { corosyncFacetFindings } from './corosync-view.js';
-import { judge } from './majority.js';
 import { diffFacet, type Participant } from './peer-diff.js';
 import { agentPreconditions, rebootPreconditions } from './preconditions.js';
-import { resolveRule, type CompiledRules } from './rules/compile.js';
+import type { CompiledRules } from './rules/compile.js';
 import { practiceFindings } from './practice.js';
 import { runtimeFindings } from './runtime.js';
 import { clusterScore, scoreNodes } from './score.js';
@@ -132,18 +131,14 @@ function facetFindings(ctx: EvalContext, facetName: FacetName, reachable: readon
     const unsupportedSet = new Set(unsupported);
     const collected = new Set(participants.map((p) => p.node));
     const voters = reachable.map((s) => s.node).filter((n) => unsupportedSet.has(n) || collected.has(n));
-    const votes = voters.map((node) => ({ node, value: unsupportedSet.has(node) ? null : 'ok' }));
-    const verdict = judge(votes, ctx.baseline);
-    const f = finalizeFinding(ctx, {
-      kind: 'missing',
+    const f = presenceSplitFinding(ctx, {
       facet: facetName,
       key: '*',
-      values: Object.fromEntries(votes.map((v) => [v.node, v.value])),
-      majority: verdict.decided ? verdict.reference : null,
-      outliers: verdict.outliers,
+      voters,
+      present: collected,
+      value: 'ok',
       message: `${facetName} is unsupported on ${unsupported.join(', ')} but collected on ${participants.map((p) => p.node).join(', ')}`,
       defaultSeverity: 'warning',
-      effective: resolveRule(ctx.rules, facetName, '*'),
     });
     if (f) findings.push(f);
   }
