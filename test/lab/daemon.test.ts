@@ -15,15 +15,21 @@ const unavailable = labUnavailableReason();
 if (unavailable) console.warn(`SKIPPING lab daemon scenario: ${unavailable}`);
 const describeLab = unavailable ? describe.skip : describe;
 
-/** Value of the first sample of NAME whose labels include every pair in LABELS. */
-function sample(exposition: string, name: string, labels: Record<string, string>): number | undefined {
+/** Values of every sample of NAME whose labels include every pair in LABELS, in exposition order. */
+function samples(exposition: string, name: string, labels: Record<string, string>): number[] {
+  const values: number[] = [];
   for (const line of exposition.split('\n')) {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)/.exec(line);
     if (!match || match[1] !== name) continue;
     const found = new Map([...(match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([key, value]) => found.get(key) === value)) return Number(match[3]);
+    if (Object.entries(labels).every(([key, value]) => found.get(key) === value)) values.push(Number(match[3]));
   }
-  return undefined;
+  return values;
+}
+
+/** Value of the first sample of NAME whose labels include every pair in LABELS. */
+function sample(exposition: string, name: string, labels: Record<string, string>): number | undefined {
+  return samples(exposition, name, labels)[0];
 }
 
 describeLab(unavailable ? `lab daemon scenario (SKIPPED: ${unavailable})` : 'lab daemon scenario', () => {
@@ -128,10 +134,7 @@ describeLab(unavailable ? `lab daemon scenario (SKIPPED: ${unavailable})` : 'lab
       expect(sample(text, 'driftd_findings', { cluster: 'lab', facet, severity }), key).toBe(count);
     }
     // And nothing beyond them: the lab's driftd_findings series add up to the open findings.
-    const total = text
-      .split('\n')
-      .filter((line) => line.startsWith('driftd_findings{') && line.includes('cluster="lab"'))
-      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+    const total = samples(text, 'driftd_findings', { cluster: 'lab' }).reduce((a, b) => a + b, 0);
     expect(total, text).toBe([...expected.values()].reduce((a, b) => a + b, 0));
     expect(sample(text, 'driftd_findings', { cluster: 'lab', facet: 'pacemaker', severity: 'critical' })).toBe(1);
     expect(sample(text, 'driftd_cluster_ready', { cluster: 'lab' })).toBe(0);

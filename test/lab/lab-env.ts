@@ -58,18 +58,19 @@ export function resetAllNodes(): void {
  * until each node counts every node as a joined member: one real cluster over knet on
  * 127.0.0.N. Throws with the last poll's counts when it does not form in time.
  */
-export function startCorosyncCluster(timeoutMs = 40_000): void {
+export async function startCorosyncCluster(timeoutMs = 40_000): Promise<void> {
   const nodes = labNodes();
   for (const node of nodes) seed(node, 'corosync-start');
   const joined = (node: string) => sshLogin(node, "/usr/sbin/corosync-cmapctl -b runtime.members | grep -c '^runtime[.]members[.][0-9]*[.]status (str) = joined$'").stdout.trim();
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    last = nodes.map((node) => `${node}: ${joined(node)}`).join(', ');
-    if (nodes.every((node) => last.includes(`${node}: ${nodes.length}`))) return;
-    if (Date.now() > deadline) throw new Error(`corosync membership did not form within ${timeoutMs} ms (joined members per node: ${last}); see ${LAB_DIR}/nodes/<node>/corosync.log`);
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
-  }
+  await waitFor(
+    `corosync membership of all ${nodes.length} nodes`,
+    async () => {
+      const counts = nodes.map((node) => `${node}: ${joined(node)}`).join(', ');
+      if (nodes.every((node) => counts.includes(`${node}: ${nodes.length}`))) return true;
+      throw new Error(`joined members per node: ${counts}; see ${LAB_DIR}/nodes/<node>/corosync.log`);
+    },
+    timeoutMs,
+  );
 }
 
 /** SHA256 fingerprint of the host key the node's sshd currently serves (ssh-keygen -lf). */

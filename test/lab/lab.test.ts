@@ -57,9 +57,9 @@ describeLab(unavailable ? `lab infrastructure (SKIPPED: ${unavailable})` : 'lab 
     expect(sshLogin(second!, '/usr/sbin/sysctl -n vm.swappiness').stdout.trim()).toBe(host);
   });
 
-  it('corosync-start on every node forms one real cluster of all of them, each answering corosync-cmapctl as the lab user; reset stops it', () => {
+  it('corosync-start on every node forms one real cluster of all of them, each answering corosync-cmapctl as the lab user; reset stops it', async () => {
     const nodes = labNodes();
-    startCorosyncCluster();
+    await startCorosyncCluster();
     nodes.forEach((node, i) => {
       const me = sshLogin(node, '/usr/sbin/corosync-cmapctl -g runtime.votequorum.this_node_id');
       expect(me.stdout, `${node}: ${me.stderr}`).toBe(`runtime.votequorum.this_node_id (u32) = ${i + 1}\n`);

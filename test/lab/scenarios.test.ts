@@ -151,8 +151,8 @@ describeLab(unavailable ? `lab drift scenarios (SKIPPED: ${unavailable})` : 'lab
     expect(findingsAbout(report, 'files', 'sysctl.d')).toEqual([]);
   });
 
-  it('a real 3-node corosync cluster: clean while it runs what its files say; corosync.conf edited on every node but not reloaded is critical on each node with both values; `corosync-cfgtool -R` clears it', () => {
-    startCorosyncCluster();
+  it('a real 3-node corosync cluster: clean while it runs what its files say; corosync.conf edited on every node but not reloaded is critical on each node with both values; `corosync-cfgtool -R` clears it', async () => {
+    await startCorosyncCluster();
     const running = checkConsistent(runCheck());
     for (const node of running.nodes) expect(node.facets.corosync, node.name).toBe('ok');
     // The cmap view was really read on every node (not a silent "unavailable").
@@ -176,8 +176,8 @@ describeLab(unavailable ? `lab drift scenarios (SKIPPED: ${unavailable})` : 'lab
     expect(reloaded.ready).toBe(true);
   });
 
-  it('corosync stopped on one node of the running cluster is one critical finding naming it, not one per cmap key', () => {
-    startCorosyncCluster();
+  it('corosync stopped on one node of the running cluster is one critical finding naming it, not one per cmap key', async () => {
+    await startCorosyncCluster();
     seed(erpC, 'corosync-stop');
     const report = checkConsistent(runCheck());
     const f = only(report.findings, describeFindings(report));
