@@ -49,30 +49,38 @@ lab_nodes() {
   [[ -f "$LAB_DIR/nodes.list" ]] && cat "$LAB_DIR/nodes.list"
 }
 
-# PID of the namespace supervisor if it is alive and really ours (argv[0] checked, so a
-# recycled PID is never mistaken for it).
-supervisor_pid() {
-  local pid
-  [[ -f "$LAB_DIR/supervisor.pid" ]] || return 1
-  pid="$(cat "$LAB_DIR/supervisor.pid")"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  [[ -r "/proc/$pid/cmdline" ]] || return 1
-  [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" == "$LAB_SUPERVISOR_NAME "* ]] || return 1
+# The PID in PIDFILE if that process is alive and its command line (argv joined by
+# spaces) starts with (MODE prefix) or contains (MODE contains) TEXT, taken literally: a
+# recycled PID is never mistaken for one of ours.
+live_pid() {
+  local pidfile="$1" mode="$2" text="$3" pid cmdline
+  [[ -f "$pidfile" ]] || return 1
+  pid="$(cat "$pidfile")"
+  [[ "$pid" =~ ^[0-9]+$ && -r "/proc/$pid/cmdline" ]] || return 1
+  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline")"
+  case "$mode" in
+    prefix) [[ "$cmdline" == "$text"* ]] || return 1 ;;
+    contains) [[ "$cmdline" == *"$text"* ]] || return 1 ;;
+    *) lab_die "live_pid: unknown mode $mode" ;;
+  esac
   echo "$pid"
 }
 
-# PID of a node's sshd if alive and started from this node's config.
-sshd_pid() {
-  local node="$1" pid
-  local pidfile
-  pidfile="$(node_state "$node")/sshd.pid"
-  [[ -f "$pidfile" ]] || return 1
-  pid="$(cat "$pidfile")"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  [[ -r "/proc/$pid/cmdline" ]] || return 1
-  [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" == *"$(node_state "$node")/sshd_config"* ]] || return 1
-  echo "$pid"
+# True once PID has exited; false if it is still alive after TENTHS tenths of a second.
+wait_gone() {
+  local pid="$1" tenths="$2" i
+  for ((i = 0; i < tenths; i++)); do
+    [[ -e "/proc/$pid" ]] || return 0
+    sleep 0.1
+  done
+  [[ ! -e "/proc/$pid" ]]
 }
+
+# PID of the namespace supervisor if it is alive and really ours (argv[0] checked).
+supervisor_pid() { live_pid "$LAB_DIR/supervisor.pid" prefix "$LAB_SUPERVISOR_NAME "; }
+
+# PID of a node's sshd if alive and started from this node's config.
+sshd_pid() { live_pid "$(node_state "$1")/sshd.pid" contains "$(node_state "$1")/sshd_config"; }
 
 # Start a node's sshd inside the lab's mount namespace, where /srv/NODE exists.
 start_sshd() {
@@ -86,13 +94,10 @@ start_sshd() {
 }
 
 stop_sshd() {
-  local node="$1" pid i
+  local node="$1" pid
   pid="$(sshd_pid "$node")" || return 0
   kill -TERM "$pid"
-  for i in $(seq 1 50); do
-    [[ -e "/proc/$pid" ]] || break
-    sleep 0.1
-  done
+  wait_gone "$pid" 50 || true
   rm -f "$(node_state "$node")/sshd.pid"
 }
 

@@ -113,13 +113,7 @@ cib_param() {
   sed -i "s|\(<nvpair id=\"$id\" name=\"$name\" value=\"\)[^\"]*\"|\1$value\"|" "$file"
 }
 
-corosync_pid() {
-  local node="$1" pid
-  pid="$(cat "$(node_state "$node")/corosync.pid" 2>/dev/null)" || return 1
-  [[ "$pid" =~ ^[0-9]+$ && -r "/proc/$pid/cmdline" ]] || return 1
-  [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" == "/usr/sbin/corosync -f "* ]] || return 1
-  echo "$pid"
-}
+corosync_pid() { live_pid "$(node_state "$1")/corosync.pid" prefix "/usr/sbin/corosync -f "; }
 
 # corosync in the node's root, in a UTS namespace named after the node: corosync finds
 # its own nodelist entry by name, as 127.0.0.N is no interface address of its own. The
@@ -150,14 +144,10 @@ corosync_reload() {
 }
 
 corosync_stop() {
-  local pid i
+  local pid
   pid="$(corosync_pid "$NODE")" || { rm -f "$STATE/corosync.pid"; return 0; }
   kill "$pid"
-  for i in $(seq 1 100); do
-    [[ -e "/proc/$pid" ]] || break
-    sleep 0.1
-  done
-  [[ -e "/proc/$pid" ]] && kill -KILL "$pid"
+  wait_gone "$pid" 100 || kill -KILL "$pid"
   rm -f "$STATE/corosync.pid"
 }
 
