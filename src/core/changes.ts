@@ -8,6 +8,7 @@
  * with changes that never happened on the node. Such transitions are logged once as a
  * facet status change (key `@status`).
  */
+import { appendAll } from './append.js';
 import {
   canonicalJson,
   FACET_NAMES,
@@ -75,7 +76,7 @@ export function diffSnapshots(
     if (after?.status !== 'ok') continue;
     const baseline = before?.status === 'ok' ? before : options.lastOk?.[facet];
     if (baseline?.status !== 'ok') continue;
-    changes.push(...diffFacetContent(facet, baseline, after));
+    appendAll(changes, diffFacetContent(facet, baseline, after));
   }
   return changes;
 }

@@ -3,6 +3,7 @@
  * Pure: the clock is `now`, the rules are compiled already.
  */
 import type { ScoringConfig } from '../../config/schema.js';
+import { appendAll } from '../append.js';
 import type { CheckReport } from '../check-report.js';
 import { SEVERITIES, type Finding } from '../findings.js';
 import { FACET_NAMES, type FacetName, type NodeSnapshot } from '../snapshot.js';
@@ -32,10 +33,12 @@ export function evaluateCluster(input: EvaluateInput): CheckReport {
   const latest = latestByNode(input.nodes, input.snapshots);
   const reachable = input.nodes.map((n) => latest.get(n)).filter((s): s is NodeSnapshot => s !== undefined && s.error === undefined);
 
-  const findings: Finding[] = [...nodeFindings(ctx, input, latest)];
-  for (const facetName of FACET_NAMES) findings.push(...facetFindings(ctx, facetName, reachable));
-  findings.push(...agentPreconditions(ctx, reachable), ...rebootPreconditions(ctx, reachable));
-  findings.push(...runtimeFindings(ctx, reachable), ...practiceFindings(ctx, reachable));
+  const findings: Finding[] = nodeFindings(ctx, input, latest);
+  for (const facetName of FACET_NAMES) appendAll(findings, facetFindings(ctx, facetName, reachable));
+  appendAll(findings, agentPreconditions(ctx, reachable));
+  appendAll(findings, rebootPreconditions(ctx, reachable));
+  appendAll(findings, runtimeFindings(ctx, reachable));
+  appendAll(findings, practiceFindings(ctx, reachable));
   findings.sort(bySeverityThenPlace);
 
   const nodes = scoreNodes({ nodes: input.nodes, snapshots: latest, findings, scoring: input.scoring });

@@ -14,6 +14,7 @@
  */
 import type { Finding, RuntimeDetail, Severity } from '../findings.js';
 import type { FacetName, FacetSnapshot, NodeSnapshot } from '../snapshot.js';
+import { appendAll } from '../append.js';
 import { finalizeFinding, type EvalContext } from './build.js';
 import { itemLabel, showValue } from './peer-diff.js';
 import { compileKeyPattern } from './rules/match.js';
@@ -163,10 +164,10 @@ export function drbdDivergences(node: string, facet: FacetSnapshot): RuntimeDive
 function nodeDivergences(snapshot: NodeSnapshot): RuntimeDivergence[] {
   const { node, facets } = snapshot;
   const out: RuntimeDivergence[] = [];
-  if (facets.sysctl?.status === 'ok') out.push(...sysctlDivergences(node, facets.sysctl));
-  if (facets.corosync?.status === 'ok') out.push(...corosyncDivergences(node, facets.corosync));
-  if (facets.services?.status === 'ok') out.push(...servicesDivergences(node, facets.services));
-  if (facets.drbd?.status === 'ok') out.push(...drbdDivergences(node, facets.drbd));
+  if (facets.sysctl?.status === 'ok') appendAll(out, sysctlDivergences(node, facets.sysctl));
+  if (facets.corosync?.status === 'ok') appendAll(out, corosyncDivergences(node, facets.corosync));
+  if (facets.services?.status === 'ok') appendAll(out, servicesDivergences(node, facets.services));
+  if (facets.drbd?.status === 'ok') appendAll(out, drbdDivergences(node, facets.drbd));
   return out;
 }
 
