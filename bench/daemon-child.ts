@@ -17,7 +17,7 @@ import { ScoringConfig } from '../src/config/schema.js';
 import type { CheckReport } from '../src/core/check-report.js';
 import { evaluateCluster } from '../src/core/engine/index.js';
 import type { NodeSnapshot } from '../src/core/snapshot.js';
-import { clusterViewOf, type ClusterView, type DaemonView } from '../src/daemon/view.js';
+import { clusterViewOf, type ClusterView, type DaemonView } from '../src/view/view.js';
 import { createHttpServer } from '../src/http/server.js';
 import { createMetrics } from '../src/metrics/metrics.js';
 import { loadRulePacks } from '../src/rules/load.js';

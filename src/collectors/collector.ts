@@ -4,7 +4,7 @@
  * listed once in registry.ts with its own default on/off.
  */
 import type { FacetName, FacetSnapshot } from '../core/snapshot.js';
-import type { CommandSpec } from '../transports/transport.js';
+import type { CommandSpec } from '../core/command.js';
 
 /** What a collector may know about the node it is asked to collect. */
 export interface CollectorContext {

@@ -61,7 +61,7 @@ function locate(
   issuePath: readonly PropertyKey[],
   unknownKeys?: readonly string[],
 ): { line: number; col: number; path: string } {
-  const keys = issuePath.map((k) => (typeof k === 'symbol' ? String(k) : k)) as (string | number)[];
+  const keys = issuePath.map((k): string | number => (typeof k === 'symbol' ? String(k) : k));
   const target = unknownKeys?.[0] !== undefined ? [...keys, unknownKeys[0]] : keys;
   // Walk down as far as the document goes; point at the key when we can, else the value.
   for (let depth = target.length; depth >= 0; depth--) {
@@ -73,8 +73,8 @@ function locate(
     if (depth > 0 && parent && isNode(parent) && 'items' in parent && Array.isArray(parent.items)) {
       for (const pair of parent.items as unknown[]) {
         if (pair && typeof pair === 'object' && 'key' in pair) {
-          const key = (pair as { key: unknown }).key;
-          const keyValue = key && typeof key === 'object' && 'value' in key ? (key as { value: unknown }).value : key;
+          const key = pair.key;
+          const keyValue = key && typeof key === 'object' && 'value' in key ? key.value : key;
           if (keyValue === last && isNode(key) && key.range) offset = key.range[0];
         }
       }

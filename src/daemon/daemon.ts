@@ -16,8 +16,8 @@ import type { LoadedRulePacks as LoadedRules } from '../rules/load.js';
 import { Store } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
 import { DRIFTD_VERSION } from '../version.js';
-import { auditEachCluster, loadRulesFor, type ClusterAudit } from './audit.js';
-import { clusterViewOf, emptyView, type ClusterView, type DaemonView } from './view.js';
+import { auditEachCluster, loadRulesFor, type ClusterAudit } from '../audit/audit.js';
+import { clusterViewOf, emptyView, type ClusterView, type DaemonView } from '../view/view.js';
 
 export interface DaemonOptions {
   configPath: string;
@@ -102,7 +102,7 @@ export class Daemon {
   }
 
   private schedule(): void {
-    this.task?.destroy();
+    void this.task?.destroy();
     const log = this.options.logger.child({ component: 'cron' });
     this.task = cronSchedule(
       this.loaded.config.schedule,
@@ -292,7 +292,7 @@ export class Daemon {
     if (this.stopping) return;
     this.stopping = true;
     const log = this.options.logger;
-    this.task?.destroy();
+    void this.task?.destroy();
     this.task = null;
     if (this.running) {
       const grace = this.options.stopGraceMs ?? 20_000;

@@ -1,5 +1,5 @@
 /** What the HTTP server is given by the daemon: read-only access to the view, and one action. */
-import type { DaemonView } from '../daemon/view.js';
+import type { DaemonView } from '../view/view.js';
 import type { HistoryReader } from './history-reader.js';
 
 /** The subset of pino the server uses; a pino Logger fits. */

@@ -2,7 +2,7 @@
  * The route table. Each handler reads one view (taken once per request) and returns a
  * Reply; the server owns sockets, auth, bodies and error mapping.
  */
-import type { DaemonView } from '../daemon/view.js';
+import type { DaemonView } from '../view/view.js';
 import type { HttpServerDeps } from './deps.js';
 import { HttpError } from './errors.js';
 import { severityFilter, timeRange } from './query.js';

@@ -1,7 +1,7 @@
 /** Cluster-wide metrics: findings by severity and facet, readiness, the age of the oldest finding. */
 import { SEVERITIES, type Severity } from '../core/findings.js';
 import { FACET_NAMES } from '../core/snapshot.js';
-import type { ClusterView } from '../daemon/view.js';
+import type { ClusterView } from '../view/view.js';
 import { boolValue, isoToUnixSeconds, type RunResults, type ViewMetric } from './view-metric.js';
 
 /** Every facet a finding may carry; each is always exported (as 0 when clean) so sums never go absent. */

@@ -10,7 +10,7 @@
  *   is rendered once per run and kept until the next swap (memoised on their identity).
  *   The daemon calls prepare() right after the swap, so no scrape pays for the render.
  */
-import type { DaemonView } from '../daemon/view.js';
+import type { DaemonView } from '../view/view.js';
 import { CLUSTER_METRICS } from './cluster-metrics.js';
 import { EXPOSITION_CONTENT_TYPE, renderFamily } from './exposition.js';
 import { NODE_METRICS } from './node-metrics.js';

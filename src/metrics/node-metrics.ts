@@ -10,10 +10,10 @@
  */
 import type { NodeReport } from '../core/check-report.js';
 import { FACET_NAMES, type FacetName, type FacetStatus } from '../core/snapshot.js';
-import type { ClusterView, NodeSummary } from '../daemon/view.js';
+import type { ClusterView, NodeSummary } from '../view/view.js';
 import { boolValue, isoToUnixSeconds, type MetricSample, type RunResults, type ViewMetric } from './view-metric.js';
 
-export { KERNEL_RELEASE_ITEM } from '../daemon/view.js';
+export { KERNEL_RELEASE_ITEM } from '../view/view.js';
 
 function eachNode(view: RunResults, sample: (cluster: ClusterView, node: NodeReport) => MetricSample[]): MetricSample[] {
   return view.clusters.flatMap((cluster) => cluster.report.nodes.flatMap((node) => sample(cluster, node)));

@@ -3,7 +3,7 @@
  * the samples are read from the view in memory and written as Prometheus text
  * (exposition.ts); the part that only a run changes is rendered once per run (metrics.ts).
  */
-import type { DaemonView } from '../daemon/view.js';
+import type { DaemonView } from '../view/view.js';
 
 export type MetricLabels = Record<string, string>;
 

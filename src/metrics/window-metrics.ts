@@ -3,7 +3,7 @@
  * view (the current one and the last closed one); they are folded so the labels stay
  * {cluster} and alerts need no knowledge of window names.
  */
-import type { WindowView } from '../daemon/view.js';
+import type { WindowView } from '../view/view.js';
 import { boolValue, isoToUnixSeconds, type MetricSample, type RunResults, type ViewMetric } from './view-metric.js';
 
 /** Every known cluster, with its windows (possibly none, which exports 0s so alerts can compare). */

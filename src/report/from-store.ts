@@ -6,7 +6,7 @@
 import type { LoadedConfig } from '../config/load.js';
 import { formatIssue } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
-import { loadRulesFor } from '../daemon/audit.js';
+import { loadRulesFor } from '../audit/audit.js';
 import type { LoadedRulePacks } from '../rules/load.js';
 import type { Store } from '../store/index.js';
 import { DRIFTD_VERSION } from '../version.js';

@@ -59,7 +59,7 @@ export function buildAuditReport(input: AuditReportInput): AuditReport {
     takenAt: s.takenAt,
     error: s.error ?? null,
     contentHash: snapshotContentHash(s),
-    facets: facetHashes(s) as Record<string, string>,
+    facets: facetHashes(s),
   }));
   return {
     schema: AUDIT_REPORT_SCHEMA_ID,

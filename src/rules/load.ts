@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, type ConfigIssue } from '../config/load.js';
 import { compileRules, type CompiledRules } from '../core/engine/rules/compile.js';
-import { parseRulePack } from '../core/engine/rules/parse.js';
+import { parseRulePack } from './parse.js';
 import type { RulePack } from '../core/engine/rules/schema.js';
 
 /** `rules/` at the package root, both from src/rules (tsx) and dist/rules (built). */

@@ -5,7 +5,7 @@
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { sha256Hex } from '../core/snapshot.js';
-import type { Db } from './db.js';
+import type { Db } from './types.js';
 import { statement } from './statements.js';
 
 export type BlobTable = 'facet_blobs' | 'finding_blobs' | 'score_blobs';

@@ -14,7 +14,7 @@
  * latest hash elsewhere (metrics, logs) closes that gap.
  */
 import { canonicalJson, sha256Hex, type FacetName } from '../core/snapshot.js';
-import type { Db } from './db.js';
+import type { Db, NodeScoreRow } from './types.js';
 import { statement } from './statements.js';
 import type { Finding } from '../core/findings.js';
 import { verifiedBlobText, type BlobRow, type BlobTable } from './blobs.js';
@@ -83,13 +83,6 @@ export interface ReportRunFields {
   summary: string;
 }
 
-export interface NodeScoreRow {
-  node: string;
-  reachable: number;
-  ready: number;
-  score: number;
-  detail: string;
-}
 
 export function reportHash(run: ReportRunFields, nodes: readonly NodeScoreRow[]): string {
   const sorted = [...nodes].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));

@@ -5,7 +5,7 @@
  */
 import { diffSnapshots, type Change } from '../core/changes.js';
 import { FACET_NAMES, type FacetName, type FacetSnapshot, type NodeSnapshot } from '../core/snapshot.js';
-import type { Db } from './db.js';
+import type { Db } from './types.js';
 import { statement, whereClause } from './statements.js';
 import { lastOkFacet, manifestFacetRows, readFacetBlob, type SnapshotRow } from './snapshots.js';
 import { msToIso, optionalIsoUtc, toIsoUtc } from './time.js';

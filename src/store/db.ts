@@ -18,7 +18,8 @@ import Database from 'better-sqlite3';
 import { StoreError } from './errors.js';
 import { migrate, MIGRATIONS, type Migration } from './migrations.js';
 
-export type Db = Database.Database;
+export type { Db } from './types.js';
+type Db = Database.Database;
 
 export interface OpenOptions {
   synchronous?: 'NORMAL' | 'FULL';

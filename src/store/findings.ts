@@ -11,7 +11,7 @@
 import { canonicalJson, sha256Hex } from '../core/snapshot.js';
 import type { Finding, Waiver } from '../core/findings.js';
 import { putBlob } from './blobs.js';
-import type { Db } from './db.js';
+import type { Db } from './types.js';
 import { statement, whereClause } from './statements.js';
 import { StoreError } from './errors.js';
 import { optionalIsoUtc } from './time.js';

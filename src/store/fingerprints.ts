@@ -11,7 +11,7 @@
  * empty after a restart; the first run of a process takes the canonical path.
  */
 import { FACET_NAMES, facetContent, sha256Hex, type NodeSnapshot } from '../core/snapshot.js';
-import type { Db } from './db.js';
+import type { Db } from './types.js';
 
 interface Memo {
   fingerprint: string;

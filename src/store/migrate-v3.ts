@@ -7,7 +7,7 @@
  * with still fails verification after the migration.
  */
 import type Database from 'better-sqlite3';
-import type { NodeScoreRow } from './chain.js';
+import type { NodeScoreRow } from './types.js';
 import { packDurations } from './durations.js';
 import { insertNodeScores } from './scores.js';
 import { msToIso } from './time.js';

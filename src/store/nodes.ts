@@ -2,7 +2,7 @@
  * Nodes interned once: per-run rows refer to (cluster, node) by a small integer
  * instead of repeating both names. Rows are never deleted, so an id stays valid.
  */
-import type { Db } from './db.js';
+import type { Db } from './types.js';
 import { statement } from './statements.js';
 
 export function nodeIdOf(db: Db, cluster: string, node: string): number | undefined {

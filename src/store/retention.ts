@@ -12,7 +12,7 @@
  * one, which has the same content. Equality is transitive, so the invariant holds
  * whatever the horizons and clocks of later prunes.
  */
-import type { Db } from './db.js';
+import type { Db } from './types.js';
 import { StoreError } from './errors.js';
 import { parseThinned } from './snapshots.js';
 import { toIsoUtc } from './time.js';

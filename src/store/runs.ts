@@ -13,10 +13,9 @@ import {
   reportHash,
   runHash,
   snapshotsHash,
-  type NodeScoreRow,
   type ReportRunFields,
 } from './chain.js';
-import type { Db } from './db.js';
+import type { Db, NodeScoreRow } from './types.js';
 import { statement, whereClause } from './statements.js';
 import { StoreError } from './errors.js';
 import { applyEpisodes, insertRunFindings } from './findings.js';

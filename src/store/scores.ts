@@ -10,8 +10,8 @@
  */
 import { sha256Hex } from '../core/snapshot.js';
 import { decompress, putBlob } from './blobs.js';
-import type { NodeScoreRow } from './chain.js';
-import type { Db } from './db.js';
+import type { NodeScoreRow } from './types.js';
+import type { Db } from './types.js';
 import { StoreError } from './errors.js';
 import { statement } from './statements.js';
 import { msToIso } from './time.js';

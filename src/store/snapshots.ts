@@ -15,7 +15,7 @@ import {
   type NodeSnapshot,
 } from '../core/snapshot.js';
 import { decompress, putBlob } from './blobs.js';
-import type { Db } from './db.js';
+import type { Db } from './types.js';
 import { packDurations, unpackDurations } from './durations.js';
 import { StoreError } from './errors.js';
 import { facetTextHash } from './facet-text.js';

@@ -1,5 +1,5 @@
 /** Size accounting, for the benchmark and `driftd history --stats`. */
-import type { Db } from './db.js';
+import type { Db } from './types.js';
 
 export const STORE_TABLES = [
   'runs',

@@ -46,7 +46,7 @@ export class ReplayTransport implements Transport {
   }
 
   async open(): Promise<void> {
-    let isDirectory = false;
+    let isDirectory: boolean;
     try {
       isDirectory = (await stat(this.options.dir)).isDirectory();
     } catch {

@@ -13,7 +13,7 @@ export class ShellQuoteError extends Error {
  * Characters that never need quoting; anything else gets single quotes. `=` is left out
  * on purpose: a bare `A=b` in command position is an assignment, not a command.
  */
-const SAFE_BARE = /^[A-Za-z0-9_\/.,:@%+-]+$/;
+const SAFE_BARE = /^[A-Za-z0-9_/.,:@%+-]+$/;
 
 export function quoteArg(arg: string): string {
   if (arg.includes('\0')) {

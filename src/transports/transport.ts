@@ -8,27 +8,9 @@
  * config values as positional arguments.
  */
 
-export interface CommandSpec {
-  /** Stable id, unique within one collection: also the recording's file name. */
-  id: string;
-  argv: string[];
-  /** Per-command output cap in bytes; past it the output is cut and `truncated` set. */
-  maxBytes?: number;
-  /** Run under `sudo -n` when the node's ssh.sudo is enabled (allow-listed commands only). */
-  sudo?: boolean;
-}
+import type { CommandResult, CommandSpec } from '../core/command.js';
 
-export interface CommandResult {
-  id: string;
-  /** null when the command did not finish (timeout, cut, transport failure). */
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-  truncated: boolean;
-  durationMs: number;
-  /** Set when the command could not run or was cut: timeout, output cap, channel error. */
-  error?: string;
-}
+export type { CommandResult, CommandSpec };
 
 export type TransportErrorCode =
   | 'host-key-unknown'

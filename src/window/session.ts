@@ -7,7 +7,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { formatIssue, resolveFromConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
 import type { CompiledRules } from '../core/engine/index.js';
-import { auditClusters, loadRulesFor, type ClusterAudit } from '../daemon/audit.js';
+import { auditClusters, loadRulesFor, type ClusterAudit } from '../audit/audit.js';
 import { Store, type RunRecord } from '../store/index.js';
 import { WindowError } from './errors.js';
 import { WindowStore } from './window-store.js';

@@ -2,7 +2,7 @@
  * The daemon's view of maintenance windows, for the driftd_window_* metrics and the
  * alerts built on them (DriftdMaintenanceWindowOverrun, DriftdNodesLeftHalfPatched).
  */
-import type { WindowView } from '../daemon/view.js';
+import type { WindowView } from '../view/view.js';
 import type { WindowContext } from '../core/window/classify.js';
 import { WindowStore, type VerificationRecord, type WindowRecord } from './window-store.js';
 

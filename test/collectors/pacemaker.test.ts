@@ -271,7 +271,7 @@ describe('referencedAgents and agentInstallHint', () => {
 describe('pacemaker collector: the real script on this host', () => {
   const haveSh = existsSync('/bin/sh');
   it.skipIf(!haveSh)('answers unsupported or ok, never an internal failure', () => {
-    let stdout = '';
+    let stdout: string;
     let stderr = '';
     let exitCode = 0;
     try {

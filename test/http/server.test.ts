@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CheckReportSchema } from '../../src/core/check-report.js';
 import type { NodeSnapshot } from '../../src/core/snapshot.js';
-import { emptyView, summarizeSnapshot, type DaemonView } from '../../src/daemon/view.js';
+import { emptyView, summarizeSnapshot, type DaemonView } from '../../src/view/view.js';
 import { createHttpServer, type HttpLogger, type HttpServerDeps, type HistoryReader } from '../../src/http/server.js';
 import { createMetrics } from '../../src/metrics/index.js';
 import { Store } from '../../src/store/index.js';
@@ -371,7 +371,7 @@ describe('runs', () => {
         controller.close();
       },
     });
-    const response = await fetch(`${h.base}/api/v1/runs`, { method: 'POST', body: chunks, duplex: 'half' } as RequestInit);
+    const response = await fetch(`${h.base}/api/v1/runs`, { method: 'POST', body: chunks, duplex: 'half' });
     expect(response.status).toBe(413);
     expect(h.runs.triggered).toBe(0);
   });

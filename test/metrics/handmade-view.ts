@@ -5,7 +5,7 @@
  */
 import { CheckReportSchema, type CheckReport } from '../../src/core/check-report.js';
 import type { NodeSnapshot } from '../../src/core/snapshot.js';
-import { summarizeSnapshot, type DaemonView } from '../../src/daemon/view.js';
+import { summarizeSnapshot, type DaemonView } from '../../src/view/view.js';
 
 export const CHECKED_AT = '2026-11-26T08:00:00.000Z';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emptyView, type ClusterView, type DaemonView } from '../../src/daemon/view.js';
+import { emptyView, type ClusterView, type DaemonView } from '../../src/view/view.js';
 import { renderFamily } from '../../src/metrics/exposition.js';
 import { createMetrics, VIEW_METRICS } from '../../src/metrics/index.js';
 import { declaredFamilies, parseExposition, valueOf } from './exposition.js';

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
-import { auditClusters, loadRulesFor } from '../../src/daemon/audit.js';
+import { auditClusters, loadRulesFor } from '../../src/audit/audit.js';
 import { Store } from '../../src/store/index.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

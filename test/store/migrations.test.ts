@@ -182,8 +182,8 @@ describe('migrations', () => {
     expect(() => Store.open(path, { migrations: broken })).toThrow(new RegExp(`migrating schema 1 -> ${SCHEMA_VERSION + 1} failed, nothing was changed`));
     expect(userVersion()).toBe(1);
     const db = new Database(path, { readonly: true });
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE name = 'half_done'").all() as unknown[]).length;
-    const columns = (db.prepare("SELECT name FROM pragma_table_info('runs') WHERE name = 'thinned_nodes'").all() as unknown[]).length;
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE name = 'half_done'").all()).length;
+    const columns = (db.prepare("SELECT name FROM pragma_table_info('runs') WHERE name = 'thinned_nodes'").all()).length;
     db.close();
     expect({ tables, columns }).toEqual({ tables: 0, columns: 0 });
   });

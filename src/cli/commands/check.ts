@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import type { CheckReport } from '../../core/check-report.js';
 import { renderCheckText } from '../../core/engine/index.js';
-import { auditClusters, judge, loadRulesFor } from '../../daemon/audit.js';
+import { auditClusters, judge, loadRulesFor } from '../../audit/audit.js';
 import { formatIssue } from '../../config/load.js';
 import { DEFAULT_CONFIG, loadConfigOrExit, withStore } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { selectTargets, collectTargets } from '../../collect/collect-clusters.js';
 import { diffNodes, renderNodeDiff } from '../../core/engine/index.js';
 import { FACET_NAMES, type FacetName, type NodeSnapshot } from '../../core/snapshot.js';
-import { loadRulesFor } from '../../daemon/audit.js';
+import { loadRulesFor } from '../../audit/audit.js';
 import type { LoadedConfig } from '../../config/load.js';
 import { DEFAULT_CONFIG, loadConfigOrExit, withStore } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';

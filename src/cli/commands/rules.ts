@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { formatIssue, resolveFromConfig } from '../../config/load.js';
 import { explainFinding } from '../../core/engine/index.js';
 import { isFacetName } from '../../core/snapshot.js';
-import { loadRulesFor } from '../../daemon/audit.js';
+import { loadRulesFor } from '../../audit/audit.js';
 import { checkRulePacks } from '../../rules/load.js';
 import { DEFAULT_CONFIG, loadConfigOrExit, withStore } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';

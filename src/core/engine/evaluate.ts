@@ -2,7 +2,7 @@
  * One cluster's check: the latest snapshot of each configured node in, a CheckReport out.
  * Pure: the clock is `now`, the rules are compiled already.
  */
-import type { ScoringConfig } from '../../config/schema.js';
+import type { ScoringConfig } from './score.js';
 import { appendAll } from '../append.js';
 import type { CheckReport } from '../check-report.js';
 import { SEVERITIES, type Finding } from '../findings.js';

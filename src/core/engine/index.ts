@@ -14,5 +14,4 @@ export {
   type EffectiveRule,
   type RuleExplanation,
 } from './rules/compile.js';
-export { parseRulePack } from './rules/parse.js';
 export { RulePackSchema, type Rule, type RulePack } from './rules/schema.js';

@@ -14,10 +14,20 @@
  * node it lands on, and we do not know which one that will be); it is ready when every
  * node is.
  */
-import type { ScoringConfig } from '../../config/schema.js';
 import type { NodeReport, ScoreContribution } from '../check-report.js';
-import type { Finding } from '../findings.js';
+import type { Finding, Severity } from '../findings.js';
 import { FACET_NAMES, type FacetStatus, type NodeSnapshot } from '../snapshot.js';
+
+/**
+ * How findings weigh on a node's score. The config's `scoring:` section (validated in
+ * src/config/schema.ts) has exactly this shape; the core owns the type, the config the defaults.
+ */
+export interface ScoringConfig {
+  /** Deducted per unwaived finding where the node is an outlier, by severity. */
+  weights: Record<Severity, number>;
+  /** A snapshot older than this is stale and its node is not ready. */
+  staleAfterSeconds: number;
+}
 
 export interface ScoreInput {
   nodes: readonly string[];

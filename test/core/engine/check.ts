@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import { CheckReportSchema, type CheckReport } from '../../../src/core/check-report.js';
 import { evaluateCluster } from '../../../src/core/engine/evaluate.js';
 import { compileRules, NO_RULES, type CompiledRules } from '../../../src/core/engine/rules/compile.js';
-import { parseRulePack } from '../../../src/core/engine/rules/parse.js';
+import { parseRulePack } from '../../../src/rules/parse.js';
 import type { NodeSnapshot } from '../../../src/core/snapshot.js';
 import { NOW, SCORING } from './handmade-cluster.js';
 

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { ConfigError } from '../../../src/config/load.js';
 import { compileRules, explainFinding, resolveRule, waiverEndMs } from '../../../src/core/engine/rules/compile.js';
 import { compileKeyPattern } from '../../../src/core/engine/rules/match.js';
-import { parseRulePack } from '../../../src/core/engine/rules/parse.js';
+import { parseRulePack } from '../../../src/rules/parse.js';
 
 function issuesOf(text: string, file = 'pack.yaml'): string[] {
   try {

@@ -1,9 +1,10 @@
 /**
  * Parses one rule pack. Pure but for the file name used in messages: the reading of
- * files happens in src/rules/load.ts.
+ * files happens in src/rules/load.ts. It lives at the edge, beside the loader, because
+ * it uses the config loader's YAML-with-positions parser; the core only compiles packs.
  */
-import { ConfigError, parseYamlWithSchema } from '../../../config/load.js';
-import { RulePackSchema, type RulePack } from './schema.js';
+import { ConfigError, parseYamlWithSchema } from '../config/load.js';
+import { RulePackSchema, type RulePack } from '../core/engine/rules/schema.js';
 
 /** Throws ConfigError with file:line:col for every problem in the pack. */
 export function parseRulePack(text: string, file: string): RulePack {

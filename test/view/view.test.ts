@@ -1,7 +1,7 @@
 /** The view keeps a summary of each snapshot, never the snapshot: what metrics read, nothing else. */
 import { describe, expect, it } from 'vitest';
 import type { FacetSnapshot, NodeSnapshot } from '../../src/core/snapshot.js';
-import { clusterViewOf, summarizeSnapshot } from '../../src/daemon/view.js';
+import { clusterViewOf, summarizeSnapshot } from '../../src/view/view.js';
 import { HANDMADE_REPORTS, handmadeSnapshots } from '../metrics/handmade-view.js';
 
 describe('summarizeSnapshot', () => {

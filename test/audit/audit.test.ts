@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
-import { auditClusters, auditEachCluster, loadRulesFor } from '../../src/daemon/audit.js';
+import { auditClusters, auditEachCluster, loadRulesFor } from '../../src/audit/audit.js';
 import { generateKey, sshdAvailable, sshdSkipReason } from '../helpers/sshd.js';
 
 const REPO = path.resolve(__dirname, '../..');

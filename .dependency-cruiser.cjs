@@ -1,0 +1,78 @@
+/**
+ * Layer rules (README "Development"): arrows point inward.
+ *
+ *   cli -> daemon (composition root) -> audit | view | collect | store | http | metrics | report | window
+ *       -> collectors | transports | rules (edges) -> core (pure: model, diff, rules, score)
+ *
+ * `npm run deps` checks them with `depcruise`; .ci/run runs it.
+ */
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'Import cycles hide the layering, even type-only ones.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'core-is-pure',
+      severity: 'error',
+      comment:
+        'src/core knows nothing of SSH, SQLite, HTTP, the file system, config loading or the clock: pure functions over plain data.',
+      from: { path: '^src/core/' },
+      to: {
+        pathNot: ['^src/core/', '^node_modules/(zod|diff)/', '^crypto$'],
+        dependencyTypesNot: ['npm-dev'],
+      },
+    },
+    {
+      name: 'core-no-io-builtins',
+      severity: 'error',
+      comment: 'Only node:crypto (hashing) is allowed in the pure core.',
+      from: { path: '^src/core/' },
+      to: { dependencyTypes: ['core'], pathNot: ['^crypto$'] },
+    },
+    {
+      name: 'only-the-composition-root-imports-daemon',
+      severity: 'error',
+      comment: 'src/daemon is lifecycle, schedule, signals and wiring; nothing below it may import it.',
+      from: { path: '^src/', pathNot: ['^src/daemon/', '^src/cli/'] },
+      to: { path: '^src/daemon/' },
+    },
+    {
+      name: 'collectors-are-parsers',
+      severity: 'error',
+      comment: 'Collectors declare commands and parse output; they never reach transports, the store, HTTP or metrics.',
+      from: { path: '^src/collectors/' },
+      to: { path: '^src/(transports|store|http|metrics|daemon|cli|collect|report|window)/' },
+    },
+    {
+      name: 'transports-know-no-facets',
+      severity: 'error',
+      from: { path: '^src/transports/' },
+      to: { path: '^src/(collectors|store|http|metrics|daemon|cli|report|window)/' },
+    },
+    {
+      name: 'store-below-presentation',
+      severity: 'error',
+      comment: 'The store keeps history; it does not know HTTP, metrics, reports, transports or the CLI.',
+      from: { path: '^src/store/' },
+      to: { path: '^src/(http|metrics|daemon|cli|report|transports|collect|collectors)/' },
+    },
+    {
+      name: 'no-src-to-test',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^(test|bench)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};
