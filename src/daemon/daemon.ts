@@ -101,6 +101,29 @@ export class Daemon {
     return this.listening;
   }
 
+  /**
+   * Open windows by cluster, to mark their declared change as expected. An unreadable
+   * window table must not cost the run: its findings are stored unmarked, and the error logged.
+   */
+  private openWindowContexts(): ReturnType<typeof readOpenWindowContexts> {
+    try {
+      return readOpenWindowContexts(this.store);
+    } catch (err) {
+      this.options.logger.error({ err }, 'maintenance windows could not be read; this run marks no finding as expected');
+      return new Map();
+    }
+  }
+
+  /** The window views for this run; an unreadable window table keeps the previous views, loudly. */
+  private windowViewsOrPrevious(): DaemonView['windows'] {
+    try {
+      return readWindowViews(this.store, this.now());
+    } catch (err) {
+      this.options.logger.error({ err }, 'maintenance windows could not be read; the previous window view is kept');
+      return this.view.windows;
+    }
+  }
+
   private schedule(): void {
     void this.task?.destroy();
     const log = this.options.logger.child({ component: 'cron' });
@@ -152,7 +175,6 @@ export class Daemon {
     let failed = false;
     const loaded = this.loaded;
     try {
-      const databaseFile = resolveFromConfig(loaded, loaded.config.database);
       let windows: ReturnType<typeof readOpenWindowContexts> | undefined;
       // Each cluster is stored and summarised as soon as its own nodes are collected, and
       // its snapshots dropped: the run holds the snapshots of the clusters still in flight.
@@ -170,7 +192,7 @@ export class Daemon {
           },
         },
         (raw) => {
-          windows ??= readOpenWindowContexts(databaseFile);
+          windows ??= this.openWindowContexts();
           const window = windows.get(raw.cluster.name);
           const audit = window ? { ...raw, report: markExpected(raw.report, window) } : raw;
           const record = this.store.saveRun({
@@ -188,7 +210,7 @@ export class Daemon {
         },
       );
       // The snapshots are in the store now; the view keeps a summary of each (see view.ts).
-      this.view = { ...this.view, clusters, windows: readWindowViews(databaseFile, this.now()), firstRunCompleted: true };
+      this.view = { ...this.view, clusters, windows: this.windowViewsOrPrevious(), firstRunCompleted: true };
       // Render the run's metrics now, once, rather than on the first scrape after the swap.
       this.metrics.prepare(this.view);
       this.pruneIfDue();

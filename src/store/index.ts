@@ -34,6 +34,7 @@ import {
 } from './runs.js';
 import { assembleSnapshot, effectiveSnapshotRows, snapshotAt } from './snapshots.js';
 import { bytesByTable, stats, type StoreStats } from './stats.js';
+import { WindowStore } from './windows.js';
 
 export class Store {
   private constructor(
@@ -41,9 +42,17 @@ export class Store {
     private readonly db: Db,
   ) {}
 
+  private windowTables: WindowStore | undefined;
+
   /** Opens (creating if needed) and migrates the database. Throws StoreError. */
   static open(path: string, options: OpenOptions = {}): Store {
     return new Store(path, openDatabase(path, options));
+  }
+
+  /** The maintenance-window tables, over this store's connection. */
+  windows(): WindowStore {
+    this.windowTables ??= new WindowStore(this.db);
+    return this.windowTables;
   }
 
   get schemaVersion(): number {

@@ -227,10 +227,69 @@ CREATE TABLE node_scores (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Schema 4: the maintenance-window tables become ordinary store tables, with foreign keys
+ * to the runs they cite. Up to schema 3 the window code created them itself with
+ * CREATE TABLE IF NOT EXISTS and no reference to runs; such tables are copied over (their
+ * rows must cite existing runs, which runs are never deleted guarantees) and dropped.
+ */
+const LEGACY_WINDOW_TABLES = `
+CREATE TABLE IF NOT EXISTS maintenance_windows (
+  id INTEGER PRIMARY KEY, cluster TEXT NOT NULL, name TEXT NOT NULL, opened_at TEXT NOT NULL,
+  planned_end TEXT, closed_at TEXT, baseline_run_id INTEGER NOT NULL, nodes_json TEXT NOT NULL,
+  expectation_json TEXT NOT NULL, expectation_file TEXT, baseline_values_json TEXT NOT NULL,
+  baseline_finding_ids_json TEXT NOT NULL, version_format TEXT NOT NULL, summary_json TEXT
+);
+CREATE TABLE IF NOT EXISTS maintenance_window_verifications (
+  id INTEGER PRIMARY KEY, window_id INTEGER NOT NULL, node TEXT NOT NULL, at TEXT NOT NULL,
+  verdict TEXT NOT NULL, run_id INTEGER, evidence_json TEXT NOT NULL
+);
+DROP INDEX IF EXISTS maintenance_windows_one_open;
+DROP INDEX IF EXISTS maintenance_window_verifications_by_window;
+ALTER TABLE maintenance_window_verifications RENAME TO legacy_window_verifications;
+ALTER TABLE maintenance_windows RENAME TO legacy_windows;
+`;
+
+const SCHEMA_V4 = `${LEGACY_WINDOW_TABLES}
+CREATE TABLE maintenance_windows (
+  id INTEGER PRIMARY KEY,
+  cluster TEXT NOT NULL,
+  name TEXT NOT NULL,
+  opened_at TEXT NOT NULL,
+  planned_end TEXT,
+  closed_at TEXT,
+  baseline_run_id INTEGER NOT NULL REFERENCES runs(id),
+  nodes_json TEXT NOT NULL,
+  expectation_json TEXT NOT NULL,
+  expectation_file TEXT,
+  baseline_values_json TEXT NOT NULL,
+  baseline_finding_ids_json TEXT NOT NULL,
+  version_format TEXT NOT NULL CHECK (version_format IN ('deb', 'rpm')),
+  summary_json TEXT
+);
+CREATE UNIQUE INDEX maintenance_windows_one_open ON maintenance_windows(cluster) WHERE closed_at IS NULL;
+CREATE TABLE maintenance_window_verifications (
+  id INTEGER PRIMARY KEY,
+  window_id INTEGER NOT NULL REFERENCES maintenance_windows(id),
+  node TEXT NOT NULL,
+  at TEXT NOT NULL,
+  verdict TEXT NOT NULL CHECK (verdict IN ('safe', 'not-safe', 'undecided')),
+  run_id INTEGER REFERENCES runs(id),
+  evidence_json TEXT NOT NULL
+);
+CREATE INDEX maintenance_window_verifications_by_window ON maintenance_window_verifications(window_id, node, at);
+INSERT INTO maintenance_windows SELECT id, cluster, name, opened_at, planned_end, closed_at, baseline_run_id, nodes_json,
+  expectation_json, expectation_file, baseline_values_json, baseline_finding_ids_json, version_format, summary_json FROM legacy_windows;
+INSERT INTO maintenance_window_verifications SELECT id, window_id, node, at, verdict, run_id, evidence_json FROM legacy_window_verifications;
+DROP TABLE legacy_window_verifications;
+DROP TABLE legacy_windows;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'base schema', sql: SCHEMA_V1 },
   { version: 2, description: 'retention column and history indexes', sql: SCHEMA_V2 },
   { version: 3, description: 'manifests, interned nodes, deduplicated score details', sql: SCHEMA_V3, convert: convertV2Rows },
+  { version: 4, description: 'maintenance-window tables as store tables, with foreign keys to runs', sql: SCHEMA_V4 },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -7,7 +7,7 @@ import { recordRun, type WindowSession } from './session.js';
 import { baselineSnapshots, evaluateAgainstBaseline, openWindowOrFail } from './verify.js';
 import { windowContextOf } from './views.js';
 import { WindowError } from './errors.js';
-import type { VerificationRecord, WindowRecord, WindowStore } from './window-store.js';
+import type { VerificationRecord, WindowRecord, WindowStore } from '../store/windows.js';
 
 export interface FinishResult {
   window: WindowRecord;

@@ -7,5 +7,5 @@ export { startWindow, type StartOptions } from './start.js';
 export { verifyNode, renderVerify, type VerifyResult } from './verify.js';
 export { abortWindow, finishWindow, windowStatus, renderFinish, renderStatus, type FinishResult, type WindowStatus } from './finish.js';
 export { windowViews, readWindowViews, readOpenWindowContexts, windowContextOf, type WindowSource, CLOSED_WINDOW_VISIBLE_MS } from './views.js';
-export { WindowStore, WindowStoreError, type WindowRecord, type VerificationRecord } from './window-store.js';
+export { WindowStore, WindowStoreError, type WindowRecord, type VerificationRecord } from '../store/windows.js';
 export { CRM_MON_COMMAND, locateResources, parseResourceLocations, type ResourceLocation, type RunningResource } from './resources.js';

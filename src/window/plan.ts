@@ -4,7 +4,7 @@ import type { CheckReport } from '../core/check-report.js';
 import { planOrder, planSteps, windowReadiness, type OrderedNode, type PlanStep, type Readiness } from '../core/window/plan.js';
 import { auditCluster, type AuditContext } from './session.js';
 import type { ResourceLocation } from './resources.js';
-import type { WindowRecord } from './window-store.js';
+import type { WindowRecord } from '../store/windows.js';
 
 export interface WindowPlan {
   cluster: string;

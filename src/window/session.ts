@@ -10,7 +10,7 @@ import type { CompiledRules } from '../core/engine/index.js';
 import { auditClusters, loadRulesFor, type ClusterAudit } from '../audit/audit.js';
 import { Store, type RunRecord } from '../store/index.js';
 import { WindowError } from './errors.js';
-import { WindowStore } from './window-store.js';
+import type { WindowStore } from '../store/windows.js';
 
 export interface WindowSession {
   loaded: LoadedConfig;
@@ -39,46 +39,38 @@ export function compiledRulesOf(loaded: LoadedConfig): CompiledRules {
 export function withReadonlyWindows<T>(loaded: LoadedConfig, use: (windows: WindowStore | null) => T): T {
   const file = resolveFromConfig(loaded, loaded.config.database);
   if (!existsSync(file)) return use(null);
-  const windows = WindowStore.open(file, { readonly: true });
+  const store = Store.open(file, { readonly: true });
   try {
-    return use(windows);
+    return use(store.windows());
   } finally {
-    windows.close();
+    store.close();
   }
 }
 
-/** The window tables, writable, without rules or the history store (abort). */
+/** The window tables, writable, without rules (abort). */
 export function withWritableWindows<T>(loaded: LoadedConfig, use: (windows: WindowStore) => T): T {
   const file = resolveFromConfig(loaded, loaded.config.database);
   if (!existsSync(file)) throw new WindowError('no-window', `no database at ${file}, so no window is open`);
-  const windows = WindowStore.open(file);
+  const store = Store.open(file);
   try {
-    return use(windows);
+    return use(store.windows());
   } finally {
-    windows.close();
+    store.close();
   }
 }
 
 export function openSession(loaded: LoadedConfig, now: () => Date = () => new Date()): WindowSession {
   const rules = compiledRulesOf(loaded);
   const file = resolveFromConfig(loaded, loaded.config.database);
-  // The history store first: it creates and migrates the file the window tables live in.
+  // One connection: the store creates and migrates the file, the window tables included.
   const store = Store.open(file);
-  let windows: WindowStore;
-  try {
-    windows = WindowStore.open(file);
-  } catch (err) {
-    store.close();
-    throw err;
-  }
   return {
     loaded,
     rules,
     store,
-    windows,
+    windows: store.windows(),
     now,
     close() {
-      windows.close();
       store.close();
     },
   };

@@ -6,7 +6,7 @@ import { windowReadiness } from '../core/window/plan.js';
 import { WindowError } from './errors.js';
 import { orderFor } from './plan.js';
 import { recordRun, type WindowSession } from './session.js';
-import { alreadyOpenError, type WindowRecord } from './window-store.js';
+import { alreadyOpenError, type WindowRecord } from '../store/windows.js';
 
 export interface StartOptions {
   expectation?: Expectation;

@@ -7,7 +7,7 @@ import { describeChange, evaluateNode, type NodeEvaluation } from '../core/windo
 import { WindowError } from './errors.js';
 import { recordRun, type WindowSession } from './session.js';
 import { windowContextOf } from './views.js';
-import type { WindowRecord } from './window-store.js';
+import type { WindowRecord } from '../store/windows.js';
 
 export interface VerifyResult {
   window: WindowRecord;

@@ -4,7 +4,8 @@
  */
 import type { WindowView } from '../view/view.js';
 import type { WindowContext } from '../core/window/classify.js';
-import { WindowStore, type VerificationRecord, type WindowRecord } from './window-store.js';
+import type { Store } from '../store/index.js';
+import type { VerificationRecord, WindowRecord } from '../store/windows.js';
 
 /** What windowViews reads: WindowStore fits; tests may pass plain data. */
 export interface WindowSource {
@@ -47,20 +48,12 @@ function viewOf(window: WindowRecord, verifications: readonly VerificationRecord
   return view;
 }
 
-/** For the daemon: read the views from the history database without writing to it. */
-export function readWindowViews(databaseFile: string, now: Date): WindowView[] {
-  let store: WindowStore;
-  try {
-    store = WindowStore.open(databaseFile, { readonly: true });
-  } catch {
-    // No database yet (first run not saved): no windows.
-    return [];
-  }
-  try {
-    return windowViews(store, now);
-  } finally {
-    store.close();
-  }
+/**
+ * For the daemon: the views, read through its store. Errors (an unreadable row, a locked
+ * database) reach the caller, which keeps the previous view and logs them.
+ */
+export function readWindowViews(store: Pick<Store, 'windows'>, now: Date): WindowView[] {
+  return windowViews(store.windows(), now);
 }
 
 /** What classifyWindowFindings needs from a stored window. */
@@ -74,19 +67,15 @@ export function windowContextOf(window: WindowRecord): WindowContext {
 }
 
 /**
- * For the daemon: cluster -> context of its open window, read without writing, so each
- * run can split its findings with classifyWindowFindings(report, context).
+ * cluster -> context of its open window, so each run (the daemon's, or `driftd check` by
+ * hand) can split its findings with classifyWindowFindings(report, context).
  */
-export function readOpenWindowContexts(databaseFile: string): Map<string, WindowContext> {
-  let store: WindowStore;
-  try {
-    store = WindowStore.open(databaseFile, { readonly: true });
-  } catch {
-    return new Map();
-  }
-  try {
-    return new Map(store.windows().filter((w) => w.closedAt === null).map((w) => [w.cluster, windowContextOf(w)]));
-  } finally {
-    store.close();
-  }
+export function readOpenWindowContexts(store: Pick<Store, 'windows'>): Map<string, WindowContext> {
+  return new Map(
+    store
+      .windows()
+      .windows()
+      .filter((w) => w.closedAt === null)
+      .map((w) => [w.cluster, windowContextOf(w)]),
+  );
 }

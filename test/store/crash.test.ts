@@ -29,7 +29,9 @@ const dir = tempDir();
 function transpileWriter(): void {
   const sources = [
     ...['src/core', 'src/store'].flatMap((d) =>
-      readdirSync(join(REPO, d)).filter((f) => f.endsWith('.ts')).map((f) => join(REPO, d, f)),
+      readdirSync(join(REPO, d), { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => join(REPO, d, f)),
     ),
     join(REPO, 'test/store/crash-writer.ts'),
     join(REPO, 'test/store/handmade-runs.ts'),

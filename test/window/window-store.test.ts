@@ -6,8 +6,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NodeEvaluation } from '../../src/core/window/verdict.js';
 import { Store } from '../../src/store/index.js';
 import { readWindowViews, windowViews } from '../../src/window/views.js';
-import { WindowRecordError } from '../../src/window/records.js';
-import { WindowStore, WindowStoreError, type NewWindow } from '../../src/window/window-store.js';
+import { WindowRecordError } from '../../src/store/window-records.js';
+import { WindowStoreError, type NewWindow } from '../../src/store/windows.js';
+import { MIGRATIONS } from '../../src/store/migrations.js';
+import { runInput } from '../store/handmade-runs.js';
 
 let dir: string;
 let file: string;
@@ -35,36 +37,86 @@ function newWindow(cluster: string, extra: Partial<NewWindow> = {}): NewWindow {
   };
 }
 
+/** A store with runs 1..5, so windows and verifications can cite them (foreign keys). */
+function openStore(): Store {
+  const store = Store.open(file);
+  for (let i = 0; store.runs().length < 5; i++) store.saveRun(runInput(`2026-11-26T2${i}:00:00.000Z`, { a: {}, b: {} }));
+  return store;
+}
+
 function evidence(node: string, verdict: NodeEvaluation['verdict']): NodeEvaluation {
   return { node, verdict, reasons: [], expectation: [], expectedChanges: [], operationalChanges: [], unexpectedChanges: [], peerFindings: [], rebootRequired: false };
 }
 
 describe('WindowStore', () => {
-  it('lives in the history database beside the store tables, which still open and verify', () => {
-    Store.open(file).close();
-    const windows = WindowStore.open(file);
-    const opened = windows.openWindow(newWindow('erp'));
-    windows.close();
-    const store = Store.open(file);
+  it('is a store migration (schema 4) beside the run tables, with foreign keys to the runs it cites', () => {
+    const store = openStore();
     try {
+      expect(store.schemaVersion).toBe(4);
+      const opened = store.windows().openWindow(newWindow('erp'));
       expect(store.verifyChain().ok).toBe(true);
       expect(store.settings().journalMode).toBe('wal');
+      expect(store.windows().openWindowOf('erp')).toEqual({ ...opened, closedAt: null, summary: null });
+      // A window must cite a stored run, and a verification a stored run and window.
+      expect(() => store.windows().openWindow(newWindow('web', { baselineRunId: 999 }))).toThrow(/FOREIGN KEY constraint failed/);
+      expect(() =>
+        store.windows().recordVerification({ windowId: opened.id, node: 'a', at: 't', verdict: 'safe', runId: 999, evidence: evidence('a', 'safe') }),
+      ).toThrow(/FOREIGN KEY constraint failed/);
     } finally {
       store.close();
     }
-    const again = WindowStore.open(file);
-    expect(again.openWindowOf('erp')).toEqual({ ...opened, closedAt: null, summary: null });
-    again.close();
+    const raw = new Database(file, { readonly: true });
+    try {
+      const refs = (table: string) => (raw.prepare(`PRAGMA foreign_key_list(${table})`).all() as { table: string; from: string }[]).map((r) => `${r.from}->${r.table}`).sort();
+      expect(refs('maintenance_windows')).toEqual(['baseline_run_id->runs']);
+      expect(refs('maintenance_window_verifications')).toEqual(['run_id->runs', 'window_id->maintenance_windows']);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('migrates a schema-3 database whose window tables the window code made itself: rows kept, foreign keys added', () => {
+    const old = Store.open(file, { migrations: MIGRATIONS.filter((m) => m.version <= 3) });
+    old.saveRun(runInput('2026-11-26T20:00:00.000Z', { a: {}, b: {} }));
+    old.close();
+    const raw = new Database(file);
+    raw.exec(`CREATE TABLE maintenance_windows (id INTEGER PRIMARY KEY, cluster TEXT NOT NULL, name TEXT NOT NULL, opened_at TEXT NOT NULL,
+        planned_end TEXT, closed_at TEXT, baseline_run_id INTEGER NOT NULL, nodes_json TEXT NOT NULL, expectation_json TEXT NOT NULL,
+        expectation_file TEXT, baseline_values_json TEXT NOT NULL, baseline_finding_ids_json TEXT NOT NULL, version_format TEXT NOT NULL, summary_json TEXT);
+      CREATE UNIQUE INDEX maintenance_windows_one_open ON maintenance_windows(cluster) WHERE closed_at IS NULL;
+      CREATE TABLE maintenance_window_verifications (id INTEGER PRIMARY KEY, window_id INTEGER NOT NULL REFERENCES maintenance_windows(id),
+        node TEXT NOT NULL, at TEXT NOT NULL, verdict TEXT NOT NULL CHECK (verdict IN ('safe', 'not-safe', 'undecided')), run_id INTEGER, evidence_json TEXT NOT NULL);
+      CREATE INDEX maintenance_window_verifications_by_window ON maintenance_window_verifications(window_id, node, at);`);
+    raw
+      .prepare(`INSERT INTO maintenance_windows (id, cluster, name, opened_at, planned_end, baseline_run_id, nodes_json, expectation_json,
+          baseline_values_json, baseline_finding_ids_json, version_format) VALUES (7, 'erp', 'old', '2026-11-26T22:00:00.000Z', NULL, 1, '["a","b"]',
+          '{"items":[],"allow":[]}', '{}', '[]', 'deb')`)
+      .run();
+    raw
+      .prepare('INSERT INTO maintenance_window_verifications (window_id, node, at, verdict, run_id, evidence_json) VALUES (7, ?, ?, ?, 1, ?)')
+      .run('a', '2026-11-26T22:10:00Z', 'safe', JSON.stringify(evidence('a', 'safe')));
+    raw.close();
+
+    const store = Store.open(file);
+    try {
+      expect(store.schemaVersion).toBe(4);
+      expect(store.windows().openWindowOf('erp')).toMatchObject({ id: 7, name: 'old', baselineRunId: 1, nodes: ['a', 'b'] });
+      expect(store.windows().verifications(7)).toHaveLength(1);
+      expect(() => store.windows().openWindow(newWindow('erp', { baselineRunId: 1 }))).toThrow(WindowStoreError);
+      expect(store.verifyChain().ok).toBe(true);
+    } finally {
+      store.close();
+    }
   });
 
   it('refuses a second open window per cluster, from another connection too', () => {
-    const one = WindowStore.open(file);
-    const two = WindowStore.open(file);
+    const one = openStore();
+    const two = Store.open(file);
     try {
-      one.openWindow(newWindow('erp'));
+      one.windows().openWindow(newWindow('erp'));
       let error: unknown;
       try {
-        two.openWindow(newWindow('erp', { name: 'second' }));
+        two.windows().openWindow(newWindow('erp', { name: 'second' }));
       } catch (err) {
         error = err;
       }
@@ -72,7 +124,7 @@ describe('WindowStore', () => {
       expect((error as WindowStoreError).code).toBe('already-open');
       expect((error as WindowStoreError).message).toContain('already has an open window "patch-erp"');
       // Another cluster is independent.
-      expect(two.openWindow(newWindow('web')).cluster).toBe('web');
+      expect(two.windows().openWindow(newWindow('web')).cluster).toBe('web');
     } finally {
       one.close();
       two.close();
@@ -80,9 +132,9 @@ describe('WindowStore', () => {
   });
 
   it('the database itself enforces one open window even past the check (partial unique index)', () => {
-    const windows = WindowStore.open(file);
-    windows.openWindow(newWindow('erp'));
-    windows.close();
+    const store = openStore();
+    store.windows().openWindow(newWindow('erp'));
+    store.close();
     const raw = new Database(file);
     try {
       expect(() =>
@@ -95,8 +147,9 @@ describe('WindowStore', () => {
     }
   });
 
-  it('reads stored JSON through schemas: a row that does not fit fails naming its column', () => {
-    const windows = WindowStore.open(file);
+  it('reads stored rows and JSON through schemas: a row that does not fit fails naming its column', () => {
+    const store = openStore();
+    const windows = store.windows();
     const w = windows.openWindow(newWindow('erp'));
     const raw = new Database(file);
     raw.prepare('UPDATE maintenance_windows SET expectation_json = ? WHERE id = ?').run('{"items":[{"facet":"nope"}],"allow":[]}', w.id);
@@ -104,13 +157,19 @@ describe('WindowStore', () => {
     try {
       expect(() => windows.openWindowOf('erp')).toThrow(WindowRecordError);
       expect(() => windows.openWindowOf('erp')).toThrow(`window ${w.id} expectation_json: items.0.facet`);
+      const raw2 = new Database(file);
+      raw2.pragma('foreign_keys = OFF');
+      raw2.prepare("UPDATE maintenance_windows SET expectation_json = '{\"items\":[],\"allow\":[]}', baseline_run_id = 'one' WHERE id = ?").run(w.id);
+      raw2.close();
+      expect(() => windows.openWindowOf('erp')).toThrow(/maintenance_windows row: baseline_run_id/);
     } finally {
-      windows.close();
+      store.close();
     }
   });
 
   it('closes a window once, with its summary; then a new one may open', () => {
-    const windows = WindowStore.open(file);
+    const store = openStore();
+    const windows = store.windows();
     try {
       const w = windows.openWindow(newWindow('erp'));
       const summary = { window: { id: w.id, cluster: 'erp', name: w.name, openedAt: w.openedAt, closedAt: 'x', plannedEnd: null, baselineRunId: 1, expectation: [] }, outcome: 'converged' as const, reason: null, finishRunId: 2, pendingNodes: [], nodes: [] };
@@ -119,14 +178,15 @@ describe('WindowStore', () => {
       expect(windows.openWindowOf('erp')).toBeNull();
       expect(windows.openWindow(newWindow('erp')).id).not.toBe(w.id);
     } finally {
-      windows.close();
+      store.close();
     }
   });
 });
 
 describe('windowViews', () => {
   it('open windows with planned end and nodes not yet verified safe; closed ones drop to 0 for a day', () => {
-    const windows = WindowStore.open(file);
+    const store = openStore();
+    const windows = store.windows();
     try {
       const erp = windows.openWindow(newWindow('erp'));
       windows.recordVerification({ windowId: erp.id, node: 'b', at: '2026-11-26T22:10:00Z', verdict: 'safe', runId: 2, evidence: evidence('b', 'safe') });
@@ -141,14 +201,15 @@ describe('windowViews', () => {
         { cluster: 'web', name: 'patch-web', open: false, nodesPending: 0 },
       ]);
       expect(windowViews(windows, new Date('2026-11-28T00:00:00Z')).map((v) => v.cluster)).toEqual(['erp']);
+      expect(readWindowViews(store, new Date('2026-11-26T23:30:00Z'))).toHaveLength(2);
     } finally {
-      windows.close();
+      store.close();
     }
-    expect(readWindowViews(file, new Date('2026-11-26T23:30:00Z'))).toHaveLength(2);
   });
 
   it('an aborted window that left nodes half-patched stays in view, closed, with its pending count, until a newer window', () => {
-    const windows = WindowStore.open(file);
+    const store = openStore();
+    const windows = store.windows();
     try {
       const w = windows.openWindow(newWindow('erp'));
       const base = { id: w.id, cluster: 'erp', name: w.name, openedAt: w.openedAt, closedAt: 'x', plannedEnd: null, baselineRunId: 1, expectation: [] };
@@ -158,20 +219,21 @@ describe('windowViews', () => {
       windows.openWindow(newWindow('erp', { name: 'retry' }));
       expect(windowViews(windows, weekLater)).toEqual([{ cluster: 'erp', name: 'retry', open: true, plannedEnd: '2026-11-27T00:00:00.000Z', nodesPending: 3 }]);
     } finally {
-      windows.close();
+      store.close();
     }
   });
 
-  it('reads nothing (and creates nothing) from a database without windows or without a file', () => {
-    Store.open(file).close();
-    expect(readWindowViews(file, new Date())).toEqual([]);
-    expect(readWindowViews(path.join(dir, 'missing.db'), new Date())).toEqual([]);
-    const raw = new Database(file, { readonly: true });
+  it('a fresh database has no windows; an unreadable window row surfaces as an error instead of an empty view', () => {
+    const store = openStore();
     try {
-      const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'maintenance%'").all();
-      expect(tables).toEqual([]);
-    } finally {
+      expect(readWindowViews(store, new Date())).toEqual([]);
+      const w = store.windows().openWindow(newWindow('erp'));
+      const raw = new Database(file);
+      raw.prepare("UPDATE maintenance_windows SET nodes_json = 'not json' WHERE id = ?").run(w.id);
       raw.close();
+      expect(() => readWindowViews(store, new Date())).toThrow(`window ${w.id} nodes_json: not JSON`);
+    } finally {
+      store.close();
     }
   });
 });

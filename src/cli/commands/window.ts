@@ -5,7 +5,7 @@
  */
 import { Command } from 'commander';
 import { ConfigError, type LoadedConfig } from '../../config/load.js';
-import { WindowStoreError } from '../../window/window-store.js';
+import { WindowStoreError } from '../../store/windows.js';
 import {
   abortWindow,
   compiledRulesOf,

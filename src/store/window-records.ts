@@ -81,6 +81,44 @@ export const WindowSummaryRecord = z.object({
   ),
 });
 
+/** A row of maintenance_windows as SQLite returns it. */
+export const WindowRow = z.object({
+  id: z.number().int(),
+  cluster: z.string(),
+  name: z.string(),
+  opened_at: z.string(),
+  planned_end: z.string().nullable(),
+  closed_at: z.string().nullable(),
+  baseline_run_id: z.number().int(),
+  nodes_json: z.string(),
+  expectation_json: z.string(),
+  expectation_file: z.string().nullable(),
+  baseline_values_json: z.string(),
+  baseline_finding_ids_json: z.string(),
+  version_format: z.enum(['deb', 'rpm']),
+  summary_json: z.string().nullable(),
+});
+export type WindowRow = z.infer<typeof WindowRow>;
+
+/** A row of maintenance_window_verifications as SQLite returns it. */
+export const VerificationRow = z.object({
+  id: z.number().int(),
+  window_id: z.number().int(),
+  node: z.string(),
+  at: z.string(),
+  verdict: z.enum(['safe', 'not-safe', 'undecided']),
+  run_id: z.number().int().nullable(),
+  evidence_json: z.string(),
+});
+export type VerificationRow = z.infer<typeof VerificationRow>;
+
+/** Validates a row read back from SQLite: a row that does not fit fails loudly, never cast. */
+export function readRow<S extends z.ZodType>(schema: S, row: unknown, where: string): z.infer<S> {
+  const result = schema.safeParse(row);
+  if (!result.success) throw new WindowRecordError(`${where}: ${result.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
+  return result.data;
+}
+
 export class WindowRecordError extends Error {
   override readonly name = 'WindowRecordError';
 }

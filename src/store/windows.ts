@@ -1,62 +1,30 @@
 /**
- * Windows and their evidence, kept in the history database next to the runs, in tables
- * of their own. A separate connection to the same file (the history store owns its own
- * schema and migrations); WAL lets both write without blocking each other for long, and
- * busy_timeout waits out the other writer instead of failing.
+ * Maintenance windows and their verifications, in the history database next to the runs.
+ * The tables are ordinary store migrations (schema 4, src/store/migrations.ts) with
+ * foreign keys to the runs they cite, and are read and written through the store's one
+ * connection (`Store.windows()`), so pragmas, busy timeout and migrations are the store's.
  *
  * One open window per cluster is enforced by the database itself (a partial unique
  * index), so two `window start` racing each other cannot both win.
  */
-import { existsSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import type { BaselineValues } from '../core/window/classify.js';
 import type { Expectation } from '../core/window/expectation.js';
 import type { WindowSummary } from '../core/window/summary.js';
 import type { NodeEvaluation, NodeVerdict } from '../core/window/verdict.js';
+import type { Db } from './types.js';
 import {
   BaselineValuesRecord,
   ExpectationRecord,
   NodeEvaluationRecord,
   readColumn,
+  readRow,
   StringListRecord,
+  VerificationRow,
+  WindowRow,
   WindowSummaryRecord,
-} from './records.js';
+} from './window-records.js';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS maintenance_windows (
-  id INTEGER PRIMARY KEY,
-  cluster TEXT NOT NULL,
-  name TEXT NOT NULL,
-  opened_at TEXT NOT NULL,
-  planned_end TEXT,
-  closed_at TEXT,
-  baseline_run_id INTEGER NOT NULL,
-  nodes_json TEXT NOT NULL,
-  expectation_json TEXT NOT NULL,
-  expectation_file TEXT,
-  baseline_values_json TEXT NOT NULL,
-  baseline_finding_ids_json TEXT NOT NULL,
-  version_format TEXT NOT NULL,
-  summary_json TEXT
-);
-CREATE UNIQUE INDEX IF NOT EXISTS maintenance_windows_one_open
-  ON maintenance_windows(cluster) WHERE closed_at IS NULL;
-CREATE TABLE IF NOT EXISTS maintenance_window_verifications (
-  id INTEGER PRIMARY KEY,
-  window_id INTEGER NOT NULL REFERENCES maintenance_windows(id),
-  node TEXT NOT NULL,
-  at TEXT NOT NULL,
-  verdict TEXT NOT NULL CHECK (verdict IN ('safe', 'not-safe', 'undecided')),
-  run_id INTEGER,
-  evidence_json TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS maintenance_window_verifications_by_window
-  ON maintenance_window_verifications(window_id, node, at);
-`;
-
-export const WINDOW_BUSY_TIMEOUT_MS = 5_000;
-
-export type WindowStoreErrorCode = 'already-open' | 'not-open' | 'no-database';
+export type WindowStoreErrorCode = 'already-open' | 'not-open';
 
 export class WindowStoreError extends Error {
   override readonly name = 'WindowStoreError';
@@ -98,64 +66,9 @@ export interface VerificationRecord {
   evidence: NodeEvaluation;
 }
 
-interface WindowRow {
-  id: number;
-  cluster: string;
-  name: string;
-  opened_at: string;
-  planned_end: string | null;
-  closed_at: string | null;
-  baseline_run_id: number;
-  nodes_json: string;
-  expectation_json: string;
-  expectation_file: string | null;
-  baseline_values_json: string;
-  baseline_finding_ids_json: string;
-  version_format: string;
-  summary_json: string | null;
-}
-
-interface VerificationRow {
-  id: number;
-  window_id: number;
-  node: string;
-  at: string;
-  verdict: NodeVerdict;
-  run_id: number | null;
-  evidence_json: string;
-}
-
 export class WindowStore {
-  private constructor(private readonly db: Database.Database) {}
-
-  /**
-   * Opens the history database for windows. Writable: creates the tables if missing.
-   * Read-only (the daemon's view): never creates anything; a database without the
-   * tables simply has no windows.
-   */
-  static open(path: string, options: { readonly?: boolean } = {}): WindowStore {
-    if (options.readonly && !existsSync(path)) throw new WindowStoreError('no-database', `no database at ${path}`);
-    const db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
-    try {
-      db.pragma(`busy_timeout = ${WINDOW_BUSY_TIMEOUT_MS}`);
-      db.pragma('foreign_keys = ON');
-      if (!options.readonly) {
-        db.pragma('journal_mode = WAL');
-        db.exec(SCHEMA);
-      }
-      return new WindowStore(db);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
-  }
-
-  private hasTables(): boolean {
-    const row = this.db
-      .prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('maintenance_windows', 'maintenance_window_verifications')")
-      .get() as { n: number };
-    return row.n === 2;
-  }
+  /** Over the store's connection: `Store.windows()`. */
+  constructor(private readonly db: Db) {}
 
   openWindow(input: NewWindow): WindowRecord {
     const existing = this.openWindowOf(input.cluster);
@@ -192,21 +105,18 @@ export class WindowStore {
   }
 
   openWindowOf(cluster: string): WindowRecord | null {
-    if (!this.hasTables()) return null;
-    const row = this.db.prepare('SELECT * FROM maintenance_windows WHERE cluster = ? AND closed_at IS NULL').get(cluster) as WindowRow | undefined;
-    return row ? toRecord(row) : null;
+    const row: unknown = this.db.prepare('SELECT * FROM maintenance_windows WHERE cluster = ? AND closed_at IS NULL').get(cluster);
+    return row === undefined ? null : toRecord(row);
   }
 
   window(id: number): WindowRecord | null {
-    if (!this.hasTables()) return null;
-    const row = this.db.prepare('SELECT * FROM maintenance_windows WHERE id = ?').get(id) as WindowRow | undefined;
-    return row ? toRecord(row) : null;
+    const row: unknown = this.db.prepare('SELECT * FROM maintenance_windows WHERE id = ?').get(id);
+    return row === undefined ? null : toRecord(row);
   }
 
   /** Every window, newest first. */
   windows(): WindowRecord[] {
-    if (!this.hasTables()) return [];
-    return (this.db.prepare('SELECT * FROM maintenance_windows ORDER BY id DESC').all() as WindowRow[]).map(toRecord);
+    return this.db.prepare('SELECT * FROM maintenance_windows ORDER BY id DESC').all().map(toRecord);
   }
 
   recordVerification(input: Omit<VerificationRecord, 'id'>): VerificationRecord {
@@ -218,10 +128,10 @@ export class WindowStore {
 
   /** Verifications of a window, oldest first. */
   verifications(windowId: number): VerificationRecord[] {
-    if (!this.hasTables()) return [];
     const rows = this.db
       .prepare('SELECT * FROM maintenance_window_verifications WHERE window_id = ? ORDER BY at, id')
-      .all(windowId) as VerificationRow[];
+      .all(windowId)
+      .map((row) => readRow(VerificationRow, row, `window ${windowId} verification row`));
     return rows.map((r) => ({
       id: r.id,
       windowId: r.window_id,
@@ -243,10 +153,6 @@ export class WindowStore {
     if (!record) throw new WindowStoreError('not-open', `window ${id} vanished`);
     return record;
   }
-
-  close(): void {
-    if (this.db.open) this.db.close();
-  }
 }
 
 export function alreadyOpenError(existing: WindowRecord): WindowStoreError {
@@ -256,7 +162,8 @@ export function alreadyOpenError(existing: WindowRecord): WindowStoreError {
   );
 }
 
-function toRecord(row: WindowRow): WindowRecord {
+function toRecord(raw: unknown): WindowRecord {
+  const row = readRow(WindowRow, raw, 'maintenance_windows row');
   return {
     id: row.id,
     cluster: row.cluster,
@@ -270,7 +177,7 @@ function toRecord(row: WindowRow): WindowRecord {
     expectationFile: row.expectation_file,
     baselineValues: readColumn(BaselineValuesRecord, row.baseline_values_json, `window ${row.id} baseline_values_json`),
     baselineFindingIds: readColumn(StringListRecord, row.baseline_finding_ids_json, `window ${row.id} baseline_finding_ids_json`),
-    versionFormat: row.version_format === 'rpm' ? 'rpm' : 'deb',
+    versionFormat: row.version_format,
     summary: row.summary_json === null ? null : readColumn(WindowSummaryRecord, row.summary_json, `window ${row.id} summary_json`),
   };
 }
