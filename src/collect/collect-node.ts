@@ -3,6 +3,7 @@
  * commands in one batch, hand each collector its outputs, assemble the facets.
  * A failure stays inside its node (unreachable) or its facet (error); nothing throws.
  */
+import { guardParse } from '../collectors/util.js';
 import type { Collector, CollectorContext, CommandOutput } from '../collectors/collector.js';
 import type { FacetSnapshot, NodeSnapshot } from '../core/snapshot.js';
 import { TransportError, type CommandResult, type CommandSpec, type Transport } from '../transports/transport.js';
@@ -114,13 +115,8 @@ function settle(
   failures: string[],
   truncated: string[],
 ): FacetSnapshot {
-  let facet: FacetSnapshot;
-  try {
-    facet = collector.parse(outputs, context);
-  } catch (err) {
-    // A parser must not throw; if one does, the facet fails and the others go on.
-    facet = { status: 'error', items: {}, error: `${collector.name} parser failed: ${err instanceof Error ? err.message : String(err)}` };
-  }
+  // A parser must not throw; if one does, the facet fails (marked as a driftd bug) and the others go on.
+  const facet = guardParse(collector.name, () => collector.parse(outputs, context));
   if (failures.length > 0 && facet.status === 'ok') {
     return { ...facet, status: 'error', error: `command failed: ${failures.join('; ')}` };
   }

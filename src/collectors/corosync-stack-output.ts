@@ -61,15 +61,8 @@ export function errorFacet(reason: string, items: Record<string, Item> = {}): Fa
   return { status: 'error', items, error: reason };
 }
 
-/** Turns an unexpected exception into an error facet, so `parse` keeps its never-throws promise. */
-export function guardParse(facet: string, parse: () => FacetSnapshot): FacetSnapshot {
-  try {
-    return parse();
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return errorFacet(`${facet}: internal parser failure: ${message}`);
-  }
-}
+/** The one guard of src/collectors/util.ts, re-exported for the cluster-stack collectors. */
+export { guardParse } from './util.js';
 
 /** Option and parameter names whose values are secrets (DRBD shared-secret, fence passwords). */
 const SECRET_NAME = /(passw(or)?d|secret|(^|[-_])key$|token$|community$)/i;

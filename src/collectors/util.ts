@@ -31,17 +31,26 @@ export function errorFacet(message: string): FacetSnapshot {
   return { status: 'error', items: {}, error: message };
 }
 
+/** The meta flag a facet carries when its parser threw: a driftd bug, never a node's fault. */
+export const PARSER_CRASH_META = 'parserCrash';
+
 /**
- * Runs a parser body and turns anything it throws into an `error` facet, so a parser
- * bug on odd input costs one facet, never the whole collection.
+ * The one guard around every collector's parser: anything a parser throws becomes an
+ * `error` facet, so a parser bug on odd input costs one facet, never the whole
+ * collection. The facet is marked (`meta.parserCrash`) so tests, and the property tests
+ * above all, can tell a parser that threw from one that reported a parse error as a value.
  */
 export function guardParse(facet: string, body: () => FacetSnapshot): FacetSnapshot {
   try {
     return body();
   } catch (cause) {
     const message = cause instanceof Error ? cause.message : String(cause);
-    return errorFacet(`${facet}: parser failed: ${message}`);
+    return { status: 'error', items: {}, error: `${facet}: parser failed (a driftd bug, please report it): ${message}`, meta: { [PARSER_CRASH_META]: 'true' } };
   }
+}
+
+export function isParserCrash(facet: FacetSnapshot): boolean {
+  return facet.meta?.[PARSER_CRASH_META] === 'true';
 }
 
 /** The first non-empty line of a text, trimmed and capped, for error messages. */

@@ -1,17 +1,15 @@
-/** No parser throws, whatever a node (or a broken transport) sends back. */
+/**
+ * No parser throws, whatever a node (or a broken transport) sends back. Every collector's
+ * parse runs inside the one guard (guardParse), which turns a throw into an `error` facet
+ * marked as a parser crash: these properties fail on that mark, so a parser that throws
+ * fails them even though production would survive it.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CommandOutput } from '../../src/collectors/collector.js';
 import { DEFAULT_COLLECTOR_CONTEXT } from '../../src/collectors/collector.js';
-import { filesCollector } from '../../src/collectors/files.js';
-import { kernelCollector } from '../../src/collectors/kernel.js';
-import { modulesCollector } from '../../src/collectors/modules.js';
-import { osCollector } from '../../src/collectors/os.js';
-import { packagesCollector } from '../../src/collectors/packages.js';
-import { servicesCollector } from '../../src/collectors/services.js';
-import { sysctlCollector } from '../../src/collectors/sysctl.js';
-
-const COLLECTORS = [osCollector, kernelCollector, packagesCollector, modulesCollector, sysctlCollector, servicesCollector, filesCollector];
+import { COLLECTORS } from '../../src/collectors/registry.js';
+import { isParserCrash } from '../../src/collectors/util.js';
 const CTX = { ...DEFAULT_COLLECTOR_CONTEXT, files: ['/etc/*'], sysctlAllow: [], sysctlDeny: ['net.*'] };
 
 /** Text shaped like the real outputs (tabs, ` = `, newlines) more often than uniform noise. */
@@ -38,6 +36,7 @@ describe.each(COLLECTORS.map((c) => [c.name, c] as const))('%s parser', (_name, 
           if (!(dropOne && i === 0)) outputs[id] = outs[i]!;
         });
         const facet = collector.parse(outputs, CTX);
+        expect(isParserCrash(facet), facet.error).toBe(false);
         expect(['ok', 'unsupported', 'error', 'truncated']).toContain(facet.status);
         if (facet.status === 'unsupported' || facet.status === 'error') expect(facet.error).toBeTruthy();
         for (const item of Object.values(facet.items)) expect(typeof item.value).toBe('string');
