@@ -69,26 +69,46 @@ function corosyncStatements(text: string): Statement[] {
   return out;
 }
 
-/** DRBD: free-form tokens, `;` ends a statement, `{ }` nest, `#` comments to the end of the line. */
+/**
+ * DRBD: free-form tokens, `;` ends a statement, `{ }` nest, `#` comments to the end of the
+ * line; a double-quoted string (with backslash escapes) is one word, kept verbatim.
+ */
 function drbdStatements(text: string): Statement[] {
   const out: Statement[] = [];
-  const stripped = text
-    .split('\n')
-    .map((l) => l.replace(/#.*$/, ''))
-    .join(' ');
-  let current = '';
-  for (const ch of stripped) {
-    if (ch === '{' || ch === '}' || ch === ';') {
-      const words = current.trim().split(/\s+/).filter(Boolean).join(' ');
-      current = '';
-      if (ch === '{') out.push({ open: words });
+  const words: string[] = [];
+  let word = '';
+  const endWord = (): void => {
+    if (word !== '') words.push(word);
+    word = '';
+  };
+  const take = (): string => {
+    const w = words.join(' ');
+    words.length = 0;
+    return w;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] ?? '';
+    if (ch === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      word += text.slice(i, j + 1);
+      i = j;
+    } else if (ch === '#') {
+      while (i < text.length && text[i] !== '\n') i++;
+      endWord();
+    } else if (ch === '{' || ch === '}' || ch === ';') {
+      endWord();
+      const w = take();
+      if (ch === '{') out.push({ open: w });
       else {
-        if (words !== '') out.push({ leaf: words });
+        if (w !== '') out.push({ leaf: w });
         if (ch === '}') out.push({ close: true });
       }
-    } else current += ch;
+    } else if (/\s/.test(ch)) endWord();
+    else word += ch;
   }
-  const rest = current.trim().split(/\s+/).filter(Boolean).join(' ');
+  endWord();
+  const rest = take();
   if (rest !== '') out.push({ leaf: rest });
   return out;
 }
