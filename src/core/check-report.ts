@@ -36,7 +36,8 @@ export const WaiverSchema = z.object({
   rule: z.string(),
 });
 
-export const FindingSchema = z.object({
+/** One finding's own fields, without attached evidence (what an evidence entry is). */
+export const FindingFieldsSchema = z.object({
   id: z.string(),
   cluster: z.string(),
   facet: z.string(),
@@ -68,6 +69,15 @@ export const FindingSchema = z.object({
     .optional(),
   source: z.string().optional(),
   remediation: z.string().optional(),
+});
+
+export const FindingSchema = FindingFieldsSchema.extend({
+  /**
+   * Findings that follow from this one (derived runtime values, a raw file digest, agents
+   * of a missing package...), attached by the root-cause pass. Not counted in `summary`,
+   * the score or metrics: only the top-level findings (headlines) are.
+   */
+  evidence: z.array(FindingFieldsSchema).optional(),
 });
 
 export const CheckReportSchema = z.object({

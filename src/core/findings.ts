@@ -83,4 +83,11 @@ export interface Finding {
   source?: string;
   /** What to do about it, from the rule. */
   remediation?: string;
+  /**
+   * Findings that follow from this one (the same change seen by another check: derived
+   * runtime values, the raw file digest, agents of a missing package), attached by the
+   * root-cause pass instead of standing alone. Each keeps its own id, kind and values;
+   * they never carry evidence themselves. Counted nowhere: only headlines are.
+   */
+  evidence?: Finding[];
 }

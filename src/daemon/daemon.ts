@@ -13,11 +13,12 @@ import { classifyWindowFindings, type WindowContext } from '../core/window/class
 import type { CheckReport } from '../core/check-report.js';
 import { readOpenWindowContexts, readWindowViews } from '../window/views.js';
 import type { LoadedRulePacks as LoadedRules } from '../rules/load.js';
-import { Store } from '../store/index.js';
+import { Store, type FindingEpisode } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
 import { DRIFTD_VERSION } from '../version.js';
 import { auditEachCluster, loadRulesFor, type ClusterAudit } from '../audit/audit.js';
 import { clusterViewOf, emptyView, type ClusterView, type DaemonView } from '../view/view.js';
+import { findingLogLines } from './finding-log.js';
 
 export interface DaemonOptions {
   configPath: string;
@@ -205,7 +206,7 @@ export class Daemon {
           // The chain cannot prove from inside the file that no newer run was deleted;
           // the journal keeps each head hash outside it, so an auditor can compare.
           log.info({ cluster: audit.cluster.name, runId: record.id, hash: record.hash }, 'run stored');
-          logFindings(log, audit);
+          logFindings(log, audit, this.store.findingEpisodes({ cluster: audit.cluster.name, since: audit.startedAt }), record.id);
           return this.clusterView(audit, record.id);
         },
       );
@@ -340,15 +341,9 @@ function markExpected(report: CheckReport, window: WindowContext): CheckReport {
   return { ...report, findings: report.findings.map((f) => (ids.has(f.id) ? { ...f, expected: true } : f)) };
 }
 
-function logFindings(log: Logger, audit: ClusterAudit): void {
-  const { report } = audit;
-  log.info(
-    { cluster: report.cluster, ready: report.ready, score: report.score, ...report.summary },
-    report.ready ? 'cluster ready' : 'cluster NOT ready',
-  );
-  for (const finding of report.findings.filter((f) => !f.waived && f.expected !== true && f.severity !== 'info')) {
-    log.warn({ cluster: report.cluster, id: finding.id, severity: finding.severity, kind: finding.kind, facet: finding.facet, key: finding.key, outliers: finding.outliers }, finding.message);
-  }
+/** The verdict, then the findings opened and resolved by this run (see finding-log.ts). */
+function logFindings(log: Logger, audit: ClusterAudit, episodes: readonly FindingEpisode[], runId: number): void {
+  for (const line of findingLogLines(audit.report, episodes, runId)) log[line.level](line.fields, line.message);
 }
 
 function splitListen(listen: string): [string, number] {

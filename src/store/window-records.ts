@@ -5,11 +5,12 @@
  */
 import { z } from 'zod';
 import { CHANGE_KINDS } from '../core/changes.js';
-import { FindingSchema } from '../core/check-report.js';
+import { FindingFieldsSchema, FindingSchema } from '../core/check-report.js';
 import { FACET_NAMES } from '../core/snapshot.js';
 import { CONSTRAINT_OPERATORS } from '../core/window/expectation.js';
 
 const Facet = z.enum(FACET_NAMES);
+const FindingFacet = z.union([Facet, z.literal('node'), z.literal('cluster')]);
 
 export const ConstraintRecord = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('absent'), text: z.string() }),
@@ -53,7 +54,12 @@ export const NodeEvaluationRecord = z.object({
   expectedChanges: z.array(ChangeRecord),
   operationalChanges: z.array(ChangeRecord),
   unexpectedChanges: z.array(ChangeRecord),
-  peerFindings: z.array(FindingSchema.extend({ facet: z.union([Facet, z.literal('node'), z.literal('cluster')]) })),
+  peerFindings: z.array(
+    FindingSchema.extend({
+      facet: FindingFacet,
+      evidence: z.array(FindingFieldsSchema.extend({ facet: FindingFacet })).optional(),
+    }),
+  ),
   rebootRequired: z.boolean().nullable(),
 });
 

@@ -62,8 +62,32 @@ describe('driftd check on the bundled demo', () => {
     const curl = report.findings.find((f) => f.facet === 'packages' && f.key === 'curl');
     expect(curl?.kind).toBe('missing');
     expect(curl?.values['erp-c']).toBeNull();
-    // erp-a and erp-b agree with each other: whatever is wrong, they are never the outliers alone.
-    expect(report.findings.every((f) => f.outliers.length === 0 || f.outliers.includes('erp-c') || f.majority === null)).toBe(true);
+    // erp-a and erp-b agree with each other: they are outliers only where a rule says which
+    // value is right (the shipped best-practice pack), never by a vote.
+    expect(report.findings.filter((f) => !f.outliers.includes('erp-c')).every((f) => f.kind === 'expectation' || f.kind === 'practice')).toBe(true);
+    // The direction: erp-c's token 5000 is the best-practice value, so erp-a and erp-b are the ones to fix.
+    const token = report.findings.find((f) => f.facet === 'corosync' && f.key === 'totem.token');
+    expect(token).toMatchObject({ severity: 'critical', outliers: ['erp-a', 'erp-b'], majority: '5000' });
+    expect(token?.message).toContain('fix erp-a, erp-b');
+    // One headline per seeded drift (fixtures/demo/derive.sh and the cluster recordings):
+    // openssl+libssl3 upgrade, curl removed, resource-agents removed (with the agents it ships),
+    // vm.swappiness (sysctl file + live), totem.token (conf, cmap, both raw faces), the CIB netmask.
+    const unanimous = (f: (typeof report.findings)[number]) => f.outliers.length === 3 && new Set(Object.values(f.values)).size === 1;
+    const seeded = report.findings.filter((f) => !unanimous(f));
+    expect(seeded.map((f) => `${f.facet}:${f.key}`).sort()).toEqual([
+      'corosync:totem.token',
+      'pacemaker:resource.erp-ip.param.cidr_netmask',
+      'packages:curl',
+      'packages:openssl',
+      'packages:resource-agents',
+      'sysctl:vm.swappiness',
+    ]);
+    expect(seeded.length / 6).toBe(1);
+    // What is left holds on every node alike: genuine best-practice findings, said as such.
+    const rest = report.findings.filter((f) => !seeded.includes(f));
+    expect(rest.every((f) => /the nodes agree/.test(f.message))).toBe(true);
+    expect(token?.evidence?.map((e) => `${e.facet}:${e.key}`)).toEqual(expect.arrayContaining(['corosync:file:/etc/corosync/corosync.conf', 'files:/etc/corosync/corosync.conf', 'corosync:runtime.runtime.config.totem.token']));
+    expect(report.summary.critical + report.summary.warning).toBe(report.findings.length);
     // The demo's real corosync.conf (token 3000) and CIB (no migration-threshold) break the shipped
     // best-practice pack on every node, so erp-a loses score only for those, never for peer drift.
     const byName = (name: string) => report.nodes.find((n) => n.name === name);
@@ -83,8 +107,22 @@ describe('driftd check on the bundled demo', () => {
   it('prints a human verdict that names the outlier and the values', async () => {
     const result = await driftd(['check', '--config', config]);
     expect(result.stdout).toMatch(/^erp-demo: (READY|NOT READY)/);
-    expect(result.stdout).toMatch(/openssl: erp-c is behind/);
+    expect(result.stdout).toMatch(/packages openssl, libssl3 \(one upgrade\): erp-c is behind/);
     expect(result.stdout).toMatch(/erp-c\s+\S+\s+<- outlier/);
+    // Readable at 2 am: 120 columns, short hashes, no colour when stdout is not a terminal,
+    // and the suggested diff puts an offending node against a compliant one.
+    for (const line of result.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(120);
+    expect(result.stdout).not.toMatch(/[0-9a-f]{64}/);
+    expect(result.stdout).not.toContain('\u001b');
+    expect(result.stdout).toMatch(/`driftd diff erp-a erp-c`/);
+    expect(result.stdout).not.toContain('also:');
+    const verbose = await driftd(['check', '--config', config, '--verbose']);
+    expect(verbose.code).toBe(result.code);
+    expect(verbose.stdout).toContain('also: [mismatch, critical] corosync runtime.runtime.config.totem.token');
+    expect(verbose.stdout).toMatch(/^\s+[-]\ttoken: 3000$/m);
+    const coloured = await driftd(['check', '--config', config, '--color']);
+    expect(coloured.stdout).toContain('\u001b[31;1mNOT READY');
+    expect(coloured.code).toBe(result.code);
   }, 60_000);
 
   it('--fail-on warning turns warnings into a not-ready verdict (exit 1)', async () => {
@@ -121,6 +159,19 @@ describe('driftd check on the bundled demo', () => {
     const same = await driftd(['diff', '--config', config, 'erp-a', 'erp-b', '--facet', 'packages']);
     expect(same.code).toBe(0);
   }, 60_000);
+});
+
+describe('useColor', () => {
+  it('colours a terminal unless NO_COLOR is set; the flags win', async () => {
+    const { useColor } = await import('../../src/cli/commands/check.js');
+    expect(useColor(undefined, true, {})).toBe(true);
+    expect(useColor(undefined, false, {})).toBe(false);
+    expect(useColor(undefined, undefined, {})).toBe(false);
+    expect(useColor(undefined, true, { NO_COLOR: '1' })).toBe(false);
+    expect(useColor(undefined, true, { NO_COLOR: '' })).toBe(true);
+    expect(useColor(true, false, { NO_COLOR: '1' })).toBe(true);
+    expect(useColor(false, true, {})).toBe(false);
+  });
 });
 
 describe('usage errors', () => {

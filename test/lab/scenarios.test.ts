@@ -37,6 +37,11 @@ function driftFindings(report: CheckReport): Finding[] {
   return report.findings.filter((finding) => DRIFT_KINDS.has(finding.kind) && !finding.waived);
 }
 
+/** Headlines and the evidence attached to them (issue #21): every finding a check produced. */
+function withEvidence(report: CheckReport): Finding[] {
+  return report.findings.flatMap((f) => [f, ...(f.evidence ?? [])]);
+}
+
 function findingsAbout(report: CheckReport, facet: string, keyPart: string): Finding[] {
   return report.findings.filter((finding) => finding.facet === facet && finding.key.includes(keyPart));
 }
@@ -110,7 +115,9 @@ describeLab(unavailable ? `lab drift scenarios (SKIPPED: ${unavailable})` : 'lab
   it('a sysctl.d file that differs on one node carries a unified diff from the majority', () => {
     seed(erpA, 'sysctl-conf', 'vm.swappiness', '30');
     const report = checkConsistent(runCheck());
-    const found = findingsAbout(report, 'files', '/etc/sysctl.d/90-driftd-lab.conf');
+    // One problem, one headline (issue #21): the files entry is evidence of the sysctl finding.
+    expect(report.findings, describeFindings(report)).toHaveLength(1);
+    const found = withEvidence(report).filter((f) => f.facet === 'files' && f.key === '/etc/sysctl.d/90-driftd-lab.conf');
     expect(found, describeFindings(report)).toHaveLength(1);
     const [finding] = found as [Finding];
     expect(finding.outliers).toEqual([erpA]);
@@ -120,8 +127,9 @@ describeLab(unavailable ? `lab drift scenarios (SKIPPED: ${unavailable})` : 'lab
     expect(diff).toMatch(/^\+vm\.swappiness = 30$/m);
     // The live kernel value is the host's on every node: no peer drift of the live key...
     expect(report.findings.filter((f) => f.facet === 'sysctl' && f.key === 'vm.swappiness')).toEqual([]);
-    // ...but erp-a's file no longer says what runs: a runtime finding on erp-a alone.
-    const runtime = only(report.findings.filter((f) => f.kind === 'runtime'), describeFindings(report));
+    // ...but erp-a's file no longer says what runs: a runtime finding on erp-a alone (the headline).
+    const runtime = only(withEvidence(report).filter((f) => f.kind === 'runtime'), describeFindings(report));
+    expect(report.findings[0]?.id).toBe(runtime.id);
     expect(runtime).toMatchObject({ facet: 'sysctl', key: 'runtime:vm.swappiness', outliers: [erpA], severity: 'warning', rule: 'sysctl-runtime' });
     expect(runtime.detail?.runtime?.[erpA]).toEqual({ running: HOST_SWAPPINESS, configured: '30', source: '/etc/sysctl.d/90-driftd-lab.conf:2' });
     expect(runtime.remediation).toContain('sysctl --system');
@@ -141,13 +149,15 @@ describeLab(unavailable ? `lab drift scenarios (SKIPPED: ${unavailable})` : 'lab
     const live = HOST_SWAPPINESS === '33' ? '34' : '33';
     seed(erpB, 'sysctl-live', 'vm.swappiness', live);
     const report = checkConsistent(runCheck());
-    const runtime = only(report.findings.filter((f) => f.kind === 'runtime'), describeFindings(report));
+    // One problem, one headline (issue #21): the live drift, with the runtime finding as evidence.
+    const runtime = only(withEvidence(report).filter((f) => f.kind === 'runtime'), describeFindings(report));
     expect(runtime).toMatchObject({ facet: 'sysctl', key: 'runtime:vm.swappiness', outliers: [erpB], severity: 'warning', rule: 'sysctl-runtime' });
     expect(runtime.detail?.runtime).toEqual({ [erpB]: { running: live, configured: HOST_SWAPPINESS, source: '/etc/sysctl.d/90-driftd-lab.conf:2' } });
     expect(runtime.remediation).toContain('sysctl --system');
     // The live value differs from the peers' too; the files agree, so no files finding.
-    const peer = only(driftFindings(report), describeFindings(report));
+    const peer = only(report.findings, describeFindings(report));
     expect(peer).toMatchObject({ facet: 'sysctl', key: 'vm.swappiness', kind: 'mismatch', outliers: [erpB], majority: HOST_SWAPPINESS });
+    expect(peer.evidence?.map((e) => e.id)).toEqual([runtime.id]);
     expect(findingsAbout(report, 'files', 'sysctl.d')).toEqual([]);
   });
 

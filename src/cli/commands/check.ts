@@ -17,6 +17,9 @@ interface CheckFlags {
   json?: boolean;
   stored?: boolean;
   failOn: 'critical' | 'warning';
+  verbose?: boolean;
+  /** --color / --no-color; undefined: colour on a terminal unless NO_COLOR is set. */
+  color?: boolean;
 }
 
 export function checkCommand(): Command {
@@ -26,6 +29,9 @@ export function checkCommand(): Command {
     .option('--cluster <name>', 'the cluster to check (needed when several are configured)')
     .option('--json', 'print the documented JSON report (see README "check JSON")')
     .option('--stored', 'judge the latest stored snapshots instead of collecting (no node is contacted)')
+    .option('-v, --verbose', 'every detail in the text: values per node, diffs, rule sources, the evidence under each finding')
+    .option('--color', 'colour the text even when not on a terminal')
+    .option('--no-color', 'never colour the text (also: NO_COLOR=1)')
     .addOption(new Option('--fail-on <severity>', 'lowest unwaived severity that makes the verdict "not ready"').choices(['critical', 'warning']).default('critical'))
     .action(async (flags: CheckFlags) => {
       process.exitCode = await runCheck(flags);
@@ -54,9 +60,20 @@ export async function runCheck(flags: CheckFlags): Promise<ExitCode> {
     report = audit.report;
   }
   const verdict = applyFailOn(report, flags.failOn);
-  process.stdout.write(flags.json ? `${JSON.stringify(verdict, null, 2)}\n` : `${renderCheckText(verdict)}\n`);
+  const text = (): string => renderCheckText(verdict, { verbose: flags.verbose === true, color: useColor(flags.color, process.stdout.isTTY, process.env) });
+  process.stdout.write(flags.json ? `${JSON.stringify(verdict, null, 2)}\n` : `${text()}\n`);
   if (verdict.nodes.length > 0 && verdict.nodes.every((n) => !n.reachable)) return EXIT.undecided;
   return verdict.ready ? EXIT.ok : EXIT.notReady;
+}
+
+/**
+ * Colour on a terminal only: an explicit --color/--no-color wins, then NO_COLOR (any
+ * non-empty value, no-color.org), then whether stdout is a TTY.
+ */
+export function useColor(flag: boolean | undefined, isTTY: boolean | undefined, env: NodeJS.ProcessEnv): boolean {
+  if (flag !== undefined) return flag;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  return isTTY === true;
 }
 
 /** `--fail-on warning` makes any unwaived warning (or worse) block the verdict too. */

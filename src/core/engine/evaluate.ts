@@ -13,6 +13,7 @@ import { diffFacet, type Participant } from './peer-diff.js';
 import { agentPreconditions, rebootPreconditions } from './preconditions.js';
 import type { CompiledRules } from './rules/compile.js';
 import { practiceFindings } from './practice.js';
+import { groupRootCauses } from './root-cause.js';
 import { runtimeFindings } from './runtime.js';
 import { clusterScore, scoreNodes } from './score.js';
 
@@ -33,13 +34,17 @@ export function evaluateCluster(input: EvaluateInput): CheckReport {
   const latest = latestByNode(input.nodes, input.snapshots);
   const reachable = input.nodes.map((n) => latest.get(n)).filter((s): s is NodeSnapshot => s !== undefined && s.error === undefined);
 
-  const findings: Finding[] = nodeFindings(ctx, input, latest);
-  for (const facetName of FACET_NAMES) appendAll(findings, facetFindings(ctx, facetName, reachable));
-  appendAll(findings, agentPreconditions(ctx, reachable));
-  appendAll(findings, rebootPreconditions(ctx, reachable));
-  appendAll(findings, runtimeFindings(ctx, reachable));
-  appendAll(findings, practiceFindings(ctx, reachable));
+  const all: Finding[] = nodeFindings(ctx, input, latest);
+  for (const facetName of FACET_NAMES) appendAll(all, facetFindings(ctx, facetName, reachable));
+  appendAll(all, agentPreconditions(ctx, reachable));
+  appendAll(all, rebootPreconditions(ctx, reachable));
+  appendAll(all, runtimeFindings(ctx, reachable));
+  appendAll(all, practiceFindings(ctx, reachable));
+  // One headline per problem; what follows from it becomes its evidence. Everything
+  // below (score, summary) and after (store, metrics, alerts) counts headlines only.
+  const findings = groupRootCauses(all, reachable);
   findings.sort(bySeverityThenPlace);
+  for (const f of findings) f.evidence?.sort(bySeverityThenPlace);
 
   const nodes = scoreNodes({ nodes: input.nodes, snapshots: latest, findings, scoring: input.scoring });
   const { score, ready } = clusterScore(nodes);

@@ -39,3 +39,8 @@ export function only<T>(list: readonly T[]): T {
   expect(list).toHaveLength(1);
   return list[0] as T;
 }
+
+/** Headlines and the evidence attached to them: every finding a check produced. */
+export function withEvidence(report: CheckReport): CheckReport['findings'] {
+  return report.findings.flatMap((f) => [f, ...(f.evidence ?? [])]);
+}

@@ -19,7 +19,8 @@ describe('expectations', () => {
       outliers: ['erp-a', 'erp-b', 'erp-c'],
       majority: null,
     });
-    expect(f.message).toBe('sysctl vm.swappiness: expected 10 (rule swap); erp-a has 60, erp-b has 60, erp-c has 60');
+    // Every node agrees: said as a setting to change once, not as an outlier hunt.
+    expect(f.message).toBe('sysctl vm.swappiness: every node has 60; rule swap expects 10 (the nodes agree: change it once for the whole cluster)');
   });
 
   it.each([
@@ -59,7 +60,7 @@ describe('expectations', () => {
     const r = rules('  - name: pcmk', '    match: { facet: packages, key: pacemaker }', '    expect: { min: 2.1.10-1 }');
     const report = check([snap('erp-a', { packages: debPackages({ pacemaker: '2.1.9-1' }) }), snap('erp-b', { packages: debPackages({ pacemaker: '2.1.9-1' }) })], { rules: r });
     expect(only(report.findings)).toMatchObject({ kind: 'expectation', outliers: ['erp-a', 'erp-b'] });
-    expect(only(report.findings).message).toContain('expected at least 2.1.10-1');
+    expect(only(report.findings).message).toContain('expects at least 2.1.10-1');
   });
 
   it('a later rule replacing the expectation stops the earlier one', () => {

@@ -69,7 +69,12 @@ describe('precondition findings', () => {
       snap('erp-b', { pacemaker: cib, packages: debPackages(installed) }),
       snap('erp-c', { pacemaker: cib, packages: debPackages(withoutFence) }),
     ]);
-    const f = only(report.findings.filter((x) => x.kind === 'precondition'));
+    // One problem: the missing package is the headline, critical, naming the agent it
+    // takes away; the agent's own precondition finding is its evidence.
+    const head = only(report.findings);
+    expect(head).toMatchObject({ facet: 'packages', key: 'fence-agents', kind: 'precondition', severity: 'critical', outliers: ['erp-c'] });
+    expect(head.message).toBe("package fence-agents is missing on erp-c, so the CIB's stonith:fence_ipmilan cannot run there: install fence-agents on erp-c");
+    const f = only((head.evidence ?? []).filter((x) => x.kind === 'precondition'));
     expect(f).toMatchObject({
       facet: 'pacemaker',
       key: 'agent:stonith:fence_ipmilan',

@@ -67,7 +67,8 @@ describe('renderCheckText', () => {
     );
     const text = renderCheckText(report);
     const lines = text.split('\n');
-    expect(lines[0]).toBe('erp: NOT READY for failover (score 0.00) - 2 critical, 1 warning, 0 info, 0 waived; checked 2026-11-26T08:00:00.000Z');
+    expect(lines[0]).toBe('erp: NOT READY for failover (score 0.00) - 2 critical, 1 warning, 0 info, 0 waived');
+    expect(lines[1]).toBe('checked 2026-11-26T08:00:00.000Z');
     expect(text).toMatch(/erp-a\s+READY\s+1\.00/);
     expect(text).toMatch(/erp-c\s+NOT READY\s+0\.45/);
     expect(text).toMatch(/erp-d\s+UNREACHABLE\s+0\.00/);
@@ -76,7 +77,38 @@ describe('renderCheckText', () => {
     expect(text).toMatch(/erp-c\s+2\.1\.5-1\s+<- outlier/);
     expect(text).toContain('What to do:');
     expect(text).toContain('erp-d is unreachable');
-    expect(text).toContain('Align erp-c with the majority');
+    // Who to fix, counted per node, and a diff of an offending node against a compliant one.
+    expect(text).toContain('Fix the nodes each critical finding names: erp-c (1);');
+    expect(text).toContain('`driftd diff erp-c erp-a`');
+    // Nodes grouped by value by default; one line per node with --verbose.
+    expect(text).toMatch(/erp-a, erp-b\s+2\.1\.6-1\n/);
+    expect(renderCheckText(report, { verbose: true })).toMatch(/erp-a\s+2\.1\.6-1\n\s+erp-b\s+2\.1\.6-1\n/);
+    for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(120);
+  });
+
+  it('fits 120 columns, shortens hashes, escapes node text before colouring, colours only when asked', () => {
+    const hash = (c: string) => c.repeat(64);
+    const evil = 'x\u001b]0;owned\u0007' + 'y'.repeat(300);
+    const report = check(
+      [
+        snap('erp-a', { files: { '/etc/hosts': `sha256=${hash('a')} mode=0644` }, os: { pretty: 'Debian' } }),
+        snap('erp-b', { files: { '/etc/hosts': `sha256=${hash('a')} mode=0644` }, os: { pretty: 'Debian' } }),
+        snap('erp-c', { files: { '/etc/hosts': `sha256=${hash('b')} mode=0644` }, os: { pretty: evil } }),
+      ],
+      { rules: rules('  - name: f', '    match: { facet: files, key: "*" }', '    severity: critical') },
+    );
+    const plain = renderCheckText(report);
+    for (const line of plain.split('\n')) expect(line.length).toBeLessThanOrEqual(120);
+    expect(plain).toContain(`sha256=${'b'.repeat(12)}`);
+    expect(plain).not.toContain(hash('b'));
+    expect(plain).not.toContain('\u001b');
+    expect(plain).toContain('x\\e]0;owned\\x07');
+    const coloured = renderCheckText(report, { color: true });
+    expect(coloured).toContain('\u001b[31;1m');
+    // The only escape sequences are driftd's own SGR codes.
+    // eslint-disable-next-line no-control-regex -- ESC is what this strips
+    expect(coloured.replace(/\u001b\[[0-9;]*m/g, '')).not.toContain('\u001b');
+    expect(renderCheckText(report, { verbose: true })).toContain(hash('b').slice(0, 12));
   });
 
   it('says READY and no drift for a clean cluster', () => {

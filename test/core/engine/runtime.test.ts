@@ -7,10 +7,11 @@ import { corosyncCollector } from '../../../src/collectors/corosync.js';
 import { sysctlCollector } from '../../../src/collectors/sysctl.js';
 import { corosyncDivergences, drbdDivergences, servicesDivergences, sysctlDivergences } from '../../../src/core/engine/runtime.js';
 import { FIXTURES, fixtureOutputs, ok } from '../../collectors/fixture-outputs.js';
-import { check, only, rules } from './check.js';
+import { check, only, rules, withEvidence } from './check.js';
 import { facet, snap } from './handmade-cluster.js';
 
-const runtimeOf = (report: ReturnType<typeof check>) => report.findings.filter((f) => f.kind === 'runtime');
+/** Runtime findings, as headlines or as evidence of the drift they explain. */
+const runtimeOf = (report: ReturnType<typeof check>) => withEvidence(report).filter((f) => f.kind === 'runtime');
 
 describe('sysctl: live values against the sysctl.d files', () => {
   it('a real machine whose files were never applied: every differing key, with both values and the file line', () => {
@@ -36,6 +37,10 @@ describe('sysctl: live values against the sysctl.d files', () => {
     expect(f).toMatchObject({ facet: 'sysctl', key: 'runtime:vm.swappiness', outliers: ['b'], severity: 'warning', values: { b: '60' } });
     expect(f.detail?.runtime).toEqual({ b: { running: '60', configured: '10', source: '/etc/sysctl.d/90-erp.conf:2' } });
     expect(f.message).toContain('b runs 60, /etc/sysctl.d/90-erp.conf:2 sets 10');
+    // One problem: the live drift is the headline, the runtime finding its evidence.
+    const head = only(report.findings);
+    expect(head).toMatchObject({ key: 'vm.swappiness', kind: 'mismatch', outliers: ['b'] });
+    expect(head.evidence?.map((e) => e.key)).toEqual(['runtime:vm.swappiness']);
     expect(report.ready).toBe(true); // a warning does not block readiness
   });
 
