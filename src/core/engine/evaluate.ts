@@ -10,7 +10,7 @@ import { FACET_NAMES, type FacetName, type NodeSnapshot } from '../snapshot.js';
 import { finalizeFinding, presenceSplitFinding, type EvalContext } from './build.js';
 import { corosyncFacetFindings } from './corosync-view.js';
 import { diffFacet, type Participant } from './peer-diff.js';
-import { agentPreconditions, rebootPreconditions } from './preconditions.js';
+import { agentPreconditions, packageStatePreconditions, rebootPreconditions, rpmDuplicatePreconditions } from './preconditions.js';
 import type { CompiledRules } from './rules/compile.js';
 import { practiceFindings } from './practice.js';
 import { runtimeFindings } from './runtime.js';
@@ -37,6 +37,7 @@ export function evaluateCluster(input: EvaluateInput): CheckReport {
   for (const facetName of FACET_NAMES) appendAll(findings, facetFindings(ctx, facetName, reachable));
   appendAll(findings, agentPreconditions(ctx, reachable));
   appendAll(findings, rebootPreconditions(ctx, reachable));
+  appendAll(findings, [...packageStatePreconditions(ctx, reachable), ...rpmDuplicatePreconditions(ctx, reachable)]);
   appendAll(findings, runtimeFindings(ctx, reachable));
   appendAll(findings, practiceFindings(ctx, reachable));
   findings.sort(bySeverityThenPlace);

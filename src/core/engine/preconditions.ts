@@ -11,6 +11,7 @@ import type { Finding, RuntimeDetail } from '../findings.js';
 import type { FacetSnapshot, NodeSnapshot } from '../snapshot.js';
 import { finalizeFinding, type EvalContext } from './build.js';
 import { resolveRule } from './rules/compile.js';
+import { UNFINISHED_META_PREFIX } from '../package-states.js';
 
 const DRBD_VERSION_KEYS: Record<string, string> = {
   'version.kernel': 'DRBD kernel module versions differ across nodes',
@@ -181,4 +182,102 @@ function describeKernels(runtime: Record<string, RuntimeDetail>): string {
     .filter(([, d]) => d.running !== null && d.configured !== null)
     .map(([node, d]) => `${node} runs ${d.running}, would boot ${d.configured}`);
   return parts.length > 0 ? ` (${parts.join('; ')})` : '';
+}
+
+/**
+ * dpkg states of a package on disk whose install or upgrade did not finish (unpacked,
+ * half-configured, half-installed, triggers-awaited, triggers-pending, reinstallation
+ * required; the packages collector keeps them in its meta): the node runs whatever mix
+ * of old and new files and scripts the interruption left. One finding per package,
+ * naming the nodes where it is not configured. The package's version item stays, so
+ * the node is not reported as missing it.
+ */
+export function packageStatePreconditions(ctx: EvalContext, reachable: readonly NodeSnapshot[]): Finding[] {
+  const byPackage = new Map<string, Map<string, string>>();
+  for (const snapshot of reachable) {
+    const packages = snapshot.facets.packages;
+    if (packages?.status !== 'ok') continue;
+    for (const [metaKey, state] of Object.entries(packages.meta ?? {})) {
+      if (!metaKey.startsWith(UNFINISHED_META_PREFIX)) continue;
+      const name = metaKey.slice(UNFINISHED_META_PREFIX.length);
+      let nodes = byPackage.get(name);
+      if (!nodes) byPackage.set(name, (nodes = new Map()));
+      nodes.set(snapshot.node, state);
+    }
+  }
+  const findings: Finding[] = [];
+  for (const name of [...byPackage.keys()].sort()) {
+    const states = byPackage.get(name) ?? new Map<string, string>();
+    const values: Record<string, string | null> = {};
+    for (const snapshot of reachable) {
+      if (snapshot.facets.packages?.status === 'ok') values[snapshot.node] = states.get(snapshot.node) ?? snapshot.facets.packages.items[name]?.value ?? null;
+    }
+    const outliers = [...states.keys()];
+    const triggersOnly = [...states.values()].every((s) => s.startsWith('triggers-'));
+    const key = `state:${name}`;
+    const f = finalizeFinding(ctx, {
+      kind: 'precondition',
+      facet: 'packages',
+      key,
+      values,
+      majority: null,
+      outliers,
+      message: `package ${name} is not configured on ${outliers.map((n) => `${n} (${states.get(n)})`).join(', ')}: an install or upgrade was interrupted; run \`dpkg --configure -a\` there (then \`apt-get -f install\` if dependencies are broken)`,
+      defaultSeverity: triggersOnly ? 'warning' : 'critical',
+      effective: resolveRule(ctx.rules, 'packages', key),
+    });
+    if (f) findings.push(f);
+  }
+  return findings;
+}
+
+/**
+ * Packages rpm is expected to hold in several versions at once: the kernels (dnf's and
+ * zypper's installonly / multiversion packages) and gpg-pubkey (one per imported key).
+ */
+export function isMultiVersionExpected(name: string): boolean {
+  return name === 'gpg-pubkey' || name === 'kernel' || name.startsWith('kernel-') || name === 'installonlypkg';
+}
+
+/**
+ * rpm: several installed versions of one package (same name and architecture), which is
+ * what an interrupted `dnf`/`yum` transaction leaves (`dnf check --duplicates`,
+ * `package-cleanup --cleandupes`), except where it is the norm (isMultiVersionExpected).
+ */
+export function rpmDuplicatePreconditions(ctx: EvalContext, reachable: readonly NodeSnapshot[]): Finding[] {
+  const byKey = new Map<string, Map<string, string>>();
+  for (const snapshot of reachable) {
+    const packages = snapshot.facets.packages;
+    if (packages?.status !== 'ok' || packages.meta?.format !== 'rpm') continue;
+    for (const [key, item] of Object.entries(packages.items)) {
+      if (!item.value.includes(' ') || isMultiVersionExpected(packageName(key))) continue;
+      let nodes = byKey.get(key);
+      if (!nodes) byKey.set(key, (nodes = new Map()));
+      nodes.set(snapshot.node, item.value);
+    }
+  }
+  const findings: Finding[] = [];
+  for (const key of [...byKey.keys()].sort()) {
+    const dupes = byKey.get(key) ?? new Map<string, string>();
+    const values: Record<string, string | null> = {};
+    for (const snapshot of reachable) {
+      const packages = snapshot.facets.packages;
+      if (packages?.status === 'ok') values[snapshot.node] = packages.items[key]?.value ?? null;
+    }
+    const outliers = [...dupes.keys()];
+    const findingKey = `duplicates:${key}`;
+    const f = finalizeFinding(ctx, {
+      kind: 'precondition',
+      facet: 'packages',
+      key: findingKey,
+      values,
+      majority: null,
+      outliers,
+      message: `package ${key} is installed in several versions on ${outliers.map((n) => `${n} (${dupes.get(n)})`).join(', ')}: an interrupted dnf/yum transaction leaves this; finish or clean it there (\`dnf check --duplicates\`, \`dnf remove --duplicates\` or \`package-cleanup --cleandupes\`)`,
+      defaultSeverity: 'warning',
+      effective: resolveRule(ctx.rules, 'packages', findingKey),
+    });
+    if (f) findings.push(f);
+  }
+  return findings;
 }
