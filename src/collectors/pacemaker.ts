@@ -10,7 +10,7 @@ import { parseSbd, SBD_COMMAND, SBD_SCRIPT } from './pacemaker-sbd.js';
 import { parseXml } from './pacemaker-xml.js';
 import { errorFacet, guardParse, judgeOutput, unsupportedFacet, UNSUPPORTED_EXIT, UNSUPPORTED_MARKER } from './corosync-stack-output.js';
 
-export { referencedAgents, agentInstallHint, type ReferencedAgents, type AgentInstallHint } from './pacemaker-agents.js';
+import { AGENTS_COMMAND, AGENTS_META_KEY, AGENTS_SCRIPT, agentListingMeta, parseAgentListing } from './pacemaker-agents.js';
 
 export const PACEMAKER_CIB_COMMAND = 'pacemaker-cib';
 const SOURCE_MARKER = 'driftd: source=';
@@ -58,6 +58,7 @@ function parsePacemaker(outputs: Readonly<Record<string, CommandOutput>>): Facet
   for (const [key, value] of cib.items) items[key] = { value };
   const meta: Record<string, string> = { source };
   addSbd(outputs[SBD_COMMAND], items, meta);
+  addAgents(outputs[AGENTS_COMMAND], meta);
   return { status: 'ok', items, meta };
 }
 
@@ -71,6 +72,17 @@ function addSbd(output: CommandOutput | undefined, items: Record<string, Item>, 
   for (const [name, value] of Object.entries(sbd.header)) items[`sbd.${name}`] = { value, source: 'sbd dump' };
 }
 
+/**
+ * The agents present on the node, into meta (not items: the list legitimately differs
+ * between nodes and is judged only against the agents the CIB references, by the
+ * agent precondition). A recording without the listing adds nothing: the precondition
+ * then falls back to package evidence.
+ */
+function addAgents(output: CommandOutput | undefined, meta: Record<string, string>): void {
+  if (!output || output.exitCode !== 0 || output.truncated) return;
+  meta[AGENTS_META_KEY] = agentListingMeta(parseAgentListing(output.stdout));
+}
+
 export const pacemakerCollector: Collector = {
   name: 'pacemaker',
   description: 'Pacemaker CIB configuration (properties, resources, constraints, fencing), volatile attributes dropped',
@@ -80,6 +92,7 @@ export const pacemakerCollector: Collector = {
     return [
       { id: PACEMAKER_CIB_COMMAND, argv: ['/bin/sh', '-c', PACEMAKER_CIB_SCRIPT], sudo: true, maxBytes: 16 * 1024 * 1024 },
       { id: SBD_COMMAND, argv: ['/bin/sh', '-c', SBD_SCRIPT], maxBytes: 256 * 1024 },
+      { id: AGENTS_COMMAND, argv: ['/bin/sh', '-c', AGENTS_SCRIPT], maxBytes: 1024 * 1024 },
     ];
   },
   parse(outputs) {

@@ -6,13 +6,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CommandOutput } from '../../src/collectors/collector.js';
 import { DEFAULT_COLLECTOR_CONTEXT } from '../../src/collectors/collector.js';
-import {
-  agentInstallHint,
-  PACEMAKER_CIB_COMMAND,
-  PACEMAKER_CIB_SCRIPT,
-  pacemakerCollector,
-  referencedAgents,
-} from '../../src/collectors/pacemaker.js';
+import { PACEMAKER_CIB_COMMAND, PACEMAKER_CIB_SCRIPT, pacemakerCollector } from '../../src/collectors/pacemaker.js';
+import { AGENTS_COMMAND, AGENTS_SCRIPT, parseAgentListing } from '../../src/collectors/pacemaker-agents.js';
+import { agentListing, agentPresence } from '../../src/core/agent-presence.js';
+import { referencedAgents } from '../../src/core/engine/preconditions.js';
 import type { FacetSnapshot } from '../../src/core/snapshot.js';
 import { FIXTURES, failed, fixtureOutputs, ok } from './fixture-outputs.js';
 
@@ -34,8 +31,9 @@ function values(facet: FacetSnapshot): Record<string, string> {
 describe('pacemaker collector: commands', () => {
   it('runs constant scripts with an absolute shell: the CIB under sudo, the SBD settings without', () => {
     const specs = pacemakerCollector.commands(CTX);
-    expect(specs).toHaveLength(2);
+    expect(specs).toHaveLength(3);
     expect(specs[1]).toEqual({ id: 'pacemaker-sbd', argv: ['/bin/sh', '-c', SBD_SCRIPT], maxBytes: 256 * 1024 });
+    expect(specs[2]).toEqual({ id: 'pacemaker-agents', argv: ['/bin/sh', '-c', AGENTS_SCRIPT], maxBytes: 1024 * 1024 });
     expect(specs[0]?.id).toBe('pacemaker-cib');
     expect(specs[0]?.argv).toEqual(['/bin/sh', '-c', PACEMAKER_CIB_SCRIPT]);
     expect(specs[0]?.sudo).toBe(true);
@@ -216,45 +214,50 @@ describe('pacemaker collector: unsupported, errors, truncation', () => {
   });
 });
 
-describe('referencedAgents and agentInstallHint', () => {
-  it('lists every agent of the real confbasic CIB, by class', () => {
-    expect(referencedAgents(parseCib(cibText('crmsh-testcases-confbasic-xml.exp.xml')))).toEqual({
-      ocf: ['ocf:heartbeat:Delay', 'ocf:pacemaker:Dummy', 'ocf:pacemaker:Stateful'],
-      stonith: ['stonith:ssh'],
-      systemd: [],
-      other: [],
-    });
-  });
-
-  it('does not mistake a parameter whose value looks like an agent for one', () => {
-    const facet: FacetSnapshot = {
-      status: 'ok',
-      items: {
-        'resource.web': { value: 'systemd:nginx' },
-        'resource.web.param.note': { value: 'ocf:heartbeat:Fake' },
-        'resource.web.op.monitor.10s': { value: 'timeout=20s' },
-        'template.base': { value: 'lsb:legacy' },
-      },
-    };
-    expect(referencedAgents(facet)).toEqual({ ocf: [], stonith: [], systemd: ['systemd:nginx'], other: ['lsb:legacy'] });
-  });
+describe('agents present on the node', () => {
+  const listing = parseAgentListing(
+    ['ocf:heartbeat:IPaddr2', 'ocf:custom:thing', 'stonith:fence_ipmilan', 'stonith:external/libvirt', 'lsb:o2cb', 'unit:nginx.service', 'unit:getty@.service', 'unit:foo.socket', 'garbage line', ''].join('\n'),
+  ).names;
 
   it.each([
-    ['ocf:heartbeat:IPaddr2', { path: '/usr/lib/ocf/resource.d/heartbeat/IPaddr2', package: 'resource-agents' }],
-    ['ocf:pacemaker:Stateful', { path: '/usr/lib/ocf/resource.d/pacemaker/Stateful', package: 'pacemaker-resource-agents' }],
-    ['ocf:linbit:drbd', { path: '/usr/lib/ocf/resource.d/linbit/drbd', package: 'drbd-utils' }],
-    ['ocf:acme:Thing', { path: '/usr/lib/ocf/resource.d/acme/Thing' }],
-    ['stonith:fence_ipmilan', { path: '/usr/sbin/fence_ipmilan', package: 'fence-agents' }],
-    ['stonith:external/libvirt', { package: 'cluster-glue' }],
-    ['systemd:nginx', { unit: 'nginx.service' }],
-    ['systemd:foo.socket', { unit: 'foo.socket' }],
-    ['lsb:o2cb', { path: '/etc/init.d/o2cb' }],
-    ['nonsense', {}],
-  ])('%s', (agent, hint) => {
-    expect(agentInstallHint(agent)).toEqual(hint);
+    ['ocf:heartbeat:IPaddr2', '/usr/lib/ocf/resource.d/heartbeat/IPaddr2'],
+    ['ocf:custom:thing', '/usr/lib/ocf/resource.d/custom/thing'],
+    ['ocf:custom:other', null],
+    ['ocf:heartbeat', undefined],
+    ['stonith:fence_ipmilan', '/usr/sbin/fence_ipmilan'],
+    ['stonith:fence_xvm', null],
+    ['stonith:external/libvirt', 'cluster-glue plugin external/libvirt'],
+    ['lsb:o2cb', '/etc/init.d/o2cb'],
+    ['lsb:nginx', null],
+    ['systemd:nginx', 'nginx.service'],
+    ['systemd:foo.socket', 'foo.socket'],
+    ['systemd:getty@tty1', 'getty@.service'],
+    ['systemd:apache2', null],
+    ['service:nginx', 'nginx.service'],
+    ['service:o2cb', '/etc/init.d/o2cb'],
+    ['upstart:foo', undefined],
+  ])('%s -> %s', (agent, evidence) => {
+    expect(agentPresence(agent, listing)).toBe(evidence);
   });
 
-  const ipaddr2 = agentInstallHint('ocf:heartbeat:IPaddr2').path ?? '';
+  it('the collector keeps the listing in meta, sorted; a failed or cut listing adds nothing', () => {
+    const cib = cibText('crmsh-testcases-confbasic-xml.exp.xml');
+    const parse = (agents: CommandOutput) => pacemakerCollector.parse({ [PACEMAKER_CIB_COMMAND]: { ...ok(cib), stderr: 'driftd: source=cibadmin\n' }, [AGENTS_COMMAND]: agents }, CTX);
+    const facet = parse(ok('unit:b.service\nocf:x:y\n'));
+    expect(facet.meta?.agents).toBe('ocf:x:y unit:b.service');
+    expect([...(agentListing(facet.meta) ?? [])]).toEqual(['ocf:x:y', 'unit:b.service']);
+    expect(parse(failed(1, 'boom')).meta?.agents).toBeUndefined();
+    expect(parse({ ...ok('ocf:x:y\n'), truncated: true }).meta?.agents).toBeUndefined();
+  });
+
+  const onThisMachine = ((): Set<string> => {
+    try {
+      return parseAgentListing(execFileSync('/bin/sh', ['-c', AGENTS_SCRIPT], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).names;
+    } catch {
+      return new Set();
+    }
+  })();
+  const ipaddr2 = '/usr/lib/ocf/resource.d/heartbeat/IPaddr2';
   const ownerOfIpaddr2 = ((): string => {
     try {
       return execFileSync('/usr/bin/dpkg', ['-S', ipaddr2], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
@@ -265,6 +268,8 @@ describe('referencedAgents and agentInstallHint', () => {
   if (!ownerOfIpaddr2) console.warn(`SKIP: ${ipaddr2} is not owned by any package: apt-get install resource-agents`);
   it.skipIf(!ownerOfIpaddr2)(`the OCF path it names is where Debian installs it (needs Debian package resource-agents)`, () => {
     expect(ownerOfIpaddr2).toMatch(/^resource-agents: /);
+    // ... and the listing script, run here for real, finds it where the CIB names it.
+    expect(agentPresence('ocf:heartbeat:IPaddr2', onThisMachine)).toBe(ipaddr2);
   });
 });
 
@@ -349,12 +354,7 @@ describe('pacemaker collector: the demo cluster (real cibadmin 2.1.5 on a file C
   });
 
   it('references the agents the precondition check must find on every node', () => {
-    expect(referencedAgents(facets['erp-a'] as FacetSnapshot)).toEqual({
-      ocf: ['ocf:heartbeat:Filesystem', 'ocf:heartbeat:IPaddr2', 'ocf:linbit:drbd'],
-      stonith: [],
-      systemd: [],
-      other: [],
-    });
+    expect(referencedAgents([facets['erp-a'] as FacetSnapshot])).toEqual(['ocf:heartbeat:Filesystem', 'ocf:heartbeat:IPaddr2', 'ocf:linbit:drbd']);
     expect(values(facets['erp-a'] as FacetSnapshot)).toMatchObject({
       'group.erp-group': 'erp-fs erp-ip',
       'clone.drbd-erpdata-clone': 'drbd-erpdata',

@@ -12,6 +12,7 @@ import type { FacetSnapshot, NodeSnapshot } from '../snapshot.js';
 import { finalizeFinding, type EvalContext } from './build.js';
 import { resolveRule } from './rules/compile.js';
 import { UNFINISHED_META_PREFIX } from '../package-states.js';
+import { agentListing, agentPresence } from '../agent-presence.js';
 
 const DRBD_VERSION_KEYS: Record<string, string> = {
   'version.kernel': 'DRBD kernel module versions differ across nodes',
@@ -57,9 +58,11 @@ export interface AgentProvider {
  * - `ocf:heartbeat:*`  -> resource-agents (or a split resource-agents-* package)
  * - `ocf:pacemaker:*`  -> pacemaker (RHEL) or pacemaker-resource-agents (Debian)
  * - `ocf:linbit:drbd`  -> drbd-utils
- * - other `ocf:<provider>:<type>` -> not checked: no package we can name ships it.
+ * - other `ocf:<provider>:<type>` -> none: no package we can name ships it (the node's
+ *   agent listing still judges it).
  * - `stonith:fence_<x>` -> fence-agents, fence-agents-all or fence-agents-<x>; or /usr/sbin/fence_<x>
- * - systemd:, lsb:, service: -> not checked: a unit name does not say which package ships it.
+ * - systemd:, lsb:, service: -> none: a unit name does not say which package ships it
+ *   (judged from the node's agent listing).
  * In every ocf case the agent file itself, if the files facet collected it, also counts.
  */
 export function agentProvider(agent: string): AgentProvider | undefined {
@@ -98,17 +101,26 @@ export function packageName(key: string): string {
   return colon < 0 ? key.replace(RPM_ARCH_SUFFIX, '') : key.slice(0, colon);
 }
 
+/**
+ * Every agent the CIB references must exist on every node. Judged on the node itself
+ * when the pacemaker facet carries the agent listing (any OCF provider, fence and
+ * cluster-glue agents, LSB scripts, systemd units: see src/collectors/pacemaker-agents.ts);
+ * from the providing package (or the agent file in the files facet) for recordings
+ * without it. A node that cannot tell either way is left out, never claimed to lack it.
+ */
 export function agentPreconditions(ctx: EvalContext, reachable: readonly NodeSnapshot[]): Finding[] {
   const pacemaker = reachable.map((s) => s.facets.pacemaker).filter((f): f is FacetSnapshot => f?.status === 'ok');
   const findings: Finding[] = [];
+  const listings = new Map(reachable.map((s) => [s.node, agentListing(s.facets.pacemaker?.meta)]));
   for (const agent of referencedAgents(pacemaker)) {
     const provider = agentProvider(agent);
-    if (!provider) continue;
     const values: Record<string, string | null> = {};
     const missing: string[] = [];
     for (const snapshot of reachable) {
-      const evidence = installedEvidence(snapshot, provider);
-      if (evidence === undefined) continue; // neither packages nor files collected: cannot tell
+      const listing = listings.get(snapshot.node);
+      const onNode = listing ? agentPresence(agent, listing) : undefined;
+      const evidence = onNode !== undefined ? onNode : provider ? installedEvidence(snapshot, provider) : undefined;
+      if (evidence === undefined) continue; // the node's facets cannot tell
       values[snapshot.node] = evidence;
       if (evidence === null) missing.push(snapshot.node);
     }
@@ -121,7 +133,7 @@ export function agentPreconditions(ctx: EvalContext, reachable: readonly NodeSna
       values,
       majority: null,
       outliers: missing,
-      message: `resource agent ${agent} is referenced by the CIB but not installed on ${missing.join(', ')} (needs ${provider.packagesText})`,
+      message: `resource agent ${agent} is referenced by the CIB but not installed on ${missing.join(', ')} (${provider ? `needs ${provider.packagesText}` : whereItLives(agent)})`,
       defaultSeverity: 'critical',
       effective: resolveRule(ctx.rules, 'pacemaker', key),
     });
@@ -143,6 +155,16 @@ function installedEvidence(snapshot: NodeSnapshot, provider: AgentProvider): str
     if (provider.isProvidingPackage(packageName(key))) return `${key} ${item.value}`;
   }
   return null;
+}
+
+/** Where an agent no package can be named for must be put, for the message. */
+function whereItLives(agent: string): string {
+  const [cls, second = '', third = ''] = agent.split(':');
+  if (cls === 'ocf') return `needs the executable /usr/lib/ocf/resource.d/${second}/${third}, installed as on the other nodes`;
+  if (cls === 'lsb') return `needs the executable /etc/init.d/${second}`;
+  if (cls === 'systemd' || cls === 'service') return `needs the unit ${second.includes('.') ? second : `${second}.service`}${cls === 'service' ? ' or /etc/init.d/' + second : ''}`;
+  if (cls === 'stonith') return `needs the fence agent ${second}`;
+  return 'needs the agent installed as on the other nodes';
 }
 
 export function rebootPreconditions(ctx: EvalContext, reachable: readonly NodeSnapshot[]): Finding[] {

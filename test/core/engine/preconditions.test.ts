@@ -170,3 +170,52 @@ describe('package states (dpkg) and duplicate versions (rpm)', () => {
     expect(report.findings.filter((f) => f.kind === 'precondition')).toEqual([]);
   });
 });
+
+describe('agent presence judged on the node itself', () => {
+  const cibWithCustom = { ...cib, 'resource.sap': 'ocf:suse:SAPHana', 'resource.custom': 'ocf:acme:thing' };
+  const listed = (names: string[]) => facet(cibWithCustom, { meta: { agents: names.sort().join(' ') } });
+  const everything = ['ocf:heartbeat:IPaddr2', 'ocf:linbit:drbd', 'ocf:pacemaker:ping', 'stonith:fence_ipmilan', 'unit:nginx.service', 'ocf:suse:SAPHana', 'ocf:acme:thing'];
+
+  it('a custom agent missing on the standby is critical and names that node, packages or not', () => {
+    const report = check([
+      snap('erp-a', { pacemaker: listed(everything), packages: debPackages({}) }),
+      snap('erp-b', { pacemaker: listed(everything.filter((a) => a !== 'ocf:acme:thing')), packages: debPackages({}) }),
+    ]);
+    const f = only(report.findings.filter((x) => x.kind === 'precondition'));
+    expect(f).toMatchObject({
+      facet: 'pacemaker',
+      key: 'agent:ocf:acme:thing',
+      severity: 'critical',
+      outliers: ['erp-b'],
+      values: { 'erp-a': '/usr/lib/ocf/resource.d/acme/thing', 'erp-b': null },
+    });
+    expect(f.message).toBe('resource agent ocf:acme:thing is referenced by the CIB but not installed on erp-b (needs the executable /usr/lib/ocf/resource.d/acme/thing, installed as on the other nodes)');
+  });
+
+  it('an agent present without its package is fine (no resource-agents package, IPaddr2 on disk)', () => {
+    const report = check(['erp-a', 'erp-b'].map((n) => snap(n, { pacemaker: listed(everything), packages: debPackages({}) })));
+    expect(report.findings.filter((x) => x.kind === 'precondition')).toEqual([]);
+  });
+
+  it('a systemd unit missing on one node names the unit; a packaged agent names its package', () => {
+    const report = check([
+      snap('erp-a', { pacemaker: listed(everything) }),
+      snap('erp-b', { pacemaker: listed(everything.filter((a) => a !== 'unit:nginx.service' && a !== 'stonith:fence_ipmilan')) }),
+    ]);
+    const keys = report.findings.filter((x) => x.kind === 'precondition').map((x) => [x.key, x.outliers, x.message.replace(/.*\(/, '(')]);
+    expect(keys).toEqual([
+      ['agent:stonith:fence_ipmilan', ['erp-b'], '(needs fence-agents or fence-agents-ipmilan)'],
+      ['agent:systemd:nginx', ['erp-b'], '(needs the unit nginx.service)'],
+    ]);
+  });
+
+  it('a node without the listing (an older recording) falls back to package evidence', () => {
+    const { 'fence-agents': _f, ...withoutFence } = { pacemaker: '2.1.5-1', 'resource-agents': '1:4.12.0-2', 'fence-agents': '4.12.1-1', 'drbd-utils': '9.22.0-1' };
+    const report = check([
+      snap('erp-a', { pacemaker: listed(everything) }),
+      snap('erp-b', { pacemaker: cibWithCustom, packages: debPackages(withoutFence) }),
+    ]);
+    const f = only(report.findings.filter((x) => x.kind === 'precondition'));
+    expect(f).toMatchObject({ key: 'agent:stonith:fence_ipmilan', outliers: ['erp-b'] });
+  });
+});
