@@ -55,7 +55,10 @@ function parsePacemaker(outputs: Readonly<Record<string, CommandOutput>>): Facet
   const cib = normaliseCib(xml.root);
   if (!cib.ok) return errorFacet(`${PACEMAKER_CIB_COMMAND} (${source}): line ${cib.line}: ${cib.error}`);
   const items: Record<string, Item> = {};
-  for (const [key, value] of cib.items) items[key] = { value };
+  for (const [key, value] of cib.items) {
+    const source = cib.sources.get(key);
+    items[key] = source === undefined ? { value } : { value, source };
+  }
   const meta: Record<string, string> = { source };
   addSbd(outputs[SBD_COMMAND], items, meta);
   addAgents(outputs[AGENTS_COMMAND], meta);

@@ -362,7 +362,67 @@ describe('pacemaker collector: the demo cluster (real cibadmin 2.1.5 on a file C
       'resource.drbd-erpdata.op.monitor.29s': 'role=Promoted timeout=20s',
       'constraint.erp-group-with-promoted-drbd': 'colocation(rsc=erp-group,score=INFINITY,with-rsc=drbd-erpdata-clone,with-rsc-role=Promoted)',
       'rsc_defaults.resource-stickiness': '100',
-      'property.stonith-watchdog-timeout': '10s',
+      // #23: stored under the Pacemaker 3 name (the CIB sets only the old one).
+      'property.fencing-watchdog-timeout': '10s',
     });
+  });
+});
+
+describe('effective values as Pacemaker computes them (#23; hand-made CIBs)', () => {
+  const cib = (configuration: string) => `<cib validate-with="pacemaker-3.10"><configuration>${configuration}</configuration></cib>`;
+  const props = (sets: string) => cib(`<crm_config>${sets}</crm_config>`);
+
+  it('a Pacemaker 3 name is read first, the old name only when it is absent', () => {
+    expect(values(parseCib(props('<cluster_property_set id="c"><nvpair id="1" name="fencing-enabled" value="false"/></cluster_property_set>')))).toEqual({
+      'cib.validate-with': 'pacemaker-3.10',
+      'property.fencing-enabled': 'false',
+    });
+    const both = parseCib(props('<cluster_property_set id="c"><nvpair id="1" name="stonith-enabled" value="false"/><nvpair id="2" name="fencing-enabled" value="true"/></cluster_property_set>'));
+    expect(both.items['property.fencing-enabled']).toEqual({ value: 'true' });
+    expect(both.items['property.stonith-enabled']?.value).toBe('false');
+    expect(both.items['property.stonith-enabled']?.source).toMatch(/Pacemaker 3 reads fencing-enabled/);
+    const legacy = parseCib(props('<cluster_property_set id="c"><nvpair id="1" name="stonith-timeout" value="90s"/></cluster_property_set>'));
+    expect(legacy.items['property.fencing-timeout']).toEqual({ value: '90s', source: 'legacy name stonith-timeout (read because fencing-timeout is not set)' });
+    expect(legacy.items['property.stonith-timeout']).toBeUndefined();
+  });
+
+  it('the set with the higher score wins; cib-bootstrap-options comes first among properties; rule sets stay apart', () => {
+    const facet = parseCib(
+      props(
+        '<cluster_property_set id="low" score="10"><nvpair id="1" name="no-quorum-policy" value="ignore"/></cluster_property_set>' +
+          '<cluster_property_set id="high" score="INFINITY"><nvpair id="2" name="no-quorum-policy" value="freeze"/><nvpair id="3" name="batch-limit" value="5"/></cluster_property_set>' +
+          '<cluster_property_set id="cib-bootstrap-options" score="-100"><nvpair id="4" name="batch-limit" value="7"/></cluster_property_set>' +
+          '<cluster_property_set id="night" score="1000000"><rule id="r" score="0"><date_expression id="d" operation="gt" start="2030-01-01"/></rule><nvpair id="5" name="no-quorum-policy" value="stop"/></cluster_property_set>',
+      ),
+    );
+    expect(values(facet)).toMatchObject({
+      'property.no-quorum-policy': 'freeze',
+      'property.no-quorum-policy@low': 'ignore',
+      'property.no-quorum-policy@night': 'stop',
+      'property.batch-limit': '7',
+      'property.batch-limit@high': '5',
+      'property@night.rule': 'rule(score=0){date_expression(operation=gt,start=2030-01-01)}',
+      'property@low.score': '10',
+    });
+    expect(facet.items['property.no-quorum-policy@night']?.source).toMatch(/live state/);
+  });
+
+  it('a primitive inherits the instance attributes of its template, group and clone; its own win', () => {
+    const facet = parseCib(
+      cib(
+        '<resources>' +
+          '<template id="tpl" class="ocf" provider="heartbeat" type="IPaddr2"><instance_attributes id="ti"><nvpair id="t1" name="nic" value="eth0"/><nvpair id="t2" name="cidr_netmask" value="8"/></instance_attributes></template>' +
+          '<clone id="cl"><instance_attributes id="ci"><nvpair id="c1" name="ip" value="10.0.0.9"/><nvpair id="c2" name="arp_count" value="9"/></instance_attributes>' +
+          '<group id="grp"><instance_attributes id="gi"><nvpair id="g1" name="cidr_netmask" value="24"/><nvpair id="g2" name="arp_count" value="5"/></instance_attributes>' +
+          '<primitive id="vip" template="tpl"><instance_attributes id="vi"><nvpair id="v1" name="ip" value="10.0.0.1"/></instance_attributes></primitive>' +
+          '</group></clone></resources>',
+      ),
+    );
+    expect(facet.items['resource.vip.param.ip']).toEqual({ value: '10.0.0.1' });
+    expect(facet.items['resource.vip.param.nic']).toEqual({ value: 'eth0', source: 'inherited from template tpl' });
+    expect(facet.items['resource.vip.param.cidr_netmask']).toEqual({ value: '8', source: 'inherited from template tpl' });
+    expect(facet.items['resource.vip.param.arp_count']).toEqual({ value: '5', source: 'inherited from group grp' });
+    expect(facet.items['resource.vip.param.ip@ci']).toEqual({ value: '10.0.0.9', source: 'inherited from clone cl' });
+    expect(facet.items['resource.vip.param.cidr_netmask@gi']).toEqual({ value: '24', source: 'inherited from group grp' });
   });
 });
