@@ -6,7 +6,8 @@ import { Command, Option } from 'commander';
 import type { CheckReport } from '../../core/check-report.js';
 import { renderCheckText } from '../../core/engine/index.js';
 import { auditClusters, judge, loadRulesFor } from '../../daemon/audit.js';
-import { formatIssue } from '../../config/load.js';
+import { formatIssue, resolveFromConfig } from '../../config/load.js';
+import { markOpenWindowExpected } from '../../window/expected.js';
 import { DEFAULT_CONFIG, loadConfigOrExit, withStore } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { pickCluster } from '../select-cluster.js';
@@ -53,6 +54,8 @@ export async function runCheck(flags: CheckFlags): Promise<ExitCode> {
     if (!audit) throw new CliError('internal: no audit result', EXIT.internal);
     report = audit.report;
   }
+  // During an open maintenance window its declared changes are expected, as the daemon marks them.
+  report = markOpenWindowExpected(resolveFromConfig(loaded, loaded.config.database), report);
   const verdict = applyFailOn(report, flags.failOn);
   process.stdout.write(flags.json ? `${JSON.stringify(verdict, null, 2)}\n` : `${renderCheckText(verdict)}\n`);
   if (verdict.nodes.length > 0 && verdict.nodes.every((n) => !n.reachable)) return EXIT.undecided;
