@@ -32,6 +32,20 @@ describe('packages collector on fixture dirs', () => {
   });
 });
 
+describe('dpkg states from real dpkg (fixtures/debian12-dpkg-states, #23)', () => {
+  it('held is installed, the interrupted upgrade and the unpacked package keep their version and are marked unfinished', () => {
+    const facet = parseDir('debian12-dpkg-states');
+    expect(facet.status).toBe('ok');
+    expect(facet.items).toEqual({
+      'fx-held': { value: '2.3-1' },
+      'fx-installed': { value: '1.0-1' },
+      'fx-unpacked': { value: '3.1-2' },
+      'fx-upgrade': { value: '2.0-1' },
+    });
+    expect(facet.meta).toEqual({ format: 'deb', 'unfinished:fx-unpacked': 'unpacked', 'unfinished:fx-upgrade': 'half-configured' });
+  });
+});
+
 describe('dpkg lines', () => {
   // Changed deliberately (#23): only `ii` used to count, so a held package read as missing
   // and an interrupted upgrade as removed. Now the state letter decides, as dpkg defines it.
