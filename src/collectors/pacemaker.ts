@@ -8,6 +8,7 @@ import type { FacetSnapshot, Item } from '../core/snapshot.js';
 import { normaliseCib } from './pacemaker-cib.js';
 import { parseSbd, SBD_COMMAND, SBD_SCRIPT } from './pacemaker-sbd.js';
 import { parseXml } from './pacemaker-xml.js';
+import { agentsOfItems, listingNamesFor } from '../core/agent-presence.js';
 import { errorFacet, guardParse, judgeOutput, unsupportedFacet, UNSUPPORTED_EXIT, UNSUPPORTED_MARKER } from './corosync-stack-output.js';
 
 import { AGENTS_COMMAND, AGENTS_META_KEY, AGENTS_SCRIPT, agentListingMeta, parseAgentListing } from './pacemaker-agents.js';
@@ -61,7 +62,7 @@ function parsePacemaker(outputs: Readonly<Record<string, CommandOutput>>): Facet
   }
   const meta: Record<string, string> = { source };
   addSbd(outputs[SBD_COMMAND], items, meta);
-  addAgents(outputs[AGENTS_COMMAND], meta);
+  addAgents(outputs[AGENTS_COMMAND], items, meta);
   return { status: 'ok', items, meta };
 }
 
@@ -76,14 +77,17 @@ function addSbd(output: CommandOutput | undefined, items: Record<string, Item>, 
 }
 
 /**
- * The agents present on the node, into meta (not items: the list legitimately differs
- * between nodes and is judged only against the agents the CIB references, by the
- * agent precondition). A recording without the listing adds nothing: the precondition
- * then falls back to package evidence.
+ * Of the agents present on the node, those that serve an agent this CIB references, into
+ * meta (see src/core/agent-presence.ts): judged by the agent precondition, not compared as
+ * items. A recording without the listing adds nothing: the precondition then falls back to
+ * package evidence.
  */
-function addAgents(output: CommandOutput | undefined, meta: Record<string, string>): void {
+function addAgents(output: CommandOutput | undefined, items: Record<string, Item>, meta: Record<string, string>): void {
   if (!output || output.exitCode !== 0 || output.truncated) return;
-  meta[AGENTS_META_KEY] = agentListingMeta(parseAgentListing(output.stdout));
+  const present = parseAgentListing(output.stdout).names;
+  const relevant = new Set<string>();
+  for (const agent of agentsOfItems(items)) for (const name of listingNamesFor(agent)) if (present.has(name)) relevant.add(name);
+  meta[AGENTS_META_KEY] = agentListingMeta({ names: relevant });
 }
 
 export const pacemakerCollector: Collector = {

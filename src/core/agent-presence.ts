@@ -1,10 +1,47 @@
 /**
  * Agent presence as the pacemaker collector lists it (src/collectors/pacemaker-agents.ts):
- * the facet's meta `agents` holds `ocf:<provider>:<type>`, `stonith:<name>`, `lsb:<name>`
- * and `unit:<systemd unit>` names, sorted, joined by single spaces.
+ * the facet's meta `agents` holds, of the `ocf:<provider>:<type>`, `stonith:<name>`,
+ * `lsb:<name>` and `unit:<systemd unit>` names the node has, those that serve an agent its
+ * CIB references; sorted, joined by single spaces (empty when none is there). Only those:
+ * the node's whole list of units changes with every package that ships one, which is no
+ * news, while a referenced agent appearing or vanishing is.
  */
 /** Meta key of the pacemaker facet holding the listing: names joined by single spaces, sorted. */
 export const AGENTS_META_KEY = 'agents';
+
+const AGENT_ITEM = /^(resource|template)\./;
+const NOT_AN_AGENT_KEY = /\.(param|meta|utilization|op)\.|\.template$/;
+const AGENT_VALUE = /^[a-z]+:\S+$/;
+
+/**
+ * Agents (`ocf:heartbeat:IPaddr2`, `stonith:fence_ipmilan`) referenced by a pacemaker
+ * facet's items: the values of `resource.<id>` and `template.<id>`. Keys of parameters,
+ * meta attributes and operations are skipped by shape, so a parameter whose value looks
+ * like an agent is not taken for one.
+ */
+export function agentsOfItems(items: Readonly<Record<string, { value: string }>>): string[] {
+  const agents = new Set<string>();
+  for (const [key, item] of Object.entries(items)) {
+    if (!AGENT_ITEM.test(key) || NOT_AN_AGENT_KEY.test(key) || !AGENT_VALUE.test(item.value)) continue;
+    agents.add(item.value);
+  }
+  return [...agents].sort();
+}
+
+/** The listing names that can serve `agent` (see agentPresence). */
+export function listingNamesFor(agent: string): string[] {
+  const parts = agent.split(':');
+  const cls = parts[0];
+  const name = parts.slice(1).join(':');
+  if (cls === 'ocf' || cls === 'stonith') return [agent];
+  const unit = unitName(name);
+  const at = unit.indexOf('@');
+  const units = [`unit:${unit}`, ...(at > 0 ? [`unit:${unit.slice(0, at + 1)}${unit.slice(unit.lastIndexOf('.'))}`] : [])];
+  if (cls === 'systemd') return units;
+  if (cls === 'lsb') return [`lsb:${name}`];
+  if (cls === 'service') return [...units, `lsb:${name}`];
+  return [];
+}
 
 /** The systemd unit a `systemd:`/`service:` agent names (`nginx` -> `nginx.service`). */
 function unitName(name: string): string {

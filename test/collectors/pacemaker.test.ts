@@ -8,7 +8,7 @@ import type { CommandOutput } from '../../src/collectors/collector.js';
 import { DEFAULT_COLLECTOR_CONTEXT } from '../../src/collectors/collector.js';
 import { PACEMAKER_CIB_COMMAND, PACEMAKER_CIB_SCRIPT, pacemakerCollector } from '../../src/collectors/pacemaker.js';
 import { AGENTS_COMMAND, AGENTS_SCRIPT, parseAgentListing } from '../../src/collectors/pacemaker-agents.js';
-import { agentListing, agentPresence } from '../../src/core/agent-presence.js';
+import { agentListing, agentPresence, listingNamesFor } from '../../src/core/agent-presence.js';
 import { referencedAgents } from '../../src/core/engine/preconditions.js';
 import type { FacetSnapshot } from '../../src/core/snapshot.js';
 import { FIXTURES, failed, fixtureOutputs, ok } from './fixture-outputs.js';
@@ -240,14 +240,29 @@ describe('agents present on the node', () => {
     expect(agentPresence(agent, listing)).toBe(evidence);
   });
 
-  it('the collector keeps the listing in meta, sorted; a failed or cut listing adds nothing', () => {
+  it('the collector keeps, sorted, the present agents this CIB references; a failed or cut listing adds nothing', () => {
+    // The real confbasic CIB references ocf:heartbeat:Delay, ocf:pacemaker:Dummy, ocf:pacemaker:Stateful and stonith:ssh.
     const cib = cibText('crmsh-testcases-confbasic-xml.exp.xml');
     const parse = (agents: CommandOutput) => pacemakerCollector.parse({ [PACEMAKER_CIB_COMMAND]: { ...ok(cib), stderr: 'driftd: source=cibadmin\n' }, [AGENTS_COMMAND]: agents }, CTX);
-    const facet = parse(ok('unit:b.service\nocf:x:y\n'));
-    expect(facet.meta?.agents).toBe('ocf:x:y unit:b.service');
-    expect([...(agentListing(facet.meta) ?? [])]).toEqual(['ocf:x:y', 'unit:b.service']);
+    const facet = parse(ok('unit:b.service\nstonith:ssh\nocf:x:y\nocf:pacemaker:Dummy\n'));
+    expect(facet.meta?.agents).toBe('ocf:pacemaker:Dummy stonith:ssh');
+    expect([...(agentListing(facet.meta) ?? [])]).toEqual(['ocf:pacemaker:Dummy', 'stonith:ssh']);
+    // Listed, none of them there: an empty listing, which is not "not collected".
+    expect(parse(ok('unit:b.service\n')).meta?.agents).toBe('');
+    expect(agentListing(parse(ok('')).meta)).toEqual(new Set());
     expect(parse(failed(1, 'boom')).meta?.agents).toBeUndefined();
     expect(parse({ ...ok('ocf:x:y\n'), truncated: true }).meta?.agents).toBeUndefined();
+  });
+
+  it.each([
+    ['ocf:heartbeat:IPaddr2', ['ocf:heartbeat:IPaddr2']],
+    ['stonith:external/ssh', ['stonith:external/ssh']],
+    ['systemd:getty@tty1', ['unit:getty@tty1.service', 'unit:getty@.service']],
+    ['service:nginx', ['unit:nginx.service', 'lsb:nginx']],
+    ['lsb:o2cb', ['lsb:o2cb']],
+    ['upstart:x', []],
+  ])('listing names that serve %s', (agent, names) => {
+    expect(listingNamesFor(agent)).toEqual(names);
   });
 
   const onThisMachine = ((): Set<string> => {

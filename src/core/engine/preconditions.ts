@@ -12,7 +12,7 @@ import type { FacetSnapshot, NodeSnapshot } from '../snapshot.js';
 import { finalizeFinding, type EvalContext } from './build.js';
 import { resolveRule } from './rules/compile.js';
 import { UNFINISHED_META_PREFIX } from '../package-states.js';
-import { agentListing, agentPresence } from '../agent-presence.js';
+import { agentListing, agentPresence, agentsOfItems } from '../agent-presence.js';
 
 const DRBD_VERSION_KEYS: Record<string, string> = {
   'version.kernel': 'DRBD kernel module versions differ across nodes',
@@ -29,19 +29,10 @@ export function isHandledAsPrecondition(facet: string, key: string): boolean {
   return facet === 'kernel' && key === 'reboot_required';
 }
 
-/** The pacemaker collector keys a primitive (or template) by id; value = its agent. */
-const AGENT_ITEM = /^(resource|template)\./;
-const NOT_AN_AGENT_KEY = /\.(param|meta|utilization|op)\.|\.template$/;
-const AGENT_VALUE = /^[a-z]+:\S+$/;
-
 /** Agents (`ocf:heartbeat:IPaddr2`, `stonith:fence_ipmilan`) referenced by any node's CIB. */
 export function referencedAgents(pacemakerFacets: readonly FacetSnapshot[]): string[] {
   const agents = new Set<string>();
-  for (const facet of pacemakerFacets) {
-    for (const [key, item] of Object.entries(facet.items)) {
-      if (AGENT_ITEM.test(key) && !NOT_AN_AGENT_KEY.test(key) && AGENT_VALUE.test(item.value)) agents.add(item.value);
-    }
-  }
+  for (const facet of pacemakerFacets) for (const agent of agentsOfItems(facet.items)) agents.add(agent);
   return [...agents].sort();
 }
 
