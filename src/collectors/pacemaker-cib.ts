@@ -204,10 +204,9 @@ function orderedSets(ctx: Context, owner: XmlElement, setName: string, from?: st
 function putSets(ctx: Context, sets: readonly NvSet[], prefix: string, skipNames: readonly string[] = []): void {
   const seen = new Set<string>();
   for (const set of sets) {
-    if (set.from === undefined) {
-      if (set.rule) put(ctx, `${prefix}@${set.id}.rule`, canonicalElement(ctx, set.rule));
-      if (set.rawScore !== undefined) put(ctx, `${prefix}@${set.id}.score`, set.rawScore);
-    }
+    // An inherited set's rule and score decide its values on this primitive too.
+    if (set.rule) put(ctx, `${prefix}@${set.id}.rule`, canonicalElement(ctx, set.rule));
+    if (set.rawScore !== undefined) put(ctx, `${prefix}@${set.id}.score`, set.rawScore);
     for (const { name, value: raw } of set.pairs) {
       if (skipNames.includes(name)) continue;
       const value = isSecretName(name) ? redactSecret(raw) : raw;

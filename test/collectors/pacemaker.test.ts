@@ -441,3 +441,14 @@ describe('effective values as Pacemaker computes them (#23; hand-made CIBs)', ()
     expect(facet.items['resource.vip.param.cidr_netmask@gi']).toEqual({ value: '24', source: 'inherited from group grp' });
   });
 });
+
+describe('inherited sets keep their rule and score (#23; hand-made CIB)', () => {
+  it('a group set under a rule reaches the primitive as a rule-conditioned value with its rule', () => {
+    const text = '<cib><configuration><resources><group id="g"><instance_attributes id="gi" score="5"><rule id="r" score="0"><date_expression id="d" operation="gt" start="2030-01-01"/></rule><nvpair id="n" name="nic" value="eth9"/></instance_attributes><primitive id="p" class="ocf" provider="heartbeat" type="IPaddr2"/></group></resources></configuration></cib>';
+    const items = parseCib(text).items;
+    expect(items['resource.p.param.nic@gi']).toEqual({ value: 'eth9', source: 'inherited from group g (under a rule)' });
+    expect(items['resource.p.param@gi.rule']?.value).toBe('rule(score=0){date_expression(operation=gt,start=2030-01-01)}');
+    expect(items['resource.p.param@gi.score']?.value).toBe('5');
+    expect(items['resource.p.param.nic']).toBeUndefined();
+  });
+});
