@@ -1,75 +1,65 @@
 /**
- * Which resource and fence agents a pacemaker facet's CIB refers to, and where each
- * one lives on a node: the engine's precondition "every referenced agent is installed
- * on every node" (a failover onto a node without the agent fails the start).
+ * Which resource and fence agents exist on the node itself, whatever installed them (a
+ * package, a vendor installer, a hand-copied custom agent): the precondition "every agent
+ * the CIB references exists on every node" is judged from this list, so an agent of any
+ * OCF provider is checked, and one present without its package is fine.
+ *
+ * Listed in the pacemaker collector's batch (the same single SSH round trip), one agent
+ * per line as Pacemaker names it in the CIB:
+ * - `ocf:<provider>:<type>`: executable files under /usr/lib/ocf/resource.d/<provider>/
+ *   (OCF_ROOT; the same path on Debian, RHEL and SUSE);
+ * - `stonith:fence_<x>`: executable /usr/sbin/fence_*; `stonith:external/<x>` and
+ *   `stonith:<x>`: cluster-glue plugins (external/ scripts and stonith2/*.so, in the
+ *   lib, lib64 or multiarch plugin directory);
+ * - `lsb:<name>`: executable scripts in /etc/init.d;
+ * - `unit:<name>`: systemd unit files in the unit directories (a template `foo@.service`
+ *   serves `systemd:foo@bar`), read from disk so a node whose systemd is not PID 1 (or
+ *   not running) still answers.
  */
-import type { FacetSnapshot } from '../core/snapshot.js';
 
-export interface ReferencedAgents {
-  /** Full agent strings, e.g. `ocf:heartbeat:IPaddr2`. Sorted, unique. */
-  ocf: string[];
-  /** e.g. `stonith:fence_ipmilan`, `stonith:external/libvirt`. */
-  stonith: string[];
-  /** e.g. `systemd:nginx`. */
-  systemd: string[];
-  /** lsb:, service:, upstart:, nagios: and anything newer. */
-  other: string[];
+export const AGENTS_COMMAND = 'pacemaker-agents';
+export { AGENTS_META_KEY } from '../core/agent-presence.js';
+
+/** Constant script: lists, never runs, anything. Exit 0 even when nothing is found. */
+export const AGENTS_SCRIPT = [
+  'for f in /usr/lib/ocf/resource.d/*/*; do',
+  '  [ -f "$f" ] && [ -x "$f" ] || continue',
+  '  t=${f##*/}; p=${f%/*}; p=${p##*/}',
+  "  printf 'ocf:%s:%s\\n' \"$p\" \"$t\"",
+  'done',
+  'for f in /usr/sbin/fence_*; do',
+  "  [ -f \"$f\" ] && [ -x \"$f\" ] && printf 'stonith:%s\\n' \"${f##*/}\"",
+  'done',
+  'for d in /usr/lib/stonith/plugins /usr/lib64/stonith/plugins /usr/lib/*-linux-gnu*/stonith/plugins; do',
+  '  [ -d "$d" ] || continue',
+  "  for f in \"$d\"/external/*; do [ -f \"$f\" ] && [ -x \"$f\" ] && printf 'stonith:external/%s\\n' \"${f##*/}\"; done",
+  "  for f in \"$d\"/stonith2/*.so; do [ -f \"$f\" ] && t=${f##*/} && printf 'stonith:%s\\n' \"${t%.so}\"; done",
+  'done',
+  'for f in /etc/init.d/*; do',
+  "  [ -f \"$f\" ] && [ -x \"$f\" ] && printf 'lsb:%s\\n' \"${f##*/}\"",
+  'done',
+  'for d in /etc/systemd/system /run/systemd/system /usr/local/lib/systemd/system /usr/lib/systemd/system /lib/systemd/system; do',
+  '  [ -d "$d" ] || continue',
+  "  for f in \"$d\"/*; do [ -e \"$f\" ] && printf 'unit:%s\\n' \"${f##*/}\"; done",
+  'done',
+  'exit 0',
+].join('\n');
+
+/** What the listing says about the node; `names` holds each line as printed. */
+export interface AgentListing {
+  names: Set<string>;
 }
 
-const AGENT = /^([a-z]+):(\S+)$/;
-const NOT_AN_AGENT_KEY = /\.(param|meta|utilization|op)\.|\.template$/;
-
-/**
- * Reads the `resource.<id>` and `template.<id>` items (value = agent). Keys of
- * parameters, meta attributes and operations are skipped by shape, so a parameter whose
- * value happens to look like an agent is not mistaken for one.
- */
-export function referencedAgents(facet: FacetSnapshot): ReferencedAgents {
-  const found = { ocf: new Set<string>(), stonith: new Set<string>(), systemd: new Set<string>(), other: new Set<string>() };
-  for (const [key, item] of Object.entries(facet.items)) {
-    if (!key.startsWith('resource.') && !key.startsWith('template.')) continue;
-    if (NOT_AN_AGENT_KEY.test(key)) continue;
-    const match = AGENT.exec(item.value);
-    if (!match) continue;
-    const cls = match[1] ?? '';
-    if (cls === 'ocf' || cls === 'stonith' || cls === 'systemd') found[cls].add(item.value);
-    else found.other.add(item.value);
+/** Pure and total: lines that are not `class:name` are ignored. */
+export function parseAgentListing(text: string): AgentListing {
+  const names = new Set<string>();
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (/^(ocf|stonith|lsb|unit):\S+$/.test(line)) names.add(line);
   }
-  const sorted = (set: Set<string>): string[] => [...set].sort();
-  return { ocf: sorted(found.ocf), stonith: sorted(found.stonith), systemd: sorted(found.systemd), other: sorted(found.other) };
+  return { names };
 }
 
-export interface AgentInstallHint {
-  /** File that must exist on the node for the agent to run, when it is a file. */
-  path?: string;
-  /** systemd unit the agent drives, for the services facet. */
-  unit?: string;
-  /** Debian package that ships it (RPM names are the same for these). */
-  package?: string;
-}
-
-const OCF_PROVIDER_PACKAGE: Readonly<Record<string, string>> = {
-  heartbeat: 'resource-agents',
-  pacemaker: 'pacemaker-resource-agents',
-  linbit: 'drbd-utils',
-};
-
-/** Where an agent lives and which package ships it, as far as it can be known by name. */
-export function agentInstallHint(agent: string): AgentInstallHint {
-  const parts = agent.split(':');
-  const [cls, second, third] = parts;
-  if (cls === 'ocf' && second && third && parts.length === 3) {
-    const pkg = OCF_PROVIDER_PACKAGE[second];
-    return { path: `/usr/lib/ocf/resource.d/${second}/${third}`, ...(pkg ? { package: pkg } : {}) };
-  }
-  if (cls === 'stonith' && second && parts.length === 2) {
-    if (second.startsWith('fence_')) return { path: `/usr/sbin/${second}`, package: 'fence-agents' };
-    // cluster-glue's plugin directory differs between distributions: name the package only.
-    return { package: 'cluster-glue' };
-  }
-  if ((cls === 'systemd' || cls === 'service') && second && parts.length === 2) {
-    return { unit: second.includes('.') ? second : `${second}.service` };
-  }
-  if (cls === 'lsb' && second && parts.length === 2) return { path: `/etc/init.d/${second}` };
-  return {};
+export function agentListingMeta(listing: AgentListing): string {
+  return [...listing.names].sort().join(' ');
 }

@@ -8,9 +8,10 @@ import type { FacetSnapshot, Item } from '../core/snapshot.js';
 import { normaliseCib } from './pacemaker-cib.js';
 import { parseSbd, SBD_COMMAND, SBD_SCRIPT } from './pacemaker-sbd.js';
 import { parseXml } from './pacemaker-xml.js';
+import { agentsOfItems, listingNamesFor } from '../core/agent-presence.js';
 import { errorFacet, guardParse, judgeOutput, unsupportedFacet, UNSUPPORTED_EXIT, UNSUPPORTED_MARKER } from './corosync-stack-output.js';
 
-export { referencedAgents, agentInstallHint, type ReferencedAgents, type AgentInstallHint } from './pacemaker-agents.js';
+import { AGENTS_COMMAND, AGENTS_META_KEY, AGENTS_SCRIPT, agentListingMeta, parseAgentListing } from './pacemaker-agents.js';
 
 export const PACEMAKER_CIB_COMMAND = 'pacemaker-cib';
 const SOURCE_MARKER = 'driftd: source=';
@@ -55,9 +56,13 @@ function parsePacemaker(outputs: Readonly<Record<string, CommandOutput>>): Facet
   const cib = normaliseCib(xml.root);
   if (!cib.ok) return errorFacet(`${PACEMAKER_CIB_COMMAND} (${source}): line ${cib.line}: ${cib.error}`);
   const items: Record<string, Item> = {};
-  for (const [key, value] of cib.items) items[key] = { value };
+  for (const [key, value] of cib.items) {
+    const source = cib.sources.get(key);
+    items[key] = source === undefined ? { value } : { value, source };
+  }
   const meta: Record<string, string> = { source };
   addSbd(outputs[SBD_COMMAND], items, meta);
+  addAgents(outputs[AGENTS_COMMAND], items, meta);
   return { status: 'ok', items, meta };
 }
 
@@ -71,6 +76,20 @@ function addSbd(output: CommandOutput | undefined, items: Record<string, Item>, 
   for (const [name, value] of Object.entries(sbd.header)) items[`sbd.${name}`] = { value, source: 'sbd dump' };
 }
 
+/**
+ * Of the agents present on the node, those that serve an agent this CIB references, into
+ * meta (see src/core/agent-presence.ts): judged by the agent precondition, not compared as
+ * items. A recording without the listing adds nothing: the precondition then falls back to
+ * package evidence.
+ */
+function addAgents(output: CommandOutput | undefined, items: Record<string, Item>, meta: Record<string, string>): void {
+  if (!output || output.exitCode !== 0 || output.truncated) return;
+  const present = parseAgentListing(output.stdout).names;
+  const relevant = new Set<string>();
+  for (const agent of agentsOfItems(items)) for (const name of listingNamesFor(agent)) if (present.has(name)) relevant.add(name);
+  meta[AGENTS_META_KEY] = agentListingMeta({ names: relevant });
+}
+
 export const pacemakerCollector: Collector = {
   name: 'pacemaker',
   description: 'Pacemaker CIB configuration (properties, resources, constraints, fencing), volatile attributes dropped',
@@ -80,6 +99,7 @@ export const pacemakerCollector: Collector = {
     return [
       { id: PACEMAKER_CIB_COMMAND, argv: ['/bin/sh', '-c', PACEMAKER_CIB_SCRIPT], sudo: true, maxBytes: 16 * 1024 * 1024 },
       { id: SBD_COMMAND, argv: ['/bin/sh', '-c', SBD_SCRIPT], maxBytes: 256 * 1024 },
+      { id: AGENTS_COMMAND, argv: ['/bin/sh', '-c', AGENTS_SCRIPT], maxBytes: 1024 * 1024 },
     ];
   },
   parse(outputs) {

@@ -5,6 +5,7 @@
  */
 import type { Item } from '../core/snapshot.js';
 import type { Collector } from './collector.js';
+import { UNFINISHED_META_PREFIX } from '../core/package-states.js';
 import {
   checkOutput,
   errorFacet,
@@ -33,7 +34,28 @@ interface Pkg {
   name: string;
   arch: string;
   version: string;
+  /** dpkg's state when the package is on disk but not configured (see DPKG_UNFINISHED). */
+  unfinished?: string;
 }
+
+/**
+ * dpkg's `db:Status-Abbrev`, as dpkg's own pkg_abbrev_want/status/eflag write it
+ * (lib/dpkg/pkg-show.c): want `uihrp`, status `ncHUFWti`, error flag ` R`.
+ * - status `i` is installed, whatever is wanted: `hi` (held), `ri`/`pi` (removal asked,
+ *   not done yet) are installed packages, the hold is only a wish about upgrades;
+ * - `n` (not installed) and `c` (only configuration files left) are not installed;
+ * - the others are a package on disk whose maintainer scripts have not finished: an
+ *   interrupted install or upgrade (`dpkg --configure -a` finishes it).
+ * An `R` error flag (reinstallation required) is unfinished too, whatever the status.
+ */
+export const DPKG_UNFINISHED: Readonly<Record<string, string>> = {
+  U: 'unpacked',
+  F: 'half-configured',
+  H: 'half-installed',
+  W: 'triggers-awaited',
+  t: 'triggers-pending',
+};
+
 
 /**
  * dpkg's `${binary:Package}` carries `:arch` on every Multi-Arch: same package, even
@@ -46,11 +68,14 @@ function parseDpkgLine(line: string): Pkg | 'skip' | undefined {
   const [status, qualified, version, arch] = fields as [string, string, string, string];
   const colon = qualified.indexOf(':');
   const name = colon === -1 ? qualified : qualified.slice(0, colon);
-  // Only `ii` (wanted install, installed): half-installed or config-files-only
-  // packages are not what the node runs.
-  if (!status.startsWith('ii')) return 'skip';
+  const want = status[0] ?? '';
+  const state = status[1] ?? '';
+  const reinstRequired = status[2] === 'R';
+  if (!'uihrp'.includes(want) || want === '' || !'ncHUFWti'.includes(state) || state === '') return undefined;
+  if (state === 'n' || state === 'c') return 'skip';
   if (!name || !version) return undefined;
-  return { name, version, arch };
+  const unfinished = DPKG_UNFINISHED[state] ?? (reinstRequired ? 'reinstallation required' : undefined);
+  return unfinished === undefined ? { name, version, arch } : { name, version, arch, unfinished };
 }
 
 function parseRpmTabLine(line: string): Pkg | undefined {
@@ -109,21 +134,30 @@ function detectFormat(lines: readonly string[]): Format | undefined {
 /**
  * Names packages so that one installed for several architectures stays several items
  * (rpm: `name.arch`), while the usual single-arch package keeps its bare name.
+ * Linear in the number of lines: versions are gathered per key first and each key's
+ * list is sorted once (a list of 20k duplicate lines used to be re-sorted per line).
  */
-function keyPackages(pkgs: readonly Pkg[], format: Format): Record<string, Item> {
+function keyPackages(pkgs: readonly Pkg[], format: Format): { items: Record<string, Item>; unfinished: Record<string, string> } {
   const arches = new Map<string, Set<string>>();
-  for (const p of pkgs) arches.set(p.name, (arches.get(p.name) ?? new Set()).add(p.arch));
-  const items: Record<string, Item> = {};
+  for (const p of pkgs) {
+    let set = arches.get(p.name);
+    if (!set) arches.set(p.name, (set = new Set()));
+    set.add(p.arch);
+  }
+  const versions = new Map<string, string[]>();
+  const unfinished: Record<string, string> = {};
   for (const p of pkgs) {
     const multi = (arches.get(p.name)?.size ?? 0) > 1 && p.arch !== '';
     const key = multi ? `${p.name}${format === 'deb' ? ':' : '.'}${p.arch}` : p.name;
-    const previous = items[key];
+    const list = versions.get(key);
     // rpm allows several versions of one name at once (kernel, gpg-pubkey): keep all.
-    items[key] = previous
-      ? { value: [...previous.value.split(' '), p.version].sort().join(' ') }
-      : { value: p.version };
+    if (list) list.push(p.version);
+    else versions.set(key, [p.version]);
+    if (p.unfinished !== undefined) unfinished[`${UNFINISHED_META_PREFIX}${key}`] = p.unfinished;
   }
-  return items;
+  const items: Record<string, Item> = {};
+  for (const [key, list] of versions) items[key] = { value: list.length === 1 ? (list[0] ?? '') : list.sort().join(' ') };
+  return { items, unfinished };
 }
 
 export const packagesCollector: Collector = {
@@ -154,7 +188,8 @@ export const packagesCollector: Collector = {
         }
         pkgs.push(parsed);
       }
-      const facet = okFacet(keyPackages(pkgs, format), { format: format === 'deb' ? 'deb' : 'rpm' });
+      const { items, unfinished } = keyPackages(pkgs, format);
+      const facet = okFacet(items, { format: format === 'deb' ? 'deb' : 'rpm', ...unfinished });
       return withTruncation(facet, outputs, [PACKAGES_COMMAND_ID]);
     });
   },

@@ -9,8 +9,7 @@ import { formatIssue, loadConfig, resolveFromConfig, type LoadedConfig } from '.
 import { createHttpServer } from '../http/server.js';
 import { createMetrics, type DriftdMetrics } from '../metrics/metrics.js';
 import { renderClusterReportHtml } from '../report/index.js';
-import { classifyWindowFindings, type WindowContext } from '../core/window/classify.js';
-import type { CheckReport } from '../core/check-report.js';
+import { markOpenWindowExpected } from '../window/expected.js';
 import { readOpenWindowContexts, readWindowViews } from '../window/views.js';
 import type { LoadedRulePacks as LoadedRules } from '../rules/load.js';
 import { Store, type FindingEpisode } from '../store/index.js';
@@ -194,8 +193,7 @@ export class Daemon {
         },
         (raw) => {
           windows ??= this.openWindowContexts();
-          const window = windows.get(raw.cluster.name);
-          const audit = window ? { ...raw, report: markExpected(raw.report, window) } : raw;
+          const audit = { ...raw, report: markOpenWindowExpected(raw.report, windows) };
           const record = this.store.saveRun({
             cluster: audit.cluster.name,
             startedAt: audit.startedAt,
@@ -331,14 +329,6 @@ export class Daemon {
     this.store.close();
     log.info('driftd stopped');
   }
-}
-
-/** Flags the findings that are an open window's declared change (expected, not alarms). */
-function markExpected(report: CheckReport, window: WindowContext): CheckReport {
-  const { expected } = classifyWindowFindings(report, window);
-  if (expected.length === 0) return report;
-  const ids = new Set(expected.map((f) => f.id));
-  return { ...report, findings: report.findings.map((f) => (ids.has(f.id) ? { ...f, expected: true } : f)) };
 }
 
 /** The verdict, then the findings opened and resolved by this run (see finding-log.ts). */

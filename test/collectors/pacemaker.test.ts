@@ -6,13 +6,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CommandOutput } from '../../src/collectors/collector.js';
 import { DEFAULT_COLLECTOR_CONTEXT } from '../../src/collectors/collector.js';
-import {
-  agentInstallHint,
-  PACEMAKER_CIB_COMMAND,
-  PACEMAKER_CIB_SCRIPT,
-  pacemakerCollector,
-  referencedAgents,
-} from '../../src/collectors/pacemaker.js';
+import { PACEMAKER_CIB_COMMAND, PACEMAKER_CIB_SCRIPT, pacemakerCollector } from '../../src/collectors/pacemaker.js';
+import { AGENTS_COMMAND, AGENTS_SCRIPT, parseAgentListing } from '../../src/collectors/pacemaker-agents.js';
+import { agentListing, agentPresence, listingNamesFor } from '../../src/core/agent-presence.js';
+import { referencedAgents } from '../../src/core/engine/preconditions.js';
 import type { FacetSnapshot } from '../../src/core/snapshot.js';
 import { FIXTURES, failed, fixtureOutputs, ok } from './fixture-outputs.js';
 
@@ -34,8 +31,9 @@ function values(facet: FacetSnapshot): Record<string, string> {
 describe('pacemaker collector: commands', () => {
   it('runs constant scripts with an absolute shell: the CIB under sudo, the SBD settings without', () => {
     const specs = pacemakerCollector.commands(CTX);
-    expect(specs).toHaveLength(2);
+    expect(specs).toHaveLength(3);
     expect(specs[1]).toEqual({ id: 'pacemaker-sbd', argv: ['/bin/sh', '-c', SBD_SCRIPT], maxBytes: 256 * 1024 });
+    expect(specs[2]).toEqual({ id: 'pacemaker-agents', argv: ['/bin/sh', '-c', AGENTS_SCRIPT], maxBytes: 1024 * 1024 });
     expect(specs[0]?.id).toBe('pacemaker-cib');
     expect(specs[0]?.argv).toEqual(['/bin/sh', '-c', PACEMAKER_CIB_SCRIPT]);
     expect(specs[0]?.sudo).toBe(true);
@@ -216,45 +214,65 @@ describe('pacemaker collector: unsupported, errors, truncation', () => {
   });
 });
 
-describe('referencedAgents and agentInstallHint', () => {
-  it('lists every agent of the real confbasic CIB, by class', () => {
-    expect(referencedAgents(parseCib(cibText('crmsh-testcases-confbasic-xml.exp.xml')))).toEqual({
-      ocf: ['ocf:heartbeat:Delay', 'ocf:pacemaker:Dummy', 'ocf:pacemaker:Stateful'],
-      stonith: ['stonith:ssh'],
-      systemd: [],
-      other: [],
-    });
+describe('agents present on the node', () => {
+  const listing = parseAgentListing(
+    ['ocf:heartbeat:IPaddr2', 'ocf:custom:thing', 'stonith:fence_ipmilan', 'stonith:external/libvirt', 'lsb:o2cb', 'unit:nginx.service', 'unit:getty@.service', 'unit:foo.socket', 'garbage line', ''].join('\n'),
+  ).names;
+
+  it.each([
+    ['ocf:heartbeat:IPaddr2', '/usr/lib/ocf/resource.d/heartbeat/IPaddr2'],
+    ['ocf:custom:thing', '/usr/lib/ocf/resource.d/custom/thing'],
+    ['ocf:custom:other', null],
+    ['ocf:heartbeat', undefined],
+    ['stonith:fence_ipmilan', '/usr/sbin/fence_ipmilan'],
+    ['stonith:fence_xvm', null],
+    ['stonith:external/libvirt', 'cluster-glue plugin external/libvirt'],
+    ['lsb:o2cb', '/etc/init.d/o2cb'],
+    ['lsb:nginx', null],
+    ['systemd:nginx', 'nginx.service'],
+    ['systemd:foo.socket', 'foo.socket'],
+    ['systemd:getty@tty1', 'getty@.service'],
+    ['systemd:apache2', null],
+    ['service:nginx', 'nginx.service'],
+    ['service:o2cb', '/etc/init.d/o2cb'],
+    ['upstart:foo', undefined],
+  ])('%s -> %s', (agent, evidence) => {
+    expect(agentPresence(agent, listing)).toBe(evidence);
   });
 
-  it('does not mistake a parameter whose value looks like an agent for one', () => {
-    const facet: FacetSnapshot = {
-      status: 'ok',
-      items: {
-        'resource.web': { value: 'systemd:nginx' },
-        'resource.web.param.note': { value: 'ocf:heartbeat:Fake' },
-        'resource.web.op.monitor.10s': { value: 'timeout=20s' },
-        'template.base': { value: 'lsb:legacy' },
-      },
-    };
-    expect(referencedAgents(facet)).toEqual({ ocf: [], stonith: [], systemd: ['systemd:nginx'], other: ['lsb:legacy'] });
+  it('the collector keeps, sorted, the present agents this CIB references; a failed or cut listing adds nothing', () => {
+    // The real confbasic CIB references ocf:heartbeat:Delay, ocf:pacemaker:Dummy, ocf:pacemaker:Stateful and stonith:ssh.
+    const cib = cibText('crmsh-testcases-confbasic-xml.exp.xml');
+    const parse = (agents: CommandOutput) => pacemakerCollector.parse({ [PACEMAKER_CIB_COMMAND]: { ...ok(cib), stderr: 'driftd: source=cibadmin\n' }, [AGENTS_COMMAND]: agents }, CTX);
+    const facet = parse(ok('unit:b.service\nstonith:ssh\nocf:x:y\nocf:pacemaker:Dummy\n'));
+    expect(facet.meta?.agents).toBe('ocf:pacemaker:Dummy stonith:ssh');
+    expect([...(agentListing(facet.meta) ?? [])]).toEqual(['ocf:pacemaker:Dummy', 'stonith:ssh']);
+    // Listed, none of them there: an empty listing, which is not "not collected".
+    expect(parse(ok('unit:b.service\n')).meta?.agents).toBe('');
+    expect(agentListing(parse(ok('')).meta)).toEqual(new Set());
+    expect(parse(failed(1, 'boom')).meta?.agents).toBeUndefined();
+    expect(parse({ ...ok('ocf:x:y\n'), truncated: true }).meta?.agents).toBeUndefined();
   });
 
   it.each([
-    ['ocf:heartbeat:IPaddr2', { path: '/usr/lib/ocf/resource.d/heartbeat/IPaddr2', package: 'resource-agents' }],
-    ['ocf:pacemaker:Stateful', { path: '/usr/lib/ocf/resource.d/pacemaker/Stateful', package: 'pacemaker-resource-agents' }],
-    ['ocf:linbit:drbd', { path: '/usr/lib/ocf/resource.d/linbit/drbd', package: 'drbd-utils' }],
-    ['ocf:acme:Thing', { path: '/usr/lib/ocf/resource.d/acme/Thing' }],
-    ['stonith:fence_ipmilan', { path: '/usr/sbin/fence_ipmilan', package: 'fence-agents' }],
-    ['stonith:external/libvirt', { package: 'cluster-glue' }],
-    ['systemd:nginx', { unit: 'nginx.service' }],
-    ['systemd:foo.socket', { unit: 'foo.socket' }],
-    ['lsb:o2cb', { path: '/etc/init.d/o2cb' }],
-    ['nonsense', {}],
-  ])('%s', (agent, hint) => {
-    expect(agentInstallHint(agent)).toEqual(hint);
+    ['ocf:heartbeat:IPaddr2', ['ocf:heartbeat:IPaddr2']],
+    ['stonith:external/ssh', ['stonith:external/ssh']],
+    ['systemd:getty@tty1', ['unit:getty@tty1.service', 'unit:getty@.service']],
+    ['service:nginx', ['unit:nginx.service', 'lsb:nginx']],
+    ['lsb:o2cb', ['lsb:o2cb']],
+    ['upstart:x', []],
+  ])('listing names that serve %s', (agent, names) => {
+    expect(listingNamesFor(agent)).toEqual(names);
   });
 
-  const ipaddr2 = agentInstallHint('ocf:heartbeat:IPaddr2').path ?? '';
+  const onThisMachine = ((): Set<string> => {
+    try {
+      return parseAgentListing(execFileSync('/bin/sh', ['-c', AGENTS_SCRIPT], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).names;
+    } catch {
+      return new Set();
+    }
+  })();
+  const ipaddr2 = '/usr/lib/ocf/resource.d/heartbeat/IPaddr2';
   const ownerOfIpaddr2 = ((): string => {
     try {
       return execFileSync('/usr/bin/dpkg', ['-S', ipaddr2], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
@@ -265,6 +283,8 @@ describe('referencedAgents and agentInstallHint', () => {
   if (!ownerOfIpaddr2) console.warn(`SKIP: ${ipaddr2} is not owned by any package: apt-get install resource-agents`);
   it.skipIf(!ownerOfIpaddr2)(`the OCF path it names is where Debian installs it (needs Debian package resource-agents)`, () => {
     expect(ownerOfIpaddr2).toMatch(/^resource-agents: /);
+    // ... and the listing script, run here for real, finds it where the CIB names it.
+    expect(agentPresence('ocf:heartbeat:IPaddr2', onThisMachine)).toBe(ipaddr2);
   });
 });
 
@@ -349,12 +369,7 @@ describe('pacemaker collector: the demo cluster (real cibadmin 2.1.5 on a file C
   });
 
   it('references the agents the precondition check must find on every node', () => {
-    expect(referencedAgents(facets['erp-a'] as FacetSnapshot)).toEqual({
-      ocf: ['ocf:heartbeat:Filesystem', 'ocf:heartbeat:IPaddr2', 'ocf:linbit:drbd'],
-      stonith: [],
-      systemd: [],
-      other: [],
-    });
+    expect(referencedAgents([facets['erp-a'] as FacetSnapshot])).toEqual(['ocf:heartbeat:Filesystem', 'ocf:heartbeat:IPaddr2', 'ocf:linbit:drbd']);
     expect(values(facets['erp-a'] as FacetSnapshot)).toMatchObject({
       'group.erp-group': 'erp-fs erp-ip',
       'clone.drbd-erpdata-clone': 'drbd-erpdata',
@@ -362,7 +377,78 @@ describe('pacemaker collector: the demo cluster (real cibadmin 2.1.5 on a file C
       'resource.drbd-erpdata.op.monitor.29s': 'role=Promoted timeout=20s',
       'constraint.erp-group-with-promoted-drbd': 'colocation(rsc=erp-group,score=INFINITY,with-rsc=drbd-erpdata-clone,with-rsc-role=Promoted)',
       'rsc_defaults.resource-stickiness': '100',
-      'property.stonith-watchdog-timeout': '10s',
+      // #23: stored under the Pacemaker 3 name (the CIB sets only the old one).
+      'property.fencing-watchdog-timeout': '10s',
     });
+  });
+});
+
+describe('effective values as Pacemaker computes them (#23; hand-made CIBs)', () => {
+  const cib = (configuration: string) => `<cib validate-with="pacemaker-3.10"><configuration>${configuration}</configuration></cib>`;
+  const props = (sets: string) => cib(`<crm_config>${sets}</crm_config>`);
+
+  it('a Pacemaker 3 name is read first, the old name only when it is absent', () => {
+    expect(values(parseCib(props('<cluster_property_set id="c"><nvpair id="1" name="fencing-enabled" value="false"/></cluster_property_set>')))).toEqual({
+      'cib.validate-with': 'pacemaker-3.10',
+      'property.fencing-enabled': 'false',
+    });
+    const both = parseCib(props('<cluster_property_set id="c"><nvpair id="1" name="stonith-enabled" value="false"/><nvpair id="2" name="fencing-enabled" value="true"/></cluster_property_set>'));
+    expect(both.items['property.fencing-enabled']).toEqual({ value: 'true' });
+    expect(both.items['property.stonith-enabled']?.value).toBe('false');
+    expect(both.items['property.stonith-enabled']?.source).toMatch(/Pacemaker 3 reads fencing-enabled/);
+    const legacy = parseCib(props('<cluster_property_set id="c"><nvpair id="1" name="stonith-timeout" value="90s"/></cluster_property_set>'));
+    expect(legacy.items['property.fencing-timeout']).toEqual({ value: '90s', source: 'legacy name stonith-timeout (read because fencing-timeout is not set)' });
+    expect(legacy.items['property.stonith-timeout']).toBeUndefined();
+  });
+
+  it('the set with the higher score wins; cib-bootstrap-options comes first among properties; rule sets stay apart', () => {
+    const facet = parseCib(
+      props(
+        '<cluster_property_set id="low" score="10"><nvpair id="1" name="no-quorum-policy" value="ignore"/></cluster_property_set>' +
+          '<cluster_property_set id="high" score="INFINITY"><nvpair id="2" name="no-quorum-policy" value="freeze"/><nvpair id="3" name="batch-limit" value="5"/></cluster_property_set>' +
+          '<cluster_property_set id="cib-bootstrap-options" score="-100"><nvpair id="4" name="batch-limit" value="7"/></cluster_property_set>' +
+          '<cluster_property_set id="night" score="1000000"><rule id="r" score="0"><date_expression id="d" operation="gt" start="2030-01-01"/></rule><nvpair id="5" name="no-quorum-policy" value="stop"/></cluster_property_set>',
+      ),
+    );
+    expect(values(facet)).toMatchObject({
+      'property.no-quorum-policy': 'freeze',
+      'property.no-quorum-policy@low': 'ignore',
+      'property.no-quorum-policy@night': 'stop',
+      'property.batch-limit': '7',
+      'property.batch-limit@high': '5',
+      'property@night.rule': 'rule(score=0){date_expression(operation=gt,start=2030-01-01)}',
+      'property@low.score': '10',
+    });
+    expect(facet.items['property.no-quorum-policy@night']?.source).toMatch(/live state/);
+  });
+
+  it('a primitive inherits the instance attributes of its template, group and clone; its own win', () => {
+    const facet = parseCib(
+      cib(
+        '<resources>' +
+          '<template id="tpl" class="ocf" provider="heartbeat" type="IPaddr2"><instance_attributes id="ti"><nvpair id="t1" name="nic" value="eth0"/><nvpair id="t2" name="cidr_netmask" value="8"/></instance_attributes></template>' +
+          '<clone id="cl"><instance_attributes id="ci"><nvpair id="c1" name="ip" value="10.0.0.9"/><nvpair id="c2" name="arp_count" value="9"/></instance_attributes>' +
+          '<group id="grp"><instance_attributes id="gi"><nvpair id="g1" name="cidr_netmask" value="24"/><nvpair id="g2" name="arp_count" value="5"/></instance_attributes>' +
+          '<primitive id="vip" template="tpl"><instance_attributes id="vi"><nvpair id="v1" name="ip" value="10.0.0.1"/></instance_attributes></primitive>' +
+          '</group></clone></resources>',
+      ),
+    );
+    expect(facet.items['resource.vip.param.ip']).toEqual({ value: '10.0.0.1' });
+    expect(facet.items['resource.vip.param.nic']).toEqual({ value: 'eth0', source: 'inherited from template tpl' });
+    expect(facet.items['resource.vip.param.cidr_netmask']).toEqual({ value: '8', source: 'inherited from template tpl' });
+    expect(facet.items['resource.vip.param.arp_count']).toEqual({ value: '5', source: 'inherited from group grp' });
+    expect(facet.items['resource.vip.param.ip@ci']).toEqual({ value: '10.0.0.9', source: 'inherited from clone cl' });
+    expect(facet.items['resource.vip.param.cidr_netmask@gi']).toEqual({ value: '24', source: 'inherited from group grp' });
+  });
+});
+
+describe('inherited sets keep their rule and score (#23; hand-made CIB)', () => {
+  it('a group set under a rule reaches the primitive as a rule-conditioned value with its rule', () => {
+    const text = '<cib><configuration><resources><group id="g"><instance_attributes id="gi" score="5"><rule id="r" score="0"><date_expression id="d" operation="gt" start="2030-01-01"/></rule><nvpair id="n" name="nic" value="eth9"/></instance_attributes><primitive id="p" class="ocf" provider="heartbeat" type="IPaddr2"/></group></resources></configuration></cib>';
+    const items = parseCib(text).items;
+    expect(items['resource.p.param.nic@gi']).toEqual({ value: 'eth9', source: 'inherited from group g (under a rule)' });
+    expect(items['resource.p.param@gi.rule']?.value).toBe('rule(score=0){date_expression(operation=gt,start=2030-01-01)}');
+    expect(items['resource.p.param@gi.score']?.value).toBe('5');
+    expect(items['resource.p.param.nic']).toBeUndefined();
   });
 });

@@ -32,10 +32,47 @@ describe('packages collector on fixture dirs', () => {
   });
 });
 
+describe('dpkg states from real dpkg (fixtures/debian12-dpkg-states, #23)', () => {
+  it('held is installed, the interrupted upgrade and the unpacked package keep their version and are marked unfinished', () => {
+    const facet = parseDir('debian12-dpkg-states');
+    expect(facet.status).toBe('ok');
+    expect(facet.items).toEqual({
+      'fx-held': { value: '2.3-1' },
+      'fx-installed': { value: '1.0-1' },
+      'fx-unpacked': { value: '3.1-2' },
+      'fx-upgrade': { value: '2.0-1' },
+    });
+    expect(facet.meta).toEqual({ format: 'deb', 'unfinished:fx-unpacked': 'unpacked', 'unfinished:fx-upgrade': 'half-configured' });
+  });
+});
+
 describe('dpkg lines', () => {
-  it('keeps only ii packages', () => {
-    const facet = parseText('ii \ta\t1.0\tamd64\nrc \tb\t2.0\tamd64\niU \tc\t3.0\tamd64\n');
-    expect(Object.keys(facet.items)).toEqual(['a']);
+  // Changed deliberately (#23): only `ii` used to count, so a held package read as missing
+  // and an interrupted upgrade as removed. Now the state letter decides, as dpkg defines it.
+  it('status i is installed whatever is wanted (ii, hi held, ri/pi removal pending); n and c are not installed', () => {
+    const facet = parseText('ii \ta\t1.0\tamd64\nrc \tb\t2.0\tamd64\nhi \tc\t3.0\tamd64\nun \td\t\t\nri \te\t5.0\tamd64\npn \tf\t\t\n');
+    expect(facet.items).toEqual({ a: { value: '1.0' }, c: { value: '3.0' }, e: { value: '5.0' } });
+    expect(facet.meta).toEqual({ format: 'deb' });
+  });
+
+  it.each([
+    ['iU ', 'unpacked'],
+    ['iF ', 'half-configured'],
+    ['iH ', 'half-installed'],
+    ['iW ', 'triggers-awaited'],
+    ['it ', 'triggers-pending'],
+    ['hF ', 'half-configured'],
+    ['iiR', 'reinstallation required'],
+  ])('%j keeps the version on disk and marks the package unfinished (%s)', (status, state) => {
+    const facet = parseText(`ii \ta\t1.0\tamd64\n${status}\tpacemaker\t2.1.5-1\tamd64\n`);
+    expect(facet.items.pacemaker).toEqual({ value: '2.1.5-1' });
+    expect(facet.meta).toEqual({ format: 'deb', 'unfinished:pacemaker': state });
+  });
+
+  it('an unknown status letter is an error naming the line, not a silent skip', () => {
+    const facet = parseText('ii \ta\t1.0\tamd64\niX \tb\t2.0\tamd64\n');
+    expect(facet.status).toBe('error');
+    expect(facet.error).toMatch(/packages-query: line 2/);
   });
 
   it('names a Multi-Arch: same package by arch only when several arches are installed', () => {
@@ -85,5 +122,42 @@ describe('packages failures', () => {
     );
     expect(facet.status).toBe('truncated');
     expect(Object.keys(facet.items)).toEqual(['a']);
+  });
+});
+
+describe('package parsing cost', () => {
+  // #22: keyPackages re-sorted a key's versions on every duplicate line (20k duplicate
+  // lines took 57 s). Ratios measured in one run, no absolute times: a quadratic parse
+  // makes 100x the input cost ~10000x; a linear one ~100x.
+  const duplicates = (n: number): string => Array.from({ length: n }, (_, i) => `kmod-foo\t0\t1.${i}\t1.el9\tx86_64\n`).join('');
+  const distinct = (n: number): string => Array.from({ length: n }, (_, i) => `pkg${i}\t0\t1.0\t1.el9\tx86_64\n`).join('');
+  const timeOf = (text: string): number => {
+    let best = Number.POSITIVE_INFINITY;
+    for (let run = 0; run < 3; run++) {
+      const start = performance.now();
+      parseText(text);
+      best = Math.min(best, performance.now() - start);
+    }
+    return best;
+  };
+
+  it.each([
+    ['duplicate lines of one package', duplicates],
+    ['distinct packages', distinct],
+  ])('%s: 10x and 100x the lines cost far less than 100x and 10000x the time', (_name, make) => {
+    const base = 400;
+    parseText(make(base)); // warm up the JIT
+    const t1 = Math.max(timeOf(make(base)), 0.5);
+    const t10 = timeOf(make(base * 10));
+    const t100 = timeOf(make(base * 100));
+    expect(parseText(make(base * 100)).status).toBe('ok');
+    // Linear gives ~10 and ~100 (sorting adds a log factor); quadratic gives ~100 and ~10000.
+    expect(t10 / t1).toBeLessThan(60);
+    expect(t100 / t1).toBeLessThan(1500);
+  });
+
+  it('keeps every version of a duplicated package, sorted, once per key', () => {
+    const facet = parseText(duplicates(3));
+    expect(facet.items).toEqual({ 'kmod-foo': { value: '1.0-1.el9 1.1-1.el9 1.2-1.el9' } });
   });
 });

@@ -26,13 +26,22 @@
 #                                               would, changing no setting: a comment, wider
 #                                               indentation, a blank line, CRLF line ends
 #                                               (sysctl.d: no spaces around `=`)
+#   seed.sh NODE agent-install PROVIDER TYPE    an executable custom OCF agent, copied by hand
+#                                               (no package): PROVIDER is driftd-lab*
+#   seed.sh NODE cib-primitive ID AGENT         add <primitive id=ID> of AGENT (class:provider:type
+#                                               or class:type) to the CIB's resources
+#   seed.sh NODE hold-deb NAME                  `dpkg --set-selections` NAME hold (dpkg: hi)
+#   seed.sh NODE unpack-deb NAME VERSION        `dpkg --unpack` NAME VERSION: unpacked, not
+#                                               configured (dpkg: iU)
+#   seed.sh NODE half-configure-deb NAME VERSION  `dpkg -i` NAME VERSION whose postinst fails:
+#                                               an interrupted upgrade (dpkg: iF)
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 LAB_PACKAGE_PREFIX="driftd-lab-"
 
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 (($# >= 2)) || usage
 NODE="$1"
@@ -117,6 +126,54 @@ cib_param() {
   sed -i "s|\(<nvpair id=\"$id\" name=\"$name\" value=\"\)[^\"]*\"|\1$value\"|" "$file"
 }
 
+# A lab package whose postinst fails: `dpkg -i` unpacks it and leaves it half-configured.
+build_failing_deb() {
+  local name="$1" version="$2" dir="$LAB_DIR/debs" tree deb
+  deb="$dir/${name}_${version}_all-failing-postinst.deb"
+  [[ -f "$deb" ]] && { echo "$deb"; return 0; }
+  mkdir -p "$dir"
+  tree="$(mktemp -d)"
+  mkdir -p "$tree/DEBIAN" "$tree/usr/share/doc/$name"
+  cat >"$tree/DEBIAN/control" <<CONTROL
+Package: $name
+Version: $version
+Architecture: all
+Maintainer: driftd lab <root@localhost>
+Section: misc
+Priority: optional
+Description: driftd lab package whose configuration fails
+ Its postinst exits 1, as an upgrade interrupted in its maintainer scripts would.
+CONTROL
+  printf '#!/bin/sh\necho "driftd lab: postinst of %s %s fails on purpose" >&2\nexit 1\n' "$name" "$version" >"$tree/DEBIAN/postinst"
+  chmod 0755 "$tree/DEBIAN/postinst"
+  echo "$name $version: built by test/lab/seed.sh (failing postinst)" >"$tree/usr/share/doc/$name/README"
+  dpkg-deb --root-owner-group --build "$tree" "$deb" >/dev/null
+  rm -rf "$tree"
+  echo "$deb"
+}
+
+agent_install() {
+  local provider="$1" type="$2" target
+  [[ "$provider" =~ ^driftd-lab[a-z0-9-]*$ ]] || lab_die "custom OCF providers in the lab are named driftd-lab*, got '$provider'"
+  [[ "$type" =~ ^[A-Za-z0-9_-]+$ ]] || lab_die "not an OCF agent type: $type"
+  target="$(inside_root "/usr/lib/ocf/resource.d/$provider/$type")"
+  mkdir -p "$(dirname "$target")"
+  printf '#!/bin/sh\n# driftd lab: a custom OCF agent installed by hand, no package ships it\nexit 7\n' >"$target.seed-tmp"
+  chmod 0755 "$target.seed-tmp"
+  mv -f "$target.seed-tmp" "$target"
+}
+
+cib_primitive() {
+  local id="$1" agent="$2" file cls provider type attrs
+  [[ "$id" =~ ^[A-Za-z0-9_.-]+$ && "$agent" =~ ^[a-z]+:[A-Za-z0-9_./-]+(:[A-Za-z0-9_.-]+)?$ ]] || lab_die "id and agent are plain words (agent class:provider:type or class:type)"
+  IFS=: read -r cls provider type <<<"$agent"
+  if [[ -z "$type" ]]; then attrs="class=\"$cls\" type=\"$provider\""; else attrs="class=\"$cls\" provider=\"$provider\" type=\"$type\""; fi
+  file="$(inside_root /var/lib/pacemaker/cib/cib.xml)"
+  grep -q "id=\"$id\"" "$file" && lab_die "the CIB already has an element with id $id"
+  sed -i "s|</resources>|  <primitive id=\"$id\" $attrs/>\n    </resources>|" "$file"
+  grep -q "<primitive id=\"$id\"" "$file" || lab_die "could not add primitive $id to $file"
+}
+
 corosync_pid() { live_pid "$(node_state "$1")/corosync.pid" prefix "/usr/sbin/corosync -f "; }
 
 # corosync in the node's root, in a UTS namespace named after the node: corosync finds
@@ -195,8 +252,10 @@ reset_node() {
   # The roots boot no kernel of their own: any /boot/vmlinuz-* is a seeded "installed, not booted".
   rm -f "$ROOT"/boot/vmlinuz-*
   for pkg in $(chroot "$ROOT" dpkg-query -W -f '${Package}\n' "${LAB_PACKAGE_PREFIX}*" 2>/dev/null || true); do
+    echo "$pkg install" | chroot "$ROOT" dpkg --set-selections
     chroot "$ROOT" dpkg --purge "$pkg" >/dev/null
   done
+  rm -rf "$ROOT"/usr/lib/ocf/resource.d/driftd-lab*
   if ! cmp -s "$STATE/ssh_host_ed25519_key" "$STATE/ssh_host_ed25519_key.orig"; then
     cp -p "$STATE/ssh_host_ed25519_key.orig" "$STATE/ssh_host_ed25519_key"
     cp -p "$STATE/ssh_host_ed25519_key.pub.orig" "$STATE/ssh_host_ed25519_key.pub"
@@ -263,5 +322,29 @@ case "$ACTION" in
     start_sshd "$NODE"
     ;;
   cosmetic) (($# == 1)) || usage; cosmetic_edit "$1" ;;
+  agent-install) (($# == 2)) || usage; agent_install "$1" "$2" ;;
+  cib-primitive) (($# == 2)) || usage; cib_primitive "$1" "$2" ;;
+  hold-deb)
+    (($# == 1)) || usage
+    check_package_name "$1"
+    echo "$1 hold" | chroot "$ROOT" dpkg --set-selections
+    ;;
+  unpack-deb)
+    (($# == 2)) || usage
+    check_package_name "$1"
+    deb="$(build_deb "$1" "$2")"
+    cp "$deb" "$ROOT/tmp/"
+    chroot "$ROOT" dpkg --unpack "/tmp/$(basename "$deb")" >/dev/null
+    rm -f "$ROOT/tmp/$(basename "$deb")"
+    ;;
+  half-configure-deb)
+    (($# == 2)) || usage
+    check_package_name "$1"
+    deb="$(build_failing_deb "$1" "$2")"
+    cp "$deb" "$ROOT/tmp/"
+    # dpkg -i fails by design (the postinst exits 1); the package stays half-configured.
+    if chroot "$ROOT" dpkg -i "/tmp/$(basename "$deb")" >/dev/null 2>&1; then lab_die "dpkg -i of $1 $2 was expected to fail in its postinst"; fi
+    rm -f "$ROOT/tmp/$(basename "$deb")"
+    ;;
   *) usage ;;
 esac

@@ -101,7 +101,7 @@ describe('evaluateNode strict (window finish)', () => {
     const e = evaluateNode({ node: 'erp-b', baseline: base, now, report, window, rules, diff: diffSnapshots });
     expect(e.verdict).toBe('not-safe');
     expect(e.reasons.filter((r) => !r.startsWith('unexpected change'))).toEqual([
-      'breaks a best practice: pacemaker/practice:pacemaker-fencing-per-node: pacemaker-fencing-per-node: expected with STONITH enabled, a fencing device that can fence every cluster node; erp-b: no fencing (stonith) device configured, no watchdog fencing (stonith-watchdog-timeout)',
+      'breaks a best practice: pacemaker/practice:pacemaker-fencing-per-node: pacemaker-fencing-per-node: expected with STONITH enabled, a fencing device that can fence every cluster node; erp-b: no fencing (stonith) device configured, no watchdog fencing (fencing-watchdog-timeout / stonith-watchdog-timeout)',
     ]);
   });
 });

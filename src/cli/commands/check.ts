@@ -6,7 +6,9 @@ import { Command, Option } from 'commander';
 import type { CheckReport } from '../../core/check-report.js';
 import { renderCheckText } from '../../core/engine/index.js';
 import { auditClusters, judge, loadRulesFor } from '../../audit/audit.js';
-import { formatIssue } from '../../config/load.js';
+import { formatIssue, resolveFromConfig } from '../../config/load.js';
+import { markOpenWindowExpected, readOpenWindowsOf } from '../../window/expected.js';
+import type { WindowContext } from '../../core/window/classify.js';
 import { DEFAULT_CONFIG, loadConfigOrExit, withStore } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { pickCluster } from '../select-cluster.js';
@@ -59,6 +61,8 @@ export async function runCheck(flags: CheckFlags): Promise<ExitCode> {
     if (!audit) throw new CliError('internal: no audit result', EXIT.internal);
     report = audit.report;
   }
+  // During an open maintenance window its declared changes are expected, as the daemon marks them.
+  report = markOpenWindowExpected(report, openWindowsOrWarn(resolveFromConfig(loaded, loaded.config.database)));
   const verdict = applyFailOn(report, flags.failOn);
   const text = (): string => renderCheckText(verdict, { verbose: flags.verbose === true, color: useColor(flags.color, process.stdout.isTTY, process.env) });
   process.stdout.write(flags.json ? `${JSON.stringify(verdict, null, 2)}\n` : `${text()}\n`);
@@ -80,4 +84,16 @@ export function useColor(flag: boolean | undefined, isTTY: boolean | undefined, 
 export function applyFailOn(report: CheckReport, failOn: 'critical' | 'warning'): CheckReport {
   if (failOn === 'critical' || report.summary.warning === 0) return report;
   return { ...report, ready: false };
+}
+
+/** The open windows of the history database; one that cannot be read is said on stderr, and nothing is marked. */
+function openWindowsOrWarn(databaseFile: string): Map<string, WindowContext> {
+  try {
+    return readOpenWindowsOf(databaseFile);
+  } catch (err) {
+    process.stderr.write(
+      `driftd: warning: could not read maintenance windows from ${databaseFile} (${err instanceof Error ? err.message : String(err)}); an open window's expected drift is not marked in this verdict\n`,
+    );
+    return new Map();
+  }
 }

@@ -10,7 +10,7 @@ import { FACET_NAMES, type FacetName, type NodeSnapshot } from '../snapshot.js';
 import { finalizeFinding, presenceSplitFinding, type EvalContext } from './build.js';
 import { corosyncFacetFindings } from './corosync-view.js';
 import { diffFacet, type Participant } from './peer-diff.js';
-import { agentPreconditions, rebootPreconditions } from './preconditions.js';
+import { agentPreconditions, packageStatePreconditions, rebootPreconditions, rpmDuplicatePreconditions } from './preconditions.js';
 import type { CompiledRules } from './rules/compile.js';
 import { practiceFindings } from './practice.js';
 import { groupRootCauses } from './root-cause.js';
@@ -38,6 +38,8 @@ export function evaluateCluster(input: EvaluateInput): CheckReport {
   for (const facetName of FACET_NAMES) appendAll(all, facetFindings(ctx, facetName, reachable));
   appendAll(all, agentPreconditions(ctx, reachable));
   appendAll(all, rebootPreconditions(ctx, reachable));
+  appendAll(all, packageStatePreconditions(ctx, reachable));
+  appendAll(all, rpmDuplicatePreconditions(ctx, reachable));
   appendAll(all, runtimeFindings(ctx, reachable));
   appendAll(all, practiceFindings(ctx, reachable));
   // One headline per problem; what follows from it becomes its evidence. Everything

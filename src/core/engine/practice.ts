@@ -100,6 +100,29 @@ export function pacemakerTrue(value: string): boolean {
   return ['yes', 'true', 'on', 'y', '1'].includes(value.trim().toLowerCase());
 }
 
+/**
+ * Pacemaker 3 names of the fencing options and the Pacemaker 2 names they replace (as
+ * lib/common/options.c lists them). The pacemaker collector already stores the effective
+ * value under the new name; snapshots recorded before that may hold only the old one.
+ */
+const FENCING_OPTION_OLD_NAMES: Readonly<Record<string, string>> = {
+  'fencing-enabled': 'stonith-enabled',
+  'fencing-action': 'stonith-action',
+  'fencing-reaction': 'fence-reaction',
+  'fencing-timeout': 'stonith-timeout',
+  'fencing-watchdog-timeout': 'stonith-watchdog-timeout',
+  'fencing-max-attempts': 'stonith-max-attempts',
+};
+
+/** A cluster option's effective value: the new name first, the old one only when it is absent. */
+export function clusterOption(facet: FacetSnapshot, name: string): { value: string; name: string } | undefined {
+  const current = facet.items[`property.${name}`];
+  if (current !== undefined) return { value: current.value, name };
+  const oldName = FENCING_OPTION_OLD_NAMES[name];
+  const legacy = oldName === undefined ? undefined : facet.items[`property.${oldName}`];
+  return legacy === undefined || oldName === undefined ? undefined : { value: legacy.value, name: oldName };
+}
+
 /** Host-list parameters of a fencing device: Pacemaker's own and cluster-glue's `hostlist`. */
 const HOST_LIST_PARAMS = ['pcmk_host_list', 'hostlist'];
 
@@ -138,16 +161,16 @@ const fencingPerNode: PracticeCheck = {
   defaultSeverity: 'critical',
   expectation: 'with STONITH enabled, a fencing device that can fence every cluster node',
   judge(facet) {
-    const enabled = facet.items['property.stonith-enabled']?.value;
+    const enabled = clusterOption(facet, 'fencing-enabled')?.value;
     if (enabled !== undefined && !pacemakerTrue(enabled)) return undefined; // the stonith-enabled rule reports that
     const nodes = Object.keys(facet.items)
       .filter((k) => /^node\.[^.]+$/.test(k))
       .map((k) => k.slice('node.'.length));
     const devices = stonithDevices(facet);
     // Diskless SBD: every node fences itself through its watchdog, no device needed.
-    const watchdog = facet.items['property.stonith-watchdog-timeout']?.value;
+    const watchdog = clusterOption(facet, 'fencing-watchdog-timeout')?.value;
     if (devices.length === 0 && watchdog !== undefined && (durationSeconds(watchdog) ?? 0) !== 0) return undefined;
-    if (devices.length === 0) return 'no fencing (stonith) device configured, no watchdog fencing (stonith-watchdog-timeout)';
+    if (devices.length === 0) return 'no fencing (stonith) device configured, no watchdog fencing (fencing-watchdog-timeout / stonith-watchdog-timeout)';
     const covered = new Set<string>();
     for (const device of devices) {
       const targets = staticTargets(facet, device);
@@ -169,36 +192,65 @@ export function durationSeconds(raw: string): number | undefined {
   return n * (factor[unit] ?? 1);
 }
 
-/** Pacemaker's stonith-timeout default (Pacemaker Explained, cluster options). */
+/** Pacemaker's fencing-timeout (stonith-timeout) default: 60s in lib/common/options.c. */
 const DEFAULT_STONITH_TIMEOUT_S = 60;
 
 const sbdStonithTimeout: PracticeCheck = {
   name: 'sbd-stonith-timeout',
   facet: 'pacemaker',
   defaultSeverity: 'critical',
-  expectation: 'with disk SBD, stonith-timeout at least 1.2 x msgwait; with diskless SBD, stonith-watchdog-timeout 2 x SBD_WATCHDOG_TIMEOUT',
+  expectation: 'with disk SBD, fencing-timeout (stonith-timeout) at least 1.2 x msgwait; with diskless SBD, fencing-watchdog-timeout (stonith-watchdog-timeout) 2 x SBD_WATCHDOG_TIMEOUT',
   judge(facet) {
     const device = facet.items['sbd.SBD_DEVICE']?.value.trim();
     const watchdog = numberAt(facet, 'sbd.SBD_WATCHDOG_TIMEOUT');
     if (facet.items['sbd.SBD_WATCHDOG_TIMEOUT'] === undefined && device === undefined) return undefined; // no SBD here
-    const stonithRaw = facet.items['property.stonith-timeout']?.value;
-    const stonith = stonithRaw === undefined ? DEFAULT_STONITH_TIMEOUT_S : durationSeconds(stonithRaw);
+    const timeout = clusterOption(facet, 'fencing-timeout');
+    const stonithText = timeout === undefined ? `fencing-timeout=${DEFAULT_STONITH_TIMEOUT_S}s (default)` : `${timeout.name}=${timeout.value}`;
+    const stonith = timeout === undefined ? DEFAULT_STONITH_TIMEOUT_S : durationSeconds(timeout.value);
     if (device) {
       const msgwait = numberAt(facet, 'sbd.msgwait');
       if (msgwait === undefined || stonith === undefined) return undefined;
-      return stonith >= 1.2 * msgwait ? undefined : `stonith-timeout=${stonithRaw ?? `${DEFAULT_STONITH_TIMEOUT_S}s (default)`}, msgwait=${msgwait}s (needs >= ${Math.ceil(1.2 * msgwait)}s)`;
+      return stonith >= 1.2 * msgwait ? undefined : `${stonithText}, msgwait=${msgwait}s (needs >= ${Math.ceil(1.2 * msgwait)}s)`;
     }
-    const swRaw = facet.items['property.stonith-watchdog-timeout']?.value;
-    const sw = swRaw === undefined ? undefined : durationSeconds(swRaw);
+    const swOption = clusterOption(facet, 'fencing-watchdog-timeout');
+    const swText = swOption === undefined ? 'fencing-watchdog-timeout=(unset)' : `${swOption.name}=${swOption.value}`;
+    const sw = swOption === undefined ? undefined : durationSeconds(swOption.value);
     const wd = watchdog ?? 5;
-    if (sw === undefined || sw === 0) return `diskless SBD, stonith-watchdog-timeout=${swRaw ?? '(unset)'} (needs ${2 * wd}s, 2 x SBD_WATCHDOG_TIMEOUT=${wd})`;
-    if (sw < 2 * wd) return `stonith-watchdog-timeout=${swRaw}, SBD_WATCHDOG_TIMEOUT=${wd} (needs >= ${2 * wd}s)`;
-    if (stonith !== undefined && stonith <= sw) return `stonith-timeout=${stonithRaw ?? `${DEFAULT_STONITH_TIMEOUT_S}s (default)`} not above stonith-watchdog-timeout=${swRaw}`;
+    if (sw === undefined || sw === 0) return `diskless SBD, ${swText} (needs ${2 * wd}s, 2 x SBD_WATCHDOG_TIMEOUT=${wd})`;
+    if (sw < 2 * wd) return `${swText}, SBD_WATCHDOG_TIMEOUT=${wd} (needs >= ${2 * wd}s)`;
+    if (stonith !== undefined && stonith <= sw) return `${stonithText} not above ${swText}`;
     return undefined;
   },
 };
 
-export const PRACTICE_CHECKS: readonly PracticeCheck[] = [consensusVsToken, twoNode, expectedVotes, fencingPerNode, sbdStonithTimeout];
+/** The same setting under both names: equal when Pacemaker would read them alike. */
+function sameOptionValue(a: string, b: string): boolean {
+  if (a.trim() === b.trim()) return true;
+  const boolean = /^(yes|true|on|y|1|no|false|off|n|0)$/i;
+  if (boolean.test(a.trim()) && boolean.test(b.trim())) return pacemakerTrue(a) === pacemakerTrue(b);
+  const da = durationSeconds(a);
+  const db = durationSeconds(b);
+  return da !== undefined && da === db;
+}
+
+const fencingOptionNames: PracticeCheck = {
+  name: 'pacemaker-fencing-option-names',
+  facet: 'pacemaker',
+  defaultSeverity: 'warning',
+  expectation: 'a fencing option set under one name only, or under both with the same value (Pacemaker 3 reads fencing-*, Pacemaker 2 only stonith-*)',
+  judge(facet) {
+    const disagree: string[] = [];
+    for (const [name, oldName] of Object.entries(FENCING_OPTION_OLD_NAMES)) {
+      const current = facet.items[`property.${name}`]?.value;
+      const legacy = facet.items[`property.${oldName}`]?.value;
+      if (current === undefined || legacy === undefined || sameOptionValue(current, legacy)) continue;
+      disagree.push(`${name}=${current} but ${oldName}=${legacy} (Pacemaker 3 uses ${current})`);
+    }
+    return disagree.length === 0 ? undefined : disagree.join('; ');
+  },
+};
+
+export const PRACTICE_CHECKS: readonly PracticeCheck[] = [consensusVsToken, twoNode, expectedVotes, fencingPerNode, sbdStonithTimeout, fencingOptionNames];
 
 /** A rule written for practice findings, not a facet-wide rule that happens to match them. */
 export function isPracticeEnabled(rules: CompiledRules, check: PracticeCheck): boolean {

@@ -78,14 +78,19 @@ describe('a fencing device for every node', () => {
 
   it('real demo CIB: no stonith device, but diskless SBD (stonith-watchdog-timeout) fences every node', () => {
     const demo = cibFile('demo/erp-a/pacemaker-cib.txt');
-    expect(demo.items['property.stonith-watchdog-timeout']?.value).toBe('10s');
+    // #23: the effective value is stored under the Pacemaker 3 name, its source naming the old one.
+    expect(demo.items['property.fencing-watchdog-timeout']).toEqual({ value: '10s', source: 'legacy name stonith-watchdog-timeout (read because fencing-watchdog-timeout is not set)' });
+    expect(demo.items['property.stonith-watchdog-timeout']).toBeUndefined();
     expect(judge('pacemaker-fencing-per-node', demo)).toBeUndefined();
   });
 
   const nodes = { 'node.a': 'id=1', 'node.b': 'id=2', 'node.c': 'id=3' };
   it.each([
-    [{}, 'no fencing (stonith) device configured, no watchdog fencing (stonith-watchdog-timeout)'],
+    [{}, 'no fencing (stonith) device configured, no watchdog fencing (fencing-watchdog-timeout / stonith-watchdog-timeout)'],
     [{ 'property.stonith-enabled': 'false' }, undefined], // reported by the stonith-enabled rule instead
+    [{ 'property.fencing-enabled': 'false' }, undefined], // the Pacemaker 3 name alone
+    [{ 'property.fencing-enabled': 'true', 'property.stonith-enabled': 'false' }, 'no fencing (stonith) device configured, no watchdog fencing (fencing-watchdog-timeout / stonith-watchdog-timeout)'],
+    [{ 'property.fencing-watchdog-timeout': '10s' }, undefined], // diskless SBD under the Pacemaker 3 name
     [{ 'resource.f1': 'stonith:fence_ipmilan', 'resource.f1.param.pcmk_host_list': 'a b' }, 'no fencing device lists c (devices: f1)'],
     [{ 'resource.f1': 'stonith:fence_ipmilan', 'resource.f1.param.pcmk_host_map': 'a:1;b:2;c:3' }, undefined],
     [{ 'resource.f1': 'stonith:fence_sbd' }, undefined], // dynamic-list: the device is asked at fence time
@@ -113,11 +118,32 @@ describe('SBD timeouts against stonith-timeout', () => {
 
   it('real diskless SBD file (watchdog 5 s): stonith-watchdog-timeout must be 2 x 5 s and below stonith-timeout', () => {
     const withoutProperty = cibFile('cluster/pacemaker/cibadmin-2.1.5-query-xen-d.txt', 'debian12-sbd-1.5.2-default.txt');
-    expect(judge('sbd-stonith-timeout', withoutProperty)).toBe('diskless SBD, stonith-watchdog-timeout=(unset) (needs 10s, 2 x SBD_WATCHDOG_TIMEOUT=5)');
+    expect(judge('sbd-stonith-timeout', withoutProperty)).toBe('diskless SBD, fencing-watchdog-timeout=(unset) (needs 10s, 2 x SBD_WATCHDOG_TIMEOUT=5)');
     const good = { 'sbd.SBD_WATCHDOG_TIMEOUT': '5', 'property.stonith-watchdog-timeout': '10s', 'property.stonith-timeout': '20s' };
     expect(judge('sbd-stonith-timeout', facet(good))).toBeUndefined();
     expect(judge('sbd-stonith-timeout', facet({ ...good, 'property.stonith-watchdog-timeout': '8' }))).toBe('stonith-watchdog-timeout=8, SBD_WATCHDOG_TIMEOUT=5 (needs >= 10s)');
     expect(judge('sbd-stonith-timeout', facet({ ...good, 'property.stonith-timeout': '10s' }))).toBe('stonith-timeout=10s not above stonith-watchdog-timeout=10s');
+  });
+
+  it('reads the Pacemaker 3 names first: fencing-timeout=150 is used, not the 60 s default nor the old name', () => {
+    const disk = { 'sbd.SBD_DEVICE': '/dev/loop0', 'sbd.msgwait': '120' };
+    expect(judge('sbd-stonith-timeout', facet(disk))).toBe('fencing-timeout=60s (default), msgwait=120s (needs >= 144s)');
+    expect(judge('sbd-stonith-timeout', facet({ ...disk, 'property.fencing-timeout': '150' }))).toBeUndefined();
+    expect(judge('sbd-stonith-timeout', facet({ ...disk, 'property.fencing-timeout': '150', 'property.stonith-timeout': '30s' }))).toBeUndefined();
+    expect(judge('sbd-stonith-timeout', facet({ ...disk, 'property.fencing-timeout': '30s', 'property.stonith-timeout': '150' }))).toBe('fencing-timeout=30s, msgwait=120s (needs >= 144s)');
+  });
+});
+
+describe('fencing options under both names', () => {
+  it.each([
+    [{ 'property.fencing-enabled': 'true', 'property.stonith-enabled': 'false' }, 'fencing-enabled=true but stonith-enabled=false (Pacemaker 3 uses true)'],
+    [{ 'property.fencing-enabled': 'true', 'property.stonith-enabled': 'yes' }, undefined],
+    [{ 'property.fencing-timeout': '2min', 'property.stonith-timeout': '120s' }, undefined],
+    [{ 'property.fencing-timeout': '150', 'property.stonith-timeout': '60s' }, 'fencing-timeout=150 but stonith-timeout=60s (Pacemaker 3 uses 150)'],
+    [{ 'property.fencing-enabled': 'false' }, undefined],
+    [{ 'property.stonith-enabled': 'false' }, undefined],
+  ])('%o -> %s', (items, expected) => {
+    expect(judge('pacemaker-fencing-option-names', facet(items))).toBe(expected);
   });
 
   it('no SBD configured: nothing to judge', () => {

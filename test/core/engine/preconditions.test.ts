@@ -140,3 +140,87 @@ describe('precondition findings', () => {
     expect(only(report.findings)).toMatchObject({ severity: 'warning', waived: true, rule: 'reboots-are-planned' });
   });
 });
+
+describe('package states (dpkg) and duplicate versions (rpm)', () => {
+  const rpm = (items: Record<string, string>) => facet(items, { meta: { format: 'rpm' } });
+
+  it('a package dpkg left half-configured is "not configured" on that node, not missing', () => {
+    const report = check([
+      snap('erp-a', { packages: debPackages({ pacemaker: '2.1.5-1' }) }),
+      snap('erp-b', { packages: facet({ pacemaker: '2.1.5-1' }, { meta: { format: 'deb', 'unfinished:pacemaker': 'half-configured' } }) }),
+    ]);
+    const f = only(report.findings);
+    expect(f).toMatchObject({ kind: 'precondition', facet: 'packages', key: 'state:pacemaker', severity: 'critical', outliers: ['erp-b'], values: { 'erp-a': '2.1.5-1', 'erp-b': 'half-configured' } });
+    expect(f.message).toMatch(/^package pacemaker is not configured on erp-b \(half-configured\): .*dpkg --configure -a/);
+  });
+
+  it('pending triggers alone are a warning', () => {
+    const report = check([snap('erp-a', { packages: facet({ 'man-db': '2.11.2-2' }, { meta: { format: 'deb', 'unfinished:man-db': 'triggers-pending' } }) })]);
+    expect(only(report.findings)).toMatchObject({ key: 'state:man-db', severity: 'warning', outliers: ['erp-a'] });
+  });
+
+  it('rpm: several versions of one package are flagged, kernels and gpg-pubkey are not', () => {
+    const items = { kernel: '5.14.0-162.6.1.el9_1 5.14.0-70.13.1.el9_0', 'kernel-core': '5.14.0-162.6.1.el9_1 5.14.0-70.13.1.el9_0', 'gpg-pubkey': 'fd431d51-4ae0493b 5a6340b3-6229229e', bash: '5.1.8-5.el9' };
+    const report = check([
+      snap('erp-a', { packages: rpm(items) }),
+      snap('erp-b', { packages: rpm({ ...items, 'pacemaker.x86_64': '2.1.5-5.el9 2.1.6-1.el9', 'pacemaker.i686': '2.1.5-5.el9' }) }),
+    ]);
+    const dupes = report.findings.filter((f) => f.kind === 'precondition');
+    expect(dupes).toHaveLength(1);
+    expect(dupes[0]).toMatchObject({ key: 'duplicates:pacemaker.x86_64', severity: 'warning', outliers: ['erp-b'], values: { 'erp-a': null, 'erp-b': '2.1.5-5.el9 2.1.6-1.el9' } });
+  });
+
+  it('a deb facet is never read for rpm duplicates', () => {
+    const report = check([snap('erp-a', { packages: debPackages({ weird: '1.0 2.0' }) })]);
+    expect(report.findings.filter((f) => f.kind === 'precondition')).toEqual([]);
+  });
+});
+
+describe('agent presence judged on the node itself', () => {
+  const cibWithCustom = { ...cib, 'resource.sap': 'ocf:suse:SAPHana', 'resource.custom': 'ocf:acme:thing' };
+  const listed = (names: string[]) => facet(cibWithCustom, { meta: { agents: names.sort().join(' ') } });
+  const everything = ['ocf:heartbeat:IPaddr2', 'ocf:linbit:drbd', 'ocf:pacemaker:ping', 'stonith:fence_ipmilan', 'unit:nginx.service', 'ocf:suse:SAPHana', 'ocf:acme:thing'];
+
+  it('a custom agent missing on the standby is critical and names that node, packages or not', () => {
+    const report = check([
+      snap('erp-a', { pacemaker: listed(everything), packages: debPackages({}) }),
+      snap('erp-b', { pacemaker: listed(everything.filter((a) => a !== 'ocf:acme:thing')), packages: debPackages({}) }),
+    ]);
+    const f = only(report.findings.filter((x) => x.kind === 'precondition'));
+    expect(f).toMatchObject({
+      facet: 'pacemaker',
+      key: 'agent:ocf:acme:thing',
+      severity: 'critical',
+      outliers: ['erp-b'],
+      values: { 'erp-a': '/usr/lib/ocf/resource.d/acme/thing', 'erp-b': null },
+    });
+    expect(f.message).toBe('resource agent ocf:acme:thing is referenced by the CIB but not installed on erp-b (needs the executable /usr/lib/ocf/resource.d/acme/thing, installed as on the other nodes)');
+  });
+
+  it('an agent present without its package is fine (no resource-agents package, IPaddr2 on disk)', () => {
+    const report = check(['erp-a', 'erp-b'].map((n) => snap(n, { pacemaker: listed(everything), packages: debPackages({}) })));
+    expect(report.findings.filter((x) => x.kind === 'precondition')).toEqual([]);
+  });
+
+  it('a systemd unit missing on one node names the unit; a packaged agent names its package', () => {
+    const report = check([
+      snap('erp-a', { pacemaker: listed(everything) }),
+      snap('erp-b', { pacemaker: listed(everything.filter((a) => a !== 'unit:nginx.service' && a !== 'stonith:fence_ipmilan')) }),
+    ]);
+    const keys = report.findings.filter((x) => x.kind === 'precondition').map((x) => [x.key, x.outliers, x.message.replace(/.*\(/, '(')]);
+    expect(keys).toEqual([
+      ['agent:stonith:fence_ipmilan', ['erp-b'], '(needs fence-agents or fence-agents-ipmilan)'],
+      ['agent:systemd:nginx', ['erp-b'], '(needs the unit nginx.service)'],
+    ]);
+  });
+
+  it('a node without the listing (an older recording) falls back to package evidence', () => {
+    const { 'fence-agents': _f, ...withoutFence } = { pacemaker: '2.1.5-1', 'resource-agents': '1:4.12.0-2', 'fence-agents': '4.12.1-1', 'drbd-utils': '9.22.0-1' };
+    const report = check([
+      snap('erp-a', { pacemaker: listed(everything) }),
+      snap('erp-b', { pacemaker: cibWithCustom, packages: debPackages(withoutFence) }),
+    ]);
+    const f = only(report.findings.filter((x) => x.kind === 'precondition'));
+    expect(f).toMatchObject({ key: 'agent:stonith:fence_ipmilan', outliers: ['erp-b'] });
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * `driftd check` run by hand during an open maintenance window marks the window's
+ * declared drift `expected`, through the same function the daemon uses (#23).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CheckReport } from '../../src/core/check-report.js';
+import { Store } from '../../src/store/index.js';
+import { markOpenWindowExpected, readOpenWindowsOf } from '../../src/window/expected.js';
+import { runInput } from '../store/handmade-runs.js';
+
+const run = promisify(execFile);
+const REPO = path.resolve(__dirname, '../..');
+
+async function checkJson(config: string): Promise<CheckReport> {
+  try {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), 'check', '--config', config, '--json'], { cwd: REPO, maxBuffer: 64 * 1024 * 1024 });
+    return JSON.parse(stdout) as CheckReport;
+  } catch (err) {
+    const e = err as { stdout?: string };
+    return JSON.parse(e.stdout ?? '') as CheckReport;
+  }
+}
+
+describe('driftd check during an open window', { timeout: 120_000 }, () => {
+  let dir: string;
+  let config: string;
+  let database: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'driftd-check-window-'));
+    config = path.join(dir, 'demo.yaml');
+    database = path.join(dir, 'demo.db');
+    const nodes = ['erp-a', 'erp-b', 'erp-c'].map((n) => `      - { name: ${n}, transport: replay, path: ${path.join(REPO, 'fixtures/demo', n)} }`);
+    writeFileSync(config, [`database: ${database}`, 'clusters:', '  - name: erp-demo', '    nodes:', ...nodes, ''].join('\n'));
+  });
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('marks exactly the declared changes expected, as the daemon does, and nothing without a window', async () => {
+    const before = await checkJson(config);
+    const openssl = before.findings.find((f) => f.facet === 'packages' && f.key === 'openssl');
+    expect(openssl).toBeDefined();
+    expect(before.findings.some((f) => f.expected === true)).toBe(false);
+
+    const store = Store.open(database);
+    // A window cites the run it was opened on (a foreign key): any stored run serves here.
+    const baseline = store.saveRun(runInput('2026-12-07T14:00:00.000Z', { 'erp-a': {}, 'erp-b': {} }));
+    store.windows().openWindow({
+      cluster: 'erp-demo',
+      name: 'openssl-upgrade',
+      openedAt: '2026-12-07T15:00:00.000Z',
+      plannedEnd: '2026-12-07T18:00:00.000Z',
+      baselineRunId: baseline.id,
+      nodes: ['erp-c', 'erp-b', 'erp-a'],
+      expectation: { items: [], allow: [{ facet: 'packages', key: 'openssl' }, { facet: 'packages', key: 'libssl3' }] },
+      expectationFile: null,
+      baselineValues: {},
+      baselineFindingIds: [],
+      versionFormat: 'deb',
+    });
+    store.close();
+
+    const during = await checkJson(config);
+    const expected = during.findings.filter((f) => f.expected === true).map((f) => `${f.facet}/${f.key}`).sort();
+    // openssl and libssl3 are one upgrade (one headline, libssl3 its evidence, #21): the headline is expected.
+    expect(expected).toEqual(['packages/openssl']);
+    // The same function the daemon applies gives the same marks on the report made before.
+    const daemonWay = markOpenWindowExpected(before, readOpenWindowsOf(database));
+    expect(daemonWay.findings.filter((f) => f.expected === true).map((f) => `${f.facet}/${f.key}`).sort()).toEqual(expected);
+  });
+});
