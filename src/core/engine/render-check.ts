@@ -89,7 +89,9 @@ function renderNode(node: NodeReport, nameWidth: number, width: number, options:
 }
 
 function renderFinding(f: ReportedFinding, width: number, options: RenderOptions, paint: Paint): string[] {
-  const lines = wrap(`- ${paint(f.severity, `[${f.kind}]`)} ${text(f.message)}`, width + (options.color ? colourOverhead(paint) : 0), '      ', '  ');
+  // Wrapped as plain text, then the kind painted: colour codes take no columns.
+  const lines = wrap(`- [${f.kind}] ${text(f.message)}`, width, '      ', '  ');
+  lines[0] = (lines[0] ?? '').replace(`[${f.kind}]`, paint(f.severity, `[${f.kind}]`));
   lines.push(...renderValues(f, width, options));
   const related = f.evidence?.length ?? 0;
   const relatedText = related > 0 ? `  +${related} related finding${related === 1 ? '' : 's'}${options.verbose ? '' : ' (--verbose)'}` : '';
@@ -104,11 +106,6 @@ function renderFinding(f: ReportedFinding, width: number, options: RenderOptions
     for (const e of f.evidence ?? []) lines.push(...renderEvidence(e, width));
   }
   return lines;
-}
-
-/** ANSI codes take no columns: allow for them when wrapping a painted line. */
-function colourOverhead(paint: Paint): number {
-  return paint('critical', '').length;
 }
 
 function renderValues(f: ReportedFinding | Evidence, width: number, options: RenderOptions): string[] {

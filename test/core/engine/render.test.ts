@@ -107,6 +107,8 @@ describe('renderCheckText', () => {
     expect(coloured).toContain('\u001b[31;1m');
     // The only escape sequences are driftd's own SGR codes.
     expect(coloured.replace(/\u001b\[[0-9;]*m/g, '')).not.toContain('\u001b');
+    // Colour codes take no columns: the visible text fits 120 columns too.
+    for (const line of coloured.split('\n')) expect(line.replace(/\u001b\[[0-9;]*m/g, '').length).toBeLessThanOrEqual(120);
     expect(renderCheckText(report, { verbose: true })).toContain(hash('b').slice(0, 12));
   });
 
