@@ -211,7 +211,8 @@ function whatToDo(report: CheckReport): string[] {
   if (active.some((f) => f.kind === 'runtime')) {
     todo.push('Runtime findings: a node runs settings its own files would change on the next restart or reboot; make the files and the running state agree before the window.');
   }
-  const cluster = active.filter((f) => f.kind !== 'unreachable' && f.kind !== 'stale' && compliantNode(f) === undefined && f.outliers.length > 1);
+  const reachable = report.nodes.filter((n) => n.reachable).length;
+  const cluster = active.filter((f) => f.kind !== 'unreachable' && f.kind !== 'stale' && f.outliers.length > 1 && f.outliers.length === reachable);
   if (cluster.length > 0) {
     todo.push(`${cluster.length} finding${cluster.length === 1 ? ' holds' : 's hold'} on every node alike (best practices): fix the cluster configuration once, see each finding's fix and source.`);
   }
