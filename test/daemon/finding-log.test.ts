@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { findingLogLines } from '../../src/daemon/finding-log.js';
 import { Store } from '../../src/store/index.js';
 import { check, rules } from '../core/engine/check.js';
-import { snap } from '../core/engine/handmade-cluster.js';
+import { debPackages, snap } from '../core/engine/handmade-cluster.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -29,6 +29,26 @@ function report(pacemakerOnC: string, swappinessOnC: string) {
     { rules: R },
   );
 }
+
+describe('evidence in the store', () => {
+  it('a stored run gives back each headline with its evidence, as judged (check --stored, history, report)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'driftd-evidence-'));
+    dirs.push(dir);
+    const store = Store.open(path.join(dir, 'driftd.db'));
+    try {
+      const pk = (v: string) => debPackages({ openssl: v, 'libssl3:amd64': v });
+      const r = check([snap('a', { packages: pk('3.0.19-1') }), snap('b', { packages: pk('3.0.19-1') }), snap('c', { packages: pk('3.0.17-1') })]);
+      expect(r.findings[0]?.evidence).toHaveLength(1);
+      const record = store.saveRun({ cluster: 'erp', startedAt: '2026-11-26T08:00:00.000Z', finishedAt: '2026-11-26T08:00:00.000Z', snapshots: [], report: r });
+      const back = store.reportOf(record.id);
+      expect(back?.findings).toEqual(r.findings);
+      // Episodes follow headlines only: the evidence is no episode of its own.
+      expect(store.findingEpisodes({ cluster: 'erp' }).map((e) => e.key)).toEqual(['openssl']);
+    } finally {
+      store.close();
+    }
+  });
+});
 
 describe('findingLogLines', () => {
   it('logs each finding once when it opens (critical as error, warning as warn) and once when it resolves', () => {

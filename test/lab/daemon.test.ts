@@ -124,7 +124,10 @@ describeLab(unavailable ? `lab daemon scenario (SKIPPED: ${unavailable})` : 'lab
     const response = await fetch(`${base}/api/v1/clusters/lab`);
     const report = CheckReportSchema.parse(await response.json());
     const kinds = new Set(report.findings.map((f) => f.kind));
-    expect([...kinds].sort(), daemonLog).toEqual(expect.arrayContaining(['expectation', 'runtime']));
+    // The live sysctl drift is the headline and its runtime finding the evidence (issue #21).
+    expect([...kinds].sort(), daemonLog).toEqual(expect.arrayContaining(['expectation', 'mismatch']));
+    const live = report.findings.find((f) => f.facet === 'sysctl' && f.key === 'vm.swappiness');
+    expect(live?.evidence?.map((e) => e.kind)).toEqual(['runtime']);
     // Every open finding, whatever its kind, is one count in driftd_findings{facet, severity}.
     const expected = new Map<string, number>();
     for (const f of report.findings.filter((x) => !x.waived)) expected.set(`${f.facet}/${f.severity}`, (expected.get(`${f.facet}/${f.severity}`) ?? 0) + 1);
@@ -139,7 +142,7 @@ describeLab(unavailable ? `lab daemon scenario (SKIPPED: ${unavailable})` : 'lab
     expect(sample(text, 'driftd_findings', { cluster: 'lab', facet: 'pacemaker', severity: 'critical' })).toBe(1);
     expect(sample(text, 'driftd_cluster_ready', { cluster: 'lab' })).toBe(0);
     for (const node of nodes) expect(sample(text, 'driftd_node_ready', { cluster: 'lab', node }), node).toBe(0);
-    // The runtime warning is erp-b's alone: it scores lower than its peers.
+    // The sysctl warning (live drift with its runtime evidence) is erp-b's alone: it scores lower than its peers.
     const ratio = (node: string) => sample(text, 'driftd_failover_readiness_ratio', { cluster: 'lab', node }) ?? Number.NaN;
     expect(ratio(erpB)).toBeLessThan(ratio(nodes[0]!));
     expect(report.nodes.find((n) => n.name === erpB)?.score).toBe(ratio(erpB));

@@ -95,7 +95,7 @@ suite(CHROMIUM ? 'HTML report in headless Chromium' : `HTML report in headless C
   it('builds a DOM holding the key figures, with no script and nothing to fetch', async () => {
     const { stdout: dom } = await chromium('--dump-dom');
     expect(dom).toContain('<h1>driftd parity audit: erp-demo</h1>');
-    expect(dom).toContain('Finding episodes (8)');
+    expect(dom).toContain('Finding episodes (7)');
     expect(dom).toContain('Changes per node (8)');
     expect(dom).toMatch(/Runs in period<\/dt><dd>5<\/dd>/);
     expect(dom).toContain('Evidence chain intact: verifyChain recomputed 5 runs');

@@ -77,12 +77,13 @@ describe('audit report model from real runs', () => {
   });
 
   it('lists every finding episode with first seen, resolved and duration', () => {
-    // Two of the eight are the shipped best-practice pack's, open on every node from the first run:
+    // Two of the seven are the shipped best-practice pack's, open on every node from the first run:
     // the demo's real corosync.conf has token 3000 (< 5000) and its CIB no migration-threshold.
-    expect(report.summary).toMatchObject({ episodes: 8, openEpisodes: 6, resolvedEpisodes: 2, episodesBySeverity: { critical: 1, warning: 6, info: 1 } });
+    // openssl and libssl3 (one upgrade) are one episode since issue #21: libssl3 is evidence.
+    expect(report.summary).toMatchObject({ episodes: 7, openEpisodes: 5, resolvedEpisodes: 2, episodesBySeverity: { critical: 1, warning: 5, info: 1 } });
     const byKey = new Map(report.episodes.map((e) => [`${e.facet}/${e.key}`, e]));
     expect([...byKey.keys()].sort()).toEqual([
-      'corosync/totem.token', 'pacemaker/rsc_defaults.migration-threshold', 'packages/curl', 'packages/libssl3',
+      'corosync/totem.token', 'pacemaker/rsc_defaults.migration-threshold', 'packages/curl',
       'packages/openssl', 'packages/pacemaker', 'sysctl/kernel.core_pattern', 'sysctl/vm.swappiness',
     ]);
     expect(byKey.get('corosync/totem.token')).toMatchObject({ kind: 'expectation', rule: 'corosync-token', status: 'open', firstSeen: RUN_TIMES[0] });
@@ -109,7 +110,8 @@ describe('audit report model from real runs', () => {
   it('builds the node x facet parity matrix of the latest run', () => {
     expect(report.parity?.runId).toBe(5);
     const cell = (node: string, facet: string) => report.parity?.rows.find((r) => r.node === node)?.cells.find((c) => c.facet === facet);
-    expect(cell('erp-c', 'packages')).toMatchObject({ status: 'drift', drift: { critical: 0, warning: 2, info: 1, waived: 0 } });
+    // openssl+libssl3 are one headline (one upgrade), curl the info one.
+    expect(cell('erp-c', 'packages')).toMatchObject({ status: 'drift', drift: { critical: 0, warning: 1, info: 1, waived: 0 } });
     expect(cell('erp-c', 'sysctl')).toMatchObject({ status: 'waived', drift: { critical: 0, warning: 0, info: 0, waived: 1 } });
     // erp-b was put back at run 5: at parity again.
     expect(cell('erp-b', 'packages')?.status).toBe('parity');
@@ -151,10 +153,10 @@ describe('audit report model from real runs', () => {
 
   it('narrows everything to the period', () => {
     const narrow = withStore(demo.dbFile, (store) => build(store, '2026-11-20T10:30:00.000Z'));
-    expect(narrow.summary).toMatchObject({ runs: 2, readyRuns: 1, notReadyRuns: 1, episodes: 8, changes: 2 });
+    expect(narrow.summary).toMatchObject({ runs: 2, readyRuns: 1, notReadyRuns: 1, episodes: 7, changes: 2 });
     expect(narrow.readiness.notReady).toEqual([{ from: RUN_TIMES[3], to: RUN_TIMES[4], runs: 1 }]);
     const early = withStore(demo.dbFile, (store) => build(store, SINCE, '2026-11-20T09:30:00.000Z'));
-    expect(early.summary).toMatchObject({ runs: 2, readyRuns: 2, episodes: 6, openEpisodes: 6 });
+    expect(early.summary).toMatchObject({ runs: 2, readyRuns: 2, episodes: 5, openEpisodes: 5 });
     expect(early.latestRun?.id).toBe(2);
     const empty = withStore(demo.dbFile, (store) => build(store, '2026-10-01T00:00:00.000Z', '2026-10-02T00:00:00.000Z'));
     expect(empty.summary).toMatchObject({ runs: 0, currentlyReady: null, episodes: 0 });
@@ -188,7 +190,7 @@ describe('HTML rendering', () => {
     for (const id of ['summary', 'cluster', 'rules', 'parity', 'readiness', 'episodes', 'changes', 'evidence', 'provenance']) {
       expect(html).toContain(`id="${id}"`);
     }
-    expect(html).toContain('Finding episodes (8)');
+    expect(html).toContain('Finding episodes (7)');
     expect(html).toContain('Changes per node (8)');
     expect(html).toContain('Not-ready stretches (1)');
     expect(html).toMatch(/data-figure="runs"><dt>Runs in period<\/dt><dd>5<\/dd>/);
@@ -197,9 +199,9 @@ describe('HTML rendering', () => {
     for (const s of report.evidence.snapshots) expect(html).toContain(s.contentHash);
     expect(html).toContain('driftd report --test');
     expect(html).toContain(`driftd ${DRIFTD_VERSION}`);
-    expect(html).toMatch(/<td class="cell drift-warning" data-status="drift">2 W · 1 I<\/td>/);
+    expect(html).toMatch(/<td class="cell drift-warning" data-status="drift">1 W · 1 I<\/td>/);
     expect(html).toContain('<span class="badge bad">expired</span>');
-    expect((html.match(/data-status="open"/g) ?? []).length).toBe(6);
+    expect((html.match(/data-status="open"/g) ?? []).length).toBe(5); // 5 open episodes since openssl+libssl3 are one (#21)
     expect((html.match(/data-status="resolved"/g) ?? []).length).toBe(2);
     // one shaded band per not-ready stretch, one dot per run
     expect((html.match(/class="band-not-ready"/g) ?? []).length).toBe(1);
@@ -212,11 +214,11 @@ describe('Markdown rendering', () => {
     const md = renderAuditMarkdown(report);
     expect(md).not.toMatch(/<script/i);
     expect(md).toContain('&lt;script&gt;alert("drift")&lt;/script&gt;');
-    for (const heading of ['## Summary', '## Cluster and nodes', '## Rules and waivers', '## Parity matrix, latest run', '## Readiness over time', '## Finding episodes (8)', '## Changes per node (8)', '## Evidence', '## Provenance']) {
+    for (const heading of ['## Summary', '## Cluster and nodes', '## Rules and waivers', '## Parity matrix, latest run', '## Readiness over time', '## Finding episodes (7)', '## Changes per node (8)', '## Evidence', '## Provenance']) {
       expect(md).toContain(heading);
     }
     expect(md).toContain('| Runs in period | 5 |');
-    expect(md).toMatch(/\| erp-c \| ok \| ok \| \*\*2 W · 1 I\*\* \| unsupported \| ok \(1 waived\) \|/);
+    expect(md).toMatch(/\| erp-c \| ok \| ok \| \*\*1 W · 1 I\*\* \| unsupported \| ok \(1 waived\) \|/);
     expect(md).toContain(`| 2026-11-20T10:00:00.000Z | 2026-11-20T12:00:00.000Z | 2 |`);
     expect(md).toContain('**expired**');
     expect(md).toContain(`\`${report.latestRun?.hash ?? 'missing'}\``);
@@ -310,7 +312,7 @@ describe('renderClusterReportHtml (GET /report/:cluster)', () => {
       const html = await renderClusterReportHtml(store, demo.loaded, 'erp-demo', NOW);
       expect(html).toContain('<h1>driftd parity audit: erp-demo</h1>');
       expect(html).toContain('GET /report/erp-demo');
-      expect(html).toContain('Finding episodes (8)');
+      expect(html).toContain('Finding episodes (7)');
       expect(await renderClusterReportHtml(store, demo.loaded, 'unknown', NOW)).toBeNull();
     });
     const empty = path.join(demo.dir, 'empty.db');

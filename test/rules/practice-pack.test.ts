@@ -47,10 +47,14 @@ describe('shipped best-practice and runtime packs', () => {
       '    source: somewhere',
     );
     const report = check([snap('a', { corosync: { 'totem.token': '3000' } }), snap('b', { corosync: { 'totem.token': '4000' } })], { rules: r });
-    const expectation = only(report.findings.filter((f) => f.kind === 'expectation'));
+    // One problem, one headline (issue #21): no node keeps the rule, so the drift is the
+    // headline and the expectation its evidence; each keeps the severity its rule gave it.
+    const all = report.findings.flatMap((f) => [f, ...(f.evidence ?? [])]);
+    const expectation = only(all.filter((f) => f.kind === 'expectation'));
     expect(expectation).toMatchObject({ severity: 'warning', rule: 'token-floor', source: 'somewhere', outliers: ['a', 'b'] });
-    const drift = only(report.findings.filter((f) => f.kind === 'mismatch'));
-    expect(drift).toMatchObject({ severity: 'critical', rule: 'facet-wide' });
+    const drift = only(report.findings);
+    expect(drift).toMatchObject({ kind: 'mismatch', severity: 'critical', rule: 'facet-wide' });
+    expect(drift.evidence?.map((e) => e.id)).toEqual([expectation.id]);
   });
 });
 

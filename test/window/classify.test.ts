@@ -74,17 +74,30 @@ describe('classifyWindowFindings', () => {
   const report = (snapshots: NodeSnapshot[]) =>
     evaluateCluster({ cluster: 'erp', nodes: snapshots.map((s) => s.node), snapshots, rules: RULES, scoring: SCORING, now: NOW });
 
+  // openssl and libssl3 at the same versions are one upgrade: one headline (openssl) with
+  // libssl3 as its evidence (issue #21); it is the declared change only when both are.
   it.each([
-    { name: 'one node patched: the version drift is the declared change', nodes: [node('erp-a', OLD), node('erp-b', NEW), node('erp-c', OLD)], expected: ['libssl3', 'openssl'], unexpected: [] },
-    { name: 'two patched, one behind: still declared', nodes: [node('erp-a', OLD), node('erp-b', NEW), node('erp-c', NEW)], expected: ['libssl3', 'openssl'], unexpected: [] },
+    { name: 'one node patched: the version drift is the declared change', nodes: [node('erp-a', OLD), node('erp-b', NEW), node('erp-c', OLD)], expected: ['openssl'], unexpected: [] },
+    { name: 'two patched, one behind: still declared', nodes: [node('erp-a', OLD), node('erp-b', NEW), node('erp-c', NEW)], expected: ['openssl'], unexpected: [] },
     // erp-b moved, but not to what was declared: that is not the window's change.
-    { name: 'a node moved to a version below the expectation', nodes: [node('erp-a', OLD), node('erp-b', '3.0.13-1~deb12u1'), node('erp-c', OLD)], expected: [], unexpected: ['libssl3', 'openssl'] },
-    { name: 'another drift during the window stays an alarm', nodes: [node('erp-a', OLD), node('erp-b', NEW, { swappiness: '60' }), node('erp-c', OLD)], expected: ['libssl3', 'openssl'], unexpected: ['vm.swappiness'] },
-    { name: 'cluster stack drift is never explained by an openssl window', nodes: [node('erp-a', OLD), node('erp-b', NEW, { pacemaker: '2.1.6-1' }), node('erp-c', OLD)], expected: ['libssl3', 'openssl'], unexpected: ['pacemaker'] },
+    { name: 'a node moved to a version below the expectation', nodes: [node('erp-a', OLD), node('erp-b', '3.0.13-1~deb12u1'), node('erp-c', OLD)], expected: [], unexpected: ['openssl'] },
+    { name: 'another drift during the window stays an alarm', nodes: [node('erp-a', OLD), node('erp-b', NEW, { swappiness: '60' }), node('erp-c', OLD)], expected: ['openssl'], unexpected: ['vm.swappiness'] },
+    { name: 'cluster stack drift is never explained by an openssl window', nodes: [node('erp-a', OLD), node('erp-b', NEW, { pacemaker: '2.1.6-1' }), node('erp-c', OLD)], expected: ['openssl'], unexpected: ['pacemaker'] },
   ])('$name', ({ nodes, expected, unexpected }) => {
     const out = classifyWindowFindings(report(nodes), window);
     expect(out.expected.map((f) => f.key).sort()).toEqual(expected);
     expect(out.unexpected.map((f) => f.key).sort()).toEqual(unexpected);
+    for (const f of [...out.expected, ...out.unexpected].filter((x) => x.key === 'openssl')) {
+      expect(f.evidence?.map((e) => e.key)).toEqual(['libssl3']);
+    }
+  });
+
+  it('a headline is the declared change only when its evidence is too', () => {
+    const onlyOpenssl = parseExpectationText('packages:\n  openssl: ">=3.0.15-1~deb12u1"\n', 'expect.yaml');
+    const w: WindowContext = { expectation: onlyOpenssl, baselineValues: baselineValuesOf(baseline, onlyOpenssl), baselineFindingIds: [], format: 'deb' };
+    const out = classifyWindowFindings(report([node('erp-a', OLD), node('erp-b', NEW), node('erp-c', OLD)]), w);
+    expect(out.expected).toEqual([]);
+    expect(out.unexpected.map((f) => f.key)).toEqual(['openssl']);
   });
 
   it('unreachable nodes are never expected', () => {

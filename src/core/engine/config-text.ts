@@ -20,12 +20,14 @@ export function configKindOf(path: string): ConfigKind | undefined {
 }
 
 /** The canonical form of a file's text, for equality only (not for display). */
-export function canonicalConfig(kind: ConfigKind, text: string): string {
+export function canonicalConfig(kind: ConfigKind, raw: string): string {
+  // Line ends are never meaning: CRLF and LF files read the same everywhere.
+  const text = raw.replace(/\r\n/g, '\n');
   switch (kind) {
     case 'corosync':
-      return canonicalBraces(text, corosyncStatements(text));
+      return canonicalBraces(corosyncStatements(text));
     case 'drbd':
-      return canonicalBraces(text, drbdStatements(text));
+      return canonicalBraces(drbdStatements(text));
     case 'sysctl':
       return [...sysctlSettings(text)].map(([k, v]) => `${k}=${v}`).sort().join('\n');
   }
@@ -124,7 +126,7 @@ interface Node {
  * count, nesting does. An unbalanced text falls back to its statements in order, so a
  * broken file never compares equal to a good one by accident.
  */
-function canonicalBraces(text: string, statements: readonly Statement[]): string {
+function canonicalBraces(statements: readonly Statement[]): string {
   const root: Node = { head: '', section: true, children: [] };
   const stack: Node[] = [root];
   for (const s of statements) {
@@ -138,7 +140,7 @@ function canonicalBraces(text: string, statements: readonly Statement[]): string
       stack.pop();
     } else top.children.push({ head: s.leaf, section: false, children: [] });
   }
-  if (stack.length !== 1) return `unbalanced:${statements.map((x) => JSON.stringify(x)).join('\n')}\n${text.length}`;
+  if (stack.length !== 1) return `unbalanced:${statements.map((x) => JSON.stringify(x)).join('\n')}`;
   return render(root);
 }
 

@@ -90,7 +90,9 @@ function renderNode(node: NodeReport, nameWidth: number, width: number, options:
 }
 
 function renderFinding(f: ReportedFinding, width: number, options: RenderOptions, paint: Paint): string[] {
-  const lines = wrap(`- ${paint(f.severity, `[${f.kind}]`)} ${text(f.message)}`, width + (options.color ? colourOverhead(paint) : 0), '      ', '  ');
+  // Wrapped as plain text, then the kind painted: colour codes take no columns.
+  const lines = wrap(`- [${f.kind}] ${text(f.message)}`, width, '      ', '  ');
+  lines[0] = (lines[0] ?? '').replace(`[${f.kind}]`, paint(f.severity, `[${f.kind}]`));
   lines.push(...renderValues(f, width, options));
   const related = f.evidence?.length ?? 0;
   const relatedText = related > 0 ? `  +${related} related finding${related === 1 ? '' : 's'}${options.verbose ? '' : ' (--verbose)'}` : '';
@@ -105,11 +107,6 @@ function renderFinding(f: ReportedFinding, width: number, options: RenderOptions
     for (const e of f.evidence ?? []) lines.push(...renderEvidence(e, width));
   }
   return lines;
-}
-
-/** ANSI codes take no columns: allow for them when wrapping a painted line. */
-function colourOverhead(paint: Paint): number {
-  return paint('critical', '').length;
 }
 
 function renderValues(f: ReportedFinding | Evidence, width: number, options: RenderOptions): string[] {
@@ -215,7 +212,8 @@ function whatToDo(report: CheckReport): string[] {
   if (active.some((f) => f.kind === 'runtime')) {
     todo.push('Runtime findings: a node runs settings its own files would change on the next restart or reboot; make the files and the running state agree before the window.');
   }
-  const cluster = active.filter((f) => f.kind !== 'unreachable' && f.kind !== 'stale' && compliantNode(f) === undefined && f.outliers.length > 1);
+  const reachable = report.nodes.filter((n) => n.reachable).length;
+  const cluster = active.filter((f) => f.kind !== 'unreachable' && f.kind !== 'stale' && f.outliers.length > 1 && f.outliers.length === reachable);
   if (cluster.length > 0) {
     todo.push(`${cluster.length} finding${cluster.length === 1 ? ' holds' : 's hold'} on every node alike (best practices): fix the cluster configuration once, see each finding's fix and source.`);
   }

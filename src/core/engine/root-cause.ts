@@ -93,6 +93,7 @@ function isChange(f: Finding): boolean {
  * headline says that every node breaks the rule.
  */
 function mergeExpectations(heads: Heads): void {
+  for (const practice of heads.where((f) => f.kind === 'practice')) sayUnanimousPractice(practice);
   for (const expectation of heads.where((f) => f.kind === 'expectation')) {
     const drift = heads.where((f) => isDrift(f) && f.facet === expectation.facet && f.key === expectation.key)[0];
     if (!drift) {
@@ -146,6 +147,19 @@ function sayUnanimous(f: Finding): void {
   const label = itemLabel(f.facet, f.key);
   const has = values[0] === null || values[0] === undefined ? 'no node sets it' : `every node has ${showValue(values[0])}`;
   f.message = `${label}: ${has}; rule ${expectRule(f)} ${expectationReason(f)} (the nodes agree: change it once for the whole cluster)`;
+}
+
+/**
+ * A `practice:` check broken the same way on every node: `check: expected X; a: v; b: v`
+ * becomes `check: expected X (every node: v; the nodes agree: ...)`.
+ */
+function sayUnanimousPractice(f: Finding): void {
+  const nodes = Object.keys(f.values);
+  const values = [...new Set(Object.values(f.values))];
+  if (nodes.length < 2 || f.outliers.length !== nodes.length || values.length !== 1 || values[0] === null || values[0] === undefined) return;
+  const perNode = `; ${nodes.map((n) => `${n}: ${f.values[n] ?? ''}`).join('; ')}`;
+  if (!f.message.endsWith(perNode)) return;
+  f.message = `${f.message.slice(0, -perNode.length)} (every node: ${values[0]}; the nodes agree: change it once for the whole cluster)`;
 }
 
 /** corosync.conf keys, as opposed to the daemon's cmap view, the raw digest, checks. */

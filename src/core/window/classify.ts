@@ -111,7 +111,11 @@ export function classifyWindowFindings(
   const expected: Finding[] = [];
   const unexpected: Finding[] = [];
   for (const finding of findingsOf(report)) {
-    (isExpectedFinding(finding, window) ? expected : unexpected).push(finding);
+    // A headline with evidence (one upgrade of several packages) is the declared change
+    // only when every finding in it is: an undeclared face keeps the whole problem an alarm.
+    const evidence = (finding.evidence ?? []) as Finding[];
+    const declared = isExpectedFinding(finding, window) && evidence.every((e) => isExpectedFinding(e, window));
+    (declared ? expected : unexpected).push(finding);
   }
   return { expected, unexpected };
 }

@@ -108,6 +108,8 @@ describe('renderCheckText', () => {
     // The only escape sequences are driftd's own SGR codes.
     // eslint-disable-next-line no-control-regex -- ESC is what this strips
     expect(coloured.replace(/\u001b\[[0-9;]*m/g, '')).not.toContain('\u001b');
+    // Colour codes take no columns: the visible text fits 120 columns too.
+    for (const line of coloured.split('\n')) expect(line.replace(/\u001b\[[0-9;]*m/g, '').length).toBeLessThanOrEqual(120);
     expect(renderCheckText(report, { verbose: true })).toContain(hash('b').slice(0, 12));
   });
 

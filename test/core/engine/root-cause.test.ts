@@ -185,6 +185,16 @@ describe('the right direction: a rule that says which value is right beats the m
     );
   });
 
+  it('a practice check broken the same way on every node is said as such', () => {
+    const practice = rules('  - name: consensus', "    match: { facet: corosync, key: 'practice:corosync-consensus-vs-token' }", '    severity: warning');
+    const c = (name: string) => snap(name, { corosync: { 'totem.token': '5000', 'totem.consensus': '5000' } });
+    const f = only(check([c('erp-a'), c('erp-b'), c('erp-c')], { rules: practice }).findings);
+    expect(f.kind).toBe('practice');
+    expect(f.message).toBe(
+      'corosync-consensus-vs-token: expected totem.consensus at least 1.2 x totem.token (corosync.conf(5)) (every node: token=5000 consensus=5000 (needs >= 6000); the nodes agree: change it once for the whole cluster)',
+    );
+  });
+
   it('no node keeps the rule: the majority decides the drift, and the headline says the rule is broken everywhere', () => {
     const report = check([n('erp-a', '3000'), n('erp-b', '3000'), n('erp-c', '4000')], { rules: token });
     const f = only(report.findings);
