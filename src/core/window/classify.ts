@@ -113,7 +113,7 @@ export function classifyWindowFindings(
   for (const finding of findingsOf(report)) {
     // A headline with evidence (one upgrade of several packages) is the declared change
     // only when every finding in it is: an undeclared face keeps the whole problem an alarm.
-    const evidence = (finding.evidence ?? []) as Finding[];
+    const evidence = (finding.evidence ?? []);
     const declared = isExpectedFinding(finding, window) && evidence.every((e) => isExpectedFinding(e, window));
     (declared ? expected : unexpected).push(finding);
   }

@@ -109,6 +109,7 @@ describe('renderCheckText', () => {
     // eslint-disable-next-line no-control-regex -- ESC is what this strips
     expect(coloured.replace(/\u001b\[[0-9;]*m/g, '')).not.toContain('\u001b');
     // Colour codes take no columns: the visible text fits 120 columns too.
+    // eslint-disable-next-line no-control-regex -- ESC is what this strips
     for (const line of coloured.split('\n')) expect(line.replace(/\u001b\[[0-9;]*m/g, '').length).toBeLessThanOrEqual(120);
     expect(renderCheckText(report, { verbose: true })).toContain(hash('b').slice(0, 12));
   });
