@@ -180,3 +180,55 @@ export function countSessions(log: string): { connections: number; sessions: num
     execs: count(/server_input_channel_req: channel \d+ request exec/g),
   };
 }
+
+/**
+ * Hostile nodes for the tests of issue #22: a forced command (authorized_keys
+ * `command="..."`) that plays a node gone bad. It receives driftd's batch script on its
+ * stdin, so it can read the run's nonce from it, as a compromised node could.
+ *
+ * - `hang`: never prints anything, keeps the channel open.
+ * - `start-then-hang`: prints the start markers with the real nonce, then nothing.
+ * - `fake-markers`: prints the start markers, then end markers with another nonce and
+ *   an out-of-range index, then exits: every command is cut.
+ * - `script`: any other shell body; `$NONCE` holds the run's nonce, `START` prints the
+ *   start markers, `END i rc` prints command i's end markers.
+ */
+export type HostileKind = 'hang' | 'start-then-hang' | 'fake-markers' | { script: string };
+
+const HOSTILE_PRELUDE = [
+  '#!/bin/sh',
+  '# driftd test: a hostile node (forced command). The batch script arrives on stdin.',
+  'NONCE=""',
+  'set -f',
+  'while IFS= read -r line; do',
+  '  case "$line" in',
+  // The line is: printf '\n@@driftd:%s:start\n' NONCE; printf ... >&2
+  "    *'@@driftd:%s:start'*) set -- $line; NONCE=${3%;}; break ;;",
+  '  esac',
+  'done',
+  "START() { printf '\\n@@driftd:%s:start\\n' \"$NONCE\"; printf '\\n@@driftd:%s:start\\n' \"$NONCE\" >&2; }",
+  "END() { printf '\\n@@driftd:%s:end:%d:%d\\n' \"$NONCE\" \"$1\" \"$2\"; printf '\\n@@driftd:%s:end:%d:%d\\n' \"$NONCE\" \"$1\" \"$2\" >&2; }",
+  '',
+].join('\n');
+
+/** Writes the hostile forced command into `dir` and returns the authorized_keys option for it. */
+export function hostileCommand(dir: string, name: string, kind: HostileKind): string {
+  const body =
+    kind === 'hang'
+      ? 'exec /bin/sleep 1000'
+      : kind === 'start-then-hang'
+        ? 'START; exec /bin/sleep 1000'
+        : kind === 'fake-markers'
+          ? [
+              'START',
+              "printf 'ID=debian\\n'",
+              "printf '\\n@@driftd:%s:end:0:0\\n' AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+              "printf '\\n@@driftd:%s:end:0:0\\n' AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA >&2",
+              'END 999 0',
+              'exit 0',
+            ].join('\n')
+          : kind.script;
+  const file = join(dir, `hostile-${name}.sh`);
+  writeFileSync(file, `${HOSTILE_PRELUDE}${body}\n`, { mode: 0o755 });
+  return `command="${file}"`;
+}
