@@ -6,6 +6,7 @@
 import type { Collector, CollectorContext, CommandOutput } from '../collectors/collector.js';
 import type { FacetSnapshot, NodeSnapshot } from '../core/snapshot.js';
 import { TransportError, type CommandResult, type CommandSpec, type Transport } from '../transports/transport.js';
+import { parseSnapshot } from './parse-pool.js';
 
 export interface CollectNodeInput {
   cluster: string;
@@ -16,6 +17,8 @@ export interface CollectNodeInput {
   /** The clock lives at the edge; tests pass a fixed one. */
   now: () => Date;
   signal?: AbortSignal;
+  /** Parse on this thread instead of a worker (tests of custom collectors). */
+  parseInline?: boolean;
 }
 
 export interface CollectNodeResult {
@@ -42,14 +45,12 @@ export async function collectNode(input: CollectNodeInput): Promise<CollectNodeR
   } finally {
     await input.transport.close().catch(() => undefined);
   }
-  const snapshot = assembleSnapshot({
-    cluster: input.cluster,
-    node: input.node,
-    takenAt,
-    collectors: input.collectors,
-    context: input.context,
-    results,
-  });
+  // Parsed in a worker thread (parse-pool.ts), capped (limits.ts): a hostile node's
+  // output neither stalls the event loop nor keeps unbounded memory.
+  const snapshot = await parseSnapshot(
+    { cluster: input.cluster, node: input.node, takenAt, collectors: input.collectors, context: input.context, results },
+    input.parseInline ? { inline: true } : {},
+  );
   return { snapshot, results, durationMs: Date.now() - started };
 }
 
@@ -99,7 +100,7 @@ export function assembleSnapshot(input: AssembleInput): NodeSnapshot {
         truncated: result.truncated,
         ...(result.error !== undefined ? { error: result.error } : {}),
       };
-      if (result.truncated) truncated.push(spec.id);
+      if (result.truncated) truncated.push(capOf(spec, collector.name));
       else if (result.error !== undefined) failures.push(`${spec.id}: ${result.error}`);
     }
     facets[collector.name] = { ...settle(collector, outputs, input.context, failures, truncated), durationMs };
@@ -128,10 +129,27 @@ function settle(
     return {
       ...facet,
       status: 'truncated',
-      error: `output of ${truncated.join(', ')} exceeded the per-command cap (ssh.maxOutputBytes); items are partial`,
+      error: `output over its cap, items are partial: ${truncated.join('; ')}`,
     };
   }
   return facet;
+}
+
+/**
+ * Which cap cut a command, and where it is set: a collector's own fixed cap (maxBytes in
+ * its file) is not ssh.maxOutputBytes, and saying so sends the user to the right place.
+ */
+function capOf(spec: CommandSpec, facet: string): string {
+  if (spec.maxBytes !== undefined) {
+    return `${spec.id} exceeded its fixed cap of ${formatBytes(spec.maxBytes)} (set in driftd, src/collectors/${facet}.ts; not configurable)`;
+  }
+  return `${spec.id} exceeded the per-command cap ssh.maxOutputBytes (config; default 32 MiB)`;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
 }
 
 function describeNodeError(err: unknown, target: string): string {

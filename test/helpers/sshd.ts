@@ -192,8 +192,11 @@ export function countSessions(log: string): { connections: number; sessions: num
  *   an out-of-range index, then exits: every command is cut.
  * - `script`: any other shell body; `$NONCE` holds the run's nonce, `START` prints the
  *   start markers, `END i rc` prints command i's end markers.
+ * - `rewrite`: a wrapper shell: the real batch script runs, with each `from` text in it
+ *   replaced by `to` (e.g. `/etc/os-release` by a hostile file), as a node whose files or
+ *   tools were tampered with would answer.
  */
-export type HostileKind = 'hang' | 'start-then-hang' | 'fake-markers' | { script: string };
+export type HostileKind = 'hang' | 'start-then-hang' | 'fake-markers' | { script: string } | { rewrite: Array<[string, string]> };
 
 const HOSTILE_PRELUDE = [
   '#!/bin/sh',
@@ -213,6 +216,31 @@ const HOSTILE_PRELUDE = [
 
 /** Writes the hostile forced command into `dir` and returns the authorized_keys option for it. */
 export function hostileCommand(dir: string, name: string, kind: HostileKind): string {
+  const file = join(dir, `hostile-${name}.sh`);
+  if (typeof kind === 'object' && 'rewrite' in kind) {
+    const sedFile = join(dir, `hostile-${name}.sed`);
+    const escape = (text: string) => text.replace(/[\\|&]/g, '\\$&').replace(/\n/g, '\\n');
+    writeFileSync(sedFile, kind.rewrite.map(([from, to]) => `s|${escape(from).replace(/[.*[\]^$]/g, '\\$&')}|${escape(to)}|g`).join('\n') + '\n');
+    // sed feeds sh through a FIFO and holds none of the channel's output: when sh is done
+    // the session ends, the channel closes, and sed sees its EOF.
+    const fifo = join(dir, `hostile-${name}.fifo`);
+    writeFileSync(
+      file,
+      [
+        '#!/bin/sh',
+        '# driftd test: a tampered node: the real batch script, rewritten.',
+        `rm -f ${fifo}; /usr/bin/mkfifo ${fifo}`,
+        // An asynchronous command reads /dev/null unless its stdin is redirected explicitly.
+        'exec 4<&0',
+        `/bin/sed -u -f ${sedFile} <&4 >${fifo} 2>/dev/null &`,
+        'exec 4<&-',
+        `exec /bin/sh -s <${fifo}`,
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    return `command="${file}"`;
+  }
   const body =
     kind === 'hang'
       ? 'exec /bin/sleep 1000'
@@ -228,7 +256,6 @@ export function hostileCommand(dir: string, name: string, kind: HostileKind): st
               'exit 0',
             ].join('\n')
           : kind.script;
-  const file = join(dir, `hostile-${name}.sh`);
   writeFileSync(file, `${HOSTILE_PRELUDE}${body}\n`, { mode: 0o755 });
   return `command="${file}"`;
 }

@@ -29,6 +29,10 @@ export async function driftd(args: string[], options: { timeoutMs?: number; env?
   }
 }
 
-export function sshNodeYaml(name: string, s: { host: string; port: number; user: string; identityFile: string; knownHosts: string }): string {
-  return `      - { name: ${name}, host: ${s.host}, port: ${s.port}, ssh: { user: ${s.user}, identityFile: ${s.identityFile}, knownHosts: ${s.knownHosts} } }`;
+export function sshNodeYaml(
+  name: string,
+  s: { host: string; port: number; user: string; identityFile: string; knownHosts: string },
+  sshExtra = '',
+): string {
+  return `      - { name: ${name}, host: ${s.host}, port: ${s.port}, ssh: { user: ${s.user}, identityFile: ${s.identityFile}, knownHosts: ${s.knownHosts}${sshExtra ? `, ${sshExtra}` : ''} } }`;
 }

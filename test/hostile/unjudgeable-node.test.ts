@@ -31,7 +31,8 @@ suite(sshdAvailable ? 'a node that cannot be judged is never ready' : `unjudgeab
     writeFileSync(
       config,
       [
-        'ssh: { connectTimeoutSeconds: 5, commandTimeoutSeconds: 3 }',
+        // Honest nodes get time to spare on a loaded machine; hostile ones time out after 3 s.
+        'ssh: { connectTimeoutSeconds: 10, commandTimeoutSeconds: 60 }',
         'clusters:',
         '  - name: honest',
         '    facets: [os, kernel, packages]',
@@ -42,7 +43,7 @@ suite(sshdAvailable ? 'a node that cannot be judged is never ready' : `unjudgeab
           '    facets: [os, kernel, packages]',
           '    nodes:',
           sshNodeYaml(`good-${name}`, good),
-          sshNodeYaml(name, hostile.get(name) as SshdServer),
+          sshNodeYaml(name, hostile.get(name) as SshdServer, 'commandTimeoutSeconds: 3'),
         ]),
         '',
       ].join('\n'),
