@@ -16,7 +16,7 @@ export const MAX_ITEM_KEY_CHARS = 4096;
 /** An item's value (the compared string). */
 export const MAX_ITEM_VALUE_CHARS = 64 * 1024;
 /** Items per node, over all facets (a large node has ~10k; 5000 packages is typical). */
-export const MAX_ITEMS_PER_NODE = 100_000;
+export const MAX_ITEMS_PER_NODE = 50_000;
 /** Characters of keys, values and kept content per node, over all facets. */
 export const MAX_ITEM_CHARS_PER_NODE = 64 * 1024 * 1024;
 
@@ -79,6 +79,12 @@ export function capSnapshot(snapshot: NodeSnapshot): NodeSnapshot {
       continue;
     }
     changed = true;
+    if (nodeCapHit) {
+      // A facet cut by the node cap is partial: it sits out of every comparison anyway,
+      // so none of its items are kept (nor stored, nor carried back from the parser).
+      items -= Object.keys(kept).length;
+      for (const key of Object.keys(kept)) delete kept[key];
+    }
     const message = `${dropped} item(s) not kept: ${problems.join('; ')} (${WHERE})`;
     facets[name] = {
       ...facet,
