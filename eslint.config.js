@@ -36,6 +36,8 @@ export default tseslint.config(
       // expect.any(), expect.stringContaining() and JSON.parse() of a command's output are typed `any` by design.
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
+      // expect(obj.method) and vi.spyOn hand methods around on purpose.
+      '@typescript-eslint/unbound-method': 'off',
     },
   },
   {

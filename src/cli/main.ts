@@ -13,6 +13,7 @@ import { reportCommand } from './commands/report.js';
 import { windowCommand } from './commands/window.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { DRIFTD_VERSION } from '../version.js';
+import { escapeControlLines } from '../core/text/terminal.js';
 
 export function buildProgram(): Command {
   const program = new Command('driftd')
@@ -50,7 +51,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return err.exitCode === 0 ? EXIT.ok : EXIT.undecided;
     }
     if (err instanceof CliError) {
-      process.stderr.write(`driftd: ${err.message}\n`);
+      // Messages may quote a node (an error it printed): never raw control characters.
+      process.stderr.write(`driftd: ${escapeControlLines(err.message)}\n`);
       return err.exitCode;
     }
     process.stderr.write(`driftd: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

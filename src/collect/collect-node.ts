@@ -3,10 +3,10 @@
  * commands in one batch, hand each collector its outputs, assemble the facets.
  * A failure stays inside its node (unreachable) or its facet (error); nothing throws.
  */
-import { guardParse } from '../collectors/util.js';
-import type { Collector, CollectorContext, CommandOutput } from '../collectors/collector.js';
-import type { FacetSnapshot, NodeSnapshot } from '../core/snapshot.js';
+import type { Collector, CollectorContext } from '../collectors/collector.js';
+import type { NodeSnapshot } from '../core/snapshot.js';
 import { TransportError, type CommandResult, type CommandSpec, type Transport } from '../transports/transport.js';
+import { parseSnapshot } from './parse-pool.js';
 
 export interface CollectNodeInput {
   cluster: string;
@@ -17,6 +17,8 @@ export interface CollectNodeInput {
   /** The clock lives at the edge; tests pass a fixed one. */
   now: () => Date;
   signal?: AbortSignal;
+  /** Parse on this thread instead of a worker (tests of custom collectors). */
+  parseInline?: boolean;
 }
 
 export interface CollectNodeResult {
@@ -43,14 +45,12 @@ export async function collectNode(input: CollectNodeInput): Promise<CollectNodeR
   } finally {
     await input.transport.close().catch(() => undefined);
   }
-  const snapshot = assembleSnapshot({
-    cluster: input.cluster,
-    node: input.node,
-    takenAt,
-    collectors: input.collectors,
-    context: input.context,
-    results,
-  });
+  // Parsed in a worker thread (parse-pool.ts), capped (limits.ts): a hostile node's
+  // output neither stalls the event loop nor keeps unbounded memory.
+  const snapshot = await parseSnapshot(
+    { cluster: input.cluster, node: input.node, takenAt, collectors: input.collectors, context: input.context, results },
+    input.parseInline ? { inline: true } : {},
+  );
   return { snapshot, results, durationMs: Date.now() - started };
 }
 
@@ -65,69 +65,6 @@ export function commandsOf(collectors: readonly Collector[], context: CollectorC
     }
   }
   return specs;
-}
-
-export interface AssembleInput {
-  cluster: string;
-  node: string;
-  takenAt: string;
-  collectors: readonly Collector[];
-  context: CollectorContext;
-  results: readonly CommandResult[];
-}
-
-/** Pure: the raw results of one batch -> a snapshot, one facet per collector. */
-export function assembleSnapshot(input: AssembleInput): NodeSnapshot {
-  const byId = new Map(input.results.map((r) => [r.id, r]));
-  const facets: NodeSnapshot['facets'] = {};
-  for (const collector of input.collectors) {
-    const specs = collector.commands(input.context);
-    const outputs: Record<string, CommandOutput> = {};
-    let durationMs = 0;
-    const failures: string[] = [];
-    const truncated: string[] = [];
-    for (const spec of specs) {
-      const result = byId.get(spec.id);
-      if (!result) {
-        failures.push(`${spec.id}: no result`);
-        continue;
-      }
-      durationMs += result.durationMs;
-      outputs[spec.id] = {
-        exitCode: result.exitCode,
-        stdout: result.stdout,
-        stderr: result.stderr,
-        truncated: result.truncated,
-        ...(result.error !== undefined ? { error: result.error } : {}),
-      };
-      if (result.truncated) truncated.push(spec.id);
-      else if (result.error !== undefined) failures.push(`${spec.id}: ${result.error}`);
-    }
-    facets[collector.name] = { ...settle(collector, outputs, input.context, failures, truncated), durationMs };
-  }
-  return { cluster: input.cluster, node: input.node, takenAt: input.takenAt, facets };
-}
-
-function settle(
-  collector: Collector,
-  outputs: Record<string, CommandOutput>,
-  context: CollectorContext,
-  failures: string[],
-  truncated: string[],
-): FacetSnapshot {
-  // A parser must not throw; if one does, the facet fails (marked as a driftd bug) and the others go on.
-  const facet = guardParse(collector.name, () => collector.parse(outputs, context));
-  if (failures.length > 0 && facet.status === 'ok') {
-    return { ...facet, status: 'error', error: `command failed: ${failures.join('; ')}` };
-  }
-  if (truncated.length > 0 && facet.status !== 'error') {
-    return {
-      ...facet,
-      status: 'truncated',
-      error: `output of ${truncated.join(', ')} exceeded the per-command cap (ssh.maxOutputBytes); items are partial`,
-    };
-  }
-  return facet;
 }
 
 function describeNodeError(err: unknown, target: string): string {

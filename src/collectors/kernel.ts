@@ -101,8 +101,11 @@ export const kernelCollector: Collector = {
         const name = eq === -1 ? param : param.slice(0, eq);
         const value = eq === -1 ? FLAG_VALUE : param.slice(eq + 1);
         if (!name) continue;
-        // Repeated parameters (console=tty0 console=ttyS0) all count, in order.
-        values.set(name, [...(values.get(name) ?? []), value]);
+        // Repeated parameters (console=tty0 console=ttyS0) all count, in order. Appended in
+        // place: copying the list per repeat was quadratic on a hostile command line.
+        const list = values.get(name);
+        if (list) list.push(value);
+        else values.set(name, [value]);
       }
       for (const [name, list] of values) {
         const value = list.join(' ');

@@ -2,10 +2,10 @@
  * Reads a YAML file and validates it against a zod schema, turning every problem into
  * `file:line:col: what is wrong`. Shared by the config file and rule packs.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
+import { CONFIG_FILE_MAX_BYTES, readFailure, readRegularTextFile } from './files.js';
 import { DriftdConfig } from './schema.js';
 
 export interface ConfigIssue {
@@ -28,6 +28,14 @@ export function formatIssue(issue: ConfigIssue): string {
 
 /** Parses YAML text and validates it; throws ConfigError with positions. Pure but for the name. */
 export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: string, schema: S): z.infer<S> {
+  return parseYamlWithPositions(text, file, schema).data;
+}
+
+/** Where a value of the document is (line and column of its key), for later checks. */
+export type PositionOf = (keys: readonly (string | number)[]) => { line: number; col: number };
+
+/** Like parseYamlWithSchema, and also says where each value is, for checks made after parsing. */
+export function parseYamlWithPositions<S extends z.ZodType>(text: string, file: string, schema: S): { data: z.infer<S>; positionOf: PositionOf } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -46,7 +54,13 @@ export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: str
     throw new ConfigError([{ file, line: 1, col: 1, message: `YAML: ${err instanceof Error ? err.message : String(err)}` }]);
   }
   const result = schema.safeParse(data ?? {});
-  if (result.success) return result.data;
+  if (result.success) {
+    const positionOf: PositionOf = (keys) => {
+      const { line, col } = locate(doc, lineCounter, keys);
+      return { line, col };
+    };
+    return { data: result.data, positionOf };
+  }
   throw new ConfigError(
     result.error.issues.map((issue) => {
       const { line, col, path: where } = locate(doc, lineCounter, issue.path, issue.code === 'unrecognized_keys' ? issue.keys : undefined);
@@ -129,19 +143,21 @@ export interface LoadedConfig {
   /** Absolute path of the file; relative paths inside it resolve against its folder. */
   file: string;
   dir: string;
+  /** Line and column of a value in the file (its key), for errors found after parsing. */
+  positionOf?: PositionOf;
 }
 
 export function loadConfig(file: string): LoadedConfig {
   const absolute = path.resolve(file);
   let text: string;
   try {
-    text = readFileSync(absolute, 'utf8');
+    text = readRegularTextFile(absolute, CONFIG_FILE_MAX_BYTES, 'config file');
   } catch (err) {
-    const reason = err instanceof Error && 'code' in err ? String((err as NodeJS.ErrnoException).code) : String(err);
+    const reason = readFailure(err);
     throw new ConfigError([{ file: absolute, line: 1, col: 1, message: `cannot read config file (${reason})` }]);
   }
-  const config = parseYamlWithSchema(text, file, DriftdConfig);
-  return { config, file: absolute, dir: path.dirname(absolute) };
+  const { data: config, positionOf } = parseYamlWithPositions(text, file, DriftdConfig);
+  return { config, file: absolute, dir: path.dirname(absolute), positionOf };
 }
 
 /** Resolves a path from the config against the config file's directory. */

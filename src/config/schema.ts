@@ -2,6 +2,7 @@
  * The configuration contract. Users' playbooks and tests rely on this shape: extend it,
  * never rename. Unknown keys are errors (z.strictObject) so a typo cannot pass silently.
  */
+import { validate as cronValidate } from 'node-cron';
 import { z } from 'zod';
 import { FACET_NAMES } from '../core/snapshot.js';
 
@@ -157,6 +158,26 @@ export const DriftdConfig = z.strictObject({
   fileContentMaxBytes: z.number().int().min(0).max(16 * 1024 * 1024).default(64 * 1024),
   clusters: z.array(ClusterConfig).min(1),
 }).superRefine((config, ctx) => {
+  // Everything the daemon's schedule needs is checked here, so `check`, `collect` and a
+  // SIGHUP reload refuse it with file:line:col before anything runs.
+  if (!cronValidate(config.schedule)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['schedule'],
+      message: `"${config.schedule}" is not a valid cron expression (5 fields, or 6 with seconds first, node-cron syntax; e.g. "*/15 * * * *")`,
+    });
+  }
+  if (config.timezone !== undefined && !isTimeZone(config.timezone)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['timezone'],
+      message: `"${config.timezone}" is not a known IANA time zone (e.g. Europe/Berlin, UTC, America/New_York)`,
+    });
+  }
+  const port = Number(config.listen.slice(config.listen.lastIndexOf(':') + 1));
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    ctx.addIssue({ code: 'custom', path: ['listen'], message: `port ${port} is out of range (1-65535)` });
+  }
   const seen = new Map<string, string>();
   config.clusters.forEach((cluster, ci) => {
     cluster.nodes.forEach((node, ni) => {
@@ -173,6 +194,16 @@ export const DriftdConfig = z.strictObject({
   });
 });
 export type DriftdConfig = z.infer<typeof DriftdConfig>;
+
+/** True when this runtime knows the IANA zone (the same Intl data node-cron uses). */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The ssh options that apply to one node: top-level defaults, then the node's overrides. */
 export function effectiveSsh(config: DriftdConfig, node: NodeConfig): SshOptions {

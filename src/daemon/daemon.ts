@@ -3,16 +3,17 @@
  * the HTTP server and the in-memory view every reader uses. Readers (metrics, API)
  * only ever see a complete view: each run builds a new one and swaps it in.
  */
-import { readFileSync } from 'node:fs';
-import { schedule as cronSchedule, validate as cronValidate, type ScheduledTask } from 'node-cron';
+import { schedule as cronSchedule, type ScheduledTask } from 'node-cron';
 import { formatIssue, loadConfig, resolveFromConfig, type LoadedConfig } from '../config/load.js';
+import { preflight, readTokenFile } from '../config/preflight.js';
 import { createHttpServer } from '../http/server.js';
 import { createMetrics, type DriftdMetrics } from '../metrics/metrics.js';
 import { renderClusterReportHtml } from '../report/index.js';
 import { markOpenWindowExpected } from '../window/expected.js';
 import { readOpenWindowContexts, readWindowViews } from '../window/views.js';
 import type { LoadedRulePacks as LoadedRules } from '../rules/load.js';
-import { Store, type FindingEpisode } from '../store/index.js';
+import { acquireInstanceLock, type InstanceLock } from '../store/db.js';
+import { Store, StoreError, type FindingEpisode } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
 import { DRIFTD_VERSION } from '../version.js';
 import { auditEachCluster, loadRulesFor, type ClusterAudit } from '../audit/audit.js';
@@ -48,20 +49,23 @@ export class Daemon {
   private listening: { host: string; port: number } | null = null;
   private readonly reportCache = new Map<string, { runId: number; html: string }>();
   private lastPruneAt: number | null = null;
+  private token: string | undefined;
+  private lock: InstanceLock | null = null;
 
   private constructor(
     private readonly options: DaemonOptions,
     loaded: LoadedConfig,
     rules: LoadedRules,
     store: Store,
+    token: string | undefined,
   ) {
     this.loaded = loaded;
     this.rules = rules;
     this.store = store;
+    this.token = token;
     this.now = options.now ?? (() => new Date());
     this.view = emptyView(DRIFTD_VERSION, this.now().toISOString());
     this.metrics = createMetrics(() => this.view);
-    const token = readToken(loaded);
     this.http = createHttpServer({
       getView: () => this.view,
       metrics: this.metrics,
@@ -69,30 +73,66 @@ export class Daemon {
         findingEpisodes: (q) => this.store.findingEpisodes(q),
         changes: (q) => this.store.changes(q),
         snapshotOf: (node, at, cluster) => this.store.snapshotOf(node, at, cluster),
+        knowsNode: (node) => this.store.knowsNode(node),
       },
       triggerRun: () => this.triggerRun('api'),
       reportHtml: (cluster) => this.reportHtml(cluster),
-      ...(token !== undefined ? { token } : {}),
+      // Asked per request: a SIGHUP that changes http.tokenFile takes effect at once.
+      ...(token !== undefined ? { token: () => this.token } : {}),
       logger: options.logger,
     });
   }
 
-  /** Loads and validates everything first: a daemon that cannot start says why and exits. */
+  /**
+   * Loads and validates everything first (config, schedule, timezone, listen address, rule
+   * packs, token file, key files, database directory): a daemon that cannot start says
+   * why and exits 2, and leaves nothing listening or open behind it.
+   */
   static async start(options: DaemonOptions): Promise<Daemon> {
     const loaded = loadConfig(options.configPath);
-    if (!cronValidate(loaded.config.schedule)) {
-      throw new DaemonStartError(`${loaded.file}: schedule "${loaded.config.schedule}" is not a valid cron expression`);
-    }
     const rules = loadRulesFor(loaded);
     if (rules.errors.length > 0) {
       throw new DaemonStartError(`rule packs are invalid:\n${rules.errors.map(formatIssue).join('\n')}`);
     }
-    const store = Store.open(resolveFromConfig(loaded, loaded.config.database));
-    const daemon = new Daemon(options, loaded, rules, store);
+    const issues = preflight(loaded);
+    if (issues.length > 0) throw new DaemonStartError(`invalid configuration:\n${issues.map(formatIssue).join('\n')}`);
+    const { token } = readTokenFile(loaded);
+    const databaseFile = resolveFromConfig(loaded, loaded.config.database);
+    let lock: InstanceLock;
+    let store: Store;
+    try {
+      // One daemon per database: a second serve on the same file is refused here.
+      lock = acquireInstanceLock(databaseFile);
+    } catch (err) {
+      if (err instanceof StoreError) throw new DaemonStartError(err.message);
+      throw err;
+    }
+    try {
+      store = Store.open(databaseFile);
+    } catch (err) {
+      lock.release();
+      if (err instanceof StoreError) throw new DaemonStartError(err.message);
+      throw err;
+    }
+    const daemon = new Daemon(options, loaded, rules, store, token);
+    daemon.lock = lock;
     const [host, port] = splitListen(loaded.config.listen);
-    daemon.listening = await daemon.http.listen(host, port);
+    try {
+      daemon.listening = await daemon.http.listen(host, port);
+    } catch (err) {
+      store.close();
+      lock.release();
+      throw new DaemonStartError(listenFailure(err, loaded, host, port));
+    }
+    try {
+      daemon.task = daemon.createTask(loaded.config);
+    } catch (err) {
+      await daemon.http.close();
+      store.close();
+      lock.release();
+      throw new DaemonStartError(`${loaded.file}: cannot schedule "${loaded.config.schedule}": ${err instanceof Error ? err.message : String(err)}`);
+    }
     options.logger.info({ listen: daemon.listening, clusters: loaded.config.clusters.map((c) => c.name) }, 'driftd serving');
-    daemon.schedule();
     daemon.triggerRun('start');
     return daemon;
   }
@@ -124,18 +164,21 @@ export class Daemon {
     }
   }
 
-  private schedule(): void {
-    void this.task?.destroy();
+  /**
+   * A cron task for this config. Built before the running one is replaced, so a config
+   * node-cron refuses leaves the previous schedule running.
+   */
+  private createTask(config: LoadedConfig['config']): ScheduledTask {
     const log = this.options.logger.child({ component: 'cron' });
-    this.task = cronSchedule(
-      this.loaded.config.schedule,
+    return cronSchedule(
+      config.schedule,
       async () => {
         await this.runNow('schedule');
       },
       {
         name: 'driftd-collect',
         noOverlap: true,
-        ...(this.loaded.config.timezone ? { timezone: this.loaded.config.timezone } : {}),
+        ...(config.timezone ? { timezone: config.timezone } : {}),
         logger: {
           info: (m) => log.info(m),
           warn: (m) => log.warn(m),
@@ -274,34 +317,56 @@ export class Daemon {
     return html;
   }
 
-  /** SIGHUP: a new config and rule packs, or the old ones if the new ones are invalid. */
+  /**
+   * SIGHUP: a new config, rule packs and API token, or the old ones if anything new is
+   * invalid. Everything is checked (and the new cron task built) before anything is
+   * swapped, so a rejected reload leaves the previous schedule and token in force.
+   */
   reload(): boolean {
     const log = this.options.logger;
     const at = this.now().toISOString();
+    let newTask: ScheduledTask | null = null;
     try {
-      const loaded = loadConfig(this.options.configPath);
-      if (!cronValidate(loaded.config.schedule)) {
-        throw new Error(`${loaded.file}: schedule "${loaded.config.schedule}" is not a valid cron expression`);
-      }
-      const rules = loadRulesFor(loaded);
+      const fresh = loadConfig(this.options.configPath);
+      const rules = loadRulesFor(fresh);
       if (rules.errors.length > 0) throw new Error(`rule packs are invalid:\n${rules.errors.map(formatIssue).join('\n')}`);
-      const restartNeeded = (['database', 'listen'] as const).filter((k) => loaded.config[k] !== this.loaded.config[k]);
+      const restartNeeded = (['database', 'listen'] as const).filter((k) => fresh.config[k] !== this.loaded.config[k]);
+      // database and listen keep their running values until a restart.
+      const loaded: LoadedConfig = {
+        ...fresh,
+        config: { ...fresh.config, database: this.loaded.config.database, listen: this.loaded.config.listen },
+      };
+      const issues = preflight(loaded);
+      if (issues.length > 0) throw new Error(`invalid configuration:\n${issues.map(formatIssue).join('\n')}`);
+      const { token } = readTokenFile(loaded);
+      if (token === undefined && this.token !== undefined) {
+        throw new Error('http.tokenFile was removed: turning API authentication off needs a restart (the token stays in force)');
+      }
+      if (token !== undefined && this.token === undefined) {
+        throw new Error('http.tokenFile was added: turning API authentication on needs a restart');
+      }
+      const reschedule = loaded.config.schedule !== this.loaded.config.schedule || loaded.config.timezone !== this.loaded.config.timezone;
+      if (reschedule) newTask = this.createTask(loaded.config);
+      // Nothing can fail past this point: swap everything at once.
       if (restartNeeded.length > 0) {
         log.warn({ keys: restartNeeded }, 'these settings take effect only after a restart; the running values are kept');
       }
-      const reschedule = loaded.config.schedule !== this.loaded.config.schedule || loaded.config.timezone !== this.loaded.config.timezone;
-      this.loaded = {
-        ...loaded,
-        config: { ...loaded.config, database: this.loaded.config.database, listen: this.loaded.config.listen },
-      };
+      if (newTask) {
+        void this.task?.destroy();
+        this.task = newTask;
+        newTask = null;
+      }
+      if (token !== this.token) log.info({ tokenFile: loaded.config.http.tokenFile }, 'API token reloaded');
+      this.token = token;
+      this.loaded = loaded;
       this.rules = rules;
       this.reportCache.clear();
-      if (reschedule) this.schedule();
       this.view = { ...this.view, config: { reloadSuccess: true, lastReloadAt: at } };
       log.info({ clusters: loaded.config.clusters.map((c) => c.name), rules: rules.files.length }, 'configuration reloaded');
       this.triggerRun('reload');
       return true;
     } catch (err) {
+      void newTask?.destroy();
       this.view = { ...this.view, config: { reloadSuccess: false, lastReloadAt: at } };
       log.error({ error: err instanceof Error ? err.message : String(err) }, 'configuration reload rejected; the previous configuration keeps running');
       return false;
@@ -327,6 +392,7 @@ export class Daemon {
     }
     await this.http.close();
     this.store.close();
+    this.lock?.release();
     log.info('driftd stopped');
   }
 }
@@ -342,10 +408,22 @@ function splitListen(listen: string): [string, number] {
   return [host, Number(listen.slice(idx + 1))];
 }
 
-function readToken(loaded: LoadedConfig): string | undefined {
-  const file = loaded.config.http.tokenFile;
-  if (!file) return undefined;
-  const token = readFileSync(resolveFromConfig(loaded, file), 'utf8').trim();
-  if (!token) throw new DaemonStartError(`${file}: the token file is empty`);
-  return token;
+/** A listen failure in words a user can act on (port in use, address not on this machine). */
+function listenFailure(err: unknown, loaded: LoadedConfig, host: string, port: number): string {
+  const code = err && typeof err === 'object' && 'code' in err ? String((err as NodeJS.ErrnoException).code) : '';
+  const pos = loaded.positionOf?.(['listen']) ?? { line: 1, col: 1 };
+  const where = `${loaded.file}:${pos.line}:${pos.col}: listen ${loaded.config.listen}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return `${where}: port ${port} on ${host} is already in use (another driftd, or another program: \`ss -ltnp 'sport = :${port}'\`); pick another port or stop it`;
+    case 'EADDRNOTAVAIL':
+      return `${where}: ${host} is not an address of this machine; use one it has (e.g. 127.0.0.1)`;
+    case 'EACCES':
+      return `${where}: not allowed to listen on port ${port} (ports below 1024 need privileges); use a port above 1023`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `${where}: cannot resolve ${host}`;
+    default:
+      return `${where}: cannot listen (${code || (err instanceof Error ? err.message : String(err))})`;
+  }
 }

@@ -21,8 +21,11 @@ export interface HttpServerDeps {
   history?: HistoryReader;
   /** Starts a run in the background unless one is in progress. */
   triggerRun: () => 'started' | 'busy';
-  /** When set, every route but /metrics, /healthz and /readyz needs `Authorization: Bearer <token>`. */
-  token?: string;
+  /**
+   * When set, every route but /metrics, /healthz and /readyz needs `Authorization: Bearer <token>`.
+   * A function is asked on every request, so the daemon can swap the token on SIGHUP.
+   */
+  token?: string | (() => string | undefined);
   logger: HttpLogger;
   /** The HTML report of a cluster; null when there is none. */
   reportHtml?: (cluster: string) => Promise<string | null>;

@@ -24,4 +24,6 @@ export interface HistoryReader {
    * full one (every package, sysctl, module) from the store by the summary's takenAt.
    */
   snapshotOf(node: string, at: string, cluster: string): unknown;
+  /** True when the store has ever seen a node by this name; unknown nodes get 404. */
+  knowsNode?(node: string): boolean;
 }

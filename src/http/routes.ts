@@ -160,7 +160,12 @@ export function routes(deps: HttpServerDeps): Route[] {
         GET: (ctx) => {
           const node = param(ctx, 0);
           const range = timeRange(ctx.query);
-          return { status: 200, json: { node, ...range, changes: requireHistory(deps).changes({ node, ...range }) } };
+          const history = requireHistory(deps);
+          // A node neither in the current view nor ever stored is unknown, not "no changes".
+          if (!nodeOf(ctx.view, node) && history.knowsNode?.(node) !== true) {
+            throw new HttpError(404, `no node named ${JSON.stringify(node)} (not configured and never stored)`);
+          }
+          return { status: 200, json: { node, ...range, changes: history.changes({ node, ...range }) } };
         },
       },
     },

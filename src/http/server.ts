@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { bearerMatches } from './auth.js';
 import type { HttpServerDeps } from './deps.js';
 import { HttpError } from './errors.js';
@@ -42,6 +43,18 @@ function send(res: ServerResponse, reply: Reply): void {
     'json' in reply ? [`${JSON.stringify(reply.json)}\n`, 'application/json; charset=utf-8'] : [reply.text, reply.contentType];
   res.writeHead(reply.status, { ...common, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+/** Status, reason phrase and message for a request node's parser refused. */
+function clientErrorReply(code: string | undefined): [number, string, string] {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return [431, 'Request Header Fields Too Large', 'request headers too large'];
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return [408, 'Request Timeout', 'request not received in time'];
+    default:
+      return [400, 'Bad Request', 'malformed HTTP request'];
+  }
 }
 
 function errorReply(error: HttpError): Reply {
@@ -91,7 +104,8 @@ export function createHttpServer(deps: HttpServerDeps): DriftdHttpServer {
     const url = new URL(req.url ?? '/', 'http://driftd.invalid');
     const match = table.map((route) => ({ route, found: route.pattern.exec(url.pathname) })).find((m) => m.found !== null);
 
-    if (!match?.route.public && deps.token !== undefined && !bearerMatches(req.headers.authorization, deps.token)) {
+    const token = typeof deps.token === 'function' ? deps.token() : deps.token;
+    if (!match?.route.public && token !== undefined && !bearerMatches(req.headers.authorization, token)) {
       deps.logger.warn({ method: req.method, path: url.pathname, remote: req.socket.remoteAddress }, 'http: missing or wrong bearer token');
       throw new HttpError(401, 'a valid bearer token is required (Authorization: Bearer <token>)', {
         'WWW-Authenticate': 'Bearer realm="driftd"',
@@ -130,7 +144,24 @@ export function createHttpServer(deps: HttpServerDeps): DriftdHttpServer {
   });
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.maxHeadersCount = 100;
-  // Malformed requests and slow clients get node's own answers (400, 408, 431) and a closed socket.
+  // Malformed requests and slow clients get 400, 408 or 431 as JSON like every other API
+  // error (node's own answers are bare), then a closed socket.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    // Like node's own handler: answer only while nothing of a reply went out yet.
+    const pending = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (!socket.writable || pending?.headersSent === true) {
+      socket.destroy();
+      return;
+    }
+    const [status, reason, message] = clientErrorReply(error.code);
+    const body = `${JSON.stringify({ error: message })}\n`;
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\n` +
+        'Content-Type: application/json; charset=utf-8\r\n' +
+        'Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
 
   return {
     listen(host, port) {

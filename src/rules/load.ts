@@ -3,9 +3,10 @@
  * the pure parser and compiler. A broken pack costs only itself: its problems come back
  * as errors (file:line:col) and every other pack still loads.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFailure, readRegularTextFile, RULE_PACK_MAX_BYTES } from '../config/files.js';
 import { ConfigError, type ConfigIssue } from '../config/load.js';
 import { compileRules, type CompiledRules } from '../core/engine/rules/compile.js';
 import { parseRulePack } from './parse.js';
@@ -81,9 +82,10 @@ function listPackFiles(source: string): { files: string[] } | { error: ConfigIss
 function readPack(file: string): { pack: RulePack } | { issues: ConfigIssue[] } {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // A FIFO, a device or a directory is refused before it is read; so is a pack over the cap.
+    text = readRegularTextFile(file, RULE_PACK_MAX_BYTES, 'rule pack');
   } catch (err) {
-    return { issues: [{ file, line: 1, col: 1, message: `cannot read rule pack (${errorCode(err)})` }] };
+    return { issues: [{ file, line: 1, col: 1, message: `cannot read rule pack (${readFailure(err)})` }] };
   }
   try {
     return { pack: parseRulePack(text, file) };

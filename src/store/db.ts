@@ -61,3 +61,61 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     });
   }
 }
+
+/** True when the nodes table has a node by this name (in any cluster). */
+export function knowsNode(db: Db, node: string): boolean {
+  return db.prepare('SELECT 1 FROM nodes WHERE node = ? LIMIT 1').get(node) !== undefined;
+}
+
+/**
+ * One `driftd serve` per database. The lock is SQLite's own: an exclusive transaction
+ * held, for the daemon's whole life, on a small SQLite file next to the database
+ * (`<database>.serve-lock`). SQLite takes it with POSIX advisory locks, which the kernel
+ * drops when the process dies however it dies (SIGKILL, crash, OOM), so a stale lock
+ * never blocks a restart. The CLI's own readers and writers (`check --stored`, `history`,
+ * `window`) do not take it; only a second daemon is refused.
+ */
+export interface InstanceLock {
+  readonly file: string;
+  release(): void;
+}
+
+export function acquireInstanceLock(databasePath: string): InstanceLock {
+  const file = `${databasePath}.serve-lock`;
+  let lock: Db;
+  try {
+    lock = new Database(file);
+  } catch (error) {
+    throw new StoreError('open-failed', `cannot create the lock file ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    lock.pragma('busy_timeout = 0');
+    lock.pragma('journal_mode = DELETE');
+    lock.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER, since TEXT)');
+    lock.exec('BEGIN EXCLUSIVE');
+    lock.prepare('DELETE FROM holder').run();
+    lock.prepare('INSERT INTO holder (pid, since) VALUES (?, ?)').run(process.pid, new Date().toISOString());
+  } catch (error) {
+    lock.close();
+    const code = (error as { code?: unknown }).code;
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+      throw new StoreError(
+        'open-failed',
+        `another driftd serve is already using the database ${databasePath} (it holds ${file}); ` +
+          'stop it first, or give this one its own database. Two daemons on one file would both collect and store every run.',
+      );
+    }
+    throw new StoreError('open-failed', `cannot lock ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  return {
+    file,
+    release() {
+      if (!lock.open) return;
+      try {
+        lock.exec('ROLLBACK');
+      } finally {
+        lock.close();
+      }
+    },
+  };
+}

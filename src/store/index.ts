@@ -14,7 +14,7 @@ import type { CheckReport } from '../core/check-report.js';
 import type { NodeSnapshot } from '../core/snapshot.js';
 import { queryChanges, type ChangeQuery, type NodeChange } from './changes.js';
 import { verifyChain, type ChainVerdict } from './chain.js';
-import { openDatabase, type OpenOptions } from './db.js';
+import { knowsNode, openDatabase, type OpenOptions } from './db.js';
 import type { Db } from './types.js';
 import { queryEpisodes, type EpisodeQuery, type FindingEpisode } from './findings.js';
 import { schemaVersion } from './migrations.js';
@@ -150,6 +150,11 @@ export class Store {
   /** Bytes per table and index (SQLite's dbstat), for size accounting. */
   bytesByTable(): Record<string, number> {
     return bytesByTable(this.db);
+  }
+
+  /** True when any run ever stored a snapshot of a node by this name (any cluster). */
+  knowsNode(node: string): boolean {
+    return knowsNode(this.db, node);
   }
 
   close(): void {

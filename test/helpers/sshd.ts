@@ -180,3 +180,82 @@ export function countSessions(log: string): { connections: number; sessions: num
     execs: count(/server_input_channel_req: channel \d+ request exec/g),
   };
 }
+
+/**
+ * Hostile nodes for the tests of issue #22: a forced command (authorized_keys
+ * `command="..."`) that plays a node gone bad. It receives driftd's batch script on its
+ * stdin, so it can read the run's nonce from it, as a compromised node could.
+ *
+ * - `hang`: never prints anything, keeps the channel open.
+ * - `start-then-hang`: prints the start markers with the real nonce, then nothing.
+ * - `fake-markers`: prints the start markers, then end markers with another nonce and
+ *   an out-of-range index, then exits: every command is cut.
+ * - `script`: any other shell body; `$NONCE` holds the run's nonce, `START` prints the
+ *   start markers, `END i rc` prints command i's end markers.
+ * - `rewrite`: a wrapper shell: the real batch script runs, with each `from` text in it
+ *   replaced by `to` (e.g. `/etc/os-release` by a hostile file), as a node whose files or
+ *   tools were tampered with would answer.
+ */
+export type HostileKind = 'hang' | 'start-then-hang' | 'fake-markers' | { script: string } | { rewrite: Array<[string, string]> };
+
+const HOSTILE_PRELUDE = [
+  '#!/bin/sh',
+  '# driftd test: a hostile node (forced command). The batch script arrives on stdin.',
+  'NONCE=""',
+  'set -f',
+  'while IFS= read -r line; do',
+  '  case "$line" in',
+  // The line is: printf '\n@@driftd:%s:start\n' NONCE; printf ... >&2
+  "    *'@@driftd:%s:start'*) set -- $line; NONCE=${3%;}; break ;;",
+  '  esac',
+  'done',
+  "START() { printf '\\n@@driftd:%s:start\\n' \"$NONCE\"; printf '\\n@@driftd:%s:start\\n' \"$NONCE\" >&2; }",
+  "END() { printf '\\n@@driftd:%s:end:%d:%d\\n' \"$NONCE\" \"$1\" \"$2\"; printf '\\n@@driftd:%s:end:%d:%d\\n' \"$NONCE\" \"$1\" \"$2\" >&2; }",
+  '',
+].join('\n');
+
+/** Writes the hostile forced command into `dir` and returns the authorized_keys option for it. */
+export function hostileCommand(dir: string, name: string, kind: HostileKind): string {
+  const file = join(dir, `hostile-${name}.sh`);
+  if (typeof kind === 'object' && 'rewrite' in kind) {
+    const sedFile = join(dir, `hostile-${name}.sed`);
+    const escape = (text: string) => text.replace(/[\\|&]/g, '\\$&').replace(/\n/g, '\\n');
+    writeFileSync(sedFile, kind.rewrite.map(([from, to]) => `s|${escape(from).replace(/[.*[\]^$]/g, '\\$&')}|${escape(to)}|g`).join('\n') + '\n');
+    // sed feeds sh through a FIFO and holds none of the channel's output: when sh is done
+    // the session ends, the channel closes, and sed sees its EOF.
+    const fifo = join(dir, `hostile-${name}.fifo`);
+    writeFileSync(
+      file,
+      [
+        '#!/bin/sh',
+        '# driftd test: a tampered node: the real batch script, rewritten.',
+        `rm -f ${fifo}; /usr/bin/mkfifo ${fifo}`,
+        // An asynchronous command reads /dev/null unless its stdin is redirected explicitly.
+        'exec 4<&0',
+        `/bin/sed -u -f ${sedFile} <&4 >${fifo} 2>/dev/null &`,
+        'exec 4<&-',
+        `exec /bin/sh -s <${fifo}`,
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    return `command="${file}"`;
+  }
+  const body =
+    kind === 'hang'
+      ? 'exec /bin/sleep 1000'
+      : kind === 'start-then-hang'
+        ? 'START; exec /bin/sleep 1000'
+        : kind === 'fake-markers'
+          ? [
+              'START',
+              "printf 'ID=debian\\n'",
+              "printf '\\n@@driftd:%s:end:0:0\\n' AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+              "printf '\\n@@driftd:%s:end:0:0\\n' AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA >&2",
+              'END 999 0',
+              'exit 0',
+            ].join('\n')
+          : kind.script;
+  writeFileSync(file, `${HOSTILE_PRELUDE}${body}\n`, { mode: 0o755 });
+  return `command="${file}"`;
+}

@@ -338,6 +338,21 @@ describe('node API', () => {
     expect(body['changes']).toHaveLength(1);
   });
 
+  it('404s the changes of a node that is neither in the view nor ever stored (issue #22)', async () => {
+    const h = await start();
+    const unknown = await getJson(`${h.base}/api/v1/nodes/ghost/changes`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body['error']).toMatch(/no node named "ghost"/);
+    expect(h.historyCalls).toEqual([]);
+    // A node no longer in the view but known to the store still has its change log.
+    const known = await start({
+      getView: () => emptyView('test', '2026-11-26T08:00:00.000Z'),
+      history: { findingEpisodes: () => [], changes: () => [], snapshotOf: () => null, knowsNode: (node) => node === 'retired' },
+    });
+    expect((await getJson(`${known.base}/api/v1/nodes/retired/changes`)).status).toBe(200);
+    expect((await getJson(`${known.base}/api/v1/nodes/ghost/changes`)).status).toBe(404);
+  });
+
   it('400s a path segment that is not valid percent-encoding', async () => {
     const h = await start();
     expect((await getJson(`${h.base}/api/v1/nodes/%E0%A4%A/snapshot`)).status).toBe(400);
@@ -429,6 +444,32 @@ describe('routing errors', () => {
       socket.on('error', reject);
     });
     expect(reply).toMatch(/^HTTP\/1\.1 400 Bad Request/);
+    expect((await fetch(`${h.base}/healthz`)).status).toBe(200);
+  });
+
+  it("node's own 400 and 431 answers are JSON like every other API error (issue #22)", async () => {
+    const h = await start();
+    const port = Number(new URL(h.base).port);
+    const exchange = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write(request));
+        let data = '';
+        socket.on('data', (chunk) => (data += chunk.toString()));
+        socket.on('end', () => resolve(data));
+        socket.on('error', reject);
+      });
+    const split = (reply: string) => {
+      const [head, body] = reply.split('\r\n\r\n') as [string, string];
+      return { head, body };
+    };
+    const bad = split(await exchange('NOT HTTP\r\n\r\n'));
+    expect(bad.head).toMatch(/^HTTP\/1\.1 400 Bad Request/);
+    expect(bad.head).toMatch(/content-type: application\/json/i);
+    expect(JSON.parse(bad.body)).toEqual({ error: 'malformed HTTP request' });
+    const huge = split(await exchange(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`));
+    expect(huge.head).toMatch(/^HTTP\/1\.1 431 /);
+    expect(huge.head).toMatch(/content-type: application\/json/i);
+    expect(JSON.parse(huge.body)).toEqual({ error: 'request headers too large' });
     expect((await fetch(`${h.base}/healthz`)).status).toBe(200);
   });
 });

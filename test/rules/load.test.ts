@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RULE_PACK_MAX_BYTES } from '../../src/config/files.js';
 import { formatIssue } from '../../src/config/load.js';
 import { explainFinding, resolveRule } from '../../src/core/engine/rules/compile.js';
 import { checkRulePacks, loadRulePacks, SHIPPED_RULES_DIR } from '../../src/rules/load.js';
@@ -161,6 +163,25 @@ describe('loading user packs', () => {
   it('a path that does not exist is an error, not a crash', () => {
     const loaded = loadRulePacks([path.join(dir, 'nope.yaml')], { includeShipped: false });
     expect(loaded.errors).toEqual([{ file: path.join(dir, 'nope.yaml'), line: 1, col: 1, message: 'cannot read rule pack path (ENOENT)' }]);
+  });
+
+  it('a FIFO, /dev/zero, a directory named *.yaml or an oversized file is refused, without hanging or reading without limit (issue #22)', () => {
+    const special = path.join(dir, 'special');
+    mkdirSync(special);
+    execFileSync('/usr/bin/mkfifo', [path.join(special, '10-fifo.yaml')]);
+    mkdirSync(path.join(special, '20-dir.yaml'));
+    writeFileSync(path.join(special, '30-huge.yaml'), `pack: huge\n# ${'x'.repeat(RULE_PACK_MAX_BYTES)}\n`);
+    writeFileSync(path.join(special, '40-ok.yaml'), 'pack: ok\nrules: []\n');
+    const started = Date.now();
+    const loaded = loadRulePacks([special, '/dev/zero'], { includeShipped: false });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(loaded.errors.map(formatIssue)).toEqual([
+      `${path.join(special, '10-fifo.yaml')}:1:1: cannot read rule pack (rule pack ${path.join(special, '10-fifo.yaml')} is a FIFO (named pipe); it must be a regular file)`,
+      `${path.join(special, '20-dir.yaml')}:1:1: cannot read rule pack (rule pack ${path.join(special, '20-dir.yaml')} is a directory; it must be a regular file)`,
+      expect.stringMatching(new RegExp(`^${escape(path.join(special, '30-huge.yaml'))}:1:1: cannot read rule pack \\(rule pack .* is \\d+ bytes, over the ${RULE_PACK_MAX_BYTES}-byte cap`)),
+      '/dev/zero:1:1: cannot read rule pack (rule pack /dev/zero is a character device; it must be a regular file)',
+    ]);
+    expect(loaded.packs.map((p) => p.pack)).toEqual(['ok']);
   });
 
   it('checkRulePacks reports every pack with its rule count, and the errors', () => {

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { collectTargets, selectTargets, SelectionError, type CollectedNode } from '../../collect/collect-clusters.js';
 import { FACET_NAMES } from '../../core/snapshot.js';
+import { escapeControl } from '../../core/text/terminal.js';
 import { recordResults } from '../../transports/record.js';
 import { DEFAULT_CONFIG, loadConfigOrExit } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
@@ -72,8 +73,18 @@ export async function runCollect(flags: CollectFlags): Promise<ExitCode> {
   } else {
     process.stdout.write(`${renderCollectSummary(collected)}\n`);
   }
-  const failed = collected.filter((c) => c.result.snapshot.error !== undefined);
-  return failed.length > 0 ? EXIT.notReady : EXIT.ok;
+  return collected.some((c) => nodeFailure(c) !== null) ? EXIT.notReady : EXIT.ok;
+}
+
+/**
+ * Why a node counts as failed: unreachable, or a facet the cluster lists could not be
+ * read (error, truncated). An `unsupported` facet is not a failure. null when it is fine.
+ */
+export function nodeFailure(c: CollectedNode): 'unreachable' | 'facets' | null {
+  const snap = c.result.snapshot;
+  if (snap.error !== undefined) return 'unreachable';
+  const bad = FACET_NAMES.some((f) => snap.facets[f]?.status === 'error' || snap.facets[f]?.status === 'truncated');
+  return bad ? 'facets' : null;
 }
 
 export function renderCollectSummary(collected: readonly CollectedNode[]): string {
@@ -81,7 +92,7 @@ export function renderCollectSummary(collected: readonly CollectedNode[]): strin
   for (const { cluster, node, result } of collected) {
     const snap = result.snapshot;
     if (snap.error !== undefined) {
-      rows.push([cluster.name, node.name, '-', 'UNREACHABLE', '-', formatMs(result.durationMs), snap.error]);
+      rows.push([cluster.name, node.name, '-', 'UNREACHABLE', '-', formatMs(result.durationMs), escapeControl(snap.error)]);
       continue;
     }
     for (const facet of FACET_NAMES) {
@@ -94,11 +105,18 @@ export function renderCollectSummary(collected: readonly CollectedNode[]): strin
         f.status,
         String(Object.keys(f.items).length),
         formatMs(f.durationMs ?? 0),
-        f.error ?? '',
+        escapeControl(f.error ?? ''),
       ]);
     }
   }
-  const failed = collected.filter((c) => c.result.snapshot.error !== undefined).length;
-  const footer = `${collected.length - failed}/${collected.length} nodes collected${failed ? `, ${failed} unreachable` : ''}`;
+  const failures = collected.map(nodeFailure);
+  const unreachable = failures.filter((f) => f === 'unreachable').length;
+  const unread = failures.filter((f) => f === 'facets').length;
+  const ok = collected.length - unreachable - unread;
+  const why = [
+    ...(unreachable ? [`${unreachable} unreachable`] : []),
+    ...(unread ? [`${unread} with facets that could not be read (error or truncated; see NOTE)`] : []),
+  ];
+  const footer = `${ok}/${collected.length} nodes collected${why.length ? `, ${why.join(', ')}` : ''}`;
   return `${table(['CLUSTER', 'NODE', 'FACET', 'STATUS', 'ITEMS', 'TIME', 'NOTE'], rows)}\n\n${footer}`;
 }

@@ -7,6 +7,7 @@ import { loadRulesFor } from '../../audit/audit.js';
 import type { LoadedConfig } from '../../config/load.js';
 import { DEFAULT_CONFIG, loadConfigOrExit, withStore } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
+import { escapeControlLines } from '../../core/text/terminal.js';
 
 interface DiffFlags {
   config: string;
@@ -43,7 +44,7 @@ export async function runDiff(nodeA: string, nodeB: string, flags: DiffFlags): P
     ...(flags.facet ? { facet: flags.facet } : {}),
     ...(flags.all ? { includeNodeSpecific: true } : {}),
   });
-  process.stdout.write(flags.json ? `${JSON.stringify(diff, null, 2)}\n` : `${renderNodeDiff(diff)}\n`);
+  process.stdout.write(flags.json ? `${JSON.stringify(diff, null, 2)}\n` : `${escapeControlLines(renderNodeDiff(diff))}\n`);
   const differs = diff.facets.some((f) => f.items.length > 0 || f.statusA !== f.statusB);
   return differs ? EXIT.notReady : EXIT.ok;
 }

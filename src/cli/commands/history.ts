@@ -8,6 +8,7 @@ import { DEFAULT_CONFIG, loadConfigOrExit, withStore } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { table } from '../format.js';
 import { parseTimeArg } from '../time.js';
+import { escapeControlLines } from '../../core/text/terminal.js';
 
 interface RangeFlags {
   config: string;
@@ -86,7 +87,8 @@ function runHistory(flags: RangeFlags): ExitCode {
     process.stdout.write(`${JSON.stringify({ ...when, findings: episodes, changes }, null, 2)}\n`);
     return EXIT.ok;
   }
-  process.stdout.write(`Finding episodes (${episodes.length})\n${renderEpisodes(episodes)}\n\nNode changes (${changes.length})\n${renderChanges(changes)}\n`);
+  // Keys and values come from nodes: control characters are shown escaped, never sent raw.
+  process.stdout.write(escapeControlLines(`Finding episodes (${episodes.length})\n${renderEpisodes(episodes)}\n\nNode changes (${changes.length})\n${renderChanges(changes)}\n`));
   return EXIT.ok;
 }
 
@@ -123,7 +125,7 @@ function runChanges(flags: RangeFlags & { node: string }): ExitCode {
   const loaded = loadConfigOrExit(flags.config);
   const when = range(flags);
   const changes = withStore(loaded, (store) => store.changes({ node: flags.node, ...when }));
-  process.stdout.write(flags.json ? `${JSON.stringify(changes, null, 2)}\n` : `${renderChanges(changes)}\n`);
+  process.stdout.write(flags.json ? `${JSON.stringify(changes, null, 2)}\n` : escapeControlLines(`${renderChanges(changes)}\n`));
   return EXIT.ok;
 }
 

@@ -17,6 +17,7 @@ import { DEFAULT_CONFIG, loadConfigOrExit } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { pickCluster } from '../select-cluster.js';
 import { parseTimeArg } from '../time.js';
+import { escapeControlLines } from '../../core/text/terminal.js';
 
 export const REPORT_FORMATS = ['html', 'md', 'json'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -80,7 +81,9 @@ export function runReport(flags: ReportFlags, now: Date, argv: readonly string[]
     store.close();
   }
   const text = renderReport(report, flags.format);
-  if (flags.out === '-') process.stdout.write(text);
+  // On a terminal, a Markdown report's node-supplied text is shown with control characters
+  // escaped; files (and HTML/JSON, escaped by their own formats) are written as rendered.
+  if (flags.out === '-') process.stdout.write(flags.format === 'md' ? escapeControlLines(text) : text);
   else writeFileSync(flags.out, text);
   if (!report.evidence.chain.ok) {
     process.stderr.write(`driftd: the evidence chain is BROKEN at run ${report.evidence.chain.brokenAt ?? '?'}: ${report.evidence.chain.reason ?? ''}\n`);

@@ -8,6 +8,7 @@ import { loadRulesFor } from '../../audit/audit.js';
 import { checkRulePacks } from '../../rules/load.js';
 import { DEFAULT_CONFIG, loadConfigOrExit, withStore } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
+import { escapeControl, escapeControlLines } from '../../core/text/terminal.js';
 
 export function rulesCommand(): Command {
   const rules = new Command('rules').description('validate rule packs and explain which rules apply to a finding');
@@ -61,13 +62,13 @@ function runRulesExplain(finding: string, keyArg: string | undefined, flags: { c
     process.stdout.write(`${JSON.stringify({ target, rules: matches }, null, 2)}\n`);
     return EXIT.ok;
   }
-  process.stdout.write(`${target.facet}/${target.key}\n`);
+  process.stdout.write(`${escapeControl(`${target.facet}/${target.key}`)}\n`);
   if (matches.length === 0) {
     process.stdout.write('  no rule matches: the built-in default applies (a mismatch is a warning)\n');
     return EXIT.ok;
   }
   matches.forEach((m, i) => {
-    process.stdout.write(`  ${i + 1}. ${m.rule} (pack ${m.pack}${m.file ? `, ${m.file}` : ''})\n     sets ${JSON.stringify(m.sets)}\n`);
+    process.stdout.write(escapeControlLines(`  ${i + 1}. ${m.rule} (pack ${m.pack}${m.file ? `, ${m.file}` : ''})\n     sets ${JSON.stringify(m.sets)}\n`));
   });
   process.stdout.write('  Later rules override earlier ones, field by field.\n');
   const last = (field: 'source' | 'remediation'): string | undefined => [...matches].reverse().find((m) => m.sets[field] !== undefined)?.sets[field];

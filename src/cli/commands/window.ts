@@ -31,6 +31,7 @@ import { DEFAULT_CONFIG, loadConfigOrExit } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { pickCluster } from '../select-cluster.js';
 import { parseTimeArg } from '../time.js';
+import { escapeControlLines } from '../../core/text/terminal.js';
 
 interface ClusterFlags {
   config: string;
@@ -138,7 +139,7 @@ async function guarded(run: () => Promise<ExitCode>): Promise<ExitCode> {
 }
 
 function print(flags: { json?: boolean }, json: unknown, text: string): void {
-  process.stdout.write(flags.json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`);
+  process.stdout.write(flags.json ? `${JSON.stringify(json, null, 2)}\n` : `${escapeControlLines(text)}\n`);
 }
 
 function runPlan(flags: PlanFlags): Promise<ExitCode> {

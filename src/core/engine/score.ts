@@ -6,8 +6,12 @@
  * - Each unwaived finding where the node is an outlier deducts its severity's weight;
  *   a critical one also makes the node not ready. With no majority every node involved
  *   is an outlier, so a critical tie makes every node involved not ready.
- * - A facet that errored or was truncated deducts the warning weight: we cannot vouch
- *   for what we could not read.
+ * - A facet that errored or was truncated (timed out, cut off, never started, output
+ *   over a cap) makes the node not ready and deducts the warning weight: readiness is
+ *   judged on the facets the cluster lists (every facet in the snapshot is one the
+ *   cluster's config asked for), and we cannot vouch for what we could not read. A
+ *   node that answered nothing is never ready. An `unsupported` facet (the node has no
+ *   such thing: no DRBD, no module support) is not a failure.
  * - score = max(0, 1 - sum of weights).
  *
  * The cluster's score is the minimum over its nodes (a failover is only as safe as the
@@ -85,11 +89,14 @@ function scoreNode(node: string, snapshot: NodeSnapshot | undefined, findings: r
   for (const name of FACET_NAMES) {
     const facet = snapshot?.facets[name];
     if (facet?.status === 'error' || facet?.status === 'truncated') {
+      report.ready = false;
       add({
         finding: `facet:${name}:${facet.status}`,
         weight: scoring.weights.warning,
-        effect: `-${scoring.weights.warning}`,
-        message: `${name} facet ${facet.status === 'error' ? 'failed' : 'was truncated'}${facet.error ? `: ${facet.error}` : ''}`,
+        effect: 'not-ready',
+        message:
+          `${name} facet ${facet.status === 'error' ? 'failed' : 'was truncated'}${facet.error ? `: ${facet.error}` : ''}` +
+          `; not ready: driftd cannot vouch for what it could not read`,
       });
     }
   }

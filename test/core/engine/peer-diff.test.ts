@@ -147,8 +147,13 @@ describe('mismatch and missing', () => {
     expect(report.findings).toEqual([]);
     const c = report.nodes.find((n) => n.name === 'erp-c');
     expect(c?.facets).toEqual({ packages: 'truncated' });
-    expect(c?.contributions).toEqual([{ finding: 'facet:packages:truncated', weight: 0.05, effect: '-0.05', message: 'packages facet was truncated: output over 32 MiB' }]);
+    // A facet that could not be read fully makes its node not ready (issue #22), still -warning on the score.
+    expect(c?.contributions).toEqual([
+      { finding: 'facet:packages:truncated', weight: 0.05, effect: 'not-ready', message: 'packages facet was truncated: output over 32 MiB; not ready: driftd cannot vouch for what it could not read' },
+    ]);
     expect(c?.score).toBe(0.95);
+    expect(c?.ready).toBe(false);
+    expect(report.ready).toBe(false);
     expect(report.nodes.find((n) => n.name === 'erp-d')?.contributions[0]?.finding).toBe('facet:packages:error');
   });
 

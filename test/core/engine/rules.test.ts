@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ConfigError } from '../../../src/config/load.js';
-import { compileRules, explainFinding, resolveRule, waiverEndMs } from '../../../src/core/engine/rules/compile.js';
+import { compileRules, explainFinding, matchingRules, resolveRule, waiverEndMs } from '../../../src/core/engine/rules/compile.js';
 import { compileKeyPattern } from '../../../src/core/engine/rules/match.js';
 import { parseRulePack } from '../../../src/rules/parse.js';
 
@@ -69,6 +69,12 @@ describe('parseRulePack', () => {
     ['bad facet', 'pack: p\nrules:\n  - name: r\n    match: { facet: sysctls, key: a }\n', 'p.yaml:4:14: rules[0].match.facet: facet is one of os, kernel'],
     ['bad regex key', 'pack: p\nrules:\n  - name: r\n    match:\n      facet: sysctl\n      key: /a(/\n', 'p.yaml:6:7: rules[0].match.key: invalid regular expression /a(/'],
     ['bad normalize pattern', 'pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: a }\n    normalize:\n      - pattern: "[z"\n        replace: ""\n', 'p.yaml:6:9: rules[0].normalize[0].pattern: invalid regular expression'],
+    // Issue #22: patterns that could take exponential time on a hostile key are refused at load.
+    ['nested quantifier key', "pack: p\nrules:\n  - name: r\n    match:\n      facet: packages\n      key: '/^(a+)+$/'\n", 'p.yaml:6:7: rules[0].match.key: invalid regular expression /^(a+)+$/: "(a+)+" repeats a group that itself repeats'],
+    ['nested quantifier normalize', 'pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: a }\n    normalize:\n      - pattern: "^(.*a){20}$"\n        replace: ""\n', 'p.yaml:6:9: rules[0].normalize[0].pattern: invalid regular expression: "(.*a){20}" repeats'],
+    ['backreference', "pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: '/(a)\\1/' }\n", 'p.yaml:4:29: rules[0].match.key: invalid regular expression /(a)\\1/: a backreference'],
+    ['lookahead', "pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: '/^(?=(a+)+$)/' }\n", 'p.yaml:4:29: rules[0].match.key: invalid regular expression /^(?=(a+)+$)/: lookahead and lookbehind'],
+    ['waiver key', "pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: a }\n    waivers:\n      - { justification: j, author: a, expires: 2030-01-01, key: '/^(x*)*$/' }\n", 'p.yaml:6:61: rules[0].waivers[0].key: invalid regular expression /^(x*)*$/: "(x*)*" repeats'],
     ['bad expiry', 'pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: a }\n    waivers:\n      - justification: j\n        author: a\n        expires: next tuesday\n', 'p.yaml:8:9: rules[0].waivers[0].expires: expires is an ISO date'],
     ['empty expect', 'pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: a }\n    expect: {}\n', 'p.yaml:5:5: rules[0].expect: expect needs one of'],
     ['present and absent', 'pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: a }\n    expect: { present: true, absent: true }\n', 'p.yaml:5:30: rules[0].expect.absent: expect cannot be both'],
@@ -80,6 +86,27 @@ describe('parseRulePack', () => {
     const issues = issuesOf(text, 'p.yaml');
     expect(issues.length).toBeGreaterThan(0);
     expect(issues.some((i) => i.startsWith(expected)), issues.join('\n')).toBe(true);
+  });
+
+  it('a backtracking-heavy pattern that passed the load check stays fast on a long hostile key (issue #22)', () => {
+    // No nested quantifier, so it loads; without the linear-time fallback each of these
+    // takes seconds to hours on keys like these.
+    const rules = compileRules([
+      parseRulePack(
+        [
+          'pack: p',
+          'rules:',
+          "  - { name: alt, match: { facet: packages, key: '/^(a|aa)+$/' }, severity: info }",
+          "  - { name: poly, match: { facet: packages, key: '/.*.*.*.*.*.*x/' }, severity: info }",
+          '',
+        ].join('\n'),
+        'p.yaml',
+      ),
+    ]);
+    const started = performance.now();
+    expect(matchingRules(rules, 'packages', `${'a'.repeat(5000)}!`)).toEqual([]);
+    expect(matchingRules(rules, 'packages', `${'a'.repeat(3000)}!`)).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('never throws anything but ConfigError on arbitrary text', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findingId } from '../../../src/core/engine/finding-id.js';
 import { check, only, rules } from './check.js';
-import { NOW, snap, unreachable } from './handmade-cluster.js';
+import { NOW, snap, statusFacet, unreachable } from './handmade-cluster.js';
 
 const sysctl = (v: Record<string, string>) => ({ sysctl: v });
 
@@ -128,5 +128,37 @@ describe('failover-readiness score', () => {
     const b = { 'a.1': '2', 'b.1': '2', 'c.1': '2' };
     const report = check([snap('erp-a', sysctl(a)), snap('erp-b', sysctl(a)), snap('erp-c', sysctl(b))], { rules: r });
     expect(report.findings.map((f) => f.key)).toEqual(['c.1', 'a.1', 'b.1']);
+  });
+});
+
+describe('a node that cannot be judged (issue #22)', () => {
+  it('a node whose every facet timed out is reachable but NOT ready, says why per facet, and the cluster is not ready', () => {
+    const timedOut = (id: string) => statusFacet('error', `command failed: ${id}: timeout after 4s`);
+    const report = check([
+      snap('erp-a', { os: { id: 'debian' }, packages: { openssl: '3.0.15-1' } }),
+      snap('erp-b', { os: { id: 'debian' }, packages: { openssl: '3.0.15-1' } }),
+      snap('erp-c', { os: timedOut('os-release'), packages: timedOut('packages-query') }),
+    ]);
+    const c = report.nodes.find((n) => n.name === 'erp-c');
+    expect(c).toMatchObject({ reachable: true, ready: false });
+    expect(c?.contributions.map((x) => [x.finding, x.effect])).toEqual([
+      ['facet:os:error', 'not-ready'],
+      ['facet:packages:error', 'not-ready'],
+    ]);
+    expect(c?.contributions[1]?.message).toContain('packages-query: timeout after 4s');
+    expect(report.ready).toBe(false);
+    expect(report.nodes.filter((n) => n.ready).map((n) => n.name)).toEqual(['erp-a', 'erp-b']);
+  });
+
+  it('an unsupported facet (the node has no such thing) is not a failure', () => {
+    const report = check([
+      snap('erp-a', { os: { id: 'debian' }, drbd: statusFacet('unsupported', 'no drbdadm') }),
+      snap('erp-b', { os: { id: 'debian' }, drbd: statusFacet('unsupported', 'no drbdadm') }),
+    ]);
+    expect(report.nodes.map((n) => [n.name, n.ready])).toEqual([
+      ['erp-a', true],
+      ['erp-b', true],
+    ]);
+    expect(report.ready).toBe(true);
   });
 });

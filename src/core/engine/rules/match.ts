@@ -1,5 +1,9 @@
 /** Key patterns: a glob (`*` any run of characters, `?` one) or a `/regex/`. */
+import { enableLinearRegexFallback } from './safe-regex.js';
 import { parseRegexLiteral } from './schema.js';
+
+// Every rule regex is built after this module loads: bound their matching time first.
+enableLinearRegexFallback();
 
 export type KeyMatcher = (key: string) => boolean;
 

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { FACET_NAMES } from '../../snapshot.js';
 import { SKEW_TOLERANCES } from '../../versions/index.js';
+import { regexHazard } from './safe-regex.js';
 
 export const RULE_SEVERITIES = ['critical', 'warning', 'info', 'ignore'] as const;
 
@@ -20,10 +21,12 @@ export function parseRegexLiteral(pattern: string): { source: string; flags: str
 function regexError(source: string, flags: string): string | undefined {
   try {
     new RegExp(source, flags);
-    return undefined;
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
+  // Rule regexes run on node-supplied keys and values: refuse what could take
+  // exponential time (see safe-regex.ts).
+  return regexHazard(source);
 }
 
 const KeyPattern = z

@@ -1,0 +1,80 @@
+/**
+ * Issue #22, case 2: every parser is linear in the size of its output, including the
+ * duplicate-line case that was quadratic in the package parser. Each case parses an
+ * output at 1x, 10x and 100x size; the time ratios, not absolute timings, are asserted:
+ * linear (or n log n) is about 10 per step, quadratic about 100.
+ *
+ * Not covered here: packages and pacemaker (their parsers are being reworked under issue
+ * #22 item 2 on another branch); add them to CASES once that is merged.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Collector, CommandOutput } from '../../src/collectors/collector.js';
+import { DEFAULT_COLLECTOR_CONTEXT } from '../../src/collectors/collector.js';
+import { collectorByName } from '../../src/collectors/registry.js';
+import type { FacetName } from '../../src/core/snapshot.js';
+import { fixtureOutputs, ok } from './fixture-outputs.js';
+
+interface Case {
+  name: string;
+  facet: FacetName;
+  /** The parser's outputs at `n` units of size. */
+  build(n: number): Record<string, CommandOutput>;
+  /** Units at 1x, large enough that one parse takes a measurable time. */
+  base: number;
+}
+
+const lines = (n: number, line: (i: number) => string): string => {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(line(i));
+  return `${out.join('\n')}\n`;
+};
+const repeat = (dir: string, ids: readonly string[]) => (n: number) => {
+  const base = fixtureOutputs(dir, ids);
+  return Object.fromEntries(Object.entries(base).map(([id, o]) => [id, { ...o, stdout: o.stdout.repeat(n) }]));
+};
+
+const CASES: Case[] = [
+  { name: 'os: os-release with many (unknown and duplicate) fields', facet: 'os', base: 1000, build: (n) => ({ 'os-release': ok(lines(n, (i) => (i % 2 ? `ID=debian${i}` : `X_FIELD${i}="value ${i}"`))), 'os-hostname': ok('h\n'), 'os-arch': ok('x86_64\n') }) },
+  { name: 'kernel: a command line with many parameters', facet: 'kernel', base: 1000, build: (n) => ({ 'kernel-release': ok('6.1.0-18-amd64\n'), 'kernel-build': ok('#1 SMP\n'), 'kernel-cmdline': ok(`${Array.from({ length: n }, (_, i) => `p${i}=v${i}`).join(' ')}\n`), 'kernel-installed': ok('') }) },
+  { name: 'kernel: one parameter repeated (was quadratic)', facet: 'kernel', base: 1000, build: (n) => ({ 'kernel-release': ok('6.1.0-18-amd64\n'), 'kernel-build': ok('#1 SMP\n'), 'kernel-cmdline': ok(`${Array.from({ length: n }, (_, i) => `console=tty${i}`).join(' ')}\n`), 'kernel-installed': ok('') }) },
+  { name: 'modules: distinct /proc/modules lines', facet: 'modules', base: 1000, build: (n) => ({ 'modules-proc': ok(lines(n, (i) => `mod${i} 16384 0 - Live 0x0000000000000000`)), 'modules-sysfs': ok('') }) },
+  { name: 'modules: duplicate /proc/modules lines', facet: 'modules', base: 1000, build: (n) => ({ 'modules-proc': ok(lines(n, () => 'dup 16384 0 - Live 0x0000000000000000')), 'modules-sysfs': ok('') }) },
+  { name: 'sysctl: distinct keys', facet: 'sysctl', base: 1000, build: (n) => ({ 'sysctl-all': ok(lines(n, (i) => `net.flood.k${i} = ${i}`)), 'sysctl-conf': ok('') }) },
+  { name: 'sysctl: one key repeated', facet: 'sysctl', base: 1000, build: (n) => ({ 'sysctl-all': ok(lines(n, (i) => `net.flood.same = ${i}`)), 'sysctl-conf': ok('') }) },
+  { name: 'services: distinct unit files', facet: 'services', base: 1000, build: (n) => ({ 'services-unit-files': ok(lines(n, (i) => `u${i}.service enabled enabled`)), 'services-active': ok('') }) },
+  { name: 'services: duplicate unit files', facet: 'services', base: 1000, build: (n) => ({ 'services-unit-files': ok(lines(n, () => 'dup.service enabled enabled')), 'services-active': ok('') }) },
+  { name: 'corosync: the demo corosync.conf repeated (duplicate sections)', facet: 'corosync', base: 20, build: repeat('demo/erp-a', ['corosync-conf', 'corosync-cmapctl']) },
+  { name: 'drbd: the demo drbd dump repeated', facet: 'drbd', base: 20, build: repeat('demo/erp-a', ['drbd-dump', 'drbd-kernel-version', 'drbd-utils-version']) },
+  { name: 'files: the demo files-stat output repeated', facet: 'files', base: 20, build: repeat('demo/erp-a', ['files-stat']) },
+];
+
+/** Best of `runs` parses, in ms. */
+function timeParse(collector: Collector, outputs: Record<string, CommandOutput>, runs: number): number {
+  let best = Infinity;
+  for (let r = 0; r < runs; r++) {
+    const started = performance.now();
+    collector.parse(outputs, DEFAULT_COLLECTOR_CONTEXT);
+    best = Math.min(best, performance.now() - started);
+  }
+  return best;
+}
+
+describe('parsers are linear in their output size (10x and 100x)', () => {
+  it.each(CASES.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const collector = collectorByName(c.facet);
+    // Warm up the JIT on the small size first.
+    timeParse(collector, c.build(c.base), 3);
+    const inputs = [c.base, c.base * 10, c.base * 100].map((n) => c.build(n));
+    const size = (o: Record<string, CommandOutput>) => Object.values(o).reduce((sum, x) => sum + x.stdout.length, 0);
+    expect(size(inputs[2] as Record<string, CommandOutput>)).toBeGreaterThan(size(inputs[0] as Record<string, CommandOutput>) * 50);
+    const [t1, t10, t100] = [timeParse(collector, inputs[0]!, 5), timeParse(collector, inputs[1]!, 3), timeParse(collector, inputs[2]!, 2)] as [number, number, number];
+    // Ratios with a floor for tiny timings (timer resolution); linear is ~10, quadratic ~100.
+    const step1 = t10 / Math.max(t1, 0.5);
+    const step2 = t100 / Math.max(t10, 0.5);
+    const report = `${c.name}: 1x ${t1.toFixed(2)} ms, 10x ${t10.toFixed(2)} ms, 100x ${t100.toFixed(2)} ms (ratios ${step1.toFixed(1)}, ${step2.toFixed(1)})`;
+    console.log(report);
+    // The 10x -> 100x step is the one past JIT warm-up and timer noise; a quadratic parser
+    // gives ~100 there. 40 leaves room for GC and a loaded machine.
+    expect(step2, report).toBeLessThan(40);
+  }, 120_000);
+});
