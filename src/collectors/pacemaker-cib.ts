@@ -300,11 +300,11 @@ function memberIds(container: XmlElement): string[] {
     .map((child) => child.attrs.id ?? '?');
 }
 
-/** `ancestors`: the enclosing groups, clones and bundles, nearest first. */
 function hasPrimitiveBelow(element: XmlElement): boolean {
   return element.children.some((child) => child.name === 'primitive' || (CONTAINERS.has(child.name) && hasPrimitiveBelow(child)));
 }
 
+/** `ancestors`: the enclosing groups, clones and bundles, nearest first. */
 function addResource(ctx: Context, element: XmlElement, ancestors: readonly XmlElement[] = []): void {
   if (element.name === 'primitive') {
     addPrimitive(ctx, element, 'resource', ancestors);
