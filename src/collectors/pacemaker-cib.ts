@@ -341,7 +341,13 @@ function addNodes(ctx: Context, nodes: XmlElement): void {
   for (const node of childrenNamed(nodes, 'node')) {
     const uname = node.attrs.uname ?? node.attrs.id;
     if (uname === undefined) throw new CibShapeError('<node> without uname or id', node.line);
-    put(ctx, `node.${uname}`, `id=${node.attrs.id ?? '?'} type=${node.attrs.type ?? 'member'}`);
+    // Any other attribute (a node's base `score`, ...) is configuration too; description is not.
+    const extra = Object.keys(node.attrs)
+      .filter((name) => !['id', 'uname', 'type', 'description'].includes(name))
+      .sort()
+      .map((name) => ` ${name}=${quoteIfNeeded(node.attrs[name] ?? '')}`)
+      .join('');
+    put(ctx, `node.${uname}`, `id=${node.attrs.id ?? '?'} type=${node.attrs.type ?? 'member'}${extra}`);
     addNvSets(ctx, node, 'instance_attributes', `node.${uname}.attr`);
     addNvSets(ctx, node, 'utilization', `node.${uname}.utilization`);
   }
