@@ -128,6 +128,8 @@ describeCorpus('chosen real CIBs: what Pacemaker would use', () => {
  *   exercised separately, since changing it breaks the reference and does change items;
  * - `description`: free text for humans, Pacemaker never reads it;
  * - the value of dc-version and last-lrm-refresh: volatile by design (pacemaker-cib.ts).
+ * Run once over all 854 CIBs (146,650 single changes, 2026-12-07, about 15 minutes), only
+ * these categories changed no item; the suite runs the 20 files below.
  */
 const GENERATED_ID_ELEMENTS = new Set([
   'cluster_property_set', 'instance_attributes', 'meta_attributes', 'utilization', 'nvpair', 'op', 'rule', 'expression',
