@@ -300,11 +300,11 @@ function memberIds(container: XmlElement): string[] {
     .map((child) => child.attrs.id ?? '?');
 }
 
-/** `ancestors`: the enclosing groups, clones and bundles, nearest first. */
 function hasPrimitiveBelow(element: XmlElement): boolean {
   return element.children.some((child) => child.name === 'primitive' || (CONTAINERS.has(child.name) && hasPrimitiveBelow(child)));
 }
 
+/** `ancestors`: the enclosing groups, clones and bundles, nearest first. */
 function addResource(ctx: Context, element: XmlElement, ancestors: readonly XmlElement[] = []): void {
   if (element.name === 'primitive') {
     addPrimitive(ctx, element, 'resource', ancestors);
@@ -341,7 +341,13 @@ function addNodes(ctx: Context, nodes: XmlElement): void {
   for (const node of childrenNamed(nodes, 'node')) {
     const uname = node.attrs.uname ?? node.attrs.id;
     if (uname === undefined) throw new CibShapeError('<node> without uname or id', node.line);
-    put(ctx, `node.${uname}`, `id=${node.attrs.id ?? '?'} type=${node.attrs.type ?? 'member'}`);
+    // Any other attribute (a node's base `score`, ...) is configuration too; description is not.
+    const extra = Object.keys(node.attrs)
+      .filter((name) => !['id', 'uname', 'type', 'description'].includes(name))
+      .sort()
+      .map((name) => ` ${name}=${quoteIfNeeded(node.attrs[name] ?? '')}`)
+      .join('');
+    put(ctx, `node.${uname}`, `id=${node.attrs.id ?? '?'} type=${node.attrs.type ?? 'member'}${extra}`);
     addNvSets(ctx, node, 'instance_attributes', `node.${uname}.attr`);
     addNvSets(ctx, node, 'utilization', `node.${uname}.utilization`);
   }

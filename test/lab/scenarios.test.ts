@@ -205,7 +205,8 @@ describeLab(unavailable ? `lab drift scenarios (SKIPPED: ${unavailable})` : 'lab
     const report = checkConsistent(runCheck());
     // Every node agrees, so peer diff sees nothing; the practice is what is broken.
     expect(report.findings.filter((f) => f.kind === 'mismatch' || f.kind === 'missing')).toEqual([]);
-    const f = only(report.findings.filter((x) => x.key === 'property.stonith-enabled'), describeFindings(report));
+    // #23: the effective value is read under Pacemaker 3's name (the CIB sets only the old one).
+    const f = only(report.findings.filter((x) => x.key === 'property.fencing-enabled'), describeFindings(report));
     expect(f).toMatchObject({ kind: 'expectation', facet: 'pacemaker', severity: 'critical', rule: 'stonith-enabled', outliers: [erpA, erpB, erpC] });
     expect(f.source).toContain('Pacemaker Explained');
     expect(f.remediation).toContain('stonith-enabled=true');

@@ -10,6 +10,8 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { PRACTICE_CHECKS, PRACTICE_KEY_PREFIX } from '../../src/core/engine/practice.js';
 import { loadRulePacks } from '../../src/rules/load.js';
+import { DEFAULT_COLLECTOR_CONTEXT } from '../../src/collectors/collector.js';
+import { PACEMAKER_CIB_COMMAND, pacemakerCollector } from '../../src/collectors/pacemaker.js';
 import { check, only, rules } from '../core/engine/check.js';
 import { facet, snap } from '../core/engine/handmade-cluster.js';
 
@@ -114,5 +116,31 @@ describe('driftd rules explain', () => {
     expect(parsed.rules.map((r) => r.rule)).toEqual(['sysctl-runtime', 'sysctl-runtime-failover-path']);
     expect(parsed.rules[0]?.sets.source).toContain('sysctl.d(5)');
     expect(parsed.rules[1]?.sets.severity).toBe('critical');
+  });
+});
+
+describe('the shipped pack on real Pacemaker 3 CIB semantics (#23)', () => {
+  const pacemakerFacet = (cibXml: string) => {
+    const parsed = pacemakerCollector.parse({ [PACEMAKER_CIB_COMMAND]: { exitCode: 0, stdout: cibXml, stderr: '', truncated: false } }, DEFAULT_COLLECTOR_CONTEXT);
+    return parsed;
+  };
+  const cib = (props: string) =>
+    `<cib validate-with="pacemaker-3.10"><configuration><crm_config><cluster_property_set id="cib-bootstrap-options">${props}</cluster_property_set></crm_config>` +
+    '<nodes><node id="1" uname="a"/><node id="2" uname="b"/></nodes><resources><primitive id="f" class="stonith" type="fence_ipmilan"><instance_attributes id="fi"><nvpair id="h" name="pcmk_host_list" value="a b"/></instance_attributes></primitive></resources></configuration></cib>';
+  const findingsOf = (props: string) =>
+    check(['a', 'b'].map((n) => snap(n, { pacemaker: pacemakerFacet(cib(props)) })), { rules: shipped.rules })
+      .findings.filter((f) => !f.key.startsWith('rsc_defaults.')) // stickiness and migration-threshold: not set in this CIB
+      .map((f) => `${f.key} ${f.severity}`);
+
+  it('fencing-enabled=false alone is the stonith-enabled critical', () => {
+    expect(findingsOf('<nvpair id="1" name="fencing-enabled" value="false"/>')).toContain('property.fencing-enabled critical');
+  });
+
+  it('stonith-enabled=false next to fencing-enabled=true is no critical, only the disagreement warning', () => {
+    expect(findingsOf('<nvpair id="1" name="stonith-enabled" value="false"/><nvpair id="2" name="fencing-enabled" value="true"/>')).toEqual(['practice:pacemaker-fencing-option-names warning']);
+  });
+
+  it('a Pacemaker 2 CIB with stonith-enabled=false is still reported (effective value under the new name)', () => {
+    expect(findingsOf('<nvpair id="1" name="stonith-enabled" value="false"/>')).toContain('property.fencing-enabled critical');
   });
 });
