@@ -100,7 +100,10 @@ export function parseSysctlLines(
     if (matchesAnyGlob(key, deny)) continue;
     if (allow.length > 0 && !matchesAnyGlob(key, allow)) continue;
     // Multi-line values come as one `key = line` per line: keep them together.
-    values.set(key, [...(values.get(key) ?? []), value]);
+    // Appended in place: copying the list per repeat was quadratic on a hostile node.
+    const list = values.get(key);
+    if (list) list.push(value);
+    else values.set(key, [value]);
   }
   const items: Record<string, Item> = {};
   for (const [key, parts] of values) {

@@ -66,13 +66,14 @@ suite(sshdAvailable ? 'hostile node output' : `hostile node output (${sshdSkipRe
 
   function configWith(name: string, nodes: string[], top: string[] = []): string {
     const file = path.join(dir, `${name}.yaml`);
-    writeFileSync(file, [...top, 'ssh: { commandTimeoutSeconds: 60 }', 'clusters:', '  - name: c', '    facets: [os]', '    nodes:', ...nodes, ''].join('\n'));
+    writeFileSync(file, [...top, 'ssh: { commandTimeoutSeconds: 200 }', 'clusters:', '  - name: c', '    facets: [os]', '    nodes:', ...nodes, ''].join('\n'));
     return file;
   }
 
   it('a 20 MB os-release value is not kept: os is truncated, the cap and where it is set are named, the node is not ready', async () => {
     const file = configWith('huge', [sshNodeYaml('good', good), sshNodeYaml('huge', huge)]);
-    const collected = await driftd(['collect', '--config', file, '--node', 'huge', '--json']);
+    // 20 MB over SSH and through the parser, twice: generous limits for a loaded machine.
+    const collected = await driftd(['collect', '--config', file, '--node', 'huge', '--json'], { timeoutMs: 240_000 });
     expect(collected.code).toBe(1);
     expect(collected.stdout.length).toBeLessThan(64 * 1024);
     const [snap] = JSON.parse(collected.stdout) as NodeSnapshot[];
@@ -83,11 +84,11 @@ suite(sshdAvailable ? 'hostile node output' : `hostile node output (${sshdSkipRe
     expect(os?.error).toMatch(/"pretty_name" is 20971\d\d\d characters, over the 65536-character cap per item value; it was not kept/);
     expect(os?.error).toMatch(/src\/collect\/limits\.ts/);
     expect(os?.error).not.toMatch(/maxOutputBytes/);
-    const checked = await driftd(['check', '--config', file, '--cluster', 'c', '--json']);
+    const checked = await driftd(['check', '--config', file, '--cluster', 'c', '--json'], { timeoutMs: 240_000 });
     const report = CheckReportSchema.parse(JSON.parse(checked.stdout));
     expect(report.nodes.find((n) => n.name === 'huge')?.ready).toBe(false);
     expect(checked.code).toBe(1);
-  }, 120_000);
+  }, 500_000);
 
   it('node-supplied text is escaped in diff and collect output: no raw ESC, C1 or bidi control reaches the terminal', async () => {
     const file = configWith('evil', [sshNodeYaml('good', good), sshNodeYaml('tampered', tampered)]);
