@@ -4,9 +4,8 @@
  * output at 1x, 10x and 100x size; the time ratios, not absolute timings, are asserted:
  * linear (or n log n) is about 10 per step, quadratic about 100.
  *
- * Not covered here: packages and pacemaker (their parsers are being reworked under issue
- * #22 item 2 on another branch); add them to CASES once that is merged. files needs a
- * generator for its framed stat/content output (a repeated fixture parses to nothing).
+ * Not covered here: files needs a generator for its framed stat/content output (a repeated
+ * fixture parses to nothing).
  */
 import { describe, expect, it } from 'vitest';
 import type { Collector, CommandOutput } from '../../src/collectors/collector.js';
@@ -44,6 +43,21 @@ const CASES: Case[] = [
   { name: 'sysctl: one key repeated', facet: 'sysctl', base: 5000, build: (n) => ({ 'sysctl-all': ok(lines(n, (i) => `net.flood.same = ${i}`)), 'sysctl-conf': ok('') }) },
   { name: 'services: distinct unit files', facet: 'services', base: 1000, build: (n) => ({ 'services-unit-files': ok(lines(n, (i) => `u${i}.service enabled enabled`)), 'services-active': ok('') }) },
   { name: 'services: duplicate unit files', facet: 'services', base: 5000, build: (n) => ({ 'services-unit-files': ok(lines(n, () => 'dup.service enabled enabled')), 'services-active': ok('') }) },
+  { name: 'packages: distinct dpkg lines', facet: 'packages', base: 300, build: (n) => ({ 'packages-query': ok(lines(n, (i) => `ii \tpkg${i}\t1.${i}-1\tamd64`)) }) },
+  { name: 'packages: one dpkg line duplicated (was quadratic)', facet: 'packages', base: 500, build: (n) => ({ 'packages-query': ok(lines(n, () => 'ii \tdup\t1.0-1\tamd64')) }) },
+  {
+    name: 'pacemaker: a CIB with many primitives in one group',
+    facet: 'pacemaker',
+    base: 50,
+    build: (n) => ({
+      'pacemaker-cib': ok(
+        `<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0"><configuration><crm_config/><nodes/><resources><group id="g">${Array.from(
+          { length: n },
+          (_, i) => `<primitive id="r${i}" class="ocf" provider="heartbeat" type="Dummy"><instance_attributes id="r${i}-ia"><nvpair id="r${i}-p" name="p" value="${i}"/></instance_attributes></primitive>`,
+        ).join('')}</group></resources><constraints/></configuration><status/></cib>\n`,
+      ),
+    }),
+  },
   { name: 'corosync: the demo corosync.conf repeated (duplicate sections)', facet: 'corosync', base: 20, build: repeat('demo/erp-a', ['corosync-conf', 'corosync-cmapctl']) },
   { name: 'drbd: the demo drbd dump repeated', facet: 'drbd', base: 20, build: repeat('demo/erp-a', ['drbd-dump', 'drbd-kernel-version', 'drbd-utils-version']) },
 ];
