@@ -29,6 +29,7 @@ import {
   contentHashFromFacetHashes,
   effectiveSnapshotRows,
   FacetSnapshotRecord,
+  fitsFacetSnapshot,
   manifestFacetRows,
   parseThinned,
   previousSnapshotRow,
@@ -194,7 +195,7 @@ class BlobVerdicts {
   facet(id: number): { hash: string; status: unknown } | undefined {
     if (!this.facets.has(id)) {
       const text = this.text('facet_blobs', id);
-      const row = text === undefined ? undefined : { hash: sha256Hex(text), status: readJson(FacetSnapshotRecord, text, `facet_blobs row id=${id} data`).status };
+      const row = text === undefined ? undefined : { hash: sha256Hex(text), status: readJson(FacetSnapshotRecord, text, `facet_blobs row id=${id} data`, fitsFacetSnapshot).status };
       this.facets.set(id, row);
     }
     return this.facets.get(id);

@@ -6,10 +6,12 @@
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Store, StoreError } from '../../src/store/index.js';
 import { canonicalJson } from '../../src/core/snapshot.js';
 import { compress } from '../../src/store/blobs.js';
+import { FacetSnapshotRecord, fitsFacetSnapshot } from '../../src/store/snapshots.js';
 import { BASE_PACKAGES, finding, hoursAfter, runInput, tempDir } from './handmade-runs.js';
 
 const T0 = '2026-11-24T20:00:00.000Z';
@@ -190,5 +192,44 @@ describe('scores', () => {
   it('a blob in score_blobs.data replaced by text', () => {
     alter("UPDATE score_blobs SET data = 'plain'");
     withStore((store) => expectCorrupt(() => store.reportOf(1), /score_blobs row id=\d+/, 'column data'));
+  });
+});
+
+describe('fitsFacetSnapshot, the fast check in front of FacetSnapshotRecord', () => {
+  const text = fc.oneof(fc.string(), fc.constantFrom('value', 'status', 'items', 'ok'));
+  const loose = fc.oneof(text, fc.integer(), fc.boolean(), fc.constant(null), fc.array(text, { maxLength: 2 }));
+  const item = fc.dictionary(fc.constantFrom('value', 'nodeSpecific', 'content', 'source', 'extra'), loose, { maxKeys: 4 });
+  const status = fc.constantFrom('ok', 'error', 'truncated', 'unsupported');
+  const valid = fc.record({
+    status,
+    items: fc.dictionary(text, fc.record({ value: fc.string(), source: fc.string() }, { requiredKeys: ['value'] }), { maxKeys: 3 }),
+  });
+  // A valid facet with up to two fields replaced or added: the near misses that matter.
+  const facet = fc
+    .tuple(
+      valid,
+      fc.dictionary(
+        fc.constantFrom('status', 'items', 'error', 'meta', 'durationMs', 'other'),
+        fc.oneof(loose, status, fc.dictionary(text, item, { maxKeys: 3 }), fc.dictionary(text, loose, { maxKeys: 3 }), fc.double()),
+        { maxKeys: 2 },
+      ),
+    )
+    .map(([base, changes]) => ({ ...base, ...changes }));
+
+  it('accepts nothing the schema rejects (so skipping zod loses no check)', () => {
+    fc.assert(
+      fc.property(fc.oneof(facet, fc.anything()), (value) => {
+        if (fitsFacetSnapshot(value)) expect(FacetSnapshotRecord.safeParse(value).success).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('accepts every facet driftd writes', () => {
+    const written = { status: 'ok', items: { a: { value: '1', source: '/etc/x:3' }, b: { value: '', nodeSpecific: 'hostname', content: 'x' } }, meta: { format: 'deb' }, durationMs: 12 };
+    expect(fitsFacetSnapshot(written)).toBe(true);
+    expect(fitsFacetSnapshot({ status: 'error', items: {}, error: 'rpm: not found' })).toBe(true);
+    expect(fitsFacetSnapshot({ status: 'ok', items: { a: { value: 1 } } })).toBe(false);
+    expect(fitsFacetSnapshot({ items: {} })).toBe(false);
   });
 });
