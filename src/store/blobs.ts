@@ -5,7 +5,9 @@
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { sha256Hex } from '../core/snapshot.js';
+import { z } from 'zod';
 import type { Db } from './types.js';
+import { Bytes, IdRow, Int, readOptionalRow } from './rows.js';
 import { statement } from './statements.js';
 
 export type BlobTable = 'facet_blobs' | 'finding_blobs' | 'score_blobs';
@@ -26,9 +28,7 @@ export function putBlob(
   canonicalText: string,
   facet?: string,
 ): number {
-  const existing = statement(db, `SELECT id FROM ${table} WHERE hash = ?`).get(hash) as
-    | { id: number }
-    | undefined;
+  const existing = readOptionalRow(IdRow, statement(db, `SELECT id FROM ${table} WHERE hash = ?`).get(hash), table);
   if (existing) return existing.id;
   const data = compress(canonicalText);
   const size = Buffer.byteLength(canonicalText, 'utf8');
@@ -40,14 +40,12 @@ export function putBlob(
   return Number(result.lastInsertRowid);
 }
 
-export interface BlobRow {
-  id: number;
-  hash: string;
-  data: Buffer;
-}
+/** A row of facet_blobs, finding_blobs or score_blobs: the deflated text and its key. */
+export const BlobRow = z.object({ id: Int, hash: z.string(), data: Bytes });
+export type BlobRow = z.infer<typeof BlobRow>;
 
 export function readBlob(db: Db, table: BlobTable, id: number): BlobRow | undefined {
-  return statement(db, `SELECT id, hash, data FROM ${table} WHERE id = ?`).get(id) as BlobRow | undefined;
+  return readOptionalRow(BlobRow, statement(db, `SELECT id, hash, data FROM ${table} WHERE id = ?`).get(id), table);
 }
 
 /** The blob's text if its content still hashes to its key; undefined otherwise. */

@@ -16,15 +16,20 @@
 import { canonicalJson, sha256Hex, type FacetName } from '../core/snapshot.js';
 import type { Db, NodeScoreRow } from './types.js';
 import { statement } from './statements.js';
+import { z } from 'zod';
 import type { Finding } from '../core/findings.js';
-import { verifiedBlobText, type BlobRow, type BlobTable } from './blobs.js';
+import { readBlob, verifiedBlobText, type BlobTable } from './blobs.js';
 import { changesAgainstHistory } from './changes.js';
-import { planEpisodes, type EpisodeRow } from './findings.js';
+import { StoreError } from './errors.js';
+import { EpisodeRow, planEpisodes, StoredFinding } from './findings.js';
+import { IdRow, Int, readJson, readRow, readRows } from './rows.js';
 import { joinDetail, storedScoreRows } from './scores.js';
 import {
   assembleSnapshot,
   contentHashFromFacetHashes,
   effectiveSnapshotRows,
+  FacetSnapshotRecord,
+  fitsFacetSnapshot,
   manifestFacetRows,
   parseThinned,
   previousSnapshotRow,
@@ -46,6 +51,29 @@ export interface RunHashInput {
   findings_hash: string;
   report_hash: string;
 }
+
+/** A row of runs as SQLite returns it: what the chain hashes and links. */
+export const RunRow = z.object({
+  id: Int,
+  cluster: z.string(),
+  started_at: z.string(),
+  finished_at: z.string(),
+  node_count: Int,
+  error_count: Int,
+  checked_at: z.string(),
+  ready: Int,
+  score: z.number(),
+  baseline: z.string().nullable(),
+  summary: z.string(),
+  meta: z.string().nullable(),
+  prev_hash: z.string().nullable(),
+  snapshots_hash: z.string(),
+  findings_hash: z.string(),
+  report_hash: z.string(),
+  hash: z.string(),
+  thinned_nodes: z.string().nullable(),
+});
+export type RunRow = z.infer<typeof RunRow>;
 
 export function runHash(run: RunHashInput): string {
   return sha256Hex(
@@ -102,10 +130,6 @@ export type ChainVerdict =
   | { ok: true; runs: number; thinnedRuns: number }
   | { ok: false; brokenAt: number; reason: string; runs: number; thinnedRuns: number };
 
-interface RunRow extends RunHashInput, ReportRunFields {
-  hash: string;
-  thinned_nodes: string | null;
-}
 
 class Broken extends Error {
   constructor(
@@ -119,19 +143,21 @@ class Broken extends Error {
 type Fail = (reason: string) => never;
 
 export function verifyChain(db: Db): ChainVerdict {
-  const runIds = (statement(db, 'SELECT id FROM runs ORDER BY id').all() as { id: number }[]).map((r) => r.id);
+  const runIds = readRows(IdRow, statement(db, 'SELECT id FROM runs ORDER BY id').all(), 'runs').map((r) => r.id);
   const blobs = new BlobVerdicts(db);
   const episodes = new EpisodeReplay();
   let prevHash: string | null = null;
   let thinnedRuns = 0;
+  let current = runIds[0] ?? 0;
   try {
     for (const id of runIds) {
-      const run = statement(db, 'SELECT * FROM runs WHERE id = ?').get(id) as RunRow;
+      current = id;
+      const run = readRow(RunRow, statement(db, 'SELECT * FROM runs WHERE id = ?').get(id), 'runs');
       const fail: Fail = (reason) => {
         throw new Broken(run.id, `run ${run.id} (${run.cluster}, ${run.started_at}): ${reason}`);
       };
       if (run.prev_hash !== prevHash) fail('prev_hash does not match the previous run (a run was removed or edited)');
-      if (parseThinned(run.thinned_nodes).length > 0) thinnedRuns += 1;
+      if (parseThinned(run.thinned_nodes, run.id).length > 0) thinnedRuns += 1;
       verifySnapshots(db, run, blobs, fail);
       const findings = verifyFindings(db, run, blobs, fail);
       verifyScores(db, run, blobs, fail);
@@ -144,6 +170,10 @@ export function verifyChain(db: Db): ChainVerdict {
   } catch (error) {
     if (error instanceof Broken) {
       return { ok: false, brokenAt: error.runId, reason: error.message, runs: runIds.length, thinnedRuns };
+    }
+    // A row that does not fit its schema breaks the chain where the walk met it.
+    if (error instanceof StoreError && error.code === 'corrupt') {
+      return { ok: false, brokenAt: current, reason: `run ${current}: ${error.message}`, runs: runIds.length, thinnedRuns };
     }
     throw error;
   }
@@ -165,7 +195,7 @@ class BlobVerdicts {
   facet(id: number): { hash: string; status: unknown } | undefined {
     if (!this.facets.has(id)) {
       const text = this.text('facet_blobs', id);
-      const row = text === undefined ? undefined : { hash: sha256Hex(text), status: (JSON.parse(text) as { status?: unknown }).status };
+      const row = text === undefined ? undefined : { hash: sha256Hex(text), status: readJson(FacetSnapshotRecord, text, `facet_blobs row id=${id} data`, fitsFacetSnapshot).status };
       this.facets.set(id, row);
     }
     return this.facets.get(id);
@@ -174,7 +204,7 @@ class BlobVerdicts {
   finding(id: number): { text: string; finding: Finding } | undefined {
     if (!this.findings.has(id)) {
       const text = this.text('finding_blobs', id);
-      this.findings.set(id, text === undefined ? undefined : { text, finding: JSON.parse(text) as Finding });
+      this.findings.set(id, text === undefined ? undefined : { text, finding: readJson(StoredFinding, text, `finding_blobs row id=${id} data`) });
     }
     return this.findings.get(id);
   }
@@ -185,13 +215,13 @@ class BlobVerdicts {
   }
 
   private text(table: BlobTable, id: number): string | undefined {
-    const row = statement(this.db, `SELECT id, hash, data FROM ${table} WHERE id = ?`).get(id) as BlobRow | undefined;
+    const row = readBlob(this.db, table, id);
     return row ? verifiedBlobText(row) : undefined;
   }
 }
 
 function verifySnapshots(db: Db, run: RunRow, blobs: BlobVerdicts, fail: Fail): void {
-  const thinned = parseThinned(run.thinned_nodes);
+  const thinned = parseThinned(run.thinned_nodes, run.id);
   const rows = effectiveSnapshotRows(db, run);
   const contentHashes: string[] = [];
   let errors = 0;
@@ -236,10 +266,7 @@ function verifyScores(db: Db, run: RunRow, blobs: BlobVerdicts, fail: Fail): voi
 }
 
 function verifyFindings(db: Db, run: RunRow, blobs: BlobVerdicts, fail: Fail): Finding[] {
-  const rows = statement(db, 'SELECT finding_id, blob_id FROM run_findings WHERE run_id = ?').all(run.id) as {
-    finding_id: string;
-    blob_id: number;
-  }[];
+  const rows = readRows(RunFindingRow, statement(db, 'SELECT run_id, finding_id, blob_id FROM run_findings WHERE run_id = ?').all(run.id), 'run_findings');
   const texts: { id: string; text: string }[] = [];
   const findings: Finding[] = [];
   for (const row of rows) {
@@ -253,15 +280,20 @@ function verifyFindings(db: Db, run: RunRow, blobs: BlobVerdicts, fail: Fail): F
   return findings.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-interface ChangeRow {
-  node: string;
-  at: string;
-  facet: string;
-  key: string;
-  change: string;
-  before: string | null;
-  after: string | null;
-}
+/** A node_changes row as the chain compares it (the run is the one being verified). */
+const ChangeRow = z.object({
+  node: z.string(),
+  at: z.string(),
+  facet: z.string(),
+  key: z.string(),
+  change: z.string(),
+  before: z.string().nullable(),
+  after: z.string().nullable(),
+});
+type ChangeRow = z.infer<typeof ChangeRow>;
+
+/** A run_findings row: which finding blob a run recorded under which id. */
+const RunFindingRow = z.object({ run_id: Int, finding_id: z.string(), blob_id: Int });
 
 /**
  * The change log is derived data too: re-diffing each snapshot against the history
@@ -270,10 +302,11 @@ interface ChangeRow {
  * proportion to what changed. Thinned snapshots equal their predecessor: no rows.
  */
 function verifyChanges(db: Db, run: RunRow, fail: Fail): void {
-  const stored = statement(
-    db,
-    'SELECT node, at, facet, key, change, before, after FROM node_changes WHERE run_id = ? ORDER BY id',
-  ).all(run.id) as ChangeRow[];
+  const stored = readRows(
+    ChangeRow,
+    statement(db, 'SELECT node, at, facet, key, change, before, after FROM node_changes WHERE run_id = ? ORDER BY id').all(run.id),
+    `node_changes of run ${run.id}`,
+  );
   const own: SnapshotRow[] = snapshotRowsOfRun(db, run.id);
   const expected: ChangeRow[] = [];
   for (const row of own) {
@@ -340,7 +373,7 @@ class EpisodeReplay {
   }
 
   compare(db: Db): void {
-    const actual = statement(db, 'SELECT * FROM finding_episodes ORDER BY id').all() as EpisodeRow[];
+    const actual = readRows(EpisodeRow, statement(db, 'SELECT * FROM finding_episodes ORDER BY id').all(), 'finding_episodes');
     const firstFields = ['finding_id', 'cluster', 'facet', 'key', 'kind', 'first_seen', 'first_run_id', 'values_open'];
     const closeFields = ['resolved_at', 'resolved_run_id', 'values_close'];
     for (let i = 0; i < Math.max(actual.length, this.expected.length); i += 1) {

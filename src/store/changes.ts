@@ -3,12 +3,14 @@
  * previous snapshot's has no changes by construction and costs one indexed lookup;
  * otherwise only facets whose hash moved are inflated.
  */
-import { diffSnapshots, type Change } from '../core/changes.js';
+import { z } from 'zod';
+import { CHANGE_KINDS, diffSnapshots, type Change } from '../core/changes.js';
 import { FACET_NAMES, type FacetName, type FacetSnapshot, type NodeSnapshot } from '../core/snapshot.js';
 import type { Db } from './types.js';
 import { statement, whereClause } from './statements.js';
 import { lastOkFacet, manifestFacetRows, readFacetBlob, type SnapshotRow } from './snapshots.js';
 import { msToIso, optionalIsoUtc, toIsoUtc } from './time.js';
+import { Int, readRows } from './rows.js';
 
 export interface NodeChange extends Change {
   runId: number;
@@ -70,17 +72,19 @@ export interface ChangeQuery {
   until?: string;
 }
 
-interface ChangeRow {
-  run_id: number;
-  cluster: string;
-  node: string;
-  at: string;
-  facet: string;
-  key: string;
-  change: Change['change'];
-  before: string | null;
-  after: string | null;
-}
+/** A row of node_changes as SQLite returns it. */
+const ChangeRow = z.object({
+  id: Int,
+  run_id: Int,
+  cluster: z.string(),
+  node: z.string(),
+  at: z.string(),
+  facet: z.union([z.enum(FACET_NAMES), z.literal('node')]),
+  key: z.string(),
+  change: z.enum(CHANGE_KINDS),
+  before: z.string().nullable(),
+  after: z.string().nullable(),
+});
 
 export function queryChanges(db: Db, query: ChangeQuery): NodeChange[] {
   const where = whereClause([
@@ -90,16 +94,16 @@ export function queryChanges(db: Db, query: ChangeQuery): NodeChange[] {
     ['at < ?', optionalIsoUtc(query.until, 'until')],
   ]);
   const rows = statement(db,
-      `SELECT run_id, cluster, node, at, facet, key, change, before, after FROM node_changes ${where.sql}
+      `SELECT id, run_id, cluster, node, at, facet, key, change, before, after FROM node_changes ${where.sql}
         ORDER BY at, id`,
     )
-    .all(...where.params) as ChangeRow[];
-  return rows.map((r) => ({
+    .all(...where.params);
+  return readRows(ChangeRow, rows, 'node_changes').map((r) => ({
     runId: r.run_id,
     cluster: r.cluster,
     node: r.node,
     at: r.at,
-    facet: r.facet as Change['facet'],
+    facet: r.facet,
     key: r.key,
     change: r.change,
     before: r.before,

@@ -8,13 +8,16 @@
  * `planEpisodes` is the decision, without I/O: the live path applies it to the table,
  * verifyChain replays it over the stored per-run findings and compares.
  */
-import { canonicalJson, sha256Hex } from '../core/snapshot.js';
+import { z } from 'zod';
+import { FindingFieldsSchema, FindingSchema, WaiverSchema } from '../core/check-report.js';
+import { canonicalJson, FACET_NAMES, sha256Hex } from '../core/snapshot.js';
 import type { Finding, Waiver } from '../core/findings.js';
 import { putBlob } from './blobs.js';
 import type { Db } from './types.js';
 import { statement, whereClause } from './statements.js';
 import { StoreError } from './errors.js';
 import { optionalIsoUtc } from './time.js';
+import { Int, readJson, readRows } from './rows.js';
 
 export interface FindingEpisode {
   episodeId: number;
@@ -39,28 +42,41 @@ export interface FindingEpisode {
   waiver: Waiver | null;
 }
 
-export interface EpisodeRow {
-  id: number;
-  finding_id: string;
-  cluster: string;
-  facet: string;
-  key: string;
-  kind: string;
-  severity: string;
-  rule: string | null;
-  message: string;
-  first_seen: string;
-  last_seen: string;
-  resolved_at: string | null;
-  first_run_id: number;
-  last_run_id: number;
-  resolved_run_id: number | null;
-  values_open: string;
-  values_last: string;
-  values_close: string | null;
-  waived: number;
-  waiver: string | null;
-}
+/** A row of finding_episodes as SQLite returns it. */
+export const EpisodeRow = z.object({
+  id: Int,
+  finding_id: z.string(),
+  cluster: z.string(),
+  facet: z.string(),
+  key: z.string(),
+  kind: z.string(),
+  severity: z.string(),
+  rule: z.string().nullable(),
+  message: z.string(),
+  first_seen: z.string(),
+  last_seen: z.string(),
+  resolved_at: z.string().nullable(),
+  first_run_id: Int,
+  last_run_id: Int,
+  resolved_run_id: Int.nullable(),
+  values_open: z.string(),
+  values_last: z.string(),
+  values_close: z.string().nullable(),
+  waived: Int,
+  waiver: z.string().nullable(),
+});
+export type EpisodeRow = z.infer<typeof EpisodeRow>;
+
+const FindingFacet = z.union([z.enum(FACET_NAMES), z.literal('node'), z.literal('cluster')]);
+
+/** A finding as finding_blobs keeps it: the canonical JSON of core's Finding. */
+export const StoredFinding = FindingSchema.extend({
+  facet: FindingFacet,
+  evidence: z.array(FindingFieldsSchema.extend({ facet: FindingFacet })).optional(),
+});
+
+/** An episode's values_open / values_last / values_close column: node -> value. */
+const EpisodeValues = FindingSchema.shape.values;
 
 export interface EpisodePlan {
   open: Finding[];
@@ -90,8 +106,9 @@ export function planEpisodes(
 }
 
 export function openEpisodeRows(db: Db, cluster: string): EpisodeRow[] {
-  return statement(db, 'SELECT * FROM finding_episodes WHERE cluster = ? AND resolved_at IS NULL ORDER BY id')
-    .all(cluster) as EpisodeRow[];
+  const rows = statement(db, 'SELECT * FROM finding_episodes WHERE cluster = ? AND resolved_at IS NULL ORDER BY id')
+    .all(cluster);
+  return readRows(EpisodeRow, rows, 'finding_episodes');
 }
 
 /** Applies one run's findings to the episode table. `at` is the run's start time. */
@@ -137,6 +154,7 @@ export function insertRunFindings(db: Db, runId: number, findings: readonly Find
 }
 
 export function toEpisode(row: EpisodeRow): FindingEpisode {
+  const where = `finding_episodes row id=${row.id}`;
   return {
     episodeId: row.id,
     findingId: row.finding_id,
@@ -153,11 +171,11 @@ export function toEpisode(row: EpisodeRow): FindingEpisode {
     firstRunId: row.first_run_id,
     lastRunId: row.last_run_id,
     resolvedRunId: row.resolved_run_id,
-    valuesOpen: JSON.parse(row.values_open) as Record<string, string | null>,
-    valuesLast: JSON.parse(row.values_last) as Record<string, string | null>,
-    valuesClose: row.values_close === null ? null : (JSON.parse(row.values_close) as Record<string, string | null>),
+    valuesOpen: readJson(EpisodeValues, row.values_open, `${where} column values_open`),
+    valuesLast: readJson(EpisodeValues, row.values_last, `${where} column values_last`),
+    valuesClose: row.values_close === null ? null : readJson(EpisodeValues, row.values_close, `${where} column values_close`),
     waived: row.waived === 1,
-    waiver: row.waiver === null ? null : (JSON.parse(row.waiver) as Waiver),
+    waiver: row.waiver === null ? null : readJson(WaiverSchema, row.waiver, `${where} column waiver`),
   };
 }
 
@@ -178,6 +196,6 @@ export function queryEpisodes(db: Db, query: EpisodeQuery): FindingEpisode[] {
     ['resolved_at IS NULL', query.openOnly],
   ]);
   const rows = statement(db, `SELECT * FROM finding_episodes ${where.sql} ORDER BY first_seen, id`)
-    .all(...where.params) as EpisodeRow[];
-  return rows.map(toEpisode);
+    .all(...where.params);
+  return readRows(EpisodeRow, rows, 'finding_episodes').map(toEpisode);
 }

@@ -7,31 +7,47 @@
  * with still fails verification after the migration.
  */
 import type Database from 'better-sqlite3';
+import { z } from 'zod';
 import type { NodeScoreRow } from './types.js';
 import { packDurations } from './durations.js';
 import { insertNodeScores } from './scores.js';
 import { msToIso } from './time.js';
+import { Int, readRows } from './rows.js';
 
 const PAGE = 2_000;
 
-interface V2Snapshot {
-  id: number;
-  run_id: number;
-  cluster: string;
-  node: string;
-  taken_at: string;
-  error: string | null;
-  content_hash: string;
-}
+/** A row of the schema-2 node_snapshots table, as it is converted. */
+const V2Snapshot = z.object({
+  id: Int,
+  run_id: Int,
+  cluster: z.string(),
+  node: z.string(),
+  taken_at: z.string(),
+  error: z.string().nullable(),
+  content_hash: z.string(),
+});
 
-interface V2Facet {
-  facet: string;
-  blob_id: number;
-  status: string;
-  duration_ms: number | null;
-}
+/** A row of the schema-2 snapshot_facets table. */
+const V2Facet = z.object({
+  snapshot_id: Int,
+  facet: z.string(),
+  blob_id: Int,
+  status: z.string(),
+  duration_ms: Int.nullable(),
+});
 
-type V2Score = NodeScoreRow & { run_id: number };
+/** A row of the schema-2 node_scores table (a NodeScoreRow of its run). */
+const V2Score = z.object({
+  run_id: Int,
+  node: z.string(),
+  reachable: Int,
+  ready: Int,
+  score: z.number(),
+  detail: z.string(),
+}) satisfies z.ZodType<NodeScoreRow & { run_id: number }>;
+type V2Score = z.infer<typeof V2Score>;
+
+const NodeRow = z.object({ id: Int, cluster: z.string(), node: z.string() });
 
 export function convertV2Rows(db: Database.Database): void {
   db.exec(`INSERT INTO nodes (cluster, node)
@@ -43,7 +59,7 @@ export function convertV2Rows(db: Database.Database): void {
 
 function convertSnapshots(db: Database.Database): void {
   const nodeIds = new Map(
-    (db.prepare('SELECT id, cluster, node FROM nodes').all() as { id: number; cluster: string; node: string }[]).map(
+    readRows(NodeRow, db.prepare('SELECT id, cluster, node FROM nodes').all(), 'nodes').map(
       (n) => [`${n.cluster}\u0000${n.node}`, n.id],
     ),
   );
@@ -51,7 +67,7 @@ function convertSnapshots(db: Database.Database): void {
     'SELECT id, run_id, cluster, node, taken_at, error, content_hash FROM v2_node_snapshots WHERE id > ? ORDER BY id LIMIT ?',
   );
   const facetsOf = db.prepare(
-    'SELECT facet, blob_id, status, duration_ms FROM v2_snapshot_facets WHERE snapshot_id = ? ORDER BY facet',
+    'SELECT snapshot_id, facet, blob_id, status, duration_ms FROM v2_snapshot_facets WHERE snapshot_id = ? ORDER BY facet',
   );
   const insertManifest = db.prepare('INSERT INTO snapshot_manifests (hash, node_id, error) VALUES (?, ?, ?)');
   const insertFacet = db.prepare('INSERT INTO manifest_facets (manifest_id, facet, blob_id, status) VALUES (?, ?, ?, ?)');
@@ -62,12 +78,12 @@ function convertSnapshots(db: Database.Database): void {
   const manifests = new Map<string, { id: number; signature: string }>();
   let after = 0;
   for (;;) {
-    const rows = page.all(after, PAGE) as V2Snapshot[];
+    const rows = readRows(V2Snapshot, page.all(after, PAGE), 'node_snapshots (schema 2)');
     if (rows.length === 0) break;
     for (const row of rows) {
       after = row.id;
       const nodeId = nodeIds.get(`${row.cluster}\u0000${row.node}`) as number;
-      const facets = facetsOf.all(row.id) as V2Facet[];
+      const facets = readRows(V2Facet, facetsOf.all(row.id), 'snapshot_facets (schema 2)');
       const signature = JSON.stringify([nodeId, row.error, facets.map((f) => [f.facet, f.blob_id, f.status])]);
       let manifest = manifests.get(row.content_hash);
       if (manifest === undefined) {
@@ -97,7 +113,7 @@ function convertScores(db: Database.Database): void {
   const ids = new Map<string, number>();
   let after: [number, string] = [0, ''];
   for (;;) {
-    const rows = page.all(after[0], after[1], PAGE) as V2Score[];
+    const rows = readRows(V2Score, page.all(after[0], after[1], PAGE), 'node_scores (schema 2)');
     if (rows.length === 0) break;
     const last = rows[rows.length - 1] as V2Score;
     after = [last.run_id, last.node];

@@ -4,12 +4,10 @@
  */
 import type { Db } from './types.js';
 import { statement } from './statements.js';
+import { IdRow, readOptionalRow } from './rows.js';
 
 export function nodeIdOf(db: Db, cluster: string, node: string): number | undefined {
-  const row = statement(db, 'SELECT id FROM nodes WHERE cluster = ? AND node = ?').get(cluster, node) as
-    | { id: number }
-    | undefined;
-  return row?.id;
+  return readOptionalRow(IdRow, statement(db, 'SELECT id FROM nodes WHERE cluster = ? AND node = ?').get(cluster, node), 'nodes')?.id;
 }
 
 /** The node's id, inserting it on first sight (inside the caller's transaction). */

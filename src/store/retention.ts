@@ -12,7 +12,9 @@
  * one, which has the same content. Equality is transitive, so the invariant holds
  * whatever the horizons and clocks of later prunes.
  */
+import { z } from 'zod';
 import type { Db } from './types.js';
+import { IdRow, Int, readRow, readRows } from './rows.js';
 import { StoreError } from './errors.js';
 import { parseThinned } from './snapshots.js';
 import { toIsoUtc } from './time.js';
@@ -31,14 +33,19 @@ export interface PruneResult {
   horizon: string;
 }
 
-interface Row {
-  run_id: number;
-  node_id: number;
+/** A node_snapshots row as retention weighs it. */
+const Row = z.object({
+  run_id: Int,
+  node_id: Int,
   /** Epoch ms. */
-  taken_at: number;
+  taken_at: Int,
   /** One manifest per distinct content: equal ids, equal content. */
-  manifest_id: number;
-}
+  manifest_id: Int,
+});
+type Row = z.infer<typeof Row>;
+
+const NodeSeriesRow = z.object({ id: Int, node: z.string() });
+const ThinnedRow = z.object({ thinned_nodes: z.string().nullable() });
 
 export function prune(db: Db, options: PruneOptions): PruneResult {
   if (!(options.keepUnchangedDays >= 0)) {
@@ -48,23 +55,25 @@ export function prune(db: Db, options: PruneOptions): PruneResult {
   const horizon = new Date(horizonMs).toISOString();
   const run = db.transaction((): PruneResult => {
     const boundaries = new Set(
-      (
+      readRows(
+        IdRow,
         db
           .prepare(
             `SELECT run_id AS id FROM node_changes
              UNION SELECT first_run_id FROM finding_episodes
              UNION SELECT resolved_run_id FROM finding_episodes WHERE resolved_run_id IS NOT NULL`,
           )
-          .all() as { id: number }[]
+          .all(),
+        'node_changes and finding_episodes run ids',
       ).map((r) => r.id),
     );
-    const series = db.prepare('SELECT id, node FROM nodes ORDER BY id').all() as { id: number; node: string }[];
+    const series = readRows(NodeSeriesRow, db.prepare('SELECT id, node FROM nodes ORDER BY id').all(), 'nodes');
     const rowsOf = db.prepare(
       'SELECT run_id, node_id, taken_at, manifest_id FROM node_snapshots WHERE node_id = ? ORDER BY run_id',
     );
     const thinned: (Row & { node: string })[] = [];
     for (const { id, node } of series) {
-      const rows = rowsOf.all(id) as Row[];
+      const rows = readRows(Row, rowsOf.all(id), 'node_snapshots');
       let lastKept: Row | undefined;
       rows.forEach((row, index) => {
         const removable =
@@ -86,17 +95,18 @@ export function prune(db: Db, options: PruneOptions): PruneResult {
     const readThinned = db.prepare('SELECT thinned_nodes FROM runs WHERE id = ?');
     const writeThinned = db.prepare('UPDATE runs SET thinned_nodes = ? WHERE id = ?');
     for (const [runId, nodes] of byRun) {
-      const existing = parseThinned((readThinned.get(runId) as { thinned_nodes: string | null }).thinned_nodes);
+      const existing = parseThinned(readRow(ThinnedRow, readThinned.get(runId), `runs row id=${runId}`).thinned_nodes, runId);
       writeThinned.run(JSON.stringify([...new Set([...existing, ...nodes])].sort()), runId);
     }
     // A thinned row equals a kept one, so its manifest stays referenced; these only
     // collect what nothing points at any more.
     const orphans = db
       .prepare('SELECT id FROM snapshot_manifests WHERE id NOT IN (SELECT manifest_id FROM node_snapshots)')
-      .all() as { id: number }[];
+      .all();
+    const orphanIds = readRows(IdRow, orphans, 'snapshot_manifests');
     const deleteManifestFacets = db.prepare('DELETE FROM manifest_facets WHERE manifest_id = ?');
     const deleteManifest = db.prepare('DELETE FROM snapshot_manifests WHERE id = ?');
-    for (const { id } of orphans) {
+    for (const { id } of orphanIds) {
       deleteManifestFacets.run(id);
       deleteManifest.run(id);
     }

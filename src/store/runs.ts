@@ -3,7 +3,8 @@
  * its snapshots, findings, scores, episode updates, change log and chain hashes. A
  * crash half way leaves the previous state intact.
  */
-import type { CheckReport } from '../core/check-report.js';
+import { z } from 'zod';
+import { CheckReportSchema, NodeReportSchema, type CheckReport } from '../core/check-report.js';
 import type { Finding } from '../core/findings.js';
 import { canonicalJson, type NodeSnapshot } from '../core/snapshot.js';
 import { decompress as inflate } from './blobs.js';
@@ -12,13 +13,14 @@ import {
   findingsHash,
   reportHash,
   runHash,
+  RunRow,
   snapshotsHash,
   type ReportRunFields,
 } from './chain.js';
 import type { Db, NodeScoreRow } from './types.js';
 import { statement, whereClause } from './statements.js';
 import { StoreError } from './errors.js';
-import { applyEpisodes, insertRunFindings } from './findings.js';
+import { applyEpisodes, insertRunFindings, StoredFinding } from './findings.js';
 import { internNode } from './nodes.js';
 import { insertNodeScores, nodeScoreRowsOfRun } from './scores.js';
 import { remember, rememberedContentHash, snapshotFingerprint } from './fingerprints.js';
@@ -31,6 +33,7 @@ import {
   type HashedSnapshot,
 } from './snapshots.js';
 import { optionalIsoUtc, toIsoUtc } from './time.js';
+import { Bytes, Int, readJson, readOptionalRow, readRows } from './rows.js';
 
 export interface SaveRunInput {
   cluster: string;
@@ -63,26 +66,15 @@ export interface RunRecord {
   thinnedNodes: string[];
 }
 
-export interface RunRow {
-  id: number;
-  cluster: string;
-  started_at: string;
-  finished_at: string;
-  node_count: number;
-  error_count: number;
-  checked_at: string;
-  ready: number;
-  score: number;
-  baseline: string | null;
-  summary: string;
-  meta: string | null;
-  prev_hash: string | null;
-  snapshots_hash: string;
-  findings_hash: string;
-  report_hash: string;
-  hash: string;
-  thinned_nodes: string | null;
-}
+
+/** The last run's id and hash, where the next run links on. */
+const LastRunRow = z.object({ id: Int, hash: z.string() });
+/** A node's score of a run, for the readiness history. */
+const NodeScorePoint = z.object({ node: z.string(), score: z.number() });
+const RunFindingBlobRow = z.object({ id: Int, finding_id: z.string(), data: Bytes });
+const RunMeta = z.record(z.string(), z.unknown());
+const ScoreDetail = NodeReportSchema.pick({ snapshotAt: true, facets: true, error: true, contributions: true });
+const RunSummary = CheckReportSchema.shape.summary;
 
 export function toRunRecord(row: RunRow): RunRecord {
   return {
@@ -96,13 +88,13 @@ export function toRunRecord(row: RunRow): RunRecord {
     score: row.score,
     checkedAt: row.checked_at,
     baseline: row.baseline,
-    meta: row.meta === null ? null : (JSON.parse(row.meta) as Record<string, unknown>),
+    meta: row.meta === null ? null : readJson(RunMeta, row.meta, `runs row id=${row.id} column meta`),
     prevHash: row.prev_hash,
     snapshotsHash: row.snapshots_hash,
     findingsHash: row.findings_hash,
     reportHash: row.report_hash,
     hash: row.hash,
-    thinnedNodes: parseThinned(row.thinned_nodes),
+    thinnedNodes: parseThinned(row.thinned_nodes, row.id),
   };
 }
 
@@ -156,9 +148,7 @@ export function saveRun(db: Db, input: SaveRunInput): RunRecord {
   const runFields = reportRunFields(input.report);
 
   const write = db.transaction((): RunRow => {
-    const last = statement(db, 'SELECT id, hash FROM runs ORDER BY id DESC LIMIT 1').get() as
-      | { id: number; hash: string }
-      | undefined;
+    const last = readOptionalRow(LastRunRow, statement(db, 'SELECT id, hash FROM runs ORDER BY id DESC LIMIT 1').get(), 'runs');
     const id = (last?.id ?? 0) + 1;
     const row: RunRow = {
       id,
@@ -224,13 +214,11 @@ export function saveRun(db: Db, input: SaveRunInput): RunRecord {
 }
 
 export function latestRunRow(db: Db, cluster: string): RunRow | undefined {
-  return statement(db, 'SELECT * FROM runs WHERE cluster = ? ORDER BY id DESC LIMIT 1').get(cluster) as
-    | RunRow
-    | undefined;
+  return readOptionalRow(RunRow, statement(db, 'SELECT * FROM runs WHERE cluster = ? ORDER BY id DESC LIMIT 1').get(cluster), 'runs');
 }
 
 export function runRow(db: Db, id: number): RunRow | undefined {
-  return statement(db, 'SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+  return readOptionalRow(RunRow, statement(db, 'SELECT * FROM runs WHERE id = ?').get(id), 'runs');
 }
 
 export interface RunQuery {
@@ -247,7 +235,7 @@ export function queryRunRows(db: Db, query: RunQuery): RunRow[] {
     ['started_at >= ?', optionalIsoUtc(query.since, 'since')],
     ['started_at < ?', optionalIsoUtc(query.until, 'until')],
   ]);
-  return statement(db, `SELECT * FROM runs ${where.sql} ORDER BY started_at, id`).all(...where.params) as RunRow[];
+  return readRows(RunRow, statement(db, `SELECT * FROM runs ${where.sql} ORDER BY started_at, id`).all(...where.params), 'runs');
 }
 
 export interface ReadinessPoint {
@@ -267,7 +255,7 @@ export function readinessHistory(db: Db, query: RunQuery & { cluster: string }):
     ready: r.ready === 1,
     score: r.score,
     nodes: Object.fromEntries(
-      (scores.all(r.id) as { node: string; score: number }[]).map((s) => [s.node, s.score]),
+      readRows(NodeScorePoint, scores.all(r.id), 'node_scores').map((s) => [s.node, s.score]),
     ),
   }));
 }
@@ -275,11 +263,11 @@ export function readinessHistory(db: Db, query: RunQuery & { cluster: string }):
 /** The CheckReport a run recorded (nodes sorted by name). */
 export function reportOfRun(db: Db, row: RunRow): CheckReport {
   const nodes = nodeScoreRowsOfRun(db, row.id);
-  const findings = statement(db,
-      `SELECT b.data FROM run_findings rf JOIN finding_blobs b ON b.id = rf.blob_id
+  const findingRows = statement(db,
+      `SELECT b.id, rf.finding_id, b.data FROM run_findings rf JOIN finding_blobs b ON b.id = rf.blob_id
         WHERE rf.run_id = ? ORDER BY rf.finding_id`,
     )
-    .all(row.id) as { data: Buffer }[];
+    .all(row.id);
   return {
     cluster: row.cluster,
     ready: row.ready === 1,
@@ -287,10 +275,12 @@ export function reportOfRun(db: Db, row: RunRow): CheckReport {
     checkedAt: row.checked_at,
     baseline: row.baseline,
     nodes: nodes.map((n) => {
-      const detail = JSON.parse(n.detail) as Pick<CheckReport['nodes'][number], 'snapshotAt' | 'facets' | 'error' | 'contributions'>;
+      const detail = readJson(ScoreDetail, n.detail, `node_scores row run_id=${row.id} node=${n.node} score detail`);
       return { name: n.node, reachable: n.reachable === 1, ready: n.ready === 1, score: n.score, ...detail };
     }),
-    findings: findings.map((f) => JSON.parse(inflate(f.data)) as CheckReport['findings'][number]),
-    summary: JSON.parse(row.summary) as CheckReport['summary'],
+    findings: readRows(RunFindingBlobRow, findingRows, 'finding_blobs').map((f) =>
+      readJson(StoredFinding, inflate(f.data), `finding_blobs row id=${f.id} (finding ${f.finding_id} of run ${row.id}) data`),
+    ),
+    summary: readJson(RunSummary, row.summary, `runs row id=${row.id} column summary`),
   };
 }

@@ -12,6 +12,8 @@ import { sha256Hex } from '../core/snapshot.js';
 import { decompress, putBlob } from './blobs.js';
 import type { NodeScoreRow } from './types.js';
 import type { Db } from './types.js';
+import { z } from 'zod';
+import { Bytes, Int, readOptionalRow, readRows } from './rows.js';
 import { StoreError } from './errors.js';
 import { statement } from './statements.js';
 import { msToIso } from './time.js';
@@ -70,29 +72,35 @@ export function insertNodeScores(
   }
 }
 
-export interface StoredScoreRow {
-  node: string;
-  reachable: number;
-  ready: number;
-  score: number;
-  snapshot_at: StoredTime;
-  detail_id: number;
-}
+/** A row of node_scores as SQLite returns it. */
+export const StoredScoreRow = z.object({
+  run_id: Int,
+  node: z.string(),
+  reachable: Int,
+  ready: Int,
+  score: z.number(),
+  snapshot_at: z.union([Int, z.string(), z.null()]),
+  detail_id: Int,
+});
+export type StoredScoreRow = z.infer<typeof StoredScoreRow>;
+
+const ScoreBlobRow = z.object({ id: Int, data: Bytes });
 
 export function storedScoreRows(db: Db, runId: number): StoredScoreRow[] {
-  return statement(db,
-    'SELECT node, reachable, ready, score, snapshot_at, detail_id FROM node_scores WHERE run_id = ? ORDER BY node',
-  ).all(runId) as StoredScoreRow[];
+  const rows = statement(db,
+    'SELECT run_id, node, reachable, ready, score, snapshot_at, detail_id FROM node_scores WHERE run_id = ? ORDER BY node',
+  ).all(runId);
+  return readRows(StoredScoreRow, rows, 'node_scores');
 }
 
 /** The run's node score rows with their full detail text (nodes sorted by name). */
 export function nodeScoreRowsOfRun(db: Db, runId: number): NodeScoreRow[] {
   const texts = new Map<number, string>();
-  const read = statement(db, 'SELECT data FROM score_blobs WHERE id = ?');
+  const read = statement(db, 'SELECT id, data FROM score_blobs WHERE id = ?');
   return storedScoreRows(db, runId).map((row) => {
     let text = texts.get(row.detail_id);
     if (text === undefined) {
-      const blob = read.get(row.detail_id) as { data: Buffer } | undefined;
+      const blob = readOptionalRow(ScoreBlobRow, read.get(row.detail_id), 'score_blobs');
       if (!blob) throw new StoreError('corrupt', `score detail ${row.detail_id} of node ${row.node} is missing`);
       text = decompress(blob.data);
       texts.set(row.detail_id, text);

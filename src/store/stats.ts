@@ -1,5 +1,11 @@
 /** Size accounting, for the benchmark and `driftd history --stats`. */
+import { z } from 'zod';
 import type { Db } from './types.js';
+import { Int, readRow, readRows } from './rows.js';
+
+const CountRow = z.object({ n: Int });
+const BlobBytesRow = z.object({ raw: Int, stored: Int });
+const TableBytesRow = z.object({ name: z.string(), bytes: Int });
 
 export const STORE_TABLES = [
   'runs',
@@ -33,16 +39,17 @@ export function stats(db: Db): StoreStats {
   const pageCount = db.pragma('page_count', { simple: true }) as number;
   const freePages = db.pragma('freelist_count', { simple: true }) as number;
   const rows = Object.fromEntries(
-    STORE_TABLES.map((t) => [t, (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n]),
+    STORE_TABLES.map((t) => [t, readRow(CountRow, db.prepare(`SELECT count(*) AS n FROM ${t}`).get(), t).n]),
   ) as Record<StoreTable, number>;
   const blobBytes = db
     .prepare('SELECT coalesce(sum(size), 0) AS raw, coalesce(sum(length(data)), 0) AS stored FROM facet_blobs')
-    .get() as { raw: number; stored: number };
-  return { bytes: pageSize * pageCount, pageSize, pageCount, freePages, rows, facetBlobBytes: blobBytes };
+    .get();
+  const facetBlobBytes = readRow(BlobBytesRow, blobBytes, 'facet_blobs');
+  return { bytes: pageSize * pageCount, pageSize, pageCount, freePages, rows, facetBlobBytes };
 }
 
 /** Bytes per table and index, from SQLite's dbstat: where a run's bytes go. */
 export function bytesByTable(db: Db): Record<string, number> {
-  const rows = db.prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name').all() as { name: string; bytes: number }[];
+  const rows = readRows(TableBytesRow, db.prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name').all(), 'dbstat');
   return Object.fromEntries(rows.map((r) => [r.name, r.bytes]));
 }
