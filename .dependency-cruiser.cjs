@@ -19,8 +19,7 @@ module.exports = {
     {
       name: 'core-is-pure',
       severity: 'error',
-      comment:
-        'src/core knows nothing of SSH, SQLite, HTTP, the file system, config loading or the clock: pure functions over plain data.',
+      comment: 'src/core knows nothing of SSH, SQLite, HTTP, the file system, config loading or the clock: pure functions over plain data.',
       from: { path: '^src/core/' },
       to: {
         pathNot: ['^src/core/', '^node_modules/(zod|diff)/', '^crypto$', '^v8$'],
@@ -31,7 +30,7 @@ module.exports = {
       name: 'core-no-io-builtins',
       severity: 'error',
       comment:
-        'Only node:crypto (hashing) and node:v8 (switching rule regexes to V8\'s linear-time engine on excessive backtracking, src/core/engine/rules/safe-regex.ts) are allowed in the pure core.',
+        "Only node:crypto (hashing) and node:v8 (switching rule regexes to V8's linear-time engine on excessive backtracking, src/core/engine/rules/safe-regex.ts) are allowed in the pure core.",
       from: { path: '^src/core/' },
       to: { dependencyTypes: ['core'], pathNot: ['^crypto$', '^v8$'] },
     },

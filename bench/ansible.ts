@@ -139,7 +139,9 @@ async function runOnce(nodes: BenchNodes, dir: string, inventory: string, playbo
     const recap = value.output.slice(value.output.indexOf('PLAY RECAP'));
     const okHosts = (recap.match(/ok=2\s+changed=0\s+unreachable=0\s+failed=0/g) ?? []).length;
     if (value.code !== 0 || okHosts !== nodes.servers.length) {
-      throw new Error(`ansible-playbook (${tag}) exited ${value.code}, ${okHosts}/${nodes.servers.length} hosts ok:\n${value.output.slice(-3000)}`);
+      throw new Error(
+        `ansible-playbook (${tag}) exited ${value.code}, ${okHosts}/${nodes.servers.length} hosts ok:\n${value.output.slice(-3000)}`,
+      );
     }
     return ms;
   } finally {

@@ -109,13 +109,20 @@ async function floorOnce(nodes: BenchNodes, specs: readonly CommandSpec[]): Prom
       const script = buildBatchScript(specs, { nonce, sudo: false });
       const out = await sshBatch(
         [
-          '-F', '/dev/null',
-          '-i', server.identityFile,
-          '-o', `UserKnownHostsFile=${server.knownHosts}`,
-          '-o', 'GlobalKnownHostsFile=/dev/null',
-          '-o', 'StrictHostKeyChecking=yes',
-          '-o', 'BatchMode=yes',
-          '-p', String(server.port),
+          '-F',
+          '/dev/null',
+          '-i',
+          server.identityFile,
+          '-o',
+          `UserKnownHostsFile=${server.knownHosts}`,
+          '-o',
+          'GlobalKnownHostsFile=/dev/null',
+          '-o',
+          'StrictHostKeyChecking=yes',
+          '-o',
+          'BatchMode=yes',
+          '-p',
+          String(server.port),
           `${server.user}@${server.host}`,
           '/bin/sh -s',
         ],
@@ -124,7 +131,9 @@ async function floorOnce(nodes: BenchNodes, specs: readonly CommandSpec[]): Prom
       const results = demuxBatch(specs, out.stdout, out.stderr, { nonce, defaultMaxBytes: 64 * 1024 * 1024 });
       const unfinished = results.filter((r) => r.exitCode === null);
       if (unfinished.length > 0) {
-        throw new Error(`ssh floor on ${server.host}: ${unfinished.length} commands did not finish (${unfinished.map((r) => r.id).join(', ')})`);
+        throw new Error(
+          `ssh floor on ${server.host}: ${unfinished.length} commands did not finish (${unfinished.map((r) => r.id).join(', ')})`,
+        );
       }
     }),
   );
@@ -161,10 +170,14 @@ async function cliOnce(configFile: string): Promise<number> {
   const { ms, value } = await timeMs(
     () =>
       new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-        const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['src/cli/bin.ts', 'collect', '--config', configFile, '--json', '--no-progress'], {
-          cwd: REPO_ROOT,
-          stdio: ['ignore', 'ignore', 'pipe'],
-        });
+        const child = spawn(
+          join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
+          ['src/cli/bin.ts', 'collect', '--config', configFile, '--json', '--no-progress'],
+          {
+            cwd: REPO_ROOT,
+            stdio: ['ignore', 'ignore', 'pipe'],
+          },
+        );
         let stderr = '';
         child.stderr.setEncoding('utf8');
         child.stderr.on('data', (t: string) => {

@@ -79,7 +79,15 @@ function audit(): Audit[] {
   const audits: Audit[] = [];
   for (let c = 0; c < clusterCount; c += 1) {
     const name = `ha-${String(c + 1).padStart(4, '0')}`;
-    const cluster = generateCluster({ cluster: name, nodes: nodesPerCluster, packages, driftRate: 0.005, seed: seed + c, richFacets: true, universe });
+    const cluster = generateCluster({
+      cluster: name,
+      nodes: nodesPerCluster,
+      packages,
+      driftRate: 0.005,
+      seed: seed + c,
+      richFacets: true,
+      universe,
+    });
     const report = evaluateCluster({ cluster: name, nodes: cluster.nodes, snapshots: cluster.snapshots, rules, scoring, now: checkedAt });
     audits.push({ name, snapshots: cluster.snapshots, report });
   }
@@ -96,7 +104,14 @@ let view: DaemonView = {
   startedAt: SYNTHETIC_TAKEN_AT,
   firstRunCompleted: true,
   clusters,
-  runs: { total: 1, failures: 0, lastDurationSeconds: 42, lastRunAt: checkedAt.toISOString(), lastSuccessAt: checkedAt.toISOString(), running: false },
+  runs: {
+    total: 1,
+    failures: 0,
+    lastDurationSeconds: 42,
+    lastRunAt: checkedAt.toISOString(),
+    lastSuccessAt: checkedAt.toISOString(),
+    running: false,
+  },
   config: { reloadSuccess: true, lastReloadAt: null },
   windows: [],
 };

@@ -20,13 +20,70 @@ export function seededRandom(seed: number): () => number {
 
 /** Real package names of a Debian HA node, so the shipped cluster-stack rules match some items. */
 const HA_PACKAGES = [
-  'pacemaker', 'pacemaker-cli-utils', 'pacemaker-resource-agents', 'libpacemaker1', 'libcib27', 'libcrmcommon34',
-  'corosync', 'libcorosync-common4', 'libcfg7', 'libcmap4', 'libcpg4', 'libquorum5', 'libvotequorum8', 'libqb100',
-  'libknet1', 'libnozzle1', 'resource-agents', 'fence-agents', 'sbd', 'drbd-utils', 'crmsh', 'pcs',
-  'openssh-server', 'openssh-client', 'systemd', 'libc6', 'libssl3', 'openssl', 'linux-image-amd64', 'dpkg',
+  'pacemaker',
+  'pacemaker-cli-utils',
+  'pacemaker-resource-agents',
+  'libpacemaker1',
+  'libcib27',
+  'libcrmcommon34',
+  'corosync',
+  'libcorosync-common4',
+  'libcfg7',
+  'libcmap4',
+  'libcpg4',
+  'libquorum5',
+  'libvotequorum8',
+  'libqb100',
+  'libknet1',
+  'libnozzle1',
+  'resource-agents',
+  'fence-agents',
+  'sbd',
+  'drbd-utils',
+  'crmsh',
+  'pcs',
+  'openssh-server',
+  'openssh-client',
+  'systemd',
+  'libc6',
+  'libssl3',
+  'openssl',
+  'linux-image-amd64',
+  'dpkg',
 ];
 const STEMS = ['lib', 'python3-', 'perl-', 'golang-', 'node-', 'r-cran-', 'fonts-', 'x11-', 'gir1.2-', ''];
-const WORDS = ['glib', 'xml', 'yaml', 'crypt', 'curl', 'zstd', 'lz4', 'ldap', 'krb5', 'pam', 'acl', 'attr', 'cap', 'audit', 'selinux', 'dbus', 'udev', 'mount', 'blkid', 'uuid', 'gnutls', 'nettle', 'idn2', 'psl', 'ssh', 'sqlite', 'pcre', 'ffi', 'gmp', 'mpfr'];
+const WORDS = [
+  'glib',
+  'xml',
+  'yaml',
+  'crypt',
+  'curl',
+  'zstd',
+  'lz4',
+  'ldap',
+  'krb5',
+  'pam',
+  'acl',
+  'attr',
+  'cap',
+  'audit',
+  'selinux',
+  'dbus',
+  'udev',
+  'mount',
+  'blkid',
+  'uuid',
+  'gnutls',
+  'nettle',
+  'idn2',
+  'psl',
+  'ssh',
+  'sqlite',
+  'pcre',
+  'ffi',
+  'gmp',
+  'mpfr',
+];
 
 export interface PackageUniverse {
   names: string[];
@@ -57,7 +114,8 @@ export function packageUniverse(count: number, random: () => number): PackageUni
 function debianVersion(random: () => number): string {
   const epoch = random() < 0.1 ? `${1 + Math.floor(random() * 3)}:` : '';
   const upstream = `${Math.floor(random() * 10)}.${Math.floor(random() * 30)}.${Math.floor(random() * 20)}`;
-  const revision = random() < 0.2 ? `${1 + Math.floor(random() * 5)}+deb12u${1 + Math.floor(random() * 4)}` : `${1 + Math.floor(random() * 9)}`;
+  const revision =
+    random() < 0.2 ? `${1 + Math.floor(random() * 5)}+deb12u${1 + Math.floor(random() * 4)}` : `${1 + Math.floor(random() * 9)}`;
   return `${epoch}${upstream}-${revision}`;
 }
 
@@ -156,7 +214,8 @@ function richFacets(node: string): NodeSnapshot['facets'] {
   const modules: Record<string, Item> = {};
   for (let i = 0; i < RICH_FACET_ITEMS.modules; i += 1) modules[`mod_${i}`] = { value: i % 5 === 0 ? `${i}.0.1` : '-' };
   const services: Record<string, Item> = {};
-  for (let i = 0; i < RICH_FACET_ITEMS.services; i += 1) services[`unit-${i}.service`] = { value: i % 3 === 0 ? 'enabled running' : 'disabled' };
+  for (let i = 0; i < RICH_FACET_ITEMS.services; i += 1)
+    services[`unit-${i}.service`] = { value: i % 3 === 0 ? 'enabled running' : 'disabled' };
   return { sysctl: okFacet(sysctl), modules: okFacet(modules), services: okFacet(services) };
 }
 

@@ -58,14 +58,7 @@ export async function stopNodes(nodes: BenchNodes): Promise<void> {
 
 /** Every facet (the default), one cluster, each node with its own port, key and known_hosts. */
 function configYaml(servers: readonly SshdServer[], concurrency: number, database: string): string {
-  const lines = [
-    `database: ${database}`,
-    `concurrency: ${concurrency}`,
-    'logLevel: silent',
-    'clusters:',
-    '  - name: bench',
-    '    nodes:',
-  ];
+  const lines = [`database: ${database}`, `concurrency: ${concurrency}`, 'logLevel: silent', 'clusters:', '  - name: bench', '    nodes:'];
   servers.forEach((s, i) => {
     lines.push(
       `      - { name: ${nodeName(i)}, host: ${s.host}, port: ${s.port}, ssh: { user: ${s.user}, identityFile: ${s.identityFile}, knownHosts: ${s.knownHosts} } }`,

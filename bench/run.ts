@@ -46,7 +46,17 @@ const PLAN = quick
       collection: { ks: [1, 3], reps: 3, cliReps: 1 },
       ansible: { ks: [1], reps: 1, warmUp: false },
       engine: { sizes: [{ nodes: 10, packages: 3000 }], reps: 3 },
-      store: { nodes: 100, packages: 1500, unchangedRuns: 10, changedRuns: 3, churnRuns: 1, dailyChurn: 0.01, bigRunNodes: 200, bigRunRepeats: 1, seed: 7 },
+      store: {
+        nodes: 100,
+        packages: 1500,
+        unchangedRuns: 10,
+        changedRuns: 3,
+        churnRuns: 1,
+        dailyChurn: 0.01,
+        bigRunNodes: 200,
+        bigRunRepeats: 1,
+        seed: 7,
+      },
       daemon: { clusters: 500, nodesPerCluster: 2, packages: 1500, scrapes: 40, warmupScrapes: 5, seed: 11 },
     }
   : {
@@ -61,7 +71,17 @@ const PLAN = quick
         ],
         reps: 3,
       },
-      store: { nodes: 100, packages: 1500, unchangedRuns: 30, changedRuns: 10, churnRuns: 3, dailyChurn: 0.01, bigRunNodes: 1000, bigRunRepeats: 3, seed: 7 },
+      store: {
+        nodes: 100,
+        packages: 1500,
+        unchangedRuns: 30,
+        changedRuns: 10,
+        churnRuns: 3,
+        dailyChurn: 0.01,
+        bigRunNodes: 1000,
+        bigRunRepeats: 3,
+        seed: 7,
+      },
       daemon: { clusters: 500, nodesPerCluster: 2, packages: 1500, scrapes: 500, warmupScrapes: 20, seed: 11 },
     };
 const ENGINE_DRIFT_RATE = 0.01;
@@ -92,7 +112,9 @@ async function collectionAndAnsible(): Promise<SectionResult[]> {
   ansible.data['version'] = ansibleReason === null ? ansibleVersion() : null;
   const samples: CollectionSample[] = [];
   const ansibleSamples: AnsibleSample[] = [];
-  const ks = [...new Set([...(wantCollection ? PLAN.collection.ks : []), ...(wantAnsible && ansibleReason === null ? PLAN.ansible.ks : [])])].sort((a, b) => a - b);
+  const ks = [
+    ...new Set([...(wantCollection ? PLAN.collection.ks : []), ...(wantAnsible && ansibleReason === null ? PLAN.ansible.ks : [])]),
+  ].sort((a, b) => a - b);
   for (const k of ks) {
     console.log(`-- K=${k}: starting ${k} sshd on 127.0.0.2..127.0.0.${k + 1}`);
     const nodes = await startNodes(k, PLAN.concurrency);
@@ -104,7 +126,11 @@ async function collectionAndAnsible(): Promise<SectionResult[]> {
         collection.figures.push(
           { label: `K=${k} driftd in-process (median)`, value: round(sample.driftdMedianMs, 0), unit: 'ms' },
           { label: `K=${k} ssh floor (median)`, value: round(sample.sshFloorMedianMs, 0), unit: 'ms' },
-          { label: `K=${k} driftd CLI incl. startup (median)`, value: sample.cliMedianMs === null ? null : round(sample.cliMedianMs, 0), unit: 'ms' },
+          {
+            label: `K=${k} driftd CLI incl. startup (median)`,
+            value: sample.cliMedianMs === null ? null : round(sample.cliMedianMs, 0),
+            unit: 'ms',
+          },
         );
         collection.targets.push(target(`collection.k${k}.ratio`, `K=${k} driftd / ssh floor`, round(sample.ratio, 3), 'x', '<=', 1.3));
       }
@@ -119,7 +145,11 @@ async function collectionAndAnsible(): Promise<SectionResult[]> {
         // All ten facets vs Ansible's three: a figure only; the target compares the same facts.
         const driftd = samples.find((s) => s.k === k);
         if (driftd) {
-          ansible.figures.push({ label: `K=${k} ansible / driftd all 10 facets`, value: round(sample.medianMs / driftd.driftdMedianMs, 2), unit: 'x' });
+          ansible.figures.push({
+            label: `K=${k} ansible / driftd all 10 facets`,
+            value: round(sample.medianMs / driftd.driftdMedianMs, 2),
+            unit: 'x',
+          });
         }
         const speedup = sample.medianMs / sample.driftdSameScopeMedianMs;
         ansible.targets.push(target(`ansible.k${k}.speedup`, `K=${k} ansible / driftd, same facts`, round(speedup, 2), 'x', '>=', 5));
@@ -163,7 +193,10 @@ async function engine(): Promise<SectionResult> {
     );
   }
   const largest = summary.samples.find((s) => s.nodes === 1000 && s.packages === 5000);
-  if (largest) section.targets.push(target('engine.1000x5000.wall', '1000 x 5000 evaluateCluster wall', round(largest.medianWallMs, 0), 'ms', '<', 2000));
+  if (largest)
+    section.targets.push(
+      target('engine.1000x5000.wall', '1000 x 5000 evaluateCluster wall', round(largest.medianWallMs, 0), 'ms', '<', 2000),
+    );
   else section.skipped.push('1000 x 5000 not run in this mode: its 2 s target is not checked');
   section.data['summary'] = summary;
   return section;
@@ -187,7 +220,14 @@ async function store(): Promise<SectionResult> {
   );
   section.targets.push(
     target('store.unchanged_node_snapshot', 'bytes per unchanged node-snapshot', round(s.bytesPerUnchangedNodeSnapshot, 0), 'B', '<', 1024),
-    target('store.year_projection', `year of 15-min runs, ${s.options.nodes} nodes, ${s.options.dailyChurn * 100}% daily churn, no pruning`, round(s.projectedYearBytes / 2 ** 30, 3), 'GiB', '<', 1),
+    target(
+      'store.year_projection',
+      `year of 15-min runs, ${s.options.nodes} nodes, ${s.options.dailyChurn * 100}% daily churn, no pruning`,
+      round(s.projectedYearBytes / 2 ** 30, 3),
+      'GiB',
+      '<',
+      1,
+    ),
   );
   if (s.options.nodes !== 100) section.skipped.push(`projection measured on ${s.options.nodes} nodes, not 100`);
   section.data['summary'] = s;
@@ -214,12 +254,24 @@ function printTable(sections: SectionResult[]): void {
   for (const section of sections) {
     for (const f of section.figures) rows.push([section.name, f.label, formatValue(f.value, f.unit), '', '']);
     for (const t of section.targets) {
-      rows.push([section.name, t.description, formatValue(t.value, t.unit), `${t.comparison} ${t.limit} ${t.unit}`, t.met === null ? 'n/a' : t.met ? 'yes' : 'NO']);
+      rows.push([
+        section.name,
+        t.description,
+        formatValue(t.value, t.unit),
+        `${t.comparison} ${t.limit} ${t.unit}`,
+        t.met === null ? 'n/a' : t.met ? 'yes' : 'NO',
+      ]);
     }
     for (const reason of section.skipped) rows.push([section.name, `!! ${reason}`, '', '', '']);
   }
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  for (const row of rows)
+    console.log(
+      row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    );
 }
 
 function machine(): Record<string, unknown> {
@@ -238,7 +290,11 @@ function machine(): Record<string, unknown> {
 async function main(): Promise<number> {
   const startedAt = new Date();
   const info = machine();
-  console.log(`driftd bench ${quick ? '(quick)' : '(full)'}: ${String(info['cpuModel'])}, ${String(info['cores'])} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `driftd bench ${quick ? '(quick)' : '(full)'}: ${String(info['cpuModel'])}, ${String(info['cores'])} cores, load ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   const sections: SectionResult[] = [];
   const failures: string[] = [];
   const attempt = async (name: string, work: () => Promise<SectionResult | SectionResult[]>): Promise<void> => {
@@ -249,7 +305,11 @@ async function main(): Promise<number> {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
       console.error(`\n!!! HARNESS FAILURE in ${name}: ${message}\n`);
       failures.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
-      sections.push({ ...emptySection(name), status: 'failed', skipped: [`failed: ${error instanceof Error ? error.message : String(error)}`] });
+      sections.push({
+        ...emptySection(name),
+        status: 'failed',
+        skipped: [`failed: ${error instanceof Error ? error.message : String(error)}`],
+      });
     }
   };
   if (only.has('collection') || only.has('ansible')) await attempt('collection', collectionAndAnsible);
@@ -283,7 +343,9 @@ async function main(): Promise<number> {
   const file = flags.out ?? join(import.meta.dirname, 'results', quick ? 'quick.json' : 'latest.json');
   mkdirSync(join(file, '..'), { recursive: true });
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`\n${result.targetsMet}/${targets.length} targets met; missed: ${result.targetsMissed.join(', ') || 'none'}; written to ${file}`);
+  console.log(
+    `\n${result.targetsMet}/${targets.length} targets met; missed: ${result.targetsMissed.join(', ') || 'none'}; written to ${file}`,
+  );
   if (failures.length > 0) console.error(`harness failures: ${failures.join('; ')}`);
   return failures.length > 0 ? 1 : 0;
 }

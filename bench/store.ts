@@ -58,7 +58,6 @@ const YEAR_RUNS = (365 * 24 * 60) / 15;
 /** The config default (retention.keepUnchangedDays). */
 const KEEP_UNCHANGED_DAYS = 30;
 
-
 function liveBytes(stats: { pageSize: number; pageCount: number; freePages: number }): number {
   return (stats.pageCount - stats.freePages) * stats.pageSize;
 }
@@ -124,7 +123,13 @@ function measureHistory(file: string, options: StoreOptions, rules: CompiledRule
   });
   const store = Store.open(file);
   try {
-    const runner: Runner = { store, cluster, rules, index: 0, report: evaluate({ store, cluster, rules, index: 0 } as Runner, cluster.snapshots, at(0)) };
+    const runner: Runner = {
+      store,
+      cluster,
+      rules,
+      index: 0,
+      report: evaluate({ store, cluster, rules, index: 0 } as Runner, cluster.snapshots, at(0)),
+    };
     let snapshots = cluster.snapshots;
     saveRun(runner, snapshots, true);
     const first = store.stats();
@@ -171,11 +176,13 @@ function measureHistory(file: string, options: StoreOptions, rules: CompiledRule
     // Retention: everything is older than the horizon once the clock is 31 days on.
     const liveBefore = liveBytes(end);
     const lastRun = at(runner.index - 1);
-    const pruned = store.prune({ keepUnchangedDays: KEEP_UNCHANGED_DAYS, now: new Date(Date.parse(lastRun) + 31 * 86_400_000).toISOString() });
+    const pruned = store.prune({
+      keepUnchangedDays: KEEP_UNCHANGED_DAYS,
+      now: new Date(Date.parse(lastRun) + 31 * 86_400_000).toISOString(),
+    });
     const bytesSavedPerPrunedSnapshot = pruned.deletedSnapshots > 0 ? (liveBefore - liveBytes(store.stats())) / pruned.deletedSnapshots : 0;
     const keptRuns = (KEEP_UNCHANGED_DAYS * 86_400_000) / RUN_INTERVAL_MS;
-    const projectedYearBytesWithRetention =
-      projectedYearBytes - (YEAR_RUNS - keptRuns) * options.nodes * bytesSavedPerPrunedSnapshot;
+    const projectedYearBytesWithRetention = projectedYearBytes - (YEAR_RUNS - keptRuns) * options.nodes * bytesSavedPerPrunedSnapshot;
     return {
       firstRunBytes: first.bytes,
       bytesPerUnchangedRun,
@@ -207,7 +214,13 @@ function measureBigRun(file: string, options: StoreOptions, rules: CompiledRules
   });
   const store = Store.open(file);
   try {
-    const runner: Runner = { store, cluster, rules, index: 0, report: evaluate({ store, cluster, rules, index: 0 } as Runner, cluster.snapshots, at(0)) };
+    const runner: Runner = {
+      store,
+      cluster,
+      rules,
+      index: 0,
+      report: evaluate({ store, cluster, rules, index: 0 } as Runner, cluster.snapshots, at(0)),
+    };
     const firstWriteMs = saveRun(runner, cluster.snapshots, false);
     const unchangedWriteMs: number[] = [];
     for (let i = 0; i < options.bigRunRepeats; i += 1) unchangedWriteMs.push(saveRun(runner, cluster.snapshots, false));

@@ -15,7 +15,10 @@ export function parseTimeArg(text: string, now: Date, flag: string): string {
   const normalised = text.trim().replace(/^(\d{4}-\d{2}-\d{2}) (\d)/, '$1T$2');
   const ms = Date.parse(normalised);
   if (Number.isNaN(ms)) {
-    throw new CliError(`${flag} "${text}" is not a time: use ISO 8601 (2026-11-24T22:00:00Z, 2026-11-24 22:00) or an age such as 90m, 36h, 7d`, EXIT.undecided);
+    throw new CliError(
+      `${flag} "${text}" is not a time: use ISO 8601 (2026-11-24T22:00:00Z, 2026-11-24 22:00) or an age such as 90m, 36h, 7d`,
+      EXIT.undecided,
+    );
   }
   return new Date(ms).toISOString();
 }

@@ -66,14 +66,19 @@ export interface CollectedNode extends NodeTarget {
 }
 
 export async function collectTargets(options: CollectOptions): Promise<CollectedNode[]> {
-  return mapWithConcurrency(options.targets, options.config.concurrency, async (target) => ({ ...target, result: await collectTarget(options, target) }));
+  return mapWithConcurrency(options.targets, options.config.concurrency, async (target) => ({
+    ...target,
+    result: await collectTarget(options, target),
+  }));
 }
 
 /**
  * Like collectTargets, but keeps nothing: each result goes to `onNodeDone` and is the
  * caller's to keep or drop, so memory follows what the caller holds, not the fleet.
  */
-export async function collectEachTarget(options: CollectOptions & { onNodeDone: NonNullable<CollectOptions['onNodeDone']> }): Promise<void> {
+export async function collectEachTarget(
+  options: CollectOptions & { onNodeDone: NonNullable<CollectOptions['onNodeDone']> },
+): Promise<void> {
   await mapWithConcurrency(options.targets, options.config.concurrency, async (target) => {
     await collectTarget(options, target);
   });

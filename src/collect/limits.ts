@@ -51,12 +51,18 @@ export function capSnapshot(snapshot: NodeSnapshot): NodeSnapshot {
       }
       if (key.length > MAX_ITEM_KEY_CHARS) {
         dropped++;
-        if (problems.length < 3) problems.push(`an item key of ${key.length} characters (${JSON.stringify(key.slice(0, 40))}...) is over the ${MAX_ITEM_KEY_CHARS}-character cap per key`);
+        if (problems.length < 3)
+          problems.push(
+            `an item key of ${key.length} characters (${JSON.stringify(key.slice(0, 40))}...) is over the ${MAX_ITEM_KEY_CHARS}-character cap per key`,
+          );
         continue;
       }
       if (item.value.length > MAX_ITEM_VALUE_CHARS) {
         dropped++;
-        if (problems.length < 3) problems.push(`the value of ${JSON.stringify(key.slice(0, 80))} is ${item.value.length} characters, over the ${MAX_ITEM_VALUE_CHARS}-character cap per item value; it was not kept`);
+        if (problems.length < 3)
+          problems.push(
+            `the value of ${JSON.stringify(key.slice(0, 80))} is ${item.value.length} characters, over the ${MAX_ITEM_VALUE_CHARS}-character cap per item value; it was not kept`,
+          );
         continue;
       }
       const size = itemChars(key, item);

@@ -150,7 +150,9 @@ function assign(slot: Slot, pending: Pending): void {
     slot.timer = setTimeout(() => {
       retire(slot);
       void slot.worker.terminate();
-      pending.resolve(failedSnapshot(pending, `parsing took longer than ${PARSE_TIMEOUT_MS / 1000} s (the node's output is too large or hostile)`));
+      pending.resolve(
+        failedSnapshot(pending, `parsing took longer than ${PARSE_TIMEOUT_MS / 1000} s (the node's output is too large or hostile)`),
+      );
       pump();
     }, PARSE_TIMEOUT_MS);
     slot.timer.unref();

@@ -13,9 +13,7 @@ export interface CorosyncEntry {
   line: number;
 }
 
-export type CorosyncConfResult =
-  | { ok: true; entries: CorosyncEntry[] }
-  | { ok: false; error: string; line: number };
+export type CorosyncConfResult = { ok: true; entries: CorosyncEntry[] } | { ok: false; error: string; line: number };
 
 /**
  * Sections that may repeat, and the keys that tell their instances apart. The first
@@ -154,7 +152,7 @@ const CMAP_VOLATILE: readonly RegExp[] = [
 
 /** cmap keys that are legitimately different on each node, with the reason. */
 const CMAP_NODE_SPECIFIC: readonly { pattern: RegExp; reason: string }[] = [
-  { pattern: /^nodelist\.local_node_pos$/, reason: "position of this node in the nodelist: per-node by design" },
+  { pattern: /^nodelist\.local_node_pos$/, reason: 'position of this node in the nodelist: per-node by design' },
   { pattern: /^runtime\.votequorum\.this_node_id$/, reason: "this node's own node id: per-node by design" },
   {
     pattern: /^totem\.interface\.[^.]+\.bindnetaddr$/,

@@ -8,13 +8,7 @@
 import type { Collector, CollectorContext, CommandOutput } from './collector.js';
 import type { FacetSnapshot, Item } from '../core/snapshot.js';
 import { sha256Hex } from '../core/snapshot.js';
-import {
-  cmapNodeSpecificReason,
-  confNodeSpecificReason,
-  isVolatileCmapKey,
-  parseCmapctl,
-  parseCorosyncConf,
-} from './corosync-conf.js';
+import { cmapNodeSpecificReason, confNodeSpecificReason, isVolatileCmapKey, parseCmapctl, parseCorosyncConf } from './corosync-conf.js';
 import { errorFacet, guardParse, judgeOutput, unsupportedFacet } from './corosync-stack-output.js';
 
 export const COROSYNC_CONF_PATH = '/etc/corosync/corosync.conf';

@@ -106,7 +106,8 @@ function buildTree(tokens: Token[]): DrbdStatement[] {
     words = [];
   }
   const trailing = words[0];
-  if (trailing) throw new DrbdSyntaxError(`missing ";" after "${excerpt(words.map((w) => (w.kind === 'word' ? w.text : '')))}"`, trailing.line);
+  if (trailing)
+    throw new DrbdSyntaxError(`missing ";" after "${excerpt(words.map((w) => (w.kind === 'word' ? w.text : '')))}"`, trailing.line);
   const open = stack[stack.length - 1]?.opener;
   if (open) throw new DrbdSyntaxError(`section "${[open.keyword, ...open.args].join(' ')}" is never closed`, open.line);
   return root;
@@ -140,7 +141,6 @@ function blockSegment(block: DrbdStatement): string {
   if (block.args.length > 0) return [block.keyword, ...block.args].join('.');
   return block.keyword + (blockIdentity(block) ?? '');
 }
-
 
 /** Last `#n` handed out per key, so thousands of repeated statements stay linear. */
 type Duplicates = Map<string, number>;
@@ -180,7 +180,7 @@ function flattenBody(body: DrbdStatement[], prefix: string, out: Map<string, str
     const value = args.length === 0 ? 'yes' : args.map(requote).join(' ');
     const base = `${prefix}${key}`;
     let unique = base;
-    for (let n = duplicates.get(base) ?? 1; out.has(unique); ) {
+    for (let n = duplicates.get(base) ?? 1; out.has(unique);) {
       n++;
       unique = `${base}#${n}`;
       duplicates.set(base, n);

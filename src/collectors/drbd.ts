@@ -195,7 +195,13 @@ function parseDrbd(outputs: Readonly<Record<string, CommandOutput>>): FacetSnaps
 
   const stderr = dumpOutput?.stderr ?? '';
   const at = stderr.indexOf(SOURCE_MARKER);
-  const source = at < 0 ? 'unknown' : (stderr.slice(at + SOURCE_MARKER.length).split('\n')[0]?.trim() ?? 'unknown');
+  const source =
+    at < 0
+      ? 'unknown'
+      : (stderr
+          .slice(at + SOURCE_MARKER.length)
+          .split('\n')[0]
+          ?.trim() ?? 'unknown');
 
   const parsed = parseDrbdConf(dump.stdout);
   if (!parsed.ok) {

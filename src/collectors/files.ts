@@ -17,16 +17,7 @@
  */
 import type { Item } from '../core/snapshot.js';
 import type { Collector, CollectorContext } from './collector.js';
-import {
-  checkOutput,
-  errorFacet,
-  facetFromCheck,
-  guardParse,
-  okFacet,
-  outputLines,
-  shArgv,
-  withTruncation,
-} from './util.js';
+import { checkOutput, errorFacet, facetFromCheck, guardParse, okFacet, outputLines, shArgv, withTruncation } from './util.js';
 
 export const FILES_COMMAND_ID = 'files-stat';
 

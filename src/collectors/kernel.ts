@@ -5,15 +5,7 @@
 import type { Item } from '../core/snapshot.js';
 import { verrevcmp } from '../core/versions/deb.js';
 import type { Collector } from './collector.js';
-import {
-  checkOutput,
-  facetFromCheck,
-  guardParse,
-  okFacet,
-  outputLines,
-  shArgv,
-  withTruncation,
-} from './util.js';
+import { checkOutput, facetFromCheck, guardParse, okFacet, outputLines, shArgv, withTruncation } from './util.js';
 
 export const KERNEL_COMMAND_IDS = ['kernel-release', 'kernel-build', 'kernel-cmdline', 'kernel-installed'] as const;
 
@@ -21,8 +13,7 @@ export const KERNEL_COMMAND_IDS = ['kernel-release', 'kernel-build', 'kernel-cmd
  * One release per line from /boot/vmlinuz-<release>. An empty /boot (a container, a
  * node booting over the network) prints nothing and still succeeds.
  */
-const INSTALLED_SCRIPT =
-  'for f in /boot/vmlinuz-*; do [ -e "$f" ] && printf \'%s\\n\' "${f#/boot/vmlinuz-}"; done; exit 0';
+const INSTALLED_SCRIPT = 'for f in /boot/vmlinuz-*; do [ -e "$f" ] && printf \'%s\\n\' "${f#/boot/vmlinuz-}"; done; exit 0';
 
 /**
  * RHEL's rescue image (`vmlinuz-0-rescue-<machine-id>`) is a copy named after the

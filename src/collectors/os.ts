@@ -5,21 +5,12 @@
  */
 import type { Item } from '../core/snapshot.js';
 import type { Collector } from './collector.js';
-import {
-  checkOutput,
-  facetFromCheck,
-  guardParse,
-  okFacet,
-  outputLines,
-  shArgv,
-  withTruncation,
-} from './util.js';
+import { checkOutput, facetFromCheck, guardParse, okFacet, outputLines, shArgv, withTruncation } from './util.js';
 
 export const OS_COMMAND_IDS = ['os-release', 'os-hostname', 'os-arch'] as const;
 
 /** os-release(5): /etc first, /usr/lib as the documented fallback. */
-const OS_RELEASE_SCRIPT =
-  'if [ -r /etc/os-release ]; then exec cat /etc/os-release; fi; exec cat /usr/lib/os-release';
+const OS_RELEASE_SCRIPT = 'if [ -r /etc/os-release ]; then exec cat /etc/os-release; fi; exec cat /usr/lib/os-release';
 
 /** The os-release fields kept as items, by their item key. */
 const OS_RELEASE_FIELDS: Record<string, string> = {

@@ -119,7 +119,7 @@ function deref(ctx: Context, element: XmlElement): XmlElement {
  */
 function put(ctx: Context, key: string, value: string): void {
   let unique = key;
-  for (let n = ctx.duplicates.get(key) ?? 1; ctx.items.has(unique); ) {
+  for (let n = ctx.duplicates.get(key) ?? 1; ctx.items.has(unique);) {
     n++;
     unique = `${key}#${n}`;
     ctx.duplicates.set(key, n);

@@ -28,7 +28,7 @@ export const SBD_SCRIPT = [
   "  old=$IFS; IFS=';'",
   '  for d in $devs; do',
   '    IFS=$old',
-  "    d=$(printf %s \"$d\" | tr -d '[:space:]')",
+  '    d=$(printf %s "$d" | tr -d \'[:space:]\')',
   '    [ -n "$d" ] || continue',
   `    printf '${SBD_DUMP_MARKER}%s\\n' "$d"; /usr/sbin/sbd -d "$d" dump 2>&1; printf '\\n'`,
   '  done',

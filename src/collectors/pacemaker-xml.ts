@@ -16,9 +16,7 @@ export interface XmlElement {
   line: number;
 }
 
-export type XmlParseResult =
-  | { ok: true; root: XmlElement }
-  | { ok: false; error: string; line: number; column: number };
+export type XmlParseResult = { ok: true; root: XmlElement } | { ok: false; error: string; line: number; column: number };
 
 class XmlSyntaxError extends Error {
   override readonly name = 'XmlSyntaxError';

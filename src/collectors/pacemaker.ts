@@ -36,7 +36,12 @@ function sourceOf(output: CommandOutput | undefined): string {
   const stderr = output?.stderr ?? '';
   const at = stderr.indexOf(SOURCE_MARKER);
   if (at < 0) return 'unknown';
-  return stderr.slice(at + SOURCE_MARKER.length).split('\n')[0]?.trim() || 'unknown';
+  return (
+    stderr
+      .slice(at + SOURCE_MARKER.length)
+      .split('\n')[0]
+      ?.trim() || 'unknown'
+  );
 }
 
 function parsePacemaker(outputs: Readonly<Record<string, CommandOutput>>): FacetSnapshot {

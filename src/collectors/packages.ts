@@ -6,16 +6,7 @@
 import type { Item } from '../core/snapshot.js';
 import type { Collector } from './collector.js';
 import { UNFINISHED_META_PREFIX } from '../core/package-states.js';
-import {
-  checkOutput,
-  errorFacet,
-  facetFromCheck,
-  guardParse,
-  okFacet,
-  outputLines,
-  shArgv,
-  withTruncation,
-} from './util.js';
+import { checkOutput, errorFacet, facetFromCheck, guardParse, okFacet, outputLines, shArgv, withTruncation } from './util.js';
 
 export const PACKAGES_COMMAND_ID = 'packages-query';
 
@@ -56,7 +47,6 @@ export const DPKG_UNFINISHED: Readonly<Record<string, string>> = {
   t: 'triggers-pending',
 };
 
-
 /**
  * dpkg's `${binary:Package}` carries `:arch` on every Multi-Arch: same package, even
  * when only one arch is installed; the qualifier is dropped here and put back by
@@ -89,8 +79,20 @@ function parseRpmTabLine(line: string): Pkg | undefined {
 }
 
 const RPM_ARCHES = new Set([
-  'x86_64', 'noarch', 'i386', 'i486', 'i586', 'i686', 'aarch64', 'ppc64le', 'ppc64',
-  's390x', 'armv7hl', 'armv7l', 'riscv64', 'src',
+  'x86_64',
+  'noarch',
+  'i386',
+  'i486',
+  'i586',
+  'i686',
+  'aarch64',
+  'ppc64le',
+  'ppc64',
+  's390x',
+  'armv7hl',
+  'armv7l',
+  'riscv64',
+  'src',
 ]);
 
 /**
@@ -180,8 +182,7 @@ export const packagesCollector: Collector = {
       const pkgs: Pkg[] = [];
       for (const [index, line] of lines.entries()) {
         if (line.trim() === '') continue;
-        const parsed =
-          format === 'deb' ? parseDpkgLine(line) : format === 'rpm' ? parseRpmTabLine(line) : parseRpmNevraLine(line);
+        const parsed = format === 'deb' ? parseDpkgLine(line) : format === 'rpm' ? parseRpmTabLine(line) : parseRpmNevraLine(line);
         if (parsed === 'skip') continue;
         if (parsed === undefined) {
           return errorFacet(`${PACKAGES_COMMAND_ID}: line ${index + 1}: not a ${format} package line: ${line.slice(0, 120)}`);

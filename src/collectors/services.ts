@@ -26,10 +26,7 @@ const FIND_SYSTEMCTL = [
   '[ -n "$sc" ] || { echo "systemctl: not found (no systemd)" >&2; exit 127; }',
 ];
 
-const UNIT_FILES_SCRIPT = [
-  ...FIND_SYSTEMCTL,
-  'exec "$sc" list-unit-files --type=service --no-legend --no-pager',
-].join('\n');
+const UNIT_FILES_SCRIPT = [...FIND_SYSTEMCTL, 'exec "$sc" list-unit-files --type=service --no-legend --no-pager'].join('\n');
 
 /**
  * `unit<TAB>state` for every enabled, non-template service, from ONE `is-active` call.

@@ -9,7 +9,13 @@
  * a later one. Files are then applied sorted by name, /etc/sysctl.conf last (procps
  * `sysctl --system`; systemd-sysctl reaches it through Debian's 99-sysctl.conf link).
  */
-export const SYSCTL_CONF_DIRS = ['/etc/sysctl.d', '/run/sysctl.d', '/usr/local/lib/sysctl.d', '/usr/lib/sysctl.d', '/lib/sysctl.d'] as const;
+export const SYSCTL_CONF_DIRS = [
+  '/etc/sysctl.d',
+  '/run/sysctl.d',
+  '/usr/local/lib/sysctl.d',
+  '/usr/lib/sysctl.d',
+  '/lib/sysctl.d',
+] as const;
 export const SYSCTL_CONF_FILE = '/etc/sysctl.conf';
 
 /** Opens every file the script prints; a comment in sysctl syntax, so it parses as nothing. */
@@ -105,7 +111,10 @@ export function parseSysctlConf(text: string): SysctlConfParse {
       ignored.push(`${file}:${lineNo}: ${trimmed.slice(0, 120)}`);
       continue;
     }
-    const value = trimmed.slice(eq + 1).replace(/[ \t]+/g, ' ').trim();
+    const value = trimmed
+      .slice(eq + 1)
+      .replace(/[ \t]+/g, ' ')
+      .trim();
     // A later assignment replaces an earlier one; re-inserting keeps application order.
     byKey.delete(key);
     byKey.set(key, { key, value, source: `${file}:${lineNo}` });

@@ -45,7 +45,12 @@ export function guardParse(facet: string, body: () => FacetSnapshot): FacetSnaps
     return body();
   } catch (cause) {
     const message = cause instanceof Error ? cause.message : String(cause);
-    return { status: 'error', items: {}, error: `${facet}: parser failed (a driftd bug, please report it): ${message}`, meta: { [PARSER_CRASH_META]: 'true' } };
+    return {
+      status: 'error',
+      items: {},
+      error: `${facet}: parser failed (a driftd bug, please report it): ${message}`,
+      meta: { [PARSER_CRASH_META]: 'true' },
+    };
   }
 }
 
@@ -60,12 +65,7 @@ export function firstLine(text: string): string {
   return trimmed.length > 200 ? `${trimmed.slice(0, 200)}...` : trimmed;
 }
 
-const MISSING_PATTERNS = [
-  /No such file or directory/i,
-  /command not found/i,
-  /: not found/i,
-  /\bENOENT\b/,
-];
+const MISSING_PATTERNS = [/No such file or directory/i, /command not found/i, /: not found/i, /\bENOENT\b/];
 
 /**
  * Why a command's tool or file is absent on this node, or undefined if it is present.
@@ -82,9 +82,7 @@ export function missingReason(id: string, out: CommandOutput): string | undefine
 }
 
 export type OutputCheck =
-  | { kind: 'ok'; out: CommandOutput }
-  | { kind: 'missing-tool'; reason: string }
-  | { kind: 'failed'; message: string };
+  { kind: 'ok'; out: CommandOutput } | { kind: 'missing-tool'; reason: string } | { kind: 'failed'; message: string };
 
 /**
  * Sorts one command's output into: usable (exit 0, or a cut output worth parsing),

@@ -35,7 +35,11 @@ export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: str
 export type PositionOf = (keys: readonly (string | number)[]) => { line: number; col: number };
 
 /** Like parseYamlWithSchema, and also says where each value is, for checks made after parsing. */
-export function parseYamlWithPositions<S extends z.ZodType>(text: string, file: string, schema: S): { data: z.infer<S>; positionOf: PositionOf } {
+export function parseYamlWithPositions<S extends z.ZodType>(
+  text: string,
+  file: string,
+  schema: S,
+): { data: z.infer<S>; positionOf: PositionOf } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {

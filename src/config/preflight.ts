@@ -39,7 +39,8 @@ export function preflight(loaded: LoadedConfig): ConfigIssue[] {
   const dbDir = path.dirname(database);
   const dbAt = where(loaded, ['database']);
   try {
-    if (!statSync(dbDir).isDirectory()) issues.push({ ...dbAt, message: `database: ${dbDir} (the database's directory) is not a directory` });
+    if (!statSync(dbDir).isDirectory())
+      issues.push({ ...dbAt, message: `database: ${dbDir} (the database's directory) is not a directory` });
     else accessSync(dbDir, constants.W_OK);
   } catch (err) {
     const code = readFailure(err);
@@ -67,9 +68,15 @@ export function preflight(loaded: LoadedConfig): ConfigIssue[] {
       if (ssh.identityFile !== undefined) {
         checkKeyFile(loaded, node.name, 'identityFile', ssh.identityFile, settingAt('identityFile'), issues, seen);
       } else if (!ssh.agent) {
-        issues.push({ ...where(loaded, [...nodePath, 'name']), message: `node ${node.name}: no credentials: set ssh.identityFile or ssh.agent: true` });
+        issues.push({
+          ...where(loaded, [...nodePath, 'name']),
+          message: `node ${node.name}: no credentials: set ssh.identityFile or ssh.agent: true`,
+        });
       } else if (!process.env['SSH_AUTH_SOCK']) {
-        issues.push({ ...where(loaded, [...nodePath, 'name']), message: `node ${node.name}: ssh.agent is on but SSH_AUTH_SOCK is not set` });
+        issues.push({
+          ...where(loaded, [...nodePath, 'name']),
+          message: `node ${node.name}: ssh.agent is on but SSH_AUTH_SOCK is not set`,
+        });
       }
       checkKeyFile(loaded, node.name, 'knownHosts', ssh.knownHosts, settingAt('knownHosts'), issues, seen);
     });
@@ -90,7 +97,10 @@ function checkKeyFile(
   if (raw.includes('${CREDENTIALS_DIRECTORY}')) {
     const dir = process.env['CREDENTIALS_DIRECTORY'];
     if (!dir) {
-      pushOnce(issues, seen, { ...at, message: `ssh.${key} ${raw} uses \${CREDENTIALS_DIRECTORY}, which is not set (run under systemd with LoadCredential=, or use a plain path)` });
+      pushOnce(issues, seen, {
+        ...at,
+        message: `ssh.${key} ${raw} uses \${CREDENTIALS_DIRECTORY}, which is not set (run under systemd with LoadCredential=, or use a plain path)`,
+      });
       return;
     }
     file = raw.split('${CREDENTIALS_DIRECTORY}').join(dir);
@@ -100,7 +110,8 @@ function checkKeyFile(
   try {
     readRegularFile(file, KEY_FILE_MAX_BYTES, key === 'identityFile' ? 'identity file' : 'known_hosts file');
   } catch (err) {
-    const hint = key === 'knownHosts' ? '; host keys are always verified: create it with the nodes\' checked keys (ssh-keyscan -H HOST >> FILE)' : '';
+    const hint =
+      key === 'knownHosts' ? "; host keys are always verified: create it with the nodes' checked keys (ssh-keyscan -H HOST >> FILE)" : '';
     pushOnce(issues, seen, { ...at, message: `ssh.${key} of node ${node}: cannot read ${file} (${readFailure(err)})${hint}` });
   }
 }

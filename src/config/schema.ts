@@ -6,11 +6,9 @@ import { validate as cronValidate } from 'node-cron';
 import { z } from 'zod';
 import { FACET_NAMES } from '../core/snapshot.js';
 
-const NodeName = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
-    message: 'a node name is 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit',
-  });
+const NodeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
+  message: 'a node name is 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit',
+});
 
 const ClusterName = NodeName;
 
@@ -25,7 +23,12 @@ export const SshOptions = z.strictObject({
   commandTimeoutSeconds: z.number().positive().max(3600).default(60),
   keepaliveSeconds: z.number().positive().max(600).default(15),
   /** Per-command output cap; a facet over it is marked truncated. */
-  maxOutputBytes: z.number().int().min(1024).max(512 * 1024 * 1024).default(32 * 1024 * 1024),
+  maxOutputBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(512 * 1024 * 1024)
+    .default(32 * 1024 * 1024),
   /** When true, allow-listed commands run under `sudo -n`. */
   sudo: z.boolean().default(false),
 });
@@ -41,7 +44,12 @@ export const SshOverrides = z.strictObject({
   connectTimeoutSeconds: z.number().positive().max(600).optional(),
   commandTimeoutSeconds: z.number().positive().max(3600).optional(),
   keepaliveSeconds: z.number().positive().max(600).optional(),
-  maxOutputBytes: z.number().int().min(1024).max(512 * 1024 * 1024).optional(),
+  maxOutputBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(512 * 1024 * 1024)
+    .optional(),
   sudo: z.boolean().optional(),
 });
 export type SshOverrides = z.infer<typeof SshOverrides>;
@@ -49,9 +57,7 @@ export type SshOverrides = z.infer<typeof SshOverrides>;
 const Facet = z.enum(FACET_NAMES);
 
 /** Absolute path; `*`, `?` and `[...]` glob on the node. */
-const FilePattern = z
-  .string()
-  .regex(/^\/[^\0\n]*$/, { message: 'a file pattern is an absolute path (it may contain * ? [...])' });
+const FilePattern = z.string().regex(/^\/[^\0\n]*$/, { message: 'a file pattern is an absolute path (it may contain * ? [...])' });
 
 export const NodeConfig = z
   .strictObject({
@@ -136,63 +142,70 @@ export const SysctlConfig = z.strictObject({
   deny: z.array(z.string()).default([]),
 });
 
-export const DriftdConfig = z.strictObject({
-  database: z.string().min(1).default('./driftd.db'),
-  listen: z
-    .string()
-    .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { message: 'listen is HOST:PORT, e.g. 127.0.0.1:10731' })
-    .default('127.0.0.1:10731'),
-  schedule: z.string().min(1).default('*/15 * * * *'),
-  timezone: z.string().min(1).optional(),
-  concurrency: z.number().int().min(1).max(1024).default(16),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  ssh: SshOptions.default(SshOptions.parse({})),
-  rules: z.array(z.string().min(1)).default([]),
-  /** Also load the rule packs shipped with driftd (before the user's). */
-  defaultRules: z.boolean().default(true),
-  scoring: ScoringConfig.default(ScoringConfig.parse({})),
-  http: HttpConfig.default({}),
-  retention: RetentionConfig.default(RetentionConfig.parse({})),
-  sysctl: SysctlConfig.default(SysctlConfig.parse({})),
-  /** Cap for file content kept for diffs, in bytes. */
-  fileContentMaxBytes: z.number().int().min(0).max(16 * 1024 * 1024).default(64 * 1024),
-  clusters: z.array(ClusterConfig).min(1),
-}).superRefine((config, ctx) => {
-  // Everything the daemon's schedule needs is checked here, so `check`, `collect` and a
-  // SIGHUP reload refuse it with file:line:col before anything runs.
-  if (!cronValidate(config.schedule)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['schedule'],
-      message: `"${config.schedule}" is not a valid cron expression (5 fields, or 6 with seconds first, node-cron syntax; e.g. "*/15 * * * *")`,
-    });
-  }
-  if (config.timezone !== undefined && !isTimeZone(config.timezone)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['timezone'],
-      message: `"${config.timezone}" is not a known IANA time zone (e.g. Europe/Berlin, UTC, America/New_York)`,
-    });
-  }
-  const port = Number(config.listen.slice(config.listen.lastIndexOf(':') + 1));
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    ctx.addIssue({ code: 'custom', path: ['listen'], message: `port ${port} is out of range (1-65535)` });
-  }
-  const seen = new Map<string, string>();
-  config.clusters.forEach((cluster, ci) => {
-    cluster.nodes.forEach((node, ni) => {
-      const other = seen.get(node.name);
-      if (other !== undefined && other !== cluster.name) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['clusters', ci, 'nodes', ni, 'name'],
-          message: `node name "${node.name}" is already used in cluster "${other}"; node names are unique across clusters`,
-        });
-      }
-      seen.set(node.name, cluster.name);
+export const DriftdConfig = z
+  .strictObject({
+    database: z.string().min(1).default('./driftd.db'),
+    listen: z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { message: 'listen is HOST:PORT, e.g. 127.0.0.1:10731' })
+      .default('127.0.0.1:10731'),
+    schedule: z.string().min(1).default('*/15 * * * *'),
+    timezone: z.string().min(1).optional(),
+    concurrency: z.number().int().min(1).max(1024).default(16),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ssh: SshOptions.default(SshOptions.parse({})),
+    rules: z.array(z.string().min(1)).default([]),
+    /** Also load the rule packs shipped with driftd (before the user's). */
+    defaultRules: z.boolean().default(true),
+    scoring: ScoringConfig.default(ScoringConfig.parse({})),
+    http: HttpConfig.default({}),
+    retention: RetentionConfig.default(RetentionConfig.parse({})),
+    sysctl: SysctlConfig.default(SysctlConfig.parse({})),
+    /** Cap for file content kept for diffs, in bytes. */
+    fileContentMaxBytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(16 * 1024 * 1024)
+      .default(64 * 1024),
+    clusters: z.array(ClusterConfig).min(1),
+  })
+  .superRefine((config, ctx) => {
+    // Everything the daemon's schedule needs is checked here, so `check`, `collect` and a
+    // SIGHUP reload refuse it with file:line:col before anything runs.
+    if (!cronValidate(config.schedule)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['schedule'],
+        message: `"${config.schedule}" is not a valid cron expression (5 fields, or 6 with seconds first, node-cron syntax; e.g. "*/15 * * * *")`,
+      });
+    }
+    if (config.timezone !== undefined && !isTimeZone(config.timezone)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['timezone'],
+        message: `"${config.timezone}" is not a known IANA time zone (e.g. Europe/Berlin, UTC, America/New_York)`,
+      });
+    }
+    const port = Number(config.listen.slice(config.listen.lastIndexOf(':') + 1));
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      ctx.addIssue({ code: 'custom', path: ['listen'], message: `port ${port} is out of range (1-65535)` });
+    }
+    const seen = new Map<string, string>();
+    config.clusters.forEach((cluster, ci) => {
+      cluster.nodes.forEach((node, ni) => {
+        const other = seen.get(node.name);
+        if (other !== undefined && other !== cluster.name) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['clusters', ci, 'nodes', ni, 'name'],
+            message: `node name "${node.name}" is already used in cluster "${other}"; node names are unique across clusters`,
+          });
+        }
+        seen.set(node.name, cluster.name);
+      });
     });
   });
-});
 export type DriftdConfig = z.infer<typeof DriftdConfig>;
 
 /** True when this runtime knows the IANA zone (the same Intl data node-cron uses). */

@@ -9,14 +9,7 @@
  * facet status change (key `@status`).
  */
 import { appendAll } from './append.js';
-import {
-  canonicalJson,
-  FACET_NAMES,
-  type FacetName,
-  type FacetSnapshot,
-  type Item,
-  type NodeSnapshot,
-} from './snapshot.js';
+import { canonicalJson, FACET_NAMES, type FacetName, type FacetSnapshot, type Item, type NodeSnapshot } from './snapshot.js';
 
 export const CHANGE_KINDS = ['added', 'removed', 'changed'] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
@@ -52,11 +45,7 @@ export interface DiffOptions {
  * means the node is seen for the first time: nothing is logged (a full package list as
  * "added" says nothing about drift).
  */
-export function diffSnapshots(
-  prev: NodeSnapshot | null,
-  next: NodeSnapshot,
-  options: DiffOptions = {},
-): Change[] {
+export function diffSnapshots(prev: NodeSnapshot | null, next: NodeSnapshot, options: DiffOptions = {}): Change[] {
   if (prev === null) return [];
   const changes: Change[] = [];
   const errorChange = diffValue('node', NODE_ERROR_KEY, prev.error ?? null, next.error ?? null);
@@ -82,19 +71,10 @@ export function diffSnapshots(
 }
 
 /** Item and meta changes between two versions of one facet; both assumed `ok`. */
-export function diffFacetContent(
-  facet: FacetName,
-  before: FacetSnapshot,
-  after: FacetSnapshot,
-): Change[] {
+export function diffFacetContent(facet: FacetName, before: FacetSnapshot, after: FacetSnapshot): Change[] {
   const changes: Change[] = [];
   for (const key of unionKeys(before.meta ?? {}, after.meta ?? {})) {
-    const change = diffValue(
-      facet,
-      `${META_KEY_PREFIX}${key}`,
-      before.meta?.[key] ?? null,
-      after.meta?.[key] ?? null,
-    );
+    const change = diffValue(facet, `${META_KEY_PREFIX}${key}`, before.meta?.[key] ?? null, after.meta?.[key] ?? null);
     if (change) changes.push(change);
   }
   for (const key of unionKeys(before.items, after.items)) {
@@ -104,12 +84,7 @@ export function diffFacetContent(
   return changes;
 }
 
-function diffItem(
-  facet: FacetName,
-  key: string,
-  before: Item | undefined,
-  after: Item | undefined,
-): Change | null {
+function diffItem(facet: FacetName, key: string, before: Item | undefined, after: Item | undefined): Change | null {
   if (!before && !after) return null;
   if (!before) return { facet, key, change: 'added', before: null, after: after?.value ?? null };
   if (!after) return { facet, key, change: 'removed', before: before.value, after: null };
@@ -119,12 +94,7 @@ function diffItem(
   return { facet, key, change: 'changed', before: before.value, after: after.value };
 }
 
-function diffValue(
-  facet: FacetName | 'node',
-  key: string,
-  before: string | null,
-  after: string | null,
-): Change | null {
+function diffValue(facet: FacetName | 'node', key: string, before: string | null, after: string | null): Change | null {
   if (before === after) return null;
   if (before === null) return { facet, key, change: 'added', before, after };
   if (after === null) return { facet, key, change: 'removed', before, after };
@@ -132,7 +102,5 @@ function diffValue(
 }
 
 function unionKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
-  return [...new Set([...Object.keys(a), ...Object.keys(b)])].sort((x, y) =>
-    x < y ? -1 : x > y ? 1 : 0,
-  );
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
 }

@@ -60,10 +60,7 @@ export const FindingFieldsSchema = z.object({
       skew: z.enum(['epoch', 'upstream', 'revision']).optional(),
       newest: z.string().optional(),
       runtime: z
-        .record(
-          z.string(),
-          z.object({ running: z.string().nullable(), configured: z.string().nullable(), source: z.string().optional() }),
-        )
+        .record(z.string(), z.object({ running: z.string().nullable(), configured: z.string().nullable(), source: z.string().optional() }))
         .optional(),
     })
     .optional(),

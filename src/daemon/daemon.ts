@@ -130,7 +130,9 @@ export class Daemon {
       await daemon.http.close();
       store.close();
       lock.release();
-      throw new DaemonStartError(`${loaded.file}: cannot schedule "${loaded.config.schedule}": ${err instanceof Error ? err.message : String(err)}`);
+      throw new DaemonStartError(
+        `${loaded.file}: cannot schedule "${loaded.config.schedule}": ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     options.logger.info({ listen: daemon.listening, clusters: loaded.config.clusters.map((c) => c.name) }, 'driftd serving');
     daemon.triggerRun('start');
@@ -230,7 +232,8 @@ export class Daemon {
           signal: this.abort.signal,
           onNodeDone: (target, result) => {
             const snap = result.snapshot;
-            if (snap.error !== undefined) log.warn({ cluster: target.cluster.name, node: target.node.name, error: snap.error }, 'node unreachable');
+            if (snap.error !== undefined)
+              log.warn({ cluster: target.cluster.name, node: target.node.name, error: snap.error }, 'node unreachable');
             else log.debug({ cluster: target.cluster.name, node: target.node.name, ms: result.durationMs }, 'node collected');
           },
         },
@@ -282,7 +285,14 @@ export class Daemon {
     for (const episode of this.store.findingEpisodes({ cluster: audit.cluster.name, openOnly: true })) {
       firstSeen[episode.findingId] = episode.firstSeen;
     }
-    return clusterViewOf({ name: audit.cluster.name, report: audit.report, snapshots: audit.snapshots, runId, lastRunAt: audit.finishedAt, firstSeen });
+    return clusterViewOf({
+      name: audit.cluster.name,
+      report: audit.report,
+      snapshots: audit.snapshots,
+      runId,
+      lastRunAt: audit.finishedAt,
+      firstSeen,
+    });
   }
 
   /**
@@ -368,7 +378,10 @@ export class Daemon {
     } catch (err) {
       void newTask?.destroy();
       this.view = { ...this.view, config: { reloadSuccess: false, lastReloadAt: at } };
-      log.error({ error: err instanceof Error ? err.message : String(err) }, 'configuration reload rejected; the previous configuration keeps running');
+      log.error(
+        { error: err instanceof Error ? err.message : String(err) },
+        'configuration reload rejected; the previous configuration keeps running',
+      );
       return false;
     }
   }

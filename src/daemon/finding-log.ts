@@ -30,7 +30,14 @@ export function findingLogLines(report: CheckReport, episodes: readonly FindingE
   const lines: FindingLogLine[] = [
     {
       level: 'info',
-      fields: { cluster: report.cluster, ready: report.ready, score: report.score, ...report.summary, opened: opened.length, resolved: resolved.length },
+      fields: {
+        cluster: report.cluster,
+        ready: report.ready,
+        score: report.score,
+        ...report.summary,
+        opened: opened.length,
+        resolved: resolved.length,
+      },
       message: `${report.ready ? 'cluster ready' : 'cluster NOT ready'}: ${opened.length} finding${opened.length === 1 ? '' : 's'} opened, ${resolved.length} resolved since the previous run`,
     },
   ];
@@ -42,7 +49,16 @@ export function findingLogLines(report: CheckReport, episodes: readonly FindingE
   for (const e of resolved) {
     lines.push({
       level: 'info',
-      fields: { cluster: e.cluster, id: e.findingId, severity: e.severity, kind: e.kind, facet: e.facet, key: e.key, change: 'resolved', firstSeen: e.firstSeen },
+      fields: {
+        cluster: e.cluster,
+        id: e.findingId,
+        severity: e.severity,
+        kind: e.kind,
+        facet: e.facet,
+        key: e.key,
+        change: 'resolved',
+        firstSeen: e.firstSeen,
+      },
       message: `finding resolved: ${e.message}`,
     });
   }
@@ -55,7 +71,15 @@ function levelOf(f: ReportedFinding): LogLevel {
 }
 
 function fieldsOf(f: ReportedFinding): Record<string, unknown> {
-  const fields: Record<string, unknown> = { cluster: f.cluster, id: f.id, severity: f.severity, kind: f.kind, facet: f.facet, key: f.key, outliers: f.outliers };
+  const fields: Record<string, unknown> = {
+    cluster: f.cluster,
+    id: f.id,
+    severity: f.severity,
+    kind: f.kind,
+    facet: f.facet,
+    key: f.key,
+    outliers: f.outliers,
+  };
   if (f.waived) fields.waived = true;
   if (f.expected === true) fields.expected = true;
   if (f.evidence && f.evidence.length > 0) fields.evidence = f.evidence.length;

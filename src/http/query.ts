@@ -5,7 +5,8 @@ import { HttpError } from './errors.js';
 /** A date, or a date-time with a zone (a zoneless time would be read in the server's zone). */
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/;
 
-export const TIME_FORMAT_HINT = 'an ISO 8601 UTC date-time such as 2026-11-26T08:00:00Z (or a date such as 2026-11-26, or an offset such as +01:00)';
+export const TIME_FORMAT_HINT =
+  'an ISO 8601 UTC date-time such as 2026-11-26T08:00:00Z (or a date such as 2026-11-26, or an offset such as +01:00)';
 
 /** Normalised to `Date#toISOString()`; undefined when the parameter is absent. */
 export function optionalTime(params: URLSearchParams, name: string): string | undefined {

@@ -68,8 +68,7 @@ export const clusterReadyMetric: ViewMetric<RunResults> = {
   help: '1 when every node of the cluster could take over (no blocking finding), else 0.',
   type: 'gauge',
   labelNames: ['cluster'],
-  samples: (view) =>
-    view.clusters.map((cluster) => ({ labels: { cluster: cluster.name }, value: boolValue(cluster.report.ready) })),
+  samples: (view) => view.clusters.map((cluster) => ({ labels: { cluster: cluster.name }, value: boolValue(cluster.report.ready) })),
 };
 
 export const clusterReadinessRatioMetric: ViewMetric<RunResults> = {

@@ -25,7 +25,7 @@ function eachSummary(view: RunResults, sample: (cluster: ClusterView, node: Node
 
 export const failoverReadinessMetric: ViewMetric<RunResults> = {
   name: 'driftd_failover_readiness_ratio',
-  help: 'Failover-readiness score of the node (could it take over the cluster\'s resources), 0 to 1.',
+  help: "Failover-readiness score of the node (could it take over the cluster's resources), 0 to 1.",
   type: 'gauge',
   labelNames: ['cluster', 'node'],
   samples: (view) => eachNode(view, (cluster, node) => [{ labels: { cluster: cluster.name, node: node.name }, value: node.score }]),
@@ -51,7 +51,7 @@ export const nodeUpMetric: ViewMetric<RunResults> = {
 
 export const lastSnapshotMetric: ViewMetric<RunResults> = {
   name: 'driftd_node_last_snapshot_timestamp_seconds',
-  help: 'When the node\'s latest snapshot was taken, Unix seconds. Absent when none was ever taken.',
+  help: "When the node's latest snapshot was taken, Unix seconds. Absent when none was ever taken.",
   type: 'gauge',
   labelNames: ['cluster', 'node'],
   samples: (view) =>
@@ -82,7 +82,7 @@ export const facetSuccessMetric: ViewMetric<RunResults> = {
 
 export const nodeCollectionDurationMetric: ViewMetric<RunResults> = {
   name: 'driftd_node_collection_duration_seconds',
-  help: 'Wall time of all facet commands in the node\'s latest snapshot, summed. Absent when no facet was timed (unreachable node).',
+  help: "Wall time of all facet commands in the node's latest snapshot, summed. Absent when no facet was timed (unreachable node).",
   type: 'gauge',
   labelNames: ['cluster', 'node'],
   samples: (view) =>
@@ -96,7 +96,7 @@ export const nodeCollectionDurationMetric: ViewMetric<RunResults> = {
 
 export const facetMaxDurationMetric: ViewMetric<RunResults> = {
   name: 'driftd_facet_max_duration_seconds',
-  help: 'Longest wall time of the facet\'s commands over every node\'s latest snapshot (compare with ssh.commandTimeoutSeconds). Absent for a facet no node timed.',
+  help: "Longest wall time of the facet's commands over every node's latest snapshot (compare with ssh.commandTimeoutSeconds). Absent for a facet no node timed.",
   type: 'gauge',
   labelNames: ['facet'],
   samples: (view) => {

@@ -34,7 +34,7 @@ export const windowOpenMetric: ViewMetric<RunResults> = {
 
 export const windowNodesPendingMetric: ViewMetric<RunResults> = {
   name: 'driftd_window_nodes_pending',
-  help: 'Nodes not yet brought to the target state by the cluster\'s maintenance windows (left half-patched when no window is open).',
+  help: "Nodes not yet brought to the target state by the cluster's maintenance windows (left half-patched when no window is open).",
   type: 'gauge',
   labelNames: ['cluster'],
   samples: (view) => perCluster(view, (windows) => windows.reduce((sum, window) => sum + window.nodesPending, 0)),
@@ -42,7 +42,7 @@ export const windowNodesPendingMetric: ViewMetric<RunResults> = {
 
 export const windowPlannedEndMetric: ViewMetric<RunResults> = {
   name: 'driftd_window_planned_end_timestamp_seconds',
-  help: 'Planned end of the cluster\'s open maintenance window, Unix seconds. Absent when none is open or it has no planned end.',
+  help: "Planned end of the cluster's open maintenance window, Unix seconds. Absent when none is open or it has no planned end.",
   type: 'gauge',
   labelNames: ['cluster'],
   samples: (view) =>

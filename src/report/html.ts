@@ -75,9 +75,17 @@ function summarySection(r: AuditReport): string {
     ['episodes', 'Finding episodes', String(s.episodes)],
     ['open', 'Still open', String(s.openEpisodes)],
     ['resolved', 'Resolved', String(s.resolvedEpisodes)],
-    ['severity', 'Critical / warning / info', `${s.episodesBySeverity.critical} / ${s.episodesBySeverity.warning} / ${s.episodesBySeverity.info}`],
+    [
+      'severity',
+      'Critical / warning / info',
+      `${s.episodesBySeverity.critical} / ${s.episodesBySeverity.warning} / ${s.episodesBySeverity.info}`,
+    ],
     ['changes', 'Node changes', String(s.changes)],
-    ['chain', 'Chain verified', r.evidence.chain.ok ? `yes (${r.evidence.chain.runsVerified} runs)` : `NO: broken at run ${r.evidence.chain.brokenAt ?? '?'}`],
+    [
+      'chain',
+      'Chain verified',
+      r.evidence.chain.ok ? `yes (${r.evidence.chain.runsVerified} runs)` : `NO: broken at run ${r.evidence.chain.brokenAt ?? '?'}`,
+    ],
   ];
   return `<section id="summary">
 <h2>Summary</h2>
@@ -90,7 +98,8 @@ ${figures.map(([id, label, value]) => `<div data-figure="${e(id)}"><dt>${e(label
 function clusterSection(r: AuditReport): string {
   const c = r.cluster;
   const rows = c.nodes.map(
-    (n) => `<tr><td>${e(n.name)}${n.name === c.baseline ? ' <span class="tag">baseline</span>' : ''}</td><td>${e(n.transport)}</td><td><code>${e(n.host ?? '-')}</code></td><td>${e(n.role ?? '-')}</td></tr>`,
+    (n) =>
+      `<tr><td>${e(n.name)}${n.name === c.baseline ? ' <span class="tag">baseline</span>' : ''}</td><td>${e(n.transport)}</td><td><code>${e(n.host ?? '-')}</code></td><td>${e(n.role ?? '-')}</td></tr>`,
   );
   return `<section id="cluster">
 <h2>Cluster and nodes</h2>
@@ -105,11 +114,10 @@ ${rows.join('\n')}
 }
 
 function rulesSection(r: AuditReport): string {
-  const packs = r.rules.packs.map(
-    (p) => `<tr><td>${e(p.pack)}</td><td>${p.rules}</td><td><code>${e(p.file ?? '-')}</code></td></tr>`,
-  );
+  const packs = r.rules.packs.map((p) => `<tr><td>${e(p.pack)}</td><td>${p.rules}</td><td><code>${e(p.file ?? '-')}</code></td></tr>`);
   const waivers = r.rules.waivers.map(
-    (w) => `<tr class="${w.expired ? 'expired' : ''}"><td>${e(w.rule)}<br><small>${e(w.pack)}</small></td><td><code>${e(w.key ?? 'all keys of the rule')}</code></td><td>${e(w.justification)}</td><td>${e(w.author)}</td><td>${e(w.expires)}</td><td>${w.expired ? '<span class="badge bad">expired</span>' : '<span class="badge ok">in force</span>'}</td></tr>`,
+    (w) =>
+      `<tr class="${w.expired ? 'expired' : ''}"><td>${e(w.rule)}<br><small>${e(w.pack)}</small></td><td><code>${e(w.key ?? 'all keys of the rule')}</code></td><td>${e(w.justification)}</td><td>${e(w.author)}</td><td>${e(w.expires)}</td><td>${w.expired ? '<span class="badge bad">expired</span>' : '<span class="badge ok">in force</span>'}</td></tr>`,
   );
   const errors = r.rules.errors.length
     ? `<p class="warn">Rule packs that failed to load (their rules were not applied):</p><ul>${r.rules.errors.map((x) => `<li><code>${e(x)}</code></li>`).join('')}</ul>`
@@ -209,7 +217,8 @@ function readinessSection(r: AuditReport): string {
     until: r.period.until,
   });
   const bands = r.readiness.notReady.map(
-    (b) => `<tr><td>${t(b.from)}</td><td>${b.to ? `${t(b.to)}` : '<strong>still not ready at the end of the period</strong>'}</td><td class="num">${b.runs}</td><td>${e(formatDuration(((b.to ? Date.parse(b.to) : Math.min(Date.parse(r.period.until), Date.parse(r.generatedAt))) - Date.parse(b.from)) / 1000))}</td></tr>`,
+    (b) =>
+      `<tr><td>${t(b.from)}</td><td>${b.to ? `${t(b.to)}` : '<strong>still not ready at the end of the period</strong>'}</td><td class="num">${b.runs}</td><td>${e(formatDuration(((b.to ? Date.parse(b.to) : Math.min(Date.parse(r.period.until), Date.parse(r.generatedAt))) - Date.parse(b.from)) / 1000))}</td></tr>`,
   );
   return `<section id="readiness">
 <h2>Readiness over time</h2>

@@ -4,4 +4,10 @@ export { AuditReportSchema, AUDIT_REPORT_SCHEMA_ID, type AuditReport } from './s
 export { renderAuditHtml, REPORT_HTML_CSP } from './html.js';
 export { renderAuditMarkdown } from './markdown.js';
 export { readinessChartSvg } from './svg-chart.js';
-export { auditReportFromStore, renderClusterReportHtml, DEFAULT_REPORT_DAYS, type ReportRequest, type ClusterReportOptions } from './from-store.js';
+export {
+  auditReportFromStore,
+  renderClusterReportHtml,
+  DEFAULT_REPORT_DAYS,
+  type ReportRequest,
+  type ClusterReportOptions,
+} from './from-store.js';

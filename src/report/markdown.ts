@@ -25,11 +25,7 @@ export function mdCell(value: string | number | boolean | null | undefined): str
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  return [
-    `| ${header.join(' | ')} |`,
-    `| ${header.map(() => '---').join(' | ')} |`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
+  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
 export function renderAuditMarkdown(r: AuditReport): string {
@@ -45,23 +41,31 @@ export function renderAuditMarkdown(r: AuditReport): string {
     '',
     '## Summary',
     '',
-    table(['Figure', 'Value'], [
-      ['Runs in period', String(s.runs)],
-      ['Runs ready / not ready', `${s.readyRuns} / ${s.notReadyRuns}`],
-      ['Score at latest run', s.currentScore === null ? '-' : s.currentScore.toFixed(2)],
-      ['Finding episodes', String(s.episodes)],
-      ['Still open / resolved', `${s.openEpisodes} / ${s.resolvedEpisodes}`],
-      ['Critical / warning / info', `${s.episodesBySeverity.critical} / ${s.episodesBySeverity.warning} / ${s.episodesBySeverity.info}`],
-      ['Node changes', String(s.changes)],
-      ['Chain verified', r.evidence.chain.ok ? `yes (${r.evidence.chain.runsVerified} runs)` : `NO: broken at run ${r.evidence.chain.brokenAt ?? '?'}`],
-    ]),
+    table(
+      ['Figure', 'Value'],
+      [
+        ['Runs in period', String(s.runs)],
+        ['Runs ready / not ready', `${s.readyRuns} / ${s.notReadyRuns}`],
+        ['Score at latest run', s.currentScore === null ? '-' : s.currentScore.toFixed(2)],
+        ['Finding episodes', String(s.episodes)],
+        ['Still open / resolved', `${s.openEpisodes} / ${s.resolvedEpisodes}`],
+        ['Critical / warning / info', `${s.episodesBySeverity.critical} / ${s.episodesBySeverity.warning} / ${s.episodesBySeverity.info}`],
+        ['Node changes', String(s.changes)],
+        [
+          'Chain verified',
+          r.evidence.chain.ok ? `yes (${r.evidence.chain.runsVerified} runs)` : `NO: broken at run ${r.evidence.chain.brokenAt ?? '?'}`,
+        ],
+      ],
+    ),
     '',
     '## Cluster and nodes',
     '',
     `Cluster **${mdCell(r.cluster.name)}**, ${r.cluster.nodes.length} nodes, ${r.cluster.baseline ? `baseline node ${mdCell(r.cluster.baseline)}` : 'compared against the majority'}. Facets: ${r.cluster.facets.join(', ')}.`,
     '',
-    table(['Node', 'Transport', 'Address / path', 'Role'],
-      r.cluster.nodes.map((n) => [mdCell(n.name), mdCell(n.transport), mdCell(n.host), mdCell(n.role)])),
+    table(
+      ['Node', 'Transport', 'Address / path', 'Role'],
+      r.cluster.nodes.map((n) => [mdCell(n.name), mdCell(n.transport), mdCell(n.host), mdCell(n.role)]),
+    ),
     '',
     '## Rules and waivers',
     '',
@@ -72,13 +76,26 @@ export function renderAuditMarkdown(r: AuditReport): string {
   out.push(
     '### Rule packs in load order',
     '',
-    table(['Pack', 'Rules', 'File'], r.rules.packs.map((p) => [mdCell(p.pack), String(p.rules), mdCell(p.file)])),
+    table(
+      ['Pack', 'Rules', 'File'],
+      r.rules.packs.map((p) => [mdCell(p.pack), String(p.rules), mdCell(p.file)]),
+    ),
     '',
     `### Waivers (${r.rules.waivers.length})`,
     '',
     r.rules.waivers.length
-      ? table(['Rule', 'Pack', 'Keys', 'Justification', 'Author', 'Expires', 'State'],
-          r.rules.waivers.map((w) => [mdCell(w.rule), mdCell(w.pack), mdCell(w.key ?? 'all keys of the rule'), mdCell(w.justification), mdCell(w.author), mdCell(w.expires), w.expired ? '**expired**' : 'in force']))
+      ? table(
+          ['Rule', 'Pack', 'Keys', 'Justification', 'Author', 'Expires', 'State'],
+          r.rules.waivers.map((w) => [
+            mdCell(w.rule),
+            mdCell(w.pack),
+            mdCell(w.key ?? 'all keys of the rule'),
+            mdCell(w.justification),
+            mdCell(w.author),
+            mdCell(w.expires),
+            w.expired ? '**expired**' : 'in force',
+          ]),
+        )
       : 'No waiver is configured.',
     '',
   );
@@ -88,8 +105,14 @@ export function renderAuditMarkdown(r: AuditReport): string {
     out.push(
       `Run ${r.latestRun.id}, started ${r.latestRun.startedAt}: ${r.latestRun.ready ? 'ready' : '**not ready**'}, cluster score ${r.latestRun.score.toFixed(2)}. Cells count findings naming the node, by severity (C critical, W warning, I info).`,
       '',
-      table(['Node', ...r.parity.facets.map(mdCell), 'Score'],
-        r.parity.rows.map((row) => [mdCell(row.node), ...row.cells.map(mdMatrixCell), `${row.score.toFixed(2)}${row.ready ? '' : ' (not ready)'}`])),
+      table(
+        ['Node', ...r.parity.facets.map(mdCell), 'Score'],
+        r.parity.rows.map((row) => [
+          mdCell(row.node),
+          ...row.cells.map(mdMatrixCell),
+          `${row.score.toFixed(2)}${row.ready ? '' : ' (not ready)'}`,
+        ]),
+      ),
       '',
     );
   } else {
@@ -100,22 +123,49 @@ export function renderAuditMarkdown(r: AuditReport): string {
   const moved = r.readiness.points.filter((p, i, all) => {
     if (all.length <= ROW_EVERY_RUN_UP_TO) return true;
     const prev = all[i - 1];
-    return i === 0 || i === all.length - 1 || !prev || prev.ready !== p.ready || prev.score !== p.score || JSON.stringify(prev.nodes) !== JSON.stringify(p.nodes);
+    return (
+      i === 0 ||
+      i === all.length - 1 ||
+      !prev ||
+      prev.ready !== p.ready ||
+      prev.score !== p.score ||
+      JSON.stringify(prev.nodes) !== JSON.stringify(p.nodes)
+    );
   });
   if (moved.length < r.readiness.points.length) {
-    out.push(`${r.readiness.points.length} runs; the ${moved.length} below are the first, the last and every run where the verdict or a score moved (the others repeat the row above them).`, '');
+    out.push(
+      `${r.readiness.points.length} runs; the ${moved.length} below are the first, the last and every run where the verdict or a score moved (the others repeat the row above them).`,
+      '',
+    );
   }
   out.push(
     r.readiness.points.length
-      ? table(['Run', 'At', 'Ready', 'Score', 'Node scores'],
-          moved.map((p) => [String(p.runId), p.at, p.ready ? 'yes' : '**no**', p.score.toFixed(2), mdCell(Object.entries(p.nodes).map(([n, v]) => `${n} ${v.toFixed(2)}`).join(', '))]))
+      ? table(
+          ['Run', 'At', 'Ready', 'Score', 'Node scores'],
+          moved.map((p) => [
+            String(p.runId),
+            p.at,
+            p.ready ? 'yes' : '**no**',
+            p.score.toFixed(2),
+            mdCell(
+              Object.entries(p.nodes)
+                .map(([n, v]) => `${n} ${v.toFixed(2)}`)
+                .join(', '),
+            ),
+          ]),
+        )
       : 'No run in the period.',
     '',
     `### Not-ready stretches (${r.readiness.notReady.length})`,
     '',
     r.readiness.notReady.length
-      ? table(['From', 'Until (first ready run)', 'Runs'], r.readiness.notReady.map((b) => [b.from, b.to ?? '**still not ready at the end of the period**', String(b.runs)]))
-      : r.readiness.points.length ? 'Every run in the period was ready.' : 'No run in the period.',
+      ? table(
+          ['From', 'Until (first ready run)', 'Runs'],
+          r.readiness.notReady.map((b) => [b.from, b.to ?? '**still not ready at the end of the period**', String(b.runs)]),
+        )
+      : r.readiness.points.length
+        ? 'Every run in the period was ready.'
+        : 'No run in the period.',
     '',
   );
 
@@ -133,8 +183,13 @@ export function renderAuditMarkdown(r: AuditReport): string {
     const list = r.changes.filter((c) => c.node === node);
     out.push(`### ${mdCell(node)}: ${list.length === 0 ? 'no change' : `${list.length} change${list.length === 1 ? '' : 's'}`}`, '');
     if (list.length) {
-      out.push(table(['At', 'Facet', 'Key', 'Change', 'Before', 'After'],
-        list.map((c) => [c.at, mdCell(c.facet), mdCell(c.key), mdCell(c.change), mdValue(c.before), mdValue(c.after)])), '');
+      out.push(
+        table(
+          ['At', 'Facet', 'Key', 'Change', 'Before', 'After'],
+          list.map((c) => [c.at, mdCell(c.facet), mdCell(c.key), mdCell(c.change), mdValue(c.before), mdValue(c.after)]),
+        ),
+        '',
+      );
     }
   }
 
@@ -151,35 +206,49 @@ export function renderAuditMarkdown(r: AuditReport): string {
     out.push(
       `### Latest run ${run.id}`,
       '',
-      table(['Hash', 'Value'], [
-        ['Run hash', `\`${run.hash}\``],
-        ['Previous run hash', run.prevHash ? `\`${run.prevHash}\`` : '(first run in the store)'],
-        ['Snapshots hash', `\`${run.snapshotsHash}\` (${run.snapshotsHashMatches ? 'matches the snapshots below' : '**does NOT match the snapshots below**'})`],
-        ['Findings hash', `\`${run.findingsHash}\``],
-        ['Report hash', `\`${run.reportHash}\``],
-      ]),
+      table(
+        ['Hash', 'Value'],
+        [
+          ['Run hash', `\`${run.hash}\``],
+          ['Previous run hash', run.prevHash ? `\`${run.prevHash}\`` : '(first run in the store)'],
+          [
+            'Snapshots hash',
+            `\`${run.snapshotsHash}\` (${run.snapshotsHashMatches ? 'matches the snapshots below' : '**does NOT match the snapshots below**'})`,
+          ],
+          ['Findings hash', `\`${run.findingsHash}\``],
+          ['Report hash', `\`${run.reportHash}\``],
+        ],
+      ),
       '',
       '### Snapshot hashes of the latest run',
       '',
-      table(['Node', 'Taken at', 'Content hash'], r.evidence.snapshots.map((sn) => [mdCell(sn.node), sn.takenAt, `\`${sn.contentHash}\``])),
+      table(
+        ['Node', 'Taken at', 'Content hash'],
+        r.evidence.snapshots.map((sn) => [mdCell(sn.node), sn.takenAt, `\`${sn.contentHash}\``]),
+      ),
       '',
     );
     const facets = [...new Set(r.evidence.snapshots.flatMap((sn) => Object.keys(sn.facets)))];
     out.push(
-      table(['Facet', ...r.evidence.snapshots.map((sn) => mdCell(sn.node))],
-        facets.map((f) => [mdCell(f), ...r.evidence.snapshots.map((sn) => (sn.facets[f] ? `\`${sn.facets[f]}\`` : '-'))])),
+      table(
+        ['Facet', ...r.evidence.snapshots.map((sn) => mdCell(sn.node))],
+        facets.map((f) => [mdCell(f), ...r.evidence.snapshots.map((sn) => (sn.facets[f] ? `\`${sn.facets[f]}\`` : '-'))]),
+      ),
       '',
     );
   }
   out.push(
     '## Provenance',
     '',
-    table(['', ''], [
-      ['Produced by', `driftd ${mdCell(r.driftdVersion)}`],
-      ['Command', mdCell(r.commandLine)],
-      ['Generated', r.generatedAt],
-      ['Format', `${r.schema} (the JSON form holds every figure shown here)`],
-    ]),
+    table(
+      ['', ''],
+      [
+        ['Produced by', `driftd ${mdCell(r.driftdVersion)}`],
+        ['Command', mdCell(r.commandLine)],
+        ['Generated', r.generatedAt],
+        ['Format', `${r.schema} (the JSON form holds every figure shown here)`],
+      ],
+    ),
     '',
   );
   return out.join('\n');
@@ -205,7 +274,10 @@ function mdEpisode(ep: AuditEpisode): string[] {
   return [
     `${ep.severity}${ep.waived ? ' (waived)' : ''}`,
     `${mdCell(`${ep.facet}/${ep.key}`)} (${mdCell(ep.kind)})`,
-    mdCell(ep.message) + (ep.waiver ? `<br>waiver ${mdCell(ep.waiver.rule)} by ${mdCell(ep.waiver.author)} until ${mdCell(ep.waiver.expires)}: ${mdCell(ep.waiver.justification)}` : ''),
+    mdCell(ep.message) +
+      (ep.waiver
+        ? `<br>waiver ${mdCell(ep.waiver.rule)} by ${mdCell(ep.waiver.author)} until ${mdCell(ep.waiver.expires)}: ${mdCell(ep.waiver.justification)}`
+        : ''),
     ep.firstSeen,
     ep.resolvedAt ?? '**still open**',
     `${formatDuration(ep.durationSeconds)}${ep.status === 'open' ? ' so far' : ''}`,

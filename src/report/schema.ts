@@ -27,7 +27,9 @@ export const SeverityCountsSchema = z.object({
  */
 export const ParityCellStatusSchema = z
   .enum(['parity', 'drift', 'waived', 'unsupported', 'error', 'truncated', 'not-collected', 'unreachable'])
-  .describe('parity: no unwaived finding; drift: an unwaived finding names the node; waived: only waived ones; unsupported/error/truncated: facet status; not-collected: no such facet in the snapshot; unreachable: node not reached');
+  .describe(
+    'parity: no unwaived finding; drift: an unwaived finding names the node; waived: only waived ones; unsupported/error/truncated: facet status; not-collected: no such facet in the snapshot; unreachable: node not reached',
+  );
 
 export const ParityCellSchema = z.object({
   facet: z.string(),
@@ -70,13 +72,14 @@ export const EpisodeSchema = z.object({
   lastSeen: Iso,
   resolvedAt: Iso.nullable(),
   status: z.enum(['open', 'resolved']),
-  durationSeconds: z.number().min(0).describe('resolvedAt - firstSeen; for an open episode, up to the end of the period (or generation time if earlier)'),
+  durationSeconds: z
+    .number()
+    .min(0)
+    .describe('resolvedAt - firstSeen; for an open episode, up to the end of the period (or generation time if earlier)'),
   valuesOpen: Values.describe('node -> value when the episode opened (null: absent on that node)'),
   valuesLast: Values.describe('node -> value at the last run that saw the finding'),
   waived: z.boolean(),
-  waiver: z
-    .object({ justification: z.string(), author: z.string(), expires: z.string(), rule: z.string() })
-    .nullable(),
+  waiver: z.object({ justification: z.string(), author: z.string(), expires: z.string(), rule: z.string() }).nullable(),
 });
 
 export const ChangeSchema = z.object({
@@ -108,7 +111,9 @@ export const SnapshotEvidenceSchema = z.object({
   node: z.string(),
   takenAt: Iso,
   error: z.string().nullable(),
-  contentHash: z.string().describe('sha256 over canonical JSON of cluster, node, error and the facet hashes (core/snapshot.ts snapshotContentHash)'),
+  contentHash: z
+    .string()
+    .describe('sha256 over canonical JSON of cluster, node, error and the facet hashes (core/snapshot.ts snapshotContentHash)'),
   facets: z.record(z.string(), z.string()).describe("facet -> sha256 of the facet's canonical content (core/snapshot.ts facetHash)"),
 });
 
@@ -138,62 +143,64 @@ export const LatestRunSchema = z.object({
   thinnedNodes: z.array(z.string()),
 });
 
-export const AuditReportSchema = z.object({
-  schema: z.literal(AUDIT_REPORT_SCHEMA_ID),
-  generatedAt: Iso,
-  driftdVersion: z.string(),
-  commandLine: z.string().describe('the command that produced the report, shell-quoted (or the HTTP route for the daemon)'),
-  cluster: z.object({
-    name: z.string(),
-    baseline: z.string().nullable(),
-    facets: z.array(z.enum(FACET_NAMES)),
-    nodes: z.array(
-      z.object({
-        name: z.string(),
-        transport: z.string(),
-        host: z.string().nullable(),
-        role: z.string().nullable(),
-      }),
-    ),
-  }),
-  period: z.object({ since: Iso, until: Iso }),
-  summary: z.object({
-    runs: z.number().int().min(0),
-    readyRuns: z.number().int().min(0),
-    notReadyRuns: z.number().int().min(0),
-    currentlyReady: z.boolean().nullable().describe('verdict of the latest run in the period; null without runs'),
-    currentScore: z.number().nullable(),
-    episodes: z.number().int().min(0),
-    openEpisodes: z.number().int().min(0),
-    resolvedEpisodes: z.number().int().min(0),
-    episodesBySeverity: z.record(z.enum(SEVERITIES), z.number().int().min(0)),
-    changes: z.number().int().min(0),
-  }),
-  rules: z.object({
-    packs: z.array(z.object({ pack: z.string(), file: z.string().nullable(), rules: z.number().int() })),
-    waivers: z.array(WaiverInForceSchema),
-    errors: z.array(z.string()).describe('rule packs that failed to load, as file:line:col: message'),
-  }),
-  latestRun: LatestRunSchema.nullable(),
-  parity: z
-    .object({
-      runId: z.number().int(),
-      facets: z.array(z.string()),
-      rows: z.array(ParityRowSchema),
-    })
-    .nullable(),
-  readiness: z.object({
-    points: z.array(ReadinessPointSchema),
-    notReady: z.array(NotReadyIntervalSchema),
-  }),
-  episodes: z.array(EpisodeSchema),
-  changes: z.array(ChangeSchema),
-  evidence: z.object({
-    runCount: z.number().int().min(0),
-    snapshots: z.array(SnapshotEvidenceSchema),
-    chain: ChainSchema,
-  }),
-}).describe('driftd compliance audit report (driftd report --format json); see docs/report.md');
+export const AuditReportSchema = z
+  .object({
+    schema: z.literal(AUDIT_REPORT_SCHEMA_ID),
+    generatedAt: Iso,
+    driftdVersion: z.string(),
+    commandLine: z.string().describe('the command that produced the report, shell-quoted (or the HTTP route for the daemon)'),
+    cluster: z.object({
+      name: z.string(),
+      baseline: z.string().nullable(),
+      facets: z.array(z.enum(FACET_NAMES)),
+      nodes: z.array(
+        z.object({
+          name: z.string(),
+          transport: z.string(),
+          host: z.string().nullable(),
+          role: z.string().nullable(),
+        }),
+      ),
+    }),
+    period: z.object({ since: Iso, until: Iso }),
+    summary: z.object({
+      runs: z.number().int().min(0),
+      readyRuns: z.number().int().min(0),
+      notReadyRuns: z.number().int().min(0),
+      currentlyReady: z.boolean().nullable().describe('verdict of the latest run in the period; null without runs'),
+      currentScore: z.number().nullable(),
+      episodes: z.number().int().min(0),
+      openEpisodes: z.number().int().min(0),
+      resolvedEpisodes: z.number().int().min(0),
+      episodesBySeverity: z.record(z.enum(SEVERITIES), z.number().int().min(0)),
+      changes: z.number().int().min(0),
+    }),
+    rules: z.object({
+      packs: z.array(z.object({ pack: z.string(), file: z.string().nullable(), rules: z.number().int() })),
+      waivers: z.array(WaiverInForceSchema),
+      errors: z.array(z.string()).describe('rule packs that failed to load, as file:line:col: message'),
+    }),
+    latestRun: LatestRunSchema.nullable(),
+    parity: z
+      .object({
+        runId: z.number().int(),
+        facets: z.array(z.string()),
+        rows: z.array(ParityRowSchema),
+      })
+      .nullable(),
+    readiness: z.object({
+      points: z.array(ReadinessPointSchema),
+      notReady: z.array(NotReadyIntervalSchema),
+    }),
+    episodes: z.array(EpisodeSchema),
+    changes: z.array(ChangeSchema),
+    evidence: z.object({
+      runCount: z.number().int().min(0),
+      snapshots: z.array(SnapshotEvidenceSchema),
+      chain: ChainSchema,
+    }),
+  })
+  .describe('driftd compliance audit report (driftd report --format json); see docs/report.md');
 
 export type AuditReport = z.infer<typeof AuditReportSchema>;
 export type ParityCell = z.infer<typeof ParityCellSchema>;

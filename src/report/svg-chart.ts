@@ -83,7 +83,9 @@ export function readinessChartSvg(input: ReadinessChartInput): string {
     const last = input.points[input.points.length - 1];
     if (last && x(last.at) < right) {
       // After the last run nothing was measured: a dotted guide, not a claim.
-      parts.push(`<line x1="${x(last.at)}" x2="${right}" y1="${y(last.score)}" y2="${y(last.score)}" stroke="#1f5fa8" stroke-width="1" stroke-dasharray="2 4"/>`);
+      parts.push(
+        `<line x1="${x(last.at)}" x2="${right}" y1="${y(last.score)}" y2="${y(last.score)}" stroke="#1f5fa8" stroke-width="1" stroke-dasharray="2 4"/>`,
+      );
     }
     for (const p of dotted(input.points)) {
       parts.push(
@@ -91,7 +93,9 @@ export function readinessChartSvg(input: ReadinessChartInput): string {
       );
     }
   } else {
-    parts.push(`<text x="${PAD.left + plotW / 2}" y="${PAD.top + plotH / 2}" text-anchor="middle" font-size="13" fill="#666">no run in this period</text>`);
+    parts.push(
+      `<text x="${PAD.left + plotW / 2}" y="${PAD.top + plotH / 2}" text-anchor="middle" font-size="13" fill="#666">no run in this period</text>`,
+    );
   }
   const ly = height - 8;
   parts.push(

@@ -72,7 +72,9 @@ export function checkRulePacks(paths: readonly string[], options: LoadOptions = 
 function listPackFiles(source: string): { files: string[] } | { error: ConfigIssue } {
   try {
     if (!statSync(source).isDirectory()) return { files: [source] };
-    const names = readdirSync(source).filter((n) => /\.ya?ml$/.test(n)).sort();
+    const names = readdirSync(source)
+      .filter((n) => /\.ya?ml$/.test(n))
+      .sort();
     return { files: names.map((n) => path.join(source, n)) };
   } catch (err) {
     return { error: { file: source, line: 1, col: 1, message: `cannot read rule pack path (${errorCode(err)})` } };

@@ -21,21 +21,14 @@ export function decompress(data: Buffer): string {
 }
 
 /** Stores `canonicalText` once; returns the blob's id. `hash` must be sha256Hex(canonicalText). */
-export function putBlob(
-  db: Db,
-  table: BlobTable,
-  hash: string,
-  canonicalText: string,
-  facet?: string,
-): number {
+export function putBlob(db: Db, table: BlobTable, hash: string, canonicalText: string, facet?: string): number {
   const existing = readOptionalRow(IdRow, statement(db, `SELECT id FROM ${table} WHERE hash = ?`).get(hash), table);
   if (existing) return existing.id;
   const data = compress(canonicalText);
   const size = Buffer.byteLength(canonicalText, 'utf8');
   const result =
     table === 'facet_blobs'
-      ? statement(db, 'INSERT INTO facet_blobs (hash, facet, data, size) VALUES (?, ?, ?, ?)')
-          .run(hash, facet ?? '', data, size)
+      ? statement(db, 'INSERT INTO facet_blobs (hash, facet, data, size) VALUES (?, ?, ?, ?)').run(hash, facet ?? '', data, size)
       : statement(db, `INSERT INTO ${table} (hash, data, size) VALUES (?, ?, ?)`).run(hash, data, size);
   return Number(result.lastInsertRowid);
 }

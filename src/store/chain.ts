@@ -111,7 +111,6 @@ export interface ReportRunFields {
   summary: string;
 }
 
-
 export function reportHash(run: ReportRunFields, nodes: readonly NodeScoreRow[]): string {
   const sorted = [...nodes].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
   return sha256Hex(
@@ -127,9 +126,7 @@ export function reportHash(run: ReportRunFields, nodes: readonly NodeScoreRow[])
 }
 
 export type ChainVerdict =
-  | { ok: true; runs: number; thinnedRuns: number }
-  | { ok: false; brokenAt: number; reason: string; runs: number; thinnedRuns: number };
-
+  { ok: true; runs: number; thinnedRuns: number } | { ok: false; brokenAt: number; reason: string; runs: number; thinnedRuns: number };
 
 class Broken extends Error {
   constructor(
@@ -195,7 +192,13 @@ class BlobVerdicts {
   facet(id: number): { hash: string; status: unknown } | undefined {
     if (!this.facets.has(id)) {
       const text = this.text('facet_blobs', id);
-      const row = text === undefined ? undefined : { hash: sha256Hex(text), status: readJson(FacetSnapshotRecord, text, `facet_blobs row id=${id} data`, fitsFacetSnapshot).status };
+      const row =
+        text === undefined
+          ? undefined
+          : {
+              hash: sha256Hex(text),
+              status: readJson(FacetSnapshotRecord, text, `facet_blobs row id=${id} data`, fitsFacetSnapshot).status,
+            };
       this.facets.set(id, row);
     }
     return this.facets.get(id);
@@ -204,7 +207,10 @@ class BlobVerdicts {
   finding(id: number): { text: string; finding: Finding } | undefined {
     if (!this.findings.has(id)) {
       const text = this.text('finding_blobs', id);
-      this.findings.set(id, text === undefined ? undefined : { text, finding: readJson(StoredFinding, text, `finding_blobs row id=${id} data`) });
+      this.findings.set(
+        id,
+        text === undefined ? undefined : { text, finding: readJson(StoredFinding, text, `finding_blobs row id=${id} data`) },
+      );
     }
     return this.findings.get(id);
   }
@@ -266,7 +272,11 @@ function verifyScores(db: Db, run: RunRow, blobs: BlobVerdicts, fail: Fail): voi
 }
 
 function verifyFindings(db: Db, run: RunRow, blobs: BlobVerdicts, fail: Fail): Finding[] {
-  const rows = readRows(RunFindingRow, statement(db, 'SELECT run_id, finding_id, blob_id FROM run_findings WHERE run_id = ?').all(run.id), 'run_findings');
+  const rows = readRows(
+    RunFindingRow,
+    statement(db, 'SELECT run_id, finding_id, blob_id FROM run_findings WHERE run_id = ?').all(run.id),
+    'run_findings',
+  );
   const texts: { id: string; text: string }[] = [];
   const findings: Finding[] = [];
   for (const row of rows) {
@@ -351,17 +361,36 @@ class EpisodeReplay {
       const values = canonicalJson(f.values);
       open.set(f.id, this.expected.length);
       this.expected.push({
-        finding_id: f.id, cluster: run.cluster, facet: f.facet, key: f.key, kind: f.kind,
-        severity: f.severity, rule: f.rule, message: f.message, first_seen: run.started_at,
-        last_seen: run.started_at, resolved_at: null, first_run_id: run.id, last_run_id: run.id,
-        resolved_run_id: null, values_open: values, values_last: values, values_close: null,
-        waived: f.waived ? 1 : 0, waiver: f.waiver ? canonicalJson(f.waiver) : null,
+        finding_id: f.id,
+        cluster: run.cluster,
+        facet: f.facet,
+        key: f.key,
+        kind: f.kind,
+        severity: f.severity,
+        rule: f.rule,
+        message: f.message,
+        first_seen: run.started_at,
+        last_seen: run.started_at,
+        resolved_at: null,
+        first_run_id: run.id,
+        last_run_id: run.id,
+        resolved_run_id: null,
+        values_open: values,
+        values_last: values,
+        values_close: null,
+        waived: f.waived ? 1 : 0,
+        waiver: f.waiver ? canonicalJson(f.waiver) : null,
       });
     }
     for (const { episodeId, finding: f } of plan.continue) {
       Object.assign(this.at(episodeId), {
-        last_seen: run.started_at, last_run_id: run.id, values_last: canonicalJson(f.values),
-        severity: f.severity, rule: f.rule, message: f.message, waived: f.waived ? 1 : 0,
+        last_seen: run.started_at,
+        last_run_id: run.id,
+        values_last: canonicalJson(f.values),
+        severity: f.severity,
+        rule: f.rule,
+        message: f.message,
+        waived: f.waived ? 1 : 0,
         waiver: f.waiver ? canonicalJson(f.waiver) : null,
       });
     }

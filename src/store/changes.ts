@@ -53,7 +53,8 @@ export function changesAgainstHistory(
 }
 
 export function insertChanges(db: Db, runId: number, snapshot: NodeSnapshot, changes: readonly Change[]): void {
-  const insert = statement(db,
+  const insert = statement(
+    db,
     `INSERT INTO node_changes (run_id, cluster, node, at, facet, key, change, before, after)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
@@ -93,11 +94,11 @@ export function queryChanges(db: Db, query: ChangeQuery): NodeChange[] {
     ['at >= ?', optionalIsoUtc(query.since, 'since')],
     ['at < ?', optionalIsoUtc(query.until, 'until')],
   ]);
-  const rows = statement(db,
-      `SELECT id, run_id, cluster, node, at, facet, key, change, before, after FROM node_changes ${where.sql}
+  const rows = statement(
+    db,
+    `SELECT id, run_id, cluster, node, at, facet, key, change, before, after FROM node_changes ${where.sql}
         ORDER BY at, id`,
-    )
-    .all(...where.params);
+  ).all(...where.params);
   return readRows(ChangeRow, rows, 'node_changes').map((r) => ({
     runId: r.run_id,
     cluster: r.cluster,

@@ -33,10 +33,7 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 
 export function openDatabase(path: string, options: OpenOptions = {}): Db {
   if (path !== ':memory:' && !existsSync(dirname(path))) {
-    throw new StoreError(
-      'open-failed',
-      `cannot open database ${path}: directory ${dirname(path)} does not exist`,
-    );
+    throw new StoreError('open-failed', `cannot open database ${path}: directory ${dirname(path)} does not exist`);
   }
   let db: Db;
   try {

@@ -106,15 +106,15 @@ export function planEpisodes(
 }
 
 export function openEpisodeRows(db: Db, cluster: string): EpisodeRow[] {
-  const rows = statement(db, 'SELECT * FROM finding_episodes WHERE cluster = ? AND resolved_at IS NULL ORDER BY id')
-    .all(cluster);
+  const rows = statement(db, 'SELECT * FROM finding_episodes WHERE cluster = ? AND resolved_at IS NULL ORDER BY id').all(cluster);
   return readRows(EpisodeRow, rows, 'finding_episodes');
 }
 
 /** Applies one run's findings to the episode table. `at` is the run's start time. */
 export function applyEpisodes(db: Db, cluster: string, runId: number, at: string, findings: readonly Finding[]): void {
   const plan = planEpisodes(openEpisodeRows(db, cluster), findings);
-  const insert = statement(db,
+  const insert = statement(
+    db,
     `INSERT INTO finding_episodes (finding_id, cluster, facet, key, kind, severity, rule, message,
        first_seen, last_seen, resolved_at, first_run_id, last_run_id, resolved_run_id,
        values_open, values_last, values_close, waived, waiver)
@@ -122,20 +122,44 @@ export function applyEpisodes(db: Db, cluster: string, runId: number, at: string
   );
   for (const f of plan.open) {
     const values = canonicalJson(f.values);
-    insert.run(f.id, cluster, f.facet, f.key, f.kind, f.severity, f.rule, f.message, at, at, runId, runId,
-      values, values, f.waived ? 1 : 0, f.waiver ? canonicalJson(f.waiver) : null);
+    insert.run(
+      f.id,
+      cluster,
+      f.facet,
+      f.key,
+      f.kind,
+      f.severity,
+      f.rule,
+      f.message,
+      at,
+      at,
+      runId,
+      runId,
+      values,
+      values,
+      f.waived ? 1 : 0,
+      f.waiver ? canonicalJson(f.waiver) : null,
+    );
   }
-  const update = statement(db,
+  const update = statement(
+    db,
     `UPDATE finding_episodes SET last_seen = ?, last_run_id = ?, values_last = ?, severity = ?,
        rule = ?, message = ?, waived = ?, waiver = ? WHERE id = ?`,
   );
   for (const { episodeId, finding: f } of plan.continue) {
-    update.run(at, runId, canonicalJson(f.values), f.severity, f.rule, f.message, f.waived ? 1 : 0,
-      f.waiver ? canonicalJson(f.waiver) : null, episodeId);
+    update.run(
+      at,
+      runId,
+      canonicalJson(f.values),
+      f.severity,
+      f.rule,
+      f.message,
+      f.waived ? 1 : 0,
+      f.waiver ? canonicalJson(f.waiver) : null,
+      episodeId,
+    );
   }
-  const resolve = statement(db,
-    'UPDATE finding_episodes SET resolved_at = ?, resolved_run_id = ?, values_close = ? WHERE id = ?',
-  );
+  const resolve = statement(db, 'UPDATE finding_episodes SET resolved_at = ?, resolved_run_id = ?, values_close = ? WHERE id = ?');
   for (const { episodeId, valuesLast } of plan.resolve) resolve.run(at, runId, valuesLast, episodeId);
 }
 
@@ -195,7 +219,6 @@ export function queryEpisodes(db: Db, query: EpisodeQuery): FindingEpisode[] {
     ['first_seen <= ?', optionalIsoUtc(query.until, 'until')],
     ['resolved_at IS NULL', query.openOnly],
   ]);
-  const rows = statement(db, `SELECT * FROM finding_episodes ${where.sql} ORDER BY first_seen, id`)
-    .all(...where.params);
+  const rows = statement(db, `SELECT * FROM finding_episodes ${where.sql} ORDER BY first_seen, id`).all(...where.params);
   return readRows(EpisodeRow, rows, 'finding_episodes').map(toEpisode);
 }

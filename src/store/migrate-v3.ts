@@ -59,9 +59,7 @@ export function convertV2Rows(db: Database.Database): void {
 
 function convertSnapshots(db: Database.Database): void {
   const nodeIds = new Map(
-    readRows(NodeRow, db.prepare('SELECT id, cluster, node FROM nodes').all(), 'nodes').map(
-      (n) => [`${n.cluster}\u0000${n.node}`, n.id],
-    ),
+    readRows(NodeRow, db.prepare('SELECT id, cluster, node FROM nodes').all(), 'nodes').map((n) => [`${n.cluster}\u0000${n.node}`, n.id]),
   );
   const page = db.prepare(
     'SELECT id, run_id, cluster, node, taken_at, error, content_hash FROM v2_node_snapshots WHERE id > ? ORDER BY id LIMIT ?',
@@ -98,7 +96,9 @@ function convertSnapshots(db: Database.Database): void {
       }
       const takenAt = Date.parse(row.taken_at);
       if (Number.isNaN(takenAt) || msToIso(takenAt) !== row.taken_at) {
-        throw new Error(`v2 snapshot ${row.id} (${row.node}, run ${row.run_id}): taken_at ${JSON.stringify(row.taken_at)} is not a stored UTC time`);
+        throw new Error(
+          `v2 snapshot ${row.id} (${row.node}, run ${row.run_id}): taken_at ${JSON.stringify(row.taken_at)} is not a stored UTC time`,
+        );
       }
       insertSnapshot.run(row.run_id, nodeId, manifest.id, takenAt, packDurations(facets.map((f) => f.duration_ms)));
     }

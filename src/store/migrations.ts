@@ -298,12 +298,7 @@ export function schemaVersion(db: Database.Database): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-export function migrate(
-  db: Database.Database,
-  path: string,
-  migrations: readonly Migration[],
-  readonly = false,
-): void {
+export function migrate(db: Database.Database, path: string, migrations: readonly Migration[], readonly = false): void {
   const known = migrations[migrations.length - 1]?.version ?? 0;
   const current = schemaVersion(db);
   if (current > known) {

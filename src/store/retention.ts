@@ -68,9 +68,7 @@ export function prune(db: Db, options: PruneOptions): PruneResult {
       ).map((r) => r.id),
     );
     const series = readRows(NodeSeriesRow, db.prepare('SELECT id, node FROM nodes ORDER BY id').all(), 'nodes');
-    const rowsOf = db.prepare(
-      'SELECT run_id, node_id, taken_at, manifest_id FROM node_snapshots WHERE node_id = ? ORDER BY run_id',
-    );
+    const rowsOf = db.prepare('SELECT run_id, node_id, taken_at, manifest_id FROM node_snapshots WHERE node_id = ? ORDER BY run_id');
     const thinned: (Row & { node: string })[] = [];
     for (const { id, node } of series) {
       const rows = readRows(Row, rowsOf.all(id), 'node_snapshots');
@@ -100,9 +98,7 @@ export function prune(db: Db, options: PruneOptions): PruneResult {
     }
     // A thinned row equals a kept one, so its manifest stays referenced; these only
     // collect what nothing points at any more.
-    const orphans = db
-      .prepare('SELECT id FROM snapshot_manifests WHERE id NOT IN (SELECT manifest_id FROM node_snapshots)')
-      .all();
+    const orphans = db.prepare('SELECT id FROM snapshot_manifests WHERE id NOT IN (SELECT manifest_id FROM node_snapshots)').all();
     const orphanIds = readRows(IdRow, orphans, 'snapshot_manifests');
     const deleteManifestFacets = db.prepare('DELETE FROM manifest_facets WHERE manifest_id = ?');
     const deleteManifest = db.prepare('DELETE FROM snapshot_manifests WHERE id = ?');
@@ -110,9 +106,7 @@ export function prune(db: Db, options: PruneOptions): PruneResult {
       deleteManifestFacets.run(id);
       deleteManifest.run(id);
     }
-    const blobs = db
-      .prepare('DELETE FROM facet_blobs WHERE id NOT IN (SELECT blob_id FROM manifest_facets)')
-      .run();
+    const blobs = db.prepare('DELETE FROM facet_blobs WHERE id NOT IN (SELECT blob_id FROM manifest_facets)').run();
     return { deletedSnapshots: thinned.length, deletedBlobs: blobs.changes, thinnedRuns: byRun.size, horizon };
   });
   return run.immediate();

@@ -37,7 +37,8 @@ function describe(error: z.ZodError, value: unknown): string {
     .slice(0, 3)
     .map((issue) => {
       let got: unknown = value;
-      for (const step of issue.path) got = typeof got === 'object' && got !== null ? (got as Record<PropertyKey, unknown>)[step] : undefined;
+      for (const step of issue.path)
+        got = typeof got === 'object' && got !== null ? (got as Record<PropertyKey, unknown>)[step] : undefined;
       const where = issue.path.length > 0 ? issue.path.map(String).join('.') : '(whole value)';
       return `${where}: ${issue.message} (found ${shown(got)})`;
     })

@@ -9,14 +9,7 @@ import type { Finding } from '../core/findings.js';
 import { canonicalJson, type NodeSnapshot } from '../core/snapshot.js';
 import { decompress as inflate } from './blobs.js';
 import { changesAgainstHistory, insertChanges } from './changes.js';
-import {
-  findingsHash,
-  reportHash,
-  runHash,
-  RunRow,
-  snapshotsHash,
-  type ReportRunFields,
-} from './chain.js';
+import { findingsHash, reportHash, runHash, RunRow, snapshotsHash, type ReportRunFields } from './chain.js';
 import type { Db, NodeScoreRow } from './types.js';
 import { statement, whereClause } from './statements.js';
 import { StoreError } from './errors.js';
@@ -24,14 +17,7 @@ import { applyEpisodes, insertRunFindings, StoredFinding } from './findings.js';
 import { internNode } from './nodes.js';
 import { insertNodeScores, nodeScoreRowsOfRun } from './scores.js';
 import { remember, rememberedContentHash, snapshotFingerprint } from './fingerprints.js';
-import {
-  hashSnapshot,
-  insertSnapshotRow,
-  parseThinned,
-  previousSnapshotRow,
-  putManifest,
-  type HashedSnapshot,
-} from './snapshots.js';
+import { hashSnapshot, insertSnapshotRow, parseThinned, previousSnapshotRow, putManifest, type HashedSnapshot } from './snapshots.js';
 import { optionalIsoUtc, toIsoUtc } from './time.js';
 import { Bytes, Int, readJson, readOptionalRow, readRows } from './rows.js';
 
@@ -65,7 +51,6 @@ export interface RunRecord {
   /** Nodes whose snapshot prune() removed from this run (content equal to the previous kept one). */
   thinnedNodes: string[];
 }
-
 
 /** The last run's id and hash, where the next run links on. */
 const LastRunRow = z.object({ id: Int, hash: z.string() });
@@ -167,7 +152,8 @@ export function saveRun(db: Db, input: SaveRunInput): RunRecord {
       thinned_nodes: null,
     };
     // The run row goes first (children reference it); hashes are filled in before commit.
-    statement(db,
+    statement(
+      db,
       `INSERT INTO runs (id, cluster, started_at, finished_at, node_count, error_count, checked_at, ready,
          score, baseline, summary, meta, prev_hash, snapshots_hash, findings_hash, report_hash, hash)
        VALUES (@id, @cluster, @started_at, @finished_at, @node_count, @error_count, @checked_at, @ready,
@@ -195,8 +181,7 @@ export function saveRun(db: Db, input: SaveRunInput): RunRecord {
       } else {
         hashed ??= hashSnapshot(snapshot);
         insertSnapshotRow(db, id, nodeId, putManifest(db, nodeId, hashed), snapshot);
-        insertChanges(db, id, snapshot,
-          changesAgainstHistory(db, id, snapshot, hashed.facetHashes, hashed.contentHash, prev));
+        insertChanges(db, id, snapshot, changesAgainstHistory(db, id, snapshot, hashed.facetHashes, hashed.contentHash, prev));
       }
       contentHashes.push(contentHash);
     }
@@ -254,20 +239,18 @@ export function readinessHistory(db: Db, query: RunQuery & { cluster: string }):
     runId: r.id,
     ready: r.ready === 1,
     score: r.score,
-    nodes: Object.fromEntries(
-      readRows(NodeScorePoint, scores.all(r.id), 'node_scores').map((s) => [s.node, s.score]),
-    ),
+    nodes: Object.fromEntries(readRows(NodeScorePoint, scores.all(r.id), 'node_scores').map((s) => [s.node, s.score])),
   }));
 }
 
 /** The CheckReport a run recorded (nodes sorted by name). */
 export function reportOfRun(db: Db, row: RunRow): CheckReport {
   const nodes = nodeScoreRowsOfRun(db, row.id);
-  const findingRows = statement(db,
-      `SELECT b.id, rf.finding_id, b.data FROM run_findings rf JOIN finding_blobs b ON b.id = rf.blob_id
+  const findingRows = statement(
+    db,
+    `SELECT b.id, rf.finding_id, b.data FROM run_findings rf JOIN finding_blobs b ON b.id = rf.blob_id
         WHERE rf.run_id = ? ORDER BY rf.finding_id`,
-    )
-    .all(row.id);
+  ).all(row.id);
   return {
     cluster: row.cluster,
     ready: row.ready === 1,

@@ -57,13 +57,9 @@ export function putScoreDetail(db: Db, stored: string, cache?: Map<string, numbe
 }
 
 /** `ids` caches detail text -> blob id across calls (the v3 migration shares one). */
-export function insertNodeScores(
-  db: Db,
-  runId: number,
-  rows: readonly NodeScoreRow[],
-  ids: Map<string, number> = new Map(),
-): void {
-  const insert = statement(db,
+export function insertNodeScores(db: Db, runId: number, rows: readonly NodeScoreRow[], ids: Map<string, number> = new Map()): void {
+  const insert = statement(
+    db,
     'INSERT INTO node_scores (run_id, node, reachable, ready, score, snapshot_at, detail_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
   for (const row of rows) {
@@ -87,7 +83,8 @@ export type StoredScoreRow = z.infer<typeof StoredScoreRow>;
 const ScoreBlobRow = z.object({ id: Int, data: Bytes });
 
 export function storedScoreRows(db: Db, runId: number): StoredScoreRow[] {
-  const rows = statement(db,
+  const rows = statement(
+    db,
     'SELECT run_id, node, reachable, ready, score, snapshot_at, detail_id FROM node_scores WHERE run_id = ? ORDER BY node',
   ).all(runId);
   return readRows(StoredScoreRow, rows, 'node_scores');

@@ -172,11 +172,18 @@ export function hashSnapshot(snapshot: NodeSnapshot): HashedSnapshot {
 
 /** The manifest of a snapshot's content, stored (with its facet blobs) on first sight. */
 export function putManifest(db: Db, nodeId: number, hashed: HashedSnapshot): number {
-  const existing = readOptionalRow(IdRow, statement(db, 'SELECT id FROM snapshot_manifests WHERE hash = ?').get(hashed.contentHash), 'snapshot_manifests');
+  const existing = readOptionalRow(
+    IdRow,
+    statement(db, 'SELECT id FROM snapshot_manifests WHERE hash = ?').get(hashed.contentHash),
+    'snapshot_manifests',
+  );
   if (existing) return existing.id;
   const id = Number(
-    statement(db, 'INSERT INTO snapshot_manifests (hash, node_id, error) VALUES (?, ?, ?)')
-      .run(hashed.contentHash, nodeId, hashed.snapshot.error ?? null).lastInsertRowid,
+    statement(db, 'INSERT INTO snapshot_manifests (hash, node_id, error) VALUES (?, ?, ?)').run(
+      hashed.contentHash,
+      nodeId,
+      hashed.snapshot.error ?? null,
+    ).lastInsertRowid,
   );
   const insertFacet = statement(db, 'INSERT INTO manifest_facets (manifest_id, facet, blob_id, status) VALUES (?, ?, ?, ?)');
   for (const f of hashed.facets) {
@@ -197,17 +204,22 @@ export function facetDurations(snapshot: NodeSnapshot): Buffer | null {
 
 /** One node's row of a run; `manifestId` must hold this snapshot's content. */
 export function insertSnapshotRow(db: Db, runId: number, nodeId: number, manifestId: number, snapshot: NodeSnapshot): void {
-  statement(db, 'INSERT INTO node_snapshots (run_id, node_id, manifest_id, taken_at, durations) VALUES (?, ?, ?, ?, ?)')
-    .run(runId, nodeId, manifestId, isoToMs(snapshot.takenAt, `snapshot ${snapshot.node} takenAt`), facetDurations(snapshot));
+  statement(db, 'INSERT INTO node_snapshots (run_id, node_id, manifest_id, taken_at, durations) VALUES (?, ?, ?, ?, ?)').run(
+    runId,
+    nodeId,
+    manifestId,
+    isoToMs(snapshot.takenAt, `snapshot ${snapshot.node} takenAt`),
+    facetDurations(snapshot),
+  );
 }
 
 export function manifestFacetRows(db: Db, manifestId: number): ManifestFacetRow[] {
-  const rows = statement(db,
-      `SELECT mf.manifest_id, mf.facet, mf.blob_id, mf.status, b.hash
+  const rows = statement(
+    db,
+    `SELECT mf.manifest_id, mf.facet, mf.blob_id, mf.status, b.hash
          FROM manifest_facets mf LEFT JOIN facet_blobs b ON b.id = mf.blob_id
         WHERE mf.manifest_id = ? ORDER BY mf.facet`,
-    )
-    .all(manifestId);
+  ).all(manifestId);
   return readRows(ManifestFacetRow, rows, 'manifest_facets');
 }
 
@@ -240,20 +252,22 @@ const SNAPSHOT_SELECT = `SELECT s.run_id, s.node_id, n.cluster, n.node, s.taken_
 
 /** The node's latest snapshot stored before run `beforeRunId` (exclusive). */
 export function previousSnapshotRow(db: Db, nodeId: number, beforeRunId: number): SnapshotRow | undefined {
-  const row = statement(db, `${SNAPSHOT_SELECT} WHERE s.node_id = ? AND s.run_id < ? ORDER BY s.run_id DESC LIMIT 1`)
-    .get(nodeId, beforeRunId);
+  const row = statement(db, `${SNAPSHOT_SELECT} WHERE s.node_id = ? AND s.run_id < ? ORDER BY s.run_id DESC LIMIT 1`).get(
+    nodeId,
+    beforeRunId,
+  );
   return readOptionalRow(SnapshotRow, row, 'node_snapshots');
 }
 
 /** The last `ok` version of one facet of a node before run `beforeRunId`. */
 export function lastOkFacet(db: Db, nodeId: number, facet: FacetName, beforeRunId: number): FacetSnapshot | undefined {
-  const row = statement(db,
-      `SELECT mf.blob_id FROM node_snapshots s
+  const row = statement(
+    db,
+    `SELECT mf.blob_id FROM node_snapshots s
          JOIN manifest_facets mf ON mf.manifest_id = s.manifest_id AND mf.facet = ?
         WHERE s.node_id = ? AND s.run_id < ? AND mf.status = 'ok'
         ORDER BY s.run_id DESC LIMIT 1`,
-    )
-    .get(facet, nodeId, beforeRunId);
+  ).get(facet, nodeId, beforeRunId);
   const found = readOptionalRow(ManifestBlobRow, row, 'manifest_facets');
   return found ? readFacetBlob(db, found.blob_id) : undefined;
 }
@@ -267,10 +281,7 @@ export function snapshotRowsOfRun(db: Db, runId: number): SnapshotRow[] {
  * whose snapshot prune() thinned, the nearest earlier kept row of that node (equal
  * content by construction).
  */
-export function effectiveSnapshotRows(
-  db: Db,
-  run: { id: number; cluster: string; thinned_nodes: string | null },
-): SnapshotRow[] {
+export function effectiveSnapshotRows(db: Db, run: { id: number; cluster: string; thinned_nodes: string | null }): SnapshotRow[] {
   const rows = snapshotRowsOfRun(db, run.id);
   for (const node of parseThinned(run.thinned_nodes, run.id)) {
     const nodeId = nodeIdOf(db, run.cluster, node);
@@ -286,12 +297,7 @@ export function parseThinned(value: string | null, runId: number): string[] {
   return readJson(ThinnedNodes, value, `runs row id=${runId} column thinned_nodes`);
 }
 
-export function snapshotAt(
-  db: Db,
-  node: string,
-  at: string | undefined,
-  cluster: string | undefined,
-): NodeSnapshot | null {
+export function snapshotAt(db: Db, node: string, at: string | undefined, cluster: string | undefined): NodeSnapshot | null {
   // The node's ids first (a node name may exist in several clusters), so the lookup
   // walks node_snapshots_node for those nodes only.
   const nodeClauses = ['node = ?'];
@@ -305,10 +311,9 @@ export function snapshotAt(
     clauses.push('s.taken_at <= ?');
     params.push(Date.parse(toIsoUtc(at, 'at')));
   }
-  const row = statement(db,
-      `${SNAPSHOT_SELECT} WHERE ${clauses.join(' AND ')} ORDER BY s.taken_at DESC, s.run_id DESC LIMIT 1`,
-    )
-    .get(...params);
+  const row = statement(db, `${SNAPSHOT_SELECT} WHERE ${clauses.join(' AND ')} ORDER BY s.taken_at DESC, s.run_id DESC LIMIT 1`).get(
+    ...params,
+  );
   const found = readOptionalRow(SnapshotRow, row, 'node_snapshots');
   return found ? assembleSnapshot(db, found) : null;
 }

@@ -41,9 +41,7 @@ export function stats(db: Db): StoreStats {
   const rows = Object.fromEntries(
     STORE_TABLES.map((t) => [t, readRow(CountRow, db.prepare(`SELECT count(*) AS n FROM ${t}`).get(), t).n]),
   ) as Record<StoreTable, number>;
-  const blobBytes = db
-    .prepare('SELECT coalesce(sum(size), 0) AS raw, coalesce(sum(length(data)), 0) AS stored FROM facet_blobs')
-    .get();
+  const blobBytes = db.prepare('SELECT coalesce(sum(size), 0) AS raw, coalesce(sum(length(data)), 0) AS stored FROM facet_blobs').get();
   const facetBlobBytes = readRow(BlobBytesRow, blobBytes, 'facet_blobs');
   return { bytes: pageSize * pageCount, pageSize, pageCount, freePages, rows, facetBlobBytes };
 }

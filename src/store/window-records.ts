@@ -15,7 +15,11 @@ const FindingFacet = z.union([Facet, z.literal('node'), z.literal('cluster')]);
 export const ConstraintRecord = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('absent'), text: z.string() }),
   z.object({ kind: z.literal('present'), text: z.string() }),
-  z.object({ kind: z.literal('compare'), text: z.string(), clauses: z.array(z.object({ op: z.enum(CONSTRAINT_OPERATORS), value: z.string() })) }),
+  z.object({
+    kind: z.literal('compare'),
+    text: z.string(),
+    clauses: z.array(z.object({ op: z.enum(CONSTRAINT_OPERATORS), value: z.string() })),
+  }),
 ]);
 
 export const ExpectationRecord = z.object({
@@ -121,7 +125,8 @@ export type VerificationRow = z.infer<typeof VerificationRow>;
 /** Validates a row read back from SQLite: a row that does not fit fails loudly, never cast. */
 export function readRow<S extends z.ZodType>(schema: S, row: unknown, where: string): z.infer<S> {
   const result = schema.safeParse(row);
-  if (!result.success) throw new WindowRecordError(`${where}: ${result.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
+  if (!result.success)
+    throw new WindowRecordError(`${where}: ${result.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
   return result.data;
 }
 
@@ -138,6 +143,7 @@ export function readColumn<S extends z.ZodType>(schema: S, text: string, where: 
     throw new WindowRecordError(`${where}: not JSON (${err instanceof Error ? err.message : String(err)})`);
   }
   const result = schema.safeParse(data);
-  if (!result.success) throw new WindowRecordError(`${where}: ${result.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
+  if (!result.success)
+    throw new WindowRecordError(`${where}: ${result.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
   return result.data;
 }

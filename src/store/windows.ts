@@ -121,7 +121,9 @@ export class WindowStore {
 
   recordVerification(input: Omit<VerificationRecord, 'id'>): VerificationRecord {
     const result = this.db
-      .prepare('INSERT INTO maintenance_window_verifications (window_id, node, at, verdict, run_id, evidence_json) VALUES (?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO maintenance_window_verifications (window_id, node, at, verdict, run_id, evidence_json) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(input.windowId, input.node, input.at, input.verdict, input.runId, JSON.stringify(input.evidence));
     return { ...input, id: Number(result.lastInsertRowid) };
   }

@@ -61,8 +61,7 @@ export function effectiveArgv(spec: CommandSpec, sudo: boolean): string[] {
 export function buildBatchScript(commands: readonly CommandSpec[], options: BatchOptions): string {
   assertNonce(options.nonce);
   const nonce = options.nonce;
-  const marker = (suffix: string): string =>
-    `printf '\\n${MARKER_PREFIX}%s:${suffix}\\n' ${nonce}`;
+  const marker = (suffix: string): string => `printf '\\n${MARKER_PREFIX}%s:${suffix}\\n' ${nonce}`;
   const lines = [
     '{',
     'export LC_ALL=C',

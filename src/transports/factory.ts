@@ -58,7 +58,10 @@ export function expandCredentialsDirectory(path: string, node: string, env: Node
   if (!path.includes('${CREDENTIALS_DIRECTORY}')) return path;
   const dir = env['CREDENTIALS_DIRECTORY'];
   if (!dir) {
-    throw new TransportError('config', `node ${node}: ${path} uses \${CREDENTIALS_DIRECTORY}, but it is not set (run under systemd with LoadCredential=, or use a plain path)`);
+    throw new TransportError(
+      'config',
+      `node ${node}: ${path} uses \${CREDENTIALS_DIRECTORY}, but it is not set (run under systemd with LoadCredential=, or use a plain path)`,
+    );
   }
   return path.split('${CREDENTIALS_DIRECTORY}').join(dir);
 }

@@ -14,9 +14,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 
-export type HostPatterns =
-  | { kind: 'hashed'; salt: Buffer; hash: Buffer }
-  | { kind: 'list'; patterns: string[] };
+export type HostPatterns = { kind: 'hashed'; salt: Buffer; hash: Buffer } | { kind: 'list'; patterns: string[] };
 
 export type KnownHostMarker = 'revoked' | 'cert-authority';
 
@@ -43,8 +41,7 @@ export interface ParsedKnownHosts {
 }
 
 export type HostKeyVerdict =
-  | { ok: true; entry: KnownHostEntry }
-  | { ok: false; code: 'host-key-unknown' | 'host-key-mismatch' | 'host-key-revoked'; message: string };
+  { ok: true; entry: KnownHostEntry } | { ok: false; code: 'host-key-unknown' | 'host-key-mismatch' | 'host-key-revoked'; message: string };
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const HASH_MAGIC = '|1|';

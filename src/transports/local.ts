@@ -50,7 +50,15 @@ export class LocalTransport implements Transport {
     const [file, ...args] = argv;
     return new Promise((resolve) => {
       if (file === undefined || argv.some((arg) => arg.includes('\0'))) {
-        resolve({ id: spec.id, exitCode: null, stdout: '', stderr: '', truncated: false, durationMs: 0, error: 'invalid argv (empty or containing NUL)' });
+        resolve({
+          id: spec.id,
+          exitCode: null,
+          stdout: '',
+          stderr: '',
+          truncated: false,
+          durationMs: 0,
+          error: 'invalid argv (empty or containing NUL)',
+        });
         return;
       }
       if (signal?.aborted) {

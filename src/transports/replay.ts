@@ -80,9 +80,7 @@ export async function readRecording(dir: string, id: string): Promise<CommandRes
   const result: CommandResult = { id, exitCode: null, stdout: '', stderr: '', truncated: false, durationMs: 0 };
   if (!isRecordingId(id)) return { ...result, error: `command id "${id}" cannot name a recording file` };
   const base = join(dir, id);
-  const [stdout, stderr, exit, truncated, error] = await Promise.all(
-    RECORDING_SUFFIXES.map((suffix) => readOptional(base + suffix)),
-  );
+  const [stdout, stderr, exit, truncated, error] = await Promise.all(RECORDING_SUFFIXES.map((suffix) => readOptional(base + suffix)));
   if (stdout === undefined && exit === undefined && error === undefined) {
     return { ...result, exitCode: NOT_RECORDED_EXIT_CODE, stderr: NOT_RECORDED_STDERR };
   }

@@ -23,13 +23,7 @@ import {
   type KnownHostsLineError,
 } from './known-hosts.js';
 import { ShellQuoteError, commandLine } from './shell-quote.js';
-import {
-  TransportError,
-  type CommandResult,
-  type CommandSpec,
-  type RunOptions,
-  type Transport,
-} from './transport.js';
+import { TransportError, type CommandResult, type CommandSpec, type RunOptions, type Transport } from './transport.js';
 
 export interface SshTransportOptions {
   node: string;
@@ -187,10 +181,7 @@ export class SshTransport implements Transport {
       try {
         auth.privateKey = readFileSync(this.options.identityFile);
       } catch (error) {
-        throw new TransportError(
-          'config',
-          `${this.who}: cannot read identityFile ${this.options.identityFile} (${describe(error)})`,
-        );
+        throw new TransportError('config', `${this.who}: cannot read identityFile ${this.options.identityFile} (${describe(error)})`);
       }
     }
     if (this.options.agent) {
@@ -224,12 +215,12 @@ export class SshTransport implements Transport {
     // A typo in the file can be why the key looks unknown: say which lines were skipped.
     const skipped = this.knownHostsProblems.length
       ? ` Note: ${this.knownHostsProblems.length} unreadable line(s) in ${file} were skipped: ` +
-        this.knownHostsProblems.slice(0, 3).map((problem) => problem.message).join('; ')
+        this.knownHostsProblems
+          .slice(0, 3)
+          .map((problem) => problem.message)
+          .join('; ')
       : '';
-    return new TransportError(
-      verdict.code,
-      `${this.who}: host key refused: ${verdict.message} (known_hosts: ${file}). ${hint}${skipped}`,
-    );
+    return new TransportError(verdict.code, `${this.who}: host key refused: ${verdict.message} (known_hosts: ${file}). ${hint}${skipped}`);
   }
 
   private connectError(error: ErrorWithDetails): TransportError {
@@ -237,7 +228,10 @@ export class SshTransport implements Transport {
     const level = typeof error.level === 'string' ? error.level : '';
     const { host, port, user } = this.options;
     if (code === 'ECONNREFUSED') {
-      return new TransportError('connect-refused', `${this.who}: connection refused by ${host}:${port}; is sshd running and listening on port ${port}?`);
+      return new TransportError(
+        'connect-refused',
+        `${this.who}: connection refused by ${host}:${port}; is sshd running and listening on port ${port}?`,
+      );
     }
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || level === 'client-dns') {
       return new TransportError('dns', `${this.who}: cannot resolve host name ${host} (${code || 'DNS error'})`);
@@ -309,17 +303,19 @@ export class SshTransport implements Transport {
         }
         resolve(results);
       };
-      const onData = (push: (chunk: Buffer) => void) => (chunk: Buffer): void => {
-        if (done) return;
-        received += chunk.length;
-        if (received > byteLimit) {
-          // Per-command caps already bound memory; this bounds time and bandwidth.
-          stopRemote();
-          finish(CUT_ERROR);
-          return;
-        }
-        push(chunk);
-      };
+      const onData =
+        (push: (chunk: Buffer) => void) =>
+        (chunk: Buffer): void => {
+          if (done) return;
+          received += chunk.length;
+          if (received > byteLimit) {
+            // Per-command caps already bound memory; this bounds time and bandwidth.
+            stopRemote();
+            finish(CUT_ERROR);
+            return;
+          }
+          push(chunk);
+        };
       // Closing the channel ends the script's stdin: its watchdog (batch.ts) then kills
       // what is still running on the node. Channel signals cannot do it: OpenSSH refuses
       // them for root sessions (no privilege separation after a root login).
@@ -338,8 +334,14 @@ export class SshTransport implements Transport {
       options.signal?.addEventListener('abort', onAbort, { once: true });
       if (options.signal?.aborted) onAbort();
       client.once('close', onConnectionLost);
-      stream.on('data', onData((chunk) => demuxer.pushStdout(chunk)));
-      stream.stderr.on('data', onData((chunk) => demuxer.pushStderr(chunk)));
+      stream.on(
+        'data',
+        onData((chunk) => demuxer.pushStdout(chunk)),
+      );
+      stream.stderr.on(
+        'data',
+        onData((chunk) => demuxer.pushStderr(chunk)),
+      );
       stream.on('close', () => finish(CUT_ERROR));
       stream.on('error', () => finish(CUT_ERROR));
       // stdin stays open until finish(): it is the remote watchdog's lifeline.

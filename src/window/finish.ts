@@ -1,6 +1,12 @@
 /** `window finish` and `window status`. */
 import type { ClusterConfig } from '../config/schema.js';
-import { buildAbortSummary, buildSummary, renderSummary as renderSummaryText, type TimedChange, type WindowSummary } from '../core/window/summary.js';
+import {
+  buildAbortSummary,
+  buildSummary,
+  renderSummary as renderSummaryText,
+  type TimedChange,
+  type WindowSummary,
+} from '../core/window/summary.js';
 import { finishVerdict, type FinishVerdict, type NodeEvaluation } from '../core/window/verdict.js';
 import type { Expectation } from '../core/window/expectation.js';
 import { recordRun, type WindowSession } from './session.js';
@@ -22,14 +28,23 @@ export async function finishWindow(session: WindowSession, cluster: ClusterConfi
   const window = openWindowOrFail(session, cluster.name);
   const baseline = baselineSnapshots(session, window);
   const { audit, run } = await recordRun(session, cluster, { window: { id: window.id, name: window.name, purpose: 'finish' } });
-  const evaluations = window.nodes.map((node) => evaluateAgainstBaseline(session, window, node, baseline, audit.snapshots, audit.report, true));
+  const evaluations = window.nodes.map((node) =>
+    evaluateAgainstBaseline(session, window, node, baseline, audit.snapshots, audit.report, true),
+  );
   const verdict = finishVerdict(evaluations, audit.report, windowContextOf(window));
   if (!verdict.ok) return { window, runId: run.id, verdict, evaluations, summary: null };
 
   const closedAt = session.now().toISOString();
-  const history: TimedChange[] = session.store
-    .changes({ cluster: cluster.name, since: window.openedAt })
-    .map((c) => ({ facet: c.facet, key: c.key, change: c.change, before: c.before, after: c.after, node: c.node, at: c.at, runId: c.runId }));
+  const history: TimedChange[] = session.store.changes({ cluster: cluster.name, since: window.openedAt }).map((c) => ({
+    facet: c.facet,
+    key: c.key,
+    change: c.change,
+    before: c.before,
+    after: c.after,
+    node: c.node,
+    at: c.at,
+    runId: c.runId,
+  }));
   const summary = buildSummary({
     window: summaryHeader(window),
     closedAt,
@@ -58,7 +73,11 @@ export interface WindowStatus {
 
 export function windowStatus(windows: WindowStore | null, cluster: ClusterConfig): WindowStatus {
   const window = windows?.openWindowOf(cluster.name);
-  if (!windows || !window) throw new WindowError('no-window', `no open window on cluster ${cluster.name}; open one with \`driftd window start --cluster ${cluster.name}\``);
+  if (!windows || !window)
+    throw new WindowError(
+      'no-window',
+      `no open window on cluster ${cluster.name}; open one with \`driftd window start --cluster ${cluster.name}\``,
+    );
   const verifications = windows.verifications(window.id);
   const latest: Record<string, VerificationRecord | null> = {};
   for (const node of window.nodes) latest[node] = verifications.filter((v) => v.node === node).at(-1) ?? null;
@@ -88,7 +107,6 @@ export function renderFinish(result: FinishResult): string {
   for (const r of result.verdict.reasons) lines.push(`  - ${r}`);
   return lines.join('\n');
 }
-
 
 /**
  * Closes an open window without the cluster converging (rolled back, postponed). Nothing

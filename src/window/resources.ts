@@ -28,13 +28,16 @@ export interface RunningResource {
 }
 
 export type ResourceLocation =
-  | { kind: 'located'; from: string; resources: RunningResource[]; nodes: string[] }
-  | { kind: 'unknown'; reason: string };
+  { kind: 'located'; from: string; resources: RunningResource[]; nodes: string[] } | { kind: 'unknown'; reason: string };
 
 /** Reads one crm_mon XML result; never throws. */
 export function parseResourceLocations(result: CommandResult, from: string): ResourceLocation {
   if (result.error !== undefined) return { kind: 'unknown', reason: `${from}: crm_mon: ${result.error}` };
-  if (result.exitCode !== 0) return { kind: 'unknown', reason: `${from}: crm_mon exited ${result.exitCode ?? 'without a code'}: ${result.stderr.trim().split('\n')[0] ?? ''}` };
+  if (result.exitCode !== 0)
+    return {
+      kind: 'unknown',
+      reason: `${from}: crm_mon exited ${result.exitCode ?? 'without a code'}: ${result.stderr.trim().split('\n')[0] ?? ''}`,
+    };
   const parsed = parseXml(result.stdout);
   if (!parsed.ok) return { kind: 'unknown', reason: `${from}: crm_mon output line ${parsed.line}:${parsed.column}: ${parsed.error}` };
   const resources = parsed.root.children.find((c) => c.name === 'resources');

@@ -17,7 +17,11 @@ export interface StartOptions {
   force?: boolean;
 }
 
-export async function startWindow(session: WindowSession, cluster: ClusterConfig, options: StartOptions): Promise<{ window: WindowRecord; runId: number }> {
+export async function startWindow(
+  session: WindowSession,
+  cluster: ClusterConfig,
+  options: StartOptions,
+): Promise<{ window: WindowRecord; runId: number }> {
   const already = session.windows.openWindowOf(cluster.name);
   // Refuse before collecting: a second start must not even record a baseline.
   if (already) throw alreadyOpenError(already);
@@ -26,7 +30,10 @@ export async function startWindow(session: WindowSession, cluster: ClusterConfig
   const { audit, run } = await recordRun(session, cluster, { window: { name, purpose: 'baseline' } });
   const readiness = windowReadiness(audit.report);
   if (!readiness.ready && !options.force) {
-    throw new WindowError('not-ready', `cluster ${cluster.name} is not at parity, so no window was opened (baseline run ${run.id} recorded):\n${readiness.blockers.map((b) => `  - ${b}`).join('\n')}\nfix these first, or pass --force to take them as the starting point`);
+    throw new WindowError(
+      'not-ready',
+      `cluster ${cluster.name} is not at parity, so no window was opened (baseline run ${run.id} recorded):\n${readiness.blockers.map((b) => `  - ${b}`).join('\n')}\nfix these first, or pass --force to take them as the starting point`,
+    );
   }
   const expectation = options.expectation ?? NO_EXPECTATION;
   const reachable = audit.snapshots.find((s) => s.error === undefined);
@@ -40,9 +47,10 @@ export async function startWindow(session: WindowSession, cluster: ClusterConfig
     expectation,
     expectationFile: options.expectationFile ?? null,
     baselineValues: baselineValuesOf(audit.snapshots, expectation),
-    baselineFindingIds: findingsOf(audit.report).filter((f) => !f.waived).map((f) => f.id),
+    baselineFindingIds: findingsOf(audit.report)
+      .filter((f) => !f.waived)
+      .map((f) => f.id),
     versionFormat: reachable ? versionFormatOf(reachable) : 'deb',
   });
   return { window, runId: run.id };
 }
-

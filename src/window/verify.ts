@@ -27,14 +27,18 @@ export function clusterOfNode(session: WindowSession, node: string): ClusterConf
 
 export function openWindowOrFail(session: WindowSession, cluster: string): WindowRecord {
   const window = session.windows.openWindowOf(cluster);
-  if (!window) throw new WindowError('no-window', `no open window on cluster ${cluster}; open one with \`driftd window start --cluster ${cluster}\``);
+  if (!window)
+    throw new WindowError('no-window', `no open window on cluster ${cluster}; open one with \`driftd window start --cluster ${cluster}\``);
   return window;
 }
 
 export function baselineSnapshots(session: WindowSession, window: WindowRecord): NodeSnapshot[] {
   const snapshots = session.store.snapshotsOfRun(window.baselineRunId);
   if (snapshots.length === 0) {
-    throw new WindowError('no-baseline', `the baseline run ${window.baselineRunId} of window "${window.name}" has no snapshots in the store (pruned?)`);
+    throw new WindowError(
+      'no-baseline',
+      `the baseline run ${window.baselineRunId} of window "${window.name}" has no snapshots in the store (pruned?)`,
+    );
   }
   return snapshots;
 }
@@ -83,7 +87,10 @@ export function renderVerify(result: VerifyResult): string {
   if (e.expectation.length > 0) {
     lines.push('', 'Expectation:');
     for (const c of e.expectation) {
-      const actual = Object.entries(c.actual).map(([k, v]) => `${k}=${v}`).join(' ') || '(absent)';
+      const actual =
+        Object.entries(c.actual)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ') || '(absent)';
       lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.facet}/${c.name} ${c.constraint}: ${actual}`);
     }
   }

@@ -42,7 +42,9 @@ function viewOf(window: WindowRecord, verifications: readonly VerificationRecord
   const open = window.closedAt === null;
   const latest = new Map<string, VerificationRecord>();
   for (const v of verifications) latest.set(v.node, v);
-  const nodesPending = open ? window.nodes.filter((n) => latest.get(n)?.verdict !== 'safe').length : (window.summary?.pendingNodes.length ?? 0);
+  const nodesPending = open
+    ? window.nodes.filter((n) => latest.get(n)?.verdict !== 'safe').length
+    : (window.summary?.pendingNodes.length ?? 0);
   const view: WindowView = { cluster: window.cluster, name: window.name, open, nodesPending };
   if (window.plannedEnd !== null) view.plannedEnd = window.plannedEnd;
   return view;

@@ -29,7 +29,8 @@ describe('auditEachCluster', () => {
     const port = typeof address === 'object' && address ? address.port : 0;
     if (sshdAvailable) generateKey(path.join(dir, 'id_ed25519'));
     writeFileSync(path.join(dir, 'known_hosts'), '');
-    const replay = (name: string, fixture: string) => `      - { name: ${name}, transport: replay, path: ${path.join(REPO, 'fixtures/demo', fixture)} }`;
+    const replay = (name: string, fixture: string) =>
+      `      - { name: ${name}, transport: replay, path: ${path.join(REPO, 'fixtures/demo', fixture)} }`;
     const config = path.join(dir, 'driftd.yaml');
     writeFileSync(
       config,
@@ -74,7 +75,12 @@ describe('auditEachCluster', () => {
     const events: string[] = [];
     const results = await auditEachCluster(options(events), (audit) => {
       events.push(`consumed ${audit.cluster.name}`);
-      return { name: audit.cluster.name, nodes: audit.snapshots.map((s) => s.node), ready: audit.report.ready, unreachable: audit.snapshots.filter((s) => s.error).map((s) => s.node) };
+      return {
+        name: audit.cluster.name,
+        nodes: audit.snapshots.map((s) => s.node),
+        ready: audit.report.ready,
+        unreachable: audit.snapshots.filter((s) => s.error).map((s) => s.node),
+      };
     });
     expect(events.indexOf('consumed fast')).toBeGreaterThan(events.indexOf('collected fast-c'));
     expect(events.indexOf('consumed fast')).toBeLessThan(events.indexOf('collected slow-mute'));

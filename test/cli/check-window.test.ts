@@ -18,7 +18,11 @@ const REPO = path.resolve(__dirname, '../..');
 
 async function checkJson(config: string): Promise<CheckReport> {
   try {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), 'check', '--config', config, '--json'], { cwd: REPO, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), 'check', '--config', config, '--json'],
+      { cwd: REPO, maxBuffer: 64 * 1024 * 1024 },
+    );
     return JSON.parse(stdout) as CheckReport;
   } catch (err) {
     const e = err as { stdout?: string };
@@ -35,7 +39,9 @@ describe('driftd check during an open window', { timeout: 120_000 }, () => {
     dir = mkdtempSync(path.join(tmpdir(), 'driftd-check-window-'));
     config = path.join(dir, 'demo.yaml');
     database = path.join(dir, 'demo.db');
-    const nodes = ['erp-a', 'erp-b', 'erp-c'].map((n) => `      - { name: ${n}, transport: replay, path: ${path.join(REPO, 'fixtures/demo', n)} }`);
+    const nodes = ['erp-a', 'erp-b', 'erp-c'].map(
+      (n) => `      - { name: ${n}, transport: replay, path: ${path.join(REPO, 'fixtures/demo', n)} }`,
+    );
     writeFileSync(config, [`database: ${database}`, 'clusters:', '  - name: erp-demo', '    nodes:', ...nodes, ''].join('\n'));
   });
 
@@ -59,7 +65,13 @@ describe('driftd check during an open window', { timeout: 120_000 }, () => {
       plannedEnd: '2026-12-07T18:00:00.000Z',
       baselineRunId: baseline.id,
       nodes: ['erp-c', 'erp-b', 'erp-a'],
-      expectation: { items: [], allow: [{ facet: 'packages', key: 'openssl' }, { facet: 'packages', key: 'libssl3' }] },
+      expectation: {
+        items: [],
+        allow: [
+          { facet: 'packages', key: 'openssl' },
+          { facet: 'packages', key: 'libssl3' },
+        ],
+      },
       expectationFile: null,
       baselineValues: {},
       baselineFindingIds: [],
@@ -68,11 +80,19 @@ describe('driftd check during an open window', { timeout: 120_000 }, () => {
     store.close();
 
     const during = await checkJson(config);
-    const expected = during.findings.filter((f) => f.expected === true).map((f) => `${f.facet}/${f.key}`).sort();
+    const expected = during.findings
+      .filter((f) => f.expected === true)
+      .map((f) => `${f.facet}/${f.key}`)
+      .sort();
     // openssl and libssl3 are one upgrade (one headline, libssl3 its evidence, #21): the headline is expected.
     expect(expected).toEqual(['packages/openssl']);
     // The same function the daemon applies gives the same marks on the report made before.
     const daemonWay = markOpenWindowExpected(before, readOpenWindowsOf(database));
-    expect(daemonWay.findings.filter((f) => f.expected === true).map((f) => `${f.facet}/${f.key}`).sort()).toEqual(expected);
+    expect(
+      daemonWay.findings
+        .filter((f) => f.expected === true)
+        .map((f) => `${f.facet}/${f.key}`)
+        .sort(),
+    ).toEqual(expected);
   });
 });

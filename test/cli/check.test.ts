@@ -64,7 +64,9 @@ describe('driftd check on the bundled demo', () => {
     expect(curl?.values['erp-c']).toBeNull();
     // erp-a and erp-b agree with each other: they are outliers only where a rule says which
     // value is right (the shipped best-practice pack), never by a vote.
-    expect(report.findings.filter((f) => !f.outliers.includes('erp-c')).every((f) => f.kind === 'expectation' || f.kind === 'practice')).toBe(true);
+    expect(
+      report.findings.filter((f) => !f.outliers.includes('erp-c')).every((f) => f.kind === 'expectation' || f.kind === 'practice'),
+    ).toBe(true);
     // The direction: erp-c's token 5000 is the best-practice value, so erp-a and erp-b are the ones to fix.
     const token = report.findings.find((f) => f.facet === 'corosync' && f.key === 'totem.token');
     expect(token).toMatchObject({ severity: 'critical', outliers: ['erp-a', 'erp-b'], majority: '5000' });
@@ -86,7 +88,13 @@ describe('driftd check on the bundled demo', () => {
     // What is left holds on every node alike: genuine best-practice findings, said as such.
     const rest = report.findings.filter((f) => !seeded.includes(f));
     expect(rest.every((f) => /the nodes agree/.test(f.message))).toBe(true);
-    expect(token?.evidence?.map((e) => `${e.facet}:${e.key}`)).toEqual(expect.arrayContaining(['corosync:file:/etc/corosync/corosync.conf', 'files:/etc/corosync/corosync.conf', 'corosync:runtime.runtime.config.totem.token']));
+    expect(token?.evidence?.map((e) => `${e.facet}:${e.key}`)).toEqual(
+      expect.arrayContaining([
+        'corosync:file:/etc/corosync/corosync.conf',
+        'files:/etc/corosync/corosync.conf',
+        'corosync:runtime.runtime.config.totem.token',
+      ]),
+    );
     expect(report.summary.critical + report.summary.warning).toBe(report.findings.length);
     // The demo's real corosync.conf (token 3000) and CIB (no migration-threshold) break the shipped
     // best-practice pack on every node, so erp-a loses score only for those, never for peer drift.
@@ -97,7 +105,9 @@ describe('driftd check on the bundled demo', () => {
     expect(erpA?.score).toBe(byName('erp-b')?.score);
     const erpAScored = (erpA?.contributions ?? []).filter((c) => c.effect !== 'zero').map((c) => byId.get(c.finding));
     expect(erpAScored.length).toBeGreaterThan(0);
-    expect(erpAScored.every((f) => f !== undefined && (f.kind === 'expectation' || f.kind === 'practice') && f.source !== undefined)).toBe(true);
+    expect(erpAScored.every((f) => f !== undefined && (f.kind === 'expectation' || f.kind === 'practice') && f.source !== undefined)).toBe(
+      true,
+    );
     expect(byName('erp-c')?.score).toBeLessThan(erpA?.score ?? 0);
     // ids are stable across runs
     const again = CheckReportSchema.parse(JSON.parse((await driftd(['check', '--config', config, '--json'])).stdout));
@@ -143,7 +153,10 @@ describe('driftd check on the bundled demo', () => {
     copyFileSync(config, path.join(dir, 'with-rules.yaml'));
     const { mkdirSync } = await import('node:fs');
     mkdirSync(packDir);
-    writeFileSync(path.join(packDir, 'bad.yaml'), 'pack: bad\nrules:\n  - name: x\n    match: { facet: packages, key: "*" }\n    severity: urgent\n');
+    writeFileSync(
+      path.join(packDir, 'bad.yaml'),
+      'pack: bad\nrules:\n  - name: x\n    match: { facet: packages, key: "*" }\n    severity: urgent\n',
+    );
     writeFileSync(path.join(dir, 'with-rules.yaml'), `rules: [./rules]\n${(await import('node:fs')).readFileSync(config, 'utf8')}`);
     const result = await driftd(['check', '--config', path.join(dir, 'with-rules.yaml')]);
     expect(result.code).toBe(2);
@@ -175,9 +188,12 @@ describe('useColor', () => {
 });
 
 describe('usage errors', () => {
-  it.each([[['history', 'verify', '--bogus']], [['window', 'verify']], [['check', '--fail-on', 'sometimes']], [['rules', 'explain']]])('driftd %j exits 2, never 1', async (args) => {
-    const result = await driftd(args);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/error: /);
-  });
+  it.each([[['history', 'verify', '--bogus']], [['window', 'verify']], [['check', '--fail-on', 'sometimes']], [['rules', 'explain']]])(
+    'driftd %j exits 2, never 1',
+    async (args) => {
+      const result = await driftd(args);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/error: /);
+    },
+  );
 });

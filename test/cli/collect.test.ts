@@ -38,7 +38,11 @@ async function driftd(args: string[]): Promise<CliResult> {
   }
 }
 
-function sshNode(name: string, s: SshdServer, over: Partial<{ user: string; knownHosts: string; port: number; host: string }> = {}): string {
+function sshNode(
+  name: string,
+  s: SshdServer,
+  over: Partial<{ user: string; knownHosts: string; port: number; host: string }> = {},
+): string {
   return `      - { name: ${name}, host: ${over.host ?? s.host}, port: ${over.port ?? s.port}, ssh: { user: ${over.user ?? s.user}, identityFile: ${s.identityFile}, knownHosts: ${over.knownHosts ?? s.knownHosts} } }`;
 }
 
@@ -66,7 +70,10 @@ suite(sshdAvailable ? 'driftd collect over real sshd nodes' : `driftd collect ($
   it('collects every facet of this machine over one SSH connection; packages equal dpkg-query', async () => {
     const before = countSessions(good.log());
     const config = path.join(dir, 'one.yaml');
-    writeFileSync(config, ['clusters:', '  - name: self', '    files: [/etc/hosts, /etc/os-release]', '    nodes:', sshNode('me', good), ''].join('\n'));
+    writeFileSync(
+      config,
+      ['clusters:', '  - name: self', '    files: [/etc/hosts, /etc/os-release]', '    nodes:', sshNode('me', good), ''].join('\n'),
+    );
     const result = await driftd(['collect', '--config', config, '--json']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -83,7 +90,9 @@ suite(sshdAvailable ? 'driftd collect over real sshd nodes' : `driftd collect ($
     for (const facet of ['corosync', 'pacemaker', 'drbd'] as const) {
       expect(['ok', 'unsupported']).toContain(snap.facets[facet]?.status);
     }
-    const local = execFileSync('/usr/bin/dpkg-query', ['-W', '-f', '${db:Status-Abbrev}\t${binary:Package}\t${Version}\n'], { encoding: 'utf8' })
+    const local = execFileSync('/usr/bin/dpkg-query', ['-W', '-f', '${db:Status-Abbrev}\t${binary:Package}\t${Version}\n'], {
+      encoding: 'utf8',
+    })
       .split('\n')
       .filter((l) => l.startsWith('ii '))
       .map((l) => l.split('\t'));
@@ -149,10 +158,25 @@ suite(sshdAvailable ? 'driftd collect over real sshd nodes' : `driftd collect ($
   it('a file path full of shell metacharacters runs nothing on the node', async () => {
     const marker = path.join(dir, `pwned-${process.pid}`);
     const config = path.join(dir, 'meta.yaml');
-    const evil = [`/tmp/x; touch ${marker}`, `/tmp/$(touch ${marker})`, `/tmp/\`touch ${marker}\``, `/tmp/x' ; touch ${marker}; '`, `/tmp/x" && touch ${marker} && "`];
+    const evil = [
+      `/tmp/x; touch ${marker}`,
+      `/tmp/$(touch ${marker})`,
+      `/tmp/\`touch ${marker}\``,
+      `/tmp/x' ; touch ${marker}; '`,
+      `/tmp/x" && touch ${marker} && "`,
+    ];
     writeFileSync(
       config,
-      ['clusters:', '  - name: meta', '    facets: [files]', `    files: ${JSON.stringify(evil)}`, '    nodes:', sshNode('me', good), '      - { name: here, transport: local }', ''].join('\n'),
+      [
+        'clusters:',
+        '  - name: meta',
+        '    facets: [files]',
+        `    files: ${JSON.stringify(evil)}`,
+        '    nodes:',
+        sshNode('me', good),
+        '      - { name: here, transport: local }',
+        '',
+      ].join('\n'),
     );
     const result = await driftd(['collect', '--config', config, '--json']);
     expect(result.code).toBe(0);
@@ -171,7 +195,17 @@ suite(sshdAvailable ? 'driftd collect over real sshd nodes' : `driftd collect ($
     const live = await driftd(['collect', '--config', config, '--json', '--record', recordDir]);
     expect(live.code).toBe(0);
     const replayConfig = path.join(dir, 'replay.yaml');
-    writeFileSync(replayConfig, ['clusters:', '  - name: rec', '    facets: [os, packages]', '    nodes:', `      - { name: me, transport: replay, path: ${path.join(recordDir, 'me')} }`, ''].join('\n'));
+    writeFileSync(
+      replayConfig,
+      [
+        'clusters:',
+        '  - name: rec',
+        '    facets: [os, packages]',
+        '    nodes:',
+        `      - { name: me, transport: replay, path: ${path.join(recordDir, 'me')} }`,
+        '',
+      ].join('\n'),
+    );
     const replayed = await driftd(['collect', '--config', replayConfig, '--json']);
     const [a] = JSON.parse(live.stdout) as NodeSnapshot[];
     const [b] = JSON.parse(replayed.stdout) as NodeSnapshot[];

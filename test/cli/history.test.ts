@@ -45,7 +45,14 @@ describe('driftd history prune / verify', () => {
     config = path.join(dir, 'driftd.yaml');
     writeFileSync(
       config,
-      [`database: ${database}`, 'clusters:', `  - name: ${CLUSTER}`, '    nodes:', `      - { name: erp-a, transport: replay, path: ${path.join(REPO, 'fixtures/demo/erp-a')} }`, ''].join('\n'),
+      [
+        `database: ${database}`,
+        'clusters:',
+        `  - name: ${CLUSTER}`,
+        '    nodes:',
+        `      - { name: erp-a, transport: replay, path: ${path.join(REPO, 'fixtures/demo/erp-a')} }`,
+        '',
+      ].join('\n'),
     );
   });
 

@@ -15,7 +15,9 @@ describe('capSnapshot', () => {
   });
 
   it('drops an item whose value is over the per-item cap; the facet is truncated and says which cap and where', () => {
-    const s = snapshot({ os: { status: 'ok', items: { id: { value: 'debian' }, pretty_name: { value: 'x'.repeat(MAX_ITEM_VALUE_CHARS + 1) } } } });
+    const s = snapshot({
+      os: { status: 'ok', items: { id: { value: 'debian' }, pretty_name: { value: 'x'.repeat(MAX_ITEM_VALUE_CHARS + 1) } } },
+    });
     const os = capSnapshot(s).facets.os;
     expect(os?.status).toBe('truncated');
     expect(os?.items).toEqual({ id: { value: 'debian' } });
@@ -27,7 +29,9 @@ describe('capSnapshot', () => {
   it('a facet that hits the per-node item cap keeps none of its items; facets before it are kept', () => {
     const many: Record<string, Item> = {};
     for (let i = 0; i < MAX_ITEMS_PER_NODE + 10; i++) many[`k${i}`] = { value: 'v' };
-    const capped = capSnapshot(snapshot({ os: { status: 'ok', items: { id: { value: 'debian' } } }, sysctl: { status: 'ok', items: many } }));
+    const capped = capSnapshot(
+      snapshot({ os: { status: 'ok', items: { id: { value: 'debian' } } }, sysctl: { status: 'ok', items: many } }),
+    );
     expect(capped.facets.os?.status).toBe('ok');
     expect(capped.facets.sysctl?.status).toBe('truncated');
     expect(Object.keys(capped.facets.sysctl?.items ?? {})).toHaveLength(0);
@@ -38,11 +42,25 @@ describe('capSnapshot', () => {
 describe('parse pool', () => {
   it('parses in a worker thread, applies the caps there, and the worker exits when idle (memory released)', async () => {
     const results = [
-      { id: 'os-release', exitCode: 0, stdout: `ID=debian\nPRETTY_NAME="${'A'.repeat(20 * 1024 * 1024)}"\n`, stderr: '', truncated: false, durationMs: 1 },
+      {
+        id: 'os-release',
+        exitCode: 0,
+        stdout: `ID=debian\nPRETTY_NAME="${'A'.repeat(20 * 1024 * 1024)}"\n`,
+        stderr: '',
+        truncated: false,
+        durationMs: 1,
+      },
       { id: 'os-hostname', exitCode: 0, stdout: 'h\n', stderr: '', truncated: false, durationMs: 1 },
       { id: 'os-arch', exitCode: 0, stdout: 'x86_64\n', stderr: '', truncated: false, durationMs: 1 },
     ];
-    const snap = await parseSnapshot({ cluster: 'c', node: 'n', takenAt: 't', collectors: collectorsFor(['os']), context: DEFAULT_COLLECTOR_CONTEXT, results });
+    const snap = await parseSnapshot({
+      cluster: 'c',
+      node: 'n',
+      takenAt: 't',
+      collectors: collectorsFor(['os']),
+      context: DEFAULT_COLLECTOR_CONTEXT,
+      results,
+    });
     expect(parsePoolState()).toEqual({ workers: 1, inlineFallback: false });
     expect(snap.facets.os?.status).toBe('truncated');
     expect(snap.facets.os?.items['pretty_name']).toBeUndefined();

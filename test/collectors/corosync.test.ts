@@ -5,12 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CommandOutput } from '../../src/collectors/collector.js';
 import { DEFAULT_COLLECTOR_CONTEXT } from '../../src/collectors/collector.js';
-import {
-  COROSYNC_CMAP_COMMAND,
-  COROSYNC_CONF_COMMAND,
-  COROSYNC_FILE_ITEM,
-  corosyncCollector,
-} from '../../src/collectors/corosync.js';
+import { COROSYNC_CMAP_COMMAND, COROSYNC_CONF_COMMAND, COROSYNC_FILE_ITEM, corosyncCollector } from '../../src/collectors/corosync.js';
 import { parseCmapctl, parseCorosyncConf } from '../../src/collectors/corosync-conf.js';
 import { sha256Hex, type FacetSnapshot } from '../../src/core/snapshot.js';
 import { FIXTURES, failed, fixtureOutputs, ok } from './fixture-outputs.js';
@@ -67,7 +62,12 @@ describe('corosync collector: every corosync.conf fixture', () => {
     [
       'crmsh-unittests-corosync.conf.3',
       38,
-      { 'totem.token': '5000', 'quorum.device.net.host': '10.10.10.3', 'quorum.device.net.algorithm': 'ffsplit', 'nodelist.node[nodeid=172167901].ring0_addr': '10.67.18.221' },
+      {
+        'totem.token': '5000',
+        'quorum.device.net.host': '10.10.10.3',
+        'quorum.device.net.algorithm': 'ffsplit',
+        'nodelist.node[nodeid=172167901].ring0_addr': '10.67.18.221',
+      },
     ],
     ['handmade-corosync.conf.3-token-changed.conf', 38, { 'totem.token': '10000' }],
     [
@@ -75,7 +75,11 @@ describe('corosync collector: every corosync.conf fixture', () => {
       25,
       { 'service.name': 'pacemaker', 'totem.interface[ringnumber=0].mcastaddr': '239.91.185.71', 'quorum.expected_votes': '2' },
     ],
-    ['crmsh-history-test-corosync.conf', 28, { 'aisexec.user': 'root', 'totem.token': '5000', 'totem.interface[ringnumber=0].mcastport': '5405', 'amf.mode': 'disabled' }],
+    [
+      'crmsh-history-test-corosync.conf',
+      28,
+      { 'aisexec.user': 'root', 'totem.token': '5000', 'totem.interface[ringnumber=0].mcastport': '5405', 'amf.mode': 'disabled' },
+    ],
     ['handmade-single-node-erp-a.conf', 14, { 'totem.token': '3000', 'nodelist.node[name=erp-a].ring0_addr': '127.0.0.1' }],
   ] as const)('%s: %i items', (file, count, expected) => {
     const text = fixture(file);
@@ -85,7 +89,9 @@ describe('corosync collector: every corosync.conf fixture', () => {
     expect(Object.keys(facet.items)).toHaveLength(count);
     expect(values(facet)).toMatchObject(expected);
     expect(facet.items[COROSYNC_FILE_ITEM]).toEqual({ value: `sha256:${sha256Hex(text)}`, content: text });
-    expect(facet.meta).toEqual({ runtime: 'unavailable: corosync-cmapctl: exit 1: Failed to initialize the cmap API. Error CS_ERR_LIBRARY' });
+    expect(facet.meta).toEqual({
+      runtime: 'unavailable: corosync-cmapctl: exit 1: Failed to initialize the cmap API. Error CS_ERR_LIBRARY',
+    });
   });
 
   it('a changed token changes exactly that item (and the file digest)', () => {
@@ -96,7 +102,8 @@ describe('corosync collector: every corosync.conf fixture', () => {
 
   it('section order does not change the keys; comments and indentation do not change the items', () => {
     const a = 'nodelist {\n node {\n  name: b\n  nodeid: 2\n }\n node {\n  name: a\n  nodeid: 1\n }\n}\ntotem {\n version: 2\n}\n';
-    const b = '# reordered\ntotem {\n\tversion:2\n}\nnodelist {\n\tnode {\n\t\tnodeid: 1\n\t\tname: a\n\t}\n\tnode {\n\t\tname: b\n\t\tnodeid: 2\n\t}\n}\n';
+    const b =
+      '# reordered\ntotem {\n\tversion:2\n}\nnodelist {\n\tnode {\n\t\tnodeid: 1\n\t\tname: a\n\t}\n\tnode {\n\t\tname: b\n\t\tnodeid: 2\n\t}\n}\n';
     const strip = (f: FacetSnapshot): Record<string, string> => {
       const v = values(f);
       delete v[COROSYNC_FILE_ITEM];
@@ -119,7 +126,10 @@ describe('corosync collector: every corosync.conf fixture', () => {
 
   it('caps the kept content at fileContentMaxBytes; the digest still covers the whole file', () => {
     const text = fixture('debian12-corosync-3.1.7-default.conf');
-    const facet = corosyncCollector.parse({ [COROSYNC_CONF_COMMAND]: ok(text), [COROSYNC_CMAP_COMMAND]: CMAP_DOWN }, { ...CTX, fileContentMaxBytes: 100 });
+    const facet = corosyncCollector.parse(
+      { [COROSYNC_CONF_COMMAND]: ok(text), [COROSYNC_CMAP_COMMAND]: CMAP_DOWN },
+      { ...CTX, fileContentMaxBytes: 100 },
+    );
     expect(facet.items[COROSYNC_FILE_ITEM]?.content).toBe(text.slice(0, 100));
     expect(facet.items[COROSYNC_FILE_ITEM]?.value).toBe(`sha256:${sha256Hex(text)}`);
   });
@@ -177,15 +187,29 @@ describe('corosync collector: runtime view from corosync-cmapctl (real corosync 
 describe('corosync collector: unsupported and errors', () => {
   it('a node without corosync.conf is unsupported, with the reason', () => {
     const facet = corosyncCollector.parse(
-      { [COROSYNC_CONF_COMMAND]: failed(1, '/bin/cat: /etc/corosync/corosync.conf: No such file or directory\n'), [COROSYNC_CMAP_COMMAND]: failed(127, 'sh: 1: /usr/sbin/corosync-cmapctl: not found\n') },
+      {
+        [COROSYNC_CONF_COMMAND]: failed(1, '/bin/cat: /etc/corosync/corosync.conf: No such file or directory\n'),
+        [COROSYNC_CMAP_COMMAND]: failed(127, 'sh: 1: /usr/sbin/corosync-cmapctl: not found\n'),
+      },
       CTX,
     );
-    expect(facet).toEqual({ status: 'unsupported', items: {}, error: 'corosync-conf: /bin/cat: /etc/corosync/corosync.conf: No such file or directory' });
+    expect(facet).toEqual({
+      status: 'unsupported',
+      items: {},
+      error: 'corosync-conf: /bin/cat: /etc/corosync/corosync.conf: No such file or directory',
+    });
   });
 
   it('an unreadable corosync.conf is an error', () => {
-    const facet = corosyncCollector.parse({ [COROSYNC_CONF_COMMAND]: failed(1, '/bin/cat: /etc/corosync/corosync.conf: Permission denied\n') }, CTX);
-    expect(facet).toEqual({ status: 'error', items: {}, error: 'corosync-conf: exit 1: /bin/cat: /etc/corosync/corosync.conf: Permission denied' });
+    const facet = corosyncCollector.parse(
+      { [COROSYNC_CONF_COMMAND]: failed(1, '/bin/cat: /etc/corosync/corosync.conf: Permission denied\n') },
+      CTX,
+    );
+    expect(facet).toEqual({
+      status: 'error',
+      items: {},
+      error: 'corosync-conf: exit 1: /bin/cat: /etc/corosync/corosync.conf: Permission denied',
+    });
   });
 
   it.each([
@@ -199,7 +223,10 @@ describe('corosync collector: unsupported and errors', () => {
   });
 
   it('a truncated file keeps what it read but says so', () => {
-    const facet = corosyncCollector.parse({ [COROSYNC_CONF_COMMAND]: { ...ok('totem {\n token: 1\n}\n'), truncated: true }, [COROSYNC_CMAP_COMMAND]: CMAP_DOWN }, CTX);
+    const facet = corosyncCollector.parse(
+      { [COROSYNC_CONF_COMMAND]: { ...ok('totem {\n token: 1\n}\n'), truncated: true }, [COROSYNC_CMAP_COMMAND]: CMAP_DOWN },
+      CTX,
+    );
     expect(facet.status).toBe('truncated');
     expect(facet.error).toBe('corosync-conf: output truncated');
   });
@@ -207,7 +234,10 @@ describe('corosync collector: unsupported and errors', () => {
 
 describe('corosync parsers: direct', () => {
   it('parseCorosyncConf reports entries with their lines', () => {
-    expect(parseCorosyncConf('totem {\n  token: 3000\n}\n')).toEqual({ ok: true, entries: [{ key: 'totem.token', value: '3000', line: 2 }] });
+    expect(parseCorosyncConf('totem {\n  token: 3000\n}\n')).toEqual({
+      ok: true,
+      entries: [{ key: 'totem.token', value: '3000', line: 2 }],
+    });
   });
 
   it('parseCmapctl accepts empty values', () => {
@@ -219,25 +249,54 @@ describe('corosync collector: the real commands on this host', () => {
   const haveConf = existsSync('/etc/corosync/corosync.conf');
   const haveCmapctl = existsSync('/usr/sbin/corosync-cmapctl');
   if (!haveConf || !haveCmapctl) console.warn('SKIP: corosync not installed here: apt-get install corosync');
-  it.skipIf(!haveConf || !haveCmapctl)('parses the installed corosync.conf; a stopped daemon leaves the runtime unavailable (needs Debian package corosync)', () => {
-    const run = (argv: string[]): CommandOutput => {
-      const result = spawnSync(argv[0] ?? '', argv.slice(1), { encoding: 'utf8' });
-      return { exitCode: result.status, stdout: result.stdout, stderr: result.stderr, truncated: false };
-    };
-    const outputs = Object.fromEntries(corosyncCollector.commands(CTX).map((spec) => [spec.id, run(spec.argv)]));
-    const facet = corosyncCollector.parse(outputs, CTX);
-    expect(facet.status).toBe('ok');
-    expect(facet.items['quorum.provider']?.value).toBe('corosync_votequorum');
-    expect(facet.meta?.runtime === 'cmap' || facet.meta?.runtime?.startsWith('unavailable: corosync-cmapctl:')).toBe(true);
-  });
+  it.skipIf(!haveConf || !haveCmapctl)(
+    'parses the installed corosync.conf; a stopped daemon leaves the runtime unavailable (needs Debian package corosync)',
+    () => {
+      const run = (argv: string[]): CommandOutput => {
+        const result = spawnSync(argv[0] ?? '', argv.slice(1), { encoding: 'utf8' });
+        return { exitCode: result.status, stdout: result.stdout, stderr: result.stderr, truncated: false };
+      };
+      const outputs = Object.fromEntries(corosyncCollector.commands(CTX).map((spec) => [spec.id, run(spec.argv)]));
+      const facet = corosyncCollector.parse(outputs, CTX);
+      expect(facet.status).toBe('ok');
+      expect(facet.items['quorum.provider']?.value).toBe('corosync_votequorum');
+      expect(facet.meta?.runtime === 'cmap' || facet.meta?.runtime?.startsWith('unavailable: corosync-cmapctl:')).toBe(true);
+    },
+  );
 });
 
 describe('corosync collector: never throws', () => {
   const confish = fc
-    .array(fc.oneof(fc.constantFrom('totem {', '}', '{', ':', 'token: 1', 'node {', 'name: a', '#', '\n', ' ', 'nodelist {', 'interface {', 'linknumber: 0'), fc.string({ maxLength: 5 })), { maxLength: 40 })
+    .array(
+      fc.oneof(
+        fc.constantFrom(
+          'totem {',
+          '}',
+          '{',
+          ':',
+          'token: 1',
+          'node {',
+          'name: a',
+          '#',
+          '\n',
+          ' ',
+          'nodelist {',
+          'interface {',
+          'linknumber: 0',
+        ),
+        fc.string({ maxLength: 5 }),
+      ),
+      { maxLength: 40 },
+    )
     .map((parts) => parts.join(''));
   const cmapish = fc
-    .array(fc.oneof(fc.constantFrom('runtime.members.1.status (str) = joined', ' (u32) = ', '\n', 'totem.token', '=', '(', ')'), fc.string({ maxLength: 5 })), { maxLength: 30 })
+    .array(
+      fc.oneof(
+        fc.constantFrom('runtime.members.1.status (str) = joined', ' (u32) = ', '\n', 'totem.token', '=', '(', ')'),
+        fc.string({ maxLength: 5 }),
+      ),
+      { maxLength: 30 },
+    )
     .map((parts) => parts.join(''));
   const output = (text: fc.Arbitrary<string>): fc.Arbitrary<CommandOutput> =>
     fc.record({
@@ -263,9 +322,15 @@ describe('corosync collector: never throws', () => {
 
 describe('corosync collector: the demo cluster (real corosync 3.1.7, three members)', () => {
   const ids = [COROSYNC_CONF_COMMAND, COROSYNC_CMAP_COMMAND];
-  const facets = Object.fromEntries(['erp-a', 'erp-b', 'erp-c'].map((n) => [n, corosyncCollector.parse(fixtureOutputs(`demo/${n}`, ids), CTX)]));
+  const facets = Object.fromEntries(
+    ['erp-a', 'erp-b', 'erp-c'].map((n) => [n, corosyncCollector.parse(fixtureOutputs(`demo/${n}`, ids), CTX)]),
+  );
   const comparable = (f: FacetSnapshot | undefined): Record<string, string> =>
-    Object.fromEntries(Object.entries(f?.items ?? {}).filter(([, v]) => !v.nodeSpecific).map(([k, v]) => [k, v.value]));
+    Object.fromEntries(
+      Object.entries(f?.items ?? {})
+        .filter(([, v]) => !v.nodeSpecific)
+        .map(([k, v]) => [k, v.value]),
+    );
 
   it('every node parses, with its runtime view', () => {
     for (const facet of Object.values(facets)) {
@@ -277,13 +342,17 @@ describe('corosync collector: the demo cluster (real corosync 3.1.7, three membe
 
   it('erp-a and erp-b differ only in node-specific items', () => {
     expect(comparable(facets['erp-b'])).toEqual(comparable(facets['erp-a']));
-    expect(facets['erp-a']?.items['runtime.runtime.votequorum.this_node_id']).not.toEqual(facets['erp-b']?.items['runtime.runtime.votequorum.this_node_id']);
+    expect(facets['erp-a']?.items['runtime.runtime.votequorum.this_node_id']).not.toEqual(
+      facets['erp-b']?.items['runtime.runtime.votequorum.this_node_id'],
+    );
   });
 
   it('erp-c drifts in totem.token and everything corosync derives from it, nothing else', () => {
     const a = comparable(facets['erp-a']);
     const c = comparable(facets['erp-c']);
-    const differing = Object.keys({ ...a, ...c }).filter((k) => a[k] !== c[k]).sort();
+    const differing = Object.keys({ ...a, ...c })
+      .filter((k) => a[k] !== c[k])
+      .sort();
     expect(differing).toEqual([
       COROSYNC_FILE_ITEM,
       'runtime.runtime.config.totem.consensus',

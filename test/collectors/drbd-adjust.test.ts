@@ -252,7 +252,20 @@ describe('drbd adjust: never throws', () => {
   const adjustish = fc
     .array(
       fc.oneof(
-        fc.constantFrom(DRBD_ADJUST_MARKER, DRBD_ADJUST_FAILED_MARKER, 'r0', '\n', '\r\n', ' ', '#', '--shared-secret=', '\\', 'drbdsetup connect r0 1', '=', '--'),
+        fc.constantFrom(
+          DRBD_ADJUST_MARKER,
+          DRBD_ADJUST_FAILED_MARKER,
+          'r0',
+          '\n',
+          '\r\n',
+          ' ',
+          '#',
+          '--shared-secret=',
+          '\\',
+          'drbdsetup connect r0 1',
+          '=',
+          '--',
+        ),
         fc.string({ maxLength: 6 }),
         fc.string({ unit: 'grapheme', maxLength: 4 }),
       ),
@@ -280,14 +293,19 @@ describe('drbd adjust: never throws', () => {
 
   it('the drbd collector with an arbitrary adjust output', () => {
     fc.assert(
-      fc.property(adjustish, fc.oneof(fc.constant(0), fc.constant(null), fc.integer({ min: -1, max: 255 })), fc.boolean(), (stdout, exitCode, truncated) => {
-        const facet = parseWithAdjust({ exitCode, stdout, stderr: '', truncated });
-        expect(facet.status).toBe('ok');
-        for (const [key, item] of Object.entries(facet.items)) {
-          expect(typeof item.value).toBe('string');
-          if (key.startsWith(DRBD_ADJUST_PREFIX)) expect(item.nodeSpecific).toBeTruthy();
-        }
-      }),
+      fc.property(
+        adjustish,
+        fc.oneof(fc.constant(0), fc.constant(null), fc.integer({ min: -1, max: 255 })),
+        fc.boolean(),
+        (stdout, exitCode, truncated) => {
+          const facet = parseWithAdjust({ exitCode, stdout, stderr: '', truncated });
+          expect(facet.status).toBe('ok');
+          for (const [key, item] of Object.entries(facet.items)) {
+            expect(typeof item.value).toBe('string');
+            if (key.startsWith(DRBD_ADJUST_PREFIX)) expect(item.nodeSpecific).toBeTruthy();
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -168,7 +168,11 @@ describe('drbd collector: versions', () => {
 
   it('an unrecognised kernel version line is an error naming the command and line', () => {
     const facet = drbdCollector.parse(
-      { [DRBD_DUMP_COMMAND]: ok('global { usage-count no; }\n'), [DRBD_KERNEL_COMMAND]: ok('what is this\n'), [DRBD_USERLAND_COMMAND]: VERSION },
+      {
+        [DRBD_DUMP_COMMAND]: ok('global { usage-count no; }\n'),
+        [DRBD_KERNEL_COMMAND]: ok('what is this\n'),
+        [DRBD_USERLAND_COMMAND]: VERSION,
+      },
       CTX,
     );
     expect(facet.status).toBe('error');
@@ -177,7 +181,11 @@ describe('drbd collector: versions', () => {
 
   it('drbdadm --version without DRBDADM_VERSION is an error', () => {
     const facet = drbdCollector.parse(
-      { [DRBD_DUMP_COMMAND]: ok('global { usage-count no; }\n'), [DRBD_KERNEL_COMMAND]: NOT_LOADED, [DRBD_USERLAND_COMMAND]: ok('hello\n') },
+      {
+        [DRBD_DUMP_COMMAND]: ok('global { usage-count no; }\n'),
+        [DRBD_KERNEL_COMMAND]: NOT_LOADED,
+        [DRBD_USERLAND_COMMAND]: ok('hello\n'),
+      },
       CTX,
     );
     expect(facet.error).toBe('drbd-utils-version: no DRBDADM_VERSION line');
@@ -202,7 +210,11 @@ describe('drbd collector: unsupported and errors', () => {
       { [DRBD_DUMP_COMMAND]: failed(10, "driftd: source=drbdadm\n/etc/drbd.d/r0.res:3: Parse error: 'protocol | on | disk' expected,\n") },
       CTX,
     );
-    expect(facet).toEqual({ status: 'error', items: {}, error: "drbd-dump: exit 10: /etc/drbd.d/r0.res:3: Parse error: 'protocol | on | disk' expected," });
+    expect(facet).toEqual({
+      status: 'error',
+      items: {},
+      error: "drbd-dump: exit 10: /etc/drbd.d/r0.res:3: Parse error: 'protocol | on | disk' expected,",
+    });
   });
 
   it('drbdadm refusing a node whose own address is not configured (real stderr) is an error that says so', () => {
@@ -256,7 +268,31 @@ describe('drbd collector: the real scripts on this host', () => {
 
 describe('drbd collector: never throws', () => {
   const drbdish = fc
-    .array(fc.oneof(fc.constantFrom('resource r0 {', '}', '{', ';', 'on a {', 'host a;', 'connection {', 'path {', '"', '\\', '#', '\n', ' ', 'volume 0 {', 'shared-secret x;', 'include "x";', 'skip {'), fc.string({ maxLength: 5 })), { maxLength: 50 })
+    .array(
+      fc.oneof(
+        fc.constantFrom(
+          'resource r0 {',
+          '}',
+          '{',
+          ';',
+          'on a {',
+          'host a;',
+          'connection {',
+          'path {',
+          '"',
+          '\\',
+          '#',
+          '\n',
+          ' ',
+          'volume 0 {',
+          'shared-secret x;',
+          'include "x";',
+          'skip {',
+        ),
+        fc.string({ maxLength: 5 }),
+      ),
+      { maxLength: 50 },
+    )
     .map((parts) => parts.join(''));
   const output = (text: fc.Arbitrary<string>): fc.Arbitrary<CommandOutput> =>
     fc.record({
@@ -265,12 +301,18 @@ describe('drbd collector: never throws', () => {
       stderr: fc.oneof(fc.constant(''), fc.string(), fc.constant('driftd: source=files')),
       truncated: fc.boolean(),
     });
-  const versionish = fc.oneof(fc.constantFrom('not loaded', '9.2.5', 'version: 8.4.11 (api:1)', 'DRBDADM_VERSION=9.22.0\nDRBD_KERNEL_VERSION=9.2.5'), fc.string());
+  const versionish = fc.oneof(
+    fc.constantFrom('not loaded', '9.2.5', 'version: 8.4.11 (api:1)', 'DRBDADM_VERSION=9.22.0\nDRBD_KERNEL_VERSION=9.2.5'),
+    fc.string(),
+  );
 
   it('on arbitrary outputs', () => {
     fc.assert(
       fc.property(output(drbdish), output(versionish), output(versionish), (dump, kernel, userland) => {
-        const facet = drbdCollector.parse({ [DRBD_DUMP_COMMAND]: dump, [DRBD_KERNEL_COMMAND]: kernel, [DRBD_USERLAND_COMMAND]: userland }, CTX);
+        const facet = drbdCollector.parse(
+          { [DRBD_DUMP_COMMAND]: dump, [DRBD_KERNEL_COMMAND]: kernel, [DRBD_USERLAND_COMMAND]: userland },
+          CTX,
+        );
         expect(['ok', 'unsupported', 'error', 'truncated']).toContain(facet.status);
         if (facet.status !== 'ok') expect(facet.error).toBeTruthy();
       }),
@@ -291,7 +333,7 @@ describe('drbd collector: never throws', () => {
   });
 });
 
-describe('drbd collector: the demo cluster (real drbdadm 9.22.0 in each node\'s namespaces)', () => {
+describe("drbd collector: the demo cluster (real drbdadm 9.22.0 in each node's namespaces)", () => {
   const ids = [DRBD_DUMP_COMMAND, DRBD_KERNEL_COMMAND, DRBD_USERLAND_COMMAND];
   const facets = ['erp-a', 'erp-b', 'erp-c'].map((n) => drbdCollector.parse(fixtureOutputs(`demo/${n}`, ids), CTX));
 

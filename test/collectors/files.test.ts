@@ -11,7 +11,15 @@ import { fixtureOutputs, ok } from './fixture-outputs.js';
 const run = promisify(execFile);
 
 /** The patterns fixtures/debian12* were captured with (see fixtures/README.md). */
-const FIXTURE_FILES = ['/etc/hosts', '/etc/sysctl.d/*.conf', '/etc/corosync/corosync.conf', '/etc/ssh', '/etc/localtime', '/etc/ld.so.cache', '/etc/driftd-fixture-absent.conf'];
+const FIXTURE_FILES = [
+  '/etc/hosts',
+  '/etc/sysctl.d/*.conf',
+  '/etc/corosync/corosync.conf',
+  '/etc/ssh',
+  '/etc/localtime',
+  '/etc/ld.so.cache',
+  '/etc/driftd-fixture-absent.conf',
+];
 const DEMO_FILES = ['/etc/hosts', '/etc/sysctl.d/*.conf', '/etc/corosync/corosync.conf'];
 const ctxWith = (files: string[], max = DEFAULT_COLLECTOR_CONTEXT.fileContentMaxBytes): CollectorContext => ({
   ...DEFAULT_COLLECTOR_CONTEXT,
@@ -24,8 +32,13 @@ describe('files collector on fixture dirs', () => {
     const facet = filesCollector.parse(fixtureOutputs('debian12', [FILES_COMMAND_ID]), ctxWith(FIXTURE_FILES));
     expect(facet.status).toBe('ok');
     expect(Object.keys(facet.items).sort()).toEqual([
-      '/etc/corosync/corosync.conf', '/etc/driftd-fixture-absent.conf', '/etc/hosts', '/etc/ld.so.cache',
-      '/etc/localtime', '/etc/ssh', '/etc/sysctl.d/99-sysctl.conf',
+      '/etc/corosync/corosync.conf',
+      '/etc/driftd-fixture-absent.conf',
+      '/etc/hosts',
+      '/etc/ld.so.cache',
+      '/etc/localtime',
+      '/etc/ssh',
+      '/etc/sysctl.d/99-sysctl.conf',
     ]);
     expect(facet.items['/etc/hosts']).toEqual({
       value: 'sha256=6ddf9e4f40a00c9c803fc850c98175fc269762f22bc2d0e4112b65ec1efba16a mode=0755 owner=root:root size=49',
@@ -52,7 +65,11 @@ describe('files collector on fixture dirs', () => {
     const a = filesCollector.parse(fixtureOutputs('demo/erp-a', [FILES_COMMAND_ID]), ctxWith(DEMO_FILES)).items;
     const c = filesCollector.parse(fixtureOutputs('demo/erp-c', [FILES_COMMAND_ID]), ctxWith(DEMO_FILES)).items;
     expect(Object.keys(a).sort()).toEqual(['/etc/corosync/corosync.conf', '/etc/hosts', '/etc/sysctl.d/90-erp.conf']);
-    expect(Object.keys(a).filter((k) => a[k]?.value !== c[k]?.value).sort()).toEqual(['/etc/corosync/corosync.conf', '/etc/sysctl.d/90-erp.conf']);
+    expect(
+      Object.keys(a)
+        .filter((k) => a[k]?.value !== c[k]?.value)
+        .sort(),
+    ).toEqual(['/etc/corosync/corosync.conf', '/etc/sysctl.d/90-erp.conf']);
     expect(c['/etc/sysctl.d/90-erp.conf']?.content).toContain('vm.swappiness = 60');
     expect(c['/etc/corosync/corosync.conf']?.content).toMatch(/token: 5000/);
     expect(a['/etc/corosync/corosync.conf']?.content).toMatch(/token: 3000/);

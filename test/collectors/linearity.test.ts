@@ -34,17 +34,86 @@ const repeat = (dir: string, ids: readonly string[]) => (n: number) => {
 };
 
 const CASES: Case[] = [
-  { name: 'os: os-release with many (unknown and duplicate) fields', facet: 'os', base: 1000, build: (n) => ({ 'os-release': ok(lines(n, (i) => (i % 2 ? `ID=debian${i}` : `X_FIELD${i}="value ${i}"`))), 'os-hostname': ok('h\n'), 'os-arch': ok('x86_64\n') }) },
-  { name: 'kernel: a command line with many parameters', facet: 'kernel', base: 1000, build: (n) => ({ 'kernel-release': ok('6.1.0-18-amd64\n'), 'kernel-build': ok('#1 SMP\n'), 'kernel-cmdline': ok(`${Array.from({ length: n }, (_, i) => `p${i}=v${i}`).join(' ')}\n`), 'kernel-installed': ok('') }) },
-  { name: 'kernel: one parameter repeated (was quadratic)', facet: 'kernel', base: 1000, build: (n) => ({ 'kernel-release': ok('6.1.0-18-amd64\n'), 'kernel-build': ok('#1 SMP\n'), 'kernel-cmdline': ok(`${Array.from({ length: n }, (_, i) => `console=tty${i}`).join(' ')}\n`), 'kernel-installed': ok('') }) },
-  { name: 'modules: distinct /proc/modules lines', facet: 'modules', base: 1000, build: (n) => ({ 'modules-proc': ok(lines(n, (i) => `mod${i} 16384 0 - Live 0x0000000000000000`)), 'modules-sysfs': ok('') }) },
-  { name: 'modules: duplicate /proc/modules lines', facet: 'modules', base: 5000, build: (n) => ({ 'modules-proc': ok(lines(n, () => 'dup 16384 0 - Live 0x0000000000000000')), 'modules-sysfs': ok('') }) },
-  { name: 'sysctl: distinct keys', facet: 'sysctl', base: 1000, build: (n) => ({ 'sysctl-all': ok(lines(n, (i) => `net.flood.k${i} = ${i}`)), 'sysctl-conf': ok('') }) },
-  { name: 'sysctl: one key repeated', facet: 'sysctl', base: 5000, build: (n) => ({ 'sysctl-all': ok(lines(n, (i) => `net.flood.same = ${i}`)), 'sysctl-conf': ok('') }) },
-  { name: 'services: distinct unit files', facet: 'services', base: 1000, build: (n) => ({ 'services-unit-files': ok(lines(n, (i) => `u${i}.service enabled enabled`)), 'services-active': ok('') }) },
-  { name: 'services: duplicate unit files', facet: 'services', base: 5000, build: (n) => ({ 'services-unit-files': ok(lines(n, () => 'dup.service enabled enabled')), 'services-active': ok('') }) },
-  { name: 'packages: distinct dpkg lines', facet: 'packages', base: 300, build: (n) => ({ 'packages-query': ok(lines(n, (i) => `ii \tpkg${i}\t1.${i}-1\tamd64`)) }) },
-  { name: 'packages: one dpkg line duplicated (was quadratic)', facet: 'packages', base: 500, build: (n) => ({ 'packages-query': ok(lines(n, () => 'ii \tdup\t1.0-1\tamd64')) }) },
+  {
+    name: 'os: os-release with many (unknown and duplicate) fields',
+    facet: 'os',
+    base: 1000,
+    build: (n) => ({
+      'os-release': ok(lines(n, (i) => (i % 2 ? `ID=debian${i}` : `X_FIELD${i}="value ${i}"`))),
+      'os-hostname': ok('h\n'),
+      'os-arch': ok('x86_64\n'),
+    }),
+  },
+  {
+    name: 'kernel: a command line with many parameters',
+    facet: 'kernel',
+    base: 1000,
+    build: (n) => ({
+      'kernel-release': ok('6.1.0-18-amd64\n'),
+      'kernel-build': ok('#1 SMP\n'),
+      'kernel-cmdline': ok(`${Array.from({ length: n }, (_, i) => `p${i}=v${i}`).join(' ')}\n`),
+      'kernel-installed': ok(''),
+    }),
+  },
+  {
+    name: 'kernel: one parameter repeated (was quadratic)',
+    facet: 'kernel',
+    base: 1000,
+    build: (n) => ({
+      'kernel-release': ok('6.1.0-18-amd64\n'),
+      'kernel-build': ok('#1 SMP\n'),
+      'kernel-cmdline': ok(`${Array.from({ length: n }, (_, i) => `console=tty${i}`).join(' ')}\n`),
+      'kernel-installed': ok(''),
+    }),
+  },
+  {
+    name: 'modules: distinct /proc/modules lines',
+    facet: 'modules',
+    base: 1000,
+    build: (n) => ({ 'modules-proc': ok(lines(n, (i) => `mod${i} 16384 0 - Live 0x0000000000000000`)), 'modules-sysfs': ok('') }),
+  },
+  {
+    name: 'modules: duplicate /proc/modules lines',
+    facet: 'modules',
+    base: 5000,
+    build: (n) => ({ 'modules-proc': ok(lines(n, () => 'dup 16384 0 - Live 0x0000000000000000')), 'modules-sysfs': ok('') }),
+  },
+  {
+    name: 'sysctl: distinct keys',
+    facet: 'sysctl',
+    base: 1000,
+    build: (n) => ({ 'sysctl-all': ok(lines(n, (i) => `net.flood.k${i} = ${i}`)), 'sysctl-conf': ok('') }),
+  },
+  {
+    name: 'sysctl: one key repeated',
+    facet: 'sysctl',
+    base: 5000,
+    build: (n) => ({ 'sysctl-all': ok(lines(n, (i) => `net.flood.same = ${i}`)), 'sysctl-conf': ok('') }),
+  },
+  {
+    name: 'services: distinct unit files',
+    facet: 'services',
+    base: 1000,
+    build: (n) => ({ 'services-unit-files': ok(lines(n, (i) => `u${i}.service enabled enabled`)), 'services-active': ok('') }),
+  },
+  {
+    name: 'services: duplicate unit files',
+    facet: 'services',
+    base: 5000,
+    build: (n) => ({ 'services-unit-files': ok(lines(n, () => 'dup.service enabled enabled')), 'services-active': ok('') }),
+  },
+  {
+    name: 'packages: distinct dpkg lines',
+    facet: 'packages',
+    base: 300,
+    build: (n) => ({ 'packages-query': ok(lines(n, (i) => `ii \tpkg${i}\t1.${i}-1\tamd64`)) }),
+  },
+  {
+    name: 'packages: one dpkg line duplicated (was quadratic)',
+    facet: 'packages',
+    base: 500,
+    build: (n) => ({ 'packages-query': ok(lines(n, () => 'ii \tdup\t1.0-1\tamd64')) }),
+  },
   {
     name: 'pacemaker: a CIB with many primitives in one group',
     facet: 'pacemaker',
@@ -53,13 +122,24 @@ const CASES: Case[] = [
       'pacemaker-cib': ok(
         `<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0"><configuration><crm_config/><nodes/><resources><group id="g">${Array.from(
           { length: n },
-          (_, i) => `<primitive id="r${i}" class="ocf" provider="heartbeat" type="Dummy"><instance_attributes id="r${i}-ia"><nvpair id="r${i}-p" name="p" value="${i}"/></instance_attributes></primitive>`,
+          (_, i) =>
+            `<primitive id="r${i}" class="ocf" provider="heartbeat" type="Dummy"><instance_attributes id="r${i}-ia"><nvpair id="r${i}-p" name="p" value="${i}"/></instance_attributes></primitive>`,
         ).join('')}</group></resources><constraints/></configuration><status/></cib>\n`,
       ),
     }),
   },
-  { name: 'corosync: the demo corosync.conf repeated (duplicate sections)', facet: 'corosync', base: 20, build: repeat('demo/erp-a', ['corosync-conf', 'corosync-cmapctl']) },
-  { name: 'drbd: the demo drbd dump repeated', facet: 'drbd', base: 20, build: repeat('demo/erp-a', ['drbd-dump', 'drbd-kernel-version', 'drbd-utils-version']) },
+  {
+    name: 'corosync: the demo corosync.conf repeated (duplicate sections)',
+    facet: 'corosync',
+    base: 20,
+    build: repeat('demo/erp-a', ['corosync-conf', 'corosync-cmapctl']),
+  },
+  {
+    name: 'drbd: the demo drbd dump repeated',
+    facet: 'drbd',
+    base: 20,
+    build: repeat('demo/erp-a', ['drbd-dump', 'drbd-kernel-version', 'drbd-utils-version']),
+  },
 ];
 
 /** Best of `runs` parses, in ms. */
@@ -74,22 +154,30 @@ function timeParse(collector: Collector, outputs: Record<string, CommandOutput>,
 }
 
 describe('parsers are linear in their output size (10x and 100x)', () => {
-  it.each(CASES.map((c) => [c.name, c] as const))('%s', (_name, c) => {
-    const collector = collectorByName(c.facet);
-    // Warm up the JIT on the small size first.
-    timeParse(collector, c.build(c.base), 3);
-    const inputs = [c.base, c.base * 10, c.base * 100].map((n) => c.build(n));
-    const size = (o: Record<string, CommandOutput>) => Object.values(o).reduce((sum, x) => sum + x.stdout.length, 0);
-    expect(size(inputs[2] as Record<string, CommandOutput>)).toBeGreaterThan(size(inputs[0] as Record<string, CommandOutput>) * 50);
-    const [t1, t10, t100] = [timeParse(collector, inputs[0]!, 5), timeParse(collector, inputs[1]!, 3), timeParse(collector, inputs[2]!, 2)] as [number, number, number];
-    // Ratios with a floor for tiny timings (timer resolution); linear is ~10, quadratic ~100.
-    const step1 = t10 / Math.max(t1, 0.5);
-    const step2 = t100 / Math.max(t10, 2);
-    const report = `${c.name}: 1x ${t1.toFixed(2)} ms, 10x ${t10.toFixed(2)} ms, 100x ${t100.toFixed(2)} ms (ratios ${step1.toFixed(1)}, ${step2.toFixed(1)})`;
-    console.log(report);
-    // The 10x -> 100x step is the one past JIT warm-up and timer noise; a quadratic parser
-    // gives ~100 there; distinct keys cost V8 a little more than linear at 100k properties
-    // (dictionary-mode objects, GC), measured 20-30 on a loaded 2-core machine.
-    expect(step2, report).toBeLessThan(50);
-  }, 120_000);
+  it.each(CASES.map((c) => [c.name, c] as const))(
+    '%s',
+    (_name, c) => {
+      const collector = collectorByName(c.facet);
+      // Warm up the JIT on the small size first.
+      timeParse(collector, c.build(c.base), 3);
+      const inputs = [c.base, c.base * 10, c.base * 100].map((n) => c.build(n));
+      const size = (o: Record<string, CommandOutput>) => Object.values(o).reduce((sum, x) => sum + x.stdout.length, 0);
+      expect(size(inputs[2] as Record<string, CommandOutput>)).toBeGreaterThan(size(inputs[0] as Record<string, CommandOutput>) * 50);
+      const [t1, t10, t100] = [
+        timeParse(collector, inputs[0]!, 5),
+        timeParse(collector, inputs[1]!, 3),
+        timeParse(collector, inputs[2]!, 2),
+      ] as [number, number, number];
+      // Ratios with a floor for tiny timings (timer resolution); linear is ~10, quadratic ~100.
+      const step1 = t10 / Math.max(t1, 0.5);
+      const step2 = t100 / Math.max(t10, 2);
+      const report = `${c.name}: 1x ${t1.toFixed(2)} ms, 10x ${t10.toFixed(2)} ms, 100x ${t100.toFixed(2)} ms (ratios ${step1.toFixed(1)}, ${step2.toFixed(1)})`;
+      console.log(report);
+      // The 10x -> 100x step is the one past JIT warm-up and timer noise; a quadratic parser
+      // gives ~100 there; distinct keys cost V8 a little more than linear at 100k properties
+      // (dictionary-mode objects, GC), measured 20-30 on a loaded 2-core machine.
+      expect(step2, report).toBeLessThan(50);
+    },
+    120_000,
+  );
 });

@@ -27,10 +27,7 @@ describe('os-release from RHEL-family and SUSE nodes', () => {
     const release = fixtureOutput(dir, 'os-release');
     expect(release).toBeDefined();
     // Only os-release was published for these systems; hostname and arch are the test's.
-    const facet = osCollector.parse(
-      { 'os-release': release!, 'os-hostname': ok('node1\n'), 'os-arch': ok('x86_64\n') },
-      CTX,
-    );
+    const facet = osCollector.parse({ 'os-release': release!, 'os-hostname': ok('node1\n'), 'os-arch': ok('x86_64\n') }, CTX);
     expect(facet.status).toBe('ok');
     expect(facet.items.id?.value).toBe(id);
     expect(facet.items.version_id?.value).toBe(versionId);

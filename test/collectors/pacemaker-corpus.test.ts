@@ -28,17 +28,25 @@ describe('Pacemaker CTS corpus', () => {
   });
 });
 
-const files = present ? readdirSync(corpusDir).filter((f) => f.endsWith('.xml')).sort() : [];
+const files = present
+  ? readdirSync(corpusDir)
+      .filter((f) => f.endsWith('.xml'))
+      .sort()
+  : [];
 const text = (file: string): string => readFileSync(path.join(corpusDir, file), 'utf8');
 const root = (file: string): XmlElement => {
   const xml = parseXml(text(file));
   if (!xml.ok) throw new Error(`${file}: ${xml.error}`);
   return xml.root;
 };
-const facet = (file: string) => pacemakerCollector.parse({ [PACEMAKER_CIB_COMMAND]: { exitCode: 0, stdout: text(file), stderr: 'driftd: source=cibadmin\n', truncated: false } }, DEFAULT_COLLECTOR_CONTEXT);
+const facet = (file: string) =>
+  pacemakerCollector.parse(
+    { [PACEMAKER_CIB_COMMAND]: { exitCode: 0, stdout: text(file), stderr: 'driftd: source=cibadmin\n', truncated: false } },
+    DEFAULT_COLLECTOR_CONTEXT,
+  );
 const describeCorpus = present ? describe : describe.skip;
 
-describeCorpus('every CIB of Pacemaker\'s scheduler suite', () => {
+describeCorpus("every CIB of Pacemaker's scheduler suite", () => {
   it('holds the 854 inputs the corpus README announces (855 files with Makefile.am)', () => {
     expect(files).toHaveLength(854);
   });
@@ -62,7 +70,8 @@ describeCorpus('every CIB of Pacemaker\'s scheduler suite', () => {
       const sets = crm.children.filter((s) => s.name === 'cluster_property_set' && !s.children.some((c) => c.name === 'rule'));
       if (sets.length !== 1) continue; // the order of several sets is asserted on chosen files below
       const pairs = new Map<string, string>();
-      for (const p of sets[0]?.children ?? []) if (p.name === 'nvpair' && p.attrs.name && !pairs.has(p.attrs.name)) pairs.set(p.attrs.name, p.attrs.value ?? '');
+      for (const p of sets[0]?.children ?? [])
+        if (p.name === 'nvpair' && p.attrs.name && !pairs.has(p.attrs.name)) pairs.set(p.attrs.name, p.attrs.value ?? '');
       const items = facet(file).items;
       for (const [name, old] of Object.entries(RENAMED_CLUSTER_OPTIONS)) {
         const expected = pairs.get(name) ?? pairs.get(old);
@@ -76,11 +85,16 @@ describeCorpus('every CIB of Pacemaker\'s scheduler suite', () => {
 });
 
 describeCorpus('chosen real CIBs: what Pacemaker would use', () => {
-  it('nvpair-date-rules-1.xml: maintenance-mode is the unconditional set\'s false; the scored rule set (18:00-21:00) stays apart', () => {
+  it("nvpair-date-rules-1.xml: maintenance-mode is the unconditional set's false; the scored rule set (18:00-21:00) stays apart", () => {
     const items = facet('nvpair-date-rules-1.xml').items;
     expect(items['property.maintenance-mode']?.value).toBe('false');
-    expect(items['property.maintenance-mode@maintenance-window']).toEqual({ value: 'true', source: 'set maintenance-window: applies only while its rule matches (live state)' });
-    expect(items['property@maintenance-window.rule']?.value).toMatch(/^rule\(score=INFINITY\)\{date_expression\(end="2019-09-23 21:00:00 -05:00",operation=in_range/);
+    expect(items['property.maintenance-mode@maintenance-window']).toEqual({
+      value: 'true',
+      source: 'set maintenance-window: applies only while its rule matches (live state)',
+    });
+    expect(items['property@maintenance-window.rule']?.value).toMatch(
+      /^rule\(score=INFINITY\)\{date_expression\(end="2019-09-23 21:00:00 -05:00",operation=in_range/,
+    );
     expect(items['property.fencing-enabled']?.value).toBe('1');
   });
 
@@ -94,19 +108,28 @@ describeCorpus('chosen real CIBs: what Pacemaker would use', () => {
     expect(judgePractice('pacemaker-fencing-per-node', f)).toBeUndefined();
   });
 
-  it('group11.xml: the group\'s instance attribute reaches its primitives, their own value first', () => {
+  it("group11.xml: the group's instance attribute reaches its primitives, their own value first", () => {
     const items = facet('group11.xml').items;
     expect(items['resource.rsc1.param.target_role']).toEqual({ value: 'started' });
-    expect(items['resource.rsc1.param.target_role@instance_attributes.id21861']).toEqual({ value: 'started', source: 'inherited from group group1' });
+    expect(items['resource.rsc1.param.target_role@instance_attributes.id21861']).toEqual({
+      value: 'started',
+      source: 'inherited from group group1',
+    });
   });
 
   it('group11.xml: a group parameter changed on one node shows on every primitive of the group', () => {
     const before = facet('group11.xml').items;
-    const groupSet = /<group id="([^"]+)"[^>]*>\s*<instance_attributes id="([^"]+)">\s*<nvpair id="[^"]+" name="([^"]+)" value="([^"]*)"/.exec(text('group11.xml'));
+    const groupSet =
+      /<group id="([^"]+)"[^>]*>\s*<instance_attributes id="([^"]+)">\s*<nvpair id="[^"]+" name="([^"]+)" value="([^"]*)"/.exec(
+        text('group11.xml'),
+      );
     expect(groupSet).not.toBeNull();
     const [, group = '', , name = '', value = ''] = groupSet ?? [];
     const changed = text('group11.xml').replace(`name="${name}" value="${value}"`, `name="${name}" value="${value}-changed"`);
-    const after = pacemakerCollector.parse({ [PACEMAKER_CIB_COMMAND]: { exitCode: 0, stdout: changed, stderr: '', truncated: false } }, DEFAULT_COLLECTOR_CONTEXT).items;
+    const after = pacemakerCollector.parse(
+      { [PACEMAKER_CIB_COMMAND]: { exitCode: 0, stdout: changed, stderr: '', truncated: false } },
+      DEFAULT_COLLECTOR_CONTEXT,
+    ).items;
     const differing = Object.keys({ ...before, ...after }).filter((k) => before[k]?.value !== after[k]?.value);
     const primitives = Object.keys(before).filter((k) => /^resource\.[^.]+$/.test(k));
     expect(primitives.length).toBeGreaterThan(1);
@@ -132,9 +155,30 @@ describeCorpus('chosen real CIBs: what Pacemaker would use', () => {
  * these categories changed no item; the suite runs the 20 files below.
  */
 const GENERATED_ID_ELEMENTS = new Set([
-  'cluster_property_set', 'instance_attributes', 'meta_attributes', 'utilization', 'nvpair', 'op', 'rule', 'expression',
-  'date_expression', 'date_spec', 'duration', 'rsc_expression', 'op_expression', 'resource_set', 'fencing-level',
-  'recipient', 'port-mapping', 'storage-mapping', 'network', 'docker', 'podman', 'rkt', 'primitive_ref', 'operations',
+  'cluster_property_set',
+  'instance_attributes',
+  'meta_attributes',
+  'utilization',
+  'nvpair',
+  'op',
+  'rule',
+  'expression',
+  'date_expression',
+  'date_spec',
+  'duration',
+  'rsc_expression',
+  'op_expression',
+  'resource_set',
+  'fencing-level',
+  'recipient',
+  'port-mapping',
+  'storage-mapping',
+  'network',
+  'docker',
+  'podman',
+  'rkt',
+  'primitive_ref',
+  'operations',
 ]);
 
 function isException(element: XmlElement, attribute: string, referenced: ReadonlySet<string>): boolean {
@@ -145,11 +189,27 @@ function isException(element: XmlElement, attribute: string, referenced: Readonl
 }
 
 const MUTATED_CIBS = [
-  'bundle-interleave-promote.xml', 'bug-cl-5168.xml', 'location-sets-templates.xml', 'nvpair-date-rules-1.xml',
-  'per-node-attrs.xml', 'value-source.xml', 'date-2.xml', 'bug-5059.xml', 'op-defaults-2.xml', 'allow-unhealthy-nodes.xml',
-  '1360.xml', '6-migrate-group.xml', 'colocation-influence.xml', 'tags-coloc-order-2.xml', 'group11.xml', 'bug-n-387749.xml',
+  'bundle-interleave-promote.xml',
+  'bug-cl-5168.xml',
+  'location-sets-templates.xml',
+  'nvpair-date-rules-1.xml',
+  'per-node-attrs.xml',
+  'value-source.xml',
+  'date-2.xml',
+  'bug-5059.xml',
+  'op-defaults-2.xml',
+  'allow-unhealthy-nodes.xml',
+  '1360.xml',
+  '6-migrate-group.xml',
+  'colocation-influence.xml',
+  'tags-coloc-order-2.xml',
+  'group11.xml',
+  'bug-n-387749.xml',
   // Found by changing one attribute of every ninth corpus CIB: a node's base score was dropped.
-  'base-score.xml', 'bug-suse-707150.xml', 'bundle-order-partial-stop.xml', 'location-date-rules-1.xml',
+  'base-score.xml',
+  'bug-suse-707150.xml',
+  'bundle-order-partial-stop.xml',
+  'location-date-rules-1.xml',
 ];
 
 function snapshotOf(cib: XmlElement): string {
@@ -176,18 +236,21 @@ describeCorpus('every attribute of the configuration matters (one change at a ti
     let mutations = 0;
     // fast-check picks the replacement value; every attribute is visited in turn.
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 6 }).filter((s) => /^[A-Za-z0-9]+$/.test(s)), (suffix) => {
-        walk(configuration as XmlElement, (element) => {
-          for (const attribute of Object.keys(element.attrs)) {
-            if (isException(element, attribute, referenced)) continue;
-            const old = element.attrs[attribute] ?? '';
-            element.attrs[attribute] = `${old}${suffix}`;
-            mutations++;
-            if (snapshotOf(cib) === base) unchanged.push(`${element.name}@${attribute} (line ${element.line}, ${JSON.stringify(old)})`);
-            element.attrs[attribute] = old;
-          }
-        });
-      }),
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 6 }).filter((s) => /^[A-Za-z0-9]+$/.test(s)),
+        (suffix) => {
+          walk(configuration as XmlElement, (element) => {
+            for (const attribute of Object.keys(element.attrs)) {
+              if (isException(element, attribute, referenced)) continue;
+              const old = element.attrs[attribute] ?? '';
+              element.attrs[attribute] = `${old}${suffix}`;
+              mutations++;
+              if (snapshotOf(cib) === base) unchanged.push(`${element.name}@${attribute} (line ${element.line}, ${JSON.stringify(old)})`);
+              element.attrs[attribute] = old;
+            }
+          });
+        },
+      ),
       { numRuns: 1, seed: 23 },
     );
     expect(mutations).toBeGreaterThan(20);

@@ -21,7 +21,12 @@ describe('parseSbd on real sbd 1.5.2 captures (fixtures/cluster/sbd)', () => {
     const p = parseSbd(fixture('debian12-sbd-1.5.2-default.txt'));
     expect(p.file).toBe('/etc/default/sbd');
     expect(p.variables.SBD_DEVICE).toBeUndefined();
-    expect(p.variables).toMatchObject({ SBD_PACEMAKER: 'yes', SBD_STARTMODE: 'always', SBD_WATCHDOG_DEV: '/dev/watchdog', SBD_WATCHDOG_TIMEOUT: '5' });
+    expect(p.variables).toMatchObject({
+      SBD_PACEMAKER: 'yes',
+      SBD_STARTMODE: 'always',
+      SBD_WATCHDOG_DEV: '/dev/watchdog',
+      SBD_WATCHDOG_TIMEOUT: '5',
+    });
     expect(p.header).toEqual({});
   });
 
@@ -33,16 +38,33 @@ describe('parseSbd on real sbd 1.5.2 captures (fixtures/cluster/sbd)', () => {
 
   it('never throws on arbitrary input; header values are whole seconds (property)', () => {
     const piece = fc.oneof(
-      fc.constantFrom(SBD_FILE_MARKER + '/etc/default/sbd', SBD_FILE_MARKER + '/etc/sysconfig/sbd', SBD_DUMP_MARKER + '/dev/x', 'SBD_DEVICE=', 'export ', '"', "'", ' #', 'Timeout (msgwait) : 10', 'Timeout (', ') : ', '\r', '\n'),
+      fc.constantFrom(
+        SBD_FILE_MARKER + '/etc/default/sbd',
+        SBD_FILE_MARKER + '/etc/sysconfig/sbd',
+        SBD_DUMP_MARKER + '/dev/x',
+        'SBD_DEVICE=',
+        'export ',
+        '"',
+        "'",
+        ' #',
+        'Timeout (msgwait) : 10',
+        'Timeout (',
+        ') : ',
+        '\r',
+        '\n',
+      ),
       fc.string({ maxLength: 8 }),
       fc.string({ unit: 'binary', maxLength: 8 }),
     );
     fc.assert(
-      fc.property(fc.array(piece, { maxLength: 40 }).map((p) => p.join('')), (text) => {
-        const p = parseSbd(text);
-        for (const v of Object.values(p.header)) expect(v).toMatch(/^\d+$/);
-        for (const k of Object.keys(p.variables)) expect(k).toMatch(/^[A-Z][A-Z0-9_]*$/);
-      }),
+      fc.property(
+        fc.array(piece, { maxLength: 40 }).map((p) => p.join('')),
+        (text) => {
+          const p = parseSbd(text);
+          for (const v of Object.values(p.header)) expect(v).toMatch(/^\d+$/);
+          for (const k of Object.keys(p.variables)) expect(k).toMatch(/^[A-Z][A-Z0-9_]*$/);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -89,9 +111,16 @@ describe.skipIf(!existsSync(SBD))('SBD_SCRIPT under the real /bin/sh and /usr/sb
     writeFileSync(join(root, path), text);
   };
   const run = () => {
-    const script = SBD_SCRIPT.split(' /etc/sysconfig/sbd').join(` ${root}/etc/sysconfig/sbd`).split(' /etc/default/sbd').join(` ${root}/etc/default/sbd`);
+    const script = SBD_SCRIPT.split(' /etc/sysconfig/sbd')
+      .join(` ${root}/etc/sysconfig/sbd`)
+      .split(' /etc/default/sbd')
+      .join(` ${root}/etc/default/sbd`);
     expect(script).toContain(`${root}/etc/default/sbd`);
-    const out = spawnSync('/bin/sh', ['-c', script], { encoding: 'utf8', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' }, timeout: 30_000 });
+    const out = spawnSync('/bin/sh', ['-c', script], {
+      encoding: 'utf8',
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
+      timeout: 30_000,
+    });
     expect(out.status, out.stderr).toBe(0);
     const text = out.stdout.split(root).join('');
     return { text, parsed: parseSbd(text) };
@@ -111,7 +140,10 @@ describe.skipIf(!existsSync(SBD))('SBD_SCRIPT under the real /bin/sh and /usr/sb
   it('each ;-separated device is dumped in turn; a device that is no SBD disk gives no header', () => {
     put('/etc/default/sbd', 'SBD_DEVICE="/nonexistent/sbd-a; /nonexistent/sbd-b"\nSBD_WATCHDOG_TIMEOUT=5\n');
     const { text, parsed } = run();
-    expect(text.split('\n').filter((l) => l.startsWith(SBD_DUMP_MARKER))).toEqual([`${SBD_DUMP_MARKER}/nonexistent/sbd-a`, `${SBD_DUMP_MARKER}/nonexistent/sbd-b`]);
+    expect(text.split('\n').filter((l) => l.startsWith(SBD_DUMP_MARKER))).toEqual([
+      `${SBD_DUMP_MARKER}/nonexistent/sbd-a`,
+      `${SBD_DUMP_MARKER}/nonexistent/sbd-b`,
+    ]);
     expect(parsed.variables).toEqual({ SBD_DEVICE: '/nonexistent/sbd-a; /nonexistent/sbd-b', SBD_WATCHDOG_TIMEOUT: '5' });
     expect(parsed.header).toEqual({});
   });

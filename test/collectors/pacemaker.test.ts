@@ -44,7 +44,11 @@ describe('pacemaker collector: commands', () => {
 
 describe('pacemaker collector: every fixture', () => {
   it.each([
-    ['crmsh-history-test-xen-d-cib.xml', 17, { 'resource.s-libvirt': 'stonith:external/libvirt', 'constraint.d1-pref': 'location(node=xen-d,rsc=d1,score=100)' }],
+    [
+      'crmsh-history-test-xen-d-cib.xml',
+      17,
+      { 'resource.s-libvirt': 'stonith:external/libvirt', 'constraint.d1-pref': 'location(node=xen-d,rsc=d1,score=100)' },
+    ],
     ['crmsh-history-test-xen-e-cib.xml', 17, { 'resource.d1.op.monitor.5s': 'timeout=30s', 'node.xen-e': 'id=xen-e type=normal' }],
     ['cibadmin-2.1.5-query-xen-d.txt', 17, { 'property.no-quorum-policy': 'ignore', 'cib.validate-with': 'pacemaker-1.2' }],
     ['handmade-xen-d-param-changed-cib.xml', 17, { 'resource.s-libvirt.param.reset_method': 'off' }],
@@ -52,7 +56,11 @@ describe('pacemaker collector: every fixture', () => {
     ['crmsh-cibtests-001.exp.xml', 3, { 'resource.rsc_dummy': 'ocf:heartbeat:Dummy', 'resource.rsc_dummy.op.monitor.30': '(defaults)' }],
     ['crmsh-cibtests-002.exp.xml', 6, {}],
     ['crmsh-cibtests-003.exp.xml', 7, {}],
-    ['crmsh-cibtests-004.exp.xml', 7, { 'clone.testfs-clone': 'testfs', 'clone.testfs-clone.meta.interleave': 'true', 'resource.testfs.param.fake': 'hello' }],
+    [
+      'crmsh-cibtests-004.exp.xml',
+      7,
+      { 'clone.testfs-clone': 'testfs', 'clone.testfs-clone.meta.interleave': 'true', 'resource.testfs.param.fake': 'hello' },
+    ],
     [
       'crmsh-testcases-confbasic-xml.exp.xml',
       61,
@@ -131,7 +139,8 @@ describe('pacemaker collector: volatile attributes do not count', () => {
   });
 
   it('attribute order and whitespace inside the configuration do not matter', () => {
-    const a = '<cib validate-with="pacemaker-3.0"><configuration><crm_config/><nodes/><resources><primitive id="ip" class="ocf" provider="heartbeat" type="IPaddr2"><instance_attributes id="ip-ia"><nvpair id="ip-ia-ip" name="ip" value="10.0.0.20"/></instance_attributes></primitive></resources><constraints><rsc_location id="l" rsc="ip" node="n1" score="100"/></constraints></configuration></cib>';
+    const a =
+      '<cib validate-with="pacemaker-3.0"><configuration><crm_config/><nodes/><resources><primitive id="ip" class="ocf" provider="heartbeat" type="IPaddr2"><instance_attributes id="ip-ia"><nvpair id="ip-ia-ip" name="ip" value="10.0.0.20"/></instance_attributes></primitive></resources><constraints><rsc_location id="l" rsc="ip" node="n1" score="100"/></constraints></configuration></cib>';
     const b = `<cib validate-with="pacemaker-3.0">
       <configuration>
         <crm_config/>
@@ -176,7 +185,12 @@ describe('pacemaker collector: unsupported, errors, truncation', () => {
 
   it('an unreadable cib.xml is an error naming the command', () => {
     const facet = pacemakerCollector.parse(
-      { [PACEMAKER_CIB_COMMAND]: failed(1, 'driftd: source=/var/lib/pacemaker/cib/cib.xml\ncat: /var/lib/pacemaker/cib/cib.xml: Permission denied\n') },
+      {
+        [PACEMAKER_CIB_COMMAND]: failed(
+          1,
+          'driftd: source=/var/lib/pacemaker/cib/cib.xml\ncat: /var/lib/pacemaker/cib/cib.xml: Permission denied\n',
+        ),
+      },
       CTX,
     );
     expect(facet.status).toBe('error');
@@ -204,7 +218,10 @@ describe('pacemaker collector: unsupported, errors, truncation', () => {
   });
 
   it('a cut CIB is truncated, never read as an empty configuration', () => {
-    const facet = pacemakerCollector.parse({ [PACEMAKER_CIB_COMMAND]: { ...ok(cibText('crmsh-history-test-xen-d-cib.xml').slice(0, 900)), truncated: true } }, CTX);
+    const facet = pacemakerCollector.parse(
+      { [PACEMAKER_CIB_COMMAND]: { ...ok(cibText('crmsh-history-test-xen-d-cib.xml').slice(0, 900)), truncated: true } },
+      CTX,
+    );
     expect(facet.status).toBe('truncated');
     expect(facet.items).toEqual({});
   });
@@ -216,7 +233,18 @@ describe('pacemaker collector: unsupported, errors, truncation', () => {
 
 describe('agents present on the node', () => {
   const listing = parseAgentListing(
-    ['ocf:heartbeat:IPaddr2', 'ocf:custom:thing', 'stonith:fence_ipmilan', 'stonith:external/libvirt', 'lsb:o2cb', 'unit:nginx.service', 'unit:getty@.service', 'unit:foo.socket', 'garbage line', ''].join('\n'),
+    [
+      'ocf:heartbeat:IPaddr2',
+      'ocf:custom:thing',
+      'stonith:fence_ipmilan',
+      'stonith:external/libvirt',
+      'lsb:o2cb',
+      'unit:nginx.service',
+      'unit:getty@.service',
+      'unit:foo.socket',
+      'garbage line',
+      '',
+    ].join('\n'),
   ).names;
 
   it.each([
@@ -243,7 +271,11 @@ describe('agents present on the node', () => {
   it('the collector keeps, sorted, the present agents this CIB references; a failed or cut listing adds nothing', () => {
     // The real confbasic CIB references ocf:heartbeat:Delay, ocf:pacemaker:Dummy, ocf:pacemaker:Stateful and stonith:ssh.
     const cib = cibText('crmsh-testcases-confbasic-xml.exp.xml');
-    const parse = (agents: CommandOutput) => pacemakerCollector.parse({ [PACEMAKER_CIB_COMMAND]: { ...ok(cib), stderr: 'driftd: source=cibadmin\n' }, [AGENTS_COMMAND]: agents }, CTX);
+    const parse = (agents: CommandOutput) =>
+      pacemakerCollector.parse(
+        { [PACEMAKER_CIB_COMMAND]: { ...ok(cib), stderr: 'driftd: source=cibadmin\n' }, [AGENTS_COMMAND]: agents },
+        CTX,
+      );
     const facet = parse(ok('unit:b.service\nstonith:ssh\nocf:x:y\nocf:pacemaker:Dummy\n'));
     expect(facet.meta?.agents).toBe('ocf:pacemaker:Dummy stonith:ssh');
     expect([...(agentListing(facet.meta) ?? [])]).toEqual(['ocf:pacemaker:Dummy', 'stonith:ssh']);
@@ -267,7 +299,8 @@ describe('agents present on the node', () => {
 
   const onThisMachine = ((): Set<string> => {
     try {
-      return parseAgentListing(execFileSync('/bin/sh', ['-c', AGENTS_SCRIPT], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).names;
+      return parseAgentListing(execFileSync('/bin/sh', ['-c', AGENTS_SCRIPT], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))
+        .names;
     } catch {
       return new Set();
     }
@@ -316,7 +349,30 @@ describe('pacemaker collector: never throws', () => {
   const xmlish = fc
     .array(
       fc.oneof(
-        fc.constantFrom('<cib>', '</cib>', '<configuration>', '</configuration>', '<resources>', '</resources>', '<primitive id="p" class="ocf" type="X">', '</primitive>', '<nvpair name="a" value="b"/>', '<instance_attributes id-ref="p"/>', '<op name="monitor"/>', '<group id="g">', '</group>', '<rsc_location id="l"/>', '<constraints>', '</constraints>', '<fencing-level/>', '<fencing-topology>', '</fencing-topology>', '&amp;', '"', '<'),
+        fc.constantFrom(
+          '<cib>',
+          '</cib>',
+          '<configuration>',
+          '</configuration>',
+          '<resources>',
+          '</resources>',
+          '<primitive id="p" class="ocf" type="X">',
+          '</primitive>',
+          '<nvpair name="a" value="b"/>',
+          '<instance_attributes id-ref="p"/>',
+          '<op name="monitor"/>',
+          '<group id="g">',
+          '</group>',
+          '<rsc_location id="l"/>',
+          '<constraints>',
+          '</constraints>',
+          '<fencing-level/>',
+          '<fencing-topology>',
+          '</fencing-topology>',
+          '&amp;',
+          '"',
+          '<',
+        ),
         fc.string({ maxLength: 5 }),
       ),
       { maxLength: 40 },
@@ -369,13 +425,18 @@ describe('pacemaker collector: the demo cluster (real cibadmin 2.1.5 on a file C
   });
 
   it('references the agents the precondition check must find on every node', () => {
-    expect(referencedAgents([facets['erp-a'] as FacetSnapshot])).toEqual(['ocf:heartbeat:Filesystem', 'ocf:heartbeat:IPaddr2', 'ocf:linbit:drbd']);
+    expect(referencedAgents([facets['erp-a'] as FacetSnapshot])).toEqual([
+      'ocf:heartbeat:Filesystem',
+      'ocf:heartbeat:IPaddr2',
+      'ocf:linbit:drbd',
+    ]);
     expect(values(facets['erp-a'] as FacetSnapshot)).toMatchObject({
       'group.erp-group': 'erp-fs erp-ip',
       'clone.drbd-erpdata-clone': 'drbd-erpdata',
       'clone.drbd-erpdata-clone.meta.promotable': 'true',
       'resource.drbd-erpdata.op.monitor.29s': 'role=Promoted timeout=20s',
-      'constraint.erp-group-with-promoted-drbd': 'colocation(rsc=erp-group,score=INFINITY,with-rsc=drbd-erpdata-clone,with-rsc-role=Promoted)',
+      'constraint.erp-group-with-promoted-drbd':
+        'colocation(rsc=erp-group,score=INFINITY,with-rsc=drbd-erpdata-clone,with-rsc-role=Promoted)',
       'rsc_defaults.resource-stickiness': '100',
       // #23: stored under the Pacemaker 3 name (the CIB sets only the old one).
       'property.fencing-watchdog-timeout': '10s',
@@ -388,16 +449,27 @@ describe('effective values as Pacemaker computes them (#23; hand-made CIBs)', ()
   const props = (sets: string) => cib(`<crm_config>${sets}</crm_config>`);
 
   it('a Pacemaker 3 name is read first, the old name only when it is absent', () => {
-    expect(values(parseCib(props('<cluster_property_set id="c"><nvpair id="1" name="fencing-enabled" value="false"/></cluster_property_set>')))).toEqual({
+    expect(
+      values(parseCib(props('<cluster_property_set id="c"><nvpair id="1" name="fencing-enabled" value="false"/></cluster_property_set>'))),
+    ).toEqual({
       'cib.validate-with': 'pacemaker-3.10',
       'property.fencing-enabled': 'false',
     });
-    const both = parseCib(props('<cluster_property_set id="c"><nvpair id="1" name="stonith-enabled" value="false"/><nvpair id="2" name="fencing-enabled" value="true"/></cluster_property_set>'));
+    const both = parseCib(
+      props(
+        '<cluster_property_set id="c"><nvpair id="1" name="stonith-enabled" value="false"/><nvpair id="2" name="fencing-enabled" value="true"/></cluster_property_set>',
+      ),
+    );
     expect(both.items['property.fencing-enabled']).toEqual({ value: 'true' });
     expect(both.items['property.stonith-enabled']?.value).toBe('false');
     expect(both.items['property.stonith-enabled']?.source).toMatch(/Pacemaker 3 reads fencing-enabled/);
-    const legacy = parseCib(props('<cluster_property_set id="c"><nvpair id="1" name="stonith-timeout" value="90s"/></cluster_property_set>'));
-    expect(legacy.items['property.fencing-timeout']).toEqual({ value: '90s', source: 'legacy name stonith-timeout (read because fencing-timeout is not set)' });
+    const legacy = parseCib(
+      props('<cluster_property_set id="c"><nvpair id="1" name="stonith-timeout" value="90s"/></cluster_property_set>'),
+    );
+    expect(legacy.items['property.fencing-timeout']).toEqual({
+      value: '90s',
+      source: 'legacy name stonith-timeout (read because fencing-timeout is not set)',
+    });
     expect(legacy.items['property.stonith-timeout']).toBeUndefined();
   });
 
@@ -444,7 +516,8 @@ describe('effective values as Pacemaker computes them (#23; hand-made CIBs)', ()
 
 describe('inherited sets keep their rule and score (#23; hand-made CIB)', () => {
   it('a group set under a rule reaches the primitive as a rule-conditioned value with its rule', () => {
-    const text = '<cib><configuration><resources><group id="g"><instance_attributes id="gi" score="5"><rule id="r" score="0"><date_expression id="d" operation="gt" start="2030-01-01"/></rule><nvpair id="n" name="nic" value="eth9"/></instance_attributes><primitive id="p" class="ocf" provider="heartbeat" type="IPaddr2"/></group></resources></configuration></cib>';
+    const text =
+      '<cib><configuration><resources><group id="g"><instance_attributes id="gi" score="5"><rule id="r" score="0"><date_expression id="d" operation="gt" start="2030-01-01"/></rule><nvpair id="n" name="nic" value="eth9"/></instance_attributes><primitive id="p" class="ocf" provider="heartbeat" type="IPaddr2"/></group></resources></configuration></cib>';
     const items = parseCib(text).items;
     expect(items['resource.p.param.nic@gi']).toEqual({ value: 'eth9', source: 'inherited from group g (under a rule)' });
     expect(items['resource.p.param@gi.rule']?.value).toBe('rule(score=0){date_expression(operation=gt,start=2030-01-01)}');

@@ -8,7 +8,12 @@ const parseText = (text: string) => packagesCollector.parse({ [PACKAGES_COMMAND_
 
 describe('packages collector on fixture dirs', () => {
   it.each([
-    ['debian12', 'deb', 809, { openssl: '3.0.19-1~deb12u2', libssl3: '3.0.19-1~deb12u2', 'openssh-server': '1:9.2p1-2+deb12u10', corosync: '3.1.7-1+deb12u2' }],
+    [
+      'debian12',
+      'deb',
+      809,
+      { openssl: '3.0.19-1~deb12u2', libssl3: '3.0.19-1~deb12u2', 'openssh-server': '1:9.2p1-2+deb12u10', corosync: '3.1.7-1+deb12u2' },
+    ],
     ['debian12-minbase', 'deb', 88, { 'base-files': '12.4+deb12u15', dpkg: '1.21.23', libc6: '2.36-9+deb12u14' }],
     ['demo/erp-a', 'deb', 809, { openssl: '3.0.19-1~deb12u2', curl: '7.88.1-10+deb12u14' }],
     ['demo/erp-c', 'deb', 807, { openssl: '3.0.17-1~deb12u2', libssl3: '3.0.17-1~deb12u2' }],
@@ -27,7 +32,9 @@ describe('packages collector on fixture dirs', () => {
   it('erp-c drifts from erp-a exactly where the fixture was edited', () => {
     const a = parseDir('demo/erp-a').items;
     const c = parseDir('demo/erp-c').items;
-    const changed = Object.keys(a).filter((k) => a[k]?.value !== c[k]?.value).sort();
+    const changed = Object.keys(a)
+      .filter((k) => a[k]?.value !== c[k]?.value)
+      .sort();
     expect(changed).toEqual(['curl', 'libssl3', 'openssl', 'resource-agents']);
   });
 });
@@ -101,7 +108,7 @@ describe('rpm lines', () => {
 });
 
 describe('packages failures', () => {
-  it('no dpkg-query and no rpm is unsupported, with the script\'s words', () => {
+  it("no dpkg-query and no rpm is unsupported, with the script's words", () => {
     const facet = packagesCollector.parse(
       { [PACKAGES_COMMAND_ID]: failed(127, 'packages: neither /usr/bin/dpkg-query nor rpm found\n') },
       CTX,

@@ -15,7 +15,11 @@ const CTX = { ...DEFAULT_COLLECTOR_CONTEXT, files: ['/etc/*'], sysctlAllow: [], 
 /** Text shaped like the real outputs (tabs, ` = `, newlines) more often than uniform noise. */
 const text = fc.oneof(
   fc.string({ unit: 'binary' }),
-  fc.array(fc.oneof(fc.constantFrom('\t', ' = ', '\n', 'ii ', 'file', 'absent', '=', '"', "'", '--', 'L2V0Yw==', '0644'), fc.string()), { maxLength: 40 }).map((parts) => parts.join('')),
+  fc
+    .array(fc.oneof(fc.constantFrom('\t', ' = ', '\n', 'ii ', 'file', 'absent', '=', '"', "'", '--', 'L2V0Yw==', '0644'), fc.string()), {
+      maxLength: 40,
+    })
+    .map((parts) => parts.join('')),
 );
 
 const output: fc.Arbitrary<CommandOutput> = fc.record({

@@ -13,7 +13,15 @@ import { sysctlCollector } from '../../src/collectors/sysctl.js';
 import { ReplayTransport } from '../../src/transports/replay.js';
 import { FIXTURES } from './fixture-outputs.js';
 
-const HOST_COLLECTORS = [osCollector, kernelCollector, packagesCollector, modulesCollector, sysctlCollector, servicesCollector, filesCollector];
+const HOST_COLLECTORS = [
+  osCollector,
+  kernelCollector,
+  packagesCollector,
+  modulesCollector,
+  sysctlCollector,
+  servicesCollector,
+  filesCollector,
+];
 const DEMO_CTX: CollectorContext = {
   ...DEFAULT_COLLECTOR_CONTEXT,
   files: ['/etc/hosts', '/etc/sysctl.d/*.conf', '/etc/corosync/corosync.conf'],

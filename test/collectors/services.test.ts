@@ -26,7 +26,9 @@ describe('services with a running systemd', () => {
   it('joins enablement and active state', () => {
     const facet = servicesCollector.parse(
       {
-        'services-unit-files': ok('ssh.service enabled enabled\ncron.service enabled enabled\ngetty@.service enabled enabled\nfoo.service disabled enabled\n'),
+        'services-unit-files': ok(
+          'ssh.service enabled enabled\ncron.service enabled enabled\ngetty@.service enabled enabled\nfoo.service disabled enabled\n',
+        ),
         'services-active': ok('ssh.service\tactive\ncron.service\tfailed\n'),
       },
       CTX,
@@ -49,7 +51,7 @@ describe('services with a running systemd', () => {
   });
 
   it('list-unit-files refused for want of systemd is unsupported', () => {
-    const stderr = 'System has not been booted with systemd as init system (PID 1). Can\'t operate.\n';
+    const stderr = "System has not been booted with systemd as init system (PID 1). Can't operate.\n";
     const facet = servicesCollector.parse({ 'services-unit-files': failed(1, stderr), 'services-active': failed(1, stderr) }, CTX);
     expect(facet.status).toBe('unsupported');
   });

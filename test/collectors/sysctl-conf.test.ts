@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FILE_MARKER, parseSysctlConf, SYSCTL_CONF_DIRS, SYSCTL_CONF_FILE, SYSCTL_CONF_SCRIPT, sysctlKeyNotation, UNREADABLE_MARKER } from '../../src/collectors/sysctl-conf.js';
+import {
+  FILE_MARKER,
+  parseSysctlConf,
+  SYSCTL_CONF_DIRS,
+  SYSCTL_CONF_FILE,
+  SYSCTL_CONF_SCRIPT,
+  sysctlKeyNotation,
+  UNREADABLE_MARKER,
+} from '../../src/collectors/sysctl-conf.js';
 
 const FIXTURE = join(import.meta.dirname, '../../fixtures/debian12-sysctl-runtime/sysctl-conf.txt');
 
@@ -21,9 +29,18 @@ describe('parseSysctlConf on the real capture (Debian 12, fixtures/debian12-sysc
     expect(parsed.ignored).toEqual([]);
     const pidMax = parsed.assignments.find((a) => a.key === 'kernel.pid_max');
     expect(pidMax).toEqual({ key: 'kernel.pid_max', value: '4194304', source: '/usr/lib/sysctl.d/50-pid-max.conf:16' });
-    expect(parsed.assignments.find((a) => a.key === 'fs.protected_regular')).toMatchObject({ value: '2', source: '/usr/lib/sysctl.d/99-protect-links.conf:9' });
+    expect(parsed.assignments.find((a) => a.key === 'fs.protected_regular')).toMatchObject({
+      value: '2',
+      source: '/usr/lib/sysctl.d/99-protect-links.conf:9',
+    });
     // /etc/sysctl.conf (and Debian's 99-sysctl.conf link to it) is all comments on this host.
-    expect(parsed.assignments.map((a) => a.key)).toEqual(['kernel.pid_max', 'fs.protected_fifos', 'fs.protected_hardlinks', 'fs.protected_regular', 'fs.protected_symlinks']);
+    expect(parsed.assignments.map((a) => a.key)).toEqual([
+      'kernel.pid_max',
+      'fs.protected_fifos',
+      'fs.protected_hardlinks',
+      'fs.protected_regular',
+      'fs.protected_symlinks',
+    ]);
   });
 
   it('every source is file:line of a line that really assigns that key', () => {
@@ -47,7 +64,11 @@ describe('parseSysctlConf semantics (hand-made inputs)', () => {
   const file = (path: string, ...lines: string[]) => [`${FILE_MARKER}${path}`, ...lines, ''].join('\n');
 
   it('a later file overrides an earlier one; /etc/sysctl.conf is applied last', () => {
-    const p = parseSysctlConf(file('/usr/lib/sysctl.d/10-a.conf', 'vm.swappiness = 60') + file('/etc/sysctl.d/20-b.conf', 'vm.swappiness=10') + file('/etc/sysctl.conf', '# c', 'vm.swappiness =  1'));
+    const p = parseSysctlConf(
+      file('/usr/lib/sysctl.d/10-a.conf', 'vm.swappiness = 60') +
+        file('/etc/sysctl.d/20-b.conf', 'vm.swappiness=10') +
+        file('/etc/sysctl.conf', '# c', 'vm.swappiness =  1'),
+    );
     expect(p.assignments).toEqual([{ key: 'vm.swappiness', value: '1', source: '/etc/sysctl.conf:2' }]);
   });
 
@@ -62,7 +83,9 @@ describe('parseSysctlConf semantics (hand-made inputs)', () => {
   });
 
   it('`-key` applies like key; globs are kept as written; values have inner runs of blanks folded', () => {
-    const p = parseSysctlConf(file('/etc/sysctl.d/x.conf', '-net.ipv4.conf.*.rp_filter = 2', 'kernel.printk = 4\t4  1 7', '; comment', '  # comment'));
+    const p = parseSysctlConf(
+      file('/etc/sysctl.d/x.conf', '-net.ipv4.conf.*.rp_filter = 2', 'kernel.printk = 4\t4  1 7', '; comment', '  # comment'),
+    );
     expect(p.assignments).toEqual([
       { key: 'net.ipv4.conf.*.rp_filter', value: '2', source: '/etc/sysctl.d/x.conf:1' },
       { key: 'kernel.printk', value: '4 4 1 7', source: '/etc/sysctl.d/x.conf:2' },
@@ -70,29 +93,56 @@ describe('parseSysctlConf semantics (hand-made inputs)', () => {
   });
 
   it('lines that are not key = value are ignored with file:line; unreadable files are listed, not read as empty', () => {
-    const p = parseSysctlConf(`${file('/etc/sysctl.d/x.conf', 'vm swappiness 10', '= 3', 'a b = 1')}${UNREADABLE_MARKER}/etc/sysctl.d/secret.conf\n`);
+    const p = parseSysctlConf(
+      `${file('/etc/sysctl.d/x.conf', 'vm swappiness 10', '= 3', 'a b = 1')}${UNREADABLE_MARKER}/etc/sysctl.d/secret.conf\n`,
+    );
     expect(p.assignments).toEqual([]);
-    expect(p.ignored).toEqual(['/etc/sysctl.d/x.conf:1: vm swappiness 10', '/etc/sysctl.d/x.conf:2: = 3', '/etc/sysctl.d/x.conf:3: a b = 1']);
+    expect(p.ignored).toEqual([
+      '/etc/sysctl.d/x.conf:1: vm swappiness 10',
+      '/etc/sysctl.d/x.conf:2: = 3',
+      '/etc/sysctl.d/x.conf:3: a b = 1',
+    ]);
     expect(p.unreadable).toEqual(['/etc/sysctl.d/secret.conf']);
   });
 
   it('never throws and keeps its invariants on arbitrary input (property)', () => {
     const piece = fc.oneof(
-      fc.constantFrom(FILE_MARKER + '/etc/sysctl.d/a.conf', UNREADABLE_MARKER + '/x', '=', ' = ', '-', '#', ';', '/', '.', '..', '\r', '\t', 'vm.swappiness', '*'),
+      fc.constantFrom(
+        FILE_MARKER + '/etc/sysctl.d/a.conf',
+        UNREADABLE_MARKER + '/x',
+        '=',
+        ' = ',
+        '-',
+        '#',
+        ';',
+        '/',
+        '.',
+        '..',
+        '\r',
+        '\t',
+        'vm.swappiness',
+        '*',
+      ),
       fc.string({ maxLength: 8 }),
       fc.string({ unit: 'binary', maxLength: 8 }),
     );
     fc.assert(
-      fc.property(fc.array(fc.array(piece, { maxLength: 6 }).map((p) => p.join('')), { maxLength: 30 }), (lines) => {
-        const p = parseSysctlConf(lines.join('\n'));
-        const keys = p.assignments.map((a) => a.key);
-        expect(new Set(keys).size).toBe(keys.length);
-        for (const a of p.assignments) {
-          expect(a.key).not.toBe('');
-          expect(a.key).not.toMatch(/\s/);
-          expect(a.source).toMatch(/:\d+$/);
-        }
-      }),
+      fc.property(
+        fc.array(
+          fc.array(piece, { maxLength: 6 }).map((p) => p.join('')),
+          { maxLength: 30 },
+        ),
+        (lines) => {
+          const p = parseSysctlConf(lines.join('\n'));
+          const keys = p.assignments.map((a) => a.key);
+          expect(new Set(keys).size).toBe(keys.length);
+          for (const a of p.assignments) {
+            expect(a.key).not.toBe('');
+            expect(a.key).not.toMatch(/\s/);
+            expect(a.source).toMatch(/:\d+$/);
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -113,7 +163,10 @@ describe('SYSCTL_CONF_SCRIPT under the real /bin/sh (directories re-rooted into 
   const run = (unprivileged = false) => {
     let script = SYSCTL_CONF_SCRIPT;
     for (const path of [...SYSCTL_CONF_DIRS, SYSCTL_CONF_FILE]) script = script.split(` ${path}`).join(` ${root}${path}`);
-    const argv = unprivileged && process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '/bin/sh', '-c', script] : ['/bin/sh', '-c', script];
+    const argv =
+      unprivileged && process.getuid?.() === 0
+        ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '/bin/sh', '-c', script]
+        : ['/bin/sh', '-c', script];
     const out = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
     expect(out.status, out.stderr).toBe(0);
     return { text: out.stdout.split(root).join(''), parsed: parseSysctlConf(out.stdout.split(root).join('')) };

@@ -34,16 +34,48 @@ describe('configuration', () => {
   });
 
   it.each([
-    ['a typo in a key', `clusters:\n  - name: erp\n    nodse: []\n    nodes:\n      - { name: a, host: h }\n`, /^driftd\.yaml:3:5: unknown key "nodse" in clusters\[0\]/],
+    [
+      'a typo in a key',
+      `clusters:\n  - name: erp\n    nodse: []\n    nodes:\n      - { name: a, host: h }\n`,
+      /^driftd\.yaml:3:5: unknown key "nodse" in clusters\[0\]/,
+    ],
     ['a typo in a nested key', `ssh:\n  usr: x\n${minimal}`, /^driftd\.yaml:2:3: unknown key "usr" in ssh/],
     ['a wrong type', `concurrency: many\n${minimal}`, /^driftd\.yaml:1:1: concurrency: expected number, got string "many"/],
-    ['a port as a string', `clusters:\n  - name: erp\n    nodes:\n      - { name: a, host: h, port: "22" }\n`, /^driftd\.yaml:4:29: clusters\[0\]\.nodes\[0\]\.port: expected number, got string "22"/],
-    ['a duplicate node name', `${minimal}      - { name: a, host: 10.0.0.2 }\n`, /^driftd\.yaml:5:11: clusters\[0\]\.nodes\[1\]\.name: duplicate node name "a"/],
-    ['an ssh node without host', `clusters:\n  - name: erp\n    nodes:\n      - { name: a }\n`, /clusters\[0\]\.nodes\[0\]\.host: an ssh node needs a host/],
-    ['a baseline that is not a node', `clusters:\n  - name: erp\n    baseline: zz\n    nodes:\n      - { name: a, host: h }\n`, /^driftd\.yaml:3:5: clusters\[0\]\.baseline: baseline "zz" is not one of this cluster's nodes/],
-    ['an unknown facet', `clusters:\n  - name: erp\n    facets: [os, pkgs]\n    nodes:\n      - { name: a, host: h }\n`, /^driftd\.yaml:3:18: clusters\[0\]\.facets\[1\]: expected one of "os"/],
-    ['a node name with shell metacharacters', `clusters:\n  - name: erp\n    nodes:\n      - { name: "a;rm -rf /", host: h }\n`, /nodes\[0\]\.name: a node name is 1-63 letters/],
-    ['a relative file pattern', `clusters:\n  - name: erp\n    files: [etc/hosts]\n    nodes:\n      - { name: a, host: h }\n`, /files\[0\]: a file pattern is an absolute path/],
+    [
+      'a port as a string',
+      `clusters:\n  - name: erp\n    nodes:\n      - { name: a, host: h, port: "22" }\n`,
+      /^driftd\.yaml:4:29: clusters\[0\]\.nodes\[0\]\.port: expected number, got string "22"/,
+    ],
+    [
+      'a duplicate node name',
+      `${minimal}      - { name: a, host: 10.0.0.2 }\n`,
+      /^driftd\.yaml:5:11: clusters\[0\]\.nodes\[1\]\.name: duplicate node name "a"/,
+    ],
+    [
+      'an ssh node without host',
+      `clusters:\n  - name: erp\n    nodes:\n      - { name: a }\n`,
+      /clusters\[0\]\.nodes\[0\]\.host: an ssh node needs a host/,
+    ],
+    [
+      'a baseline that is not a node',
+      `clusters:\n  - name: erp\n    baseline: zz\n    nodes:\n      - { name: a, host: h }\n`,
+      /^driftd\.yaml:3:5: clusters\[0\]\.baseline: baseline "zz" is not one of this cluster's nodes/,
+    ],
+    [
+      'an unknown facet',
+      `clusters:\n  - name: erp\n    facets: [os, pkgs]\n    nodes:\n      - { name: a, host: h }\n`,
+      /^driftd\.yaml:3:18: clusters\[0\]\.facets\[1\]: expected one of "os"/,
+    ],
+    [
+      'a node name with shell metacharacters',
+      `clusters:\n  - name: erp\n    nodes:\n      - { name: "a;rm -rf /", host: h }\n`,
+      /nodes\[0\]\.name: a node name is 1-63 letters/,
+    ],
+    [
+      'a relative file pattern',
+      `clusters:\n  - name: erp\n    files: [etc/hosts]\n    nodes:\n      - { name: a, host: h }\n`,
+      /files\[0\]: a file pattern is an absolute path/,
+    ],
     ['broken YAML', `clusters: [\n`, /^driftd\.yaml:\d+:\d+: YAML: /],
     ['an unresolved alias', `clusters: *nope\n`, /^driftd\.yaml:\d+:\d+: YAML: /],
     ['a duplicate key', `listen: a:1\nlisten: b:2\n${minimal}`, /^driftd\.yaml:2:1: YAML: Map keys must be unique/],

@@ -37,9 +37,19 @@ describe('evidence in the store', () => {
     const store = Store.open(path.join(dir, 'driftd.db'));
     try {
       const pk = (v: string) => debPackages({ openssl: v, 'libssl3:amd64': v });
-      const r = check([snap('a', { packages: pk('3.0.19-1') }), snap('b', { packages: pk('3.0.19-1') }), snap('c', { packages: pk('3.0.17-1') })]);
+      const r = check([
+        snap('a', { packages: pk('3.0.19-1') }),
+        snap('b', { packages: pk('3.0.19-1') }),
+        snap('c', { packages: pk('3.0.17-1') }),
+      ]);
       expect(r.findings[0]?.evidence).toHaveLength(1);
-      const record = store.saveRun({ cluster: 'erp', startedAt: '2026-11-26T08:00:00.000Z', finishedAt: '2026-11-26T08:00:00.000Z', snapshots: [], report: r });
+      const record = store.saveRun({
+        cluster: 'erp',
+        startedAt: '2026-11-26T08:00:00.000Z',
+        finishedAt: '2026-11-26T08:00:00.000Z',
+        snapshots: [],
+        report: r,
+      });
       const back = store.reportOf(record.id);
       expect(back?.findings).toEqual(r.findings);
       // Episodes follow headlines only: the evidence is no episode of its own.
@@ -62,7 +72,8 @@ describe('findingLogLines', () => {
         const record = store.saveRun({ cluster: 'erp', startedAt, finishedAt: startedAt, snapshots: [], report: r });
         return findingLogLines(r, store.findingEpisodes({ cluster: 'erp', since: startedAt }), record.id);
       });
-      const summary = (lines: ReturnType<typeof findingLogLines>) => lines.slice(1).map((l) => `${l.level} ${String(l.fields.change)} ${String(l.fields.key)}`);
+      const summary = (lines: ReturnType<typeof findingLogLines>) =>
+        lines.slice(1).map((l) => `${l.level} ${String(l.fields.change)} ${String(l.fields.key)}`);
       // Run 1: the pacemaker drift opens (critical -> error).
       expect(summary(logged[0] ?? [])).toEqual(['error opened pacemaker']);
       expect(logged[0]?.[0]?.message).toBe('cluster NOT ready: 1 finding opened, 0 resolved since the previous run');
@@ -87,15 +98,36 @@ describe('findingLogLines', () => {
       '    waivers: [{ justification: CHG-1, author: alice, expires: 2030-01-01 }]',
     );
     const r = check(
-      [snap('a', { packages: { pacemaker: '1' } }), snap('b', { packages: { pacemaker: '1' } }), snap('c', { packages: { pacemaker: '2' } })],
+      [
+        snap('a', { packages: { pacemaker: '1' } }),
+        snap('b', { packages: { pacemaker: '1' } }),
+        snap('c', { packages: { pacemaker: '2' } }),
+      ],
       { rules: waived },
     );
     const f = r.findings[0];
     if (!f) throw new Error('no finding');
     const episode = {
-      episodeId: 1, findingId: f.id, cluster: 'erp', facet: f.facet, key: f.key, kind: f.kind, severity: f.severity, rule: f.rule,
-      message: f.message, firstSeen: 'x', lastSeen: 'x', resolvedAt: null, firstRunId: 7, lastRunId: 7, resolvedRunId: null,
-      valuesOpen: f.values, valuesLast: f.values, valuesClose: null, waived: true, waiver: null,
+      episodeId: 1,
+      findingId: f.id,
+      cluster: 'erp',
+      facet: f.facet,
+      key: f.key,
+      kind: f.kind,
+      severity: f.severity,
+      rule: f.rule,
+      message: f.message,
+      firstSeen: 'x',
+      lastSeen: 'x',
+      resolvedAt: null,
+      firstRunId: 7,
+      lastRunId: 7,
+      resolvedRunId: null,
+      valuesOpen: f.values,
+      valuesLast: f.values,
+      valuesClose: null,
+      waived: true,
+      waiver: null,
     };
     expect(findingLogLines(r, [episode], 7)[1]).toMatchObject({ level: 'info', fields: { waived: true, change: 'opened' } });
   });

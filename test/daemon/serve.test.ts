@@ -20,7 +20,10 @@ const REPO = path.resolve(__dirname, '../..');
 const PROMTOOL = '/usr/bin/promtool';
 const PROMETHEUS = '/usr/bin/prometheus';
 const promAvailable = existsSync(PROMTOOL) && existsSync(PROMETHEUS);
-if (!promAvailable) console.warn('serve.test: SKIPPING promtool/Prometheus checks: /usr/bin/promtool or /usr/bin/prometheus missing (apt-get install prometheus)');
+if (!promAvailable)
+  console.warn(
+    'serve.test: SKIPPING promtool/Prometheus checks: /usr/bin/promtool or /usr/bin/prometheus missing (apt-get install prometheus)',
+  );
 
 const suite = sshdAvailable ? describe : describe.skip;
 const title = sshdAvailable ? 'driftd serve against real sshd nodes' : `driftd serve (${sshdSkipReason})`;
@@ -72,7 +75,11 @@ suite(title, () => {
     });
     daemon.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     daemon.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    await waitFor(async () => (await fetch(`${base}/readyz`).catch(() => null))?.status === 200, 60_000, () => output);
+    await waitFor(
+      async () => (await fetch(`${base}/readyz`).catch(() => null))?.status === 200,
+      60_000,
+      () => output,
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -90,7 +97,11 @@ suite(title, () => {
   });
 
   it('applies retention after the first run (once a day)', async () => {
-    await waitFor(async () => /retention: unchanged snapshots thinned/.test(output), 20_000, () => output);
+    await waitFor(
+      async () => /retention: unchanged snapshots thinned/.test(output),
+      20_000,
+      () => output,
+    );
     expect(output).toMatch(/"keepUnchangedDays":30/);
   });
 
@@ -126,7 +137,10 @@ suite(title, () => {
     expect((await fetch(`${base}/api/v1/clusters/ha/findings?since=yesterday-ish`)).status).toBe(400);
     expect((await fetch(`${base}/api/v1/clusters/nope`)).status).toBe(404);
 
-    const snap = (await (await fetch(`${base}/api/v1/nodes/n1/snapshot`)).json()) as { node: string; facets: Record<string, { status: string }> };
+    const snap = (await (await fetch(`${base}/api/v1/nodes/n1/snapshot`)).json()) as {
+      node: string;
+      facets: Record<string, { status: string }>;
+    };
     expect(snap.node).toBe('n1');
     expect(snap.facets['packages']?.status).toBe('ok');
     expect((await fetch(`${base}/api/v1/nodes/n1/changes?since=2020-01-01T00:00:00Z`)).status).toBe(200);
@@ -148,7 +162,11 @@ suite(title, () => {
     const body = await (await fetch(`${base}/no/such/route`)).text();
     expect(body).not.toMatch(/at .*\.ts:\d+/);
     // The HELP line also reads "driftd_run_in_progress 1 while...": match the sample only.
-    await waitFor(async () => !/^driftd_run_in_progress 1$/m.test(await (await fetch(`${base}/metrics`)).text()), 60_000, () => output);
+    await waitFor(
+      async () => !/^driftd_run_in_progress 1$/m.test(await (await fetch(`${base}/metrics`)).text()),
+      60_000,
+      () => output,
+    );
   });
 
   it('a real Prometheus scrapes it and fires the shipped alerts for the seeded drift', async () => {
@@ -175,7 +193,11 @@ suite(title, () => {
     );
     const prom = spawn(
       PROMETHEUS,
-      [`--config.file=${path.join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(promDir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`],
+      [
+        `--config.file=${path.join(promDir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(promDir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let promLog = '';
@@ -185,7 +207,9 @@ suite(title, () => {
         const res = await fetch(`http://127.0.0.1:${promPort}/api/v1/alerts`).catch(() => null);
         if (!res || res.status !== 200) return [];
         const data = (await res.json()) as { data: { alerts: { labels: { alertname: string; node?: string }; state: string }[] } };
-        return data.data.alerts.filter((a) => a.state === 'firing').map((a) => `${a.labels.alertname}${a.labels.node ? `:${a.labels.node}` : ''}`);
+        return data.data.alerts
+          .filter((a) => a.state === 'firing')
+          .map((a) => `${a.labels.alertname}${a.labels.node ? `:${a.labels.node}` : ''}`);
       };
       await waitFor(
         async () => {
@@ -208,7 +232,11 @@ suite(title, () => {
   it('a scrape after a new run shows that run, and the node snapshot route follows it (read from the store)', async () => {
     const scrape = async () => parseExposition(await (await fetch(`${base}/metrics`)).text());
     const snapshotOf = async (node: string) => (await (await fetch(`${base}/api/v1/nodes/${node}/snapshot`)).json()) as NodeSnapshot;
-    await waitFor(async () => valueOf(await scrape(), 'driftd_run_in_progress') === 0, 60_000, () => output);
+    await waitFor(
+      async () => valueOf(await scrape(), 'driftd_run_in_progress') === 0,
+      60_000,
+      () => output,
+    );
     const before = await scrape();
     const runsBefore = valueOf(before, 'driftd_runs_total') ?? Number.NaN;
     const takenBefore = valueOf(before, 'driftd_node_last_snapshot_timestamp_seconds', { cluster: 'ha', node: 'n1' }) ?? Number.NaN;
@@ -247,11 +275,13 @@ suite(title, () => {
 
   it('SIGHUP with a broken config keeps the old one serving; a good one adds the new node', async () => {
     const before = await (await fetch(`${base}/api/v1/clusters/ha`)).json();
-    writeFileSync(configFile, `${readFileSync(configFile, "utf8")}bogus_key: 1\n`);
+    writeFileSync(configFile, `${readFileSync(configFile, 'utf8')}bogus_key: 1\n`);
     daemon?.kill('SIGHUP');
     // pino writes asynchronously: wait for the log line as well as the metric.
     await waitFor(
-      async () => /^driftd_config_reload_success 0$/m.test(await (await fetch(`${base}/metrics`)).text()) && /configuration reload rejected/.test(output),
+      async () =>
+        /^driftd_config_reload_success 0$/m.test(await (await fetch(`${base}/metrics`)).text()) &&
+        /configuration reload rejected/.test(output),
       20_000,
       () => output,
     );

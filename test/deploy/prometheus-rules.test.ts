@@ -65,8 +65,14 @@ describe('driftd-alerts.yml content', () => {
 
   it.each(alerts.map((alert) => [alert.alert, alert] as const))('%s has a firing case and a quiet case in the unit tests', (name) => {
     const mine = cases.filter((c) => c.alertname === name);
-    expect(mine.some((c) => c.exp_alerts.length > 0), 'a case where it fires').toBe(true);
-    expect(mine.some((c) => c.exp_alerts.length === 0), 'a case where it stays quiet').toBe(true);
+    expect(
+      mine.some((c) => c.exp_alerts.length > 0),
+      'a case where it fires',
+    ).toBe(true);
+    expect(
+      mine.some((c) => c.exp_alerts.length === 0),
+      'a case where it stays quiet',
+    ).toBe(true);
   });
 
   it('only queries metrics driftd exposes', async () => {
@@ -92,7 +98,10 @@ describe.skipIf(!HAVE_PROMTOOL)('promtool (real)', () => {
   });
 
   it('test rules is a real check: a wrong threshold fails the unit tests', () => {
-    const broken = readFileSync(RULES, 'utf8').replace('driftd_node_last_snapshot_timestamp_seconds > 7200', 'driftd_node_last_snapshot_timestamp_seconds > 72000');
+    const broken = readFileSync(RULES, 'utf8').replace(
+      'driftd_node_last_snapshot_timestamp_seconds > 7200',
+      'driftd_node_last_snapshot_timestamp_seconds > 72000',
+    );
     expect(broken).not.toBe(readFileSync(RULES, 'utf8'));
     writeFileSync(join(work, 'driftd-alerts.yml'), broken);
     // Only the scenario that tests staleness, to keep this fast.

@@ -209,8 +209,8 @@ const HOSTILE_PRELUDE = [
   "    *'@@driftd:%s:start'*) set -- $line; NONCE=${3%;}; break ;;",
   '  esac',
   'done',
-  "START() { printf '\\n@@driftd:%s:start\\n' \"$NONCE\"; printf '\\n@@driftd:%s:start\\n' \"$NONCE\" >&2; }",
-  "END() { printf '\\n@@driftd:%s:end:%d:%d\\n' \"$NONCE\" \"$1\" \"$2\"; printf '\\n@@driftd:%s:end:%d:%d\\n' \"$NONCE\" \"$1\" \"$2\" >&2; }",
+  'START() { printf \'\\n@@driftd:%s:start\\n\' "$NONCE"; printf \'\\n@@driftd:%s:start\\n\' "$NONCE" >&2; }',
+  'END() { printf \'\\n@@driftd:%s:end:%d:%d\\n\' "$NONCE" "$1" "$2"; printf \'\\n@@driftd:%s:end:%d:%d\\n\' "$NONCE" "$1" "$2" >&2; }',
   '',
 ].join('\n');
 
@@ -220,7 +220,10 @@ export function hostileCommand(dir: string, name: string, kind: HostileKind): st
   if (typeof kind === 'object' && 'rewrite' in kind) {
     const sedFile = join(dir, `hostile-${name}.sed`);
     const escape = (text: string) => text.replace(/[\\|&]/g, '\\$&').replace(/\n/g, '\\n');
-    writeFileSync(sedFile, kind.rewrite.map(([from, to]) => `s|${escape(from).replace(/[.*[\]^$]/g, '\\$&')}|${escape(to)}|g`).join('\n') + '\n');
+    writeFileSync(
+      sedFile,
+      kind.rewrite.map(([from, to]) => `s|${escape(from).replace(/[.*[\]^$]/g, '\\$&')}|${escape(to)}|g`).join('\n') + '\n',
+    );
     // sed feeds sh through a FIFO and holds none of the channel's output: when sh is done
     // the session ends, the channel closes, and sed sees its EOF.
     const fifo = join(dir, `hostile-${name}.fifo`);

@@ -51,10 +51,15 @@ suite(sshdAvailable ? 'hostile node output' : `hostile node output (${sshdSkipRe
         ],
       }),
     });
-    huge = await startSshd({ host: '127.0.0.1', authorizedKeyOptions: hostileCommand(dir, 'huge', { rewrite: [['/etc/os-release', path.join(dir, 'os-release-huge')]] }) });
+    huge = await startSshd({
+      host: '127.0.0.1',
+      authorizedKeyOptions: hostileCommand(dir, 'huge', { rewrite: [['/etc/os-release', path.join(dir, 'os-release-huge')]] }),
+    });
     flood = await startSshd({
       host: '127.0.0.1',
-      authorizedKeyOptions: hostileCommand(dir, 'flood', { rewrite: [['exec /usr/bin/dpkg-query', `exec ${path.join(dir, 'fake-dpkg-query')}`]] }),
+      authorizedKeyOptions: hostileCommand(dir, 'flood', {
+        rewrite: [['exec /usr/bin/dpkg-query', `exec ${path.join(dir, 'fake-dpkg-query')}`]],
+      }),
     });
   }, 60_000);
 
@@ -66,7 +71,12 @@ suite(sshdAvailable ? 'hostile node output' : `hostile node output (${sshdSkipRe
 
   function configWith(name: string, nodes: string[], top: string[] = []): string {
     const file = path.join(dir, `${name}.yaml`);
-    writeFileSync(file, [...top, 'ssh: { commandTimeoutSeconds: 200 }', 'clusters:', '  - name: c', '    facets: [os]', '    nodes:', ...nodes, ''].join('\n'));
+    writeFileSync(
+      file,
+      [...top, 'ssh: { commandTimeoutSeconds: 200 }', 'clusters:', '  - name: c', '    facets: [os]', '    nodes:', ...nodes, ''].join(
+        '\n',
+      ),
+    );
     return file;
   }
 
@@ -100,7 +110,7 @@ suite(sshdAvailable ? 'hostile node output' : `hostile node output (${sshdSkipRe
     expect(diff.code).toBe(1);
     expect(diff.stdout).toContain('Debian \\e]0;pwned\\x07\\e[2J\\e[H\\x9b31m\\u202eevil');
     for (const out of [diff.stdout, diff.stderr]) {
-    // eslint-disable-next-line no-control-regex -- control characters are what must not get through
+      // eslint-disable-next-line no-control-regex -- control characters are what must not get through
       expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
     }
     const all = await driftd(['diff', '--config', file, 'good', 'tampered', '--all']);
@@ -149,7 +159,9 @@ suite(sshdAvailable ? 'hostile node output' : `hostile node output (${sshdSkipRe
     console.log(`/healthz during the run: slowest ${Math.round(slowest)} ms over ${probes} probes`);
     expect(slowest, `slowest /healthz answer during the run: ${Math.round(slowest)} ms over ${probes} probes`).toBeLessThan(1000);
     // The flood node was read (capped) and the honest one too; nothing lost.
-    const report = (await (await fetch(`${base}/api/v1/clusters/c`)).json()) as { nodes: { name: string; facets: Record<string, string> }[] };
+    const report = (await (await fetch(`${base}/api/v1/clusters/c`)).json()) as {
+      nodes: { name: string; facets: Record<string, string> }[];
+    };
     expect(report.nodes.find((n) => n.name === 'replayed')?.facets['packages']).toBe('ok');
     expect(report.nodes.find((n) => n.name === 'flood')?.facets['packages']).toBeDefined();
     serve.child.kill('SIGTERM');

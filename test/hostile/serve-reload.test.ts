@@ -102,36 +102,40 @@ describe('SIGHUP', () => {
 });
 
 describe('SIGTERM', () => {
-  (sshdAvailable ? it : it.skip)('stops the daemon while its first run hangs on a node (/readyz 503)', async () => {
-    const s = hanging as SshdServer;
-    const port = await freePort('127.0.0.1');
-    const base = `http://127.0.0.1:${port}`;
-    const file = path.join(dir, 'hang.yaml');
-    writeFileSync(
-      file,
-      [
-        `database: ${path.join(dir, 'hang.db')}`,
-        `listen: 127.0.0.1:${port}`,
-        'schedule: "0 0 1 1 *"',
-        'ssh: { commandTimeoutSeconds: 600 }',
-        'clusters:',
-        '  - name: c',
-        '    facets: [os]',
-        '    nodes:',
-        sshNodeYaml('h', s),
-        '',
-      ].join('\n'),
-    );
-    const serve = spawnServe(file);
-    children.push(serve);
-    await waitFor(async () => (await fetchOrNull(`${base}/healthz`))?.status === 200, 30_000, serve.output);
-    expect((await fetchOrNull(`${base}/readyz`))?.status).toBe(503);
-    const signalled = Date.now();
-    serve.child.kill('SIGTERM');
-    const exit = await serve.exited;
-    expect(exit.code).toBe(0);
-    // The run is given its grace (20 s) and then aborted; never the 600 s command timeout.
-    expect(Date.now() - signalled).toBeLessThan(30_000);
-    expect(serve.output()).toMatch(/driftd stopped/);
-  }, 60_000);
+  (sshdAvailable ? it : it.skip)(
+    'stops the daemon while its first run hangs on a node (/readyz 503)',
+    async () => {
+      const s = hanging as SshdServer;
+      const port = await freePort('127.0.0.1');
+      const base = `http://127.0.0.1:${port}`;
+      const file = path.join(dir, 'hang.yaml');
+      writeFileSync(
+        file,
+        [
+          `database: ${path.join(dir, 'hang.db')}`,
+          `listen: 127.0.0.1:${port}`,
+          'schedule: "0 0 1 1 *"',
+          'ssh: { commandTimeoutSeconds: 600 }',
+          'clusters:',
+          '  - name: c',
+          '    facets: [os]',
+          '    nodes:',
+          sshNodeYaml('h', s),
+          '',
+        ].join('\n'),
+      );
+      const serve = spawnServe(file);
+      children.push(serve);
+      await waitFor(async () => (await fetchOrNull(`${base}/healthz`))?.status === 200, 30_000, serve.output);
+      expect((await fetchOrNull(`${base}/readyz`))?.status).toBe(503);
+      const signalled = Date.now();
+      serve.child.kill('SIGTERM');
+      const exit = await serve.exited;
+      expect(exit.code).toBe(0);
+      // The run is given its grace (20 s) and then aborted; never the 600 s command timeout.
+      expect(Date.now() - signalled).toBeLessThan(30_000);
+      expect(serve.output()).toMatch(/driftd stopped/);
+    },
+    60_000,
+  );
 });

@@ -33,7 +33,17 @@ function config(name: string, top: string[], nodes: string[] = [`      - { name:
   const file = path.join(dir, `${name}.yaml`);
   writeFileSync(
     file,
-    [`database: ${path.join(dir, `${name}.db`)}`, 'schedule: "0 0 1 1 *"', ...top, 'clusters:', '  - name: c', '    facets: [os, packages]', '    nodes:', ...nodes, ''].join('\n'),
+    [
+      `database: ${path.join(dir, `${name}.db`)}`,
+      'schedule: "0 0 1 1 *"',
+      ...top,
+      'clusters:',
+      '  - name: c',
+      '    facets: [os, packages]',
+      '    nodes:',
+      ...nodes,
+      '',
+    ].join('\n'),
   );
   return file;
 }
@@ -87,22 +97,29 @@ describe('serve refuses to start, exit 2 with a position or a plain message', ()
     const port = await freePort('127.0.0.1');
     const knownHosts = path.join(dir, 'known_hosts');
     writeFileSync(knownHosts, '');
-    const file = config('ident', [`listen: 127.0.0.1:${port}`], [
-      `      - { name: s, host: 127.0.0.1, ssh: { identityFile: ${path.join(dir, 'no_key')}, knownHosts: ${knownHosts} } }`,
-    ]);
+    const file = config(
+      'ident',
+      [`listen: 127.0.0.1:${port}`],
+      [`      - { name: s, host: 127.0.0.1, ssh: { identityFile: ${path.join(dir, 'no_key')}, knownHosts: ${knownHosts} } }`],
+    );
     expect(await refused(file)).toMatch(new RegExp(`${file}:8:44: ssh.identityFile of node s: cannot read .*no_key \\(ENOENT\\)`));
   }, 40_000);
 
   it('a missing database directory', async () => {
     const port = await freePort('127.0.0.1');
     const file = config('db', [`listen: 127.0.0.1:${port}`]);
-    writeFileSync(file, (await import('node:fs')).readFileSync(file, 'utf8').replace(/^database: .*$/m, `database: ${path.join(dir, 'absent', 'x.db')}`));
+    writeFileSync(
+      file,
+      (await import('node:fs')).readFileSync(file, 'utf8').replace(/^database: .*$/m, `database: ${path.join(dir, 'absent', 'x.db')}`),
+    );
     expect(await refused(file)).toMatch(new RegExp(`${file}:1:1: database: directory .*absent does not exist`));
   }, 40_000);
 
   it('a port in use and an address this machine does not have: plain messages', async () => {
     const busy: Server = createServer();
-    const port = await new Promise<number>((resolve) => busy.listen(0, '127.0.0.1', () => resolve((busy.address() as { port: number }).port)));
+    const port = await new Promise<number>((resolve) =>
+      busy.listen(0, '127.0.0.1', () => resolve((busy.address() as { port: number }).port)),
+    );
     try {
       const file = config('inuse', [`listen: 127.0.0.1:${port}`]);
       expect(await refused(file)).toMatch(new RegExp(`${file}:3:1: listen 127.0.0.1:${port}: port ${port} on 127.0.0.1 is already in use`));

@@ -46,7 +46,13 @@ function storeWithHandmadeRuns(): Store {
   stores.push({ store, dir });
   const snapshots = handmadeSnapshots();
   for (const cluster of ['pg-ha', 'nfs-ha'] as const) {
-    store.saveRun({ cluster, startedAt: '2026-11-26T07:59:00.000Z', finishedAt: '2026-11-26T08:00:00.000Z', snapshots: snapshots[cluster], report: HANDMADE_REPORTS[cluster] });
+    store.saveRun({
+      cluster,
+      startedAt: '2026-11-26T07:59:00.000Z',
+      finishedAt: '2026-11-26T08:00:00.000Z',
+      snapshots: snapshots[cluster],
+      report: HANDMADE_REPORTS[cluster],
+    });
   }
   return store;
 }
@@ -227,9 +233,7 @@ describe('cluster API', () => {
 
   it('findings since a time come from history, with the time normalised to UTC', async () => {
     const h = await start();
-    const { status, body } = await getJson(
-      `${h.base}/api/v1/clusters/pg-ha/findings?since=2026-11-20T01:00:00%2B01:00&severity=critical`,
-    );
+    const { status, body } = await getJson(`${h.base}/api/v1/clusters/pg-ha/findings?since=2026-11-20T01:00:00%2B01:00&severity=critical`);
     expect(status).toBe(200);
     expect(h.historyCalls).toEqual([{ method: 'findingEpisodes', query: { cluster: 'pg-ha', since: '2026-11-20T00:00:00.000Z' } }]);
     expect(body).toMatchObject({ source: 'history', since: '2026-11-20T00:00:00.000Z' });
@@ -303,7 +307,7 @@ describe('node API', () => {
     expect(after.body).toEqual(newer);
   });
 
-  it('serves an unreachable node\'s snapshot with its error', async () => {
+  it("serves an unreachable node's snapshot with its error", async () => {
     const h = await start();
     const { status, body } = await getJson(`${h.base}/api/v1/nodes/pg3/snapshot`);
     expect(status).toBe(200);

@@ -9,7 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckReportSchema } from '../../src/core/check-report.js';
-import { CLI_ENTRY, LAB_CONFIG, LAB_DIR, REPO_ROOT, freeLoopbackPort, labNodes, labUnavailableReason, resetAllNodes, seed, seedWithInput, waitFor } from './lab-env.js';
+import {
+  CLI_ENTRY,
+  LAB_CONFIG,
+  LAB_DIR,
+  REPO_ROOT,
+  freeLoopbackPort,
+  labNodes,
+  labUnavailableReason,
+  resetAllNodes,
+  seed,
+  seedWithInput,
+  waitFor,
+} from './lab-env.js';
 
 const unavailable = labUnavailableReason();
 if (unavailable) console.warn(`SKIPPING lab daemon scenario: ${unavailable}`);
@@ -78,7 +90,9 @@ describeLab(unavailable ? `lab daemon scenario (SKIPPED: ${unavailable})` : 'lab
 
   async function runNow(): Promise<void> {
     const before = sample(await metrics(), 'driftd_runs_total', {}) ?? 0;
-    await waitFor('a triggered run to start', async () => ((await fetch(`${base}/api/v1/runs`, { method: 'POST' })).status === 202 ? true : undefined));
+    await waitFor('a triggered run to start', async () =>
+      (await fetch(`${base}/api/v1/runs`, { method: 'POST' })).status === 202 ? true : undefined,
+    );
     await waitFor('the triggered run to finish', async () => {
       const text = await metrics();
       return (sample(text, 'driftd_runs_total', {}) ?? 0) > before && sample(text, 'driftd_run_in_progress', {}) === 0 ? true : undefined;
@@ -130,7 +144,8 @@ describeLab(unavailable ? `lab daemon scenario (SKIPPED: ${unavailable})` : 'lab
     expect(live?.evidence?.map((e) => e.kind)).toEqual(['runtime']);
     // Every open finding, whatever its kind, is one count in driftd_findings{facet, severity}.
     const expected = new Map<string, number>();
-    for (const f of report.findings.filter((x) => !x.waived)) expected.set(`${f.facet}/${f.severity}`, (expected.get(`${f.facet}/${f.severity}`) ?? 0) + 1);
+    for (const f of report.findings.filter((x) => !x.waived))
+      expected.set(`${f.facet}/${f.severity}`, (expected.get(`${f.facet}/${f.severity}`) ?? 0) + 1);
     const text = await metrics();
     for (const [key, count] of expected) {
       const [facet, severity] = key.split('/') as [string, string];

@@ -9,7 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckReportSchema, type CheckReport } from '../../src/core/check-report.js';
-import { CLI_ENTRY, LAB_CONFIG, REPO_ROOT, freeLoopbackPort, labNodes, labUnavailableReason, resetAllNodes, seed, waitFor } from './lab-env.js';
+import {
+  CLI_ENTRY,
+  LAB_CONFIG,
+  REPO_ROOT,
+  freeLoopbackPort,
+  labNodes,
+  labUnavailableReason,
+  resetAllNodes,
+  seed,
+  waitFor,
+} from './lab-env.js';
 
 const unavailable = labUnavailableReason();
 if (unavailable) console.warn(`SKIPPING lab history and waiver scenarios: ${unavailable}`);
@@ -81,9 +91,12 @@ describeLab(unavailable ? `lab history and waivers (SKIPPED: ${unavailable})` : 
   });
 
   async function runNow(): Promise<void> {
-    const runs = async (): Promise<number> => Number(/^driftd_runs_total (\d+)/m.exec(await (await fetch(`${base}/metrics`)).text())?.[1] ?? 0);
+    const runs = async (): Promise<number> =>
+      Number(/^driftd_runs_total (\d+)/m.exec(await (await fetch(`${base}/metrics`)).text())?.[1] ?? 0);
     const before = await waitFor('the run counter', runs);
-    await waitFor('a run to start', async () => ((await fetch(`${base}/api/v1/runs`, { method: 'POST' })).status === 202 ? true : undefined));
+    await waitFor('a run to start', async () =>
+      (await fetch(`${base}/api/v1/runs`, { method: 'POST' })).status === 202 ? true : undefined,
+    );
     await waitFor('the run to finish', async () => {
       const text = await (await fetch(`${base}/metrics`)).text();
       return (await runs()) > before && /^driftd_run_in_progress 0$/m.test(text) ? true : undefined;
@@ -104,7 +117,11 @@ describeLab(unavailable ? `lab history and waivers (SKIPPED: ${unavailable})` : 
     expect(episode!.firstSeen >= beforeDrift).toBe(true);
     expect(episode!.resolvedAt).toBeNull();
 
-    const changes = JSON.parse(cli(['changes', '--config', config, '--node', erpB, '--since', '1h', '--json']).stdout) as { facet: string; key: string; change: string }[];
+    const changes = JSON.parse(cli(['changes', '--config', config, '--node', erpB, '--since', '1h', '--json']).stdout) as {
+      facet: string;
+      key: string;
+      change: string;
+    }[];
     expect(changes.some((c) => c.facet === 'files' && c.key.includes('/etc/sysctl.d/'))).toBe(true);
 
     seed(erpB, 'reset');

@@ -31,7 +31,9 @@ export function labUnavailableReason(): string | null {
 }
 
 export function labNodes(): string[] {
-  return readFileSync(join(LAB_DIR, 'nodes.list'), 'utf8').split('\n').filter((line) => line !== '');
+  return readFileSync(join(LAB_DIR, 'nodes.list'), 'utf8')
+    .split('\n')
+    .filter((line) => line !== '');
 }
 
 export function nodeAddress(node: string): string {
@@ -61,7 +63,11 @@ export function resetAllNodes(): void {
 export async function startCorosyncCluster(timeoutMs = 40_000): Promise<void> {
   const nodes = labNodes();
   for (const node of nodes) seed(node, 'corosync-start');
-  const joined = (node: string) => sshLogin(node, "/usr/sbin/corosync-cmapctl -b runtime.members | grep -c '^runtime[.]members[.][0-9]*[.]status (str) = joined$'").stdout.trim();
+  const joined = (node: string) =>
+    sshLogin(
+      node,
+      "/usr/sbin/corosync-cmapctl -b runtime.members | grep -c '^runtime[.]members[.][0-9]*[.]status (str) = joined$'",
+    ).stdout.trim();
   await waitFor(
     `corosync membership of all ${nodes.length} nodes`,
     async () => {
@@ -92,10 +98,25 @@ export function sshLogin(node: string, command: string): LoginResult {
   const result = spawnSync(
     'ssh',
     [
-      '-n', '-p', String(LAB_PORT), '-i', join(LAB_DIR, 'client', 'id_ed25519'),
-      '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=yes',
-      '-o', `UserKnownHostsFile=${join(LAB_DIR, 'client', 'known_hosts')}`, '-o', 'GlobalKnownHostsFile=/dev/null',
-      '-o', 'ConnectTimeout=5', `driftd-lab@${nodeAddress(node)}`, command,
+      '-n',
+      '-p',
+      String(LAB_PORT),
+      '-i',
+      join(LAB_DIR, 'client', 'id_ed25519'),
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `UserKnownHostsFile=${join(LAB_DIR, 'client', 'known_hosts')}`,
+      '-o',
+      'GlobalKnownHostsFile=/dev/null',
+      '-o',
+      'ConnectTimeout=5',
+      `driftd-lab@${nodeAddress(node)}`,
+      command,
     ],
     { encoding: 'utf8', timeout: 20_000 },
   );
@@ -125,7 +146,9 @@ export function runCheck(extraArgs: string[] = []): CheckRun {
   try {
     parsed = JSON.parse(result.stdout);
   } catch {
-    throw new Error(`driftd check exited ${result.status} without a JSON report.\nstdout: ${result.stdout.slice(0, 2000)}\nstderr: ${result.stderr.slice(0, 4000)}`);
+    throw new Error(
+      `driftd check exited ${result.status} without a JSON report.\nstdout: ${result.stdout.slice(0, 2000)}\nstderr: ${result.stderr.slice(0, 4000)}`,
+    );
   }
   return { exitCode: result.status, report: CheckReportSchema.parse(parsed), stderr: result.stderr };
 }
@@ -156,5 +179,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last instanceof Error ? last.message : JSON.stringify(last))})` : ''}`);
+  throw new Error(
+    `timed out waiting for ${what}${last ? ` (last error: ${last instanceof Error ? last.message : JSON.stringify(last)})` : ''}`,
+  );
 }

@@ -8,7 +8,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CheckReport } from '../../src/core/check-report.js';
-import { hostKeyFingerprint, LAB_DIR, labNodes, labUnavailableReason, resetAllNodes, runCheck, seed, seedWithInput, startCorosyncCluster, type CheckRun } from './lab-env.js';
+import {
+  hostKeyFingerprint,
+  LAB_DIR,
+  labNodes,
+  labUnavailableReason,
+  resetAllNodes,
+  runCheck,
+  seed,
+  seedWithInput,
+  startCorosyncCluster,
+  type CheckRun,
+} from './lab-env.js';
 
 type Finding = CheckReport['findings'][number];
 const DRIFT_KINDS = new Set(['mismatch', 'missing']);
@@ -128,17 +139,33 @@ describeLab(unavailable ? `lab drift scenarios (SKIPPED: ${unavailable})` : 'lab
     // The live kernel value is the host's on every node: no peer drift of the live key...
     expect(report.findings.filter((f) => f.facet === 'sysctl' && f.key === 'vm.swappiness')).toEqual([]);
     // ...but erp-a's file no longer says what runs: a runtime finding on erp-a alone (the headline).
-    const runtime = only(withEvidence(report).filter((f) => f.kind === 'runtime'), describeFindings(report));
+    const runtime = only(
+      withEvidence(report).filter((f) => f.kind === 'runtime'),
+      describeFindings(report),
+    );
     expect(report.findings[0]?.id).toBe(runtime.id);
-    expect(runtime).toMatchObject({ facet: 'sysctl', key: 'runtime:vm.swappiness', outliers: [erpA], severity: 'warning', rule: 'sysctl-runtime' });
-    expect(runtime.detail?.runtime?.[erpA]).toEqual({ running: HOST_SWAPPINESS, configured: '30', source: '/etc/sysctl.d/90-driftd-lab.conf:2' });
+    expect(runtime).toMatchObject({
+      facet: 'sysctl',
+      key: 'runtime:vm.swappiness',
+      outliers: [erpA],
+      severity: 'warning',
+      rule: 'sysctl-runtime',
+    });
+    expect(runtime.detail?.runtime?.[erpA]).toEqual({
+      running: HOST_SWAPPINESS,
+      configured: '30',
+      source: '/etc/sysctl.d/90-driftd-lab.conf:2',
+    });
     expect(runtime.remediation).toContain('sysctl --system');
   });
 
   it('a kernel installed but not booted on one node: reboot required there, with running and newest release', () => {
     seedWithInput(erpB, 'write', '', '/boot/vmlinuz-99.0.0-driftd-lab');
     const report = checkConsistent(runCheck());
-    const f = only(report.findings.filter((x) => x.facet === 'kernel' && x.key === 'reboot_required'), describeFindings(report));
+    const f = only(
+      report.findings.filter((x) => x.facet === 'kernel' && x.key === 'reboot_required'),
+      describeFindings(report),
+    );
     expect(f).toMatchObject({ kind: 'precondition', outliers: [erpB], severity: 'warning', rule: 'pending-reboot' });
     expect(f.detail?.runtime?.[erpB]).toMatchObject({ configured: '99.0.0-driftd-lab', source: '/boot/vmlinuz-99.0.0-driftd-lab' });
     expect(f.detail?.runtime?.[erpB]?.running).toMatch(/^\d+\.\d+/);
@@ -150,9 +177,20 @@ describeLab(unavailable ? `lab drift scenarios (SKIPPED: ${unavailable})` : 'lab
     seed(erpB, 'sysctl-live', 'vm.swappiness', live);
     const report = checkConsistent(runCheck());
     // One problem, one headline (issue #21): the live drift, with the runtime finding as evidence.
-    const runtime = only(withEvidence(report).filter((f) => f.kind === 'runtime'), describeFindings(report));
-    expect(runtime).toMatchObject({ facet: 'sysctl', key: 'runtime:vm.swappiness', outliers: [erpB], severity: 'warning', rule: 'sysctl-runtime' });
-    expect(runtime.detail?.runtime).toEqual({ [erpB]: { running: live, configured: HOST_SWAPPINESS, source: '/etc/sysctl.d/90-driftd-lab.conf:2' } });
+    const runtime = only(
+      withEvidence(report).filter((f) => f.kind === 'runtime'),
+      describeFindings(report),
+    );
+    expect(runtime).toMatchObject({
+      facet: 'sysctl',
+      key: 'runtime:vm.swappiness',
+      outliers: [erpB],
+      severity: 'warning',
+      rule: 'sysctl-runtime',
+    });
+    expect(runtime.detail?.runtime).toEqual({
+      [erpB]: { running: live, configured: HOST_SWAPPINESS, source: '/etc/sysctl.d/90-driftd-lab.conf:2' },
+    });
     expect(runtime.remediation).toContain('sysctl --system');
     // The live value differs from the peers' too; the files agree, so no files finding.
     const peer = only(report.findings, describeFindings(report));
@@ -174,8 +212,16 @@ describeLab(unavailable ? `lab drift scenarios (SKIPPED: ${unavailable})` : 'lab
     // Every node's file agrees with its peers: only the running daemons disagree with their files.
     expect(driftFindings(edited), describeFindings(edited)).toEqual([]);
     const f = only(edited.findings, describeFindings(edited));
-    expect(f).toMatchObject({ kind: 'runtime', facet: 'corosync', key: 'runtime:totem.token', severity: 'critical', rule: 'corosync-runtime', outliers: [erpA, erpB, erpC] });
-    for (const node of nodes) expect(f.detail?.runtime?.[node], node).toEqual({ running: '5000', configured: '10000', source: '/etc/corosync/corosync.conf' });
+    expect(f).toMatchObject({
+      kind: 'runtime',
+      facet: 'corosync',
+      key: 'runtime:totem.token',
+      severity: 'critical',
+      rule: 'corosync-runtime',
+      outliers: [erpA, erpB, erpC],
+    });
+    for (const node of nodes)
+      expect(f.detail?.runtime?.[node], node).toEqual({ running: '5000', configured: '10000', source: '/etc/corosync/corosync.conf' });
     expect(f.remediation).toContain('corosync-cfgtool -R');
     expect(f.source).toBeDefined();
     expect(edited.ready).toBe(false);
@@ -191,7 +237,14 @@ describeLab(unavailable ? `lab drift scenarios (SKIPPED: ${unavailable})` : 'lab
     seed(erpC, 'corosync-stop');
     const report = checkConsistent(runCheck());
     const f = only(report.findings, describeFindings(report));
-    expect(f).toMatchObject({ kind: 'missing', facet: 'corosync', key: 'daemon:running', severity: 'critical', outliers: [erpC], majority: 'running' });
+    expect(f).toMatchObject({
+      kind: 'missing',
+      facet: 'corosync',
+      key: 'daemon:running',
+      severity: 'critical',
+      outliers: [erpC],
+      majority: 'running',
+    });
     expect(f.values).toEqual({ [erpA]: 'running', [erpB]: 'running', [erpC]: null });
     expect(f.message).toMatch(new RegExp(`not on ${erpC} \\(unavailable: corosync-cmapctl`));
     expect(report.ready).toBe(false);
@@ -206,8 +259,17 @@ describeLab(unavailable ? `lab drift scenarios (SKIPPED: ${unavailable})` : 'lab
     // Every node agrees, so peer diff sees nothing; the practice is what is broken.
     expect(report.findings.filter((f) => f.kind === 'mismatch' || f.kind === 'missing')).toEqual([]);
     // #23: the effective value is read under Pacemaker 3's name (the CIB sets only the old one).
-    const f = only(report.findings.filter((x) => x.key === 'property.fencing-enabled'), describeFindings(report));
-    expect(f).toMatchObject({ kind: 'expectation', facet: 'pacemaker', severity: 'critical', rule: 'stonith-enabled', outliers: [erpA, erpB, erpC] });
+    const f = only(
+      report.findings.filter((x) => x.key === 'property.fencing-enabled'),
+      describeFindings(report),
+    );
+    expect(f).toMatchObject({
+      kind: 'expectation',
+      facet: 'pacemaker',
+      severity: 'critical',
+      rule: 'stonith-enabled',
+      outliers: [erpA, erpB, erpC],
+    });
     expect(f.source).toContain('Pacemaker Explained');
     expect(f.remediation).toContain('stonith-enabled=true');
     expect(report.ready).toBe(false);
@@ -237,12 +299,18 @@ describeLab(unavailable ? `lab drift scenarios (SKIPPED: ${unavailable})` : 'lab
   it('a CIB differing only in volatile parts (counters, update-origin, status) gives no pacemaker finding', () => {
     seed(erpC, 'cib-volatile');
     const report = checkConsistent(runCheck());
-    expect(report.findings.filter((f) => f.facet === 'pacemaker'), describeFindings(report)).toEqual([]);
+    expect(
+      report.findings.filter((f) => f.facet === 'pacemaker'),
+      describeFindings(report),
+    ).toEqual([]);
     for (const node of report.nodes) expect(node.facets.pacemaker, node.name).toBe('ok');
     // cib.xml is also in the watched file list; the shipped cluster-config pack leaves its
     // raw bytes to the pacemaker facet, so no drift finding at all.
     expect(driftFindings(report), describeFindings(report)).toEqual([]);
-    expect(report.findings.filter((f) => f.severity === 'critical' && !f.waived), describeFindings(report)).toEqual([]);
+    expect(
+      report.findings.filter((f) => f.severity === 'critical' && !f.waived),
+      describeFindings(report),
+    ).toEqual([]);
   });
 
   it('a resource parameter differing in the CIB is a critical pacemaker finding and the cluster is not ready', () => {
@@ -271,10 +339,16 @@ describeLab(unavailable ? `lab drift scenarios (SKIPPED: ${unavailable})` : 'lab
     expect(down.reachable).toBe(false);
     expect(down.ready).toBe(false);
     expect(down.error).toMatch(/refused|ECONNREFUSED|connect/i);
-    expect(report.findings.some((f) => f.kind === 'unreachable' && (f.outliers.includes(erpC) || erpC in f.values)), describeFindings(report)).toBe(true);
+    expect(
+      report.findings.some((f) => f.kind === 'unreachable' && (f.outliers.includes(erpC) || erpC in f.values)),
+      describeFindings(report),
+    ).toBe(true);
     // The rest is still audited: drift between the reachable nodes is found.
     expectAudited(report, [erpA, erpB]);
-    expect(findingsAbout(report, 'packages', 'driftd-lab-tool').some((f) => f.outliers.includes(erpB)), describeFindings(report)).toBe(true);
+    expect(
+      findingsAbout(report, 'packages', 'driftd-lab-tool').some((f) => f.outliers.includes(erpB)),
+      describeFindings(report),
+    ).toBe(true);
   });
 
   it('a node whose host key changed is refused (never trusted), reported, the others audited, exit 1', () => {
@@ -290,7 +364,10 @@ describeLab(unavailable ? `lab drift scenarios (SKIPPED: ${unavailable})` : 'lab
     expect(rekeyed.facets).toEqual({});
     expect(rekeyed.error).toMatch(/host key/i);
     expect(rekeyed.error).toContain(hostKeyFingerprint(erpA));
-    expect(report.findings.some((f) => f.kind === 'unreachable' && f.outliers.includes(erpA)), describeFindings(report)).toBe(true);
+    expect(
+      report.findings.some((f) => f.kind === 'unreachable' && f.outliers.includes(erpA)),
+      describeFindings(report),
+    ).toBe(true);
     expectAudited(report, [erpB, erpC]);
   });
 });

@@ -14,7 +14,18 @@ if (unavailable) console.warn(`SKIPPING lab semantics scenarios: ${unavailable}`
 const describeLab = unavailable ? describe.skip : describe;
 
 function summary(report: CheckReport): string {
-  return JSON.stringify(report.findings.map((f) => ({ facet: f.facet, key: f.key, kind: f.kind, severity: f.severity, outliers: f.outliers, values: f.values })), null, 1);
+  return JSON.stringify(
+    report.findings.map((f) => ({
+      facet: f.facet,
+      key: f.key,
+      kind: f.kind,
+      severity: f.severity,
+      outliers: f.outliers,
+      values: f.values,
+    })),
+    null,
+    1,
+  );
 }
 
 function about(report: CheckReport, facet: string, keyPart: string): Finding[] {
@@ -29,7 +40,10 @@ describeLab('Pacemaker and dpkg semantics on the lab (real SSH, real dpkg)', () 
 
   it('the clean lab: every agent the CIB references is on every node, no package state finding', () => {
     const { report } = runCheck();
-    expect(report.findings.filter((f) => f.kind === 'precondition'), summary(report)).toEqual([]);
+    expect(
+      report.findings.filter((f) => f.kind === 'precondition'),
+      summary(report),
+    ).toEqual([]);
   });
 
   it('a custom OCF agent (no package ships it) missing on the standby is a critical precondition naming that node', () => {
@@ -44,7 +58,11 @@ describeLab('Pacemaker and dpkg semantics on the lab (real SSH, real dpkg)', () 
       key: 'agent:ocf:driftd-lab:erp-custom',
       severity: 'critical',
       outliers: [standby],
-      values: { [first]: '/usr/lib/ocf/resource.d/driftd-lab/erp-custom', [second]: '/usr/lib/ocf/resource.d/driftd-lab/erp-custom', [standby]: null },
+      values: {
+        [first]: '/usr/lib/ocf/resource.d/driftd-lab/erp-custom',
+        [second]: '/usr/lib/ocf/resource.d/driftd-lab/erp-custom',
+        [standby]: null,
+      },
     });
     expect(findings[0]?.message).toContain(`not installed on ${standby}`);
     expect(report.ready).toBe(false);
@@ -77,6 +95,9 @@ describeLab('Pacemaker and dpkg semantics on the lab (real SSH, real dpkg)', () 
     expect(state[0]?.values[halfConfigured]).toBe('half-configured');
     expect(state[0]?.message).toContain('dpkg --configure -a');
     // The version on disk is still compared (2.0-1 unpacked against 1.0-1), never "missing".
-    expect(report.findings.filter((f) => f.key === 'driftd-lab-upgrade' && f.kind === 'missing'), summary(report)).toEqual([]);
+    expect(
+      report.findings.filter((f) => f.key === 'driftd-lab-upgrade' && f.kind === 'missing'),
+      summary(report),
+    ).toEqual([]);
   });
 });

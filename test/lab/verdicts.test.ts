@@ -31,7 +31,13 @@ function alarms(report: CheckReport): Finding[] {
 
 function shape(report: CheckReport): string {
   return JSON.stringify(
-    report.findings.map((f) => ({ key: `${f.facet}:${f.key}`, kind: f.kind, severity: f.severity, outliers: f.outliers, evidence: (f.evidence ?? []).map((e) => `${e.facet}:${e.key}`) })),
+    report.findings.map((f) => ({
+      key: `${f.facet}:${f.key}`,
+      kind: f.kind,
+      severity: f.severity,
+      outliers: f.outliers,
+      evidence: (f.evidence ?? []).map((e) => `${e.facet}:${e.key}`),
+    })),
     null,
     1,
   );
@@ -49,96 +55,110 @@ function oneHeadline(scenario: string, report: CheckReport): Finding {
 
 const evidenceKeys = (f: Finding) => (f.evidence ?? []).map((e) => `${e.facet}:${e.key}`).sort();
 
-describeLab(unavailable ? `lab verdict scenarios (SKIPPED: ${unavailable})` : 'lab verdict scenarios: one headline per seeded problem', () => {
-  const nodes = unavailable ? [] : labNodes();
-  const [erpA, erpB, erpC] = nodes as [string, string, string];
+describeLab(
+  unavailable ? `lab verdict scenarios (SKIPPED: ${unavailable})` : 'lab verdict scenarios: one headline per seeded problem',
+  () => {
+    const nodes = unavailable ? [] : labNodes();
+    const [erpA, erpB, erpC] = nodes as [string, string, string];
 
-  beforeEach(() => resetAllNodes());
-  afterAll(() => {
-    if (unavailable) return;
-    resetAllNodes();
-    const seeded = measured.reduce((n, m) => n + m.seeded, 0);
-    const headlines = measured.reduce((n, m) => n + m.headlines, 0);
-    console.log(`headline findings per seeded drift: ${(headlines / seeded).toFixed(2)} (${headlines}/${seeded}) over ${measured.length} lab scenarios`);
-    for (const m of measured) console.log(`  ${m.scenario}: ${m.headlines}/${m.seeded}`);
-  });
+    beforeEach(() => resetAllNodes());
+    afterAll(() => {
+      if (unavailable) return;
+      resetAllNodes();
+      const seeded = measured.reduce((n, m) => n + m.seeded, 0);
+      const headlines = measured.reduce((n, m) => n + m.headlines, 0);
+      console.log(
+        `headline findings per seeded drift: ${(headlines / seeded).toFixed(2)} (${headlines}/${seeded}) over ${measured.length} lab scenarios`,
+      );
+      for (const m of measured) console.log(`  ${m.scenario}: ${m.headlines}/${m.seeded}`);
+    });
 
-  it('corosync.conf token changed on one node, corosync running, not reloaded: one critical headline with the runtime check and both raw faces as evidence', async () => {
-    await startCorosyncCluster();
-    seed(erpB, 'corosync-token', '10000');
-    const report = check();
-    const f = oneHeadline('corosync token, not reloaded', report);
-    expect(f).toMatchObject({ facet: 'corosync', key: 'totem.token', severity: 'critical', outliers: [erpB] });
-    expect(evidenceKeys(f)).toEqual(expect.arrayContaining(['corosync:file:/etc/corosync/corosync.conf', 'corosync:runtime:totem.token', 'files:/etc/corosync/corosync.conf']));
-  });
-
-  it('corosync.conf token changed on one node and reloaded: the daemon\'s derived timeouts are evidence of totem.token', async () => {
-    await startCorosyncCluster();
-    seed(erpB, 'corosync-token', '10000');
-    seed(erpB, 'corosync-reload');
-    const report = check();
-    const f = oneHeadline('corosync token, reloaded', report);
-    expect(f).toMatchObject({ facet: 'corosync', key: 'totem.token', severity: 'critical', outliers: [erpB] });
-    expect(evidenceKeys(f).some((k) => k.startsWith('corosync:runtime.')), shape(report)).toBe(true);
-  });
-
-  it('a sysctl.d file changed on one node and not applied: one headline; the files entry (with its diff) and the configured value are evidence', () => {
-    seed(erpA, 'sysctl-conf', 'vm.swappiness', '30');
-    const report = check();
-    const f = oneHeadline('sysctl file changed, not applied', report);
-    expect(f.outliers).toEqual([erpA]);
-    expect(f.facet).toBe('sysctl');
-    const files = (f.evidence ?? []).find((e) => e.facet === 'files' && e.key === '/etc/sysctl.d/90-driftd-lab.conf');
-    expect(files?.detail?.diff ?? '', shape(report)).toMatch(/^\+vm\.swappiness = 30$/m);
-  });
-
-  it('a live sysctl changed by hand on one node: one headline, the runtime check its evidence', () => {
-    const host = readFileSync('/proc/sys/vm/swappiness', 'utf8').trim();
-    seed(erpB, 'sysctl-live', 'vm.swappiness', host === '33' ? '34' : '33');
-    const report = check();
-    const f = oneHeadline('live sysctl by hand', report);
-    expect(f).toMatchObject({ facet: 'sysctl', key: 'vm.swappiness', outliers: [erpB] });
-    expect(evidenceKeys(f)).toEqual(['sysctl:runtime:vm.swappiness']);
-  });
-
-  it('one upgrade of two packages built from one source, behind on one node: one headline naming both', () => {
-    for (const node of [erpA, erpB]) {
-      seed(node, 'install-deb', 'driftd-lab-ssl', '3.0.19-1');
-      seed(node, 'install-deb', 'driftd-lab-ssl-libs', '3.0.19-1');
-    }
-    seed(erpC, 'install-deb', 'driftd-lab-ssl', '3.0.17-1');
-    seed(erpC, 'install-deb', 'driftd-lab-ssl-libs', '3.0.17-1');
-    const report = check();
-    const f = oneHeadline('package upgrade', report);
-    expect(f).toMatchObject({ facet: 'packages', key: 'driftd-lab-ssl', outliers: [erpC] });
-    expect(evidenceKeys(f)).toEqual(['packages:driftd-lab-ssl-libs']);
-    expect(f.message).toContain('(one upgrade)');
-  });
-
-  it('two parameters of one CIB resource changed on one node: one critical headline for the resource, cib.xml under it', () => {
-    seed(erpA, 'cib-param', 'erp-vip', 'ip', '127.0.0.11');
-    seed(erpA, 'cib-param', 'erp-vip', 'cidr_netmask', '16');
-    const report = check();
-    const f = oneHeadline('CIB resource', report);
-    expect(f).toMatchObject({ facet: 'pacemaker', severity: 'critical', outliers: [erpA] });
-    expect(f.message).toMatch(/^pacemaker resource erp-vip differs on erp-a in 2 settings/);
-    expect(report.ready).toBe(false);
-  });
-
-  it.each([['/etc/corosync/corosync.conf'], ['/var/lib/pacemaker/cib/cib.xml'], ['/etc/sysctl.d/90-driftd-lab.conf']])(
-    'a cosmetic-only edit of %s on one node (comment, indentation, blank line, CRLF): no warning or critical, at most one info finding with the diff',
-    (path) => {
-      seed(erpC, 'cosmetic', path);
-      const raw = readFileSync(join(LAB_DIR, 'roots', erpC, path), 'utf8');
-      expect(raw).toContain('\r\n');
+    it('corosync.conf token changed on one node, corosync running, not reloaded: one critical headline with the runtime check and both raw faces as evidence', async () => {
+      await startCorosyncCluster();
+      seed(erpB, 'corosync-token', '10000');
       const report = check();
-      expect(alarms(report), shape(report)).toEqual([]);
-      expect(report.findings.length, shape(report)).toBeLessThanOrEqual(1);
-      for (const f of report.findings) {
-        expect(f.severity).toBe('info');
-        expect(f.message).toContain('cosmetic difference only');
+      const f = oneHeadline('corosync token, not reloaded', report);
+      expect(f).toMatchObject({ facet: 'corosync', key: 'totem.token', severity: 'critical', outliers: [erpB] });
+      expect(evidenceKeys(f)).toEqual(
+        expect.arrayContaining([
+          'corosync:file:/etc/corosync/corosync.conf',
+          'corosync:runtime:totem.token',
+          'files:/etc/corosync/corosync.conf',
+        ]),
+      );
+    });
+
+    it("corosync.conf token changed on one node and reloaded: the daemon's derived timeouts are evidence of totem.token", async () => {
+      await startCorosyncCluster();
+      seed(erpB, 'corosync-token', '10000');
+      seed(erpB, 'corosync-reload');
+      const report = check();
+      const f = oneHeadline('corosync token, reloaded', report);
+      expect(f).toMatchObject({ facet: 'corosync', key: 'totem.token', severity: 'critical', outliers: [erpB] });
+      expect(
+        evidenceKeys(f).some((k) => k.startsWith('corosync:runtime.')),
+        shape(report),
+      ).toBe(true);
+    });
+
+    it('a sysctl.d file changed on one node and not applied: one headline; the files entry (with its diff) and the configured value are evidence', () => {
+      seed(erpA, 'sysctl-conf', 'vm.swappiness', '30');
+      const report = check();
+      const f = oneHeadline('sysctl file changed, not applied', report);
+      expect(f.outliers).toEqual([erpA]);
+      expect(f.facet).toBe('sysctl');
+      const files = (f.evidence ?? []).find((e) => e.facet === 'files' && e.key === '/etc/sysctl.d/90-driftd-lab.conf');
+      expect(files?.detail?.diff ?? '', shape(report)).toMatch(/^\+vm\.swappiness = 30$/m);
+    });
+
+    it('a live sysctl changed by hand on one node: one headline, the runtime check its evidence', () => {
+      const host = readFileSync('/proc/sys/vm/swappiness', 'utf8').trim();
+      seed(erpB, 'sysctl-live', 'vm.swappiness', host === '33' ? '34' : '33');
+      const report = check();
+      const f = oneHeadline('live sysctl by hand', report);
+      expect(f).toMatchObject({ facet: 'sysctl', key: 'vm.swappiness', outliers: [erpB] });
+      expect(evidenceKeys(f)).toEqual(['sysctl:runtime:vm.swappiness']);
+    });
+
+    it('one upgrade of two packages built from one source, behind on one node: one headline naming both', () => {
+      for (const node of [erpA, erpB]) {
+        seed(node, 'install-deb', 'driftd-lab-ssl', '3.0.19-1');
+        seed(node, 'install-deb', 'driftd-lab-ssl-libs', '3.0.19-1');
       }
-      expect(report.ready).toBe(true);
-    },
-  );
-});
+      seed(erpC, 'install-deb', 'driftd-lab-ssl', '3.0.17-1');
+      seed(erpC, 'install-deb', 'driftd-lab-ssl-libs', '3.0.17-1');
+      const report = check();
+      const f = oneHeadline('package upgrade', report);
+      expect(f).toMatchObject({ facet: 'packages', key: 'driftd-lab-ssl', outliers: [erpC] });
+      expect(evidenceKeys(f)).toEqual(['packages:driftd-lab-ssl-libs']);
+      expect(f.message).toContain('(one upgrade)');
+    });
+
+    it('two parameters of one CIB resource changed on one node: one critical headline for the resource, cib.xml under it', () => {
+      seed(erpA, 'cib-param', 'erp-vip', 'ip', '127.0.0.11');
+      seed(erpA, 'cib-param', 'erp-vip', 'cidr_netmask', '16');
+      const report = check();
+      const f = oneHeadline('CIB resource', report);
+      expect(f).toMatchObject({ facet: 'pacemaker', severity: 'critical', outliers: [erpA] });
+      expect(f.message).toMatch(/^pacemaker resource erp-vip differs on erp-a in 2 settings/);
+      expect(report.ready).toBe(false);
+    });
+
+    it.each([['/etc/corosync/corosync.conf'], ['/var/lib/pacemaker/cib/cib.xml'], ['/etc/sysctl.d/90-driftd-lab.conf']])(
+      'a cosmetic-only edit of %s on one node (comment, indentation, blank line, CRLF): no warning or critical, at most one info finding with the diff',
+      (path) => {
+        seed(erpC, 'cosmetic', path);
+        const raw = readFileSync(join(LAB_DIR, 'roots', erpC, path), 'utf8');
+        expect(raw).toContain('\r\n');
+        const report = check();
+        expect(alarms(report), shape(report)).toEqual([]);
+        expect(report.findings.length, shape(report)).toBeLessThanOrEqual(1);
+        for (const f of report.findings) {
+          expect(f.severity).toBe('info');
+          expect(f.message).toContain('cosmetic difference only');
+        }
+        expect(report.ready).toBe(true);
+      },
+    );
+  },
+);

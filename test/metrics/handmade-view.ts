@@ -32,7 +32,16 @@ const pgReport: CheckReport = CheckReportSchema.parse({
       ready: false,
       score: 0.45,
       snapshotAt: '2026-11-26T07:59:31.000Z',
-      facets: { os: 'ok', kernel: 'ok', packages: 'truncated', sysctl: 'ok', drbd: 'error', pacemaker: 'ok', corosync: 'ok', modules: 'unsupported' },
+      facets: {
+        os: 'ok',
+        kernel: 'ok',
+        packages: 'truncated',
+        sysctl: 'ok',
+        drbd: 'error',
+        pacemaker: 'ok',
+        corosync: 'ok',
+        modules: 'unsupported',
+      },
       error: null,
       contributions: [
         { finding: 'f-pkg-drbd-utils', weight: 0.5, effect: '-0.5', message: 'drbd-utils is behind' },

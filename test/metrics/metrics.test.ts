@@ -164,7 +164,7 @@ if (!HAVE_PROMTOOL) {
   });
 }
 
-describe('findings that are an open window\'s declared change', () => {
+describe("findings that are an open window's declared change", () => {
   it('count as expected, apart from driftd_findings, so drift alerts stay quiet for them', async () => {
     const view = handmadeView();
     const pg = view.clusters.find((c) => c.name === 'pg-ha');
@@ -175,7 +175,9 @@ describe('findings that are an open window\'s declared change', () => {
     const marked: DaemonView = {
       ...view,
       clusters: view.clusters.map((c) =>
-        c.name !== 'pg-ha' ? c : { ...c, report: { ...c.report, findings: c.report.findings.map((f) => (f.id === target.id ? { ...f, expected: true } : f)) } },
+        c.name !== 'pg-ha'
+          ? c
+          : { ...c, report: { ...c.report, findings: c.report.findings.map((f) => (f.id === target.id ? { ...f, expected: true } : f)) } },
       ),
     };
     const after = parseExposition(await createMetrics(() => marked).render());
@@ -258,7 +260,7 @@ describe('the run part is rendered once per run', () => {
     expect(reads()).toBe(prepared);
   });
 
-  it('the daemon\'s own series stay live while the run part is reused: counters only go up', async () => {
+  it("the daemon's own series stay live while the run part is reused: counters only go up", async () => {
     let view = handmadeView();
     const metrics = createMetrics(() => view);
     metrics.prepare();
@@ -290,7 +292,9 @@ describe('the text format', () => {
       { labels: { node: 'a' }, value: 1 },
       { labels: { node: 'a' }, value: 2 },
     ];
-    expect(renderFamily(gauge, samples)).toBe('# HELP driftd_test_gauge A test gauge.\n# TYPE driftd_test_gauge gauge\ndriftd_test_gauge{node="a"} 2\n');
+    expect(renderFamily(gauge, samples)).toBe(
+      '# HELP driftd_test_gauge A test gauge.\n# TYPE driftd_test_gauge gauge\ndriftd_test_gauge{node="a"} 2\n',
+    );
     const counter = { ...gauge, name: 'driftd_test_total', type: 'counter' } as const;
     expect(renderFamily(counter, samples)).toMatch(/^driftd_test_total\{node="a"\} 3$/m);
   });
@@ -320,6 +324,8 @@ describe.skipIf(!HAVE_PROMTOOL)('promtool on awkward label values (real promtool
     const result = promtool(['check', 'metrics'], text);
     expect(result.output).toBe('');
     expect(result.status).toBe(0);
-    expect(valueOf(parseExposition(text), 'driftd_node_kernel_info', { cluster: 'pg-ha', node: 'pg1', release: '6.1 "rt" \\ build\n2' })).toBe(1);
+    expect(
+      valueOf(parseExposition(text), 'driftd_node_kernel_info', { cluster: 'pg-ha', node: 'pg1', release: '6.1 "rt" \\ build\n2' }),
+    ).toBe(1);
   });
 });

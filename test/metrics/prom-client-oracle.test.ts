@@ -37,7 +37,9 @@ describe('hand-written exposition against prom-client', () => {
     const ours = await createMetrics(handmadeView).render();
     const reference = await promClientExposition(VIEW_METRICS);
     expect(declaredFamilies(ours)).toEqual(declaredFamilies(reference));
-    const unsetUnlabelled = new Set(VIEW_METRICS.filter((m) => m.labelNames.length === 0 && m.samples(handmadeView()).length === 0).map((m) => m.name));
+    const unsetUnlabelled = new Set(
+      VIEW_METRICS.filter((m) => m.labelNames.length === 0 && m.samples(handmadeView()).length === 0).map((m) => m.name),
+    );
     const referenceSamples = parseExposition(reference).filter((s) => !unsetUnlabelled.has(s.name));
     expect(seriesOf(parseExposition(ours))).toEqual(seriesOf(referenceSamples));
     expect(parseExposition(ours).length).toBeGreaterThan(40);

@@ -21,7 +21,11 @@ const suite = registered ? describe : describe.skip;
 
 async function driftd(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), ...args], { cwd: REPO, timeout: 60_000, maxBuffer: 32 * 1024 * 1024 });
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), ...args], {
+      cwd: REPO,
+      timeout: 60_000,
+      maxBuffer: 32 * 1024 * 1024,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -37,7 +41,19 @@ suite(registered ? 'driftd report (the executable)' : `driftd report (the execut
   afterAll(() => demo?.cleanup());
 
   it('prints JSON to stdout with the exact command line, exit 0', async () => {
-    const args = ['report', '--config', demo.configFile, '--cluster', 'erp-demo', '--since', '2026-11-20', '--until', '2026-11-21', '--format', 'json'];
+    const args = [
+      'report',
+      '--config',
+      demo.configFile,
+      '--cluster',
+      'erp-demo',
+      '--since',
+      '2026-11-20',
+      '--until',
+      '2026-11-21',
+      '--format',
+      'json',
+    ];
     const { code, stdout, stderr } = await driftd(...args);
     expect(stderr).toBe('');
     expect(code).toBe(0);

@@ -140,6 +140,12 @@ export async function auditAndSave(loaded: LoadedConfig, store: Store, at: strin
   const rules = loadRulesFor(loaded);
   const clock = () => new Date(at);
   for (const audit of await auditClusters({ loaded, rules: rules.rules, clusters: loaded.config.clusters, now: clock })) {
-    store.saveRun({ cluster: audit.cluster.name, startedAt: audit.startedAt, finishedAt: audit.finishedAt, snapshots: audit.snapshots, report: audit.report });
+    store.saveRun({
+      cluster: audit.cluster.name,
+      startedAt: audit.startedAt,
+      finishedAt: audit.finishedAt,
+      snapshots: audit.snapshots,
+      report: audit.report,
+    });
   }
 }

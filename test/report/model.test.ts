@@ -11,7 +11,14 @@ import type { NodeSnapshot } from '../../src/core/snapshot.js';
 import { escapeHtml } from '../../src/report/escape.js';
 import { renderAuditHtml } from '../../src/report/html.js';
 import { renderAuditMarkdown, mdCell } from '../../src/report/markdown.js';
-import { buildAuditReport, formatDuration, notReadyIntervals, parityMatrix, waiversInForce, type AuditReportInput } from '../../src/report/model.js';
+import {
+  buildAuditReport,
+  formatDuration,
+  notReadyIntervals,
+  parityMatrix,
+  waiversInForce,
+  type AuditReportInput,
+} from '../../src/report/model.js';
 import { AuditReportSchema } from '../../src/report/schema.js';
 import type { RunRecord } from '../../src/store/index.js';
 
@@ -21,16 +28,33 @@ describe('notReadyIntervals', () => {
   it.each([
     ['no runs', [], []],
     ['always ready', [point('T1', true), point('T2', true)], []],
-    ['one stretch closed by a ready run', [point('T1', true), point('T2', false), point('T3', false), point('T4', true)], [{ from: 'T2', to: 'T4', runs: 2 }]],
+    [
+      'one stretch closed by a ready run',
+      [point('T1', true), point('T2', false), point('T3', false), point('T4', true)],
+      [{ from: 'T2', to: 'T4', runs: 2 }],
+    ],
     ['still not ready at the end', [point('T1', false)], [{ from: 'T1', to: null, runs: 1 }]],
-    ['two stretches', [point('T1', false), point('T2', true), point('T3', false)], [{ from: 'T1', to: 'T2', runs: 1 }, { from: 'T3', to: null, runs: 1 }]],
+    [
+      'two stretches',
+      [point('T1', false), point('T2', true), point('T3', false)],
+      [
+        { from: 'T1', to: 'T2', runs: 1 },
+        { from: 'T3', to: null, runs: 1 },
+      ],
+    ],
   ])('%s', (_name, points, expected) => {
     expect(notReadyIntervals(points)).toEqual(expected);
   });
 });
 
 describe('waiversInForce', () => {
-  const pack = (expires: string) => [{ pack: 'p', file: '/etc/driftd/rules/p.yaml', rules: [{ name: 'r', match: { facet: 'sysctl' as const, key: 'vm.*' }, waivers: [{ justification: 'j', author: 'a', expires }] }] }];
+  const pack = (expires: string) => [
+    {
+      pack: 'p',
+      file: '/etc/driftd/rules/p.yaml',
+      rules: [{ name: 'r', match: { facet: 'sysctl' as const, key: 'vm.*' }, waivers: [{ justification: 'j', author: 'a', expires }] }],
+    },
+  ];
   it.each([
     ['a date holds through its whole UTC day', '2026-12-31', '2026-12-31T23:59:59.999Z', false],
     ['and lapses at the next midnight', '2026-12-31', '2027-01-01T00:00:00.000Z', true],
@@ -61,7 +85,14 @@ function finding(partial: Partial<Finding> & Pick<Finding, 'facet' | 'key' | 'se
 
 function checkReport(findings: Finding[]): CheckReport {
   const node = (name: string, reachable: boolean, facets: Record<string, 'ok' | 'unsupported' | 'error' | 'truncated'>) => ({
-    name, reachable, ready: reachable, score: reachable ? 1 : 0, snapshotAt: reachable ? AT : null, facets, error: reachable ? null : 'ssh: connect ECONNREFUSED', contributions: [],
+    name,
+    reachable,
+    ready: reachable,
+    score: reachable ? 1 : 0,
+    snapshotAt: reachable ? AT : null,
+    facets,
+    error: reachable ? null : 'ssh: connect ECONNREFUSED',
+    contributions: [],
   });
   return {
     cluster: 'c',
@@ -80,11 +111,25 @@ function checkReport(findings: Finding[]): CheckReport {
 }
 
 const snapshots: NodeSnapshot[] = [
-  { cluster: 'c', node: 'n1', takenAt: AT, facets: { packages: { status: 'ok', items: {} }, modules: { status: 'unsupported', items: {}, error: 'no /proc/modules' } } },
+  {
+    cluster: 'c',
+    node: 'n1',
+    takenAt: AT,
+    facets: { packages: { status: 'ok', items: {} }, modules: { status: 'unsupported', items: {}, error: 'no /proc/modules' } },
+  },
   { cluster: 'c', node: 'n2', takenAt: AT, facets: { sysctl: { status: 'error', items: {}, error: 'sysctl: exit 1' } } },
   { cluster: 'c', node: 'n3', takenAt: AT, error: 'ssh: connect ECONNREFUSED', facets: {} },
 ];
-const cluster = { name: 'c', baseline: null, facets: ['packages', 'sysctl', 'modules', 'files', 'drbd'] as const, nodes: [{ name: 'n1', transport: 'ssh' }, { name: 'n2', transport: 'ssh' }, { name: 'n3', transport: 'ssh' }] };
+const cluster = {
+  name: 'c',
+  baseline: null,
+  facets: ['packages', 'sysctl', 'modules', 'files', 'drbd'] as const,
+  nodes: [
+    { name: 'n1', transport: 'ssh' },
+    { name: 'n2', transport: 'ssh' },
+    { name: 'n3', transport: 'ssh' },
+  ],
+};
 
 describe('parityMatrix', () => {
   const findings = [
@@ -135,8 +180,23 @@ describe('formatDuration', () => {
 
 function run(id: number, startedAt: string, ready: boolean): RunRecord {
   return {
-    id, cluster: 'c', startedAt, finishedAt: startedAt, nodeCount: 3, errorCount: 1, ready, score: ready ? 1 : 0, checkedAt: startedAt,
-    baseline: null, meta: null, prevHash: null, snapshotsHash: 'x', findingsHash: 'y', reportHash: 'z', hash: `h${id}`, thinnedNodes: [],
+    id,
+    cluster: 'c',
+    startedAt,
+    finishedAt: startedAt,
+    nodeCount: 3,
+    errorCount: 1,
+    ready,
+    score: ready ? 1 : 0,
+    checkedAt: startedAt,
+    baseline: null,
+    meta: null,
+    prevHash: null,
+    snapshotsHash: 'x',
+    findingsHash: 'y',
+    reportHash: 'z',
+    hash: `h${id}`,
+    thinnedNodes: [],
   };
 }
 
@@ -148,16 +208,42 @@ function inputWith(text: string): AuditReportInput {
     commandLine: text,
     cluster: { ...cluster, facets: ['sysctl'] },
     period: { since: '2026-11-20T00:00:00.000Z', until: '2026-11-21T00:00:00.000Z' },
-    packs: [{ pack: text, rules: [{ name: text, match: { facet: 'sysctl', key: '*' }, waivers: [{ justification: text, author: text, expires: '2099-01-01' }] }] }],
+    packs: [
+      {
+        pack: text,
+        rules: [
+          { name: text, match: { facet: 'sysctl', key: '*' }, waivers: [{ justification: text, author: text, expires: '2099-01-01' }] },
+        ],
+      },
+    ],
     ruleErrors: [text],
     runs: [run(1, AT, false)],
     latest: { run: run(1, AT, false), report: checkReport([f]), snapshots },
     readiness: [{ at: AT, runId: 1, ready: false, score: 0, nodes: { n1: 0 } }],
-    episodes: [{
-      episodeId: 1, findingId: f.id, cluster: 'c', facet: 'sysctl', key: text, kind: 'mismatch', severity: 'warning', rule: text, message: text,
-      firstSeen: AT, lastSeen: AT, resolvedAt: null, firstRunId: 1, lastRunId: 1, resolvedRunId: null,
-      valuesOpen: { n1: text }, valuesLast: { n1: text }, valuesClose: null, waived: true, waiver: { justification: text, author: text, expires: '2099-01-01', rule: text },
-    }],
+    episodes: [
+      {
+        episodeId: 1,
+        findingId: f.id,
+        cluster: 'c',
+        facet: 'sysctl',
+        key: text,
+        kind: 'mismatch',
+        severity: 'warning',
+        rule: text,
+        message: text,
+        firstSeen: AT,
+        lastSeen: AT,
+        resolvedAt: null,
+        firstRunId: 1,
+        lastRunId: 1,
+        resolvedRunId: null,
+        valuesOpen: { n1: text },
+        valuesLast: { n1: text },
+        valuesClose: null,
+        waived: true,
+        waiver: { justification: text, author: text, expires: '2099-01-01', rule: text },
+      },
+    ],
     changes: [{ runId: 1, cluster: 'c', node: 'n1', at: AT, facet: 'sysctl', key: text, change: 'changed', before: text, after: text }],
     chain: { ok: false, brokenAt: 1, reason: text, runs: 1, thinnedRuns: 0 },
   };
@@ -188,7 +274,16 @@ describe('escaping arbitrary text', () => {
   it('a hostile string in every field never becomes markup in HTML or breaks Markdown tables', () => {
     const hostile = fc.oneof(
       fc.string(),
-      fc.constantFrom('<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "'; DROP TABLE runs; --", 'a|b\nc', '<!--', ']]>', '`code`', '</style><script>x</script>'),
+      fc.constantFrom(
+        '<script>alert(1)</script>',
+        '"><img src=x onerror=alert(1)>',
+        "'; DROP TABLE runs; --",
+        'a|b\nc',
+        '<!--',
+        ']]>',
+        '`code`',
+        '</style><script>x</script>',
+      ),
     );
     fc.assert(
       fc.property(hostile, (text) => {
@@ -202,7 +297,11 @@ describe('escaping arbitrary text', () => {
         expect(tags(html)).toBe(tags(renderAuditHtml(buildAuditReport(inputWith('plain')))));
         const md = renderAuditMarkdown(report);
         expect(md).not.toMatch(/<script|<img/i);
-        const rows = (m: string) => m.split('\n').filter((l) => l.startsWith('|')).map((l) => l.split(/(?<!\\)\|/).length);
+        const rows = (m: string) =>
+          m
+            .split('\n')
+            .filter((l) => l.startsWith('|'))
+            .map((l) => l.split(/(?<!\\)\|/).length);
         expect(rows(md)).toEqual(rows(renderAuditMarkdown(buildAuditReport(inputWith('plain')))));
       }),
       { numRuns: 150 },
@@ -217,7 +316,13 @@ describe('long periods', () => {
     // 400 runs every 15 minutes; not ready for runs 100-109, score 0.5 there.
     input.readiness = Array.from({ length: 400 }, (_, i) => {
       const bad = i >= 100 && i < 110;
-      return { at: new Date(start + i * 900_000).toISOString(), runId: i + 1, ready: !bad, score: bad ? 0.5 : 1, nodes: { n1: bad ? 0.5 : 1 } };
+      return {
+        at: new Date(start + i * 900_000).toISOString(),
+        runId: i + 1,
+        ready: !bad,
+        score: bad ? 0.5 : 1,
+        nodes: { n1: bad ? 0.5 : 1 },
+      };
     });
     input.period = { since: '2026-11-01T00:00:00.000Z', until: '2026-11-06T00:00:00.000Z' };
     const report = buildAuditReport(input);

@@ -17,7 +17,17 @@ import { renderAuditMarkdown } from '../../src/report/markdown.js';
 import { AuditReportSchema, type AuditReport } from '../../src/report/schema.js';
 import { Store } from '../../src/store/index.js';
 import { DRIFTD_VERSION } from '../../src/version.js';
-import { auditAndSave, buildDemoStore, OPENSSL_OLD, PACEMAKER_NEW, PACEMAKER_OLD, RUN_TIMES, SCRIPT_VALUE, WAIVER_JUSTIFICATION, type DemoStore } from './demo-store.js';
+import {
+  auditAndSave,
+  buildDemoStore,
+  OPENSSL_OLD,
+  PACEMAKER_NEW,
+  PACEMAKER_OLD,
+  RUN_TIMES,
+  SCRIPT_VALUE,
+  WAIVER_JUSTIFICATION,
+  type DemoStore,
+} from './demo-store.js';
 
 const NOW = new Date('2026-11-21T00:00:00.000Z');
 const SINCE = '2026-11-20T00:00:00.000Z';
@@ -61,15 +71,17 @@ describe('audit report model from real runs', () => {
     expect(report.generatedAt).toBe(NOW.toISOString());
     expect(report.period).toEqual({ since: SINCE, until: NOW.toISOString() });
     expect(report.cluster.name).toBe('erp-demo');
-    expect(report.cluster.nodes.map((n) => [n.name, n.role])).toEqual([['erp-a', 'primary'], ['erp-b', 'standby'], ['erp-c', null]]);
+    expect(report.cluster.nodes.map((n) => [n.name, n.role])).toEqual([
+      ['erp-a', 'primary'],
+      ['erp-b', 'standby'],
+      ['erp-c', null],
+    ]);
   });
 
   it('counts runs and ready/not-ready runs', () => {
     expect(report.summary).toMatchObject({ runs: 5, readyRuns: 3, notReadyRuns: 2, currentlyReady: true });
     expect(report.evidence.runCount).toBe(5);
-    expect(report.readiness.points.map((p) => [p.at, p.ready])).toEqual(
-      RUN_TIMES.map((at, i) => [at, i !== 2 && i !== 3]),
-    );
+    expect(report.readiness.points.map((p) => [p.at, p.ready])).toEqual(RUN_TIMES.map((at, i) => [at, i !== 2 && i !== 3]));
   });
 
   it('finds the not-ready stretch the erp-b drift caused, ending at the run that put it back', () => {
@@ -80,19 +92,45 @@ describe('audit report model from real runs', () => {
     // Two of the seven are the shipped best-practice pack's, open on every node from the first run:
     // the demo's real corosync.conf has token 3000 (< 5000) and its CIB no migration-threshold.
     // openssl and libssl3 (one upgrade) are one episode since issue #21: libssl3 is evidence.
-    expect(report.summary).toMatchObject({ episodes: 7, openEpisodes: 5, resolvedEpisodes: 2, episodesBySeverity: { critical: 1, warning: 5, info: 1 } });
+    expect(report.summary).toMatchObject({
+      episodes: 7,
+      openEpisodes: 5,
+      resolvedEpisodes: 2,
+      episodesBySeverity: { critical: 1, warning: 5, info: 1 },
+    });
     const byKey = new Map(report.episodes.map((e) => [`${e.facet}/${e.key}`, e]));
     expect([...byKey.keys()].sort()).toEqual([
-      'corosync/totem.token', 'pacemaker/rsc_defaults.migration-threshold', 'packages/curl',
-      'packages/openssl', 'packages/pacemaker', 'sysctl/kernel.core_pattern', 'sysctl/vm.swappiness',
+      'corosync/totem.token',
+      'pacemaker/rsc_defaults.migration-threshold',
+      'packages/curl',
+      'packages/openssl',
+      'packages/pacemaker',
+      'sysctl/kernel.core_pattern',
+      'sysctl/vm.swappiness',
     ]);
-    expect(byKey.get('corosync/totem.token')).toMatchObject({ kind: 'expectation', rule: 'corosync-token', status: 'open', firstSeen: RUN_TIMES[0] });
+    expect(byKey.get('corosync/totem.token')).toMatchObject({
+      kind: 'expectation',
+      rule: 'corosync-token',
+      status: 'open',
+      firstSeen: RUN_TIMES[0],
+    });
     const pacemaker = byKey.get('packages/pacemaker');
-    expect(pacemaker).toMatchObject({ severity: 'critical', status: 'resolved', firstSeen: RUN_TIMES[2], resolvedAt: RUN_TIMES[4], durationSeconds: 7200 });
+    expect(pacemaker).toMatchObject({
+      severity: 'critical',
+      status: 'resolved',
+      firstSeen: RUN_TIMES[2],
+      resolvedAt: RUN_TIMES[4],
+      durationSeconds: 7200,
+    });
     expect(pacemaker?.valuesLast).toEqual({ 'erp-a': PACEMAKER_OLD, 'erp-b': PACEMAKER_NEW, 'erp-c': PACEMAKER_OLD });
     expect(byKey.get('sysctl/kernel.core_pattern')?.valuesLast['erp-b']).toBe(SCRIPT_VALUE);
     // Still open: the duration runs to the end of the period.
-    expect(byKey.get('packages/openssl')).toMatchObject({ status: 'open', resolvedAt: null, firstSeen: RUN_TIMES[1], durationSeconds: 15 * 3600 });
+    expect(byKey.get('packages/openssl')).toMatchObject({
+      status: 'open',
+      resolvedAt: null,
+      firstSeen: RUN_TIMES[1],
+      durationSeconds: 15 * 3600,
+    });
     expect(byKey.get('packages/openssl')?.valuesLast['erp-c']).toBe(OPENSSL_OLD);
     expect(byKey.get('sysctl/vm.swappiness')).toMatchObject({ waived: true, waiver: { author: 'ops-team', rule: 'erp-swappiness' } });
     expect(byKey.get('packages/curl')).toMatchObject({ waived: false, severity: 'info' });
@@ -100,7 +138,14 @@ describe('audit report model from real runs', () => {
 
   it('shows the waivers in force and marks the expired one', () => {
     expect(report.rules.waivers).toEqual([
-      expect.objectContaining({ rule: 'erp-swappiness', author: 'ops-team', expires: '2099-12-31', justification: WAIVER_JUSTIFICATION, expired: false, pack: 'audit-test' }),
+      expect.objectContaining({
+        rule: 'erp-swappiness',
+        author: 'ops-team',
+        expires: '2099-12-31',
+        justification: WAIVER_JUSTIFICATION,
+        expired: false,
+        pack: 'audit-test',
+      }),
       expect.objectContaining({ rule: 'erp-curl', author: 'jdoe', expires: '2020-01-31', expired: true }),
     ]);
     expect(report.rules.packs.map((p) => p.pack)).toContain('audit-test');
@@ -121,7 +166,12 @@ describe('audit report model from real runs', () => {
     expect(cell('erp-a', 'modules')?.detail).toMatch(/proc\/modules/);
     // Besides modules, only the best-practice findings that hold on every node (token, migration-threshold).
     for (const node of ['erp-a', 'erp-b']) {
-      expect(report.parity?.rows.find((r) => r.node === node)?.cells.filter((c) => c.status !== 'parity').map((c) => c.facet)).toEqual(['modules', 'corosync', 'pacemaker']);
+      expect(
+        report.parity?.rows
+          .find((r) => r.node === node)
+          ?.cells.filter((c) => c.status !== 'parity')
+          .map((c) => c.facet),
+      ).toEqual(['modules', 'corosync', 'pacemaker']);
     }
   });
 
@@ -142,7 +192,13 @@ describe('audit report model from real runs', () => {
     expect(report.evidence.chain).toEqual({ ok: true, runsVerified: 5, thinnedRuns: 0, brokenAt: null, reason: null });
     withStore(demo.dbFile, (store) => {
       const latest = store.latestRun('erp-demo');
-      expect(report.latestRun).toMatchObject({ id: latest?.id, hash: latest?.hash, prevHash: latest?.prevHash, snapshotsHash: latest?.snapshotsHash, snapshotsHashMatches: true });
+      expect(report.latestRun).toMatchObject({
+        id: latest?.id,
+        hash: latest?.hash,
+        prevHash: latest?.prevHash,
+        snapshotsHash: latest?.snapshotsHash,
+        snapshotsHashMatches: true,
+      });
       const snapshots = store.snapshotsOfRun(latest?.id ?? 0);
       expect(report.evidence.snapshots.map((s) => [s.node, s.contentHash, s.facets])).toEqual(
         snapshots.map((s) => [s.node, snapshotContentHash(s), facetHashes(s)]),
@@ -178,7 +234,9 @@ describe('HTML rendering', () => {
   });
 
   it('is self-contained: a CSP forbids fetching, and nothing points outside', () => {
-    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;; style-src &#39;unsafe-inline&#39;; img-src data:">`);
+    expect(html).toContain(
+      `<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;; style-src &#39;unsafe-inline&#39;; img-src data:">`,
+    );
     expect(html).not.toMatch(/https?:\/\//);
     expect(html).not.toMatch(/<(link|img|iframe|object|embed)\b/i);
     expect(html).not.toMatch(/@import|url\(/);
@@ -214,7 +272,17 @@ describe('Markdown rendering', () => {
     const md = renderAuditMarkdown(report);
     expect(md).not.toMatch(/<script/i);
     expect(md).toContain('&lt;script&gt;alert("drift")&lt;/script&gt;');
-    for (const heading of ['## Summary', '## Cluster and nodes', '## Rules and waivers', '## Parity matrix, latest run', '## Readiness over time', '## Finding episodes (7)', '## Changes per node (8)', '## Evidence', '## Provenance']) {
+    for (const heading of [
+      '## Summary',
+      '## Cluster and nodes',
+      '## Rules and waivers',
+      '## Parity matrix, latest run',
+      '## Readiness over time',
+      '## Finding episodes (7)',
+      '## Changes per node (8)',
+      '## Evidence',
+      '## Provenance',
+    ]) {
       expect(md).toContain(heading);
     }
     expect(md).toContain('| Runs in period | 5 |');
@@ -257,7 +325,9 @@ describe('driftd report command', () => {
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const before = process.exitCode;
     try {
-      await reportCommand().exitOverride().parseAsync(['--config', demo.configFile, '--format', 'json', '--since', '7d', '--out', '-'], { from: 'user' });
+      await reportCommand()
+        .exitOverride()
+        .parseAsync(['--config', demo.configFile, '--format', 'json', '--since', '7d', '--out', '-'], { from: 'user' });
       expect(process.exitCode).toBe(0);
       const printed = write.mock.calls.map((c) => String(c[0])).join('');
       const parsed = AuditReportSchema.parse(JSON.parse(printed));
@@ -265,7 +335,9 @@ describe('driftd report command', () => {
       expect(parsed.commandLine).toBe(`driftd report --config ${demo.configFile} --format json --since 7d --out -`);
       const out = path.join(demo.dir, 'from-program.json');
       const program = new Command('driftd').exitOverride().addCommand(reportCommand());
-      await program.parseAsync(['report', '-c', demo.configFile, '--format', 'json', '--out', out, '--since', '2026-11-20 00:00'], { from: 'user' });
+      await program.parseAsync(['report', '-c', demo.configFile, '--format', 'json', '--out', out, '--since', '2026-11-20 00:00'], {
+        from: 'user',
+      });
       expect(AuditReportSchema.parse(JSON.parse(readFileSync(out, 'utf8'))).commandLine).toBe(
         `driftd report -c ${demo.configFile} --format json --out ${out} --since '2026-11-20 00:00'`,
       );
@@ -276,10 +348,21 @@ describe('driftd report command', () => {
   });
 
   it('refuses a bad format, a bad time and an unknown cluster', async () => {
-    await expect(reportCommand().exitOverride().configureOutput({ writeErr: () => undefined }).parseAsync(['--config', demo.configFile, '--format', 'pdf'], { from: 'user' })).rejects.toThrow(/pdf/);
-    expect(() => runReport({ config: demo.configFile, since: 'yesterday', format: 'json', out: '-' }, NOW, ['driftd'])).toThrow(/--since "yesterday" is not a time/);
-    expect(() => runReport({ config: demo.configFile, cluster: 'nope', since: '30d', format: 'json', out: '-' }, NOW, ['driftd'])).toThrow(/no cluster named "nope"/);
-    expect(() => runReport({ config: demo.configFile, since: '2026-11-22', until: '2026-11-21', format: 'json', out: '-' }, NOW, ['driftd'])).toThrow(/must be before/);
+    await expect(
+      reportCommand()
+        .exitOverride()
+        .configureOutput({ writeErr: () => undefined })
+        .parseAsync(['--config', demo.configFile, '--format', 'pdf'], { from: 'user' }),
+    ).rejects.toThrow(/pdf/);
+    expect(() => runReport({ config: demo.configFile, since: 'yesterday', format: 'json', out: '-' }, NOW, ['driftd'])).toThrow(
+      /--since "yesterday" is not a time/,
+    );
+    expect(() => runReport({ config: demo.configFile, cluster: 'nope', since: '30d', format: 'json', out: '-' }, NOW, ['driftd'])).toThrow(
+      /no cluster named "nope"/,
+    );
+    expect(() =>
+      runReport({ config: demo.configFile, since: '2026-11-22', until: '2026-11-21', format: 'json', out: '-' }, NOW, ['driftd']),
+    ).toThrow(/must be before/);
   });
 
   it('still writes the report from a tampered store, says the chain is broken, and exits 1', () => {
@@ -348,7 +431,14 @@ describe('a run with an unreachable node and an unreadable facet', () => {
       await auditAndSave(other.loaded, store, AT);
       const cluster = other.loaded.config.clusters[0];
       if (!cluster) throw new Error('no cluster');
-      broken = auditReportFromStore(store, { loaded: other.loaded, cluster, since: SINCE, until: NOW.toISOString(), generatedAt: NOW.toISOString(), commandLine: 'driftd report' });
+      broken = auditReportFromStore(store, {
+        loaded: other.loaded,
+        cluster,
+        since: SINCE,
+        until: NOW.toISOString(),
+        generatedAt: NOW.toISOString(),
+        commandLine: 'driftd report',
+      });
     } finally {
       store.close();
     }
@@ -369,7 +459,11 @@ describe('a run with an unreachable node and an unreadable facet', () => {
     expect(broken.evidence.chain).toMatchObject({ ok: true, runsVerified: 6 });
     expect(broken.readiness.notReady.at(-1)).toEqual({ from: AT, to: null, runs: 1 });
     const html = renderAuditHtml(broken);
-    expect(html).toMatch(new RegExp(`<td class="cell unreachable" data-status="unreachable" colspan="${broken.parity?.facets.length}">unreachable<br><small>node erp-c: replay directory`));
+    expect(html).toMatch(
+      new RegExp(
+        `<td class="cell unreachable" data-status="unreachable" colspan="${broken.parity?.facets.length}">unreachable<br><small>node erp-c: replay directory`,
+      ),
+    );
     expect(html).toContain('still not ready at the end of the period');
     expect(html).toContain('<span class="badge bad">NOT ready at the latest run</span>');
   });

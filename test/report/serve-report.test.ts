@@ -34,7 +34,10 @@ describe('driftd serve: GET /report/:cluster', () => {
     const port = await freePort('127.0.0.1');
     base = `http://127.0.0.1:${port}`;
     // The demo config, served: loopback only, no scheduled run in the test's lifetime.
-    const config = readFileSync(demo.configFile, 'utf8').replace('database: ./driftd.db', `database: ./driftd.db\nlisten: 127.0.0.1:${port}\nschedule: "0 0 1 1 *"`);
+    const config = readFileSync(demo.configFile, 'utf8').replace(
+      'database: ./driftd.db',
+      `database: ./driftd.db\nlisten: 127.0.0.1:${port}\nschedule: "0 0 1 1 *"`,
+    );
     writeFileSync(demo.configFile, config);
     daemon = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), 'serve', '--config', demo.configFile], {
       cwd: REPO,
@@ -43,7 +46,11 @@ describe('driftd serve: GET /report/:cluster', () => {
     });
     daemon.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     daemon.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, 60_000, () => output);
+    await waitFor(
+      async () => (await fetch(`${base}/readyz`)).status === 200,
+      60_000,
+      () => output,
+    );
   }, 120_000);
 
   afterAll(async () => {

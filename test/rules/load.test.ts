@@ -10,7 +10,17 @@ import { checkRulePacks, loadRulePacks, SHIPPED_RULES_DIR } from '../../src/rule
 import { check } from '../core/engine/check.js';
 import { debPackages, snap } from '../core/engine/handmade-cluster.js';
 
-const SHIPPED_FILES = ['00-defaults.yaml', 'cluster-config.yaml', 'cluster-stack.yaml', 'kernel-drivers.yaml', 'noise.yaml', 'practice.yaml', 'runtime.yaml', 'security.yaml', 'sysctl.yaml'];
+const SHIPPED_FILES = [
+  '00-defaults.yaml',
+  'cluster-config.yaml',
+  'cluster-stack.yaml',
+  'kernel-drivers.yaml',
+  'noise.yaml',
+  'practice.yaml',
+  'runtime.yaml',
+  'security.yaml',
+  'sysctl.yaml',
+];
 
 describe('shipped rule packs', () => {
   const shipped = loadRulePacks([], { includeShipped: true });
@@ -19,7 +29,17 @@ describe('shipped rule packs', () => {
     expect(shipped.errors.map(formatIssue)).toEqual([]);
     expect(shipped.files.map((f) => path.basename(f))).toEqual(SHIPPED_FILES);
     expect(path.dirname(shipped.files[0] ?? '')).toBe(SHIPPED_RULES_DIR);
-    expect(shipped.packs.map((p) => p.pack)).toEqual(['defaults', 'cluster-config', 'cluster-stack', 'kernel-drivers', 'noise', 'best-practice', 'runtime', 'security', 'sysctl']);
+    expect(shipped.packs.map((p) => p.pack)).toEqual([
+      'defaults',
+      'cluster-config',
+      'cluster-stack',
+      'kernel-drivers',
+      'noise',
+      'best-practice',
+      'runtime',
+      'security',
+      'sysctl',
+    ]);
   });
 
   it.each([
@@ -114,7 +134,9 @@ describe('shipped rule packs', () => {
   });
 
   it('explain lists the rules that touch a key, in order', () => {
-    expect(explainFinding(shipped.rules, { facet: 'corosync', key: 'runtime.stats.srp.mcast_tx' }).map((e) => [e.pack, e.rule, e.sets])).toEqual([
+    expect(
+      explainFinding(shipped.rules, { facet: 'corosync', key: 'runtime.stats.srp.mcast_tx' }).map((e) => [e.pack, e.rule, e.sets]),
+    ).toEqual([
       ['cluster-config', 'corosync-config', { severity: 'critical' }],
       ['noise', 'volatile-corosync-runtime', { severity: 'ignore' }],
     ]);
@@ -151,10 +173,16 @@ describe('loading user packs', () => {
   });
 
   it('a malformed pack is an error with file:line:col; the other packs still load', () => {
-    const loaded = loadRulePacks([path.join(dir, 'broken.yaml'), path.join(dir, 'garbage.yaml'), path.join(dir, 'site')], { includeShipped: false });
+    const loaded = loadRulePacks([path.join(dir, 'broken.yaml'), path.join(dir, 'garbage.yaml'), path.join(dir, 'site')], {
+      includeShipped: false,
+    });
     const messages = loaded.errors.map(formatIssue);
     expect(messages).toHaveLength(2);
-    expect(messages[0]).toMatch(new RegExp(`^${escape(path.join(dir, 'broken.yaml'))}:5:5: rules\\[0\\]\\.severity: expected one of "critical", "warning", "info", "ignore"$`));
+    expect(messages[0]).toMatch(
+      new RegExp(
+        `^${escape(path.join(dir, 'broken.yaml'))}:5:5: rules\\[0\\]\\.severity: expected one of "critical", "warning", "info", "ignore"$`,
+      ),
+    );
     expect(messages[1]).toMatch(new RegExp(`^${escape(path.join(dir, 'garbage.yaml'))}:2:1: YAML: `));
     expect(loaded.packs.map((p) => p.pack)).toEqual(['first', 'second']);
     expect(resolveRule(loaded.rules, 'sysctl', 'vm.swappiness').severity).toBe('info');
@@ -178,7 +206,11 @@ describe('loading user packs', () => {
     expect(loaded.errors.map(formatIssue)).toEqual([
       `${path.join(special, '10-fifo.yaml')}:1:1: cannot read rule pack (rule pack ${path.join(special, '10-fifo.yaml')} is a FIFO (named pipe); it must be a regular file)`,
       `${path.join(special, '20-dir.yaml')}:1:1: cannot read rule pack (rule pack ${path.join(special, '20-dir.yaml')} is a directory; it must be a regular file)`,
-      expect.stringMatching(new RegExp(`^${escape(path.join(special, '30-huge.yaml'))}:1:1: cannot read rule pack \\(rule pack .* is \\d+ bytes, over the ${RULE_PACK_MAX_BYTES}-byte cap`)),
+      expect.stringMatching(
+        new RegExp(
+          `^${escape(path.join(special, '30-huge.yaml'))}:1:1: cannot read rule pack \\(rule pack .* is \\d+ bytes, over the ${RULE_PACK_MAX_BYTES}-byte cap`,
+        ),
+      ),
       '/dev/zero:1:1: cannot read rule pack (rule pack /dev/zero is a character device; it must be a regular file)',
     ]);
     expect(loaded.packs.map((p) => p.pack)).toEqual(['ok']);

@@ -26,11 +26,14 @@ describe('shipped best-practice and runtime packs', () => {
     expect(packs.map((p) => p.pack).sort()).toEqual(['best-practice', 'runtime']);
   });
 
-  it.each(packs.flatMap((p) => p.rules.map((r) => [p.pack, r.name, r] as const)))('%s/%s cites a source and a remediation, and the README documents it', (_pack, name, rule) => {
-    expect(rule.source, `${name} has no source`).toMatch(/\w.{5,}/);
-    expect(rule.remediation, `${name} has no remediation`).toMatch(/\w.{20,}/);
-    expect(readme, `README does not mention rule ${name}`).toContain(`\`${name}\``);
-  });
+  it.each(packs.flatMap((p) => p.rules.map((r) => [p.pack, r.name, r] as const)))(
+    '%s/%s cites a source and a remediation, and the README documents it',
+    (_pack, name, rule) => {
+      expect(rule.source, `${name} has no source`).toMatch(/\w.{5,}/);
+      expect(rule.remediation, `${name} has no remediation`).toMatch(/\w.{20,}/);
+      expect(readme, `README does not mention rule ${name}`).toContain(`\`${name}\``);
+    },
+  );
 
   it('every practice check in the engine is turned on by exactly one rule of the pack, and each practice rule names a real check', () => {
     const practiceRules = packs.flatMap((p) => p.rules).filter((r) => r.match.key.startsWith(PRACTICE_KEY_PREFIX));
@@ -48,7 +51,9 @@ describe('shipped best-practice and runtime packs', () => {
       '    expect: { min: 5000, severity: warning }',
       '    source: somewhere',
     );
-    const report = check([snap('a', { corosync: { 'totem.token': '3000' } }), snap('b', { corosync: { 'totem.token': '4000' } })], { rules: r });
+    const report = check([snap('a', { corosync: { 'totem.token': '3000' } }), snap('b', { corosync: { 'totem.token': '4000' } })], {
+      rules: r,
+    });
     // One problem, one headline (issue #21): no node keeps the rule, so the drift is the
     // headline and the expectation its evidence; each keeps the severity its rule gave it.
     const all = report.findings.flatMap((f) => [f, ...(f.evidence ?? [])]);
@@ -60,7 +65,7 @@ describe('shipped best-practice and runtime packs', () => {
   });
 });
 
-describe('package version floors (full versions, ordered as the node\'s package manager orders them)', () => {
+describe("package version floors (full versions, ordered as the node's package manager orders them)", () => {
   const floors = (format: 'deb' | 'rpm', items: Record<string, string>) => {
     const report = check([snap('a', { packages: facet(items, { meta: { format } }) })], { rules: shipped.rules });
     return Object.fromEntries(report.findings.filter((f) => f.kind === 'expectation').map((f) => [f.key, [f.severity, f.rule, f.source]]));
@@ -84,7 +89,12 @@ describe('package version floors (full versions, ordered as the node\'s package 
   });
 
   it('corosync, sbd and arch-qualified keys; only the package itself, not its libraries; absent packages are not judged', () => {
-    const found = floors('deb', { 'corosync:amd64': '2.4.2-3+deb9u1', sbd: '1.3.1-2', libcorosync: '1.0.0-1', 'pacemaker-cli-utils': '1.0.0-1' });
+    const found = floors('deb', {
+      'corosync:amd64': '2.4.2-3+deb9u1',
+      sbd: '1.3.1-2',
+      libcorosync: '1.0.0-1',
+      'pacemaker-cli-utils': '1.0.0-1',
+    });
     expect(found).toEqual({
       'corosync:amd64': ['critical', 'corosync-version-floor', expect.stringContaining('DC5429')],
       sbd: ['warning', 'sbd-version-floor', expect.stringContaining('222A57')],
@@ -97,21 +107,53 @@ describe('package version floors (full versions, ordered as the node\'s package 
     const node = (n: string) => snap(n, { packages: facet({ pacemaker: '1.1.16-1' }, { meta: { format: 'deb' } }) });
     const report = check([node('a'), node('b')], { rules: shipped.rules });
     expect(report.findings.filter((f) => f.kind === 'mismatch')).toEqual([]);
-    expect(only(report.findings.filter((f) => f.kind === 'expectation'))).toMatchObject({ key: 'pacemaker', outliers: ['a', 'b'], severity: 'critical' });
+    expect(only(report.findings.filter((f) => f.kind === 'expectation'))).toMatchObject({
+      key: 'pacemaker',
+      outliers: ['a', 'b'],
+      severity: 'critical',
+    });
     expect(report.ready).toBe(false);
   });
 });
 
 describe('driftd rules explain', () => {
   it('shows the source and remediation in force for a practice key', async () => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), 'rules', 'explain', '--config', 'examples/demo.yaml', 'pacemaker', 'practice:pacemaker-fencing-per-node'], { cwd: REPO });
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(REPO, 'src/cli/bin.ts'),
+        'rules',
+        'explain',
+        '--config',
+        'examples/demo.yaml',
+        'pacemaker',
+        'practice:pacemaker-fencing-per-node',
+      ],
+      { cwd: REPO },
+    );
     expect(stdout).toContain('fencing-per-node (pack best-practice');
     expect(stdout).toMatch(/\n {2}source: Pacemaker Explained, fencing/);
     expect(stdout).toMatch(/\n {2}remediation: Add a stonith resource/);
   });
 
   it('--json carries them in the rule that sets them', async () => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), 'rules', 'explain', '--config', 'examples/demo.yaml', '--json', 'sysctl/runtime:kernel.panic'], { cwd: REPO });
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(REPO, 'src/cli/bin.ts'),
+        'rules',
+        'explain',
+        '--config',
+        'examples/demo.yaml',
+        '--json',
+        'sysctl/runtime:kernel.panic',
+      ],
+      { cwd: REPO },
+    );
     const parsed = JSON.parse(stdout) as { rules: { rule: string; sets: { source?: string; severity?: string } }[] };
     expect(parsed.rules.map((r) => r.rule)).toEqual(['sysctl-runtime', 'sysctl-runtime-failover-path']);
     expect(parsed.rules[0]?.sets.source).toContain('sysctl.d(5)');
@@ -121,14 +163,20 @@ describe('driftd rules explain', () => {
 
 describe('the shipped pack on real Pacemaker 3 CIB semantics (#23)', () => {
   const pacemakerFacet = (cibXml: string) => {
-    const parsed = pacemakerCollector.parse({ [PACEMAKER_CIB_COMMAND]: { exitCode: 0, stdout: cibXml, stderr: '', truncated: false } }, DEFAULT_COLLECTOR_CONTEXT);
+    const parsed = pacemakerCollector.parse(
+      { [PACEMAKER_CIB_COMMAND]: { exitCode: 0, stdout: cibXml, stderr: '', truncated: false } },
+      DEFAULT_COLLECTOR_CONTEXT,
+    );
     return parsed;
   };
   const cib = (props: string) =>
     `<cib validate-with="pacemaker-3.10"><configuration><crm_config><cluster_property_set id="cib-bootstrap-options">${props}</cluster_property_set></crm_config>` +
     '<nodes><node id="1" uname="a"/><node id="2" uname="b"/></nodes><resources><primitive id="f" class="stonith" type="fence_ipmilan"><instance_attributes id="fi"><nvpair id="h" name="pcmk_host_list" value="a b"/></instance_attributes></primitive></resources></configuration></cib>';
   const findingsOf = (props: string) =>
-    check(['a', 'b'].map((n) => snap(n, { pacemaker: pacemakerFacet(cib(props)) })), { rules: shipped.rules })
+    check(
+      ['a', 'b'].map((n) => snap(n, { pacemaker: pacemakerFacet(cib(props)) })),
+      { rules: shipped.rules },
+    )
       .findings.filter((f) => !f.key.startsWith('rsc_defaults.')) // stickiness and migration-threshold: not set in this CIB
       .map((f) => `${f.key} ${f.severity}`);
 
@@ -137,7 +185,9 @@ describe('the shipped pack on real Pacemaker 3 CIB semantics (#23)', () => {
   });
 
   it('stonith-enabled=false next to fencing-enabled=true is no critical, only the disagreement warning', () => {
-    expect(findingsOf('<nvpair id="1" name="stonith-enabled" value="false"/><nvpair id="2" name="fencing-enabled" value="true"/>')).toEqual(['practice:pacemaker-fencing-option-names warning']);
+    expect(findingsOf('<nvpair id="1" name="stonith-enabled" value="false"/><nvpair id="2" name="fencing-enabled" value="true"/>')).toEqual(
+      ['practice:pacemaker-fencing-option-names warning'],
+    );
   });
 
   it('a Pacemaker 2 CIB with stonith-enabled=false is still reported (effective value under the new name)', () => {

@@ -18,8 +18,16 @@ function seed(): void {
   const a = { packages: BASE_PACKAGES, sysctl: { 'vm.swappiness': '60' } };
   const b2 = { ...a, packages: { ...BASE_PACKAGES, 'pkg-007': '2.0' } };
   store.saveRun(runInput(T0, { 'erp-a': a, 'erp-b': a }));
-  store.saveRun(runInput(hoursAfter(T0, 1), { 'erp-a': a, 'erp-b': b2 }, [finding('mismatch:packages:pkg-007', { 'erp-a': '1.7.0-1', 'erp-b': '2.0' })]));
-  store.saveRun(runInput(hoursAfter(T0, 2), { 'erp-a': a, 'erp-b': b2 }, [finding('mismatch:packages:pkg-007', { 'erp-a': '1.7.0-1', 'erp-b': '2.0' })]));
+  store.saveRun(
+    runInput(hoursAfter(T0, 1), { 'erp-a': a, 'erp-b': b2 }, [
+      finding('mismatch:packages:pkg-007', { 'erp-a': '1.7.0-1', 'erp-b': '2.0' }),
+    ]),
+  );
+  store.saveRun(
+    runInput(hoursAfter(T0, 2), { 'erp-a': a, 'erp-b': b2 }, [
+      finding('mismatch:packages:pkg-007', { 'erp-a': '1.7.0-1', 'erp-b': '2.0' }),
+    ]),
+  );
   store.saveRun(runInput(hoursAfter(T0, 3), { 'erp-a': a, 'erp-b': a }));
   store.close();
 }
@@ -29,11 +37,15 @@ const ERP_A = 1;
 const ERP_B = 2;
 
 function manifestOf(db: Database.Database, runId: number, nodeId: number): number {
-  return (db.prepare('SELECT manifest_id FROM node_snapshots WHERE run_id = ? AND node_id = ?').get(runId, nodeId) as { manifest_id: number }).manifest_id;
+  return (
+    db.prepare('SELECT manifest_id FROM node_snapshots WHERE run_id = ? AND node_id = ?').get(runId, nodeId) as { manifest_id: number }
+  ).manifest_id;
 }
 
 function manifestFacet(db: Database.Database, runId: number, nodeId: number, facet: string): { blob_id: number } {
-  return db.prepare('SELECT blob_id FROM manifest_facets WHERE manifest_id = ? AND facet = ?').get(manifestOf(db, runId, nodeId), facet) as { blob_id: number };
+  return db
+    .prepare('SELECT blob_id FROM manifest_facets WHERE manifest_id = ? AND facet = ?')
+    .get(manifestOf(db, runId, nodeId), facet) as { blob_id: number };
 }
 
 function raw<T>(fn: (db: Database.Database) => T): T {
@@ -66,7 +78,10 @@ describe('verifyChain', () => {
   it('accepts an untouched history', () => {
     expect(verify()).toEqual({ ok: true, runs: 4, thinnedRuns: 0 });
     const nodes = raw((db) => db.prepare('SELECT id, node FROM nodes ORDER BY id').all());
-    expect(nodes).toEqual([{ id: ERP_A, node: 'erp-a' }, { id: ERP_B, node: 'erp-b' }]);
+    expect(nodes).toEqual([
+      { id: ERP_A, node: 'erp-a' },
+      { id: ERP_B, node: 'erp-b' },
+    ]);
   });
 
   const edits: { name: string; brokenAt: number; reason: RegExp; edit: (db: Database.Database) => void }[] = [
@@ -75,7 +90,9 @@ describe('verifyChain', () => {
       brokenAt: 2,
       reason: /finding mismatch:packages:pkg-007: blob is missing or its content no longer matches/,
       edit: (db) => {
-        const row = db.prepare("SELECT b.id, b.data FROM finding_blobs b JOIN run_findings r ON r.blob_id = b.id WHERE r.run_id = 2").get() as { id: number; data: Buffer };
+        const row = db
+          .prepare('SELECT b.id, b.data FROM finding_blobs b JOIN run_findings r ON r.blob_id = b.id WHERE r.run_id = 2')
+          .get() as { id: number; data: Buffer };
         const text = decompress(row.data).replace('"erp-b":"2.0"', '"erp-b":"1.7.0-1"');
         db.prepare('UPDATE finding_blobs SET data = ? WHERE id = ?').run(compress(text), row.id);
       },
@@ -85,9 +102,15 @@ describe('verifyChain', () => {
       brokenAt: 2,
       reason: /findings differ from findings_hash/,
       edit: (db) => {
-        const row = db.prepare("SELECT b.id, b.data FROM finding_blobs b JOIN run_findings r ON r.blob_id = b.id WHERE r.run_id = 2").get() as { id: number; data: Buffer };
+        const row = db
+          .prepare('SELECT b.id, b.data FROM finding_blobs b JOIN run_findings r ON r.blob_id = b.id WHERE r.run_id = 2')
+          .get() as { id: number; data: Buffer };
         const text = decompress(row.data).replace('"severity":"warning"', '"severity":"info"');
-        db.prepare('UPDATE finding_blobs SET data = ?, hash = ? WHERE id = ?').run(compress(text), createHash('sha256').update(text).digest('hex'), row.id);
+        db.prepare('UPDATE finding_blobs SET data = ?, hash = ? WHERE id = ?').run(
+          compress(text),
+          createHash('sha256').update(text).digest('hex'),
+          row.id,
+        );
       },
     },
     {
@@ -95,9 +118,16 @@ describe('verifyChain', () => {
       brokenAt: 2,
       reason: /facet packages of node erp-b: blob \d+ is missing or its content no longer matches its hash/,
       edit: (db) => {
-        const row = db.prepare(`SELECT b.id, b.data FROM facet_blobs b JOIN manifest_facets f ON f.blob_id = b.id JOIN node_snapshots s ON s.manifest_id = f.manifest_id
-                                 WHERE s.run_id = 2 AND s.node_id = ${ERP_B} AND f.facet = 'packages'`).get() as { id: number; data: Buffer };
-        db.prepare('UPDATE facet_blobs SET data = ? WHERE id = ?').run(compress(decompress(row.data).replace('"2.0"', '"1.7.0-1"')), row.id);
+        const row = db
+          .prepare(
+            `SELECT b.id, b.data FROM facet_blobs b JOIN manifest_facets f ON f.blob_id = b.id JOIN node_snapshots s ON s.manifest_id = f.manifest_id
+                                 WHERE s.run_id = 2 AND s.node_id = ${ERP_B} AND f.facet = 'packages'`,
+          )
+          .get() as { id: number; data: Buffer };
+        db.prepare('UPDATE facet_blobs SET data = ? WHERE id = ?').run(
+          compress(decompress(row.data).replace('"2.0"', '"1.7.0-1"')),
+          row.id,
+        );
       },
     },
     {
@@ -111,7 +141,8 @@ describe('verifyChain', () => {
       brokenAt: 3,
       reason: /prev_hash does not match/,
       edit: (db) => {
-        for (const t of ['node_changes', 'node_scores', 'run_findings', 'node_snapshots']) db.prepare(`DELETE FROM ${t} WHERE run_id = 2`).run();
+        for (const t of ['node_changes', 'node_scores', 'run_findings', 'node_snapshots'])
+          db.prepare(`DELETE FROM ${t} WHERE run_id = 2`).run();
         db.prepare('DELETE FROM runs WHERE id = 2').run();
       },
     },
@@ -127,8 +158,10 @@ describe('verifyChain', () => {
       brokenAt: 4,
       reason: /snapshots differ from snapshots_hash/,
       edit: (db) => {
-        db.prepare(`UPDATE node_snapshots SET manifest_id = (SELECT manifest_id FROM node_snapshots WHERE run_id = 2 AND node_id = ${ERP_B})
-                     WHERE run_id = 4 AND node_id = ${ERP_B}`).run();
+        db.prepare(
+          `UPDATE node_snapshots SET manifest_id = (SELECT manifest_id FROM node_snapshots WHERE run_id = 2 AND node_id = ${ERP_B})
+                     WHERE run_id = 4 AND node_id = ${ERP_B}`,
+        ).run();
       },
     },
     {
@@ -138,7 +171,10 @@ describe('verifyChain', () => {
       reason: /snapshot of node erp-b: content differs from its content_hash/,
       edit: (db) => {
         const changed = manifestFacet(db, 2, ERP_B, 'packages');
-        db.prepare("UPDATE manifest_facets SET blob_id = ? WHERE facet = 'packages' AND manifest_id = ?").run(changed.blob_id, manifestOf(db, 1, ERP_B));
+        db.prepare("UPDATE manifest_facets SET blob_id = ? WHERE facet = 'packages' AND manifest_id = ?").run(
+          changed.blob_id,
+          manifestOf(db, 1, ERP_B),
+        );
       },
     },
     {
@@ -150,10 +186,16 @@ describe('verifyChain', () => {
         const manifest = manifestOf(db, 1, ERP_B);
         db.prepare("DELETE FROM manifest_facets WHERE facet = 'sysctl' AND manifest_id = ?").run(manifest);
         const hashes = Object.fromEntries(
-          (db.prepare('SELECT f.facet, b.hash FROM manifest_facets f JOIN facet_blobs b ON b.id = f.blob_id WHERE f.manifest_id = ?').all(manifest) as { facet: string; hash: string }[])
-            .map((r) => [r.facet, r.hash]),
+          (
+            db
+              .prepare('SELECT f.facet, b.hash FROM manifest_facets f JOIN facet_blobs b ON b.id = f.blob_id WHERE f.manifest_id = ?')
+              .all(manifest) as { facet: string; hash: string }[]
+          ).map((r) => [r.facet, r.hash]),
         );
-        db.prepare('UPDATE snapshot_manifests SET hash = ? WHERE id = ?').run(contentHashFromFacetHashes('erp', 'erp-b', null, hashes), manifest);
+        db.prepare('UPDATE snapshot_manifests SET hash = ? WHERE id = ?').run(
+          contentHashFromFacetHashes('erp', 'erp-b', null, hashes),
+          manifest,
+        );
       },
     },
     {
@@ -170,18 +212,33 @@ describe('verifyChain', () => {
       brokenAt: 2,
       reason: /score of node erp-a: detail blob \d+ is missing or its content no longer matches its hash/,
       edit: (db) => {
-        const row = db.prepare("SELECT b.id, b.data FROM score_blobs b JOIN node_scores s ON s.detail_id = b.id WHERE s.run_id = 2 AND s.node = 'erp-b'").get() as { id: number; data: Buffer };
-        db.prepare('UPDATE score_blobs SET data = ? WHERE id = ?').run(compress(decompress(row.data).replace('"weight":0.5', '"weight":0.05')), row.id);
+        const row = db
+          .prepare(
+            "SELECT b.id, b.data FROM score_blobs b JOIN node_scores s ON s.detail_id = b.id WHERE s.run_id = 2 AND s.node = 'erp-b'",
+          )
+          .get() as { id: number; data: Buffer };
+        db.prepare('UPDATE score_blobs SET data = ? WHERE id = ?').run(
+          compress(decompress(row.data).replace('"weight":0.5', '"weight":0.05')),
+          row.id,
+        );
       },
     },
     {
-      name: "a score detail and its hash rewritten together",
+      name: 'a score detail and its hash rewritten together',
       brokenAt: 2,
       reason: /node scores differ from report_hash/,
       edit: (db) => {
-        const row = db.prepare("SELECT b.id, b.data FROM score_blobs b JOIN node_scores s ON s.detail_id = b.id WHERE s.run_id = 2 AND s.node = 'erp-b'").get() as { id: number; data: Buffer };
+        const row = db
+          .prepare(
+            "SELECT b.id, b.data FROM score_blobs b JOIN node_scores s ON s.detail_id = b.id WHERE s.run_id = 2 AND s.node = 'erp-b'",
+          )
+          .get() as { id: number; data: Buffer };
         const text = decompress(row.data).replace('"weight":0.5', '"weight":0.05');
-        db.prepare('UPDATE score_blobs SET data = ?, hash = ? WHERE id = ?').run(compress(text), createHash('sha256').update(text).digest('hex'), row.id);
+        db.prepare('UPDATE score_blobs SET data = ?, hash = ? WHERE id = ?').run(
+          compress(text),
+          createHash('sha256').update(text).digest('hex'),
+          row.id,
+        );
       },
     },
     {
@@ -221,7 +278,12 @@ describe('verifyChain', () => {
       name: 'a change log entry invented',
       brokenAt: 3,
       reason: /change log differs/,
-      edit: (db) => db.prepare("INSERT INTO node_changes (run_id, cluster, node, at, facet, key, change, before, after) VALUES (3, 'erp', 'erp-a', '2026-11-24T22:00:00.000Z', 'packages', 'evil', 'added', NULL, '1')").run(),
+      edit: (db) =>
+        db
+          .prepare(
+            "INSERT INTO node_changes (run_id, cluster, node, at, facet, key, change, before, after) VALUES (3, 'erp', 'erp-a', '2026-11-24T22:00:00.000Z', 'packages', 'evil', 'added', NULL, '1')",
+          )
+          .run(),
     },
     {
       name: "an episode's first_seen",

@@ -18,9 +18,7 @@ function random(): number {
 }
 
 const store = Store.open(path);
-const big = Object.fromEntries(
-  Array.from({ length: 300 }, (_, i) => [`pkg-${i}`, `${i}.0`]),
-);
+const big = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`pkg-${i}`, `${i}.0`]));
 let at = Date.parse(store.latestRun('erp')?.startedAt ?? '2026-11-01T00:00:00.000Z');
 for (let i = 0; ; i += 1) {
   at += 60_000;
@@ -29,7 +27,11 @@ for (let i = 0; ; i += 1) {
   // The parent aims its SIGKILL just after this line, i.e. inside the write.
   process.stdout.write(`begin ${i}\n`);
   const run = store.saveRun(
-    runInput(new Date(at).toISOString(), { 'erp-a': { packages: big }, 'erp-b': { packages: packagesB }, 'erp-c': { packages: BASE_PACKAGES } }, findings),
+    runInput(
+      new Date(at).toISOString(),
+      { 'erp-a': { packages: big }, 'erp-b': { packages: packagesB }, 'erp-c': { packages: BASE_PACKAGES } },
+      findings,
+    ),
   );
   process.stdout.write(`committed ${run.id}\n`);
   if (i % 7 === 6) store.prune({ keepUnchangedDays: 0, now: new Date(at).toISOString() });

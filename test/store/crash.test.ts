@@ -148,6 +148,8 @@ describe('crash safety', () => {
     expect(KILLS - killedBeforeFirstCommit).toBeGreaterThanOrEqual(KILLS * 0.7);
     expect(reported.size).toBeGreaterThanOrEqual(KILLS * 0.7);
     expect(killedWriting).toBeGreaterThanOrEqual(KILLS / 2);
-    console.info(`crash test: ${KILLS} kills, ${reported.size} runs reported committed, ${killedBeforeFirstCommit} lives killed before their first commit, ${killedWriting} killed between begin and commit, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.info(
+      `crash test: ${KILLS} kills, ${reported.size} runs reported committed, ${killedBeforeFirstCommit} lives killed before their first commit, ${killedWriting} killed between begin and commit, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
   });
 });

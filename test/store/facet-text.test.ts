@@ -19,7 +19,10 @@ const facet = fc.record(
     status: fc.oneof({ weight: 8, arbitrary: fc.constantFrom('ok', 'error', 'unsupported', 'truncated') }, { weight: 1, arbitrary: odd }),
     items: fc.oneof({ weight: 8, arbitrary: fc.dictionary(text, item, { maxKeys: 8 }) }, { weight: 1, arbitrary: odd }),
     error: fc.oneof(text, odd),
-    meta: fc.oneof({ weight: 4, arbitrary: fc.dictionary(text, text, { maxKeys: 3 }) }, { weight: 1, arbitrary: fc.dictionary(text, odd, { maxKeys: 2 }) }),
+    meta: fc.oneof(
+      { weight: 4, arbitrary: fc.dictionary(text, text, { maxKeys: 3 }) },
+      { weight: 1, arbitrary: fc.dictionary(text, odd, { maxKeys: 2 }) },
+    ),
     durationMs: fc.integer({ min: 0, max: 10_000 }),
     other: odd,
   },
@@ -39,7 +42,9 @@ describe('facetText', () => {
 
   it('on a realistic facet too', () => {
     const items: FacetSnapshot['items'] = {};
-    for (let i = 0; i < 500; i += 1) items[`pkg-${(i * 7919) % 1000}`] = i % 50 === 0 ? { value: `${i}`, content: `line\n${i}`, nodeSpecific: 'host' } : { value: `1.${i}-1` };
+    for (let i = 0; i < 500; i += 1)
+      items[`pkg-${(i * 7919) % 1000}`] =
+        i % 50 === 0 ? { value: `${i}`, content: `line\n${i}`, nodeSpecific: 'host' } : { value: `1.${i}-1` };
     const f: FacetSnapshot = { status: 'ok', items, meta: { format: 'deb' }, durationMs: 31 };
     expect(facetText(f)).toBe(canonicalJson(facetContent(f)));
   });

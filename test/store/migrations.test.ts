@@ -54,10 +54,25 @@ function writeV1Database(): void {
   db.pragma('journal_mode = WAL');
   db.exec(SCHEMA_V1);
   db.pragma('user_version = 1');
-  const report = { checked_at: T0, ready: 1, score: 1, baseline: null, summary: canonicalJson({ critical: 0, warning: 0, info: 0, waived: 0 }) };
+  const report = {
+    checked_at: T0,
+    ready: 1,
+    score: 1,
+    baseline: null,
+    summary: canonicalJson({ critical: 0, warning: 0, info: 0, waived: 0 }),
+  };
   const run = {
-    id: 1, cluster: 'erp', started_at: T0, finished_at: T0, node_count: 0, error_count: 0, meta: null,
-    prev_hash: null, snapshots_hash: snapshotsHash([]), findings_hash: findingsHash([]), report_hash: reportHash(report, []),
+    id: 1,
+    cluster: 'erp',
+    started_at: T0,
+    finished_at: T0,
+    node_count: 0,
+    error_count: 0,
+    meta: null,
+    prev_hash: null,
+    snapshots_hash: snapshotsHash([]),
+    findings_hash: findingsHash([]),
+    report_hash: reportHash(report, []),
   };
   db.prepare(
     `INSERT INTO runs (id, cluster, started_at, finished_at, node_count, error_count, checked_at, ready, score, baseline,
@@ -99,7 +114,9 @@ describe('migrations', () => {
       store.close();
     }
     const db = new Database(path, { readonly: true });
-    const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'node_changes_%'").all() as { name: string }[]).map((r) => r.name);
+    const indexes = (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'node_changes_%'").all() as { name: string }[]
+    ).map((r) => r.name);
     db.close();
     expect(indexes.sort()).toEqual(['node_changes_cluster_at', 'node_changes_node_at', 'node_changes_run']);
   });
@@ -168,22 +185,33 @@ describe('migrations', () => {
     copyV2Database();
     const db = new Database(path);
     // Run 2's erp-a has the same content hash as run 1's; point one of its facets elsewhere.
-    db.prepare(`UPDATE snapshot_facets SET blob_id = (SELECT max(id) FROM facet_blobs)
-                 WHERE facet = 'packages' AND snapshot_id = (SELECT id FROM node_snapshots WHERE run_id = 3 AND node = 'erp-a')`).run();
+    db.prepare(
+      `UPDATE snapshot_facets SET blob_id = (SELECT max(id) FROM facet_blobs)
+                 WHERE facet = 'packages' AND snapshot_id = (SELECT id FROM node_snapshots WHERE run_id = 3 AND node = 'erp-a')`,
+    ).run();
     db.close();
-    expect(() => Store.open(path)).toThrow(new RegExp(`migrating schema 2 -> ${SCHEMA_VERSION} failed, nothing was changed: v2 snapshot \\d+ \\(erp-a, run 3\\) has content hash`));
+    expect(() => Store.open(path)).toThrow(
+      new RegExp(
+        `migrating schema 2 -> ${SCHEMA_VERSION} failed, nothing was changed: v2 snapshot \\d+ \\(erp-a, run 3\\) has content hash`,
+      ),
+    );
     expect(userVersion()).toBe(2);
     expect(tableNames()).toContain('snapshot_facets');
   });
 
   it('rolls every step back when one fails', () => {
     writeV1Database();
-    const broken = [...MIGRATIONS, { version: SCHEMA_VERSION + 1, description: 'broken', sql: 'CREATE TABLE half_done (a); SELECT * FROM no_such_table;' }];
-    expect(() => Store.open(path, { migrations: broken })).toThrow(new RegExp(`migrating schema 1 -> ${SCHEMA_VERSION + 1} failed, nothing was changed`));
+    const broken = [
+      ...MIGRATIONS,
+      { version: SCHEMA_VERSION + 1, description: 'broken', sql: 'CREATE TABLE half_done (a); SELECT * FROM no_such_table;' },
+    ];
+    expect(() => Store.open(path, { migrations: broken })).toThrow(
+      new RegExp(`migrating schema 1 -> ${SCHEMA_VERSION + 1} failed, nothing was changed`),
+    );
     expect(userVersion()).toBe(1);
     const db = new Database(path, { readonly: true });
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE name = 'half_done'").all()).length;
-    const columns = (db.prepare("SELECT name FROM pragma_table_info('runs') WHERE name = 'thinned_nodes'").all()).length;
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE name = 'half_done'").all().length;
+    const columns = db.prepare("SELECT name FROM pragma_table_info('runs') WHERE name = 'thinned_nodes'").all().length;
     db.close();
     expect({ tables, columns }).toEqual({ tables: 0, columns: 0 });
   });

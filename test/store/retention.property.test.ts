@@ -23,7 +23,12 @@ const nodeState: fc.Arbitrary<NodeState> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.constant<NodeState>({ error: 'connect-timeout' }) },
   // Two error texts: content changes that the change log does not record (error -> error).
-  { weight: 3, arbitrary: fc.constantFrom('dpkg-query failed', 'dpkg-query timed out').map((error): NodeState => ({ packagesFacet: { status: 'error', items: {}, error } })) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .constantFrom('dpkg-query failed', 'dpkg-query timed out')
+      .map((error): NodeState => ({ packagesFacet: { status: 'error', items: {}, error } })),
+  },
 );
 const step = fc.record({
   a: nodeState,
@@ -33,7 +38,10 @@ const step = fc.record({
   repeat: fc.boolean(),
   hoursLater: fc.integer({ min: -2, max: 12 }),
 });
-const prunes = fc.array(fc.record({ afterRun: fc.nat(), keepDays: fc.integer({ min: 0, max: 3 }), nowHours: fc.integer({ min: 0, max: 400 }) }), { maxLength: 4 });
+const prunes = fc.array(
+  fc.record({ afterRun: fc.nat(), keepDays: fc.integer({ min: 0, max: 3 }), nowHours: fc.integer({ min: 0, max: 400 }) }),
+  { maxLength: 4 },
+);
 
 let counter = 0;
 
@@ -51,7 +59,11 @@ describe('prune (property)', () => {
             const current = s.repeat ? { ...s, a: previous.a, b: previous.b } : s;
             previous = current;
             hours += s.hoursLater; // clocks may go backwards
-            const input = runInput(hoursAfter(T0, hours), { 'erp-a': current.a, 'erp-b': current.b }, current.finding ? [finding('f', { 'erp-a': '1' })] : []);
+            const input = runInput(
+              hoursAfter(T0, hours),
+              { 'erp-a': current.a, 'erp-b': current.b },
+              current.finding ? [finding('f', { 'erp-a': '1' })] : [],
+            );
             const run = store.saveRun(input);
             contentByRun.set(run.id, input.snapshots.map(snapshotContentHash).sort());
             for (const p of pruneSteps.filter((p) => p.afterRun % steps.length === i)) {

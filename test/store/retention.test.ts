@@ -77,6 +77,9 @@ describe('prune', () => {
   });
 
   it('keeps everything inside the horizon', () => {
-    expect(store.prune({ keepUnchangedDays: 30, now: hoursAfter(T0, RUNS * EVERY_HOURS) })).toMatchObject({ deletedSnapshots: 0, thinnedRuns: 0 });
+    expect(store.prune({ keepUnchangedDays: 30, now: hoursAfter(T0, RUNS * EVERY_HOURS) })).toMatchObject({
+      deletedSnapshots: 0,
+      thinnedRuns: 0,
+    });
   });
 });

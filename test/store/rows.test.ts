@@ -152,7 +152,9 @@ describe('findings and episodes', () => {
   it('a finding blob that no longer is a finding', () => {
     const tampered = { ...finding('mismatch:packages:pkg-007', { 'erp-a': '1.7.0-1', 'erp-b': '2.0' }), severity: 'dire' };
     alter('UPDATE finding_blobs SET data = ?', compress(canonicalJson(tampered)));
-    withStore((store) => expectCorrupt(() => store.reportOf(2), /finding_blobs row id=1 \(finding mismatch:packages:pkg-007 of run 2\) data/, 'severity'));
+    withStore((store) =>
+      expectCorrupt(() => store.reportOf(2), /finding_blobs row id=1 \(finding mismatch:packages:pkg-007 of run 2\) data/, 'severity'),
+    );
   });
 
   it('a wrong type in run_findings breaks history verify at that run', () => {
@@ -226,7 +228,12 @@ describe('fitsFacetSnapshot, the fast check in front of FacetSnapshotRecord', ()
   });
 
   it('accepts every facet driftd writes', () => {
-    const written = { status: 'ok', items: { a: { value: '1', source: '/etc/x:3' }, b: { value: '', nodeSpecific: 'hostname', content: 'x' } }, meta: { format: 'deb' }, durationMs: 12 };
+    const written = {
+      status: 'ok',
+      items: { a: { value: '1', source: '/etc/x:3' }, b: { value: '', nodeSpecific: 'hostname', content: 'x' } },
+      meta: { format: 'deb' },
+      durationMs: 12,
+    };
     expect(fitsFacetSnapshot(written)).toBe(true);
     expect(fitsFacetSnapshot({ status: 'error', items: {}, error: 'rpm: not found' })).toBe(true);
     expect(fitsFacetSnapshot({ status: 'ok', items: { a: { value: 1 } } })).toBe(false);

@@ -9,7 +9,16 @@ import { Store } from '../../src/store/index.js';
 import { CLUSTER, hoursAfter, report, tempDir } from './handmade-runs.js';
 
 const ITEMS: Record<(typeof FACET_NAMES)[number], number> = {
-  os: 10, kernel: 5, packages: 1500, modules: 120, sysctl: 1000, services: 200, files: 20, corosync: 30, pacemaker: 60, drbd: 20,
+  os: 10,
+  kernel: 5,
+  packages: 1500,
+  modules: 120,
+  sysctl: 1000,
+  services: 200,
+  files: 20,
+  corosync: 30,
+  pacemaker: 60,
+  drbd: 20,
 };
 const NODES = ['erp-a', 'erp-b', 'erp-c'];
 const T0 = '2026-11-01T00:00:00.000Z';
@@ -21,7 +30,8 @@ function facets(changed: number): NodeSnapshot['facets'] {
   for (const name of FACET_NAMES) {
     const items: FacetSnapshot['items'] = {};
     for (let i = 0; i < ITEMS[name]; i += 1) {
-      items[`${name}-item-${i}`] = name === 'files' ? { value: `sha256:${i}`, content: `line ${i}\n`.repeat(40) } : { value: `${i}.${i % 7}.${i % 13}-1` };
+      items[`${name}-item-${i}`] =
+        name === 'files' ? { value: `sha256:${i}`, content: `line ${i}\n`.repeat(40) } : { value: `${i}.${i % 7}.${i % 13}-1` };
     }
     if (name === 'packages') items['package-that-moves'] = { value: `1.${changed}` };
     out[name] = { status: 'ok', items, durationMs: 5 + changed };
@@ -67,7 +77,6 @@ describe('size on disk', () => {
   });
 });
 
-
 describe('size of an unchanged node-snapshot, all tables', () => {
   it('stays under 150 B per node per run with per-run times and durations that differ every run', () => {
     const nodes = Array.from({ length: 40 }, (_, i) => `db-${String(i).padStart(3, '0')}`);
@@ -99,7 +108,11 @@ describe('size of an unchanged node-snapshot, all tables', () => {
         .map(([name, bytes]) => `${name} ${((bytes - (firstByTable[name] ?? 0)) / (RUNS * nodes.length)).toFixed(1)}`)
         .filter((line) => !line.endsWith(' 0.0'));
       console.info(`unchanged node-snapshot: ${perNodeSnapshot.toFixed(0)} B (${byTable.join(', ')})`);
-      expect(after.rows).toMatchObject({ snapshot_manifests: first.rows.snapshot_manifests, score_blobs: first.rows.score_blobs, facet_blobs: first.rows.facet_blobs });
+      expect(after.rows).toMatchObject({
+        snapshot_manifests: first.rows.snapshot_manifests,
+        score_blobs: first.rows.score_blobs,
+        facet_blobs: first.rows.facet_blobs,
+      });
       expect(perNodeSnapshot).toBeLessThan(150);
       expect(store.verifyChain()).toMatchObject({ ok: true, runs: RUNS + 1 });
     } finally {

@@ -41,9 +41,7 @@ describe('content-addressed snapshots', () => {
     // Different durations and times: not content, must not create blobs.
     store.saveRun(runInput(hoursAfter(T0, 1), states, [finding('mismatch:packages:x', { 'erp-a': '1', 'erp-b': '2' })], 99));
     const after = store.stats();
-    const added = Object.fromEntries(
-      Object.entries(after.rows).map(([t, n]) => [t, n - before.rows[t as keyof typeof before.rows]]),
-    );
+    const added = Object.fromEntries(Object.entries(after.rows).map(([t, n]) => [t, n - before.rows[t as keyof typeof before.rows]]));
     // Same content, same score explanations: the manifests and score details are reused.
     expect(added).toEqual({
       runs: 1,
@@ -150,8 +148,12 @@ describe('unchanged nodes', () => {
         .map((p) => p.detail)
         .join(' | ');
     // previousSnapshotRow and snapshotOf(node, at) as snapshots.ts issues them.
-    expect(plan('SELECT * FROM node_snapshots s WHERE s.node_id = 1 AND s.run_id < 9 ORDER BY s.run_id DESC LIMIT 1')).toMatch(/SEARCH s USING INDEX node_snapshots_node \(node_id=\? AND run_id<\?\)/);
-    const byName = plan("SELECT * FROM node_snapshots s WHERE s.node_id IN (SELECT id FROM nodes WHERE node = 'erp-a') AND s.taken_at <= 5 ORDER BY s.taken_at DESC LIMIT 1");
+    expect(plan('SELECT * FROM node_snapshots s WHERE s.node_id = 1 AND s.run_id < 9 ORDER BY s.run_id DESC LIMIT 1')).toMatch(
+      /SEARCH s USING INDEX node_snapshots_node \(node_id=\? AND run_id<\?\)/,
+    );
+    const byName = plan(
+      "SELECT * FROM node_snapshots s WHERE s.node_id IN (SELECT id FROM nodes WHERE node = 'erp-a') AND s.taken_at <= 5 ORDER BY s.taken_at DESC LIMIT 1",
+    );
     expect(byName).toMatch(/SEARCH s USING INDEX node_snapshots_node \(node_id=\?\)/);
     expect(byName).not.toMatch(/SCAN s/);
   });
@@ -163,11 +165,26 @@ describe('finding life cycle', () => {
     const times = [0, 1, 2, 3, 4].map((h) => hoursAfter(T0, h));
     const nodes = { 'erp-a': {}, 'erp-b': {} };
     store.saveRun(runInput(times[0]!, nodes, [finding(id, { 'erp-a': '1', 'erp-b': '2' })]));
-    store.saveRun(runInput(times[1]!, nodes, [finding(id, { 'erp-a': '1', 'erp-b': '3' }, { severity: 'critical', waived: true, waiver: { justification: 'j', author: 'a', expires: '2027-01-01', rule: 'r' } })]));
+    store.saveRun(
+      runInput(times[1]!, nodes, [
+        finding(
+          id,
+          { 'erp-a': '1', 'erp-b': '3' },
+          { severity: 'critical', waived: true, waiver: { justification: 'j', author: 'a', expires: '2027-01-01', rule: 'r' } },
+        ),
+      ]),
+    );
     let [episode] = store.findingEpisodes({ cluster: CLUSTER });
     expect(episode).toMatchObject({
-      findingId: id, firstSeen: times[0], lastSeen: times[1], resolvedAt: null, severity: 'critical', waived: true,
-      valuesOpen: { 'erp-a': '1', 'erp-b': '2' }, valuesLast: { 'erp-a': '1', 'erp-b': '3' }, valuesClose: null,
+      findingId: id,
+      firstSeen: times[0],
+      lastSeen: times[1],
+      resolvedAt: null,
+      severity: 'critical',
+      waived: true,
+      valuesOpen: { 'erp-a': '1', 'erp-b': '2' },
+      valuesLast: { 'erp-a': '1', 'erp-b': '3' },
+      valuesClose: null,
     });
     store.saveRun(runInput(times[2]!, nodes, []));
     [episode] = store.findingEpisodes({ cluster: CLUSTER });
@@ -202,12 +219,23 @@ describe('change log', () => {
     const a0 = { packages: { openssl: '3.0.1', bash: '5.2' }, sysctl: { 'vm.swappiness': '60' } };
     store.saveRun(runInput(T0, { 'erp-a': a0, 'erp-b': a0 }));
     store.saveRun(runInput(hoursAfter(T0, 1), { 'erp-a': a0, 'erp-b': { ...a0, packages: { openssl: '3.0.2', bash: '5.2', curl: '8' } } }));
-    store.saveRun(runInput(hoursAfter(T0, 2), { 'erp-a': a0, 'erp-b': { packages: { openssl: '3.0.2', curl: '8' }, sysctl: { 'vm.swappiness': '10' } } }));
+    store.saveRun(
+      runInput(hoursAfter(T0, 2), {
+        'erp-a': a0,
+        'erp-b': { packages: { openssl: '3.0.2', curl: '8' }, sysctl: { 'vm.swappiness': '10' } },
+      }),
+    );
     store.saveRun(runInput(hoursAfter(T0, 3), { 'erp-a': a0, 'erp-b': { error: 'connect-timeout' } }));
     // While erp-b was unreachable, bash came back; the change shows up once it is reachable.
-    store.saveRun(runInput(hoursAfter(T0, 4), { 'erp-a': a0, 'erp-b': { packages: { openssl: '3.0.2', curl: '8', bash: '5.3' }, sysctl: { 'vm.swappiness': '10' } } }));
+    store.saveRun(
+      runInput(hoursAfter(T0, 4), {
+        'erp-a': a0,
+        'erp-b': { packages: { openssl: '3.0.2', curl: '8', bash: '5.3' }, sysctl: { 'vm.swappiness': '10' } },
+      }),
+    );
 
-    const strip = (cs: ReturnType<Store['changes']>) => cs.map(({ at, facet, key, change, before, after }) => ({ at, facet, key, change, before, after }));
+    const strip = (cs: ReturnType<Store['changes']>) =>
+      cs.map(({ at, facet, key, change, before, after }) => ({ at, facet, key, change, before, after }));
     expect(strip(store.changes({ node: 'erp-b' }))).toEqual([
       { at: hoursAfter(T0, 1), facet: 'packages', key: 'curl', change: 'added', before: null, after: '8' },
       { at: hoursAfter(T0, 1), facet: 'packages', key: 'openssl', change: 'changed', before: '3.0.1', after: '3.0.2' },
@@ -219,7 +247,9 @@ describe('change log', () => {
     ]);
     expect(store.changes({ node: 'erp-a' })).toEqual([]);
     // "since Tuesday 22:00" with a non-UTC offset and no milliseconds.
-    expect(strip(store.changes({ node: 'erp-b', since: '2026-11-24T23:00:00+01:00', until: hoursAfter(T0, 3) })).map((c) => c.key)).toEqual(['bash', 'vm.swappiness']);
+    expect(strip(store.changes({ node: 'erp-b', since: '2026-11-24T23:00:00+01:00', until: hoursAfter(T0, 3) })).map((c) => c.key)).toEqual(
+      ['bash', 'vm.swappiness'],
+    );
     expect(store.changes({ cluster: CLUSTER }).length).toBe(7);
     expect(store.verifyChain()).toMatchObject({ ok: true, runs: 5 });
   });

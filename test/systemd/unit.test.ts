@@ -22,7 +22,11 @@ function tool(name: string): string | undefined {
 const ANALYZE = tool('systemd-analyze');
 const SYSUSERS = tool('systemd-sysusers');
 const TMPFILES = tool('systemd-tmpfiles');
-for (const [name, path] of [['systemd-analyze', ANALYZE], ['systemd-sysusers', SYSUSERS], ['systemd-tmpfiles', TMPFILES]]) {
+for (const [name, path] of [
+  ['systemd-analyze', ANALYZE],
+  ['systemd-sysusers', SYSUSERS],
+  ['systemd-tmpfiles', TMPFILES],
+]) {
   if (!path) console.warn(`SKIPPING ${name} tests: ${name} not installed (Debian package: systemd)`);
 }
 

@@ -2,14 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { pidsRunning } from '../helpers/processes.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  BatchDemuxer,
-  BatchError,
-  buildBatchScript,
-  CUT_ERROR,
-  demuxBatch,
-  effectiveArgv,
-} from '../../src/transports/batch.js';
+import { BatchDemuxer, BatchError, buildBatchScript, CUT_ERROR, demuxBatch, effectiveArgv } from '../../src/transports/batch.js';
 import type { CommandSpec } from '../../src/transports/transport.js';
 
 const NONCE = 'abcdef0123456789';
@@ -68,9 +61,7 @@ describe('demuxBatch', () => {
     ];
     const { stdout, stderr } = frame(outputs);
     const results = demuxBatch(specs(3), stdout, stderr, { nonce: NONCE, defaultMaxBytes: CAP });
-    expect(results.map((r) => [r.stdout, r.stderr, r.exitCode, r.error])).toEqual(
-      outputs.map((o) => [o.out, o.err, o.code, undefined]),
-    );
+    expect(results.map((r) => [r.stdout, r.stderr, r.exitCode, r.error])).toEqual(outputs.map((o) => [o.out, o.err, o.code, undefined]));
   });
 
   it('marks commands after a cut stream with the cut error', () => {
@@ -99,7 +90,10 @@ describe('demuxBatch', () => {
       { out: big, err: '', code: 0 },
       { out: 'small', err: '', code: 0 },
     ]);
-    const commands: CommandSpec[] = [{ id: 'big', argv: ['/bin/true'], maxBytes: 100 }, { id: 'small', argv: ['/bin/true'] }];
+    const commands: CommandSpec[] = [
+      { id: 'big', argv: ['/bin/true'], maxBytes: 100 },
+      { id: 'small', argv: ['/bin/true'] },
+    ];
     const results = demuxBatch(commands, stdout, stderr, { nonce: NONCE, defaultMaxBytes: CAP });
     expect(results[0]).toMatchObject({ stdout: 'x'.repeat(100), truncated: true, exitCode: 0 });
     expect(results[1]).toMatchObject({ stdout: 'small', truncated: false, exitCode: 0 });
@@ -116,24 +110,27 @@ describe('demuxBatch', () => {
 
   it('round-trips arbitrary outputs fed in arbitrary chunks (property)', () => {
     const output = fc.record({
-      out: fc.oneof(fc.string({ unit: 'binary' }), fc.constantFrom('\n', '\n@@driftd:', `@@driftd:${NONCE}`, '@@driftd:zzzzzzzzzzzzzzzz:end:0:0\n')),
+      out: fc.oneof(
+        fc.string({ unit: 'binary' }),
+        fc.constantFrom('\n', '\n@@driftd:', `@@driftd:${NONCE}`, '@@driftd:zzzzzzzzzzzzzzzz:end:0:0\n'),
+      ),
       err: fc.string({ unit: 'binary' }),
       code: fc.integer({ min: 0, max: 255 }),
     });
     fc.assert(
-      fc.property(
-        fc.array(output, { maxLength: 6 }),
-        fc.array(fc.nat(), { maxLength: 8 }),
-        (outputs, cuts) => {
-          const { stdout, stderr } = frame(outputs);
-          const demuxer = new BatchDemuxer(specs(outputs.length), { nonce: NONCE, defaultMaxBytes: CAP });
-          feed((b) => demuxer.pushStdout(b), stdout, cuts);
-          feed((b) => demuxer.pushStderr(b), stderr, cuts.map((c) => c * 7));
-          const results = demuxer.finish();
-          expect(results.map((r) => ({ out: r.stdout, err: r.stderr, code: r.exitCode }))).toEqual(outputs);
-          expect(results.every((r) => r.error === undefined && !r.truncated)).toBe(true);
-        },
-      ),
+      fc.property(fc.array(output, { maxLength: 6 }), fc.array(fc.nat(), { maxLength: 8 }), (outputs, cuts) => {
+        const { stdout, stderr } = frame(outputs);
+        const demuxer = new BatchDemuxer(specs(outputs.length), { nonce: NONCE, defaultMaxBytes: CAP });
+        feed((b) => demuxer.pushStdout(b), stdout, cuts);
+        feed(
+          (b) => demuxer.pushStderr(b),
+          stderr,
+          cuts.map((c) => c * 7),
+        );
+        const results = demuxer.finish();
+        expect(results.map((r) => ({ out: r.stdout, err: r.stderr, code: r.exitCode }))).toEqual(outputs);
+        expect(results.every((r) => r.error === undefined && !r.truncated)).toBe(true);
+      }),
       { numRuns: 300 },
     );
   });
@@ -178,10 +175,13 @@ describe.each(['/bin/sh', '/bin/bash'])('buildBatchScript run by a real %s -s', 
     ];
     const { stdout, stderr } = runScript(buildBatchScript(commands, { nonce: NONCE, sudo: false }), shell);
     const results = demuxBatch(commands, stdout, stderr, { nonce: NONCE, defaultMaxBytes: CAP });
-    expect(results.map((r) => [r.stdout, r.exitCode])).toEqual([['', 0], ['after\n', 0], ['C', 0]]);
+    expect(results.map((r) => [r.stdout, r.exitCode])).toEqual([
+      ['', 0],
+      ['after\n', 0],
+      ['C', 0],
+    ]);
   });
 });
-
 
 describe('the remote watchdog', () => {
   it('kills the running command when stdin (the channel) closes, as a session leader', async () => {

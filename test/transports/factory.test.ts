@@ -45,19 +45,22 @@ function config(): DriftdConfig {
 describe('createTransport', () => {
   const spec = [{ id: 'os.release', argv: ['/bin/echo', 'live'] }];
 
-  (sshdAvailable ? it : it.skip)(`builds an ssh transport with paths resolved against the config dir${sshdAvailable ? '' : ` [${sshdSkipReason}]`}`, async () => {
-    const cfg = config();
-    const node = cfg.clusters[0]!.nodes[0]!;
-    const transport = createTransport(node, effectiveSsh(cfg, node), { configDir });
-    expect(transport.kind).toBe('ssh');
-    expect(transport.target).toBe(`root@${server!.host}:${server!.port}`);
-    await transport.open();
-    try {
-      expect((await transport.run(spec))[0]?.stdout).toBe('live\n');
-    } finally {
-      await transport.close();
-    }
-  });
+  (sshdAvailable ? it : it.skip)(
+    `builds an ssh transport with paths resolved against the config dir${sshdAvailable ? '' : ` [${sshdSkipReason}]`}`,
+    async () => {
+      const cfg = config();
+      const node = cfg.clusters[0]!.nodes[0]!;
+      const transport = createTransport(node, effectiveSsh(cfg, node), { configDir });
+      expect(transport.kind).toBe('ssh');
+      expect(transport.target).toBe(`root@${server!.host}:${server!.port}`);
+      await transport.open();
+      try {
+        expect((await transport.run(spec))[0]?.stdout).toBe('live\n');
+      } finally {
+        await transport.close();
+      }
+    },
+  );
 
   it('builds a local transport', async () => {
     const cfg = config();

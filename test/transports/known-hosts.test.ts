@@ -14,7 +14,8 @@ import {
 } from '../../src/transports/known-hosts.js';
 
 const haveKeygen = spawnSync('/usr/bin/ssh-keygen', ['-?']).error === undefined;
-if (!haveKeygen) console.warn('SKIPPING known_hosts tests against OpenSSH: /usr/bin/ssh-keygen is missing (apt-get install openssh-client)');
+if (!haveKeygen)
+  console.warn('SKIPPING known_hosts tests against OpenSSH: /usr/bin/ssh-keygen is missing (apt-get install openssh-client)');
 const realIt = haveKeygen ? it : it.skip;
 const suffix = haveKeygen ? '' : ' [SKIPPED: ssh-keygen missing]';
 
@@ -71,10 +72,28 @@ describe('fingerprintSha256', () => {
 
 describe('host matching agrees with ssh-keygen -F', () => {
   const queries: [string, number][] = [
-    ['db1.example.com', 22], ['DB1.Example.COM', 22], ['db2.example.com', 22], ['db2.example.com', 2222],
-    ['web.lab', 22], ['bad.lab', 22], ['x.lab', 22], ['lab', 22], ['127.0.0.1', 22], ['127.0.0.1', 2222],
-    ['127.0.0.2', 2222], ['127.0.0.3', 22], ['127.0.0.12', 22], ['10.1.2.3', 22], ['10.1.2.34', 22],
-    ['node-a', 22], ['node-b', 22], ['node-ab', 22], ['host.ca', 22], ['::1', 22], ['::1', 2200], ['unknown', 22],
+    ['db1.example.com', 22],
+    ['DB1.Example.COM', 22],
+    ['db2.example.com', 22],
+    ['db2.example.com', 2222],
+    ['web.lab', 22],
+    ['bad.lab', 22],
+    ['x.lab', 22],
+    ['lab', 22],
+    ['127.0.0.1', 22],
+    ['127.0.0.1', 2222],
+    ['127.0.0.2', 2222],
+    ['127.0.0.3', 22],
+    ['127.0.0.12', 22],
+    ['10.1.2.3', 22],
+    ['10.1.2.34', 22],
+    ['node-a', 22],
+    ['node-b', 22],
+    ['node-ab', 22],
+    ['host.ca', 22],
+    ['::1', 22],
+    ['::1', 2200],
+    ['unknown', 22],
   ];
   let plainFile = '';
   let hashedFile = '';

@@ -24,7 +24,11 @@ const replay = async (ids: string[]): Promise<CommandResult[]> => {
 describe('ReplayTransport (hand-made recordings)', () => {
   it.each([
     ['stdout only', { 'a.txt': 'out' }, { stdout: 'out', stderr: '', exitCode: 0, truncated: false }],
-    ['all files', { 'a.txt': 'o', 'a.stderr': 'e', 'a.exit': '3\n', 'a.truncated': '' }, { stdout: 'o', stderr: 'e', exitCode: 3, truncated: true }],
+    [
+      'all files',
+      { 'a.txt': 'o', 'a.stderr': 'e', 'a.exit': '3\n', 'a.truncated': '' },
+      { stdout: 'o', stderr: 'e', exitCode: 3, truncated: true },
+    ],
     ['exit only', { 'a.exit': '1' }, { stdout: '', exitCode: 1 }],
     ['not recorded', {}, { stdout: '', stderr: 'not recorded', exitCode: 127 }],
     ['timed out', { 'a.txt': 'part', 'a.error': 'timeout after 60s\n' }, { stdout: 'part', exitCode: null, error: 'timeout after 60s' }],
@@ -79,8 +83,8 @@ describe('recordResults -> ReplayTransport', () => {
   });
 
   it('refuses to record an id that cannot be a file name', async () => {
-    await expect(
-      recordResults(dir, [{ id: 'a/b', exitCode: 0, stdout: '', stderr: '', truncated: false, durationMs: 0 }]),
-    ).rejects.toThrow(TransportError);
+    await expect(recordResults(dir, [{ id: 'a/b', exitCode: 0, stdout: '', stderr: '', truncated: false, durationMs: 0 }])).rejects.toThrow(
+      TransportError,
+    );
   });
 });

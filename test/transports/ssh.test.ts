@@ -54,7 +54,6 @@ async function refusal(opts: SshTransportOptions): Promise<TransportError> {
   throw new Error('open() unexpectedly succeeded');
 }
 
-
 beforeAll(async () => {
   if (sshdAvailable) server = await startSshd();
 });
@@ -92,7 +91,14 @@ describe('SshTransport over a real sshd', () => {
 
   sshIt(`shell metacharacters in argv cannot run anything${suffix}`, async () => {
     const victim = join((server as SshdServer).dir, 'pwned');
-    const argv = ['/bin/echo', `; touch ${victim}`, `$(touch ${victim})`, `\`touch ${victim}\``, `' ; touch ${victim} '`, `\ntouch ${victim}`];
+    const argv = [
+      '/bin/echo',
+      `; touch ${victim}`,
+      `$(touch ${victim})`,
+      `\`touch ${victim}\``,
+      `' ; touch ${victim} '`,
+      `\ntouch ${victim}`,
+    ];
     const [result] = await runOnce(options(), [{ id: 'meta', argv }]);
     expect(result?.stdout).toBe(argv.slice(1).join(' ') + '\n');
     expect(existsSync(victim)).toBe(false);
@@ -233,16 +239,19 @@ describe('SshTransport sudo', () => {
   if (!haveSudo) console.warn('SKIPPING ssh sudo test: /usr/bin/sudo or sshd missing (apt-get install sudo openssh-server)');
   // sudo sets SUDO_COMMAND in the command's environment: that shows whether it ran.
   const underSudo = ['/bin/sh', '-c', 'printf %s "${SUDO_COMMAND:+under-sudo}"'];
-  (haveSudo ? it : it.skip)(`runs sudo: true commands under sudo -n only when the node enables it${haveSudo ? '' : ' [SKIPPED: sudo missing]'}`, async () => {
-    const commands: CommandSpec[] = [
-      { id: 'privileged', argv: underSudo, sudo: true },
-      { id: 'plain', argv: underSudo },
-    ];
-    const on = await runOnce(options({ sudo: true }), commands);
-    const off = await runOnce(options({ sudo: false }), commands);
-    expect(on.map((r) => r.stdout)).toEqual(['under-sudo', '']);
-    expect(off.map((r) => r.stdout)).toEqual(['', '']);
-  });
+  (haveSudo ? it : it.skip)(
+    `runs sudo: true commands under sudo -n only when the node enables it${haveSudo ? '' : ' [SKIPPED: sudo missing]'}`,
+    async () => {
+      const commands: CommandSpec[] = [
+        { id: 'privileged', argv: underSudo, sudo: true },
+        { id: 'plain', argv: underSudo },
+      ];
+      const on = await runOnce(options({ sudo: true }), commands);
+      const off = await runOnce(options({ sudo: false }), commands);
+      expect(on.map((r) => r.stdout)).toEqual(['under-sudo', '']);
+      expect(off.map((r) => r.stdout)).toEqual(['', '']);
+    },
+  );
 });
 
 describe('SshTransport when the script cannot run', () => {
@@ -331,7 +340,8 @@ describe('SshTransport with ssh-agent', () => {
       else process.env['SSH_AUTH_SOCK'] = savedSocket;
     });
   };
-  const sshAdd = (...args: string[]) => execFileSync('/usr/bin/ssh-add', args, { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'pipe' });
+  const sshAdd = (...args: string[]) =>
+    execFileSync('/usr/bin/ssh-add', args, { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'pipe' });
 
   beforeAll(async () => {
     if (!sshdAvailable || !existsSync('/usr/bin/ssh-agent')) return;

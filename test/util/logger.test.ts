@@ -40,7 +40,7 @@ describe('journald priorities', () => {
     expect(lines[0]?.startsWith('{')).toBe(true);
   });
 
-  it('believes JOURNAL_STREAM only when it names the fd\'s own device and inode', () => {
+  it("believes JOURNAL_STREAM only when it names the fd's own device and inode", () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'driftd-journal-'));
     const fd = openSync(path.join(dir, 'out'), 'w');
     try {

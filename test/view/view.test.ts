@@ -5,7 +5,7 @@ import { clusterViewOf, summarizeSnapshot } from '../../src/view/view.js';
 import { HANDMADE_REPORTS, handmadeSnapshots } from '../metrics/handmade-view.js';
 
 describe('summarizeSnapshot', () => {
-  it('keeps takenAt, each timed facet\'s duration and the kernel release', () => {
+  it("keeps takenAt, each timed facet's duration and the kernel release", () => {
     const pg2 = handmadeSnapshots()['pg-ha'].find((s) => s.node === 'pg2') as NodeSnapshot;
     expect(summarizeSnapshot(pg2)).toEqual({
       node: 'pg2',
@@ -31,11 +31,36 @@ describe('summarizeSnapshot', () => {
       node: 'big-1',
       takenAt: '2026-11-26T08:00:00.000Z',
       facets: {
-        kernel: facet(1, () => 'release', () => '6.1.0-27-amd64', 12),
-        packages: facet(1500, (i) => `libexample${i}`, (i) => `1.${i}.0-1+deb12u1`, 900),
-        sysctl: facet(1000, (i) => `net.example.key${i}`, (i) => String(i), 300),
-        modules: facet(120, (i) => `mod_${i}`, () => 'loaded', 40),
-        services: facet(200, (i) => `svc-${i}.service`, () => 'enabled', 200),
+        kernel: facet(
+          1,
+          () => 'release',
+          () => '6.1.0-27-amd64',
+          12,
+        ),
+        packages: facet(
+          1500,
+          (i) => `libexample${i}`,
+          (i) => `1.${i}.0-1+deb12u1`,
+          900,
+        ),
+        sysctl: facet(
+          1000,
+          (i) => `net.example.key${i}`,
+          (i) => String(i),
+          300,
+        ),
+        modules: facet(
+          120,
+          (i) => `mod_${i}`,
+          () => 'loaded',
+          40,
+        ),
+        services: facet(
+          200,
+          (i) => `svc-${i}.service`,
+          () => 'enabled',
+          200,
+        ),
       },
     };
     expect(JSON.stringify(big).length).toBeGreaterThan(100_000);
@@ -51,7 +76,7 @@ describe('summarizeSnapshot', () => {
 });
 
 describe('clusterViewOf', () => {
-  it('holds the report (a copy) and one summary per snapshot, in the run\'s order', () => {
+  it("holds the report (a copy) and one summary per snapshot, in the run's order", () => {
     const snapshots = handmadeSnapshots()['pg-ha'];
     const report = HANDMADE_REPORTS['pg-ha'];
     const view = clusterViewOf({ name: 'pg-ha', report, snapshots, runId: 7, lastRunAt: '2026-11-26T08:00:00.000Z' });

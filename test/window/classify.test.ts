@@ -16,7 +16,11 @@ const EXPECT = parseExpectationText('packages:\n  openssl: ">=3.0.15-1~deb12u1"\
 function node(name: string, openssl: string, extra: { swappiness?: string; random?: string; pacemaker?: string } = {}): NodeSnapshot {
   return snap(name, {
     packages: debPackages({ openssl, libssl3: openssl, pacemaker: extra.pacemaker ?? '2.1.5-1+deb12u1' }),
-    sysctl: facet({ 'vm.swappiness': extra.swappiness ?? '10', 'kernel.random.boot_id': extra.random ?? 'aaa', 'kernel.hostname': { value: name, nodeSpecific: 'hostname' } }),
+    sysctl: facet({
+      'vm.swappiness': extra.swappiness ?? '10',
+      'kernel.random.boot_id': extra.random ?? 'aaa',
+      'kernel.hostname': { value: name, nodeSpecific: 'hostname' },
+    }),
     kernel: facet({ release: '6.1.0-27-amd64', reboot_required: 'false' }),
   });
 }
@@ -56,33 +60,73 @@ describe('classifyChanges', () => {
       }),
     });
     const out = classifyChanges({ changes: diffSnapshots(before, after), expectation: EXPECT, rules: RULES, before, after });
-    expect(out.operational.map((c) => c.key)).toEqual(['constraint.cli-ban-erp-group-on-erp-a', 'constraint.cli-prefer-erp-group', 'node.erp-a.attr.standby']);
+    expect(out.operational.map((c) => c.key)).toEqual([
+      'constraint.cli-ban-erp-group-on-erp-a',
+      'constraint.cli-prefer-erp-group',
+      'node.erp-a.attr.standby',
+    ]);
     expect(out.unexpected.map((c) => c.key)).toEqual(['constraint.my-location']);
   });
 
   it('with no expectation every real change is unexpected', () => {
     const before = node('erp-b', OLD);
     const after = node('erp-b', NEW);
-    const out = classifyChanges({ changes: diffSnapshots(before, after), expectation: { items: [], allow: [] }, rules: RULES, before, after });
+    const out = classifyChanges({
+      changes: diffSnapshots(before, after),
+      expectation: { items: [], allow: [] },
+      rules: RULES,
+      before,
+      after,
+    });
     expect(out.unexpected.map((c) => c.key)).toEqual(['libssl3', 'openssl']);
   });
 });
 
 describe('classifyWindowFindings', () => {
   const baseline = [node('erp-a', OLD), node('erp-b', OLD), node('erp-c', OLD)];
-  const window: WindowContext = { expectation: EXPECT, baselineValues: baselineValuesOf(baseline, EXPECT), baselineFindingIds: [], format: 'deb' };
+  const window: WindowContext = {
+    expectation: EXPECT,
+    baselineValues: baselineValuesOf(baseline, EXPECT),
+    baselineFindingIds: [],
+    format: 'deb',
+  };
   const report = (snapshots: NodeSnapshot[]) =>
     evaluateCluster({ cluster: 'erp', nodes: snapshots.map((s) => s.node), snapshots, rules: RULES, scoring: SCORING, now: NOW });
 
   // openssl and libssl3 at the same versions are one upgrade: one headline (openssl) with
   // libssl3 as its evidence (issue #21); it is the declared change only when both are.
   it.each([
-    { name: 'one node patched: the version drift is the declared change', nodes: [node('erp-a', OLD), node('erp-b', NEW), node('erp-c', OLD)], expected: ['openssl'], unexpected: [] },
-    { name: 'two patched, one behind: still declared', nodes: [node('erp-a', OLD), node('erp-b', NEW), node('erp-c', NEW)], expected: ['openssl'], unexpected: [] },
+    {
+      name: 'one node patched: the version drift is the declared change',
+      nodes: [node('erp-a', OLD), node('erp-b', NEW), node('erp-c', OLD)],
+      expected: ['openssl'],
+      unexpected: [],
+    },
+    {
+      name: 'two patched, one behind: still declared',
+      nodes: [node('erp-a', OLD), node('erp-b', NEW), node('erp-c', NEW)],
+      expected: ['openssl'],
+      unexpected: [],
+    },
     // erp-b moved, but not to what was declared: that is not the window's change.
-    { name: 'a node moved to a version below the expectation', nodes: [node('erp-a', OLD), node('erp-b', '3.0.13-1~deb12u1'), node('erp-c', OLD)], expected: [], unexpected: ['openssl'] },
-    { name: 'another drift during the window stays an alarm', nodes: [node('erp-a', OLD), node('erp-b', NEW, { swappiness: '60' }), node('erp-c', OLD)], expected: ['openssl'], unexpected: ['vm.swappiness'] },
-    { name: 'cluster stack drift is never explained by an openssl window', nodes: [node('erp-a', OLD), node('erp-b', NEW, { pacemaker: '2.1.6-1' }), node('erp-c', OLD)], expected: ['openssl'], unexpected: ['pacemaker'] },
+    {
+      name: 'a node moved to a version below the expectation',
+      nodes: [node('erp-a', OLD), node('erp-b', '3.0.13-1~deb12u1'), node('erp-c', OLD)],
+      expected: [],
+      unexpected: ['openssl'],
+    },
+    {
+      name: 'another drift during the window stays an alarm',
+      nodes: [node('erp-a', OLD), node('erp-b', NEW, { swappiness: '60' }), node('erp-c', OLD)],
+      expected: ['openssl'],
+      unexpected: ['vm.swappiness'],
+    },
+    {
+      name: 'cluster stack drift is never explained by an openssl window',
+      nodes: [node('erp-a', OLD), node('erp-b', NEW, { pacemaker: '2.1.6-1' }), node('erp-c', OLD)],
+      expected: ['openssl'],
+      unexpected: ['pacemaker'],
+    },
   ])('$name', ({ nodes, expected, unexpected }) => {
     const out = classifyWindowFindings(report(nodes), window);
     expect(out.expected.map((f) => f.key).sort()).toEqual(expected);
@@ -94,14 +138,23 @@ describe('classifyWindowFindings', () => {
 
   it('a headline is the declared change only when its evidence is too', () => {
     const onlyOpenssl = parseExpectationText('packages:\n  openssl: ">=3.0.15-1~deb12u1"\n', 'expect.yaml');
-    const w: WindowContext = { expectation: onlyOpenssl, baselineValues: baselineValuesOf(baseline, onlyOpenssl), baselineFindingIds: [], format: 'deb' };
+    const w: WindowContext = {
+      expectation: onlyOpenssl,
+      baselineValues: baselineValuesOf(baseline, onlyOpenssl),
+      baselineFindingIds: [],
+      format: 'deb',
+    };
     const out = classifyWindowFindings(report([node('erp-a', OLD), node('erp-b', NEW), node('erp-c', OLD)]), w);
     expect(out.expected).toEqual([]);
     expect(out.unexpected.map((f) => f.key)).toEqual(['openssl']);
   });
 
   it('unreachable nodes are never expected', () => {
-    const nodes = [node('erp-a', OLD), node('erp-b', NEW), { cluster: 'erp', node: 'erp-c', takenAt: NOW.toISOString(), error: 'connect ECONNREFUSED 127.0.0.2:22', facets: {} }];
+    const nodes = [
+      node('erp-a', OLD),
+      node('erp-b', NEW),
+      { cluster: 'erp', node: 'erp-c', takenAt: NOW.toISOString(), error: 'connect ECONNREFUSED 127.0.0.2:22', facets: {} },
+    ];
     const out = classifyWindowFindings(report(nodes), window);
     expect(out.unexpected.some((f) => f.kind === 'unreachable')).toBe(true);
     expect(out.expected.every((f) => f.kind !== 'unreachable')).toBe(true);

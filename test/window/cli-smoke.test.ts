@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const driftd = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args], { cwd: REPO, encoding: 'utf8' });
+const driftd = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args], { cwd: REPO, encoding: 'utf8' });
 
 describe('driftd window through src/cli/bin.ts', { timeout: 60_000 }, () => {
   it('lists plan, start, verify, finish, status', () => {
@@ -27,7 +28,10 @@ describe('driftd window through src/cli/bin.ts', { timeout: 60_000 }, () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'driftd-window-smoke-'));
     try {
       const config = path.join(dir, 'driftd.yaml');
-      const nodes = ['erp-a', 'erp-b', 'erp-c'].map((n) => `      - { name: ${n}, transport: replay, path: ${path.join(REPO, 'fixtures/demo', n)}${n === 'erp-a' ? ', role: primary' : ''} }`);
+      const nodes = ['erp-a', 'erp-b', 'erp-c'].map(
+        (n) =>
+          `      - { name: ${n}, transport: replay, path: ${path.join(REPO, 'fixtures/demo', n)}${n === 'erp-a' ? ', role: primary' : ''} }`,
+      );
       writeFileSync(config, ['database: ./driftd.db', 'clusters:', '  - name: erp-demo', '    nodes:', ...nodes, ''].join('\n'));
       const plan = driftd('window', 'plan', '--config', config, '--json');
       expect(plan.stderr).toBe('');

@@ -27,7 +27,17 @@ describe('parseConstraint', () => {
     ['>=3.0.15-1~deb12u1', { kind: 'compare', text: '>=3.0.15-1~deb12u1', clauses: [{ op: '>=', value: '3.0.15-1~deb12u1' }] }],
     ['> 1.0', { kind: 'compare', text: '> 1.0', clauses: [{ op: '>', value: '1.0' }] }],
     ['1.0 2.0', { kind: 'compare', text: '1.0 2.0', clauses: [{ op: '=', value: '1.0 2.0' }] }],
-    ['>=3.0, <3.1', { kind: 'compare', text: '>=3.0, <3.1', clauses: [{ op: '>=', value: '3.0' }, { op: '<', value: '3.1' }] }],
+    [
+      '>=3.0, <3.1',
+      {
+        kind: 'compare',
+        text: '>=3.0, <3.1',
+        clauses: [
+          { op: '>=', value: '3.0' },
+          { op: '<', value: '3.1' },
+        ],
+      },
+    ],
     [' <= 2 ', { kind: 'compare', text: '<= 2', clauses: [{ op: '<=', value: '2' }] }],
   ])('%j', (text, want) => {
     expect(parseConstraint(text)).toEqual(want);
@@ -108,7 +118,12 @@ describe('keyMatchesName', () => {
 
 function snapshot(packages: Record<string, string>, kernel?: Record<string, string>, format = 'deb'): NodeSnapshot {
   const items = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, { value: v }]));
-  const s: NodeSnapshot = { cluster: 'c', node: 'n1', takenAt: '2026-11-26T00:00:00Z', facets: { packages: { status: 'ok', items: items(packages), meta: { format } } } };
+  const s: NodeSnapshot = {
+    cluster: 'c',
+    node: 'n1',
+    takenAt: '2026-11-26T00:00:00Z',
+    facets: { packages: { status: 'ok', items: items(packages), meta: { format } } },
+  };
   if (kernel) s.facets.kernel = { status: 'ok', items: items(kernel) };
   return s;
 }
@@ -129,7 +144,10 @@ describe('checkExpectation', () => {
 
   it('passes a node that has the whole change', () => {
     const checks = checkExpectation(
-      snapshot({ openssl: '3.0.15-1~deb12u1', 'libssl3:amd64': '3.0.15-1~deb12u1', 'libssl3:i386': '3.0.15-1~deb12u1' }, { release: '6.1.0-28-amd64' }),
+      snapshot(
+        { openssl: '3.0.15-1~deb12u1', 'libssl3:amd64': '3.0.15-1~deb12u1', 'libssl3:i386': '3.0.15-1~deb12u1' },
+        { release: '6.1.0-28-amd64' },
+      ),
       expectation,
     );
     expect(checks.map((c) => [c.name, c.ok])).toEqual([
@@ -143,7 +161,10 @@ describe('checkExpectation', () => {
 
   it('fails each part that is missing, every arch counts', () => {
     const checks = checkExpectation(
-      snapshot({ openssl: '3.0.15-1~deb12u1', 'libssl3:amd64': '3.0.15-1~deb12u1', 'libssl3:i386': '3.0.11-1~deb12u2', telnet: '0.17-44' }, { release: '6.1.0-27-amd64' }),
+      snapshot(
+        { openssl: '3.0.15-1~deb12u1', 'libssl3:amd64': '3.0.15-1~deb12u1', 'libssl3:i386': '3.0.11-1~deb12u2', telnet: '0.17-44' },
+        { release: '6.1.0-27-amd64' },
+      ),
       expectation,
     );
     const failing = Object.fromEntries(checks.filter((c) => !c.ok).map((c) => [c.name, c.reason]));
@@ -196,14 +217,17 @@ describe('expectation file errors', () => {
 
   it('never throws anything but ConfigError on arbitrary YAML-ish text', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom('p', 'a', 'c', 'k', ':', ' ', '\n', '>', '=', '"', '-', '{', '}', '1', '.', 'absent') }), (text) => {
-        try {
-          parseExpectationText(text, 'f.yaml');
-          return true;
-        } catch (err) {
-          return err instanceof ConfigError;
-        }
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom('p', 'a', 'c', 'k', ':', ' ', '\n', '>', '=', '"', '-', '{', '}', '1', '.', 'absent') }),
+        (text) => {
+          try {
+            parseExpectationText(text, 'f.yaml');
+            return true;
+          } catch (err) {
+            return err instanceof ConfigError;
+          }
+        },
+      ),
       { numRuns: 1000 },
     );
   });

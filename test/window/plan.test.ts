@@ -6,19 +6,56 @@ import { debPackages, NOW, SCORING, snap } from '../core/engine/handmade-cluster
 
 describe('planOrder', () => {
   it.each<{ name: string; input: PlanOrderInput; want: string[]; workload: string[] }>([
-    { name: 'config roles: standby first, primary last', input: { nodes: [{ name: 'a', role: 'primary' }, { name: 'b', role: 'standby' }] }, want: ['b', 'a'], workload: ['a'] },
-    { name: 'no roles: config order, baseline last', input: { nodes: [{ name: 'a' }, { name: 'b' }, { name: 'c' }], baseline: 'a' }, want: ['b', 'c', 'a'], workload: [] },
-    { name: 'no roles, no baseline: config order', input: { nodes: [{ name: 'c' }, { name: 'a' }, { name: 'b' }] }, want: ['c', 'a', 'b'], workload: [] },
+    {
+      name: 'config roles: standby first, primary last',
+      input: {
+        nodes: [
+          { name: 'a', role: 'primary' },
+          { name: 'b', role: 'standby' },
+        ],
+      },
+      want: ['b', 'a'],
+      workload: ['a'],
+    },
+    {
+      name: 'no roles: config order, baseline last',
+      input: { nodes: [{ name: 'a' }, { name: 'b' }, { name: 'c' }], baseline: 'a' },
+      want: ['b', 'c', 'a'],
+      workload: [],
+    },
+    {
+      name: 'no roles, no baseline: config order',
+      input: { nodes: [{ name: 'c' }, { name: 'a' }, { name: 'b' }] },
+      want: ['c', 'a', 'b'],
+      workload: [],
+    },
     {
       name: 'roles win over the baseline; unassigned sit between standby and primary',
       input: { nodes: [{ name: 'p', role: 'primary' }, { name: 'x' }, { name: 'base' }, { name: 's', role: 'standby' }], baseline: 'base' },
       want: ['s', 'x', 'base', 'p'],
       workload: ['p'],
     },
-    { name: 'a baseline that is the standby still goes first', input: { nodes: [{ name: 'a', role: 'primary' }, { name: 'b', role: 'standby' }], baseline: 'b' }, want: ['b', 'a'], workload: ['a'] },
+    {
+      name: 'a baseline that is the standby still goes first',
+      input: {
+        nodes: [
+          { name: 'a', role: 'primary' },
+          { name: 'b', role: 'standby' },
+        ],
+        baseline: 'b',
+      },
+      want: ['b', 'a'],
+      workload: ['a'],
+    },
     {
       name: 'a runtime source (where resources run) wins over config roles',
-      input: { nodes: [{ name: 'a', role: 'primary' }, { name: 'b', role: 'standby' }], runningResources: ['b'] },
+      input: {
+        nodes: [
+          { name: 'a', role: 'primary' },
+          { name: 'b', role: 'standby' },
+        ],
+        runningResources: ['b'],
+      },
       want: ['a', 'b'],
       workload: ['b'],
     },
@@ -31,7 +68,12 @@ describe('planOrder', () => {
 
 describe('planSteps', () => {
   it('verifies every node after patching it, moves the workload off the primary onto the last verified node, then finishes', () => {
-    const order = planOrder({ nodes: [{ name: 'erp-a', role: 'primary' }, { name: 'erp-b', role: 'standby' }] });
+    const order = planOrder({
+      nodes: [
+        { name: 'erp-a', role: 'primary' },
+        { name: 'erp-b', role: 'standby' },
+      ],
+    });
     const steps = planSteps({ cluster: 'erp', configFile: '/etc/driftd/driftd.yaml', order });
     expect(steps.map((s) => `${s.action}${s.node ? `:${s.node}` : ''}`)).toEqual([
       'start',
@@ -43,13 +85,19 @@ describe('planSteps', () => {
       'clear-constraints',
       'finish',
     ]);
-    expect(steps.find((s) => s.action === 'verify' && s.node === 'erp-b')?.command).toBe('driftd window verify --config /etc/driftd/driftd.yaml --node erp-b');
+    expect(steps.find((s) => s.action === 'verify' && s.node === 'erp-b')?.command).toBe(
+      'driftd window verify --config /etc/driftd/driftd.yaml --node erp-b',
+    );
     expect(steps.find((s) => s.action === 'move-workload')?.hints).toContain('crm resource move RESOURCE erp-b');
     expect(steps.find((s) => s.action === 'move-workload')?.hints).toContain('pcs resource move RESOURCE erp-b');
   });
 
   it('quotes a config path that needs it and has no move step without a workload node', () => {
-    const steps = planSteps({ cluster: 'erp', configFile: "/tmp/it's here.yaml", order: planOrder({ nodes: [{ name: 'a' }, { name: 'b' }] }) });
+    const steps = planSteps({
+      cluster: 'erp',
+      configFile: "/tmp/it's here.yaml",
+      order: planOrder({ nodes: [{ name: 'a' }, { name: 'b' }] }),
+    });
     expect(steps.some((s) => s.action === 'move-workload' || s.action === 'clear-constraints')).toBe(false);
     expect(steps.at(-1)?.command).toBe(`driftd window finish --config '/tmp/it'\\''s here.yaml' --cluster erp`);
   });

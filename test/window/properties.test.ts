@@ -9,7 +9,10 @@ import { loadRulePacks } from '../../src/rules/load.js';
 import { debPackages, NOW, SCORING, snap } from '../core/engine/handmade-cluster.js';
 
 const nodeName = fc.stringMatching(/^[a-z][a-z0-9-]{0,6}$/);
-const planNodes = fc.uniqueArray(fc.record({ name: nodeName, role: fc.constantFrom<PlanNode['role'] | undefined>('primary', 'standby', undefined) }), { selector: (n) => n.name, maxLength: 8 });
+const planNodes = fc.uniqueArray(
+  fc.record({ name: nodeName, role: fc.constantFrom<PlanNode['role'] | undefined>('primary', 'standby', undefined) }),
+  { selector: (n) => n.name, maxLength: 8 },
+);
 
 describe('planOrder', () => {
   it('is a permutation with every standby before every unassigned node, and those before every primary', () => {
@@ -24,7 +27,9 @@ describe('planOrder', () => {
         };
         const ranks = order.map((n) => rank(n.name));
         expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
-        expect(order.filter((n) => n.hostsWorkload).map((n) => n.name)).toEqual(nodes.filter((n) => n.role === 'primary').map((n) => n.name));
+        expect(order.filter((n) => n.hostsWorkload).map((n) => n.name)).toEqual(
+          nodes.filter((n) => n.role === 'primary').map((n) => n.name),
+        );
       }),
       { numRuns: 300 },
     );
@@ -58,8 +63,20 @@ describe('classifyWindowFindings', () => {
     fc.assert(
       fc.property(fc.array(fc.constantFrom('1.0-1', '1.1-1', '2.0-1'), { minLength: 2, maxLength: 4 }), (versions) => {
         const snapshots = versions.map((v, i) => snap(`n${i}`, { packages: debPackages({ openssl: v, pacemaker: v }) }));
-        const report = evaluateCluster({ cluster: 'erp', nodes: snapshots.map((s) => s.node), snapshots, rules, scoring: SCORING, now: NOW });
-        const window = { expectation: NO_EXPECTATION, baselineValues: baselineValuesOf(snapshots, NO_EXPECTATION), baselineFindingIds: [], format: 'deb' as const };
+        const report = evaluateCluster({
+          cluster: 'erp',
+          nodes: snapshots.map((s) => s.node),
+          snapshots,
+          rules,
+          scoring: SCORING,
+          now: NOW,
+        });
+        const window = {
+          expectation: NO_EXPECTATION,
+          baselineValues: baselineValuesOf(snapshots, NO_EXPECTATION),
+          baselineFindingIds: [],
+          format: 'deb' as const,
+        };
         const out = classifyWindowFindings(report, window);
         expect(out.expected).toEqual([]);
         expect(out.unexpected).toEqual(report.findings);

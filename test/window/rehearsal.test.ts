@@ -122,7 +122,17 @@ describe('window rehearsal: three nodes, openssl upgraded node by node', { timeo
   });
 
   it('start: records a baseline run and opens the window; a second start is refused', () => {
-    const run = driftd('start', '--config', config, '--cluster', 'erp', '--expect', path.join(dir, 'openssl.yaml'), '--planned-end', '2099-01-01T02:00:00Z');
+    const run = driftd(
+      'start',
+      '--config',
+      config,
+      '--cluster',
+      'erp',
+      '--expect',
+      path.join(dir, 'openssl.yaml'),
+      '--planned-end',
+      '2099-01-01T02:00:00Z',
+    );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('window "openssl-dsa-2026-11" OPEN on erp (id 1), baseline run 1, planned end 2099-01-01T02:00:00.000Z');
@@ -147,7 +157,9 @@ describe('window rehearsal: three nodes, openssl upgraded node by node', { timeo
     expect(verdict.expectedChanges.map((c) => c.key).sort()).toEqual(['libssl3', 'openssl']);
     expect(verdict.unexpectedChanges).toEqual([]);
     // The daemon's view: open, two nodes still to go.
-    expect(viewsOf(db)).toEqual([{ cluster: 'erp', name: 'openssl-dsa-2026-11', open: true, plannedEnd: '2099-01-01T02:00:00.000Z', nodesPending: 2 }]);
+    expect(viewsOf(db)).toEqual([
+      { cluster: 'erp', name: 'openssl-dsa-2026-11', open: true, plannedEnd: '2099-01-01T02:00:00.000Z', nodesPending: 2 },
+    ]);
   });
 
   it('verify finds an extra change the expectation does not cover', () => {
@@ -177,7 +189,8 @@ describe('window rehearsal: three nodes, openssl upgraded node by node', { timeo
     swappiness('erp-c', '10');
     expect(driftd('verify', '--config', config, '--node', 'erp-c').code).toBe(0);
     // `crm resource move erp-group erp-c`: the CIB (replicated) gains a location constraint on every node.
-    for (const node of ['erp-a', 'erp-b', 'erp-c']) edit(node, 'pacemaker-cib.txt', /<constraints>\n/, `<constraints>\n${MOVE_CONSTRAINT}\n`);
+    for (const node of ['erp-a', 'erp-b', 'erp-c'])
+      edit(node, 'pacemaker-cib.txt', /<constraints>\n/, `<constraints>\n${MOVE_CONSTRAINT}\n`);
     expect(driftd('verify', '--config', config, '--node', 'erp-a').code).toBe(1);
     patch('erp-a');
     const verifyA = driftd('verify', '--config', config, '--node', 'erp-a');
@@ -189,16 +202,26 @@ describe('window rehearsal: three nodes, openssl upgraded node by node', { timeo
     expect(blocked.code).toBe(1);
     const reasons = json<{ verdict: { reasons: string[]; pendingNodes: string[] } }>(blocked).verdict;
     expect(reasons.pendingNodes).toEqual(['erp-b', 'erp-c', 'erp-a']);
-    expect(reasons.reasons.filter((r) => r.includes('left over from the failover, clear it: pacemaker/constraint.cli-prefer-erp-group'))).toHaveLength(3);
+    expect(
+      reasons.reasons.filter((r) => r.includes('left over from the failover, clear it: pacemaker/constraint.cli-prefer-erp-group')),
+    ).toHaveLength(3);
     // `crm resource clear erp-group`.
-    for (const node of ['erp-a', 'erp-b', 'erp-c']) edit(node, 'pacemaker-cib.txt', new RegExp(`${MOVE_CONSTRAINT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n`), '');
+    for (const node of ['erp-a', 'erp-b', 'erp-c'])
+      edit(node, 'pacemaker-cib.txt', new RegExp(`${MOVE_CONSTRAINT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n`), '');
 
     const run = driftd('finish', '--config', config, '--cluster', 'erp', '--json');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const result = json<{
       closed: boolean;
-      summary: { finishRunId: number; nodes: { node: string; changes: { key: string; before: string; after: string; at: string | null }[]; verifiedBy: { runId: number } | null }[] };
+      summary: {
+        finishRunId: number;
+        nodes: {
+          node: string;
+          changes: { key: string; before: string; after: string; at: string | null }[];
+          verifiedBy: { runId: number } | null;
+        }[];
+      };
     }>(run);
     expect(result.closed).toBe(true);
     expect(result.summary.nodes.map((n) => n.node)).toEqual(['erp-b', 'erp-c', 'erp-a']);
@@ -217,13 +240,19 @@ describe('window rehearsal: three nodes, openssl upgraded node by node', { timeo
     const status = driftd('status', '--config', config, '--cluster', 'erp');
     expect(status.code).toBe(2);
     expect(status.stderr).toContain('no open window on cluster erp');
-    expect(viewsOf(db)).toEqual([{ cluster: 'erp', name: 'openssl-dsa-2026-11', open: false, plannedEnd: '2099-01-01T02:00:00.000Z', nodesPending: 0 }]);
+    expect(viewsOf(db)).toEqual([
+      { cluster: 'erp', name: 'openssl-dsa-2026-11', open: false, plannedEnd: '2099-01-01T02:00:00.000Z', nodesPending: 0 },
+    ]);
   });
 
   it('the evidence is in the history database: window, summary, each verify, and the runs it points at', () => {
     const raw = new Database(db, { readonly: true });
     try {
-      const window = raw.prepare('SELECT closed_at, baseline_run_id, summary_json FROM maintenance_windows').get() as { closed_at: string; baseline_run_id: number; summary_json: string };
+      const window = raw.prepare('SELECT closed_at, baseline_run_id, summary_json FROM maintenance_windows').get() as {
+        closed_at: string;
+        baseline_run_id: number;
+        summary_json: string;
+      };
       expect(window.closed_at).not.toBeNull();
       expect(window.baseline_run_id).toBe(1);
       expect(JSON.parse(window.summary_json)).toHaveProperty('finishRunId', 10);
@@ -277,12 +306,21 @@ describe('window start refuses a cluster that is not at parity', { timeout: 120_
       const pkgs = path.join(local, 'erp-b', 'packages-query.txt');
       writeFileSync(pkgs, readFileSync(pkgs, 'utf8').replace(/\tpacemaker\t2\.1\.5-1\+deb12u1\t/, '\tpacemaker\t2.1.6-1\t'));
       const cfg = path.join(local, 'driftd.yaml');
-      writeFileSync(cfg, 'database: ./driftd.db\nclusters:\n  - name: erp\n    nodes:\n      - { name: erp-a, transport: replay, path: ./erp-a }\n      - { name: erp-b, transport: replay, path: ./erp-b }\n');
-      const plan = spawnSync(process.execPath, ['--import', 'tsx', ENTRY, 'window', 'plan', '--config', cfg], { cwd: REPO, encoding: 'utf8' });
+      writeFileSync(
+        cfg,
+        'database: ./driftd.db\nclusters:\n  - name: erp\n    nodes:\n      - { name: erp-a, transport: replay, path: ./erp-a }\n      - { name: erp-b, transport: replay, path: ./erp-b }\n',
+      );
+      const plan = spawnSync(process.execPath, ['--import', 'tsx', ENTRY, 'window', 'plan', '--config', cfg], {
+        cwd: REPO,
+        encoding: 'utf8',
+      });
       expect(plan.status).toBe(1);
       expect(plan.stdout).toContain('NOT READY for a maintenance window');
       expect(plan.stdout).toMatch(/BLOCKS: critical packages\/pacemaker: /);
-      const start = spawnSync(process.execPath, ['--import', 'tsx', ENTRY, 'window', 'start', '--config', cfg], { cwd: REPO, encoding: 'utf8' });
+      const start = spawnSync(process.execPath, ['--import', 'tsx', ENTRY, 'window', 'start', '--config', cfg], {
+        cwd: REPO,
+        encoding: 'utf8',
+      });
       expect(start.status).toBe(1);
       expect(start.stderr).toContain('is not at parity, so no window was opened');
       // No window opened: a refused start leaves no window in the store (the run may be stored).

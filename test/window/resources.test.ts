@@ -46,7 +46,12 @@ describe('parseResourceLocations', () => {
   });
 
   it('real crm_mon (bundles, all stopped): located, nothing running', () => {
-    expect(parseResourceLocations(ok(fixture('crm_mon-2.1.5-bundle-interleave-start.txt')), 'node1')).toEqual({ kind: 'located', from: 'node1', resources: [], nodes: [] });
+    expect(parseResourceLocations(ok(fixture('crm_mon-2.1.5-bundle-interleave-start.txt')), 'node1')).toEqual({
+      kind: 'located',
+      from: 'node1',
+      resources: [],
+      nodes: [],
+    });
   });
 
   it('hand-made: groups count, clone instances do not, the promoted instance does', () => {
@@ -60,7 +65,10 @@ describe('parseResourceLocations', () => {
 
   it.each([
     [{ exitCode: 127, stderr: 'not recorded' }, 'n1: crm_mon exited 127: not recorded'],
-    [{ exitCode: 102, stderr: 'crm_mon: Connection to cluster failed: Transport endpoint is not connected\n' }, 'n1: crm_mon exited 102: crm_mon: Connection to cluster failed: Transport endpoint is not connected'],
+    [
+      { exitCode: 102, stderr: 'crm_mon: Connection to cluster failed: Transport endpoint is not connected\n' },
+      'n1: crm_mon exited 102: crm_mon: Connection to cluster failed: Transport endpoint is not connected',
+    ],
     [{ exitCode: null, error: 'timeout after 60s' }, 'n1: crm_mon: timeout after 60s'],
     [{ exitCode: 0, stdout: '<pacemaker-result><resources>' }, /^n1: crm_mon output line 1:/],
     [{ exitCode: 0, stdout: '<pacemaker-result/>' }, 'n1: crm_mon output has no <resources>'],
@@ -71,20 +79,32 @@ describe('parseResourceLocations', () => {
   });
 
   it('never throws on arbitrary output', () => {
-    fc.assert(fc.property(fc.string(), (stdout) => ['located', 'unknown'].includes(parseResourceLocations(ok(stdout), 'n').kind)), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.string(), (stdout) => ['located', 'unknown'].includes(parseResourceLocations(ok(stdout), 'n').kind)),
+      { numRuns: 500 },
+    );
   });
 });
 
 describe('real crm_mon on this host', () => {
   const present = existsSync(CRM_MON_COMMAND.argv[0] ?? '');
-  if (!present) console.warn('test/window/resources.test.ts: SKIPPED live crm_mon: /usr/sbin/crm_mon missing (apt-get install pacemaker-cli-utils)');
-  (present ? it : it.skip)(present ? 'the command driftd sends, run offline on the xen-d CIB, gives what the fixture says' : 'SKIPPED: /usr/sbin/crm_mon missing (apt-get install pacemaker-cli-utils)', () => {
-    const [bin, ...args] = CRM_MON_COMMAND.argv;
-    const run = spawnSync(bin ?? '', args, { encoding: 'utf8', env: { ...process.env, CIB_file: path.join(REPO, 'fixtures/cluster/pacemaker/crmsh-history-test-xen-d-cib.xml') } });
-    expect(run.status).toBe(0);
-    const location = parseResourceLocations({ ...ok(run.stdout) }, 'xen-d');
-    expect(location).toEqual(parseResourceLocations(ok(fixture('crm_mon-2.1.5-xen-d.txt')), 'xen-d'));
-  });
+  if (!present)
+    console.warn('test/window/resources.test.ts: SKIPPED live crm_mon: /usr/sbin/crm_mon missing (apt-get install pacemaker-cli-utils)');
+  (present ? it : it.skip)(
+    present
+      ? 'the command driftd sends, run offline on the xen-d CIB, gives what the fixture says'
+      : 'SKIPPED: /usr/sbin/crm_mon missing (apt-get install pacemaker-cli-utils)',
+    () => {
+      const [bin, ...args] = CRM_MON_COMMAND.argv;
+      const run = spawnSync(bin ?? '', args, {
+        encoding: 'utf8',
+        env: { ...process.env, CIB_file: path.join(REPO, 'fixtures/cluster/pacemaker/crmsh-history-test-xen-d-cib.xml') },
+      });
+      expect(run.status).toBe(0);
+      const location = parseResourceLocations({ ...ok(run.stdout) }, 'xen-d');
+      expect(location).toEqual(parseResourceLocations(ok(fixture('crm_mon-2.1.5-xen-d.txt')), 'xen-d'));
+    },
+  );
 });
 
 describe('window plan --locate on replay nodes', { timeout: 120_000 }, () => {
@@ -97,9 +117,16 @@ describe('window plan --locate on replay nodes', { timeout: 120_000 }, () => {
         writeFileSync(path.join(dir, node, `${CRM_MON_COMMAND.id}.txt`), fixture('crm_mon-2.1.5-xen-d.txt'));
       }
       const config = path.join(dir, 'driftd.yaml');
-      writeFileSync(config, 'database: ./driftd.db\nclusters:\n  - name: xen\n    nodes:\n      - { name: xen-d, transport: replay, path: ./xen-d }\n      - { name: xen-e, transport: replay, path: ./xen-e }\n');
+      writeFileSync(
+        config,
+        'database: ./driftd.db\nclusters:\n  - name: xen\n    nodes:\n      - { name: xen-d, transport: replay, path: ./xen-d }\n      - { name: xen-e, transport: replay, path: ./xen-e }\n',
+      );
       const plan = (...extra: string[]) => {
-        const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), 'window', 'plan', '--config', config, '--json', ...extra], { cwd: REPO, encoding: 'utf8' });
+        const r = spawnSync(
+          process.execPath,
+          ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), 'window', 'plan', '--config', config, '--json', ...extra],
+          { cwd: REPO, encoding: 'utf8' },
+        );
         expect(r.stderr).toBe('');
         return JSON.parse(r.stdout) as { order: { name: string; because: string }[] };
       };

@@ -45,7 +45,17 @@ function openStore(): Store {
 }
 
 function evidence(node: string, verdict: NodeEvaluation['verdict']): NodeEvaluation {
-  return { node, verdict, reasons: [], expectation: [], expectedChanges: [], operationalChanges: [], unexpectedChanges: [], peerFindings: [], rebootRequired: false };
+  return {
+    node,
+    verdict,
+    reasons: [],
+    expectation: [],
+    expectedChanges: [],
+    operationalChanges: [],
+    unexpectedChanges: [],
+    peerFindings: [],
+    rebootRequired: false,
+  };
 }
 
 describe('WindowStore', () => {
@@ -60,14 +70,19 @@ describe('WindowStore', () => {
       // A window must cite a stored run, and a verification a stored run and window.
       expect(() => store.windows().openWindow(newWindow('web', { baselineRunId: 999 }))).toThrow(/FOREIGN KEY constraint failed/);
       expect(() =>
-        store.windows().recordVerification({ windowId: opened.id, node: 'a', at: 't', verdict: 'safe', runId: 999, evidence: evidence('a', 'safe') }),
+        store
+          .windows()
+          .recordVerification({ windowId: opened.id, node: 'a', at: 't', verdict: 'safe', runId: 999, evidence: evidence('a', 'safe') }),
       ).toThrow(/FOREIGN KEY constraint failed/);
     } finally {
       store.close();
     }
     const raw = new Database(file, { readonly: true });
     try {
-      const refs = (table: string) => (raw.prepare(`PRAGMA foreign_key_list(${table})`).all() as { table: string; from: string }[]).map((r) => `${r.from}->${r.table}`).sort();
+      const refs = (table: string) =>
+        (raw.prepare(`PRAGMA foreign_key_list(${table})`).all() as { table: string; from: string }[])
+          .map((r) => `${r.from}->${r.table}`)
+          .sort();
       expect(refs('maintenance_windows')).toEqual(['baseline_run_id->runs']);
       expect(refs('maintenance_window_verifications')).toEqual(['run_id->runs', 'window_id->maintenance_windows']);
     } finally {
@@ -88,12 +103,16 @@ describe('WindowStore', () => {
         node TEXT NOT NULL, at TEXT NOT NULL, verdict TEXT NOT NULL CHECK (verdict IN ('safe', 'not-safe', 'undecided')), run_id INTEGER, evidence_json TEXT NOT NULL);
       CREATE INDEX maintenance_window_verifications_by_window ON maintenance_window_verifications(window_id, node, at);`);
     raw
-      .prepare(`INSERT INTO maintenance_windows (id, cluster, name, opened_at, planned_end, baseline_run_id, nodes_json, expectation_json,
+      .prepare(
+        `INSERT INTO maintenance_windows (id, cluster, name, opened_at, planned_end, baseline_run_id, nodes_json, expectation_json,
           baseline_values_json, baseline_finding_ids_json, version_format) VALUES (7, 'erp', 'old', '2026-11-26T22:00:00.000Z', NULL, 1, '["a","b"]',
-          '{"items":[],"allow":[]}', '{}', '[]', 'deb')`)
+          '{"items":[],"allow":[]}', '{}', '[]', 'deb')`,
+      )
       .run();
     raw
-      .prepare('INSERT INTO maintenance_window_verifications (window_id, node, at, verdict, run_id, evidence_json) VALUES (7, ?, ?, ?, 1, ?)')
+      .prepare(
+        'INSERT INTO maintenance_window_verifications (window_id, node, at, verdict, run_id, evidence_json) VALUES (7, ?, ?, ?, 1, ?)',
+      )
       .run('a', '2026-11-26T22:10:00Z', 'safe', JSON.stringify(evidence('a', 'safe')));
     raw.close();
 
@@ -139,7 +158,9 @@ describe('WindowStore', () => {
     try {
       expect(() =>
         raw
-          .prepare("INSERT INTO maintenance_windows (cluster, name, opened_at, baseline_run_id, nodes_json, expectation_json, baseline_values_json, baseline_finding_ids_json, version_format) VALUES ('erp', 'x', 't', 1, '[]', '{}', '{}', '[]', 'deb')")
+          .prepare(
+            "INSERT INTO maintenance_windows (cluster, name, opened_at, baseline_run_id, nodes_json, expectation_json, baseline_values_json, baseline_finding_ids_json, version_format) VALUES ('erp', 'x', 't', 1, '[]', '{}', '{}', '[]', 'deb')",
+          )
           .run(),
       ).toThrow(/UNIQUE constraint failed/);
     } finally {
@@ -159,7 +180,9 @@ describe('WindowStore', () => {
       expect(() => windows.openWindowOf('erp')).toThrow(`window ${w.id} expectation_json: items.0.facet`);
       const raw2 = new Database(file);
       raw2.pragma('foreign_keys = OFF');
-      raw2.prepare("UPDATE maintenance_windows SET expectation_json = '{\"items\":[],\"allow\":[]}', baseline_run_id = 'one' WHERE id = ?").run(w.id);
+      raw2
+        .prepare('UPDATE maintenance_windows SET expectation_json = \'{"items":[],"allow":[]}\', baseline_run_id = \'one\' WHERE id = ?')
+        .run(w.id);
       raw2.close();
       expect(() => windows.openWindowOf('erp')).toThrow(/maintenance_windows row: baseline_run_id/);
     } finally {
@@ -172,7 +195,23 @@ describe('WindowStore', () => {
     const windows = store.windows();
     try {
       const w = windows.openWindow(newWindow('erp'));
-      const summary = { window: { id: w.id, cluster: 'erp', name: w.name, openedAt: w.openedAt, closedAt: 'x', plannedEnd: null, baselineRunId: 1, expectation: [] }, outcome: 'converged' as const, reason: null, finishRunId: 2, pendingNodes: [], nodes: [] };
+      const summary = {
+        window: {
+          id: w.id,
+          cluster: 'erp',
+          name: w.name,
+          openedAt: w.openedAt,
+          closedAt: 'x',
+          plannedEnd: null,
+          baselineRunId: 1,
+          expectation: [],
+        },
+        outcome: 'converged' as const,
+        reason: null,
+        finishRunId: 2,
+        pendingNodes: [],
+        nodes: [],
+      };
       expect(windows.closeWindow(w.id, '2026-11-26T23:00:00.000Z', summary).summary).toEqual(summary);
       expect(() => windows.closeWindow(w.id, '2026-11-26T23:00:00.000Z', summary)).toThrow(/is not open/);
       expect(windows.openWindowOf('erp')).toBeNull();
@@ -189,12 +228,49 @@ describe('windowViews', () => {
     const windows = store.windows();
     try {
       const erp = windows.openWindow(newWindow('erp'));
-      windows.recordVerification({ windowId: erp.id, node: 'b', at: '2026-11-26T22:10:00Z', verdict: 'safe', runId: 2, evidence: evidence('b', 'safe') });
-      windows.recordVerification({ windowId: erp.id, node: 'c', at: '2026-11-26T22:20:00Z', verdict: 'safe', runId: 3, evidence: evidence('c', 'safe') });
+      windows.recordVerification({
+        windowId: erp.id,
+        node: 'b',
+        at: '2026-11-26T22:10:00Z',
+        verdict: 'safe',
+        runId: 2,
+        evidence: evidence('b', 'safe'),
+      });
+      windows.recordVerification({
+        windowId: erp.id,
+        node: 'c',
+        at: '2026-11-26T22:20:00Z',
+        verdict: 'safe',
+        runId: 3,
+        evidence: evidence('c', 'safe'),
+      });
       // The latest verify counts: c was fine, then something changed.
-      windows.recordVerification({ windowId: erp.id, node: 'c', at: '2026-11-26T22:30:00Z', verdict: 'not-safe', runId: 4, evidence: evidence('c', 'not-safe') });
+      windows.recordVerification({
+        windowId: erp.id,
+        node: 'c',
+        at: '2026-11-26T22:30:00Z',
+        verdict: 'not-safe',
+        runId: 4,
+        evidence: evidence('c', 'not-safe'),
+      });
       const web = windows.openWindow(newWindow('web', { plannedEnd: null }));
-      windows.closeWindow(web.id, '2026-11-26T23:00:00.000Z', { window: { id: web.id, cluster: 'web', name: web.name, openedAt: web.openedAt, closedAt: 'x', plannedEnd: null, baselineRunId: 1, expectation: [] }, outcome: 'converged', reason: null, finishRunId: 5, pendingNodes: [], nodes: [] });
+      windows.closeWindow(web.id, '2026-11-26T23:00:00.000Z', {
+        window: {
+          id: web.id,
+          cluster: 'web',
+          name: web.name,
+          openedAt: web.openedAt,
+          closedAt: 'x',
+          plannedEnd: null,
+          baselineRunId: 1,
+          expectation: [],
+        },
+        outcome: 'converged',
+        reason: null,
+        finishRunId: 5,
+        pendingNodes: [],
+        nodes: [],
+      });
 
       expect(windowViews(windows, new Date('2026-11-26T23:30:00Z'))).toEqual([
         { cluster: 'erp', name: 'patch-erp', open: true, plannedEnd: '2026-11-27T00:00:00.000Z', nodesPending: 2 },
@@ -212,12 +288,32 @@ describe('windowViews', () => {
     const windows = store.windows();
     try {
       const w = windows.openWindow(newWindow('erp'));
-      const base = { id: w.id, cluster: 'erp', name: w.name, openedAt: w.openedAt, closedAt: 'x', plannedEnd: null, baselineRunId: 1, expectation: [] };
-      windows.closeWindow(w.id, '2026-11-26T23:00:00.000Z', { window: base, outcome: 'aborted', reason: 'rolled back', finishRunId: null, pendingNodes: ['c', 'a'], nodes: [] });
+      const base = {
+        id: w.id,
+        cluster: 'erp',
+        name: w.name,
+        openedAt: w.openedAt,
+        closedAt: 'x',
+        plannedEnd: null,
+        baselineRunId: 1,
+        expectation: [],
+      };
+      windows.closeWindow(w.id, '2026-11-26T23:00:00.000Z', {
+        window: base,
+        outcome: 'aborted',
+        reason: 'rolled back',
+        finishRunId: null,
+        pendingNodes: ['c', 'a'],
+        nodes: [],
+      });
       const weekLater = new Date('2026-12-03T23:00:00Z');
-      expect(windowViews(windows, weekLater)).toEqual([{ cluster: 'erp', name: 'patch-erp', open: false, plannedEnd: '2026-11-27T00:00:00.000Z', nodesPending: 2 }]);
+      expect(windowViews(windows, weekLater)).toEqual([
+        { cluster: 'erp', name: 'patch-erp', open: false, plannedEnd: '2026-11-27T00:00:00.000Z', nodesPending: 2 },
+      ]);
       windows.openWindow(newWindow('erp', { name: 'retry' }));
-      expect(windowViews(windows, weekLater)).toEqual([{ cluster: 'erp', name: 'retry', open: true, plannedEnd: '2026-11-27T00:00:00.000Z', nodesPending: 3 }]);
+      expect(windowViews(windows, weekLater)).toEqual([
+        { cluster: 'erp', name: 'retry', open: true, plannedEnd: '2026-11-27T00:00:00.000Z', nodesPending: 3 },
+      ]);
     } finally {
       store.close();
     }

@@ -34,7 +34,11 @@ export function checkCommand(): Command {
     .option('-v, --verbose', 'every detail in the text: values per node, diffs, rule sources, the evidence under each finding')
     .option('--color', 'colour the text even when not on a terminal')
     .option('--no-color', 'never colour the text (also: NO_COLOR=1)')
-    .addOption(new Option('--fail-on <severity>', 'lowest unwaived severity that makes the verdict "not ready"').choices(['critical', 'warning']).default('critical'))
+    .addOption(
+      new Option('--fail-on <severity>', 'lowest unwaived severity that makes the verdict "not ready"')
+        .choices(['critical', 'warning'])
+        .default('critical'),
+    )
     .action(async (flags: CheckFlags) => {
       process.exitCode = await runCheck(flags);
     });
@@ -52,7 +56,10 @@ export async function runCheck(flags: CheckFlags): Promise<ExitCode> {
     report = withStore(loaded, (store) => {
       const snapshots = store.latestSnapshots(cluster.name);
       if (snapshots.length === 0) {
-        throw new CliError(`nothing stored yet for cluster "${cluster.name}" in ${loaded.config.database}; run \`driftd serve\` first (it stores every run)`, EXIT.undecided);
+        throw new CliError(
+          `nothing stored yet for cluster "${cluster.name}" in ${loaded.config.database}; run \`driftd serve\` first (it stores every run)`,
+          EXIT.undecided,
+        );
       }
       return judge(loaded, rules.rules, cluster, snapshots, new Date());
     });
@@ -64,7 +71,8 @@ export async function runCheck(flags: CheckFlags): Promise<ExitCode> {
   // During an open maintenance window its declared changes are expected, as the daemon marks them.
   report = markOpenWindowExpected(report, openWindowsOrWarn(resolveFromConfig(loaded, loaded.config.database)));
   const verdict = applyFailOn(report, flags.failOn);
-  const text = (): string => renderCheckText(verdict, { verbose: flags.verbose === true, color: useColor(flags.color, process.stdout.isTTY, process.env) });
+  const text = (): string =>
+    renderCheckText(verdict, { verbose: flags.verbose === true, color: useColor(flags.color, process.stdout.isTTY, process.env) });
   process.stdout.write(flags.json ? `${JSON.stringify(verdict, null, 2)}\n` : `${text()}\n`);
   if (verdict.nodes.length > 0 && verdict.nodes.every((n) => !n.reachable)) return EXIT.undecided;
   return verdict.ready ? EXIT.ok : EXIT.notReady;

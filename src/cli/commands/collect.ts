@@ -46,9 +46,13 @@ export async function runCollect(flags: CollectFlags): Promise<ExitCode> {
     if (err instanceof SelectionError) throw new CliError(err.message, EXIT.undecided);
     throw err;
   }
-  const bar = flags.progress && process.stderr.isTTY && !flags.json
-    ? new SingleBar({ format: 'collecting [{bar}] {value}/{total} nodes  {last}', stream: process.stderr, hideCursor: true }, Presets.shades_classic)
-    : null;
+  const bar =
+    flags.progress && process.stderr.isTTY && !flags.json
+      ? new SingleBar(
+          { format: 'collecting [{bar}] {value}/{total} nodes  {last}', stream: process.stderr, hideCursor: true },
+          Presets.shades_classic,
+        )
+      : null;
   bar?.start(targets.length, 0, { last: '' });
   const collected = await collectTargets({
     config: loaded.config,
@@ -69,7 +73,13 @@ export async function runCollect(flags: CollectFlags): Promise<ExitCode> {
   }
 
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify(collected.map((c) => c.result.snapshot), null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify(
+        collected.map((c) => c.result.snapshot),
+        null,
+        2,
+      )}\n`,
+    );
   } else {
     process.stdout.write(`${renderCollectSummary(collected)}\n`);
   }

@@ -54,7 +54,12 @@ async function collectedPair(loaded: LoadedConfig, nodeA: string, nodeB: string)
     const [target] = selectTargetsOrExit(loaded, node);
     return target;
   });
-  const collected = await collectTargets({ config: loaded.config, configDir: loaded.dir, targets: targets.filter((t) => t !== undefined), now: () => new Date() });
+  const collected = await collectTargets({
+    config: loaded.config,
+    configDir: loaded.dir,
+    targets: targets.filter((t) => t !== undefined),
+    now: () => new Date(),
+  });
   const [a, b] = collected.map((c) => c.result.snapshot);
   if (!a || !b) throw new CliError('internal: collection returned fewer nodes than asked', EXIT.internal);
   return [a, b];

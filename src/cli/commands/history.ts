@@ -46,7 +46,10 @@ export function historyCommand(): Command {
     .description('thin unchanged snapshots older than retention.keepUnchangedDays (changes and finding episodes are kept)')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .option('--days <n>', 'override retention.keepUnchangedDays', (v) => Number(v))
-    .option('--vacuum', 'then give the freed pages back to the file system (rewrites the file; holds the write lock meanwhile, so the daemon waits)')
+    .option(
+      '--vacuum',
+      'then give the freed pages back to the file system (rewrites the file; holds the write lock meanwhile, so the daemon waits)',
+    )
     .action((flags: { config: string; days?: number; vacuum?: boolean }) => {
       process.exitCode = runPrune(flags);
     });
@@ -88,7 +91,11 @@ function runHistory(flags: RangeFlags): ExitCode {
     return EXIT.ok;
   }
   // Keys and values come from nodes: control characters are shown escaped, never sent raw.
-  process.stdout.write(escapeControlLines(`Finding episodes (${episodes.length})\n${renderEpisodes(episodes)}\n\nNode changes (${changes.length})\n${renderChanges(changes)}\n`));
+  process.stdout.write(
+    escapeControlLines(
+      `Finding episodes (${episodes.length})\n${renderEpisodes(episodes)}\n\nNode changes (${changes.length})\n${renderChanges(changes)}\n`,
+    ),
+  );
   return EXIT.ok;
 }
 
@@ -133,7 +140,10 @@ function runVerify(flags: { config: string; json?: boolean }): ExitCode {
   const loaded = loadConfigOrExit(flags.config);
   const verdict = withStore(loaded, (store) => store.verifyChain());
   if (flags.json) process.stdout.write(`${JSON.stringify(verdict)}\n`);
-  else if (verdict.ok) process.stdout.write(`evidence chain intact: ${verdict.runs} runs verified (${verdict.thinnedRuns} thinned by retention, run hashes checked)\n`);
+  else if (verdict.ok)
+    process.stdout.write(
+      `evidence chain intact: ${verdict.runs} runs verified (${verdict.thinnedRuns} thinned by retention, run hashes checked)\n`,
+    );
   else process.stdout.write(`evidence chain BROKEN at run ${verdict.brokenAt}: ${verdict.reason} (${verdict.runs} runs checked)\n`);
   return verdict.ok ? EXIT.ok : EXIT.notReady;
 }
@@ -146,7 +156,9 @@ function runPrune(flags: { config: string; days?: number; vacuum?: boolean }): E
     loaded,
     (store) => {
       const result = store.prune({ keepUnchangedDays: days, now: new Date().toISOString() });
-      process.stdout.write(`pruned ${result.deletedSnapshots} unchanged snapshots and ${result.deletedBlobs} blobs older than ${result.horizon} (${result.thinnedRuns} runs thinned)\n`);
+      process.stdout.write(
+        `pruned ${result.deletedSnapshots} unchanged snapshots and ${result.deletedBlobs} blobs older than ${result.horizon} (${result.thinnedRuns} runs thinned)\n`,
+      );
       if (flags.vacuum) {
         const { bytesBefore, bytesAfter } = store.vacuum();
         process.stdout.write(`vacuum: ${bytesBefore} -> ${bytesAfter} bytes\n`);

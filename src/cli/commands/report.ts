@@ -33,12 +33,18 @@ interface ReportFlags {
 
 export function reportCommand(): Command {
   return new Command('report')
-    .description('compliance audit report: parity matrix, readiness over time, finding episodes, changes, waivers and evidence hashes for a period')
+    .description(
+      'compliance audit report: parity matrix, readiness over time, finding episodes, changes, waivers and evidence hashes for a period',
+    )
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .option('--cluster <name>', 'the cluster (needed when several are configured)')
     .option('--since <time>', 'ISO 8601 or an age such as 36h, 7d', `${DEFAULT_REPORT_DAYS}d`)
     .option('--until <time>', 'ISO 8601 or an age (default: now)')
-    .addOption(new Option('--format <format>', 'html (self-contained, printable), md or json (docs/report.md)').choices(REPORT_FORMATS).default('html'))
+    .addOption(
+      new Option('--format <format>', 'html (self-contained, printable), md or json (docs/report.md)')
+        .choices(REPORT_FORMATS)
+        .default('html'),
+    )
     .option('-o, --out <file>', 'where to write it; - for stdout', '-')
     .action((flags: ReportFlags, command: Command) => {
       process.exitCode = runReport(flags, new Date(), invokedArgv(command));
@@ -86,7 +92,9 @@ export function runReport(flags: ReportFlags, now: Date, argv: readonly string[]
   if (flags.out === '-') process.stdout.write(flags.format === 'md' ? escapeControlLines(text) : text);
   else writeFileSync(flags.out, text);
   if (!report.evidence.chain.ok) {
-    process.stderr.write(`driftd: the evidence chain is BROKEN at run ${report.evidence.chain.brokenAt ?? '?'}: ${report.evidence.chain.reason ?? ''}\n`);
+    process.stderr.write(
+      `driftd: the evidence chain is BROKEN at run ${report.evidence.chain.brokenAt ?? '?'}: ${report.evidence.chain.reason ?? ''}\n`,
+    );
     return EXIT.notReady;
   }
   return EXIT.ok;

@@ -68,10 +68,13 @@ function runRulesExplain(finding: string, keyArg: string | undefined, flags: { c
     return EXIT.ok;
   }
   matches.forEach((m, i) => {
-    process.stdout.write(escapeControlLines(`  ${i + 1}. ${m.rule} (pack ${m.pack}${m.file ? `, ${m.file}` : ''})\n     sets ${JSON.stringify(m.sets)}\n`));
+    process.stdout.write(
+      escapeControlLines(`  ${i + 1}. ${m.rule} (pack ${m.pack}${m.file ? `, ${m.file}` : ''})\n     sets ${JSON.stringify(m.sets)}\n`),
+    );
   });
   process.stdout.write('  Later rules override earlier ones, field by field.\n');
-  const last = (field: 'source' | 'remediation'): string | undefined => [...matches].reverse().find((m) => m.sets[field] !== undefined)?.sets[field];
+  const last = (field: 'source' | 'remediation'): string | undefined =>
+    [...matches].reverse().find((m) => m.sets[field] !== undefined)?.sets[field];
   const source = last('source');
   const remediation = last('remediation');
   if (source !== undefined) process.stdout.write(`  source: ${source}\n`);
@@ -92,5 +95,8 @@ function resolveTarget(
   if (slash > 0 && isFacetName(finding.slice(0, slash))) return { facet: finding.slice(0, slash), key: finding.slice(slash + 1) };
   const stored = lookup();
   if (stored) return { facet: stored.facet, key: stored.key };
-  throw new CliError(`"${finding}" is neither FACET/KEY nor a finding id in the store; try e.g. \`driftd rules explain packages openssl\``, EXIT.undecided);
+  throw new CliError(
+    `"${finding}" is neither FACET/KEY nor a finding id in the store; try e.g. \`driftd rules explain packages openssl\``,
+    EXIT.undecided,
+  );
 }

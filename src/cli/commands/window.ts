@@ -65,7 +65,10 @@ export function windowCommand(): Command {
     .description('is the cluster at parity for a window? the node order (standby first) and the steps with their checks')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .option('--cluster <name>', 'the cluster (needed when several are configured)')
-    .option('--locate', 'ask the nodes where resources run now (crm_mon --output-as=xml, read-only) and order by that instead of config roles')
+    .option(
+      '--locate',
+      'ask the nodes where resources run now (crm_mon --output-as=xml, read-only) and order by that instead of config roles',
+    )
     .option('--json', 'print as JSON')
     .action(async (flags: PlanFlags) => {
       process.exitCode = await runPlan(flags);
@@ -85,7 +88,9 @@ export function windowCommand(): Command {
     });
   window
     .command('verify')
-    .description('after patching a node: does it match the expectation, with nothing else changed, agreeing with its peers, no reboot pending?')
+    .description(
+      'after patching a node: does it match the expectation, with nothing else changed, agreeing with its peers, no reboot pending?',
+    )
     .requiredOption('--node <name>', 'the node just patched')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .option('--json', 'print as JSON')
@@ -197,7 +202,11 @@ function runVerifyNode(flags: VerifyFlags): Promise<ExitCode> {
   return guarded(async () => {
     const loaded = loadConfigOrExit(flags.config);
     const result = await withSession(loaded, now, (s) => verifyNode(s, flags.node));
-    print(flags, { window: { id: result.window.id, name: result.window.name }, runId: result.runId, at: result.at, ...result.evaluation }, renderVerify(result));
+    print(
+      flags,
+      { window: { id: result.window.id, name: result.window.name }, runId: result.runId, at: result.at, ...result.evaluation },
+      renderVerify(result),
+    );
     return { safe: EXIT.ok, 'not-safe': EXIT.notReady, undecided: EXIT.undecided }[result.evaluation.verdict];
   });
 }

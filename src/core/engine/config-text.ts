@@ -14,7 +14,8 @@ export type ConfigKind = 'corosync' | 'sysctl' | 'drbd';
 /** The parsed view of a file: which facet compares its settings, and how to read it. */
 export function configKindOf(path: string): ConfigKind | undefined {
   if (/(^|\/)corosync\.conf$/.test(path)) return 'corosync';
-  if (/^(\/etc|\/run|\/usr\/local\/lib|\/usr\/lib|\/lib)\/sysctl\.d\/[^/]+\.conf$/.test(path) || path === '/etc/sysctl.conf') return 'sysctl';
+  if (/^(\/etc|\/run|\/usr\/local\/lib|\/usr\/lib|\/lib)\/sysctl\.d\/[^/]+\.conf$/.test(path) || path === '/etc/sysctl.conf')
+    return 'sysctl';
   if (/(^|\/)drbd\.conf$/.test(path) || /\/drbd\.d\/[^/]+\.(res|conf|cfg)$/.test(path)) return 'drbd';
   return undefined;
 }
@@ -29,7 +30,10 @@ export function canonicalConfig(kind: ConfigKind, raw: string): string {
     case 'drbd':
       return canonicalBraces(drbdStatements(text));
     case 'sysctl':
-      return [...sysctlSettings(text)].map(([k, v]) => `${k}=${v}`).sort().join('\n');
+      return [...sysctlSettings(text)]
+        .map(([k, v]) => `${k}=${v}`)
+        .sort()
+        .join('\n');
   }
 }
 
@@ -48,7 +52,13 @@ export function sysctlSettings(text: string): Map<string, string> {
     if (slash >= 0 && (dot < 0 || slash < dot)) key = key.replace(/[./]/g, (c) => (c === '/' ? '.' : '/'));
     key = key.replace(/\.{2,}/g, '.').replace(/^\./, '');
     if (key === '') continue;
-    out.set(key, line.slice(eq + 1).replace(/[ \t]+/g, ' ').trim());
+    out.set(
+      key,
+      line
+        .slice(eq + 1)
+        .replace(/[ \t]+/g, ' ')
+        .trim(),
+    );
   }
   return out;
 }

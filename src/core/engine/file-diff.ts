@@ -10,7 +10,12 @@ export interface FileSide {
   content: string | null | undefined;
 }
 
-export function unifiedFileDiff(path: string, reference: FileSide, others: readonly FileSide[], maxChars = MAX_DIFF_CHARS): string | undefined {
+export function unifiedFileDiff(
+  path: string,
+  reference: FileSide,
+  others: readonly FileSide[],
+  maxChars = MAX_DIFF_CHARS,
+): string | undefined {
   if (reference.content === undefined) return undefined;
   const parts: string[] = [];
   let size = 0;

@@ -56,17 +56,16 @@ export function diffNodes(a: NodeSnapshot, b: NodeSnapshot, opts: DiffNodesOptio
         const ib = fb.items[key];
         const effective = resolveRule(rules, name, key);
         if (effective.severity === 'ignore') continue;
-        if (!opts.includeNodeSpecific && (effective.nodeSpecific || ia?.nodeSpecific !== undefined || ib?.nodeSpecific !== undefined)) continue;
+        if (!opts.includeNodeSpecific && (effective.nodeSpecific || ia?.nodeSpecific !== undefined || ib?.nodeSpecific !== undefined))
+          continue;
         const va = ia ? normalizeValue(ia.value, effective.normalize) : null;
         const vb = ib ? normalizeValue(ib.value, effective.normalize) : null;
         if (va === vb) continue;
         const item: NodeDiffItem = { key, a: ia?.value ?? null, b: ib?.value ?? null, severity: effective.severity ?? 'warning' };
         if (name === 'files') {
-          const diff = unifiedFileDiff(
-            key,
-            { node: a.node, content: ia ? ia.content : null },
-            [{ node: b.node, content: ib ? ib.content : null }],
-          );
+          const diff = unifiedFileDiff(key, { node: a.node, content: ia ? ia.content : null }, [
+            { node: b.node, content: ib ? ib.content : null },
+          ]);
           if (diff) item.diff = diff;
         }
         entry.items.push(item);
@@ -92,13 +91,21 @@ export function renderNodeDiff(d: NodeDiff): string {
   for (const facet of d.facets) {
     lines.push('', `== ${facet.facet} ==`);
     if (facet.statusA !== 'ok' || facet.statusB !== 'ok') {
-      lines.push(`  facet status: ${d.a.node}=${facet.statusA}, ${d.b.node}=${facet.statusB}${facet.statusA === facet.statusB ? '' : ' (items not compared)'}`);
+      lines.push(
+        `  facet status: ${d.a.node}=${facet.statusA}, ${d.b.node}=${facet.statusB}${facet.statusA === facet.statusB ? '' : ' (items not compared)'}`,
+      );
     }
     const width = Math.min(48, Math.max(...facet.items.map((i) => i.key.length), 0));
     for (const item of facet.items) {
       lines.push(`  [${item.severity}] ${item.key.padEnd(width)}  ${d.a.node}: ${shown(item.a)}`);
       lines.push(`  ${' '.repeat(item.severity.length + 2)} ${' '.repeat(width)}  ${d.b.node}: ${shown(item.b)}`);
-      if (item.diff) lines.push(...item.diff.trimEnd().split('\n').map((l) => `      ${l}`));
+      if (item.diff)
+        lines.push(
+          ...item.diff
+            .trimEnd()
+            .split('\n')
+            .map((l) => `      ${l}`),
+        );
     }
   }
   return `${lines.join('\n')}\n`;

@@ -12,7 +12,14 @@ import { judge, type Verdict } from './majority.js';
 import { isHandledAsPrecondition, preconditionKindFor } from './preconditions.js';
 import { normalizeValue, resolveRule, type EffectiveRule } from './rules/compile.js';
 import { isLiteralKey } from './rules/match.js';
-import { describeVersions, isVersionItem, sharedVersionFormat, withinTolerance, type VersionDetail, type VersionFormat } from './versions.js';
+import {
+  describeVersions,
+  isVersionItem,
+  sharedVersionFormat,
+  withinTolerance,
+  type VersionDetail,
+  type VersionFormat,
+} from './versions.js';
 
 export interface Participant {
   node: string;
@@ -39,7 +46,8 @@ export function diffFacet(ctx: EvalContext, facetName: FacetName, participants: 
     const keyFormat = format && isVersionItem(facetName, key) ? format : undefined;
     const items = participants.map((p) => ownItem(p.facet.items, key));
     const raw = items.map((item) => item?.value ?? null);
-    const normalized = effective.normalize.length === 0 ? raw : raw.map((v) => (v === null ? null : normalizeValue(v, effective.normalize)));
+    const normalized =
+      effective.normalize.length === 0 ? raw : raw.map((v) => (v === null ? null : normalizeValue(v, effective.normalize)));
     push(checkExpectation(ctx, facetName, key, participants, raw, normalized, effective, keyFormat));
     if (participants.length < 2 || effective.nodeSpecific || items.some((item) => item?.nodeSpecific !== undefined)) continue;
     if (normalized.every((v) => v === normalized[0])) continue;
@@ -116,14 +124,20 @@ function driftFinding(
   format: VersionFormat | undefined,
 ): Finding | undefined {
   const nodes = participants.map((p) => p.node);
-  const verdict = judge(nodes.map((node, i) => ({ node, value: normalized[i] ?? null })), ctx.baseline);
+  const verdict = judge(
+    nodes.map((node, i) => ({ node, value: normalized[i] ?? null })),
+    ctx.baseline,
+  );
   const referenceIndex = verdict.referenceNode === undefined ? -1 : nodes.indexOf(verdict.referenceNode);
   const majority = verdict.decided && referenceIndex >= 0 ? (raw[referenceIndex] ?? null) : null;
   const values = Object.fromEntries(nodes.map((node, i) => [node, raw[i] ?? null]));
   const detail: FindingDetail = {};
   let message = describeDrift(ctx, facetName, key, verdict, majority, values);
   if (format) {
-    const versions = describeVersions(format, nodes.map((node, i) => ({ node, value: normalized[i] ?? null })));
+    const versions = describeVersions(
+      format,
+      nodes.map((node, i) => ({ node, value: normalized[i] ?? null })),
+    );
     if (versions && versions.behind.length > 0) {
       detail.newest = versions.newest;
       detail.behind = versions.behind.map((b) => b.node);
@@ -179,7 +193,9 @@ function describeDrift(
 ): string {
   const label = itemLabel(facet, key);
   if (!verdict.decided) {
-    const list = Object.entries(values).map(([node, v]) => `${node}=${showValue(v)}`).join(', ');
+    const list = Object.entries(values)
+      .map(([node, v]) => `${node}=${showValue(v)}`)
+      .join(', ');
     return `${label} differs with no majority: ${list}`;
   }
   const who = verdict.outliers
@@ -199,7 +215,9 @@ function describeBehind(label: string, versions: VersionDetail, values: Record<s
   const olds = [...new Set(behind.map((b) => b.value))].join(', ');
   const skewText = skew ? `, ${skew} skew` : '';
   let message = `${label}: ${nodes} ${behind.length === 1 ? 'is' : 'are'} behind (${olds} < ${newestValue}${skewText})`;
-  const missing = Object.entries(values).filter(([, v]) => v === null).map(([node]) => node);
+  const missing = Object.entries(values)
+    .filter(([, v]) => v === null)
+    .map(([node]) => node);
   if (missing.length > 0) message += `; missing on ${missing.join(', ')}`;
   return message;
 }

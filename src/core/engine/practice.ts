@@ -170,7 +170,8 @@ const fencingPerNode: PracticeCheck = {
     // Diskless SBD: every node fences itself through its watchdog, no device needed.
     const watchdog = clusterOption(facet, 'fencing-watchdog-timeout')?.value;
     if (devices.length === 0 && watchdog !== undefined && (durationSeconds(watchdog) ?? 0) !== 0) return undefined;
-    if (devices.length === 0) return 'no fencing (stonith) device configured, no watchdog fencing (fencing-watchdog-timeout / stonith-watchdog-timeout)';
+    if (devices.length === 0)
+      return 'no fencing (stonith) device configured, no watchdog fencing (fencing-watchdog-timeout / stonith-watchdog-timeout)';
     const covered = new Set<string>();
     for (const device of devices) {
       const targets = staticTargets(facet, device);
@@ -199,13 +200,15 @@ const sbdStonithTimeout: PracticeCheck = {
   name: 'sbd-stonith-timeout',
   facet: 'pacemaker',
   defaultSeverity: 'critical',
-  expectation: 'with disk SBD, fencing-timeout (stonith-timeout) at least 1.2 x msgwait; with diskless SBD, fencing-watchdog-timeout (stonith-watchdog-timeout) 2 x SBD_WATCHDOG_TIMEOUT',
+  expectation:
+    'with disk SBD, fencing-timeout (stonith-timeout) at least 1.2 x msgwait; with diskless SBD, fencing-watchdog-timeout (stonith-watchdog-timeout) 2 x SBD_WATCHDOG_TIMEOUT',
   judge(facet) {
     const device = facet.items['sbd.SBD_DEVICE']?.value.trim();
     const watchdog = numberAt(facet, 'sbd.SBD_WATCHDOG_TIMEOUT');
     if (facet.items['sbd.SBD_WATCHDOG_TIMEOUT'] === undefined && device === undefined) return undefined; // no SBD here
     const timeout = clusterOption(facet, 'fencing-timeout');
-    const stonithText = timeout === undefined ? `fencing-timeout=${DEFAULT_STONITH_TIMEOUT_S}s (default)` : `${timeout.name}=${timeout.value}`;
+    const stonithText =
+      timeout === undefined ? `fencing-timeout=${DEFAULT_STONITH_TIMEOUT_S}s (default)` : `${timeout.name}=${timeout.value}`;
     const stonith = timeout === undefined ? DEFAULT_STONITH_TIMEOUT_S : durationSeconds(timeout.value);
     if (device) {
       const msgwait = numberAt(facet, 'sbd.msgwait');
@@ -237,7 +240,8 @@ const fencingOptionNames: PracticeCheck = {
   name: 'pacemaker-fencing-option-names',
   facet: 'pacemaker',
   defaultSeverity: 'warning',
-  expectation: 'a fencing option set under one name only, or under both with the same value (Pacemaker 3 reads fencing-*, Pacemaker 2 only stonith-*)',
+  expectation:
+    'a fencing option set under one name only, or under both with the same value (Pacemaker 3 reads fencing-*, Pacemaker 2 only stonith-*)',
   judge(facet) {
     const disagree: string[] = [];
     for (const [name, oldName] of Object.entries(FENCING_OPTION_OLD_NAMES)) {
@@ -250,12 +254,21 @@ const fencingOptionNames: PracticeCheck = {
   },
 };
 
-export const PRACTICE_CHECKS: readonly PracticeCheck[] = [consensusVsToken, twoNode, expectedVotes, fencingPerNode, sbdStonithTimeout, fencingOptionNames];
+export const PRACTICE_CHECKS: readonly PracticeCheck[] = [
+  consensusVsToken,
+  twoNode,
+  expectedVotes,
+  fencingPerNode,
+  sbdStonithTimeout,
+  fencingOptionNames,
+];
 
 /** A rule written for practice findings, not a facet-wide rule that happens to match them. */
 export function isPracticeEnabled(rules: CompiledRules, check: PracticeCheck): boolean {
   const key = `${PRACTICE_KEY_PREFIX}${check.name}`;
-  return matchingRules(rules, check.facet, key).some((r) => r.key.startsWith(PRACTICE_KEY_PREFIX) || r.key.startsWith(`/^${PRACTICE_KEY_PREFIX}`));
+  return matchingRules(rules, check.facet, key).some(
+    (r) => r.key.startsWith(PRACTICE_KEY_PREFIX) || r.key.startsWith(`/^${PRACTICE_KEY_PREFIX}`),
+  );
 }
 
 export function practiceFindings(ctx: EvalContext, reachable: readonly NodeSnapshot[]): Finding[] {

@@ -62,10 +62,18 @@ export function agentProvider(agent: string): AgentProvider | undefined {
     const [, provider = '', type = ''] = parts;
     const path = `/usr/lib/ocf/resource.d/${provider}/${type}`;
     if (provider === 'heartbeat') {
-      return { isProvidingPackage: (n) => n === 'resource-agents' || n.startsWith('resource-agents-'), path, packagesText: 'resource-agents' };
+      return {
+        isProvidingPackage: (n) => n === 'resource-agents' || n.startsWith('resource-agents-'),
+        path,
+        packagesText: 'resource-agents',
+      };
     }
     if (provider === 'pacemaker') {
-      return { isProvidingPackage: (n) => n === 'pacemaker' || n === 'pacemaker-resource-agents', path, packagesText: 'pacemaker or pacemaker-resource-agents' };
+      return {
+        isProvidingPackage: (n) => n === 'pacemaker' || n === 'pacemaker-resource-agents',
+        path,
+        packagesText: 'pacemaker or pacemaker-resource-agents',
+      };
     }
     if (provider === 'linbit' && type === 'drbd') {
       return { isProvidingPackage: (n) => n === 'drbd-utils', path, packagesText: 'drbd-utils' };
@@ -153,7 +161,8 @@ function whereItLives(agent: string): string {
   const [cls, second = '', third = ''] = agent.split(':');
   if (cls === 'ocf') return `needs the executable /usr/lib/ocf/resource.d/${second}/${third}, installed as on the other nodes`;
   if (cls === 'lsb') return `needs the executable /etc/init.d/${second}`;
-  if (cls === 'systemd' || cls === 'service') return `needs the unit ${second.includes('.') ? second : `${second}.service`}${cls === 'service' ? ' or /etc/init.d/' + second : ''}`;
+  if (cls === 'systemd' || cls === 'service')
+    return `needs the unit ${second.includes('.') ? second : `${second}.service`}${cls === 'service' ? ' or /etc/init.d/' + second : ''}`;
   if (cls === 'stonith') return `needs the fence agent ${second}`;
   return 'needs the agent installed as on the other nodes';
 }
@@ -223,7 +232,8 @@ export function packageStatePreconditions(ctx: EvalContext, reachable: readonly 
     const states = byPackage.get(name) ?? new Map<string, string>();
     const values: Record<string, string | null> = {};
     for (const snapshot of reachable) {
-      if (snapshot.facets.packages?.status === 'ok') values[snapshot.node] = states.get(snapshot.node) ?? snapshot.facets.packages.items[name]?.value ?? null;
+      if (snapshot.facets.packages?.status === 'ok')
+        values[snapshot.node] = states.get(snapshot.node) ?? snapshot.facets.packages.items[name]?.value ?? null;
     }
     const outliers = [...states.keys()];
     const triggersOnly = [...states.values()].every((s) => s.startsWith('triggers-'));

@@ -37,9 +37,12 @@ export function renderCheckText(report: CheckReport, options: RenderOptions = {}
   const s = report.summary;
   const cluster = escapeControl(report.cluster);
   const verdict = report.ready ? paint('ok', 'READY') : paint('bad', 'NOT READY');
-  out.push(`${cluster}: ${verdict} for failover (score ${report.score.toFixed(2)}) - ${s.critical} critical, ${s.warning} warning, ${s.info} info, ${s.waived} waived`);
+  out.push(
+    `${cluster}: ${verdict} for failover (score ${report.score.toFixed(2)}) - ${s.critical} critical, ${s.warning} warning, ${s.info} info, ${s.waived} waived`,
+  );
   out.push(`checked ${report.checkedAt}`);
-  if (report.baseline) out.push(`baseline node: ${escapeControl(report.baseline)} (outliers are the nodes that differ from it, where no rule says otherwise)`);
+  if (report.baseline)
+    out.push(`baseline node: ${escapeControl(report.baseline)} (outliers are the nodes that differ from it, where no rule says otherwise)`);
 
   out.push('', 'Nodes as failover targets:');
   const nameWidth = Math.max(...report.nodes.map((n) => n.name.length), 4);
@@ -57,7 +60,14 @@ export function renderCheckText(report: CheckReport, options: RenderOptions = {}
     for (const f of waived) {
       out.push(...wrap(`- ${text(f.message)}`, width, '    ', '  '));
       if (f.waiver) {
-        out.push(...wrap(`waived by ${text(f.waiver.author)} until ${text(f.waiver.expires)} (rule ${text(f.waiver.rule)}): ${text(f.waiver.justification)}`, width, '        ', '      '));
+        out.push(
+          ...wrap(
+            `waived by ${text(f.waiver.author)} until ${text(f.waiver.expires)} (rule ${text(f.waiver.rule)}): ${text(f.waiver.justification)}`,
+            width,
+            '        ',
+            '      ',
+          ),
+        );
       }
     }
   }
@@ -73,7 +83,9 @@ type Paint = (style: Style, text: string) => string;
 function renderNode(node: NodeReport, nameWidth: number, width: number, options: RenderOptions, paint: Paint): string[] {
   const state = !node.reachable ? 'UNREACHABLE' : node.ready ? 'READY' : 'NOT READY';
   const shown = paint(node.ready ? 'ok' : 'bad', state.padEnd(11));
-  const lines = [`  ${escapeControl(node.name).padEnd(nameWidth)}  ${shown}  ${node.score.toFixed(2)}  snapshot ${node.snapshotAt ?? 'none'}`];
+  const lines = [
+    `  ${escapeControl(node.name).padEnd(nameWidth)}  ${shown}  ${node.score.toFixed(2)}  snapshot ${node.snapshotAt ?? 'none'}`,
+  ];
   if (node.error) lines.push(...wrap(`error: ${text(node.error)}`, width, '        ', '      '));
   const degraded = Object.entries(node.facets).filter(([, status]) => status === 'error' || status === 'truncated');
   if (degraded.length > 0) lines.push(`      facets not fully read: ${degraded.map(([f, st]) => `${f} (${st})`).join(', ')}`);
@@ -83,7 +95,10 @@ function renderNode(node: NodeReport, nameWidth: number, width: number, options:
   } else if (counted.length > 0) {
     const notReady = counted.filter((c) => c.effect === 'not-ready').length;
     const deducted = counted.length - notReady;
-    const parts = [notReady > 0 ? `${notReady} finding${notReady === 1 ? '' : 's'} block${notReady === 1 ? 's' : ''} it` : '', deducted > 0 ? `${deducted} lower${deducted === 1 ? 's' : ''} its score` : ''];
+    const parts = [
+      notReady > 0 ? `${notReady} finding${notReady === 1 ? '' : 's'} block${notReady === 1 ? 's' : ''} it` : '',
+      deducted > 0 ? `${deducted} lower${deducted === 1 ? 's' : ''} its score` : '',
+    ];
     lines.push(`      ${parts.filter(Boolean).join(', ')} (see below; --verbose lists them per node)`);
   }
   return lines;
@@ -101,7 +116,8 @@ function renderFinding(f: ReportedFinding, width: number, options: RenderOptions
   if (options.verbose && f.source) lines.push(...wrap(`source: ${text(f.source)}`, width, '              ', '      '));
   if (f.detail?.diff) {
     if (options.verbose) lines.push(...renderDiff(f.detail.diff, width));
-    else lines.push(`      diff: ${f.detail.diff.split('\n').filter((l) => /^[-+][^-+]/.test(l)).length} changed lines (--verbose or --json)`);
+    else
+      lines.push(`      diff: ${f.detail.diff.split('\n').filter((l) => /^[-+][^-+]/.test(l)).length} changed lines (--verbose or --json)`);
   }
   if (options.verbose) {
     for (const e of f.evidence ?? []) lines.push(...renderEvidence(e, width));
@@ -127,7 +143,12 @@ function renderValues(f: ReportedFinding | Evidence, width: number, options: Ren
   if (options.verbose) {
     const w = Math.max(...values.map(([n]) => n.length));
     for (const [node, value] of values) {
-      lines.push(fit(`      ${text(node).padEnd(w)}  ${value === null ? '(absent)' : shortValue(value)}${outliers.has(node) ? '  <- outlier' : ''}`, width));
+      lines.push(
+        fit(
+          `      ${text(node).padEnd(w)}  ${value === null ? '(absent)' : shortValue(value)}${outliers.has(node) ? '  <- outlier' : ''}`,
+          width,
+        ),
+      );
     }
     return lines;
   }
@@ -145,7 +166,8 @@ function renderValues(f: ReportedFinding | Evidence, width: number, options: Ren
 function renderDiff(diff: string, width: number): string[] {
   const diffLines = escapeControlLines(diff).trimEnd().split('\n');
   const lines = diffLines.slice(0, MAX_DIFF_LINES).map((l) => fit(`        ${l}`, width));
-  if (diffLines.length > MAX_DIFF_LINES) lines.push(`        ... ${diffLines.length - MAX_DIFF_LINES} more lines (see --json or driftd diff)`);
+  if (diffLines.length > MAX_DIFF_LINES)
+    lines.push(`        ... ${diffLines.length - MAX_DIFF_LINES} more lines (see --json or driftd diff)`);
   return lines;
 }
 
@@ -203,34 +225,55 @@ function whatToDo(report: CheckReport): string[] {
   const todo: string[] = [];
   const active = report.findings.filter((f) => !f.waived);
   for (const node of report.nodes) {
-    if (!node.reachable) todo.push(`${escapeControl(node.name)} is unreachable: check SSH reachability and credentials, then \`driftd collect\` again.`);
+    if (!node.reachable)
+      todo.push(`${escapeControl(node.name)} is unreachable: check SSH reachability and credentials, then \`driftd collect\` again.`);
   }
-  if (active.some((f) => f.kind === 'stale')) todo.push('Some snapshots are stale: run `driftd collect` (is the daemon\'s schedule running?).');
+  if (active.some((f) => f.kind === 'stale'))
+    todo.push("Some snapshots are stale: run `driftd collect` (is the daemon's schedule running?).");
   if (active.some((f) => f.kind === 'precondition')) {
-    todo.push('Fix the preconditions first (missing packages and agents, DRBD versions, pending reboots): a failover can fail outright on them.');
+    todo.push(
+      'Fix the preconditions first (missing packages and agents, DRBD versions, pending reboots): a failover can fail outright on them.',
+    );
   }
   if (active.some((f) => f.kind === 'runtime')) {
-    todo.push('Runtime findings: a node runs settings its own files would change on the next restart or reboot; make the files and the running state agree before the window.');
+    todo.push(
+      'Runtime findings: a node runs settings its own files would change on the next restart or reboot; make the files and the running state agree before the window.',
+    );
   }
   const reachable = report.nodes.filter((n) => n.reachable).length;
-  const cluster = active.filter((f) => f.kind !== 'unreachable' && f.kind !== 'stale' && f.outliers.length > 1 && f.outliers.length === reachable);
+  const cluster = active.filter(
+    (f) => f.kind !== 'unreachable' && f.kind !== 'stale' && f.outliers.length > 1 && f.outliers.length === reachable,
+  );
   if (cluster.length > 0) {
-    todo.push(`${cluster.length} finding${cluster.length === 1 ? ' holds' : 's hold'} on every node alike (best practices): fix the cluster configuration once, see each finding's fix and source.`);
+    todo.push(
+      `${cluster.length} finding${cluster.length === 1 ? ' holds' : 's hold'} on every node alike (best practices): fix the cluster configuration once, see each finding's fix and source.`,
+    );
   }
   // Who to fix: each critical headline names its nodes (the rule's violators, the
   // baseline's or the majority's outliers), so the count per node says where to start.
-  const critical = active.filter((f) => f.severity === 'critical' && f.kind !== 'unreachable' && f.kind !== 'stale' && compliantNode(f) !== undefined);
+  const critical = active.filter(
+    (f) => f.severity === 'critical' && f.kind !== 'unreachable' && f.kind !== 'stale' && compliantNode(f) !== undefined,
+  );
   const perNode = new Map<string, number>();
   for (const f of critical) for (const n of f.outliers) perNode.set(n, (perNode.get(n) ?? 0) + 1);
   if (perNode.size > 0) {
-    const list = [...perNode].sort((a, b) => b[1] - a[1]).map(([n, c]) => `${escapeControl(n)} (${c})`).join(', ');
-    todo.push(`Fix the nodes each critical finding names: ${list}; each says what to set, or waive it in a rule pack with a justification and an expiry.`);
+    const list = [...perNode]
+      .sort((a, b) => b[1] - a[1])
+      .map(([n, c]) => `${escapeControl(n)} (${c})`)
+      .join(', ');
+    todo.push(
+      `Fix the nodes each critical finding names: ${list}; each says what to set, or waive it in a rule pack with a justification and an expiry.`,
+    );
   }
   // An offending node against a compliant one, for the first problem that has both.
   const pick = [...critical, ...active].find((f) => f.outliers.length > 0 && compliantNode(f) !== undefined && f.kind !== 'unreachable');
   const good = pick ? compliantNode(pick) : undefined;
   const bad = pick?.outliers[0];
-  if (pick && good && bad) todo.push(`See ${escapeControl(bad)} against ${escapeControl(good)} side by side: \`driftd diff ${escapeControl(bad)} ${escapeControl(good)}\`.`);
-  if (active.length > 0) todo.push('Why a finding has its severity: `driftd rules explain <facet> <key>`; every detail: `driftd check --verbose` or `--json`.');
+  if (pick && good && bad)
+    todo.push(
+      `See ${escapeControl(bad)} against ${escapeControl(good)} side by side: \`driftd diff ${escapeControl(bad)} ${escapeControl(good)}\`.`,
+    );
+  if (active.length > 0)
+    todo.push('Why a finding has its severity: `driftd rules explain <facet> <key>`; every detail: `driftd check --verbose` or `--json`.');
   return todo;
 }

@@ -156,7 +156,8 @@ function sayUnanimous(f: Finding): void {
 function sayUnanimousPractice(f: Finding): void {
   const nodes = Object.keys(f.values);
   const values = [...new Set(Object.values(f.values))];
-  if (nodes.length < 2 || f.outliers.length !== nodes.length || values.length !== 1 || values[0] === null || values[0] === undefined) return;
+  if (nodes.length < 2 || f.outliers.length !== nodes.length || values.length !== 1 || values[0] === null || values[0] === undefined)
+    return;
   const perNode = `; ${nodes.map((n) => `${n}: ${f.values[n] ?? ''}`).join('; ')}`;
   if (!f.message.endsWith(perNode)) return;
   f.message = `${f.message.slice(0, -perNode.length)} (every node: ${values[0]}; the nodes agree: change it once for the whole cluster)`;
@@ -303,9 +304,10 @@ function groupFiles(heads: Heads, snapshots: readonly NodeSnapshot[]): void {
     }
     const [first, ...rest] = ordered;
     if (!first) continue;
-    const cosmetic = kind !== undefined
-      ? ordered.every((f) => isCosmetic(f, kind, contents(f, path, snapshots)))
-      : parsedFacetAgrees(heads, 'pacemaker', Object.keys(first.values), snapshots);
+    const cosmetic =
+      kind !== undefined
+        ? ordered.every((f) => isCosmetic(f, kind, contents(f, path, snapshots)))
+        : parsedFacetAgrees(heads, 'pacemaker', Object.keys(first.values), snapshots);
     if (cosmetic) {
       first.severity = 'info';
       first.rule = null;
@@ -363,7 +365,11 @@ function groupAgents(heads: Heads): void {
     const provider = agentProvider(agent);
     if (!provider) continue;
     const pkg = heads.where(
-      (p) => p.facet === 'packages' && p.kind === 'missing' && provider.isProvidingPackage(packageName(p.key)) && f.outliers.every((n) => p.outliers.includes(n)),
+      (p) =>
+        p.facet === 'packages' &&
+        p.kind === 'missing' &&
+        provider.isProvidingPackage(packageName(p.key)) &&
+        f.outliers.every((n) => p.outliers.includes(n)),
     )[0];
     if (!pkg) continue;
     heads.attach(pkg, f);
@@ -398,7 +404,9 @@ function groupPackageUpgrades(heads: Heads): void {
     if (group.length < 2) continue;
     // The package named like the source (openssl) rather than a library it builds (libssl3).
     const libraryLast = (f: Finding): number => Number(/^lib/.test(f.key));
-    const [root, ...rest] = [...group].sort((a, b) => libraryLast(a) - libraryLast(b) || a.key.length - b.key.length || (a.key < b.key ? -1 : 1));
+    const [root, ...rest] = [...group].sort(
+      (a, b) => libraryLast(a) - libraryLast(b) || a.key.length - b.key.length || (a.key < b.key ? -1 : 1),
+    );
     if (!root) continue;
     for (const f of rest) heads.attach(root, f);
     const names = [root.key, ...rest.map((f) => f.key)].join(', ');

@@ -74,7 +74,14 @@ export function sysctlDivergences(node: string, facet: FacetSnapshot): RuntimeDi
     if (running === undefined || sameSetting(running, entry.value)) continue;
     const detail: RuntimeDetail = { running, configured: entry.value };
     if (entry.source !== undefined) detail.source = entry.source;
-    out.push({ facet: 'sysctl', key, node, detail, severity: 'warning', consequence: 'the next boot or `sysctl --system` applies the file value' });
+    out.push({
+      facet: 'sysctl',
+      key,
+      node,
+      detail,
+      severity: 'warning',
+      consequence: 'the next boot or `sysctl --system` applies the file value',
+    });
   }
   return out;
 }

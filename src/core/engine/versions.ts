@@ -4,14 +4,7 @@
  */
 import type { FacetSnapshot, FacetName } from '../snapshot.js';
 import type { VersionSkew } from '../findings.js';
-import {
-  allowedSkew,
-  compareVersions,
-  newest,
-  versionSkew,
-  type SkewTolerance,
-  type VersionFormat,
-} from '../versions/index.js';
+import { allowedSkew, compareVersions, newest, versionSkew, type SkewTolerance, type VersionFormat } from '../versions/index.js';
 
 function isFormat(value: string | undefined): value is VersionFormat {
   return value === 'deb' || value === 'rpm';
@@ -22,9 +15,7 @@ function isFormat(value: string | undefined): value is VersionFormat {
  * Debian/RHEL cluster is drift in itself; its versions are compared as plain strings).
  * The kernel facet borrows the packages facet's format.
  */
-export function sharedVersionFormat(
-  facets: readonly { facet: FacetSnapshot; packages?: FacetSnapshot }[],
-): VersionFormat | undefined {
+export function sharedVersionFormat(facets: readonly { facet: FacetSnapshot; packages?: FacetSnapshot }[]): VersionFormat | undefined {
   let format: VersionFormat | undefined;
   for (const { facet, packages } of facets) {
     const candidate = facet.meta?.['format'] ?? packages?.meta?.['format'];
@@ -54,7 +45,10 @@ export function describeVersions(
   values: readonly { node: string; value: string | null }[],
 ): VersionDetail | undefined {
   const present = values.filter((v): v is { node: string; value: string } => v.value !== null);
-  const top = newest(format, present.map((v) => v.value));
+  const top = newest(
+    format,
+    present.map((v) => v.value),
+  );
   if (top === undefined) return undefined;
   // Each distinct value is ordered against the newest once, however many nodes hold it.
   const olderThanTop = new Map<string, boolean>();
@@ -78,11 +72,7 @@ export function describeVersions(
 }
 
 /** allowSkew: true when every present value is within tolerance of the newest one. */
-export function withinTolerance(
-  format: VersionFormat,
-  values: readonly (string | null)[],
-  tolerance: SkewTolerance,
-): boolean {
+export function withinTolerance(format: VersionFormat, values: readonly (string | null)[], tolerance: SkewTolerance): boolean {
   if (tolerance === 'none' || values.some((v) => v === null)) return false;
   const distinct = [...new Set(values as string[])];
   const top = newest(format, distinct);

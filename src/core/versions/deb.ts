@@ -27,11 +27,7 @@ export const DEB_VERSION_ERROR_CODES = [
 export type DebVersionErrorCode = (typeof DEB_VERSION_ERROR_CODES)[number];
 
 /** dpkg warns about these but still compares the version. */
-export const DEB_VERSION_WARNING_CODES = [
-  'upstream-not-starting-with-digit',
-  'upstream-invalid-char',
-  'revision-invalid-char',
-] as const;
+export const DEB_VERSION_WARNING_CODES = ['upstream-not-starting-with-digit', 'upstream-invalid-char', 'revision-invalid-char'] as const;
 export type DebVersionWarningCode = (typeof DEB_VERSION_WARNING_CODES)[number];
 
 const MESSAGES: Record<DebVersionErrorCode | DebVersionWarningCode, string> = {
@@ -65,8 +61,7 @@ export interface DebVersionWarning {
 }
 
 export type DebVersionParseResult =
-  | { ok: true; version: DebVersion; warning: DebVersionWarning | null }
-  | { ok: false; error: DebVersionParseError };
+  { ok: true; version: DebVersion; warning: DebVersionWarning | null } | { ok: false; error: DebVersionParseError };
 
 const INT_MAX = 2147483647;
 /** C isblank(): dpkg trims only spaces and tabs. */
@@ -248,10 +243,7 @@ export function verrevcmp(left: string, right: string): -1 | 0 | 1 {
   let j = 0;
   while (i < a.length || j < b.length) {
     let firstDiff = 0;
-    while (
-      (i < a.length && !isDigitByte(a[i] ?? 0)) ||
-      (j < b.length && !isDigitByte(b[j] ?? 0))
-    ) {
+    while ((i < a.length && !isDigitByte(a[i] ?? 0)) || (j < b.length && !isDigitByte(b[j] ?? 0))) {
       const ac = orderOf(a[i]);
       const bc = orderOf(b[j]);
       if (ac !== bc) return sign(ac - bc);
@@ -295,11 +287,7 @@ function skewOfParts(a: LenientParts, b: LenientParts): VersionSkew | null {
 export function compareDebVersions(a: string, b: string): -1 | 0 | 1 {
   const left = lenientParts(a);
   const right = lenientParts(b);
-  return (
-    compareEpochs(left, right) ||
-    verrevcmp(left.upstream, right.upstream) ||
-    verrevcmp(left.revision, right.revision)
-  );
+  return compareEpochs(left, right) || verrevcmp(left.upstream, right.upstream) || verrevcmp(left.revision, right.revision);
 }
 
 /** The first part (epoch, then upstream, then revision) whose order differs; null if equal. */

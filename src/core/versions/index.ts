@@ -16,13 +16,7 @@ export {
   splitDebVersion,
   verrevcmp,
 } from './deb.js';
-export type {
-  DebVersion,
-  DebVersionErrorCode,
-  DebVersionParseResult,
-  DebVersionWarning,
-  DebVersionWarningCode,
-} from './deb.js';
+export type { DebVersion, DebVersionErrorCode, DebVersionParseResult, DebVersionWarning, DebVersionWarningCode } from './deb.js';
 export { compareParsedRpmEVR, compareRpmEVR, parseRpmEVR, rpmSkew, rpmvercmp } from './rpm.js';
 export type { RpmEVR } from './rpm.js';
 
@@ -85,12 +79,7 @@ function upstreamOf(format: VersionFormat, value: string): string {
  *   (see majorMinorKey) of the upstream/version; revision and the rest may differ.
  * Each tolerance allows everything the stricter one does.
  */
-export function allowedSkew(
-  format: VersionFormat,
-  a: string,
-  b: string,
-  tolerance: SkewTolerance,
-): boolean {
+export function allowedSkew(format: VersionFormat, a: string, b: string, tolerance: SkewTolerance): boolean {
   const skew = versionSkew(format, a, b);
   if (skew === null) return true;
   if (tolerance === 'none') return false;

@@ -129,11 +129,7 @@ function skewOfEVR(a: RpmEVR, b: RpmEVR): VersionSkew | null {
 
 /** rpm labelCompare on parsed labels. */
 export function compareParsedRpmEVR(a: RpmEVR, b: RpmEVR): -1 | 0 | 1 {
-  return (
-    rpmvercmp(a.epoch ?? '0', b.epoch ?? '0') ||
-    rpmvercmp(a.version, b.version) ||
-    compareOptional(a.release, b.release)
-  );
+  return rpmvercmp(a.epoch ?? '0', b.epoch ?? '0') || rpmvercmp(a.version, b.version) || compareOptional(a.release, b.release);
 }
 
 /**

@@ -104,16 +104,13 @@ function bucketOf(change: Change, input: ClassifyChangesInput): keyof Classified
  * the baseline's); or when it is about an allowed companion change. Findings that were
  * already open at the baseline keep their own verdict: they are not the window's.
  */
-export function classifyWindowFindings(
-  report: CheckReport,
-  window: WindowContext,
-): { expected: Finding[]; unexpected: Finding[] } {
+export function classifyWindowFindings(report: CheckReport, window: WindowContext): { expected: Finding[]; unexpected: Finding[] } {
   const expected: Finding[] = [];
   const unexpected: Finding[] = [];
   for (const finding of findingsOf(report)) {
     // A headline with evidence (one upgrade of several packages) is the declared change
     // only when every finding in it is: an undeclared face keeps the whole problem an alarm.
-    const evidence = (finding.evidence ?? []);
+    const evidence = finding.evidence ?? [];
     const declared = isExpectedFinding(finding, window) && evidence.every((e) => isExpectedFinding(e, window));
     (declared ? expected : unexpected).push(finding);
   }
@@ -143,4 +140,3 @@ function isExpectedFinding(finding: Finding, window: WindowContext): boolean {
     return (baseline ?? null) === value;
   });
 }
-

@@ -22,9 +22,7 @@ export interface ConstraintClause {
 }
 
 export type Constraint =
-  | { kind: 'absent'; text: string }
-  | { kind: 'present'; text: string }
-  | { kind: 'compare'; text: string; clauses: ConstraintClause[] };
+  { kind: 'absent'; text: string } | { kind: 'present'; text: string } | { kind: 'compare'; text: string; clauses: ConstraintClause[] };
 
 export class ConstraintParseError extends Error {
   override readonly name = 'ConstraintParseError';
@@ -43,7 +41,9 @@ export function parseConstraint(input: string): Constraint | ConstraintParseErro
     const clause = /^\s*(>=|<=|>|<|=)\s*(\S+)\s*$/.exec(part);
     const value = clause?.[2];
     if (!clause || value === undefined) {
-      return new ConstraintParseError(`"${part.trim()}" is not a constraint: write OP VERSION with OP one of ${CONSTRAINT_OPERATORS.join(' ')} (e.g. ">=3.0.15-1~deb12u1"), "absent" or "present"`);
+      return new ConstraintParseError(
+        `"${part.trim()}" is not a constraint: write OP VERSION with OP one of ${CONSTRAINT_OPERATORS.join(' ')} (e.g. ">=3.0.15-1~deb12u1"), "absent" or "present"`,
+      );
     }
     if (/^[<>=]/.test(value)) return new ConstraintParseError(`"${part.trim()}": unknown operator (use ${CONSTRAINT_OPERATORS.join(' ')})`);
     clauses.push({ op: clause[1] as ConstraintOperator, value });
@@ -141,20 +141,13 @@ export function versionFormatOf(snapshot: NodeSnapshot): VersionFormat {
 const VERSIONED_FACETS: ReadonlySet<FacetName> = new Set(['packages', 'kernel']);
 
 /** Whether one value (null: item absent) satisfies the constraint. */
-export function satisfies(
-  constraint: Constraint,
-  value: string | null,
-  format: VersionFormat,
-  facet: FacetName = 'packages',
-): boolean {
+export function satisfies(constraint: Constraint, value: string | null, format: VersionFormat, facet: FacetName = 'packages'): boolean {
   if (constraint.kind === 'absent') return value === null;
   if (value === null) return false;
   if (constraint.kind === 'present') return true;
   // rpm may list several installed versions of one name (kernel): any one may satisfy.
   const candidates = facet === 'packages' ? value.split(' ') : [value];
-  return candidates.some((candidate) =>
-    constraint.clauses.every((clause) => clauseHolds(clause, candidate, format, facet)),
-  );
+  return candidates.some((candidate) => constraint.clauses.every((clause) => clauseHolds(clause, candidate, format, facet)));
 }
 
 function clauseHolds(clause: ConstraintClause, value: string, format: VersionFormat, facet: FacetName): boolean {
@@ -197,14 +190,19 @@ function checkItem(snapshot: NodeSnapshot, item: ExpectedItem, format: VersionFo
   const base = { facet: item.facet, name: item.name, constraint: item.constraint.text };
   const facet: FacetSnapshot | undefined = snapshot.error === undefined ? snapshot.facets[item.facet] : undefined;
   if (facet?.status !== 'ok') {
-    const why = snapshot.error !== undefined ? `node unreachable: ${snapshot.error}` : `facet ${item.facet} is ${facet?.status ?? 'not collected'}`;
+    const why =
+      snapshot.error !== undefined ? `node unreachable: ${snapshot.error}` : `facet ${item.facet} is ${facet?.status ?? 'not collected'}`;
     return { ...base, keys: [], actual: {}, ok: false, reason: `cannot tell: ${why}` };
   }
-  const keys = Object.keys(facet.items).filter((k) => keyMatchesName(item.facet, item.name, k)).sort();
+  const keys = Object.keys(facet.items)
+    .filter((k) => keyMatchesName(item.facet, item.name, k))
+    .sort();
   const actual = Object.fromEntries(keys.map((k) => [k, facet.items[k]?.value ?? '']));
   if (keys.length === 0) {
     const ok = satisfies(item.constraint, null, format, item.facet);
-    return ok ? { ...base, keys, actual, ok } : { ...base, keys, actual, ok, reason: `${item.name} is absent, expected ${item.constraint.text}` };
+    return ok
+      ? { ...base, keys, actual, ok }
+      : { ...base, keys, actual, ok, reason: `${item.name} is absent, expected ${item.constraint.text}` };
   }
   const failing = keys.filter((k) => !satisfies(item.constraint, actual[k] ?? null, format, item.facet));
   if (failing.length === 0) return { ...base, keys, actual, ok: true };
@@ -231,7 +229,10 @@ const KERNEL_COMPANIONS: readonly AllowedChange[] = [
   { facet: 'kernel', key: 'installed.*' },
   { facet: 'kernel', key: 'newest_installed' },
   { facet: 'kernel', key: 'reboot_required' },
-  { facet: 'packages', key: '/^(linux-image|linux-headers|linux-modules|linux-kbuild|kernel|kernel-core|kernel-modules)(-.*)?([:.][a-z0-9_]+)?$/' },
+  {
+    facet: 'packages',
+    key: '/^(linux-image|linux-headers|linux-modules|linux-kbuild|kernel|kernel-core|kernel-modules)(-.*)?([:.][a-z0-9_]+)?$/',
+  },
 ];
 
 /** Whether a change of (facet, key) is allowed without a constraint (allow list, kernel companions). */

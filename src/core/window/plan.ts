@@ -39,11 +39,7 @@ export function planOrder(input: PlanOrderInput): OrderedNode[] {
   return ranked.map(({ node, because, rank }) => ({ name: node.name, because, hostsWorkload: rank >= 3 }));
 }
 
-function rankOf(
-  node: PlanNode,
-  baseline: string | undefined,
-  running: ReadonlySet<string> | undefined,
-): { rank: number; because: string } {
+function rankOf(node: PlanNode, baseline: string | undefined, running: ReadonlySet<string> | undefined): { rank: number; because: string } {
   if (running) {
     return running.has(node.name)
       ? { rank: 3, because: 'resources run here now (runtime)' }
@@ -141,7 +137,11 @@ export function windowReadiness(report: CheckReport): Readiness {
     if (!f.waived && f.severity === 'critical' && f.kind !== 'unreachable') blockers.push(`critical ${f.facet}/${f.key}: ${f.message}`);
   }
   const notes = findings.filter((f) => !f.waived && f.severity === 'warning').map((f) => `warning ${f.facet}/${f.key}: ${f.message}`);
-  return { ready: blockers.length === 0 && report.ready, blockers: blockers.length === 0 && !report.ready ? ['the cluster report says not ready'] : blockers, notes };
+  return {
+    ready: blockers.length === 0 && report.ready,
+    blockers: blockers.length === 0 && !report.ready ? ['the cluster report says not ready'] : blockers,
+    notes,
+  };
 }
 
 function shellWord(text: string): string {

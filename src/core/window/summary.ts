@@ -135,7 +135,11 @@ export function renderSummary(summary: WindowSummary): string {
   ];
   if (summary.pendingNodes.length > 0) lines.push(`LEFT HALF-PATCHED (latest verify not safe): ${summary.pendingNodes.join(', ')}`);
   for (const node of summary.nodes) {
-    const verified = node.verifiedBy ? `verified by run ${node.verifiedBy.runId ?? '?'} at ${node.verifiedBy.at}` : summary.outcome === 'aborted' ? 'never verified safe' : 'checked by the finish run only';
+    const verified = node.verifiedBy
+      ? `verified by run ${node.verifiedBy.runId ?? '?'} at ${node.verifiedBy.at}`
+      : summary.outcome === 'aborted'
+        ? 'never verified safe'
+        : 'checked by the finish run only';
     lines.push('', `${node.node}: ${node.changes.length} change(s), ${verified}`);
     for (const c of node.changes) {
       lines.push(`  ${c.facet}/${c.key}: ${c.before ?? '(absent)'} -> ${c.after ?? '(absent)'}${c.at ? `  (seen ${c.at})` : ''}`);

@@ -75,7 +75,9 @@ export function evaluateNode(input: EvaluateNodeInput): NodeEvaluation {
   const notSafe: string[] = [];
   for (const check of expectation) {
     if (check.ok) continue;
-    (check.reason?.startsWith('cannot tell') ? undecided : notSafe).push(`expectation ${check.facet}/${check.name}: ${check.reason ?? 'not met'}`);
+    (check.reason?.startsWith('cannot tell') ? undecided : notSafe).push(
+      `expectation ${check.facet}/${check.name}: ${check.reason ?? 'not met'}`,
+    );
   }
   for (const change of classified.unexpected) notSafe.push(`unexpected change ${describeChange(change)}`);
   if (input.strict) {

@@ -27,7 +27,11 @@ const SYSCTL_COSMETIC = read('cluster/sysctl/handmade-90-erp-cosmetic-crlf.conf'
 
 describe('the fixtures really are cosmetic variants', () => {
   it('differ byte for byte, and use CRLF', () => {
-    for (const [a, b] of [[COROSYNC, COROSYNC_COSMETIC], [DRBD, DRBD_COSMETIC], [SYSCTL, SYSCTL_COSMETIC]] as const) {
+    for (const [a, b] of [
+      [COROSYNC, COROSYNC_COSMETIC],
+      [DRBD, DRBD_COSMETIC],
+      [SYSCTL, SYSCTL_COSMETIC],
+    ] as const) {
       expect(a).not.toBe(b);
       expect(b).toContain('\r\n');
     }
@@ -77,7 +81,11 @@ describe('canonicalConfig', () => {
   it.each([
     ['/etc/corosync/corosync.conf', COROSYNC, COROSYNC.replace('token: 3000', 'token: 5000')],
     ['/etc/corosync/corosync.conf', COROSYNC, COROSYNC.replace('nodeid: 3', 'nodeid: 4')],
-    ['/etc/corosync/corosync.conf', COROSYNC, COROSYNC.replace(/\tnode \{\n\t\tname: erp-b\n\t\tnodeid: 2\n\t\tring0_addr: 10.0.0.12\n\t\}\n/, '')],
+    [
+      '/etc/corosync/corosync.conf',
+      COROSYNC,
+      COROSYNC.replace(/\tnode \{\n\t\tname: erp-b\n\t\tnodeid: 2\n\t\tring0_addr: 10.0.0.12\n\t\}\n/, ''),
+    ],
     ['/etc/drbd.d/global_common.conf', DRBD, DRBD.replace('usage-count no;', 'usage-count yes;')],
     ['/etc/drbd.d/r0.res', 'resource r0 { net { shared-secret "a#b"; } }', 'resource r0 { net { shared-secret "a#c"; } }'],
     ['/etc/sysctl.d/90-erp.conf', SYSCTL, SYSCTL.replace('vm.swappiness = 10', 'vm.swappiness = 60')],
@@ -128,7 +136,11 @@ describe('cosmetic-only edits in a cluster: no warning or critical, one info fin
     ['/etc/corosync/corosync.conf', COROSYNC, COROSYNC_COSMETIC],
   ])('files facet: %s', (path, a, b) => {
     const report = check(
-      [snap('erp-a', { files: { [path]: fileItem(a) } }), snap('erp-b', { files: { [path]: fileItem(a) } }), snap('erp-c', { files: { [path]: fileItem(b) } })],
+      [
+        snap('erp-a', { files: { [path]: fileItem(a) } }),
+        snap('erp-b', { files: { [path]: fileItem(a) } }),
+        snap('erp-c', { files: { [path]: fileItem(b) } }),
+      ],
       { rules: CLUSTER_FILES },
     );
     const f = only(report.findings);
@@ -144,7 +156,11 @@ describe('cosmetic-only edits in a cluster: no warning or critical, one info fin
     ['/etc/drbd.d/global_common.conf', DRBD, DRBD.replace('usage-count no;', 'usage-count yes;')],
   ])('a real change with no parsed finding to explain it stays a headline at its own severity: %s', (path, a, b) => {
     const report = check(
-      [snap('erp-a', { files: { [path]: fileItem(a) } }), snap('erp-b', { files: { [path]: fileItem(a) } }), snap('erp-c', { files: { [path]: fileItem(b) } })],
+      [
+        snap('erp-a', { files: { [path]: fileItem(a) } }),
+        snap('erp-b', { files: { [path]: fileItem(a) } }),
+        snap('erp-c', { files: { [path]: fileItem(b) } }),
+      ],
       { rules: CLUSTER_FILES },
     );
     expect(only(report.findings)).toMatchObject({ severity: 'critical', outliers: ['erp-c'] });
@@ -153,7 +169,11 @@ describe('cosmetic-only edits in a cluster: no warning or critical, one info fin
   it('a changed mode is not cosmetic, even with the same text', () => {
     const path = '/etc/sysctl.d/90-erp.conf';
     const report = check(
-      [snap('erp-a', { files: { [path]: fileItem(SYSCTL) } }), snap('erp-b', { files: { [path]: fileItem(SYSCTL) } }), snap('erp-c', { files: { [path]: fileItem(SYSCTL_COSMETIC, '0666') } })],
+      [
+        snap('erp-a', { files: { [path]: fileItem(SYSCTL) } }),
+        snap('erp-b', { files: { [path]: fileItem(SYSCTL) } }),
+        snap('erp-c', { files: { [path]: fileItem(SYSCTL_COSMETIC, '0666') } }),
+      ],
       { rules: CLUSTER_FILES },
     );
     expect(only(report.findings).severity).toBe('critical');

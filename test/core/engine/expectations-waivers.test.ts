@@ -20,7 +20,9 @@ describe('expectations', () => {
       majority: null,
     });
     // Every node agrees: said as a setting to change once, not as an outlier hunt.
-    expect(f.message).toBe('sysctl vm.swappiness: every node has 60; rule swap expects 10 (the nodes agree: change it once for the whole cluster)');
+    expect(f.message).toBe(
+      'sysctl vm.swappiness: every node has 60; rule swap expects 10 (the nodes agree: change it once for the whole cluster)',
+    );
   });
 
   it.each([
@@ -40,7 +42,11 @@ describe('expectations', () => {
   it('present: reports a key missing on some nodes, or everywhere', () => {
     const r = expectRule('{ present: true }');
     const some = check(three(['10', undefined, '10']), { rules: r }).findings.filter((f) => f.kind === 'expectation');
-    expect(only(some)).toMatchObject({ key: 'vm.swappiness', outliers: ['erp-b'], values: { 'erp-a': '10', 'erp-b': null, 'erp-c': '10' } });
+    expect(only(some)).toMatchObject({
+      key: 'vm.swappiness',
+      outliers: ['erp-b'],
+      values: { 'erp-a': '10', 'erp-b': null, 'erp-c': '10' },
+    });
     const none = check(three([undefined, undefined, undefined]), { rules: r });
     expect(only(none.findings)).toMatchObject({ kind: 'expectation', outliers: ['erp-a', 'erp-b', 'erp-c'] });
     expect(check(three(['1', '1', '1']), { rules: r }).findings).toEqual([]);
@@ -49,7 +55,11 @@ describe('expectations', () => {
   it('present with a glob asks for at least one matching key per node', () => {
     const r = rules('  - name: knet', '    match: { facet: packages, key: "libknet*" }', '    expect: { present: true }');
     const report = check(
-      [snap('erp-a', { packages: debPackages({ libknet1: '1.25-1' }) }), snap('erp-b', { packages: debPackages({ libknet1: '1.25-1' }) }), snap('erp-c', { packages: debPackages({}) })],
+      [
+        snap('erp-a', { packages: debPackages({ libknet1: '1.25-1' }) }),
+        snap('erp-b', { packages: debPackages({ libknet1: '1.25-1' }) }),
+        snap('erp-c', { packages: debPackages({}) }),
+      ],
       { rules: r },
     );
     const f = only(report.findings.filter((x) => x.kind === 'expectation'));
@@ -58,7 +68,13 @@ describe('expectations', () => {
 
   it('min on a package compares versions, not numbers', () => {
     const r = rules('  - name: pcmk', '    match: { facet: packages, key: pacemaker }', '    expect: { min: 2.1.10-1 }');
-    const report = check([snap('erp-a', { packages: debPackages({ pacemaker: '2.1.9-1' }) }), snap('erp-b', { packages: debPackages({ pacemaker: '2.1.9-1' }) })], { rules: r });
+    const report = check(
+      [
+        snap('erp-a', { packages: debPackages({ pacemaker: '2.1.9-1' }) }),
+        snap('erp-b', { packages: debPackages({ pacemaker: '2.1.9-1' }) }),
+      ],
+      { rules: r },
+    );
     expect(only(report.findings)).toMatchObject({ kind: 'expectation', outliers: ['erp-a', 'erp-b'] });
     expect(only(report.findings).message).toContain('expects at least 2.1.10-1');
   });

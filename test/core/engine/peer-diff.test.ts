@@ -37,7 +37,10 @@ describe('no drift', () => {
   it('never flags items a rule marks node-specific', () => {
     const r = rules('  - name: ring', '    match: { facet: corosync, key: "nodelist.node.*.ring0_addr" }', '    nodeSpecific: true');
     const report = check(
-      [snap('erp-a', { corosync: { 'nodelist.node.0.ring0_addr': '10.0.0.1' } }), snap('erp-b', { corosync: { 'nodelist.node.0.ring0_addr': '10.0.0.2' } })],
+      [
+        snap('erp-a', { corosync: { 'nodelist.node.0.ring0_addr': '10.0.0.1' } }),
+        snap('erp-b', { corosync: { 'nodelist.node.0.ring0_addr': '10.0.0.2' } }),
+      ],
       { rules: r },
     );
     expect(report.findings).toEqual([]);
@@ -100,7 +103,12 @@ describe('mismatch and missing', () => {
       snap('erp-c', { packages: debPackages({}) }),
     ]);
     const f = only(report.findings);
-    expect(f).toMatchObject({ kind: 'missing', values: { 'erp-a': '1.5.2-1', 'erp-b': '1.5.2-1', 'erp-c': null }, majority: '1.5.2-1', outliers: ['erp-c'] });
+    expect(f).toMatchObject({
+      kind: 'missing',
+      values: { 'erp-a': '1.5.2-1', 'erp-b': '1.5.2-1', 'erp-c': null },
+      majority: '1.5.2-1',
+      outliers: ['erp-c'],
+    });
     expect(f.message).toBe('sbd: missing on erp-c (majority has 1.5.2-1)');
   });
 
@@ -131,7 +139,10 @@ describe('mismatch and missing', () => {
       '    severity: ignore',
     );
     const report = check(
-      [snap('erp-a', { sysctl: { 'vm.swappiness': '10', 'fs.file-nr': '1' } }), snap('erp-b', { sysctl: { 'vm.swappiness': '60', 'fs.file-nr': '2' } })],
+      [
+        snap('erp-a', { sysctl: { 'vm.swappiness': '10', 'fs.file-nr': '1' } }),
+        snap('erp-b', { sysctl: { 'vm.swappiness': '60', 'fs.file-nr': '2' } }),
+      ],
       { rules: r },
     );
     expect(only(report.findings)).toMatchObject({ key: 'vm.swappiness', severity: 'critical', rule: 'swap-critical' });
@@ -149,7 +160,12 @@ describe('mismatch and missing', () => {
     expect(c?.facets).toEqual({ packages: 'truncated' });
     // A facet that could not be read fully makes its node not ready (issue #22), still -warning on the score.
     expect(c?.contributions).toEqual([
-      { finding: 'facet:packages:truncated', weight: 0.05, effect: 'not-ready', message: 'packages facet was truncated: output over 32 MiB; not ready: driftd cannot vouch for what it could not read' },
+      {
+        finding: 'facet:packages:truncated',
+        weight: 0.05,
+        effect: 'not-ready',
+        message: 'packages facet was truncated: output over 32 MiB; not ready: driftd cannot vouch for what it could not read',
+      },
     ]);
     expect(c?.score).toBe(0.95);
     expect(c?.ready).toBe(false);
@@ -164,7 +180,13 @@ describe('mismatch and missing', () => {
       snap('erp-c', { corosync: statusFacet('unsupported', 'no corosync-cmapctl') }),
     ]);
     const f = only(report.findings);
-    expect(f).toMatchObject({ kind: 'missing', facet: 'corosync', key: '*', values: { 'erp-a': 'ok', 'erp-b': 'ok', 'erp-c': null }, outliers: ['erp-c'] });
+    expect(f).toMatchObject({
+      kind: 'missing',
+      facet: 'corosync',
+      key: '*',
+      values: { 'erp-a': 'ok', 'erp-b': 'ok', 'erp-c': null },
+      outliers: ['erp-c'],
+    });
     expect(f.message).toBe('corosync is unsupported on erp-c but collected on erp-a, erp-b');
   });
 

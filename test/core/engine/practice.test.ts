@@ -17,7 +17,10 @@ const judge = (name: string, f: FacetSnapshot): string | undefined => {
   return c.judge(f);
 };
 const corosyncFile = (name: string) =>
-  corosyncCollector.parse({ 'corosync-conf': ok(readFileSync(join(FIXTURES, 'cluster/corosync', name), 'utf8')) }, DEFAULT_COLLECTOR_CONTEXT);
+  corosyncCollector.parse(
+    { 'corosync-conf': ok(readFileSync(join(FIXTURES, 'cluster/corosync', name), 'utf8')) },
+    DEFAULT_COLLECTOR_CONTEXT,
+  );
 const cibFile = (path: string, sbd?: string) =>
   pacemakerCollector.parse(
     {
@@ -63,10 +66,18 @@ describe('two_node and expected_votes against the nodelist', () => {
   });
 
   it('expected_votes must equal the nodelist votes (quorum_votes counted)', () => {
-    const nodes = { 'nodelist.node[name=a].ring0_addr': 'x', 'nodelist.node[name=b].ring0_addr': 'y', 'nodelist.node[name=c].ring0_addr': 'z' };
+    const nodes = {
+      'nodelist.node[name=a].ring0_addr': 'x',
+      'nodelist.node[name=b].ring0_addr': 'y',
+      'nodelist.node[name=c].ring0_addr': 'z',
+    };
     expect(judge('corosync-expected-votes', facet({ ...nodes, 'quorum.expected_votes': '3' }))).toBeUndefined();
-    expect(judge('corosync-expected-votes', facet({ ...nodes, 'quorum.expected_votes': '2' }))).toBe('expected_votes=2, nodelist votes=3 (3 nodes)');
-    expect(judge('corosync-expected-votes', facet({ ...nodes, 'nodelist.node[name=c].quorum_votes': '2', 'quorum.expected_votes': '4' }))).toBeUndefined();
+    expect(judge('corosync-expected-votes', facet({ ...nodes, 'quorum.expected_votes': '2' }))).toBe(
+      'expected_votes=2, nodelist votes=3 (3 nodes)',
+    );
+    expect(
+      judge('corosync-expected-votes', facet({ ...nodes, 'nodelist.node[name=c].quorum_votes': '2', 'quorum.expected_votes': '4' })),
+    ).toBeUndefined();
     expect(judge('corosync-expected-votes', facet(nodes))).toBeUndefined();
   });
 });
@@ -79,7 +90,10 @@ describe('a fencing device for every node', () => {
   it('real demo CIB: no stonith device, but diskless SBD (stonith-watchdog-timeout) fences every node', () => {
     const demo = cibFile('demo/erp-a/pacemaker-cib.txt');
     // #23: the effective value is stored under the Pacemaker 3 name, its source naming the old one.
-    expect(demo.items['property.fencing-watchdog-timeout']).toEqual({ value: '10s', source: 'legacy name stonith-watchdog-timeout (read because fencing-watchdog-timeout is not set)' });
+    expect(demo.items['property.fencing-watchdog-timeout']).toEqual({
+      value: '10s',
+      source: 'legacy name stonith-watchdog-timeout (read because fencing-watchdog-timeout is not set)',
+    });
     expect(demo.items['property.stonith-watchdog-timeout']).toBeUndefined();
     expect(judge('pacemaker-fencing-per-node', demo)).toBeUndefined();
   });
@@ -89,13 +103,21 @@ describe('a fencing device for every node', () => {
     [{}, 'no fencing (stonith) device configured, no watchdog fencing (fencing-watchdog-timeout / stonith-watchdog-timeout)'],
     [{ 'property.stonith-enabled': 'false' }, undefined], // reported by the stonith-enabled rule instead
     [{ 'property.fencing-enabled': 'false' }, undefined], // the Pacemaker 3 name alone
-    [{ 'property.fencing-enabled': 'true', 'property.stonith-enabled': 'false' }, 'no fencing (stonith) device configured, no watchdog fencing (fencing-watchdog-timeout / stonith-watchdog-timeout)'],
+    [
+      { 'property.fencing-enabled': 'true', 'property.stonith-enabled': 'false' },
+      'no fencing (stonith) device configured, no watchdog fencing (fencing-watchdog-timeout / stonith-watchdog-timeout)',
+    ],
     [{ 'property.fencing-watchdog-timeout': '10s' }, undefined], // diskless SBD under the Pacemaker 3 name
     [{ 'resource.f1': 'stonith:fence_ipmilan', 'resource.f1.param.pcmk_host_list': 'a b' }, 'no fencing device lists c (devices: f1)'],
     [{ 'resource.f1': 'stonith:fence_ipmilan', 'resource.f1.param.pcmk_host_map': 'a:1;b:2;c:3' }, undefined],
     [{ 'resource.f1': 'stonith:fence_sbd' }, undefined], // dynamic-list: the device is asked at fence time
     [
-      { 'resource.f1': 'stonith:fence_ipmilan', 'resource.f1.param.pcmk_host_list': 'a', 'resource.f2': 'stonith:fence_ipmilan', 'resource.f2.param.pcmk_host_list': 'b,c' },
+      {
+        'resource.f1': 'stonith:fence_ipmilan',
+        'resource.f1.param.pcmk_host_list': 'a',
+        'resource.f2': 'stonith:fence_ipmilan',
+        'resource.f2.param.pcmk_host_list': 'b,c',
+      },
       undefined,
     ],
   ])('%o -> %s', (items, expected) => {
@@ -113,33 +135,51 @@ describe('SBD timeouts against stonith-timeout', () => {
   it('disk SBD with msgwait 30 and stonith-timeout 30s breaks it', () => {
     const f = facet({ 'sbd.SBD_DEVICE': '/dev/loop0', 'sbd.msgwait': '30', 'property.stonith-timeout': '30s' });
     expect(judge('sbd-stonith-timeout', f)).toBe('stonith-timeout=30s, msgwait=30s (needs >= 36s)');
-    expect(judge('sbd-stonith-timeout', facet({ 'sbd.SBD_DEVICE': '/dev/loop0', 'sbd.msgwait': '30', 'property.stonith-timeout': '1min' }))).toBeUndefined();
+    expect(
+      judge('sbd-stonith-timeout', facet({ 'sbd.SBD_DEVICE': '/dev/loop0', 'sbd.msgwait': '30', 'property.stonith-timeout': '1min' })),
+    ).toBeUndefined();
   });
 
   it('real diskless SBD file (watchdog 5 s): stonith-watchdog-timeout must be 2 x 5 s and below stonith-timeout', () => {
     const withoutProperty = cibFile('cluster/pacemaker/cibadmin-2.1.5-query-xen-d.txt', 'debian12-sbd-1.5.2-default.txt');
-    expect(judge('sbd-stonith-timeout', withoutProperty)).toBe('diskless SBD, fencing-watchdog-timeout=(unset) (needs 10s, 2 x SBD_WATCHDOG_TIMEOUT=5)');
+    expect(judge('sbd-stonith-timeout', withoutProperty)).toBe(
+      'diskless SBD, fencing-watchdog-timeout=(unset) (needs 10s, 2 x SBD_WATCHDOG_TIMEOUT=5)',
+    );
     const good = { 'sbd.SBD_WATCHDOG_TIMEOUT': '5', 'property.stonith-watchdog-timeout': '10s', 'property.stonith-timeout': '20s' };
     expect(judge('sbd-stonith-timeout', facet(good))).toBeUndefined();
-    expect(judge('sbd-stonith-timeout', facet({ ...good, 'property.stonith-watchdog-timeout': '8' }))).toBe('stonith-watchdog-timeout=8, SBD_WATCHDOG_TIMEOUT=5 (needs >= 10s)');
-    expect(judge('sbd-stonith-timeout', facet({ ...good, 'property.stonith-timeout': '10s' }))).toBe('stonith-timeout=10s not above stonith-watchdog-timeout=10s');
+    expect(judge('sbd-stonith-timeout', facet({ ...good, 'property.stonith-watchdog-timeout': '8' }))).toBe(
+      'stonith-watchdog-timeout=8, SBD_WATCHDOG_TIMEOUT=5 (needs >= 10s)',
+    );
+    expect(judge('sbd-stonith-timeout', facet({ ...good, 'property.stonith-timeout': '10s' }))).toBe(
+      'stonith-timeout=10s not above stonith-watchdog-timeout=10s',
+    );
   });
 
   it('reads the Pacemaker 3 names first: fencing-timeout=150 is used, not the 60 s default nor the old name', () => {
     const disk = { 'sbd.SBD_DEVICE': '/dev/loop0', 'sbd.msgwait': '120' };
     expect(judge('sbd-stonith-timeout', facet(disk))).toBe('fencing-timeout=60s (default), msgwait=120s (needs >= 144s)');
     expect(judge('sbd-stonith-timeout', facet({ ...disk, 'property.fencing-timeout': '150' }))).toBeUndefined();
-    expect(judge('sbd-stonith-timeout', facet({ ...disk, 'property.fencing-timeout': '150', 'property.stonith-timeout': '30s' }))).toBeUndefined();
-    expect(judge('sbd-stonith-timeout', facet({ ...disk, 'property.fencing-timeout': '30s', 'property.stonith-timeout': '150' }))).toBe('fencing-timeout=30s, msgwait=120s (needs >= 144s)');
+    expect(
+      judge('sbd-stonith-timeout', facet({ ...disk, 'property.fencing-timeout': '150', 'property.stonith-timeout': '30s' })),
+    ).toBeUndefined();
+    expect(judge('sbd-stonith-timeout', facet({ ...disk, 'property.fencing-timeout': '30s', 'property.stonith-timeout': '150' }))).toBe(
+      'fencing-timeout=30s, msgwait=120s (needs >= 144s)',
+    );
   });
 });
 
 describe('fencing options under both names', () => {
   it.each([
-    [{ 'property.fencing-enabled': 'true', 'property.stonith-enabled': 'false' }, 'fencing-enabled=true but stonith-enabled=false (Pacemaker 3 uses true)'],
+    [
+      { 'property.fencing-enabled': 'true', 'property.stonith-enabled': 'false' },
+      'fencing-enabled=true but stonith-enabled=false (Pacemaker 3 uses true)',
+    ],
     [{ 'property.fencing-enabled': 'true', 'property.stonith-enabled': 'yes' }, undefined],
     [{ 'property.fencing-timeout': '2min', 'property.stonith-timeout': '120s' }, undefined],
-    [{ 'property.fencing-timeout': '150', 'property.stonith-timeout': '60s' }, 'fencing-timeout=150 but stonith-timeout=60s (Pacemaker 3 uses 150)'],
+    [
+      { 'property.fencing-timeout': '150', 'property.stonith-timeout': '60s' },
+      'fencing-timeout=150 but stonith-timeout=60s (Pacemaker 3 uses 150)',
+    ],
     [{ 'property.fencing-enabled': 'false' }, undefined],
     [{ 'property.stonith-enabled': 'false' }, undefined],
   ])('%o -> %s', (items, expected) => {
@@ -152,7 +192,11 @@ describe('fencing options under both names', () => {
 });
 
 describe('practice findings in a check', () => {
-  const enable = rules('  - name: consensus', "    match: { facet: corosync, key: 'practice:corosync-consensus-vs-token' }", '    source: corosync.conf(5)');
+  const enable = rules(
+    '  - name: consensus',
+    "    match: { facet: corosync, key: 'practice:corosync-consensus-vs-token' }",
+    '    source: corosync.conf(5)',
+  );
   const node = (n: string) => snap(n, { corosync: { 'totem.token': '10000', 'totem.consensus': '6000' } });
 
   it('a check runs only when a rule names it; a facet-wide rule does not turn it on', () => {
@@ -193,12 +237,36 @@ describe('helpers', () => {
 
   it('no practice check throws on arbitrary items', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.oneof(fc.constantFrom('totem.token', 'totem.consensus', 'quorum.two_node', 'quorum.expected_votes', 'property.stonith-enabled', 'property.stonith-timeout', 'property.stonith-watchdog-timeout', 'sbd.SBD_DEVICE', 'sbd.SBD_WATCHDOG_TIMEOUT', 'sbd.msgwait', 'resource.f', 'resource.f.param.pcmk_host_list', 'node.a', 'nodelist.node[name=a].quorum_votes'), fc.string()), fc.string()), (items) => {
-        for (const c of PRACTICE_CHECKS) {
-          const r = c.judge(facet(items));
-          expect(r === undefined || typeof r === 'string').toBe(true);
-        }
-      }),
+      fc.property(
+        fc.dictionary(
+          fc.oneof(
+            fc.constantFrom(
+              'totem.token',
+              'totem.consensus',
+              'quorum.two_node',
+              'quorum.expected_votes',
+              'property.stonith-enabled',
+              'property.stonith-timeout',
+              'property.stonith-watchdog-timeout',
+              'sbd.SBD_DEVICE',
+              'sbd.SBD_WATCHDOG_TIMEOUT',
+              'sbd.msgwait',
+              'resource.f',
+              'resource.f.param.pcmk_host_list',
+              'node.a',
+              'nodelist.node[name=a].quorum_votes',
+            ),
+            fc.string(),
+          ),
+          fc.string(),
+        ),
+        (items) => {
+          for (const c of PRACTICE_CHECKS) {
+            const r = c.judge(facet(items));
+            expect(r === undefined || typeof r === 'string').toBe(true);
+          }
+        },
+      ),
     );
   });
 });

@@ -73,7 +73,9 @@ describe('precondition findings', () => {
     // takes away; the agent's own precondition finding is its evidence.
     const head = only(report.findings);
     expect(head).toMatchObject({ facet: 'packages', key: 'fence-agents', kind: 'precondition', severity: 'critical', outliers: ['erp-c'] });
-    expect(head.message).toBe("package fence-agents is missing on erp-c, so the CIB's stonith:fence_ipmilan cannot run there: install fence-agents on erp-c");
+    expect(head.message).toBe(
+      "package fence-agents is missing on erp-c, so the CIB's stonith:fence_ipmilan cannot run there: install fence-agents on erp-c",
+    );
     const f = only((head.evidence ?? []).filter((x) => x.kind === 'precondition'));
     expect(f).toMatchObject({
       facet: 'pacemaker',
@@ -82,7 +84,9 @@ describe('precondition findings', () => {
       outliers: ['erp-c'],
       values: { 'erp-a': 'fence-agents 4.12.1-1', 'erp-c': null },
     });
-    expect(f.message).toBe('resource agent stonith:fence_ipmilan is referenced by the CIB but not installed on erp-c (needs fence-agents or fence-agents-ipmilan)');
+    expect(f.message).toBe(
+      'resource agent stonith:fence_ipmilan is referenced by the CIB but not installed on erp-c (needs fence-agents or fence-agents-ipmilan)',
+    );
     expect(report.nodes.find((n) => n.name === 'erp-c')?.ready).toBe(false);
     expect(report.nodes.find((n) => n.name === 'erp-a')?.ready).toBe(true);
   });
@@ -125,7 +129,13 @@ describe('precondition findings', () => {
       snap('erp-b', { kernel: { release: '6.1.0-18-amd64', reboot_required: 'true', newest_installed: '6.1.0-19-amd64' } }),
     ]);
     const f = only(report.findings.filter((x) => x.kind === 'precondition'));
-    expect(f).toMatchObject({ facet: 'kernel', key: 'reboot_required', severity: 'critical', outliers: ['erp-b'], values: { 'erp-a': 'false', 'erp-b': 'true' } });
+    expect(f).toMatchObject({
+      facet: 'kernel',
+      key: 'reboot_required',
+      severity: 'critical',
+      outliers: ['erp-b'],
+      values: { 'erp-a': 'false', 'erp-b': 'true' },
+    });
     expect(report.findings.some((x) => x.kind !== 'precondition' && x.key === 'reboot_required')).toBe(false);
   });
 
@@ -150,24 +160,43 @@ describe('package states (dpkg) and duplicate versions (rpm)', () => {
       snap('erp-b', { packages: facet({ pacemaker: '2.1.5-1' }, { meta: { format: 'deb', 'unfinished:pacemaker': 'half-configured' } }) }),
     ]);
     const f = only(report.findings);
-    expect(f).toMatchObject({ kind: 'precondition', facet: 'packages', key: 'state:pacemaker', severity: 'critical', outliers: ['erp-b'], values: { 'erp-a': '2.1.5-1', 'erp-b': 'half-configured' } });
+    expect(f).toMatchObject({
+      kind: 'precondition',
+      facet: 'packages',
+      key: 'state:pacemaker',
+      severity: 'critical',
+      outliers: ['erp-b'],
+      values: { 'erp-a': '2.1.5-1', 'erp-b': 'half-configured' },
+    });
     expect(f.message).toMatch(/^package pacemaker is not configured on erp-b \(half-configured\): .*dpkg --configure -a/);
   });
 
   it('pending triggers alone are a warning', () => {
-    const report = check([snap('erp-a', { packages: facet({ 'man-db': '2.11.2-2' }, { meta: { format: 'deb', 'unfinished:man-db': 'triggers-pending' } }) })]);
+    const report = check([
+      snap('erp-a', { packages: facet({ 'man-db': '2.11.2-2' }, { meta: { format: 'deb', 'unfinished:man-db': 'triggers-pending' } }) }),
+    ]);
     expect(only(report.findings)).toMatchObject({ key: 'state:man-db', severity: 'warning', outliers: ['erp-a'] });
   });
 
   it('rpm: several versions of one package are flagged, kernels and gpg-pubkey are not', () => {
-    const items = { kernel: '5.14.0-162.6.1.el9_1 5.14.0-70.13.1.el9_0', 'kernel-core': '5.14.0-162.6.1.el9_1 5.14.0-70.13.1.el9_0', 'gpg-pubkey': 'fd431d51-4ae0493b 5a6340b3-6229229e', bash: '5.1.8-5.el9' };
+    const items = {
+      kernel: '5.14.0-162.6.1.el9_1 5.14.0-70.13.1.el9_0',
+      'kernel-core': '5.14.0-162.6.1.el9_1 5.14.0-70.13.1.el9_0',
+      'gpg-pubkey': 'fd431d51-4ae0493b 5a6340b3-6229229e',
+      bash: '5.1.8-5.el9',
+    };
     const report = check([
       snap('erp-a', { packages: rpm(items) }),
       snap('erp-b', { packages: rpm({ ...items, 'pacemaker.x86_64': '2.1.5-5.el9 2.1.6-1.el9', 'pacemaker.i686': '2.1.5-5.el9' }) }),
     ]);
     const dupes = report.findings.filter((f) => f.kind === 'precondition');
     expect(dupes).toHaveLength(1);
-    expect(dupes[0]).toMatchObject({ key: 'duplicates:pacemaker.x86_64', severity: 'warning', outliers: ['erp-b'], values: { 'erp-a': null, 'erp-b': '2.1.5-5.el9 2.1.6-1.el9' } });
+    expect(dupes[0]).toMatchObject({
+      key: 'duplicates:pacemaker.x86_64',
+      severity: 'warning',
+      outliers: ['erp-b'],
+      values: { 'erp-a': null, 'erp-b': '2.1.5-5.el9 2.1.6-1.el9' },
+    });
   });
 
   it('a deb facet is never read for rpm duplicates', () => {
@@ -179,7 +208,15 @@ describe('package states (dpkg) and duplicate versions (rpm)', () => {
 describe('agent presence judged on the node itself', () => {
   const cibWithCustom = { ...cib, 'resource.sap': 'ocf:suse:SAPHana', 'resource.custom': 'ocf:acme:thing' };
   const listed = (names: string[]) => facet(cibWithCustom, { meta: { agents: names.sort().join(' ') } });
-  const everything = ['ocf:heartbeat:IPaddr2', 'ocf:linbit:drbd', 'ocf:pacemaker:ping', 'stonith:fence_ipmilan', 'unit:nginx.service', 'ocf:suse:SAPHana', 'ocf:acme:thing'];
+  const everything = [
+    'ocf:heartbeat:IPaddr2',
+    'ocf:linbit:drbd',
+    'ocf:pacemaker:ping',
+    'stonith:fence_ipmilan',
+    'unit:nginx.service',
+    'ocf:suse:SAPHana',
+    'ocf:acme:thing',
+  ];
 
   it('a custom agent missing on the standby is critical and names that node, packages or not', () => {
     const report = check([
@@ -194,7 +231,9 @@ describe('agent presence judged on the node itself', () => {
       outliers: ['erp-b'],
       values: { 'erp-a': '/usr/lib/ocf/resource.d/acme/thing', 'erp-b': null },
     });
-    expect(f.message).toBe('resource agent ocf:acme:thing is referenced by the CIB but not installed on erp-b (needs the executable /usr/lib/ocf/resource.d/acme/thing, installed as on the other nodes)');
+    expect(f.message).toBe(
+      'resource agent ocf:acme:thing is referenced by the CIB but not installed on erp-b (needs the executable /usr/lib/ocf/resource.d/acme/thing, installed as on the other nodes)',
+    );
   });
 
   it('an agent present without its package is fine (no resource-agents package, IPaddr2 on disk)', () => {
@@ -215,7 +254,12 @@ describe('agent presence judged on the node itself', () => {
   });
 
   it('a node without the listing (an older recording) falls back to package evidence', () => {
-    const { 'fence-agents': _f, ...withoutFence } = { pacemaker: '2.1.5-1', 'resource-agents': '1:4.12.0-2', 'fence-agents': '4.12.1-1', 'drbd-utils': '9.22.0-1' };
+    const { 'fence-agents': _f, ...withoutFence } = {
+      pacemaker: '2.1.5-1',
+      'resource-agents': '1:4.12.0-2',
+      'fence-agents': '4.12.1-1',
+      'drbd-utils': '9.22.0-1',
+    };
     const report = check([
       snap('erp-a', { pacemaker: listed(everything) }),
       snap('erp-b', { pacemaker: cibWithCustom, packages: debPackages(withoutFence) }),

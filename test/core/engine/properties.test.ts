@@ -55,13 +55,21 @@ describe('clusters of near-copies (the engine reads in full only the keys that v
   // 'constructor' and 'toString' are keys an object also inherits: absent must stay absent.
   const base = fc.dictionary(fc.constantFrom('k1', 'k2', 'k3', 'k4', 'k5', 'constructor'), itemSpec, { minKeys: 1, maxKeys: 6 });
   // Each further node is a copy of the first with a few edits: a value, a removal, an addition.
-  const edit = fc.record({ key: fc.constantFrom('k1', 'k2', 'k3', 'k4', 'k5', 'constructor', 'k7', 'toString'), change: fc.constantFrom('value', 'remove', 'add') , value: fc.constantFrom('1', '2', '9') });
+  const edit = fc.record({
+    key: fc.constantFrom('k1', 'k2', 'k3', 'k4', 'k5', 'constructor', 'k7', 'toString'),
+    change: fc.constantFrom('value', 'remove', 'add'),
+    value: fc.constantFrom('1', '2', '9'),
+  });
   const spec = fc.record({ first: base, others: fc.array(fc.array(edit, { maxLength: 2 }), { minLength: 1, maxLength: 6 }) });
 
   type ItemLike = { value: string; nodeSpecific?: string };
-  function itemsOf(first: Record<string, { value: string; nodeSpecific: string | undefined }>, edits: { key: string; change: string; value: string }[]): Record<string, ItemLike> {
+  function itemsOf(
+    first: Record<string, { value: string; nodeSpecific: string | undefined }>,
+    edits: { key: string; change: string; value: string }[],
+  ): Record<string, ItemLike> {
     const out: Record<string, ItemLike> = {};
-    for (const [k, v] of Object.entries(first)) out[k] = v.nodeSpecific === undefined ? { value: v.value } : { value: v.value, nodeSpecific: v.nodeSpecific };
+    for (const [k, v] of Object.entries(first))
+      out[k] = v.nodeSpecific === undefined ? { value: v.value } : { value: v.value, nodeSpecific: v.nodeSpecific };
     for (const e of edits) {
       if (e.change === 'remove') delete out[e.key];
       else if (e.change === 'value' && Object.hasOwn(out, e.key)) out[e.key] = { ...out[e.key]!, value: e.value };
@@ -75,7 +83,9 @@ describe('clusters of near-copies (the engine reads in full only the keys that v
       fc.property(spec, ({ first, others }) => {
         const all = [itemsOf(first, []), ...others.map((edits) => itemsOf(first, edits))];
         const report = check(all.map((items, i) => snap(`n${i}`, { sysctl: items })));
-        const flagged = new Set(report.findings.filter((f) => f.facet === 'sysctl' && (f.kind === 'mismatch' || f.kind === 'missing')).map((f) => f.key));
+        const flagged = new Set(
+          report.findings.filter((f) => f.facet === 'sysctl' && (f.kind === 'mismatch' || f.kind === 'missing')).map((f) => f.key),
+        );
         const keys = new Set(all.flatMap((items) => Object.keys(items)));
         for (const key of keys) {
           const own = (items: Record<string, ItemLike>) => (Object.hasOwn(items, key) ? items[key] : undefined);

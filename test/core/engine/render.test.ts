@@ -40,7 +40,10 @@ describe('diffNodes', () => {
     expect(d.facets.find((f) => f.facet === 'sysctl')).toBeUndefined();
     expect(d.facets[0]?.items[0]?.severity).toBe('critical');
     expect(diffNodes(a, b, { facet: 'packages' }).facets.map((f) => f.facet)).toEqual(['packages']);
-    expect(diffNodes(a, b, { facet: 'sysctl', includeNodeSpecific: true }).facets[0]?.items.map((i) => i.key)).toEqual(['fs.file-nr', 'kernel.hostname']);
+    expect(diffNodes(a, b, { facet: 'sysctl', includeNodeSpecific: true }).facets[0]?.items.map((i) => i.key)).toEqual([
+      'fs.file-nr',
+      'kernel.hostname',
+    ]);
   });
 
   it('renders as plain text, and says so when nothing differs', () => {

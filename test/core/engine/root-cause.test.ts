@@ -52,7 +52,8 @@ describe('corosync: derived runtime values under the corosync.conf key that caus
     const changedNotLoaded = snap('c', {
       corosync: facet({ 'totem.token': '4000', 'runtime.totem.token': '3000' }, { meta: { runtime: 'cmap' } }),
     });
-    const ok = (n: string) => snap(n, { corosync: facet({ 'totem.token': '3000', 'runtime.totem.token': '3000' }, { meta: { runtime: 'cmap' } }) });
+    const ok = (n: string) =>
+      snap(n, { corosync: facet({ 'totem.token': '3000', 'runtime.totem.token': '3000' }, { meta: { runtime: 'cmap' } }) });
     const report = check([ok('a'), ok('b'), changedNotLoaded], { rules: CRITICAL_STACK });
     const f = only(report.findings);
     expect(f.key).toBe('totem.token');
@@ -91,7 +92,13 @@ describe('sysctl: the live value, the files value and the runtime check of one k
 });
 
 describe('agents missing because their package is missing', () => {
-  const cib = { 'resource.ip': 'ocf:heartbeat:IPaddr2', 'resource.fs': 'ocf:heartbeat:Filesystem', 'node.a': 'member', 'node.b': 'member', 'node.c': 'member' };
+  const cib = {
+    'resource.ip': 'ocf:heartbeat:IPaddr2',
+    'resource.fs': 'ocf:heartbeat:Filesystem',
+    'node.a': 'member',
+    'node.b': 'member',
+    'node.c': 'member',
+  };
   const pkgs = { pacemaker: '2.1.5-1', 'resource-agents': '1:4.12.0-2' };
   it('the package is the critical headline and names the agents; the summary counts one', () => {
     const { 'resource-agents': _gone, ...without } = pkgs;
@@ -112,7 +119,11 @@ describe('agents missing because their package is missing', () => {
 describe('one package upgrade', () => {
   it('binaries with the same versions and the same nodes behind are one finding, named after the non-library package', () => {
     const pk = (v: string) => debPackages({ openssl: v, 'libssl3:amd64': v, curl: '7.88.1-10' });
-    const report = check([snap('a', { packages: pk('3.0.19-1') }), snap('b', { packages: pk('3.0.19-1') }), snap('c', { packages: pk('3.0.17-1') })]);
+    const report = check([
+      snap('a', { packages: pk('3.0.19-1') }),
+      snap('b', { packages: pk('3.0.19-1') }),
+      snap('c', { packages: pk('3.0.17-1') }),
+    ]);
     const f = only(report.findings);
     expect(f.key).toBe('openssl');
     expect(keys(f.evidence)).toEqual(['packages:libssl3:amd64']);
@@ -131,9 +142,18 @@ describe('one package upgrade', () => {
 
 describe('one CIB resource', () => {
   it('its per-key findings are one headline per resource', () => {
-    const cib = (mask: string, nic: string) => ({ 'resource.erp-ip': 'ocf:heartbeat:IPaddr2', 'resource.erp-ip.param.cidr_netmask': mask, 'resource.erp-ip.param.nic': nic, 'resource.db.meta.target-role': 'Started' });
+    const cib = (mask: string, nic: string) => ({
+      'resource.erp-ip': 'ocf:heartbeat:IPaddr2',
+      'resource.erp-ip.param.cidr_netmask': mask,
+      'resource.erp-ip.param.nic': nic,
+      'resource.db.meta.target-role': 'Started',
+    });
     const report = check(
-      [snap('a', { pacemaker: cib('24', 'eth0') }), snap('b', { pacemaker: cib('24', 'eth0') }), snap('c', { pacemaker: cib('16', 'eth1') })],
+      [
+        snap('a', { pacemaker: cib('24', 'eth0') }),
+        snap('b', { pacemaker: cib('24', 'eth0') }),
+        snap('c', { pacemaker: cib('16', 'eth1') }),
+      ],
       { rules: CRITICAL_STACK },
     );
     const f = only(report.findings);
@@ -171,7 +191,9 @@ describe('the right direction: a rule that says which value is right beats the m
     const report = check([n('erp-a', '3000'), n('erp-b', '3000'), n('erp-c', '5000')], { rules: token });
     const f = only(report.findings);
     expect(f).toMatchObject({ key: 'totem.token', severity: 'critical', outliers: ['erp-a', 'erp-b'], majority: '5000' });
-    expect(f.message).toBe('corosync totem.token: erp-a has 3000, erp-b has 3000; rule corosync-token expects at least 5000 (erp-c has 5000): fix erp-a, erp-b');
+    expect(f.message).toBe(
+      'corosync totem.token: erp-a has 3000, erp-b has 3000; rule corosync-token expects at least 5000 (erp-c has 5000): fix erp-a, erp-b',
+    );
     expect(f.remediation).toBe('Set token: 5000 on every node');
     expect(keys(f.evidence)).toEqual(['corosync:totem.token']);
     expect(f.evidence?.[0]?.kind).toBe('mismatch');
@@ -186,7 +208,11 @@ describe('the right direction: a rule that says which value is right beats the m
   });
 
   it('a practice check broken the same way on every node is said as such', () => {
-    const practice = rules('  - name: consensus', "    match: { facet: corosync, key: 'practice:corosync-consensus-vs-token' }", '    severity: warning');
+    const practice = rules(
+      '  - name: consensus',
+      "    match: { facet: corosync, key: 'practice:corosync-consensus-vs-token' }",
+      '    severity: warning',
+    );
     const c = (name: string) => snap(name, { corosync: { 'totem.token': '5000', 'totem.consensus': '5000' } });
     const f = only(check([c('erp-a'), c('erp-b'), c('erp-c')], { rules: practice }).findings);
     expect(f.kind).toBe('practice');
@@ -212,7 +238,10 @@ describe('headlines only are counted', () => {
   it('evidence never carries evidence, and every check finding is either a headline or evidence once', () => {
     const n = (name: string, v: string) =>
       snap(name, {
-        corosync: facet({ 'totem.token': v, 'runtime.runtime.config.totem.token': v, 'runtime.totem.token': v }, { meta: { runtime: 'cmap' } }),
+        corosync: facet(
+          { 'totem.token': v, 'runtime.runtime.config.totem.token': v, 'runtime.totem.token': v },
+          { meta: { runtime: 'cmap' } },
+        ),
         sysctl: { 'vm.swappiness': v },
       });
     const report = check([n('a', '3000'), n('b', '3000'), n('c', '4000')], { rules: CRITICAL_STACK });

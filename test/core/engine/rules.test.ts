@@ -64,20 +64,72 @@ describe('parseRulePack', () => {
   });
 
   it.each([
-    ['unknown key', 'pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: a }\n    severty: warning\n', 'p.yaml:5:5: unknown key "severty"'],
-    ['bad severity', 'pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: a }\n    severity: loud\n', 'p.yaml:5:5: rules[0].severity: expected one of'],
-    ['bad facet', 'pack: p\nrules:\n  - name: r\n    match: { facet: sysctls, key: a }\n', 'p.yaml:4:14: rules[0].match.facet: facet is one of os, kernel'],
-    ['bad regex key', 'pack: p\nrules:\n  - name: r\n    match:\n      facet: sysctl\n      key: /a(/\n', 'p.yaml:6:7: rules[0].match.key: invalid regular expression /a(/'],
-    ['bad normalize pattern', 'pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: a }\n    normalize:\n      - pattern: "[z"\n        replace: ""\n', 'p.yaml:6:9: rules[0].normalize[0].pattern: invalid regular expression'],
+    [
+      'unknown key',
+      'pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: a }\n    severty: warning\n',
+      'p.yaml:5:5: unknown key "severty"',
+    ],
+    [
+      'bad severity',
+      'pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: a }\n    severity: loud\n',
+      'p.yaml:5:5: rules[0].severity: expected one of',
+    ],
+    [
+      'bad facet',
+      'pack: p\nrules:\n  - name: r\n    match: { facet: sysctls, key: a }\n',
+      'p.yaml:4:14: rules[0].match.facet: facet is one of os, kernel',
+    ],
+    [
+      'bad regex key',
+      'pack: p\nrules:\n  - name: r\n    match:\n      facet: sysctl\n      key: /a(/\n',
+      'p.yaml:6:7: rules[0].match.key: invalid regular expression /a(/',
+    ],
+    [
+      'bad normalize pattern',
+      'pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: a }\n    normalize:\n      - pattern: "[z"\n        replace: ""\n',
+      'p.yaml:6:9: rules[0].normalize[0].pattern: invalid regular expression',
+    ],
     // Issue #22: patterns that could take exponential time on a hostile key are refused at load.
-    ['nested quantifier key', "pack: p\nrules:\n  - name: r\n    match:\n      facet: packages\n      key: '/^(a+)+$/'\n", 'p.yaml:6:7: rules[0].match.key: invalid regular expression /^(a+)+$/: "(a+)+" repeats a group that itself repeats'],
-    ['nested quantifier normalize', 'pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: a }\n    normalize:\n      - pattern: "^(.*a){20}$"\n        replace: ""\n', 'p.yaml:6:9: rules[0].normalize[0].pattern: invalid regular expression: "(.*a){20}" repeats'],
-    ['backreference', "pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: '/(a)\\1/' }\n", 'p.yaml:4:29: rules[0].match.key: invalid regular expression /(a)\\1/: a backreference'],
-    ['lookahead', "pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: '/^(?=(a+)+$)/' }\n", 'p.yaml:4:29: rules[0].match.key: invalid regular expression /^(?=(a+)+$)/: lookahead and lookbehind'],
-    ['waiver key', "pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: a }\n    waivers:\n      - { justification: j, author: a, expires: 2030-01-01, key: '/^(x*)*$/' }\n", 'p.yaml:6:61: rules[0].waivers[0].key: invalid regular expression /^(x*)*$/: "(x*)*" repeats'],
-    ['bad expiry', 'pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: a }\n    waivers:\n      - justification: j\n        author: a\n        expires: next tuesday\n', 'p.yaml:8:9: rules[0].waivers[0].expires: expires is an ISO date'],
-    ['empty expect', 'pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: a }\n    expect: {}\n', 'p.yaml:5:5: rules[0].expect: expect needs one of'],
-    ['present and absent', 'pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: a }\n    expect: { present: true, absent: true }\n', 'p.yaml:5:30: rules[0].expect.absent: expect cannot be both'],
+    [
+      'nested quantifier key',
+      "pack: p\nrules:\n  - name: r\n    match:\n      facet: packages\n      key: '/^(a+)+$/'\n",
+      'p.yaml:6:7: rules[0].match.key: invalid regular expression /^(a+)+$/: "(a+)+" repeats a group that itself repeats',
+    ],
+    [
+      'nested quantifier normalize',
+      'pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: a }\n    normalize:\n      - pattern: "^(.*a){20}$"\n        replace: ""\n',
+      'p.yaml:6:9: rules[0].normalize[0].pattern: invalid regular expression: "(.*a){20}" repeats',
+    ],
+    [
+      'backreference',
+      "pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: '/(a)\\1/' }\n",
+      'p.yaml:4:29: rules[0].match.key: invalid regular expression /(a)\\1/: a backreference',
+    ],
+    [
+      'lookahead',
+      "pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: '/^(?=(a+)+$)/' }\n",
+      'p.yaml:4:29: rules[0].match.key: invalid regular expression /^(?=(a+)+$)/: lookahead and lookbehind',
+    ],
+    [
+      'waiver key',
+      "pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: a }\n    waivers:\n      - { justification: j, author: a, expires: 2030-01-01, key: '/^(x*)*$/' }\n",
+      'p.yaml:6:61: rules[0].waivers[0].key: invalid regular expression /^(x*)*$/: "(x*)*" repeats',
+    ],
+    [
+      'bad expiry',
+      'pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: a }\n    waivers:\n      - justification: j\n        author: a\n        expires: next tuesday\n',
+      'p.yaml:8:9: rules[0].waivers[0].expires: expires is an ISO date',
+    ],
+    [
+      'empty expect',
+      'pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: a }\n    expect: {}\n',
+      'p.yaml:5:5: rules[0].expect: expect needs one of',
+    ],
+    [
+      'present and absent',
+      'pack: p\nrules:\n  - name: r\n    match: { facet: sysctl, key: a }\n    expect: { present: true, absent: true }\n',
+      'p.yaml:5:30: rules[0].expect.absent: expect cannot be both',
+    ],
     ['missing match', 'pack: p\nrules:\n  - name: r\n', 'p.yaml:3:5: rules[0].match: expected object (missing)'],
     ['YAML syntax', 'pack: p\nrules:\n  - name: [r\n', 'p.yaml:4:1: YAML:'],
     ['duplicate key', 'pack: p\npack: q\n', 'p.yaml:2:1: YAML:'],
@@ -85,7 +137,10 @@ describe('parseRulePack', () => {
   ])('%s -> file:line:col', (_name, text, expected) => {
     const issues = issuesOf(text, 'p.yaml');
     expect(issues.length).toBeGreaterThan(0);
-    expect(issues.some((i) => i.startsWith(expected)), issues.join('\n')).toBe(true);
+    expect(
+      issues.some((i) => i.startsWith(expected)),
+      issues.join('\n'),
+    ).toBe(true);
   });
 
   it('a backtracking-heavy pattern that passed the load check stays fast on a long hostile key (issue #22)', () => {
@@ -181,7 +236,11 @@ describe('resolveRule: later rules override earlier ones field by field', () => 
   it('explains which rules set what, in order', () => {
     const explained = explainFinding(rules, { facet: 'sysctl', key: 'vm.dirty_ratio' });
     expect(explained.map((e) => e.rule)).toEqual(['all-sysctl', 'swappiness-info']);
-    expect(explained[0]?.sets).toEqual({ severity: 'critical', allowSkew: 'minor', waivers: [{ justification: 'j1', author: 'a1', expires: '2027-01-01' }] });
+    expect(explained[0]?.sets).toEqual({
+      severity: 'critical',
+      allowSkew: 'minor',
+      waivers: [{ justification: 'j1', author: 'a1', expires: '2027-01-01' }],
+    });
     expect(explained[1]?.sets).toEqual({
       severity: 'info',
       waivers: [{ justification: 'j2', author: 'a2', expires: '2027-02-01', key: 'vm.dirty_ratio' }],

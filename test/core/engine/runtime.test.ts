@@ -15,7 +15,10 @@ const runtimeOf = (report: ReturnType<typeof check>) => withEvidence(report).fil
 
 describe('sysctl: live values against the sysctl.d files', () => {
   it('a real machine whose files were never applied: every differing key, with both values and the file line', () => {
-    const parsed = sysctlCollector.parse(fixtureOutputs('debian12-sysctl-runtime', ['sysctl-all', 'sysctl-conf']), DEFAULT_COLLECTOR_CONTEXT);
+    const parsed = sysctlCollector.parse(
+      fixtureOutputs('debian12-sysctl-runtime', ['sysctl-all', 'sysctl-conf']),
+      DEFAULT_COLLECTOR_CONTEXT,
+    );
     expect(parsed.status).toBe('ok');
     const byKey = Object.fromEntries(sysctlDivergences('vm', parsed).map((d) => [d.key, d.detail]));
     // On the capture machine systemd never ran, so 50-pid-max.conf and 99-protect-links.conf were never applied.
@@ -45,7 +48,8 @@ describe('sysctl: live values against the sysctl.d files', () => {
   });
 
   it('every node wrong the same way is still found on every node (peer diff sees nothing)', () => {
-    const node = (name: string) => snap(name, { sysctl: { 'kernel.panic': '0', 'configured.kernel.panic': { value: '10', source: '/etc/sysctl.d/60-ha.conf:1' } } });
+    const node = (name: string) =>
+      snap(name, { sysctl: { 'kernel.panic': '0', 'configured.kernel.panic': { value: '10', source: '/etc/sysctl.d/60-ha.conf:1' } } });
     const report = check([node('a'), node('b')]);
     expect(report.findings.filter((f) => f.kind === 'mismatch')).toEqual([]);
     expect(only(runtimeOf(report)).outliers).toEqual(['a', 'b']);
@@ -59,17 +63,27 @@ describe('sysctl: live values against the sysctl.d files', () => {
       'configured.net.ipv4.conf.*.rp_filter': { value: '2', source: 'g:1' },
       'configured.net.ipv4.conf.lo.rp_filter': { value: '0', source: 'e:1' },
     });
-    expect(sysctlDivergences('a', f).map((d) => d.key).sort()).toEqual(['net.ipv4.conf.all.rp_filter', 'net.ipv4.conf.eth0.rp_filter']);
+    expect(
+      sysctlDivergences('a', f)
+        .map((d) => d.key)
+        .sort(),
+    ).toEqual(['net.ipv4.conf.all.rp_filter', 'net.ipv4.conf.eth0.rp_filter']);
   });
 
   it('a configured key the kernel does not have, and whitespace differences, are not findings', () => {
-    const f = facet({ 'net.ipv4.ip_local_port_range': '32768 60999', 'configured.net.ipv4.ip_local_port_range': '32768\t 60999', 'configured.net.bridge.bridge-nf-call-iptables': '1' });
+    const f = facet({
+      'net.ipv4.ip_local_port_range': '32768 60999',
+      'configured.net.ipv4.ip_local_port_range': '32768\t 60999',
+      'configured.net.bridge.bridge-nf-call-iptables': '1',
+    });
     expect(sysctlDivergences('a', f)).toEqual([]);
   });
 
   it('a rule can lower or ignore runtime findings apart from peer drift, and carries source and remediation', () => {
     const snaps = [snap('a', { sysctl: { 'vm.swappiness': '60', 'configured.vm.swappiness': '10' } })];
-    const ignored = check(snaps, { rules: rules('  - name: quiet', "    match: { facet: sysctl, key: 'runtime:vm.*' }", '    severity: ignore') });
+    const ignored = check(snaps, {
+      rules: rules('  - name: quiet', "    match: { facet: sysctl, key: 'runtime:vm.*' }", '    severity: ignore'),
+    });
     expect(runtimeOf(ignored)).toEqual([]);
     const cited = check(snaps, {
       rules: rules(
@@ -80,7 +94,12 @@ describe('sysctl: live values against the sysctl.d files', () => {
         '    remediation: run sysctl --system',
       ),
     });
-    expect(only(runtimeOf(cited))).toMatchObject({ severity: 'critical', rule: 'cited', source: 'sysctl.d(5)', remediation: 'run sysctl --system' });
+    expect(only(runtimeOf(cited))).toMatchObject({
+      severity: 'critical',
+      rule: 'cited',
+      source: 'sysctl.d(5)',
+      remediation: 'run sysctl --system',
+    });
     expect(cited.ready).toBe(false);
   });
 });
@@ -91,7 +110,15 @@ describe('corosync: corosync.conf against the running cmap', () => {
   const parse = (confText: string, cmapText: string | undefined) =>
     corosyncCollector.parse(
       cmapText === undefined
-        ? { 'corosync-conf': ok(confText), 'corosync-cmapctl': { exitCode: 1, stdout: '', stderr: 'Failed to initialize the cmap API. Error CS_ERR_LIBRARY', truncated: false } }
+        ? {
+            'corosync-conf': ok(confText),
+            'corosync-cmapctl': {
+              exitCode: 1,
+              stdout: '',
+              stderr: 'Failed to initialize the cmap API. Error CS_ERR_LIBRARY',
+              truncated: false,
+            },
+          }
         : { 'corosync-conf': ok(confText), 'corosync-cmapctl': ok(cmapText) },
       DEFAULT_COLLECTOR_CONTEXT,
     );
@@ -118,7 +145,9 @@ describe('corosync: corosync.conf against the running cmap', () => {
       ['totem.token_retransmits_before_loss_const', null, '10'],
     ]);
     const removed = parse(conf.replace(/\n\s*token:\s*3000/, ''), cmap);
-    expect(corosyncDivergences('erp-a', removed).map((d) => [d.key, d.detail.running, d.detail.configured])).toEqual([['totem.token', '3000', null]]);
+    expect(corosyncDivergences('erp-a', removed).map((d) => [d.key, d.detail.running, d.detail.configured])).toEqual([
+      ['totem.token', '3000', null],
+    ]);
   });
 
   it('a stopped corosync (no cmap) says nothing about runtime', () => {
@@ -127,7 +156,10 @@ describe('corosync: corosync.conf against the running cmap', () => {
 
   it('the recorded real 3-node demo cluster has no runtime drift (its drift is between peers)', () => {
     for (const node of ['erp-a', 'erp-b', 'erp-c']) {
-      const parsed = corosyncCollector.parse(fixtureOutputs(`demo/${node}`, ['corosync-conf', 'corosync-cmapctl']), DEFAULT_COLLECTOR_CONTEXT);
+      const parsed = corosyncCollector.parse(
+        fixtureOutputs(`demo/${node}`, ['corosync-conf', 'corosync-cmapctl']),
+        DEFAULT_COLLECTOR_CONTEXT,
+      );
       expect(parsed.meta?.runtime).toBe('cmap');
       expect(corosyncDivergences(node, parsed)).toEqual([]);
     }
@@ -140,11 +172,15 @@ describe('corosync: running on some nodes only', () => {
   const demo = (notRunning: readonly string[]) =>
     DEMO.map((node) => {
       const outputs = fixtureOutputs(`demo/${node}`, ['corosync-conf', 'corosync-cmapctl']);
-      const parsed = corosyncCollector.parse(notRunning.includes(node) ? { ...outputs, 'corosync-cmapctl': stopped } : outputs, DEFAULT_COLLECTOR_CONTEXT);
+      const parsed = corosyncCollector.parse(
+        notRunning.includes(node) ? { ...outputs, 'corosync-cmapctl': stopped } : outputs,
+        DEFAULT_COLLECTOR_CONTEXT,
+      );
       return snap(node, { corosync: parsed });
     });
   const isCmapKey = (key: string) => key.startsWith('runtime.');
-  const fileFindings = (report: ReturnType<typeof check>) => report.findings.filter((f) => f.facet === 'corosync' && !isCmapKey(f.key) && f.key !== 'daemon:running');
+  const fileFindings = (report: ReturnType<typeof check>) =>
+    report.findings.filter((f) => f.facet === 'corosync' && !isCmapKey(f.key) && f.key !== 'daemon:running');
 
   it('one node stopped: a single critical finding naming it and why, not one "missing" per cmap key', () => {
     const report = check(demo(['erp-c']));
@@ -179,7 +215,12 @@ describe('corosync: running on some nodes only', () => {
 
 describe('services and drbd (hand-made states)', () => {
   it('an enabled service that failed is a warning, a merely inactive one (maybe a finished oneshot) is info', () => {
-    const f = facet({ 'pacemaker.service': 'enabled failed', 'e2scrub_reap.service': 'enabled inactive', 'ssh.service': 'enabled active', 'corosync.service': 'disabled' });
+    const f = facet({
+      'pacemaker.service': 'enabled failed',
+      'e2scrub_reap.service': 'enabled inactive',
+      'ssh.service': 'enabled active',
+      'corosync.service': 'disabled',
+    });
     expect(servicesDivergences('a', f).map((d) => [d.key, d.severity])).toEqual([
       ['pacemaker.service', 'warning'],
       ['e2scrub_reap.service', 'info'],
@@ -199,7 +240,9 @@ describe('kernel: running release against the newest installed', () => {
       snap('b', { kernel: { release: '6.1.0-28-amd64', reboot_required: 'false' } }),
     ]);
     const f = only(report.findings.filter((x) => x.key === 'reboot_required'));
-    expect(f.detail?.runtime).toEqual({ a: { running: '6.1.0-26-amd64', configured: '6.1.0-28-amd64', source: '/boot/vmlinuz-6.1.0-28-amd64' } });
+    expect(f.detail?.runtime).toEqual({
+      a: { running: '6.1.0-26-amd64', configured: '6.1.0-28-amd64', source: '/boot/vmlinuz-6.1.0-28-amd64' },
+    });
     expect(f.message).toContain('a runs 6.1.0-26-amd64, would boot 6.1.0-28-amd64');
   });
 });

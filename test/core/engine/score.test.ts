@@ -9,7 +9,14 @@ describe('reachability and staleness', () => {
   it('an unreachable node is a critical finding, scores 0 and makes the cluster not ready', () => {
     const report = check([snap('erp-a', sysctl({ k: '1' })), snap('erp-b', sysctl({ k: '1' })), unreachable('erp-c')]);
     const f = only(report.findings);
-    expect(f).toMatchObject({ kind: 'unreachable', facet: 'node', key: 'erp-c', severity: 'critical', outliers: ['erp-c'], values: { 'erp-c': null } });
+    expect(f).toMatchObject({
+      kind: 'unreachable',
+      facet: 'node',
+      key: 'erp-c',
+      severity: 'critical',
+      outliers: ['erp-c'],
+      values: { 'erp-c': null },
+    });
     expect(f.message).toBe('erp-c is unreachable: connect ECONNREFUSED 127.0.0.2:22');
     const c = report.nodes.find((n) => n.name === 'erp-c');
     expect(c).toMatchObject({ reachable: false, ready: false, score: 0, error: 'connect ECONNREFUSED 127.0.0.2:22' });
@@ -19,12 +26,21 @@ describe('reachability and staleness', () => {
 
   it('a configured node without any snapshot counts as unreachable', () => {
     const report = check([snap('erp-a', sysctl({}))], { nodes: ['erp-a', 'erp-b'] });
-    expect(only(report.findings)).toMatchObject({ kind: 'unreachable', key: 'erp-b', message: 'erp-b is unreachable: no snapshot collected yet' });
+    expect(only(report.findings)).toMatchObject({
+      kind: 'unreachable',
+      key: 'erp-b',
+      message: 'erp-b is unreachable: no snapshot collected yet',
+    });
     expect(report.nodes[1]).toMatchObject({ name: 'erp-b', reachable: false, snapshotAt: null, error: 'no snapshot' });
   });
 
   it('an unreachable node takes no part in the vote', () => {
-    const report = check([snap('erp-a', sysctl({ k: '1' })), snap('erp-b', sysctl({ k: '2' })), snap('erp-c', sysctl({ k: '2' })), unreachable('erp-d')]);
+    const report = check([
+      snap('erp-a', sysctl({ k: '1' })),
+      snap('erp-b', sysctl({ k: '2' })),
+      snap('erp-c', sysctl({ k: '2' })),
+      unreachable('erp-d'),
+    ]);
     const drift = only(report.findings.filter((f) => f.kind === 'mismatch'));
     expect(drift).toMatchObject({ majority: '2', outliers: ['erp-a'] });
     expect(Object.keys(drift.values)).toEqual(['erp-a', 'erp-b', 'erp-c']);
@@ -67,7 +83,11 @@ describe('failover-readiness score', () => {
 
   it('deducts the severity weight per unwaived finding where the node is an outlier', () => {
     const report = check(
-      [snap('erp-a', sysctl({ 'w.1': '1', 'w.2': '1', 'w.3': '1', 'i.1': '1' })), snap('erp-b', sysctl({ 'w.1': '1', 'w.2': '1', 'w.3': '1', 'i.1': '1' })), snap('erp-c', sysctl({ 'w.1': '2', 'w.2': '2', 'w.3': '2', 'i.1': '2' }))],
+      [
+        snap('erp-a', sysctl({ 'w.1': '1', 'w.2': '1', 'w.3': '1', 'i.1': '1' })),
+        snap('erp-b', sysctl({ 'w.1': '1', 'w.2': '1', 'w.3': '1', 'i.1': '1' })),
+        snap('erp-c', sysctl({ 'w.1': '2', 'w.2': '2', 'w.3': '2', 'i.1': '2' })),
+      ],
       { rules: severities },
     );
     const c = report.nodes.find((n) => n.name === 'erp-c');
@@ -86,7 +106,10 @@ describe('failover-readiness score', () => {
   });
 
   it('a critical outlier is not ready; the majority nodes stay ready', () => {
-    const report = check([snap('erp-a', sysctl({ 'c.1': '1' })), snap('erp-b', sysctl({ 'c.1': '1' })), snap('erp-c', sysctl({ 'c.1': '2' }))], { rules: severities });
+    const report = check(
+      [snap('erp-a', sysctl({ 'c.1': '1' })), snap('erp-b', sysctl({ 'c.1': '1' })), snap('erp-c', sysctl({ 'c.1': '2' }))],
+      { rules: severities },
+    );
     expect(report.nodes.map((n) => [n.name, n.ready, n.score])).toEqual([
       ['erp-a', true, 1],
       ['erp-b', true, 1],
@@ -109,7 +132,11 @@ describe('failover-readiness score', () => {
   });
 
   it('the cluster score is the weakest node', () => {
-    const report = check([snap('erp-a', sysctl({ 'w.1': '1', 'w.2': '1' })), snap('erp-b', sysctl({ 'w.1': '1', 'w.2': '2' })), snap('erp-c', sysctl({ 'w.1': '2', 'w.2': '1' }))]);
+    const report = check([
+      snap('erp-a', sysctl({ 'w.1': '1', 'w.2': '1' })),
+      snap('erp-b', sysctl({ 'w.1': '1', 'w.2': '2' })),
+      snap('erp-c', sysctl({ 'w.1': '2', 'w.2': '1' })),
+    ]);
     expect(report.nodes.map((n) => n.score)).toEqual([1, 0.95, 0.95]);
     expect(report.score).toBe(0.95);
   });

@@ -36,7 +36,10 @@ describe('version semantics', () => {
   });
 
   it('orders by the real version rules, not as strings (2.1.10 is newer than 2.1.9)', () => {
-    const report = check([snap('erp-a', { packages: debPackages({ x: '2.1.9-1' }) }), snap('erp-b', { packages: debPackages({ x: '2.1.10-1' }) })]);
+    const report = check([
+      snap('erp-a', { packages: debPackages({ x: '2.1.9-1' }) }),
+      snap('erp-b', { packages: debPackages({ x: '2.1.10-1' }) }),
+    ]);
     expect(only(report.findings).detail?.behind).toEqual(['erp-a']);
   });
 
@@ -49,7 +52,9 @@ describe('version semantics', () => {
     const f = only(report.findings);
     expect(f.outliers).toEqual(['erp-c']);
     expect(f.detail?.behind).toEqual(['erp-a', 'erp-b']);
-    expect(f.message).toBe('corosync: erp-a, erp-b are behind (3.1.7-1.el9 < 3.1.8-1.el9, upstream skew); erp-c newer than the rest (majority has 3.1.7-1.el9)');
+    expect(f.message).toBe(
+      'corosync: erp-a, erp-b are behind (3.1.7-1.el9 < 3.1.8-1.el9, upstream skew); erp-c newer than the rest (majority has 3.1.7-1.el9)',
+    );
   });
 
   it('compares the running kernel release with the packages format', () => {
@@ -61,14 +66,20 @@ describe('version semantics', () => {
   });
 
   it('a cluster mixing deb and rpm compares versions as plain strings (no version detail)', () => {
-    const report = check([snap('erp-a', { packages: debPackages({ x: '1.0-1' }) }), snap('erp-b', { packages: rpmPackages({ x: '1.0-2' }) })]);
+    const report = check([
+      snap('erp-a', { packages: debPackages({ x: '1.0-1' }) }),
+      snap('erp-b', { packages: rpmPackages({ x: '1.0-2' }) }),
+    ]);
     expect(only(report.findings).detail).toBeUndefined();
   });
 
   describe('allowSkew', () => {
     const tolerate = (tolerance: string) =>
       rules('  - name: tolerate', '    match: { facet: packages, key: "lib*" }', `    allowSkew: ${tolerance}`);
-    const pair = (a: string, b: string) => [snap('erp-a', { packages: debPackages({ libqb100: a }) }), snap('erp-b', { packages: debPackages({ libqb100: b }) })];
+    const pair = (a: string, b: string) => [
+      snap('erp-a', { packages: debPackages({ libqb100: a }) }),
+      snap('erp-b', { packages: debPackages({ libqb100: b }) }),
+    ];
 
     it.each([
       ['none', '2.0.6-1', '2.0.6-2', 1],
@@ -110,11 +121,20 @@ describe('version detail computed once per distinct value', () => {
   }
 
   const nodeValues = (version: fc.Arbitrary<string>) =>
-    fc.array(fc.option(version, { nil: null }), { minLength: 1, maxLength: 12 }).map((vs) => vs.map((value, i) => ({ node: `n${i}`, value })));
+    fc
+      .array(fc.option(version, { nil: null }), { minLength: 1, maxLength: 12 })
+      .map((vs) => vs.map((value, i) => ({ node: `n${i}`, value })));
   /** Few distinct values repeated over many nodes, like a real cluster. */
   const fewValues = (pool: fc.Arbitrary<string>) =>
-    fc.tuple(fc.array(pool, { minLength: 1, maxLength: 3 }), fc.array(fc.nat(3), { minLength: 1, maxLength: 12 }), fc.array(fc.boolean(), { maxLength: 12 }))
-      .map(([distinct, picks, absent]) => picks.map((pick, i) => ({ node: `n${i}`, value: absent[i] ? null : (distinct[pick % distinct.length] as string) })));
+    fc
+      .tuple(
+        fc.array(pool, { minLength: 1, maxLength: 3 }),
+        fc.array(fc.nat(3), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.boolean(), { maxLength: 12 }),
+      )
+      .map(([distinct, picks, absent]) =>
+        picks.map((pick, i) => ({ node: `n${i}`, value: absent[i] ? null : (distinct[pick % distinct.length] as string) })),
+      );
 
   it.each([
     ['deb', validDebVersion],
@@ -127,7 +147,11 @@ describe('version detail computed once per distinct value', () => {
         for (const tolerance of ['none', 'revision', 'minor'] as const) {
           const present = raw.filter((v): v is string => v !== null);
           const top = naiveDetail(format, values)?.newest;
-          const naive = tolerance !== 'none' && present.length === raw.length && top !== undefined && present.every((v) => allowedSkew(format, v, top, tolerance));
+          const naive =
+            tolerance !== 'none' &&
+            present.length === raw.length &&
+            top !== undefined &&
+            present.every((v) => allowedSkew(format, v, top, tolerance));
           expect(withinTolerance(format, raw, tolerance)).toBe(naive);
         }
       }),

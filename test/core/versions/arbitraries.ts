@@ -5,7 +5,26 @@
 import fc from 'fast-check';
 
 const upstreamToken = fc.constantFrom(
-  '0', '1', '2', '9', '10', '01', '00', '123', 'a', 'b', 'z', 'A', 'Z', 'rc', '.', '+', '~', '~~', ':', '-',
+  '0',
+  '1',
+  '2',
+  '9',
+  '10',
+  '01',
+  '00',
+  '123',
+  'a',
+  'b',
+  'z',
+  'A',
+  'Z',
+  'rc',
+  '.',
+  '+',
+  '~',
+  '~~',
+  ':',
+  '-',
 );
 const revisionToken = fc.constantFrom('0', '1', '2', '10', '01', 'a', 'b', 'Z', 'ubuntu', '.', '+', '~');
 
@@ -55,19 +74,12 @@ export const debVersionPair: fc.Arbitrary<[string, string]> = fc
 
 /** Version-shaped junk: the characters dpkg's parser treats specially, plus some it rejects. */
 export const versionishString: fc.Arbitrary<string> = fc
-  .array(
-    fc.constantFrom('0', '1', '9', '00', 'a', 'Z', ':', '-', '.', '+', '~', '_', ' ', '\t', 'é', '^', '+1', '-1'),
-    { maxLength: 8 },
-  )
+  .array(fc.constantFrom('0', '1', '9', '00', 'a', 'Z', ':', '-', '.', '+', '~', '_', ' ', '\t', 'é', '^', '+1', '-1'), { maxLength: 8 })
   .map((parts) => parts.join(''));
 
-const rpmToken = fc.constantFrom(
-  '0', '1', '2', '9', '10', '01', '007', 'a', 'b', 'Z', 'rc', 'fc17', '.', '_', '+', '~', '^', '-', 'é', '',
-);
+const rpmToken = fc.constantFrom('0', '1', '2', '9', '10', '01', '007', 'a', 'b', 'Z', 'rc', 'fc17', '.', '_', '+', '~', '^', '-', 'é', '');
 
-export const rpmVersionString: fc.Arbitrary<string> = fc
-  .array(rpmToken, { maxLength: 7 })
-  .map((tokens) => tokens.join(''));
+export const rpmVersionString: fc.Arbitrary<string> = fc.array(rpmToken, { maxLength: 7 }).map((tokens) => tokens.join(''));
 
 export const rpmVersionPair: fc.Arbitrary<[string, string]> = fc
   .tuple(rpmVersionString, rpmVersionString, rpmVersionString, rpmVersionString)

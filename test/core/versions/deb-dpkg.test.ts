@@ -19,7 +19,10 @@ describeDpkg(title('against the real dpkg --compare-versions'), () => {
     const pairs = fc.sample(debVersionPair, { numRuns: 600, seed });
     for (const [a, b] of pairs) {
       const parsed = [parseDebVersion(a), parseDebVersion(b)];
-      expect(parsed.every((r) => r.ok && r.warning === null), `generator made ${a} / ${b}`).toBe(true);
+      expect(
+        parsed.every((r) => r.ok && r.warning === null),
+        `generator made ${a} / ${b}`,
+      ).toBe(true);
     }
     const asked = pairs.flatMap(([a, b]) => [[a, b] as const, [b, a] as const]);
     const dpkgSays = dpkgCompareBatch(asked);
@@ -44,15 +47,10 @@ describeDpkg(title('against the real dpkg --compare-versions'), () => {
       const expected = result.ok
         ? {
             status: 0,
-            stderr:
-              result.warning === null
-                ? ''
-                : `dpkg: warning: version '${value}' has bad syntax: ${result.warning.message}`,
+            stderr: result.warning === null ? '' : `dpkg: warning: version '${value}' has bad syntax: ${result.warning.message}`,
           }
         : { status: 2, stderr: `dpkg: error: ${result.error.message}` };
-      return verdict?.status === expected.status && verdict.stderr === expected.stderr
-        ? []
-        : [{ value, dpkg: verdict, ours: expected }];
+      return verdict?.status === expected.status && verdict.stderr === expected.stderr ? [] : [{ value, dpkg: verdict, ours: expected }];
     });
     expect(disagreements).toEqual([]);
     const kinds = new Set(verdicts.map((v) => (v.status === 2 ? 'error' : v.stderr === '' ? 'ok' : 'warning')));

@@ -57,10 +57,7 @@ export interface DpkgVerdict {
  */
 export function dpkgVerdictBatch(values: readonly string[]): DpkgVerdict[] {
   const script = values
-    .map(
-      (value, index) =>
-        `dpkg --compare-versions -- ${shellQuote(value)} eq 1 2>&1 >/dev/null; echo "@@${index} $?"`,
-    )
+    .map((value, index) => `dpkg --compare-versions -- ${shellQuote(value)} eq 1 2>&1 >/dev/null; echo "@@${index} $?"`)
     .join('\n');
   const output = runScript(`${script}\n`);
   const verdicts: DpkgVerdict[] = [];

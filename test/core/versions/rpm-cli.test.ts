@@ -11,17 +11,14 @@ if (!rpmAvailable) {
   console.warn('rpm NOT FOUND (Debian package "rpm"): comparisons against the real rpm are SKIPPED');
 }
 const describeRpm = rpmAvailable ? describe : describe.skip;
-const title = (name: string): string =>
-  rpmAvailable ? name : `${name} (skipped: rpm not installed, apt-get install rpm)`;
+const title = (name: string): string => (rpmAvailable ? name : `${name} (skipped: rpm not installed, apt-get install rpm)`);
 
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
 
 type Pair = readonly [string, string];
 
 function disagreementsWithRpm(pairs: readonly Pair[], ours: (a: string, b: string) => number) {
-  const asked = pairs
-    .filter(([a, b]) => a !== '' && b !== '')
-    .flatMap(([a, b]) => [[a, b] as const, [b, a] as const]);
+  const asked = pairs.filter(([a, b]) => a !== '' && b !== '').flatMap(([a, b]) => [[a, b] as const, [b, a] as const]);
   const rpmSays = rpmVercmpBatch(asked);
   const disagreements = asked
     .map(([a, b], index) => ({ a, b, rpm: rpmSays[index], ours: ours(a, b) }))

@@ -6,16 +6,14 @@
  */
 import { spawnSync } from 'node:child_process';
 
-export const rpmAvailable =
-  spawnSync('/bin/sh', ['-c', 'command -v rpm'], { encoding: 'utf8' }).status === 0;
+export const rpmAvailable = spawnSync('/bin/sh', ['-c', 'command -v rpm'], { encoding: 'utf8' }).status === 0;
 
 /** A Lua string literal that survives both Lua and rpm macro expansion: no '%', no quotes. */
 function luaLiteral(value: string): string {
   const bytes = new TextEncoder().encode(value);
   let body = '';
   for (const byte of bytes) {
-    const isAlnum =
-      (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a);
+    const isAlnum = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a);
     body += isAlnum ? String.fromCharCode(byte) : `\\${String(byte).padStart(3, '0')}`;
   }
   return `"${body}"`;

@@ -14,8 +14,7 @@ describe('upstream version vectors', () => {
   });
 });
 const describeVectors = vectorsPresent ? describe : describe.skip;
-const title = (name: string): string =>
-  vectorsPresent ? name : `${name} (vectors absent: ../shared/vectors not found)`;
+const title = (name: string): string => (vectorsPresent ? name : `${name} (vectors absent: ../shared/vectors not found)`);
 
 describeVectors(title('dpkg-version.tsv: dpkg, APT and python-debian vectors'), () => {
   const vectors = vectorsPresent ? readVectors('dpkg-version.tsv') : [];
@@ -24,12 +23,9 @@ describeVectors(title('dpkg-version.tsv: dpkg, APT and python-debian vectors'), 
     expect(vectors).toHaveLength(155);
   });
 
-  it.each(vectorsPresent ? bothDirections(vectors) : [])(
-    'compareDebVersions(%j, %j) === %i (%s)',
-    (a, b, expected) => {
-      expect(compareDebVersions(a, b)).toBe(expected);
-    },
-  );
+  it.each(vectorsPresent ? bothDirections(vectors) : [])('compareDebVersions(%j, %j) === %i (%s)', (a, b, expected) => {
+    expect(compareDebVersions(a, b)).toBe(expected);
+  });
 
   it('every version in it parses without error or warning, as dpkg found', () => {
     const problems = vectors
@@ -52,10 +48,19 @@ describeVectors(title('dpkg-version-invalid.tsv: pairs dpkg warns about or rejec
     for (const [a = '', b = '', expected = '', dpkgVerdict = ''] of rows) {
       const parsed = [parseDebVersion(a), parseDebVersion(b)];
       if (dpkgVerdict === 'error') {
-        expect(parsed.some((r) => !r.ok), `${a} vs ${b}`).toBe(true);
+        expect(
+          parsed.some((r) => !r.ok),
+          `${a} vs ${b}`,
+        ).toBe(true);
       } else {
-        expect(parsed.every((r) => r.ok), `${a} vs ${b}`).toBe(true);
-        expect(parsed.some((r) => r.ok && r.warning !== null), `${a} vs ${b}`).toBe(true);
+        expect(
+          parsed.every((r) => r.ok),
+          `${a} vs ${b}`,
+        ).toBe(true);
+        expect(
+          parsed.some((r) => r.ok && r.warning !== null),
+          `${a} vs ${b}`,
+        ).toBe(true);
         expect(compareDebVersions(a, b), `${a} vs ${b}`).toBe(Number(dpkgVerdict));
         expect(compareDebVersions(a, b), `${a} vs ${b}`).toBe(Number(expected));
       }
@@ -68,12 +73,9 @@ describeVectors(title('rpmvercmp.tsv: rpm tests/rpmvercmp.at'), () => {
   it('holds the 91 pairs its README announces', () => {
     expect(vectors).toHaveLength(91);
   });
-  it.each(vectorsPresent ? bothDirections(vectors) : [])(
-    'rpmvercmp(%j, %j) === %i (%s)',
-    (a, b, expected) => {
-      expect(rpmvercmp(a, b)).toBe(expected);
-    },
-  );
+  it.each(vectorsPresent ? bothDirections(vectors) : [])('rpmvercmp(%j, %j) === %i (%s)', (a, b, expected) => {
+    expect(rpmvercmp(a, b)).toBe(expected);
+  });
 });
 
 describeVectors(title('rpmvercmp-oddities.tsv: documented rpm oddities'), () => {
@@ -81,12 +83,9 @@ describeVectors(title('rpmvercmp-oddities.tsv: documented rpm oddities'), () => 
   it('holds the 12 pairs its README announces', () => {
     expect(vectors).toHaveLength(12);
   });
-  it.each(vectorsPresent ? bothDirections(vectors) : [])(
-    'rpmvercmp(%j, %j) === %i (%s)',
-    (a, b, expected) => {
-      expect(rpmvercmp(a, b)).toBe(expected);
-    },
-  );
+  it.each(vectorsPresent ? bothDirections(vectors) : [])('rpmvercmp(%j, %j) === %i (%s)', (a, b, expected) => {
+    expect(rpmvercmp(a, b)).toBe(expected);
+  });
 });
 
 describeVectors(title('rpm-labelcompare.tsv: rpm labelCompare / rpm.ver'), () => {
@@ -94,10 +93,7 @@ describeVectors(title('rpm-labelcompare.tsv: rpm labelCompare / rpm.ver'), () =>
   it('holds the 11 pairs its README announces', () => {
     expect(vectors).toHaveLength(11);
   });
-  it.each(vectorsPresent ? bothDirections(vectors) : [])(
-    'compareRpmEVR(%j, %j) === %i (%s)',
-    (a, b, expected) => {
-      expect(compareRpmEVR(a, b)).toBe(expected);
-    },
-  );
+  it.each(vectorsPresent ? bothDirections(vectors) : [])('compareRpmEVR(%j, %j) === %i (%s)', (a, b, expected) => {
+    expect(compareRpmEVR(a, b)).toBe(expected);
+  });
 });

@@ -171,7 +171,9 @@ export function explainFinding(rules: CompiledRules, target: { facet: string; ke
     if (r.remediation !== undefined) sets.remediation = r.remediation;
     const waivers = rule.waivers
       .filter((w) => w.matches(target.key))
-      .map(({ justification, author, expires, key }) => (key === undefined ? { justification, author, expires } : { justification, author, expires, key }));
+      .map(({ justification, author, expires, key }) =>
+        key === undefined ? { justification, author, expires } : { justification, author, expires, key },
+      );
     if (waivers.length > 0) sets.waivers = waivers;
     const explanation: RuleExplanation = { rule: rule.name, pack: rule.pack, match: r.match, sets };
     if (rule.file !== undefined) explanation.file = rule.file;
