@@ -36,6 +36,7 @@
  *   name it came from). When both are set, the old one stays as `property.<old name>` so
  *   a disagreement can be reported (Pacemaker 3 ignores it, Pacemaker 2 reads only it).
  */
+import { RENAMED_CLUSTER_OPTIONS } from '../core/pacemaker-options.js';
 import { childNamed, childrenNamed, type XmlElement } from './pacemaker-xml.js';
 import { isSecretName, redactSecret } from './corosync-stack-output.js';
 
@@ -61,21 +62,7 @@ export type CibSources = Map<string, string>;
 
 export type CibResult = { ok: true; items: CibItems; sources: CibSources } | { ok: false; error: string; line: number };
 
-/**
- * Cluster options Pacemaker 3 renamed, new name -> old name, as in the `cluster_options`
- * table of Pacemaker's lib/common/options.c (the "old name" column): the new name is
- * looked up first, the old one only when the new one is absent.
- */
-export const RENAMED_CLUSTER_OPTIONS: Readonly<Record<string, string>> = {
-  'fencing-enabled': 'stonith-enabled',
-  'fencing-action': 'stonith-action',
-  'fencing-reaction': 'fence-reaction',
-  'fencing-timeout': 'stonith-timeout',
-  'fencing-watchdog-timeout': 'stonith-watchdog-timeout',
-  'fencing-max-attempts': 'stonith-max-attempts',
-  'stop-removed-resources': 'stop-orphan-resources',
-  'cancel-removed-actions': 'stop-orphan-actions',
-};
+export { RENAMED_CLUSTER_OPTIONS } from '../core/pacemaker-options.js';
 
 class CibShapeError extends Error {
   override readonly name = 'CibShapeError';

@@ -64,13 +64,26 @@ check_package_name() {
   [[ "$1" =~ ^${LAB_PACKAGE_PREFIX}[a-z0-9][a-z0-9.+-]*$ ]] || lab_die "lab packages are named ${LAB_PACKAGE_PREFIX}<name>, got '$1'"
 }
 
+# build_deb NAME VERSION [failing]: a lab package; with `failing` its postinst exits 1, so
+# `dpkg -i` unpacks it and leaves it half-configured (an interrupted upgrade).
 build_deb() {
-  local name="$1" version="$2" dir="$LAB_DIR/debs" tree deb
-  deb="$dir/${name}_${version}_all.deb"
+  local name="$1" version="$2" failing="${3:-}" dir="$LAB_DIR/debs" tree deb description note
+  deb="$dir/${name}_${version}_all${failing:+-failing-postinst}.deb"
   [[ -f "$deb" ]] && { echo "$deb"; return 0; }
   mkdir -p "$dir"
   tree="$(mktemp -d)"
   mkdir -p "$tree/DEBIAN" "$tree/usr/share/doc/$name"
+  if [[ -n "$failing" ]]; then
+    description="driftd lab package whose configuration fails
+ Its postinst exits 1, as an upgrade interrupted in its maintainer scripts would."
+    note=" (failing postinst)"
+    printf '#!/bin/sh\necho "driftd lab: postinst of %s %s fails on purpose" >&2\nexit 1\n' "$name" "$version" >"$tree/DEBIAN/postinst"
+    chmod 0755 "$tree/DEBIAN/postinst"
+  else
+    description="driftd lab package for drift scenarios
+ Installed on some lab nodes only, or at another version, to seed package drift."
+    note=""
+  fi
   cat >"$tree/DEBIAN/control" <<CONTROL
 Package: $name
 Version: $version
@@ -78,10 +91,9 @@ Architecture: all
 Maintainer: driftd lab <root@localhost>
 Section: misc
 Priority: optional
-Description: driftd lab package for drift scenarios
- Installed on some lab nodes only, or at another version, to seed package drift.
+Description: $description
 CONTROL
-  echo "$name $version: built by test/lab/seed.sh" >"$tree/usr/share/doc/$name/README"
+  echo "$name $version: built by test/lab/seed.sh$note" >"$tree/usr/share/doc/$name/README"
   dpkg-deb --root-owner-group --build "$tree" "$deb" >/dev/null
   rm -rf "$tree"
   echo "$deb"
@@ -124,32 +136,6 @@ cib_param() {
   id="$resource-instance_attributes-$name"
   grep -q "id=\"$id\"" "$file" || lab_die "no instance attribute $name on resource $resource in the CIB"
   sed -i "s|\(<nvpair id=\"$id\" name=\"$name\" value=\"\)[^\"]*\"|\1$value\"|" "$file"
-}
-
-# A lab package whose postinst fails: `dpkg -i` unpacks it and leaves it half-configured.
-build_failing_deb() {
-  local name="$1" version="$2" dir="$LAB_DIR/debs" tree deb
-  deb="$dir/${name}_${version}_all-failing-postinst.deb"
-  [[ -f "$deb" ]] && { echo "$deb"; return 0; }
-  mkdir -p "$dir"
-  tree="$(mktemp -d)"
-  mkdir -p "$tree/DEBIAN" "$tree/usr/share/doc/$name"
-  cat >"$tree/DEBIAN/control" <<CONTROL
-Package: $name
-Version: $version
-Architecture: all
-Maintainer: driftd lab <root@localhost>
-Section: misc
-Priority: optional
-Description: driftd lab package whose configuration fails
- Its postinst exits 1, as an upgrade interrupted in its maintainer scripts would.
-CONTROL
-  printf '#!/bin/sh\necho "driftd lab: postinst of %s %s fails on purpose" >&2\nexit 1\n' "$name" "$version" >"$tree/DEBIAN/postinst"
-  chmod 0755 "$tree/DEBIAN/postinst"
-  echo "$name $version: built by test/lab/seed.sh (failing postinst)" >"$tree/usr/share/doc/$name/README"
-  dpkg-deb --root-owner-group --build "$tree" "$deb" >/dev/null
-  rm -rf "$tree"
-  echo "$deb"
 }
 
 agent_install() {
@@ -340,7 +326,7 @@ case "$ACTION" in
   half-configure-deb)
     (($# == 2)) || usage
     check_package_name "$1"
-    deb="$(build_failing_deb "$1" "$2")"
+    deb="$(build_deb "$1" "$2" failing)"
     cp "$deb" "$ROOT/tmp/"
     # dpkg -i fails by design (the postinst exits 1); the package stays half-configured.
     if chroot "$ROOT" dpkg -i "/tmp/$(basename "$deb")" >/dev/null 2>&1; then lab_die "dpkg -i of $1 $2 was expected to fail in its postinst"; fi

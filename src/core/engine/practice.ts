@@ -11,6 +11,7 @@
  * starts with `practice:`): practices are a site's choice, and the shipped pack that turns
  * them on gives each its severity, its source and a remediation.
  */
+import { FENCING_OPTION_OLD_NAMES } from '../pacemaker-options.js';
 import type { Finding, Severity } from '../findings.js';
 import type { FacetName, FacetSnapshot, NodeSnapshot } from '../snapshot.js';
 import { finalizeFinding, type EvalContext } from './build.js';
@@ -101,20 +102,11 @@ export function pacemakerTrue(value: string): boolean {
 }
 
 /**
- * Pacemaker 3 names of the fencing options and the Pacemaker 2 names they replace (as
- * lib/common/options.c lists them). The pacemaker collector already stores the effective
- * value under the new name; snapshots recorded before that may hold only the old one.
+ * A cluster option's effective value: the new name first, the old one only when it is
+ * absent (FENCING_OPTION_OLD_NAMES, src/core/pacemaker-options.ts). The pacemaker collector
+ * already stores the effective value under the new name; snapshots recorded before that
+ * may hold only the old one.
  */
-const FENCING_OPTION_OLD_NAMES: Readonly<Record<string, string>> = {
-  'fencing-enabled': 'stonith-enabled',
-  'fencing-action': 'stonith-action',
-  'fencing-reaction': 'fence-reaction',
-  'fencing-timeout': 'stonith-timeout',
-  'fencing-watchdog-timeout': 'stonith-watchdog-timeout',
-  'fencing-max-attempts': 'stonith-max-attempts',
-};
-
-/** A cluster option's effective value: the new name first, the old one only when it is absent. */
 export function clusterOption(facet: FacetSnapshot, name: string): { value: string; name: string } | undefined {
   const current = facet.items[`property.${name}`];
   if (current !== undefined) return { value: current.value, name };
