@@ -30,6 +30,11 @@ const BY_NAME: Record<FacetName, Collector> = {
 
 export const COLLECTORS: readonly Collector[] = FACET_NAMES.map((name) => BY_NAME[name]);
 
+/** The facets a cluster collects when its config names none: each collector's own default on/off. */
+export function defaultFacets(): FacetName[] {
+  return COLLECTORS.filter((c) => c.defaultEnabled).map((c) => c.name);
+}
+
 /** The collectors for the given facets, in FACET_NAMES order, each once. */
 export function collectorsFor(facets: readonly FacetName[]): Collector[] {
   const wanted = new Set(facets);

@@ -4,6 +4,7 @@
  */
 import { validate as cronValidate } from 'node-cron';
 import { z } from 'zod';
+import { defaultFacets } from '../collectors/registry.js';
 import { FACET_NAMES } from '../core/snapshot.js';
 
 const NodeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
@@ -85,7 +86,8 @@ export const ClusterConfig = z
   .strictObject({
     name: ClusterName,
     baseline: NodeName.optional(),
-    facets: z.array(Facet).default([...FACET_NAMES]),
+    /** Default: every collector whose file says `defaultEnabled` (src/collectors/registry.ts). */
+    facets: z.array(Facet).default(() => defaultFacets()),
     files: z.array(FilePattern).default([]),
     nodes: z.array(NodeConfig).min(1),
   })
