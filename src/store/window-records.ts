@@ -122,14 +122,6 @@ export const VerificationRow = z.object({
 });
 export type VerificationRow = z.infer<typeof VerificationRow>;
 
-/** Validates a row read back from SQLite: a row that does not fit fails loudly, never cast. */
-export function readRow<S extends z.ZodType>(schema: S, row: unknown, where: string): z.infer<S> {
-  const result = schema.safeParse(row);
-  if (!result.success)
-    throw new WindowRecordError(`${where}: ${result.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
-  return result.data;
-}
-
 export class WindowRecordError extends Error {
   override readonly name = 'WindowRecordError';
 }

@@ -17,12 +17,12 @@ import {
   ExpectationRecord,
   NodeEvaluationRecord,
   readColumn,
-  readRow,
   StringListRecord,
   VerificationRow,
   WindowRow,
   WindowSummaryRecord,
 } from './window-records.js';
+import { readRow } from './rows.js';
 
 export type WindowStoreErrorCode = 'already-open' | 'not-open';
 
@@ -133,7 +133,7 @@ export class WindowStore {
     const rows = this.db
       .prepare('SELECT * FROM maintenance_window_verifications WHERE window_id = ? ORDER BY at, id')
       .all(windowId)
-      .map((row) => readRow(VerificationRow, row, `window ${windowId} verification row`));
+      .map((row) => readRow(VerificationRow, row, 'maintenance_window_verifications'));
     return rows.map((r) => ({
       id: r.id,
       windowId: r.window_id,
@@ -165,7 +165,7 @@ export function alreadyOpenError(existing: WindowRecord): WindowStoreError {
 }
 
 function toRecord(raw: unknown): WindowRecord {
-  const row = readRow(WindowRow, raw, 'maintenance_windows row');
+  const row = readRow(WindowRow, raw, 'maintenance_windows');
   return {
     id: row.id,
     cluster: row.cluster,

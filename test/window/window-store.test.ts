@@ -184,7 +184,7 @@ describe('WindowStore', () => {
         .prepare('UPDATE maintenance_windows SET expectation_json = \'{"items":[],"allow":[]}\', baseline_run_id = \'one\' WHERE id = ?')
         .run(w.id);
       raw2.close();
-      expect(() => windows.openWindowOf('erp')).toThrow(/maintenance_windows row: baseline_run_id/);
+      expect(() => windows.openWindowOf('erp')).toThrow(/maintenance_windows row id=\d+ does not fit the schema, column baseline_run_id/);
     } finally {
       store.close();
     }
