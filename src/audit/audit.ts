@@ -10,6 +10,7 @@ import type { ClusterConfig } from '../config/schema.js';
 import type { CheckReport } from '../core/check-report.js';
 import { evaluateCluster, type CompiledRules } from '../core/engine/index.js';
 import type { NodeSnapshot } from '../core/snapshot.js';
+import { markExpected, type WindowContext } from '../core/window/classify.js';
 import { loadRulePacks, type LoadedRulePacks } from '../rules/load.js';
 
 export interface ClusterAudit {
@@ -34,6 +35,11 @@ export interface AuditOptions {
   now: () => Date;
   signal?: AbortSignal;
   onNodeDone?: (target: NodeTarget, node: CollectedNode['result']) => void;
+  /**
+   * The open maintenance windows by cluster name, asked for once a cluster is collected
+   * (so a window opened meanwhile counts). Its declared change directs and marks the verdict.
+   */
+  openWindows?: () => ReadonlyMap<string, WindowContext>;
 }
 
 /** Collect and judge the clusters; every audit keeps its snapshots (for `check`, `window`). */
@@ -78,7 +84,7 @@ export async function auditEachCluster<R>(options: AuditOptions, consume: (audit
       results[c] = consume({
         cluster,
         snapshots,
-        report: judge(options.loaded, options.rules, cluster, snapshots, options.now()),
+        report: judge(options.loaded, options.rules, cluster, snapshots, options.now(), options.openWindows?.().get(cluster.name)),
         startedAt,
         finishedAt: options.now().toISOString(),
       });
@@ -109,15 +115,21 @@ export async function auditEachCluster<R>(options: AuditOptions, consume: (audit
   return results;
 }
 
-/** The engine's verdict on a set of snapshots (fresh or stored). */
+/**
+ * The engine's verdict on a set of snapshots (fresh or stored). During an open maintenance
+ * window its expectation says which nodes are to fix on the items it declares, and the
+ * findings that are its declared change are marked expected: the same verdict for the
+ * daemon's runs, `driftd check` and the window's own runs.
+ */
 export function judge(
   loaded: LoadedConfig,
   rules: CompiledRules,
   cluster: ClusterConfig,
   snapshots: NodeSnapshot[],
   now: Date,
+  window?: WindowContext,
 ): CheckReport {
-  return evaluateCluster({
+  const report = evaluateCluster({
     cluster: cluster.name,
     nodes: cluster.nodes.map((n) => n.name),
     ...(cluster.baseline ? { baseline: cluster.baseline } : {}),
@@ -125,5 +137,7 @@ export function judge(
     rules,
     scoring: loaded.config.scoring,
     now,
+    ...(window ? { window: { expectation: window.expectation, format: window.format } } : {}),
   });
+  return window ? markExpected(report, window) : report;
 }

@@ -9,7 +9,6 @@ import { preflight, readTokenFile } from '../config/preflight.js';
 import { createHttpServer } from '../http/server.js';
 import { createMetrics, type DriftdMetrics } from '../metrics/metrics.js';
 import { renderClusterReportHtml } from '../report/index.js';
-import { markOpenWindowExpected } from '../window/expected.js';
 import { readOpenWindowContexts, readWindowViews } from '../window/views.js';
 import type { LoadedRulePacks as LoadedRules } from '../rules/load.js';
 import { acquireInstanceLock, type InstanceLock } from '../store/db.js';
@@ -230,6 +229,8 @@ export class Daemon {
           clusters: loaded.config.clusters,
           now: this.now,
           signal: this.abort.signal,
+          // Read once per run, when the first cluster is judged.
+          openWindows: () => (windows ??= this.openWindowContexts()),
           onNodeDone: (target, result) => {
             const snap = result.snapshot;
             if (snap.error !== undefined)
@@ -238,8 +239,7 @@ export class Daemon {
           },
         },
         (raw) => {
-          windows ??= this.openWindowContexts();
-          const audit = { ...raw, report: markOpenWindowExpected(raw.report, windows) };
+          const audit = raw;
           const record = this.store.saveRun({
             cluster: audit.cluster.name,
             startedAt: audit.startedAt,

@@ -5,17 +5,11 @@
  */
 import { existsSync } from 'node:fs';
 import type { CheckReport } from '../core/check-report.js';
-import { classifyWindowFindings, type WindowContext } from '../core/window/classify.js';
+import { markExpected, type WindowContext } from '../core/window/classify.js';
 import { Store } from '../store/index.js';
 import { readOpenWindowContexts } from './views.js';
 
-/** Flags the findings that are an open window's declared change (expected, not alarms). */
-export function markExpected(report: CheckReport, window: WindowContext): CheckReport {
-  const { expected } = classifyWindowFindings(report, window);
-  if (expected.length === 0) return report;
-  const ids = new Set(expected.map((f) => f.id));
-  return { ...report, findings: report.findings.map((f) => (ids.has(f.id) ? { ...f, expected: true } : f)) };
-}
+export { markExpected };
 
 /** The report with the findings of its cluster's open window (if any) marked expected. */
 export function markOpenWindowExpected(report: CheckReport, windows: ReadonlyMap<string, WindowContext>): CheckReport {

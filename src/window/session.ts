@@ -11,6 +11,7 @@ import { auditClusters, loadRulesFor, type ClusterAudit } from '../audit/audit.j
 import { Store, type RunRecord } from '../store/index.js';
 import { WindowError } from './errors.js';
 import type { WindowStore } from '../store/windows.js';
+import { readOpenWindowContexts } from './views.js';
 
 export interface WindowSession {
   loaded: LoadedConfig;
@@ -81,8 +82,19 @@ export function withSession<T>(loaded: LoadedConfig, now: () => Date, use: (sess
   return use(session).finally(() => session.close());
 }
 
-export async function auditCluster(session: AuditContext, cluster: ClusterConfig): Promise<ClusterAudit> {
-  const [audit] = await auditClusters({ loaded: session.loaded, rules: session.rules, clusters: [cluster], now: session.now });
+export async function auditCluster(
+  session: AuditContext & { store?: Pick<Store, 'windows'> },
+  cluster: ClusterConfig,
+): Promise<ClusterAudit> {
+  const store = session.store;
+  const [audit] = await auditClusters({
+    loaded: session.loaded,
+    rules: session.rules,
+    clusters: [cluster],
+    now: session.now,
+    // A run recorded while the cluster's window is open is judged as the daemon judges it.
+    ...(store ? { openWindows: () => readOpenWindowContexts(store) } : {}),
+  });
   if (!audit) throw new Error(`internal: no audit result for cluster ${cluster.name}`);
   return audit;
 }

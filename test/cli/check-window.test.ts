@@ -3,7 +3,7 @@
  * declared drift `expected`, through the same function the daemon uses (#23).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -94,5 +94,47 @@ describe('driftd check during an open window', { timeout: 120_000 }, () => {
         .map((f) => `${f.facet}/${f.key}`)
         .sort(),
     ).toEqual(expected);
+  });
+
+  it('sets the direction on the items the window declares: the nodes not at its target are the ones to fix (#21)', async () => {
+    const before = await checkJson(config);
+    const swappiness = before.findings.find((f) => f.facet === 'sysctl' && f.key === 'vm.swappiness');
+    // Without a window the majority decides: erp-c (60) is the odd one out.
+    expect(swappiness?.outliers).toEqual(['erp-c']);
+
+    // A database of its own: the window of the test above stays open in the other one.
+    const ownDatabase = path.join(dir, 'direction.db');
+    const ownConfig = path.join(dir, 'direction.yaml');
+    writeFileSync(ownConfig, readFileSync(config, 'utf8').replace(`database: ${database}`, `database: ${ownDatabase}`));
+    const store = Store.open(ownDatabase);
+    const baseline = store.saveRun(runInput('2026-12-07T16:00:00.000Z', { 'erp-a': {}, 'erp-b': {} }));
+    store.windows().openWindow({
+      cluster: 'erp-demo',
+      name: 'swappiness-default',
+      openedAt: '2026-12-07T16:00:00.000Z',
+      plannedEnd: '2026-12-07T18:00:00.000Z',
+      baselineRunId: baseline.id,
+      nodes: ['erp-c', 'erp-b', 'erp-a'],
+      expectation: {
+        name: 'swappiness-default',
+        items: [
+          { facet: 'sysctl', name: 'vm.swappiness', constraint: { kind: 'compare', text: '60', clauses: [{ op: '=', value: '60' }] } },
+        ],
+        allow: [],
+      },
+      expectationFile: null,
+      baselineValues: Object.fromEntries(
+        ['erp-a', 'erp-b', 'erp-c'].map((n) => [n, { sysctl: { 'vm.swappiness': n === 'erp-c' ? '60' : '10' } }]),
+      ),
+      baselineFindingIds: [],
+      versionFormat: 'deb',
+    });
+    store.close();
+
+    const during = await checkJson(ownConfig);
+    const f = during.findings.find((x) => x.facet === 'sysctl' && x.key === 'vm.swappiness');
+    expect(f?.outliers).toEqual(['erp-a', 'erp-b']);
+    expect(f?.message).toContain('window swappiness-default expects 60 (erp-c has 60): fix erp-a, erp-b');
+    expect(f?.expected).toBe(true);
   });
 });

@@ -7,7 +7,7 @@ import type { CheckReport } from '../../core/check-report.js';
 import { renderCheckText } from '../../core/engine/index.js';
 import { auditClusters, judge, loadRulesFor } from '../../audit/audit.js';
 import { formatIssue, resolveFromConfig } from '../../config/load.js';
-import { markOpenWindowExpected, readOpenWindowsOf } from '../../window/expected.js';
+import { readOpenWindowsOf } from '../../window/expected.js';
 import type { WindowContext } from '../../core/window/classify.js';
 import { DEFAULT_CONFIG, loadConfigOrExit, withStore } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
@@ -51,6 +51,8 @@ export async function runCheck(flags: CheckFlags): Promise<ExitCode> {
   if (rules.errors.length > 0) {
     throw new CliError(`rule packs are invalid, so no verdict is given:\n${rules.errors.map(formatIssue).join('\n')}`, EXIT.undecided);
   }
+  // During an open maintenance window its declared change directs and marks the verdict, as in the daemon.
+  const windows = openWindowsOrWarn(resolveFromConfig(loaded, loaded.config.database));
   let report: CheckReport;
   if (flags.stored) {
     report = withStore(loaded, (store) => {
@@ -61,15 +63,19 @@ export async function runCheck(flags: CheckFlags): Promise<ExitCode> {
           EXIT.undecided,
         );
       }
-      return judge(loaded, rules.rules, cluster, snapshots, new Date());
+      return judge(loaded, rules.rules, cluster, snapshots, new Date(), windows.get(cluster.name));
     });
   } else {
-    const [audit] = await auditClusters({ loaded, rules: rules.rules, clusters: [cluster], now: () => new Date() });
+    const [audit] = await auditClusters({
+      loaded,
+      rules: rules.rules,
+      clusters: [cluster],
+      now: () => new Date(),
+      openWindows: () => windows,
+    });
     if (!audit) throw new CliError('internal: no audit result', EXIT.internal);
     report = audit.report;
   }
-  // During an open maintenance window its declared changes are expected, as the daemon marks them.
-  report = markOpenWindowExpected(report, openWindowsOrWarn(resolveFromConfig(loaded, loaded.config.database)));
   const verdict = applyFailOn(report, flags.failOn);
   const text = (): string =>
     renderCheckText(verdict, { verbose: flags.verbose === true, color: useColor(flags.color, process.stdout.isTTY, process.env) });

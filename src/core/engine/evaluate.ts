@@ -16,6 +16,7 @@ import { practiceFindings } from './practice.js';
 import { groupRootCauses } from './root-cause.js';
 import { runtimeFindings } from './runtime.js';
 import { clusterScore, scoreNodes } from './score.js';
+import { directByWindow, type WindowDirection } from './window-direction.js';
 
 export interface EvaluateInput {
   cluster: string;
@@ -26,6 +27,11 @@ export interface EvaluateInput {
   rules: CompiledRules;
   scoring: ScoringConfig;
   now: Date;
+  /**
+   * The cluster's open maintenance window, if any: for the items it declares, the nodes
+   * that do not meet its expectation are the ones to fix, whatever the majority.
+   */
+  window?: WindowDirection;
 }
 
 export function evaluateCluster(input: EvaluateInput): CheckReport {
@@ -44,7 +50,8 @@ export function evaluateCluster(input: EvaluateInput): CheckReport {
   appendAll(all, practiceFindings(ctx, reachable));
   // One headline per problem; what follows from it becomes its evidence. Everything
   // below (score, summary) and after (store, metrics, alerts) counts headlines only.
-  const findings = groupRootCauses(all, reachable);
+  const directed = input.window ? directByWindow(all, input.window) : all;
+  const findings = groupRootCauses(directed, reachable);
   findings.sort(bySeverityThenPlace);
   for (const f of findings) f.evidence?.sort(bySeverityThenPlace);
 

@@ -140,3 +140,11 @@ function isExpectedFinding(finding: Finding, window: WindowContext): boolean {
     return (baseline ?? null) === value;
   });
 }
+
+/** The report with the findings that are the window's declared change flagged `expected` (not alarms). */
+export function markExpected(report: CheckReport, window: WindowContext): CheckReport {
+  const { expected } = classifyWindowFindings(report, window);
+  if (expected.length === 0) return report;
+  const ids = new Set(expected.map((f) => f.id));
+  return { ...report, findings: report.findings.map((f) => (ids.has(f.id) ? { ...f, expected: true } : f)) };
+}

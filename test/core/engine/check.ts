@@ -5,6 +5,7 @@ import { evaluateCluster } from '../../../src/core/engine/evaluate.js';
 import { compileRules, NO_RULES, type CompiledRules } from '../../../src/core/engine/rules/compile.js';
 import { parseRulePack } from '../../../src/rules/parse.js';
 import type { NodeSnapshot } from '../../../src/core/snapshot.js';
+import type { WindowDirection } from '../../../src/core/engine/window-direction.js';
 import { NOW, SCORING } from './handmade-cluster.js';
 
 export interface CheckOptions {
@@ -12,6 +13,7 @@ export interface CheckOptions {
   baseline?: string;
   rules?: CompiledRules;
   now?: Date;
+  window?: WindowDirection;
 }
 
 export function check(snapshots: NodeSnapshot[], opts: CheckOptions = {}): CheckReport {
@@ -24,6 +26,7 @@ export function check(snapshots: NodeSnapshot[], opts: CheckOptions = {}): Check
     scoring: SCORING,
     now: opts.now ?? NOW,
     ...(opts.baseline !== undefined ? { baseline: opts.baseline } : {}),
+    ...(opts.window !== undefined ? { window: opts.window } : {}),
   });
   const parsed = CheckReportSchema.safeParse(report);
   expect(parsed.success, parsed.success ? '' : JSON.stringify(parsed.error.issues)).toBe(true);
