@@ -6,6 +6,10 @@
 #                                               host key, sshd running)
 #   seed.sh NODE install-deb NAME VERSION       build NAME_VERSION_all.deb, dpkg -i it in the root
 #   seed.sh NODE remove-deb NAME                dpkg --purge NAME in the root
+#   seed.sh NODE remove-system-deb NAME         dpkg --remove --force-depends a real Debian
+#                                               package of the base (resource-agents,
+#                                               pacemaker-resource-agents); reset reinstalls
+#                                               the same version from its .deb
 #   seed.sh NODE sysctl-conf KEY VALUE          set KEY = VALUE in /etc/sysctl.d/90-driftd-lab.conf
 #   seed.sh NODE hosts-add ADDRESS NAME         append a line to /etc/hosts
 #   seed.sh NODE write PATH                     write stdin to PATH inside the root
@@ -41,7 +45,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 LAB_PACKAGE_PREFIX="driftd-lab-"
 
-usage() { sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,41p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 (($# >= 2)) || usage
 NODE="$1"
@@ -57,6 +61,59 @@ inside_root() {
   local path="$1"
   [[ "$path" == /* && "$path" != *"/../"* && "$path" != *"/.." ]] || lab_die "not a clean absolute path: $path"
   printf '%s%s' "$ROOT" "$path"
+}
+
+# Real packages of the base root that a scenario may take away (a node where the agents'
+# package was never installed); nothing else, so a typo cannot break a root.
+LAB_REMOVABLE_SYSTEM_PACKAGES=(resource-agents pacemaker-resource-agents)
+
+# The .deb of exactly the version installed in the root, kept in the lab cache: from the
+# host's apt cache when it holds that version, else `apt-get download` from the mirror the
+# host's apt uses (the one the base root was built from).
+system_deb() {
+  local name="$1" version arch file dir="$LAB_CACHE/debs"
+  version="$(chroot "$ROOT" dpkg-query -W -f '${Version}' "$name")"
+  arch="$(chroot "$ROOT" dpkg-query -W -f '${Architecture}' "$name")"
+  file="$dir/${name}_${version//:/%3a}_${arch}.deb"
+  if [[ ! -s "$file" ]]; then
+    mkdir -p "$dir"
+    if [[ -s "/var/cache/apt/archives/$(basename "$file")" ]]; then
+      cp "/var/cache/apt/archives/$(basename "$file")" "$file.tmp"
+    else
+      # The host's package lists may be gone (container images delete them): refresh once.
+      (cd "$dir" && apt-get download -q "$name=$version" >/dev/null 2>&1) \
+        || { apt-get update -qq >/dev/null 2>&1 && (cd "$dir" && apt-get download -q "$name=$version" >/dev/null 2>&1); } \
+        || lab_die "cannot get $name $version as a .deb to restore it later (apt-get download $name=$version; run apt-get update?)"
+      mv -f "$dir/$(basename "$file")" "$file.tmp"
+    fi
+    mv -f "$file.tmp" "$file"
+  fi
+  printf '%s' "$file"
+}
+
+remove_system_deb() {
+  local name="$1" allowed=0 p deb
+  for p in "${LAB_REMOVABLE_SYSTEM_PACKAGES[@]}"; do [[ "$p" == "$name" ]] && allowed=1; done
+  ((allowed)) || lab_die "only ${LAB_REMOVABLE_SYSTEM_PACKAGES[*]} can be removed from a lab root, got '$name'"
+  chroot "$ROOT" dpkg-query -W -f '${Status}' "$name" 2>/dev/null | grep -q ' installed$' || lab_die "$name is not installed on $NODE"
+  deb="$(system_deb "$name")"
+  # Recorded before the removal, so a reset after a failed removal still restores it.
+  grep -qxF -- "$deb" "$STATE/removed-system-debs" 2>/dev/null || printf '%s\n' "$deb" >>"$STATE/removed-system-debs"
+  chroot "$ROOT" dpkg --remove --force-depends "$name" >/dev/null 2>&1 || lab_die "dpkg --remove $name failed on $NODE"
+}
+
+# Files under /usr are hard links shared with the base cache: dpkg unlinks them on
+# removal and writes new files on install (never in place), so the cache stays intact.
+restore_system_debs() {
+  local deb
+  [[ -f "$STATE/removed-system-debs" ]] || return 0
+  while IFS= read -r deb; do
+    [[ -n "$deb" ]] || continue
+    cp "$deb" "$ROOT/tmp/"
+    chroot "$ROOT" dpkg -i "/tmp/$(basename "$deb")" >/dev/null 2>&1 || lab_die "reinstalling $(basename "$deb") on $NODE failed"
+    rm -f "$ROOT/tmp/$(basename "$deb")"
+  done <"$STATE/removed-system-debs"
+  rm -f "$STATE/removed-system-debs"
 }
 
 # Only packages named driftd-lab-* are built or removed, so a typo cannot purge a real one.
@@ -242,6 +299,7 @@ reset_node() {
     chroot "$ROOT" dpkg --purge "$pkg" >/dev/null
   done
   rm -rf "$ROOT"/usr/lib/ocf/resource.d/driftd-lab*
+  restore_system_debs
   if ! cmp -s "$STATE/ssh_host_ed25519_key" "$STATE/ssh_host_ed25519_key.orig"; then
     cp -p "$STATE/ssh_host_ed25519_key.orig" "$STATE/ssh_host_ed25519_key"
     cp -p "$STATE/ssh_host_ed25519_key.pub.orig" "$STATE/ssh_host_ed25519_key.pub"
@@ -279,6 +337,7 @@ case "$ACTION" in
     check_package_name "$1"
     chroot "$ROOT" dpkg --purge "$1" >/dev/null
     ;;
+  remove-system-deb) (($# == 1)) || usage; remove_system_deb "$1" ;;
   sysctl-conf) (($# == 2)) || usage; set_sysctl_conf "$1" "$2" ;;
   hosts-add)
     (($# == 2)) || usage

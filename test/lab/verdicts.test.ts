@@ -144,6 +144,18 @@ describeLab(
       expect(report.ready).toBe(false);
     });
 
+    it("the agents' package removed on one node: one critical headline, the package, with the CIB's agents it ships as evidence", () => {
+      // resource-agents ships ocf:heartbeat:IPaddr2 (erp-vip in the lab CIB); pacemaker-resource-agents
+      // (ocf:pacemaker:Dummy, erp-app) depends on it and stays: only the agents of the removed package go.
+      seed(erpC, 'remove-system-deb', 'resource-agents');
+      const report = check();
+      const f = oneHeadline("agents' package missing", report);
+      expect(f).toMatchObject({ facet: 'packages', key: 'resource-agents', kind: 'precondition', severity: 'critical', outliers: [erpC] });
+      expect(f.message).toContain(`package resource-agents is missing on ${erpC}, so the CIB's ocf:heartbeat:IPaddr2 cannot run there`);
+      expect(evidenceKeys(f)).toEqual(['pacemaker:agent:ocf:heartbeat:IPaddr2']);
+      expect(report.ready).toBe(false);
+    });
+
     it.each([['/etc/corosync/corosync.conf'], ['/var/lib/pacemaker/cib/cib.xml'], ['/etc/sysctl.d/90-driftd-lab.conf']])(
       'a cosmetic-only edit of %s on one node (comment, indentation, blank line, CRLF): no warning or critical, at most one info finding with the diff',
       (path) => {
