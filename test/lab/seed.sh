@@ -299,6 +299,8 @@ reset_node() {
     chroot "$ROOT" dpkg --purge "$pkg" >/dev/null
   done
   rm -rf "$ROOT"/usr/lib/ocf/resource.d/driftd-lab*
+  # The base roots have no DRBD: a scenario's /etc/drbd.conf and /etc/drbd.d go again.
+  [[ -e "$LAB_DIR/baseline/etc/drbd.conf" ]] || rm -rf "$ROOT/etc/drbd.conf" "$ROOT/etc/drbd.d"
   restore_system_debs
   if ! cmp -s "$STATE/ssh_host_ed25519_key" "$STATE/ssh_host_ed25519_key.orig"; then
     cp -p "$STATE/ssh_host_ed25519_key.orig" "$STATE/ssh_host_ed25519_key"

@@ -7,10 +7,10 @@
  * or critical finding at all.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CheckReport } from '../../src/core/check-report.js';
-import { LAB_DIR, labNodes, labUnavailableReason, resetAllNodes, runCheck, seed, startCorosyncCluster } from './lab-env.js';
+import { LAB_DIR, labNodes, labUnavailableReason, resetAllNodes, runCheck, seed, seedWithInput, startCorosyncCluster } from './lab-env.js';
 
 type Finding = CheckReport['findings'][number];
 
@@ -65,6 +65,7 @@ describeLab(
     afterAll(() => {
       if (unavailable) return;
       resetAllNodes();
+      if (measured.length === 0) return;
       const seeded = measured.reduce((n, m) => n + m.seeded, 0);
       const headlines = measured.reduce((n, m) => n + m.headlines, 0);
       console.log(
@@ -172,5 +173,33 @@ describeLab(
         expect(report.ready).toBe(true);
       },
     );
+
+    it('a cosmetic-only edit of a DRBD config on one node: no warning or critical, at most one info finding', () => {
+      // drbd-utils 9.22.0's own files (fixtures/README.md), the same on every node; the lab roots
+      // have no drbdadm, so the drbd facet reads the files themselves, as on such a node.
+      const fixtures = resolve(__dirname, '../../fixtures/cluster/drbd');
+      const drbdConf = 'include "drbd.d/global_common.conf";\ninclude "drbd.d/*.res";\n';
+      const globalCommon = readFileSync(join(fixtures, 'debian12-drbd-utils-9.22.0-global_common.conf'), 'utf8');
+      for (const node of nodes) {
+        seedWithInput(node, 'write', drbdConf, '/etc/drbd.conf');
+        seedWithInput(node, 'write', globalCommon, '/etc/drbd.d/global_common.conf');
+      }
+      const clean = check();
+      expect(clean.findings, shape(clean)).toEqual([]);
+      seed(erpC, 'cosmetic', '/etc/drbd.d/global_common.conf');
+      expect(readFileSync(join(LAB_DIR, 'roots', erpC, '/etc/drbd.d/global_common.conf'), 'utf8')).toContain('\r\n');
+      const report = check();
+      expect(alarms(report), shape(report)).toEqual([]);
+      expect(report.findings.length, shape(report)).toBeLessThanOrEqual(1);
+      for (const f of report.findings) expect(f.severity).toBe('info');
+      expect(report.ready).toBe(true);
+      // The same file with one real setting changed is drift, so the check above can fail.
+      seedWithInput(erpC, 'write', globalCommon.replace(/usage-count\s+\w+;/, 'usage-count yes;'), '/etc/drbd.d/global_common.conf');
+      const changed = check();
+      expect(
+        alarms(changed).map((f) => f.facet),
+        shape(changed),
+      ).toEqual(['drbd']);
+    });
   },
 );
