@@ -25,6 +25,8 @@ export interface CommandOutput {
   stderr: string;
   truncated: boolean;
   error?: string;
+  /** When truncated: which cap cut it and where that cap is set (supplied by src/collect/assemble.ts). */
+  cap?: string;
 }
 
 export interface Collector {
