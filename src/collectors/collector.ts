@@ -31,6 +31,10 @@ export interface CommandOutput {
 
 export interface Collector {
   readonly name: FacetName;
+  /**
+   * Where the facet reads from, in README's words: the "source" cell of its row in the
+   * README "Facets" table (test/collectors/readme-facets.test.ts keeps the two equal).
+   */
   readonly description: string;
   readonly defaultEnabled: boolean;
   /** Read-only commands; ids must be unique across all collectors (prefix with the facet). */

@@ -58,7 +58,7 @@ function parseCorosync(outputs: Readonly<Record<string, CommandOutput>>, ctx: Co
 
 export const corosyncCollector: Collector = {
   name: 'corosync',
-  description: 'corosync.conf flattened to keys, plus the runtime cmap view when corosync runs',
+  description: 'corosync.conf (+ `corosync-cmapctl`)',
   defaultEnabled: true,
   commands() {
     return [

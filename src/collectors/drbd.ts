@@ -214,7 +214,7 @@ function parseDrbd(outputs: Outputs): FacetSnapshot {
 
 export const drbdCollector: Collector = {
   name: 'drbd',
-  description: 'DRBD resources (drbdadm dump all), kernel module and drbd-utils versions',
+  description: '`drbdadm dump all` (or /etc/drbd.d), `/proc/drbd`, `drbdadm --version`, `drbdadm -d adjust <res>` (dry run)',
   defaultEnabled: true,
   commands() {
     return [

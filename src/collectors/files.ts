@@ -122,7 +122,7 @@ function parseRecord(fields: readonly string[]): RecordResult {
 
 export const filesCollector: Collector = {
   name: 'files',
-  description: 'Configured files: sha256, mode, owner, size, and text content for diffs',
+  description: "the cluster's `files:` globs",
   defaultEnabled: true,
   commands(ctx: CollectorContext) {
     if (ctx.files.length === 0) return [];

@@ -57,7 +57,7 @@ export const FLAG_VALUE = '(flag)';
 
 export const kernelCollector: Collector = {
   name: 'kernel',
-  description: 'Running kernel release, build and command line; installed kernels; reboot required',
+  description: '`uname -r`/`-v`, /proc/cmdline, /boot/vmlinuz-*',
   defaultEnabled: true,
   commands() {
     return [

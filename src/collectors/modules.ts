@@ -31,7 +31,7 @@ export const NO_VERSION = 'loaded';
 
 export const modulesCollector: Collector = {
   name: 'modules',
-  description: 'Loaded kernel modules (/proc/modules) with their version and srcversion',
+  description: '/proc/modules, /sys/module/*/version',
   defaultEnabled: true,
   commands() {
     return [

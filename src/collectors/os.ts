@@ -59,7 +59,7 @@ function unquoteShellValue(value: string): string {
 
 export const osCollector: Collector = {
   name: 'os',
-  description: 'Distribution (os-release ID, VERSION_ID, PRETTY_NAME), architecture and hostname',
+  description: '/etc/os-release, hostname, `uname -m`',
   defaultEnabled: true,
   commands() {
     return [

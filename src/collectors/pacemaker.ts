@@ -93,7 +93,8 @@ function addAgents(outputs: Outputs, items: Record<string, Item>, meta: Record<s
 
 export const pacemakerCollector: Collector = {
   name: 'pacemaker',
-  description: 'Pacemaker CIB configuration (properties, resources, constraints, fencing), volatile attributes dropped',
+  description:
+    '`cibadmin --query --local`, else cib.xml; `/etc/sysconfig/sbd` or `/etc/default/sbd` (never sourced) and `sbd -d DEV dump` per SBD device',
   defaultEnabled: true,
   commands() {
     // The CIB is readable by root and haclient only.

@@ -165,7 +165,7 @@ function keyPackages(pkgs: readonly Pkg[], format: Format): { items: Record<stri
 
 export const packagesCollector: Collector = {
   name: 'packages',
-  description: 'Installed packages and versions from dpkg or rpm',
+  description: '`dpkg-query -W` or `rpm -qa`',
   defaultEnabled: true,
   commands() {
     return [{ id: PACKAGES_COMMAND_ID, argv: shArgv(QUERY_SCRIPT), maxBytes: 16 * 1024 * 1024 }];

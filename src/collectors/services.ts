@@ -41,7 +41,7 @@ const NO_SYSTEMD = /not been booted with systemd|Failed to connect to bus|System
 
 export const servicesCollector: Collector = {
   name: 'services',
-  description: 'systemd service unit-file states, and active states of enabled services',
+  description: '`systemctl list-unit-files`, `is-active`',
   defaultEnabled: true,
   commands() {
     return [

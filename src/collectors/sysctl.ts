@@ -105,7 +105,7 @@ export function parseSysctlLines(
 
 export const sysctlCollector: Collector = {
   name: 'sysctl',
-  description: 'Kernel tunables (sysctl -a) without volatile counters and secrets',
+  description: '`sysctl -a` or a /proc/sys walk; the sysctl.d files and /etc/sysctl.conf',
   defaultEnabled: true,
   commands() {
     return [
