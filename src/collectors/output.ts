@@ -111,7 +111,7 @@ export function sourceOf(outputs: Outputs, id: string): string {
 
 /** A facet whose command was cut where nothing partial is worth keeping (a cut XML document). */
 export function cutFacet(verdict: Extract<OutputVerdict, { kind: 'truncated' }>): FacetSnapshot {
-  return { status: 'truncated', items: {}, error: verdict.message };
+  return markTruncated({ status: 'ok', items: {} }, verdict.message);
 }
 
 /**
