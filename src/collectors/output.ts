@@ -68,6 +68,11 @@ function toolMissing(out: CommandOutput): boolean {
  */
 const CAT_NO_FILE = /(^|\n)(\/bin\/|\/usr\/bin\/)?cat: [^\n]*: No such file or directory/;
 
+/** Which command was cut, and by which cap when the collect layer said so. */
+function cutMessage(id: string, out: CommandOutput): string {
+  return out.cap ? `${id} exceeded ${out.cap}` : `${id}: output truncated`;
+}
+
 /** The one judgement of a command's output; `id` names the command in every message. */
 export function judgeOutput(outputs: Outputs, id: string, options: JudgeOptions = {}): OutputVerdict {
   const out = outputs[id];
@@ -75,16 +80,17 @@ export function judgeOutput(outputs: Outputs, id: string, options: JudgeOptions 
   const marker = out.stderr.indexOf(UNSUPPORTED_MARKER);
   if (marker >= 0) return { kind: 'unsupported', id, message: `${id}: ${gist(out.stderr.slice(marker + UNSUPPORTED_MARKER.length))}` };
   if (out.truncated) {
-    return { kind: 'truncated', id, stdout: out.stdout, message: out.cap ? `${id} exceeded ${out.cap}` : `${id}: output truncated` };
+    return { kind: 'truncated', id, stdout: out.stdout, message: cutMessage(id, out) };
   }
-  const said = gist(out.stderr) || gist(out.error ?? '');
-  if (toolMissing(out)) return { kind: 'unsupported', id, message: `${id}: ${said || 'command not found (exit 127)'}` };
+  // What the command said, read only when it is not ok (a hostile stderr costs nothing then).
+  const said = (): string => gist(out.stderr) || gist(out.error ?? '');
+  if (toolMissing(out)) return { kind: 'unsupported', id, message: `${id}: ${said() || 'command not found (exit 127)'}` };
   if (out.exitCode === 0) return { kind: 'ok', id, stdout: out.stdout };
   if (CAT_NO_FILE.test(out.stderr) || options.unsupportedWhen?.test(out.stderr)) {
-    return { kind: 'unsupported', id, message: `${id}: ${said}` };
+    return { kind: 'unsupported', id, message: `${id}: ${said()}` };
   }
   const exit = out.exitCode === null ? 'did not finish' : `exit ${out.exitCode}`;
-  return { kind: 'failed', id, message: `${id}: ${exit}: ${said || firstLine(out.stdout) || 'no message'}` };
+  return { kind: 'failed', id, message: `${id}: ${exit}: ${said() || firstLine(out.stdout) || 'no message'}` };
 }
 
 export function isReadable(verdict: OutputVerdict): verdict is Readable {
@@ -149,10 +155,9 @@ export function settleFacet(facet: FacetSnapshot, outputs: Outputs): FacetSnapsh
   if (facet.status === 'error' || facet.status === 'truncated') return facet;
   const unfinished: string[] = [];
   const cut: string[] = [];
-  for (const id of Object.keys(outputs)) {
-    const verdict = judgeOutput(outputs, id);
-    if (verdict.kind === 'truncated') cut.push(verdict.message);
-    else if (outputs[id]?.error !== undefined) unfinished.push(`${id}: ${outputs[id]?.error}`);
+  for (const [id, out] of Object.entries(outputs)) {
+    if (out.truncated) cut.push(cutMessage(id, out));
+    else if (out.error !== undefined) unfinished.push(`${id}: ${out.error}`);
   }
   if (unfinished.length > 0 && facet.status === 'ok')
     return { ...facet, status: 'error', error: `command failed: ${unfinished.join('; ')}` };
