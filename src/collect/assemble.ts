@@ -1,12 +1,13 @@
 /**
  * The raw results of one node's batch -> its snapshot, one facet per collector: each
- * collector's pure parser inside the one guard, then the batch's verdict on its commands
- * (failed, cut at a cap). Pure; runs in a parse worker (parse-worker.ts) or inline.
+ * collector's pure parser on its commands' outputs. What an output means (failed, cut at
+ * a cap, ...) is decided by src/collectors/output.ts; this file only supplies which cap
+ * cut a command. Pure; runs in a parse worker (parse-worker.ts) or inline.
  */
-import { guardParse } from '../collectors/util.js';
+import { parseFacet } from '../collectors/output.js';
 import type { Collector, CollectorContext, CommandOutput } from '../collectors/collector.js';
 import type { CommandResult, CommandSpec } from '../core/command.js';
-import type { FacetSnapshot, NodeSnapshot } from '../core/snapshot.js';
+import type { NodeSnapshot } from '../core/snapshot.js';
 
 export interface AssembleInput {
   cluster: string;
@@ -22,53 +23,34 @@ export function assembleSnapshot(input: AssembleInput): NodeSnapshot {
   const byId = new Map(input.results.map((r) => [r.id, r]));
   const facets: NodeSnapshot['facets'] = {};
   for (const collector of input.collectors) {
-    const specs = collector.commands(input.context);
     const outputs: Record<string, CommandOutput> = {};
     let durationMs = 0;
-    const failures: string[] = [];
-    const truncated: string[] = [];
-    for (const spec of specs) {
+    for (const spec of collector.commands(input.context)) {
       const result = byId.get(spec.id);
-      if (!result) {
-        failures.push(`${spec.id}: no result`);
-        continue;
-      }
-      durationMs += result.durationMs;
-      outputs[spec.id] = {
-        exitCode: result.exitCode,
-        stdout: result.stdout,
-        stderr: result.stderr,
-        truncated: result.truncated,
-        ...(result.error !== undefined ? { error: result.error } : {}),
-      };
-      if (result.truncated) truncated.push(capOf(spec, collector.name));
-      else if (result.error !== undefined) failures.push(`${spec.id}: ${result.error}`);
+      durationMs += result?.durationMs ?? 0;
+      outputs[spec.id] = result ? outputOf(result, spec, collector.name) : { ...NO_RESULT };
     }
-    facets[collector.name] = { ...settle(collector, outputs, input.context, failures, truncated), durationMs };
+    // parseFacet is what every collector's own parse returns through: run here again, it
+    // guards and settles a collector that did not (idempotent for those that did).
+    const facet = parseFacet(collector.name, outputs, () => collector.parse(outputs, input.context));
+    facets[collector.name] = { ...facet, durationMs };
   }
   return { cluster: input.cluster, node: input.node, takenAt: input.takenAt, facets };
 }
 
-function settle(
-  collector: Collector,
-  outputs: Record<string, CommandOutput>,
-  context: CollectorContext,
-  failures: string[],
-  truncated: string[],
-): FacetSnapshot {
-  // A parser must not throw; if one does, the facet fails (marked as a driftd bug) and the others go on.
-  const facet = guardParse(collector.name, () => collector.parse(outputs, context));
-  if (failures.length > 0 && facet.status === 'ok') {
-    return { ...facet, status: 'error', error: `command failed: ${failures.join('; ')}` };
-  }
-  if (truncated.length > 0 && facet.status !== 'error') {
-    return {
-      ...facet,
-      status: 'truncated',
-      error: `output over its cap, items are partial: ${truncated.join('; ')}`,
-    };
-  }
-  return facet;
+/** A spec the batch returned no result for: a command that did not finish. */
+const NO_RESULT: CommandOutput = { exitCode: null, stdout: '', stderr: '', truncated: false, error: 'no result' };
+
+/** A result as its collector reads it; a cut one says which cap cut it (output.ts words the verdict). */
+function outputOf(result: CommandResult, spec: CommandSpec, facet: string): CommandOutput {
+  return {
+    exitCode: result.exitCode,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    truncated: result.truncated,
+    ...(result.error !== undefined ? { error: result.error } : {}),
+    ...(result.truncated ? { cap: capOf(spec, facet) } : {}),
+  };
 }
 
 /**
@@ -77,9 +59,9 @@ function settle(
  */
 function capOf(spec: CommandSpec, facet: string): string {
   if (spec.maxBytes !== undefined) {
-    return `${spec.id} exceeded its fixed cap of ${formatBytes(spec.maxBytes)} (set in driftd, src/collectors/${facet}.ts; not configurable)`;
+    return `its fixed cap of ${formatBytes(spec.maxBytes)} (set in driftd, src/collectors/${facet}.ts; not configurable)`;
   }
-  return `${spec.id} exceeded the per-command cap ssh.maxOutputBytes (config; default 32 MiB)`;
+  return 'the per-command cap ssh.maxOutputBytes (config; default 32 MiB)';
 }
 
 function formatBytes(bytes: number): string {

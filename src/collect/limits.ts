@@ -2,13 +2,15 @@
  * Fixed memory caps on what one node may put in a snapshot, whatever it prints (issue #22:
  * a 20 MB os-release value was kept as an item; 26 hostile nodes drove the daemon to 2 GB).
  * Documented in README "Facets". Over a cap, the item (or the rest of the facet) is not
- * kept and its facet is marked `truncated` with a message naming the cap; a truncated
+ * kept and its facet is marked `truncated` (by output.ts markTruncated, the one place a
+ * facet becomes truncated) with a message naming the cap; a truncated
  * facet makes the node not ready (score.ts), so nothing partial passes as parity.
  *
  * The raw output is bounded before parsing by the per-command caps: `ssh.maxOutputBytes`
  * (config), or the fixed cap a collector sets on its command (`maxBytes` in
  * src/collectors/<facet>.ts).
  */
+import { markTruncated } from '../collectors/output.js';
 import type { FacetSnapshot, Item, NodeSnapshot } from '../core/snapshot.js';
 
 /** An item's key, in UTF-16 code units (a path is at most 4096 bytes on Linux). */
@@ -92,12 +94,7 @@ export function capSnapshot(snapshot: NodeSnapshot): NodeSnapshot {
       for (const key of Object.keys(kept)) delete kept[key];
     }
     const message = `${dropped} item(s) not kept: ${problems.join('; ')} (${WHERE})`;
-    facets[name] = {
-      ...facet,
-      items: kept,
-      status: facet.status === 'error' ? 'error' : 'truncated',
-      error: facet.error ? `${facet.error}; ${message}` : message,
-    };
+    facets[name] = markTruncated(facet, message, kept);
   }
   return changed ? { ...snapshot, facets } : snapshot;
 }

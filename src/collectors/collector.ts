@@ -25,10 +25,16 @@ export interface CommandOutput {
   stderr: string;
   truncated: boolean;
   error?: string;
+  /** When truncated: which cap cut it and where that cap is set (supplied by src/collect/assemble.ts). */
+  cap?: string;
 }
 
 export interface Collector {
   readonly name: FacetName;
+  /**
+   * Where the facet reads from, in README's words: the "source" cell of its row in the
+   * README "Facets" table (test/collectors/readme-facets.test.ts keeps the two equal).
+   */
   readonly description: string;
   readonly defaultEnabled: boolean;
   /** Read-only commands; ids must be unique across all collectors (prefix with the facet). */

@@ -9,7 +9,8 @@ import type { Collector, CollectorContext, CommandOutput } from './collector.js'
 import type { FacetSnapshot, Item } from '../core/snapshot.js';
 import { sha256Hex } from '../core/snapshot.js';
 import { cmapNodeSpecificReason, confNodeSpecificReason, isVolatileCmapKey, parseCmapctl, parseCorosyncConf } from './corosync-conf.js';
-import { errorFacet, guardParse, judgeOutput, unsupportedFacet } from './corosync-stack-output.js';
+import { facetOf, isReadable, judgeOutput, parseFacet } from './output.js';
+import { errorFacet } from './util.js';
 
 export const COROSYNC_CONF_PATH = '/etc/corosync/corosync.conf';
 export const COROSYNC_CONF_COMMAND = 'corosync-conf';
@@ -24,9 +25,8 @@ function fileItem(text: string, maxBytes: number): Item {
 }
 
 function parseCorosync(outputs: Readonly<Record<string, CommandOutput>>, ctx: CollectorContext): FacetSnapshot {
-  const conf = judgeOutput(COROSYNC_CONF_COMMAND, outputs[COROSYNC_CONF_COMMAND]);
-  if (conf.kind === 'unsupported') return unsupportedFacet(conf.reason);
-  if (conf.kind === 'error') return errorFacet(conf.reason);
+  const conf = judgeOutput(outputs, COROSYNC_CONF_COMMAND);
+  if (!isReadable(conf)) return facetOf(conf);
 
   const items: Record<string, Item> = {};
   const parsed = parseCorosyncConf(conf.stdout);
@@ -38,7 +38,7 @@ function parseCorosync(outputs: Readonly<Record<string, CommandOutput>>, ctx: Co
   items[COROSYNC_FILE_ITEM] = fileItem(conf.stdout, ctx.fileContentMaxBytes);
 
   const meta: Record<string, string> = {};
-  const cmap = judgeOutput(COROSYNC_CMAP_COMMAND, outputs[COROSYNC_CMAP_COMMAND]);
+  const cmap = judgeOutput(outputs, COROSYNC_CMAP_COMMAND);
   if (cmap.kind === 'ok') {
     const runtime = parseCmapctl(cmap.stdout);
     if (!runtime.ok) return errorFacet(`${COROSYNC_CMAP_COMMAND}: ${runtime.error}`, items);
@@ -50,18 +50,15 @@ function parseCorosync(outputs: Readonly<Record<string, CommandOutput>>, ctx: Co
     meta.runtime = 'cmap';
   } else {
     // A stopped corosync is not a facet failure: the file is still worth comparing.
-    meta.runtime = cmap.kind === 'truncated' ? `unavailable: ${COROSYNC_CMAP_COMMAND}: output truncated` : `unavailable: ${cmap.reason}`;
+    meta.runtime = `unavailable: ${cmap.message}`;
   }
-
-  if (conf.kind === 'truncated') {
-    return { status: 'truncated', items, meta, error: `${COROSYNC_CONF_COMMAND}: output truncated` };
-  }
+  // A cut file keeps what it read; parseFacet marks the facet truncated.
   return { status: 'ok', items, meta };
 }
 
 export const corosyncCollector: Collector = {
   name: 'corosync',
-  description: 'corosync.conf flattened to keys, plus the runtime cmap view when corosync runs',
+  description: 'corosync.conf (+ `corosync-cmapctl`)',
   defaultEnabled: true,
   commands() {
     return [
@@ -71,6 +68,6 @@ export const corosyncCollector: Collector = {
     ];
   },
   parse(outputs, ctx) {
-    return guardParse('corosync', () => parseCorosync(outputs, ctx));
+    return parseFacet('corosync', outputs, () => parseCorosync(outputs, ctx));
   },
 };

@@ -5,7 +5,7 @@
  * Grammar (drbd.conf(5)): `keyword arg... ;` statements and `keyword arg... { ... }`
  * blocks; `#` comments to end of line; double-quoted strings with backslash escapes.
  */
-import { isSecretName, redactSecret } from './corosync-stack-output.js';
+import { isSecretName, redactSecret } from './secrets.js';
 
 type Token = { kind: 'word'; text: string; line: number } | { kind: '{' | '}' | ';'; line: number };
 

@@ -8,19 +8,22 @@
  * is exactly the drift worth reporting. Nothing in the dump depends on which node
  * printed it; drbdadm's "ignored, not stacked" remarks are comments and dropped.
  */
-import type { Collector, CommandOutput } from './collector.js';
+import type { Collector } from './collector.js';
 import type { FacetSnapshot, Item } from '../core/snapshot.js';
 import { flattenDrbd, parseDrbdConf } from './drbd-conf.js';
 import {
-  errorFacet,
-  guardParse,
-  isSecretName,
+  cutFacet,
+  facetOf,
+  isReadable,
   judgeOutput,
-  redactSecret,
-  unsupportedFacet,
+  parseFacet,
+  sourceOf,
   UNSUPPORTED_EXIT,
   UNSUPPORTED_MARKER,
-} from './corosync-stack-output.js';
+  type Outputs,
+} from './output.js';
+import { isSecretName, redactSecret } from './secrets.js';
+import { errorFacet } from './util.js';
 
 export const DRBD_DUMP_COMMAND = 'drbd-dump';
 export const DRBD_KERNEL_COMMAND = 'drbd-kernel-version';
@@ -121,11 +124,12 @@ export function parseDrbdAdjust(text: string): DrbdAdjustParse {
 }
 
 /** The items; a note on the resources whose dry run failed, if any. */
-function addAdjust(output: CommandOutput | undefined, items: Record<string, Item>): string | undefined {
-  if (!output || output.exitCode !== 0) return undefined;
+function addAdjust(outputs: Outputs, items: Record<string, Item>): string | undefined {
+  const verdict = judgeOutput(outputs, DRBD_ADJUST_COMMAND);
   // A cut output can end right after a resource's marker, which would read as in sync.
-  if (output.truncated) return 'output truncated';
-  const { pending, failed } = parseDrbdAdjust(output.stdout);
+  if (verdict.kind === 'truncated') return 'output truncated';
+  if (verdict.kind !== 'ok') return undefined;
+  const { pending, failed } = parseDrbdAdjust(verdict.stdout);
   for (const [resource, commands] of pending) {
     items[`${DRBD_ADJUST_PREFIX}${resource}`] = {
       value: commands.join('\n'),
@@ -135,8 +139,6 @@ function addAdjust(output: CommandOutput | undefined, items: Record<string, Item
   if (failed.size === 0) return undefined;
   return [...failed].map(([resource, why]) => `${resource} (${why})`).join(', ');
 }
-
-const SOURCE_MARKER = 'driftd: source=';
 
 /** `9.2.5`, `version: 8.4.11 (api:1/proto:86-101)` or `not loaded`. */
 export function parseKernelVersion(text: string): string | undefined {
@@ -158,8 +160,8 @@ export function parseDrbdadmVersion(text: string): Record<string, string> {
   return out;
 }
 
-function addVersions(outputs: Readonly<Record<string, CommandOutput>>, items: Record<string, Item>): string | undefined {
-  const userland = judgeOutput(DRBD_USERLAND_COMMAND, outputs[DRBD_USERLAND_COMMAND]);
+function addVersions(outputs: Outputs, items: Record<string, Item>): string | undefined {
+  const userland = judgeOutput(outputs, DRBD_USERLAND_COMMAND);
   let kernelFromUserland: string | undefined;
   if (userland.kind === 'ok') {
     const fields = parseDrbdadmVersion(userland.stdout);
@@ -169,10 +171,10 @@ function addVersions(outputs: Readonly<Record<string, CommandOutput>>, items: Re
     if (fields.DRBDADM_API_VERSION !== undefined) items['version.userland-api'] = { value: fields.DRBDADM_API_VERSION };
     // drbdadm reports 0 when the module is not loaded.
     if (fields.DRBD_KERNEL_VERSION && fields.DRBD_KERNEL_VERSION !== '0') kernelFromUserland = fields.DRBD_KERNEL_VERSION;
-  } else if (userland.kind === 'error') {
-    return userland.reason;
+  } else if (userland.kind === 'failed' || userland.kind === 'absent') {
+    return userland.message;
   }
-  const kernel = judgeOutput(DRBD_KERNEL_COMMAND, outputs[DRBD_KERNEL_COMMAND]);
+  const kernel = judgeOutput(outputs, DRBD_KERNEL_COMMAND);
   if (kernel.kind === 'ok') {
     const version = parseKernelVersion(kernel.stdout);
     if (version === undefined) {
@@ -181,48 +183,38 @@ function addVersions(outputs: Readonly<Record<string, CommandOutput>>, items: Re
     items['version.kernel'] = { value: version === 'not loaded' && kernelFromUserland ? kernelFromUserland : version };
   } else if (kernelFromUserland) {
     items['version.kernel'] = { value: kernelFromUserland };
-  } else if (kernel.kind === 'error') {
-    return kernel.reason;
+  } else if (kernel.kind === 'failed' || kernel.kind === 'absent') {
+    return kernel.message;
   }
   return undefined;
 }
 
-function parseDrbd(outputs: Readonly<Record<string, CommandOutput>>): FacetSnapshot {
-  const dumpOutput = outputs[DRBD_DUMP_COMMAND];
-  const dump = judgeOutput(DRBD_DUMP_COMMAND, dumpOutput);
-  if (dump.kind === 'unsupported') return unsupportedFacet(dump.reason);
-  if (dump.kind === 'error') return errorFacet(dump.reason);
-
-  const stderr = dumpOutput?.stderr ?? '';
-  const at = stderr.indexOf(SOURCE_MARKER);
-  const source =
-    at < 0
-      ? 'unknown'
-      : (stderr
-          .slice(at + SOURCE_MARKER.length)
-          .split('\n')[0]
-          ?.trim() ?? 'unknown');
+function parseDrbd(outputs: Outputs): FacetSnapshot {
+  const dump = judgeOutput(outputs, DRBD_DUMP_COMMAND);
+  if (!isReadable(dump)) return facetOf(dump);
+  const source = sourceOf(outputs, DRBD_DUMP_COMMAND);
 
   const parsed = parseDrbdConf(dump.stdout);
   if (!parsed.ok) {
-    if (dump.kind === 'truncated') return { status: 'truncated', items: {}, error: `${DRBD_DUMP_COMMAND}: output truncated` };
+    // A cut dump can end inside a section: nothing partial is worth keeping then.
+    if (dump.kind === 'truncated') return cutFacet(dump);
     return errorFacet(`${DRBD_DUMP_COMMAND} (${source}): line ${parsed.line}: ${parsed.error}`);
   }
   const items: Record<string, Item> = {};
   for (const [key, value] of flattenDrbd(parsed.statements)) items[key] = { value };
   const versionError = addVersions(outputs, items);
   if (versionError !== undefined) return errorFacet(versionError, items);
-  const adjustFailed = addAdjust(outputs[DRBD_ADJUST_COMMAND], items);
+  const adjustFailed = addAdjust(outputs, items);
   const meta: Record<string, string> = { source };
   // `drbdadm -d adjust` failed for these: their running state is unknown, not in sync.
   if (adjustFailed !== undefined) meta.adjust_failed = adjustFailed;
-  if (dump.kind === 'truncated') return { status: 'truncated', items, meta, error: `${DRBD_DUMP_COMMAND}: output truncated` };
+  // A cut dump keeps what it read; parseFacet marks the facet truncated.
   return { status: 'ok', items, meta };
 }
 
 export const drbdCollector: Collector = {
   name: 'drbd',
-  description: 'DRBD resources (drbdadm dump all), kernel module and drbd-utils versions',
+  description: '`drbdadm dump all` (or /etc/drbd.d), `/proc/drbd`, `drbdadm --version`, `drbdadm -d adjust <res>` (dry run)',
   defaultEnabled: true,
   commands() {
     return [
@@ -235,6 +227,6 @@ export const drbdCollector: Collector = {
     ];
   },
   parse(outputs) {
-    return guardParse('drbd', () => parseDrbd(outputs));
+    return parseFacet('drbd', outputs, () => parseDrbd(outputs));
   },
 };

@@ -17,7 +17,8 @@
  */
 import type { Item } from '../core/snapshot.js';
 import type { Collector, CollectorContext } from './collector.js';
-import { checkOutput, errorFacet, facetFromCheck, guardParse, okFacet, outputLines, shArgv, withTruncation } from './util.js';
+import { facetOf, isReadable, judgeOutput, outputLines, parseFacet } from './output.js';
+import { errorFacet, okFacet, shArgv } from './util.js';
 
 export const FILES_COMMAND_ID = 'files-stat';
 
@@ -121,7 +122,7 @@ function parseRecord(fields: readonly string[]): RecordResult {
 
 export const filesCollector: Collector = {
   name: 'files',
-  description: 'Configured files: sha256, mode, owner, size, and text content for diffs',
+  description: "the cluster's `files:` globs",
   defaultEnabled: true,
   commands(ctx: CollectorContext) {
     if (ctx.files.length === 0) return [];
@@ -129,18 +130,18 @@ export const filesCollector: Collector = {
     return [{ id: FILES_COMMAND_ID, argv: shArgv(FILES_SCRIPT, max, ...ctx.files), maxBytes: 32 * 1024 * 1024 }];
   },
   parse(outputs, ctx) {
-    return guardParse('files', () => {
+    return parseFacet('files', outputs, () => {
       if (ctx.files.length === 0) return okFacet({}, { patterns: '0' });
-      const check = checkOutput(outputs, FILES_COMMAND_ID);
-      if (check.kind !== 'ok') return facetFromCheck(check);
+      const listing = judgeOutput(outputs, FILES_COMMAND_ID);
+      if (!isReadable(listing)) return facetOf(listing);
       const items: Record<string, Item> = {};
-      for (const [index, line] of outputLines(check.out).entries()) {
+      for (const [index, line] of outputLines(listing).entries()) {
         if (line === '') continue;
         const record = parseRecord(line.split('\t'));
         if (!record) return errorFacet(`${FILES_COMMAND_ID}: line ${index + 1}: malformed record: ${line.slice(0, 120)}`);
         items[record.key] = record.item;
       }
-      return withTruncation(okFacet(items, { patterns: String(ctx.files.length) }), outputs, [FILES_COMMAND_ID]);
+      return okFacet(items, { patterns: String(ctx.files.length) });
     });
   },
 };

@@ -5,7 +5,8 @@
 import type { Item } from '../core/snapshot.js';
 import { verrevcmp } from '../core/versions/deb.js';
 import type { Collector } from './collector.js';
-import { checkOutput, facetFromCheck, guardParse, okFacet, outputLines, shArgv, withTruncation } from './util.js';
+import { facetOf, isReadable, judgeOutput, outputLines, parseFacet } from './output.js';
+import { okFacet, shArgv } from './util.js';
 
 export const KERNEL_COMMAND_IDS = ['kernel-release', 'kernel-build', 'kernel-cmdline', 'kernel-installed'] as const;
 
@@ -56,7 +57,7 @@ export const FLAG_VALUE = '(flag)';
 
 export const kernelCollector: Collector = {
   name: 'kernel',
-  description: 'Running kernel release, build and command line; installed kernels; reboot required',
+  description: '`uname -r`/`-v`, /proc/cmdline, /boot/vmlinuz-*',
   defaultEnabled: true,
   commands() {
     return [
@@ -67,22 +68,22 @@ export const kernelCollector: Collector = {
     ];
   },
   parse(outputs) {
-    return guardParse('kernel', () => {
+    return parseFacet('kernel', outputs, () => {
       const items: Record<string, Item> = {};
-      const release = checkOutput(outputs, 'kernel-release');
-      if (release.kind !== 'ok') return facetFromCheck(release);
-      const running = outputLines(release.out)[0]?.trim() ?? '';
+      const release = judgeOutput(outputs, 'kernel-release');
+      if (!isReadable(release)) return facetOf(release);
+      const running = outputLines(release)[0]?.trim() ?? '';
       if (running) items.release = { value: running };
 
-      const build = checkOutput(outputs, 'kernel-build');
-      if (build.kind !== 'ok') return facetFromCheck(build);
-      const buildLine = outputLines(build.out)[0]?.trim();
+      const build = judgeOutput(outputs, 'kernel-build');
+      if (!isReadable(build)) return facetOf(build);
+      const buildLine = outputLines(build)[0]?.trim();
       if (buildLine) items.build = { value: buildLine };
 
-      const cmdline = checkOutput(outputs, 'kernel-cmdline');
-      if (cmdline.kind !== 'ok') return facetFromCheck(cmdline);
+      const cmdline = judgeOutput(outputs, 'kernel-cmdline');
+      if (!isReadable(cmdline)) return facetOf(cmdline);
       const values = new Map<string, string[]>();
-      const all = splitCmdline(cmdline.out.stdout);
+      const all = splitCmdline(cmdline.stdout);
       // Everything after `--` is handed to init as its argv, not kernel parameters.
       const initAt = all.indexOf('--');
       const kernelParams = initAt === -1 ? all : all.slice(0, initAt);
@@ -104,9 +105,9 @@ export const kernelCollector: Collector = {
         items[`cmdline.${name}`] = reason ? { value, nodeSpecific: reason } : { value };
       }
 
-      const installed = checkOutput(outputs, 'kernel-installed');
-      if (installed.kind !== 'ok') return facetFromCheck(installed);
-      const releases = outputLines(installed.out)
+      const installed = judgeOutput(outputs, 'kernel-installed');
+      if (!isReadable(installed)) return facetOf(installed);
+      const releases = outputLines(installed)
         .map((l) => l.trim())
         .filter((l) => l !== '' && !RESCUE_IMAGE.test(l));
       for (const r of releases) items[`installed.${r}`] = { value: 'installed' };
@@ -115,7 +116,7 @@ export const kernelCollector: Collector = {
         items.reboot_required = { value: String(newest !== running) };
         if (newest !== running) items.newest_installed = { value: newest };
       }
-      return withTruncation(okFacet(items), outputs, KERNEL_COMMAND_IDS);
+      return okFacet(items);
     });
   },
 };

@@ -6,17 +6,8 @@
  */
 import type { Item } from '../core/snapshot.js';
 import type { Collector } from './collector.js';
-import {
-  checkOutput,
-  errorFacet,
-  facetFromCheck,
-  guardParse,
-  okFacet,
-  outputLines,
-  shArgv,
-  unsupportedFacet,
-  withTruncation,
-} from './util.js';
+import { facetOf, isReadable, judgeOutput, outputLines, parseFacet } from './output.js';
+import { errorFacet, okFacet, shArgv, unsupportedFacet } from './util.js';
 
 export const MODULES_COMMAND_IDS = ['modules-proc', 'modules-sysfs'] as const;
 
@@ -40,7 +31,7 @@ export const NO_VERSION = 'loaded';
 
 export const modulesCollector: Collector = {
   name: 'modules',
-  description: 'Loaded kernel modules (/proc/modules) with their version and srcversion',
+  description: '/proc/modules, /sys/module/*/version',
   defaultEnabled: true,
   commands() {
     return [
@@ -49,14 +40,14 @@ export const modulesCollector: Collector = {
     ];
   },
   parse(outputs) {
-    return guardParse('modules', () => {
-      const proc = checkOutput(outputs, 'modules-proc');
-      if (proc.kind === 'missing-tool') {
-        return unsupportedFacet(`${proc.reason} (kernel without loadable module support, or a container)`);
+    return parseFacet('modules', outputs, () => {
+      const proc = judgeOutput(outputs, 'modules-proc');
+      if (proc.kind === 'unsupported') {
+        return unsupportedFacet(`${proc.message} (kernel without loadable module support, or a container)`);
       }
-      if (proc.kind !== 'ok') return facetFromCheck(proc);
+      if (!isReadable(proc)) return facetOf(proc);
       const loaded: string[] = [];
-      for (const [index, line] of outputLines(proc.out).entries()) {
+      for (const [index, line] of outputLines(proc).entries()) {
         if (line.trim() === '') continue;
         // /proc/modules: name size refcount deps state address [taint]
         const name = line.split(/\s+/)[0] ?? '';
@@ -67,24 +58,23 @@ export const modulesCollector: Collector = {
       }
 
       const versions = new Map<string, string>();
-      const sysfs = checkOutput(outputs, 'modules-sysfs');
+      const sysfs = judgeOutput(outputs, 'modules-sysfs');
       // Without /sys versions the modules are still worth listing.
       const meta: Record<string, string> = {};
-      if (sysfs.kind === 'ok') {
-        for (const line of outputLines(sysfs.out)) {
+      if (isReadable(sysfs)) {
+        for (const line of outputLines(sysfs)) {
           const [name, version, srcversion] = line.split('\t');
           if (!name) continue;
           const parts = [version ? `version=${version}` : '', srcversion ? `srcversion=${srcversion}` : ''];
           versions.set(name, parts.filter(Boolean).join(' '));
         }
       } else {
-        meta.versions = sysfs.kind === 'missing-tool' ? sysfs.reason : sysfs.message;
+        meta.versions = sysfs.message;
       }
 
       const items: Record<string, Item> = {};
       for (const name of loaded) items[name] = { value: versions.get(name) || NO_VERSION };
-      const facet = okFacet(items, Object.keys(meta).length > 0 ? meta : undefined);
-      return withTruncation(facet, outputs, MODULES_COMMAND_IDS);
+      return okFacet(items, Object.keys(meta).length > 0 ? meta : undefined);
     });
   },
 };

@@ -5,7 +5,8 @@
  */
 import type { Item } from '../core/snapshot.js';
 import type { Collector } from './collector.js';
-import { checkOutput, facetFromCheck, guardParse, okFacet, outputLines, shArgv, withTruncation } from './util.js';
+import { facetOf, isReadable, judgeOutput, outputLines, parseFacet } from './output.js';
+import { okFacet, shArgv } from './util.js';
 
 export const OS_COMMAND_IDS = ['os-release', 'os-hostname', 'os-arch'] as const;
 
@@ -58,7 +59,7 @@ function unquoteShellValue(value: string): string {
 
 export const osCollector: Collector = {
   name: 'os',
-  description: 'Distribution (os-release ID, VERSION_ID, PRETTY_NAME), architecture and hostname',
+  description: '/etc/os-release, hostname, `uname -m`',
   defaultEnabled: true,
   commands() {
     return [
@@ -68,24 +69,24 @@ export const osCollector: Collector = {
     ];
   },
   parse(outputs) {
-    return guardParse('os', () => {
-      const release = checkOutput(outputs, 'os-release');
-      if (release.kind !== 'ok') return facetFromCheck(release);
+    return parseFacet('os', outputs, () => {
+      const release = judgeOutput(outputs, 'os-release');
+      if (!isReadable(release)) return facetOf(release);
       const items: Record<string, Item> = {};
-      const fields = parseOsRelease(release.out.stdout);
+      const fields = parseOsRelease(release.stdout);
       for (const [field, key] of Object.entries(OS_RELEASE_FIELDS)) {
         const value = fields[field];
         if (value !== undefined) items[key] = { value };
       }
-      const arch = checkOutput(outputs, 'os-arch');
-      if (arch.kind !== 'ok') return facetFromCheck(arch);
-      const archLine = outputLines(arch.out)[0]?.trim();
+      const arch = judgeOutput(outputs, 'os-arch');
+      if (!isReadable(arch)) return facetOf(arch);
+      const archLine = outputLines(arch)[0]?.trim();
       if (archLine) items.arch = { value: archLine };
-      const host = checkOutput(outputs, 'os-hostname');
-      if (host.kind !== 'ok') return facetFromCheck(host);
-      const hostname = outputLines(host.out)[0]?.trim();
+      const host = judgeOutput(outputs, 'os-hostname');
+      if (!isReadable(host)) return facetOf(host);
+      const hostname = outputLines(host)[0]?.trim();
       if (hostname) items.hostname = { value: hostname, nodeSpecific: 'the hostname names the node' };
-      return withTruncation(okFacet(items), outputs, OS_COMMAND_IDS);
+      return okFacet(items);
     });
   },
 };

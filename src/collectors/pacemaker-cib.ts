@@ -38,7 +38,7 @@
  */
 import { RENAMED_CLUSTER_OPTIONS } from '../core/pacemaker-options.js';
 import { childNamed, childrenNamed, type XmlElement } from './pacemaker-xml.js';
-import { isSecretName, redactSecret } from './corosync-stack-output.js';
+import { isSecretName, redactSecret } from './secrets.js';
 
 export const VOLATILE_CIB_ATTRIBUTES: readonly string[] = [
   'epoch',

@@ -3,18 +3,28 @@
  * is dropped and why). The live CIB comes from `cibadmin --query --local`; a node whose
  * cluster stack is stopped still has its last CIB on disk, which is read instead.
  */
-import type { Collector, CommandOutput } from './collector.js';
+import type { Collector } from './collector.js';
 import type { FacetSnapshot, Item } from '../core/snapshot.js';
 import { normaliseCib } from './pacemaker-cib.js';
 import { parseSbd, SBD_COMMAND, SBD_SCRIPT } from './pacemaker-sbd.js';
 import { parseXml } from './pacemaker-xml.js';
 import { agentsOfItems, listingNamesFor } from '../core/agent-presence.js';
-import { errorFacet, guardParse, judgeOutput, unsupportedFacet, UNSUPPORTED_EXIT, UNSUPPORTED_MARKER } from './corosync-stack-output.js';
+import {
+  cutFacet,
+  facetOf,
+  isReadable,
+  judgeOutput,
+  parseFacet,
+  sourceOf,
+  UNSUPPORTED_EXIT,
+  UNSUPPORTED_MARKER,
+  type Outputs,
+} from './output.js';
+import { errorFacet } from './util.js';
 
 import { AGENTS_COMMAND, AGENTS_META_KEY, AGENTS_SCRIPT, agentListingMeta, parseAgentListing } from './pacemaker-agents.js';
 
 export const PACEMAKER_CIB_COMMAND = 'pacemaker-cib';
-const SOURCE_MARKER = 'driftd: source=';
 
 /**
  * Constant script: the live CIB when the local cib daemon answers, else the file the
@@ -32,28 +42,12 @@ export const PACEMAKER_CIB_SCRIPT = [
   `exit ${UNSUPPORTED_EXIT}`,
 ].join('\n');
 
-function sourceOf(output: CommandOutput | undefined): string {
-  const stderr = output?.stderr ?? '';
-  const at = stderr.indexOf(SOURCE_MARKER);
-  if (at < 0) return 'unknown';
-  return (
-    stderr
-      .slice(at + SOURCE_MARKER.length)
-      .split('\n')[0]
-      ?.trim() || 'unknown'
-  );
-}
-
-function parsePacemaker(outputs: Readonly<Record<string, CommandOutput>>): FacetSnapshot {
-  const output = outputs[PACEMAKER_CIB_COMMAND];
-  const verdict = judgeOutput(PACEMAKER_CIB_COMMAND, output);
-  if (verdict.kind === 'unsupported') return unsupportedFacet(verdict.reason);
-  if (verdict.kind === 'error') return errorFacet(verdict.reason);
+function parsePacemaker(outputs: Outputs): FacetSnapshot {
+  const verdict = judgeOutput(outputs, PACEMAKER_CIB_COMMAND);
+  if (!isReadable(verdict)) return facetOf(verdict);
   // A cut CIB is not well-formed XML, so there is nothing partial worth keeping.
-  if (verdict.kind === 'truncated') {
-    return { status: 'truncated', items: {}, error: `${PACEMAKER_CIB_COMMAND}: output truncated` };
-  }
-  const source = sourceOf(output);
+  if (verdict.kind === 'truncated') return cutFacet(verdict);
+  const source = sourceOf(outputs, PACEMAKER_CIB_COMMAND);
   const xml = parseXml(verdict.stdout);
   if (!xml.ok) {
     return errorFacet(`${PACEMAKER_CIB_COMMAND} (${source}): line ${xml.line}, column ${xml.column}: ${xml.error}`);
@@ -66,15 +60,16 @@ function parsePacemaker(outputs: Readonly<Record<string, CommandOutput>>): Facet
     items[key] = source === undefined ? { value } : { value, source };
   }
   const meta: Record<string, string> = { source };
-  addSbd(outputs[SBD_COMMAND], items, meta);
-  addAgents(outputs[AGENTS_COMMAND], items, meta);
+  addSbd(outputs, items, meta);
+  addAgents(outputs, items, meta);
   return { status: 'ok', items, meta };
 }
 
 /** SBD's settings beside the CIB; a node without SBD (or an older recording) adds nothing. */
-function addSbd(output: CommandOutput | undefined, items: Record<string, Item>, meta: Record<string, string>): void {
-  if (!output || output.exitCode !== 0 || output.stdout.trim() === '') return;
-  const sbd = parseSbd(output.stdout);
+function addSbd(outputs: Outputs, items: Record<string, Item>, meta: Record<string, string>): void {
+  const verdict = judgeOutput(outputs, SBD_COMMAND);
+  if (verdict.kind !== 'ok' || verdict.stdout.trim() === '') return;
+  const sbd = parseSbd(verdict.stdout);
   if (sbd.file === undefined) return;
   meta.sbd = sbd.file;
   for (const [name, value] of Object.entries(sbd.variables)) items[`sbd.${name}`] = { value, source: sbd.file };
@@ -87,9 +82,10 @@ function addSbd(output: CommandOutput | undefined, items: Record<string, Item>, 
  * items. A recording without the listing adds nothing: the precondition then falls back to
  * package evidence.
  */
-function addAgents(output: CommandOutput | undefined, items: Record<string, Item>, meta: Record<string, string>): void {
-  if (!output || output.exitCode !== 0 || output.truncated) return;
-  const present = parseAgentListing(output.stdout).names;
+function addAgents(outputs: Outputs, items: Record<string, Item>, meta: Record<string, string>): void {
+  const verdict = judgeOutput(outputs, AGENTS_COMMAND);
+  if (verdict.kind !== 'ok') return;
+  const present = parseAgentListing(verdict.stdout).names;
   const relevant = new Set<string>();
   for (const agent of agentsOfItems(items)) for (const name of listingNamesFor(agent)) if (present.has(name)) relevant.add(name);
   meta[AGENTS_META_KEY] = agentListingMeta({ names: relevant });
@@ -97,7 +93,8 @@ function addAgents(output: CommandOutput | undefined, items: Record<string, Item
 
 export const pacemakerCollector: Collector = {
   name: 'pacemaker',
-  description: 'Pacemaker CIB configuration (properties, resources, constraints, fencing), volatile attributes dropped',
+  description:
+    '`cibadmin --query --local`, else cib.xml; `/etc/sysconfig/sbd` or `/etc/default/sbd` (never sourced) and `sbd -d DEV dump` per SBD device',
   defaultEnabled: true,
   commands() {
     // The CIB is readable by root and haclient only.
@@ -108,6 +105,6 @@ export const pacemakerCollector: Collector = {
     ];
   },
   parse(outputs) {
-    return guardParse('pacemaker', () => parsePacemaker(outputs));
+    return parseFacet('pacemaker', outputs, () => parsePacemaker(outputs));
   },
 };

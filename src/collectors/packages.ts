@@ -6,7 +6,8 @@
 import type { Item } from '../core/snapshot.js';
 import type { Collector } from './collector.js';
 import { UNFINISHED_META_PREFIX } from '../core/package-states.js';
-import { checkOutput, errorFacet, facetFromCheck, guardParse, okFacet, outputLines, shArgv, withTruncation } from './util.js';
+import { facetOf, isReadable, judgeOutput, outputLines, parseFacet } from './output.js';
+import { errorFacet, okFacet, shArgv } from './util.js';
 
 export const PACKAGES_COMMAND_ID = 'packages-query';
 
@@ -164,16 +165,16 @@ function keyPackages(pkgs: readonly Pkg[], format: Format): { items: Record<stri
 
 export const packagesCollector: Collector = {
   name: 'packages',
-  description: 'Installed packages and versions from dpkg or rpm',
+  description: '`dpkg-query -W` or `rpm -qa`',
   defaultEnabled: true,
   commands() {
     return [{ id: PACKAGES_COMMAND_ID, argv: shArgv(QUERY_SCRIPT), maxBytes: 16 * 1024 * 1024 }];
   },
   parse(outputs) {
-    return guardParse('packages', () => {
-      const check = checkOutput(outputs, PACKAGES_COMMAND_ID);
-      if (check.kind !== 'ok') return facetFromCheck(check);
-      const lines = outputLines(check.out);
+    return parseFacet('packages', outputs, () => {
+      const query = judgeOutput(outputs, PACKAGES_COMMAND_ID);
+      if (!isReadable(query)) return facetOf(query);
+      const lines = outputLines(query);
       const format = detectFormat(lines);
       if (format === undefined) {
         if (lines.every((l) => l.trim() === '')) return errorFacet(`${PACKAGES_COMMAND_ID}: empty package list`);
@@ -190,8 +191,7 @@ export const packagesCollector: Collector = {
         pkgs.push(parsed);
       }
       const { items, unfinished } = keyPackages(pkgs, format);
-      const facet = okFacet(items, { format: format === 'deb' ? 'deb' : 'rpm', ...unfinished });
-      return withTruncation(facet, outputs, [PACKAGES_COMMAND_ID]);
+      return okFacet(items, { format: format === 'deb' ? 'deb' : 'rpm', ...unfinished });
     });
   },
 };

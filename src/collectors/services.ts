@@ -5,18 +5,8 @@
  */
 import type { Item } from '../core/snapshot.js';
 import type { Collector } from './collector.js';
-import {
-  checkOutput,
-  errorFacet,
-  facetFromCheck,
-  firstLine,
-  guardParse,
-  okFacet,
-  outputLines,
-  shArgv,
-  unsupportedFacet,
-  withTruncation,
-} from './util.js';
+import { facetOf, isReadable, judgeOutput, outputLines, parseFacet } from './output.js';
+import { errorFacet, firstLine, okFacet, shArgv } from './util.js';
 
 export const SERVICES_COMMAND_IDS = ['services-unit-files', 'services-active'] as const;
 
@@ -51,7 +41,7 @@ const NO_SYSTEMD = /not been booted with systemd|Failed to connect to bus|System
 
 export const servicesCollector: Collector = {
   name: 'services',
-  description: 'systemd service unit-file states, and active states of enabled services',
+  description: '`systemctl list-unit-files`, `is-active`',
   defaultEnabled: true,
   commands() {
     return [
@@ -60,15 +50,12 @@ export const servicesCollector: Collector = {
     ];
   },
   parse(outputs) {
-    return guardParse('services', () => {
-      const files = checkOutput(outputs, 'services-unit-files');
-      if (files.kind === 'failed' && NO_SYSTEMD.test(outputs['services-unit-files']?.stderr ?? '')) {
-        return unsupportedFacet(`services-unit-files: ${firstLine(outputs['services-unit-files']?.stderr ?? '')}`);
-      }
-      if (files.kind !== 'ok') return facetFromCheck(files);
+    return parseFacet('services', outputs, () => {
+      const files = judgeOutput(outputs, 'services-unit-files', { unsupportedWhen: NO_SYSTEMD });
+      if (!isReadable(files)) return facetOf(files);
 
       const states = new Map<string, string>();
-      for (const [index, line] of outputLines(files.out).entries()) {
+      for (const [index, line] of outputLines(files).entries()) {
         if (line.trim() === '') continue;
         // systemd >= 245 prints UNIT STATE PRESET; older ones UNIT STATE.
         const [unit, state] = line.trim().split(/\s+/);
@@ -81,15 +68,15 @@ export const servicesCollector: Collector = {
       const active = new Map<string, string>();
       const meta: Record<string, string> = {};
       const activeOut = outputs['services-active'];
-      const activeCheck = checkOutput(outputs, 'services-active');
-      if (activeCheck.kind === 'ok') {
-        for (const line of outputLines(activeCheck.out)) {
+      const activeCheck = judgeOutput(outputs, 'services-active');
+      if (isReadable(activeCheck)) {
+        for (const line of outputLines(activeCheck)) {
           const [unit, state] = line.split('\t');
           if (unit && state) active.set(unit, state);
         }
       } else {
         // States alone are still a useful comparison; say why the rest is missing.
-        const why = firstLine(activeOut?.stderr ?? '') || (activeCheck.kind === 'missing-tool' ? activeCheck.reason : activeCheck.message);
+        const why = firstLine(activeOut?.stderr ?? '') || activeCheck.message;
         meta.active = `unavailable: ${why}`;
       }
 
@@ -98,8 +85,7 @@ export const servicesCollector: Collector = {
         const running = active.get(unit);
         items[unit] = { value: running ? `${state} ${running}` : state };
       }
-      const facet = okFacet(items, Object.keys(meta).length > 0 ? meta : undefined);
-      return withTruncation(facet, outputs, SERVICES_COMMAND_IDS);
+      return okFacet(items, Object.keys(meta).length > 0 ? meta : undefined);
     });
   },
 };

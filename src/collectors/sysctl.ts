@@ -7,19 +7,8 @@
 import type { Item } from '../core/snapshot.js';
 import type { Collector, CollectorContext } from './collector.js';
 import { parseSysctlConf, SYSCTL_CONF_SCRIPT } from './sysctl-conf.js';
-import {
-  checkOutput,
-  errorFacet,
-  facetFromCheck,
-  globToRegExp,
-  guardParse,
-  matchesAnyGlob,
-  normaliseWhitespace,
-  okFacet,
-  outputLines,
-  shArgv,
-  withTruncation,
-} from './util.js';
+import { facetOf, isReadable, judgeOutput, outputLines, parseFacet, type Outputs } from './output.js';
+import { errorFacet, globToRegExp, matchesAnyGlob, normaliseWhitespace, okFacet, shArgv } from './util.js';
 
 export const SYSCTL_COMMAND_ID = 'sysctl-all';
 export const SYSCTL_CONF_COMMAND_ID = 'sysctl-conf';
@@ -116,7 +105,7 @@ export function parseSysctlLines(
 
 export const sysctlCollector: Collector = {
   name: 'sysctl',
-  description: 'Kernel tunables (sysctl -a) without volatile counters and secrets',
+  description: '`sysctl -a` or a /proc/sys walk; the sysctl.d files and /etc/sysctl.conf',
   defaultEnabled: true,
   commands() {
     return [
@@ -125,10 +114,10 @@ export const sysctlCollector: Collector = {
     ];
   },
   parse(outputs, ctx) {
-    return guardParse('sysctl', () => {
-      const check = checkOutput(outputs, SYSCTL_COMMAND_ID);
-      if (check.kind !== 'ok') return facetFromCheck(check);
-      const lines = outputLines(check.out);
+    return parseFacet('sysctl', outputs, () => {
+      const all = judgeOutput(outputs, SYSCTL_COMMAND_ID);
+      if (!isReadable(all)) return facetOf(all);
+      const lines = outputLines(all);
       // sysctl -a always prints hundreds of keys; nothing at all means /proc/sys was unreadable.
       if (lines.every((l) => l.trim() === '')) return errorFacet(`${SYSCTL_COMMAND_ID}: no keys read from /proc/sys`);
       const parsed = parseSysctlLines(lines, ctx);
@@ -137,8 +126,7 @@ export const sysctlCollector: Collector = {
       }
       const meta: Record<string, string> = {};
       const configured = configuredItems(outputs, ctx, meta);
-      const facet = okFacet({ ...parsed.items, ...configured }, Object.keys(meta).length > 0 ? meta : undefined);
-      return withTruncation(facet, outputs, [SYSCTL_COMMAND_ID, SYSCTL_CONF_COMMAND_ID]);
+      return okFacet({ ...parsed.items, ...configured }, Object.keys(meta).length > 0 ? meta : undefined);
     });
   },
 };
@@ -149,16 +137,16 @@ export const sysctlCollector: Collector = {
  * values are still worth comparing, so the facet stays ok and `meta.configured` says why.
  */
 function configuredItems(
-  outputs: Parameters<Collector['parse']>[0],
+  outputs: Outputs,
   ctx: Pick<CollectorContext, 'sysctlAllow' | 'sysctlDeny'>,
   meta: Record<string, string>,
 ): Record<string, Item> {
-  const check = checkOutput(outputs, SYSCTL_CONF_COMMAND_ID);
-  if (check.kind !== 'ok') {
-    meta.configured = `unavailable: ${check.kind === 'missing-tool' ? check.reason : check.message}`;
+  const conf = judgeOutput(outputs, SYSCTL_CONF_COMMAND_ID);
+  if (!isReadable(conf)) {
+    meta.configured = `unavailable: ${conf.message}`;
     return {};
   }
-  const parsed = parseSysctlConf(check.out.truncated ? outputLines(check.out).join('\n') : check.out.stdout);
+  const parsed = parseSysctlConf(conf.kind === 'truncated' ? outputLines(conf).join('\n') : conf.stdout);
   if (parsed.unreadable.length > 0) meta.configured_unreadable = parsed.unreadable.join(' ');
   const deny = [...SHIPPED_DENY, ...ctx.sysctlDeny.map(globToRegExp)];
   const allow = ctx.sysctlAllow.map(globToRegExp);

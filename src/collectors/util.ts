@@ -1,12 +1,10 @@
 /**
- * Small helpers shared by the collectors' pure parsers: the status decisions every facet
- * makes the same way (missing output, missing tool, cut output) and a few text tools.
+ * Small helpers shared by the collectors' pure parsers: building facets, the one guard
+ * around a parser, and a few text tools. What a command's output means (absent,
+ * unsupported, failed, truncated, ok) is decided in output.ts.
  * No I/O here: parsers must stay pure and never throw.
  */
 import type { FacetSnapshot, Item } from '../core/snapshot.js';
-import type { CommandOutput } from './collector.js';
-
-export type Outputs = Readonly<Record<string, CommandOutput>>;
 
 /** The node's PATH is not trusted: scripts find their tools in the system dirs only. */
 export const SCRIPT_PATH = 'PATH=/usr/sbin:/usr/bin:/sbin:/bin; export PATH';
@@ -27,8 +25,8 @@ export function unsupportedFacet(reason: string): FacetSnapshot {
   return { status: 'unsupported', items: {}, error: reason };
 }
 
-export function errorFacet(message: string): FacetSnapshot {
-  return { status: 'error', items: {}, error: message };
+export function errorFacet(message: string, items: Record<string, Item> = {}): FacetSnapshot {
+  return { status: 'error', items, error: message };
 }
 
 /** The meta flag a facet carries when its parser threw: a driftd bug, never a node's fault. */
@@ -63,64 +61,6 @@ export function firstLine(text: string): string {
   const line = text.split('\n').find((l) => l.trim() !== '') ?? '';
   const trimmed = line.trim();
   return trimmed.length > 200 ? `${trimmed.slice(0, 200)}...` : trimmed;
-}
-
-const MISSING_PATTERNS = [/No such file or directory/i, /command not found/i, /: not found/i, /\bENOENT\b/];
-
-/**
- * Why a command's tool or file is absent on this node, or undefined if it is present.
- * Exit 127 is the shell's "command not found"; a local spawn of a missing binary comes
- * back as an ENOENT error instead of an exit code.
- */
-export function missingReason(id: string, out: CommandOutput): string | undefined {
-  const said = firstLine(out.stderr) || firstLine(out.error ?? '');
-  if (out.exitCode === 127) return `${id}: ${said || 'command not found (exit 127)'}`;
-  if (out.exitCode === 0) return undefined;
-  const text = `${out.stderr}\n${out.error ?? ''}`;
-  if (MISSING_PATTERNS.some((re) => re.test(text))) return `${id}: ${said}`;
-  return undefined;
-}
-
-export type OutputCheck =
-  { kind: 'ok'; out: CommandOutput } | { kind: 'missing-tool'; reason: string } | { kind: 'failed'; message: string };
-
-/**
- * Sorts one command's output into: usable (exit 0, or a cut output worth parsing),
- * tool/file absent (-> unsupported), or failed (-> error, with the command's words).
- */
-export function checkOutput(outputs: Outputs, id: string): OutputCheck {
-  const out = outputs[id];
-  if (!out) return { kind: 'failed', message: `${id}: no output recorded for this command` };
-  const missing = missingReason(id, out);
-  if (missing) return { kind: 'missing-tool', reason: missing };
-  if (out.exitCode === 0 || out.truncated) return { kind: 'ok', out };
-  const said = firstLine(out.stderr) || firstLine(out.error ?? '') || firstLine(out.stdout);
-  const exit = out.exitCode === null ? 'did not finish' : `exit ${out.exitCode}`;
-  return { kind: 'failed', message: `${id}: ${exit}${said ? `: ${said}` : ''}` };
-}
-
-/** Facet from a failed check: missing tool -> unsupported, anything else -> error. */
-export function facetFromCheck(check: Exclude<OutputCheck, { kind: 'ok' }>): FacetSnapshot {
-  return check.kind === 'missing-tool' ? unsupportedFacet(check.reason) : errorFacet(check.message);
-}
-
-/**
- * Lines of a command's stdout. When the output was cut, the last line may be partial,
- * so it is dropped rather than read as a real (wrong) value.
- */
-export function outputLines(out: CommandOutput): string[] {
-  const lines = out.stdout.split('\n');
-  if (out.truncated) lines.pop();
-  else if (lines[lines.length - 1] === '') lines.pop();
-  return lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
-}
-
-/** Marks a facet truncated when any of the named commands' output was cut. */
-export function withTruncation(facet: FacetSnapshot, outputs: Outputs, ids: readonly string[]): FacetSnapshot {
-  if (facet.status !== 'ok') return facet;
-  const cut = ids.filter((id) => outputs[id]?.truncated);
-  if (cut.length === 0) return facet;
-  return { ...facet, status: 'truncated', error: `output cut at the size cap: ${cut.join(', ')}` };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
- * Schemas of the JSON the window tables keep. Read back through these, never cast: a
- * row written by an older or newer driftd that does not fit fails loudly with the
- * column it came from.
+ * Schemas of the rows and JSON columns the window tables keep. windows.ts reads them back
+ * through the store's one reader (rows.ts readRow/readJson), never cast: a row written
+ * by an older or newer driftd that does not fit fails loudly as a StoreError naming the
+ * table, the row and the column it came from.
  */
 import { z } from 'zod';
 import { CHANGE_KINDS } from '../core/changes.js';
@@ -121,21 +122,3 @@ export const VerificationRow = z.object({
   evidence_json: z.string(),
 });
 export type VerificationRow = z.infer<typeof VerificationRow>;
-
-export class WindowRecordError extends Error {
-  override readonly name = 'WindowRecordError';
-}
-
-/** Parses one stored JSON column through its schema. */
-export function readColumn<S extends z.ZodType>(schema: S, text: string, where: string): z.infer<S> {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new WindowRecordError(`${where}: not JSON (${err instanceof Error ? err.message : String(err)})`);
-  }
-  const result = schema.safeParse(data);
-  if (!result.success)
-    throw new WindowRecordError(`${where}: ${result.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
-  return result.data;
-}

@@ -16,13 +16,12 @@ import {
   BaselineValuesRecord,
   ExpectationRecord,
   NodeEvaluationRecord,
-  readColumn,
   StringListRecord,
   VerificationRow,
   WindowRow,
   WindowSummaryRecord,
 } from './window-records.js';
-import { readRow } from './rows.js';
+import { readJson, readRow } from './rows.js';
 
 export type WindowStoreErrorCode = 'already-open' | 'not-open';
 
@@ -141,7 +140,7 @@ export class WindowStore {
       at: r.at,
       verdict: r.verdict,
       runId: r.run_id,
-      evidence: readColumn(NodeEvaluationRecord, r.evidence_json, `verification ${r.id} evidence_json`),
+      evidence: readJson(NodeEvaluationRecord, r.evidence_json, `maintenance_window_verifications row id=${r.id} column evidence_json`),
     }));
   }
 
@@ -174,12 +173,23 @@ function toRecord(raw: unknown): WindowRecord {
     plannedEnd: row.planned_end,
     closedAt: row.closed_at,
     baselineRunId: row.baseline_run_id,
-    nodes: readColumn(StringListRecord, row.nodes_json, `window ${row.id} nodes_json`),
-    expectation: readColumn(ExpectationRecord, row.expectation_json, `window ${row.id} expectation_json`),
+    nodes: readJson(StringListRecord, row.nodes_json, `maintenance_windows row id=${row.id} column nodes_json`),
+    expectation: readJson(ExpectationRecord, row.expectation_json, `maintenance_windows row id=${row.id} column expectation_json`),
     expectationFile: row.expectation_file,
-    baselineValues: readColumn(BaselineValuesRecord, row.baseline_values_json, `window ${row.id} baseline_values_json`),
-    baselineFindingIds: readColumn(StringListRecord, row.baseline_finding_ids_json, `window ${row.id} baseline_finding_ids_json`),
+    baselineValues: readJson(
+      BaselineValuesRecord,
+      row.baseline_values_json,
+      `maintenance_windows row id=${row.id} column baseline_values_json`,
+    ),
+    baselineFindingIds: readJson(
+      StringListRecord,
+      row.baseline_finding_ids_json,
+      `maintenance_windows row id=${row.id} column baseline_finding_ids_json`,
+    ),
     versionFormat: row.version_format,
-    summary: row.summary_json === null ? null : readColumn(WindowSummaryRecord, row.summary_json, `window ${row.id} summary_json`),
+    summary:
+      row.summary_json === null
+        ? null
+        : readJson(WindowSummaryRecord, row.summary_json, `maintenance_windows row id=${row.id} column summary_json`),
   };
 }

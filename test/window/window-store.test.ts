@@ -4,9 +4,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NodeEvaluation } from '../../src/core/window/verdict.js';
-import { Store } from '../../src/store/index.js';
+import { Store, StoreError } from '../../src/store/index.js';
 import { readWindowViews, windowViews } from '../../src/window/views.js';
-import { WindowRecordError } from '../../src/store/window-records.js';
 import { WindowStoreError, type NewWindow } from '../../src/store/windows.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { runInput } from '../store/handmade-runs.js';
@@ -176,8 +175,11 @@ describe('WindowStore', () => {
     raw.prepare('UPDATE maintenance_windows SET expectation_json = ? WHERE id = ?').run('{"items":[{"facet":"nope"}],"allow":[]}', w.id);
     raw.close();
     try {
-      expect(() => windows.openWindowOf('erp')).toThrow(WindowRecordError);
-      expect(() => windows.openWindowOf('erp')).toThrow(`window ${w.id} expectation_json: items.0.facet`);
+      expect(() => windows.openWindowOf('erp')).toThrow(StoreError);
+      expect(() => windows.openWindowOf('erp')).toThrow(
+        `maintenance_windows row id=${w.id} column expectation_json does not fit its schema: items.0.facet:`,
+      );
+      expect(() => windows.openWindowOf('erp')).toThrow(/\(found "nope"\); .*driftd history verify/);
       const raw2 = new Database(file);
       raw2.pragma('foreign_keys = OFF');
       raw2
@@ -327,7 +329,7 @@ describe('windowViews', () => {
       const raw = new Database(file);
       raw.prepare("UPDATE maintenance_windows SET nodes_json = 'not json' WHERE id = ?").run(w.id);
       raw.close();
-      expect(() => readWindowViews(store, new Date())).toThrow(`window ${w.id} nodes_json: not JSON`);
+      expect(() => readWindowViews(store, new Date())).toThrow(`maintenance_windows row id=${w.id} column nodes_json is not JSON`);
     } finally {
       store.close();
     }
