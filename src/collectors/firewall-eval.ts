@@ -55,7 +55,17 @@ interface Walk {
 
 const MAX_DEPTH = 16;
 
-function walkChain(chains: ReadonlyMap<string, EvalChain>, id: string, depth: number, flags: Omit<Walk, 'verdict'>): Walk {
+/**
+ * A chain's walk for the one packet of the question does not depend on who jumped to it,
+ * so each jump target is walked once (memo): a chain jumped to from n rules costs n, not n².
+ */
+function walkChain(
+  chains: ReadonlyMap<string, EvalChain>,
+  id: string,
+  depth: number,
+  flags: Omit<Walk, 'verdict'>,
+  memo: Map<string, Walk>,
+): Walk {
   const chain = chains.get(id);
   if (!chain || depth > MAX_DEPTH) return { verdict: 'fallthrough', ...flags, someAccepted: true, someDropped: true };
   let { someAccepted, someDropped } = flags;
@@ -63,7 +73,12 @@ function walkChain(chains: ReadonlyMap<string, EvalChain>, id: string, depth: nu
     if (rule.applies === 'no' || rule.verdict === 'none') continue;
     let verdict: 'accept' | 'drop' | 'return' | 'fallthrough' | 'partial';
     if (rule.verdict === 'jump' || rule.verdict === 'goto') {
-      const sub = walkChain(chains, rule.target ?? '', depth + 1, { someAccepted: false, someDropped: false });
+      const target = rule.target ?? '';
+      let sub = memo.get(target);
+      if (!sub) {
+        sub = walkChain(chains, target, depth + 1, { someAccepted: false, someDropped: false }, memo);
+        memo.set(target, sub);
+      }
       if (sub.verdict === 'fallthrough') {
         if (sub.someAccepted || sub.someDropped) {
           someAccepted ||= sub.someAccepted;
@@ -98,8 +113,9 @@ export function evaluatePort(chains: ReadonlyMap<string, EvalChain>, families: r
     .filter(([, c]) => c.hook === 'input' && c.family !== undefined && families.includes(c.family))
     .sort(([, a], [, b]) => (a.priority ?? 0) - (b.priority ?? 0));
   let restricted = false;
+  const memo = new Map<string, Walk>();
   for (const [id] of bases) {
-    const walk = walkChain(chains, id, 0, { someAccepted: false, someDropped: false });
+    const walk = walkChain(chains, id, 0, { someAccepted: false, someDropped: false }, memo);
     if (walk.verdict === 'drop') {
       if (!walk.someAccepted) return 'closed';
       restricted = true;

@@ -50,6 +50,7 @@ export interface FstabEntry {
 
 /** fstab(5) and mountinfo escape blanks and backslashes as `\040`-style octal. */
 export function unescapeOctal(text: string): string {
+  if (!text.includes('\\')) return text;
   return text.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 }
 
