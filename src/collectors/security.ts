@@ -5,7 +5,7 @@
  * Items:
  * - `selinux` -> Enforcing | Permissive | Disabled (Disabled where the kernel has none)
  * - `apparmor` -> enabled | disabled; `apparmor.profile.<name>` -> enforce | complain | ...
- *   (the profile list is root-only on most kernels: `ssh.sudo`, else `meta.apparmor_profiles`)
+ *   (the profile list is root-only: `ssh.sudo` with its `cat` allowed, else `meta.apparmor_profiles`)
  * - `firewall` -> nftables | iptables | unreadable (`meta.firewall` says why)
  * - nftables: `nft.<family>.<table>.chain.<name>` -> its type, hook, priority and policy,
  *   `....rules` -> one rule per line (JSON, counters and handles dropped);
@@ -23,6 +23,7 @@ import { checkOutput, firstLine, guardParse, okFacet, outputLines, shArgv, withT
 
 export const SECURITY_SELINUX_ID = 'security-selinux';
 export const SECURITY_APPARMOR_ID = 'security-apparmor';
+export const SECURITY_APPARMOR_PROFILES_ID = 'security-apparmor-profiles';
 export const SECURITY_NFT_ID = 'security-nft';
 export const SECURITY_IPTABLES_ID = 'security-iptables';
 
@@ -35,13 +36,13 @@ const SELINUX_SCRIPT = [
   'else echo Disabled; fi',
 ].join('\n');
 
+/** Whether AppArmor is on: world-readable. The profile list is a second, root-only command. */
 const APPARMOR_SCRIPT = [
   'e=/sys/module/apparmor/parameters/enabled',
   'if [ -r "$e" ]; then printf \'enabled %s\\n\' "$(cat "$e")"; else echo \'enabled N\'; fi',
-  'p=/sys/kernel/security/apparmor/profiles',
-  'if [ -e "$p" ]; then cat "$p" 2>/dev/null || echo \'profiles unreadable\'; fi',
   'exit 0',
 ].join('\n');
+export const APPARMOR_PROFILES_PATH = '/sys/kernel/security/apparmor/profiles';
 
 // ---------------------------------------------------------------- SELinux, AppArmor
 
@@ -522,9 +523,17 @@ export function parseSecurity(outputs: Outputs): ReturnType<Collector['parse']> 
   if (apparmor.kind === 'ok') {
     const parsed = parseApparmor(outputLines(apparmor.out));
     items.apparmor = { value: parsed.enabled ? 'enabled' : 'disabled' };
-    for (const [name, mode] of parsed.profiles) items[`apparmor.profile.${name}`] = { value: mode };
-    if (parsed.unreadable) meta.apparmor_profiles = 'unreadable: the profile list is root-only (ssh.sudo with this command allowed)';
     used.push(SECURITY_APPARMOR_ID);
+    if (parsed.enabled) {
+      // Profiles only where AppArmor is on; unreadable (not root, no sudo) is said in meta.
+      const profiles = checkOutput(outputs, SECURITY_APPARMOR_PROFILES_ID);
+      if (profiles.kind === 'ok') {
+        for (const [name, mode] of parseApparmor(outputLines(profiles.out)).profiles) items[`apparmor.profile.${name}`] = { value: mode };
+        used.push(SECURITY_APPARMOR_PROFILES_ID);
+      } else {
+        meta.apparmor_profiles = `unreadable (root-only; ssh.sudo with \`/bin/cat ${APPARMOR_PROFILES_PATH}\` allowed): ${profiles.kind === 'missing-tool' ? profiles.reason : profiles.message}`;
+      }
+    }
   } else meta.apparmor = apparmor.kind === 'missing-tool' ? apparmor.reason : apparmor.message;
 
   const nft = checkOutput(outputs, SECURITY_NFT_ID);
@@ -561,7 +570,8 @@ export const securityCollector: Collector = {
   commands() {
     return [
       { id: SECURITY_SELINUX_ID, argv: shArgv(SELINUX_SCRIPT), maxBytes: 64 * 1024 },
-      { id: SECURITY_APPARMOR_ID, argv: shArgv(APPARMOR_SCRIPT), maxBytes: MAX_BYTES, sudo: true },
+      { id: SECURITY_APPARMOR_ID, argv: shArgv(APPARMOR_SCRIPT), maxBytes: 64 * 1024 },
+      { id: SECURITY_APPARMOR_PROFILES_ID, argv: ['/bin/cat', APPARMOR_PROFILES_PATH], maxBytes: MAX_BYTES, sudo: true },
       // The ruleset is root-only (CAP_NET_ADMIN): plain argv, so a sudoers rule can name it.
       { id: SECURITY_NFT_ID, argv: ['/usr/sbin/nft', '-j', 'list', 'ruleset'], maxBytes: MAX_BYTES, sudo: true },
       { id: SECURITY_IPTABLES_ID, argv: ['/usr/sbin/iptables-save'], maxBytes: MAX_BYTES, sudo: true },

@@ -10,9 +10,9 @@ import { compileRules } from '../../src/core/engine/rules/compile.js';
 import { loadRulePacks } from '../../src/rules/load.js';
 import { check } from '../core/engine/check.js';
 import { snap } from '../core/engine/handmade-cluster.js';
-import { FIXTURES, fixtureOutputs, ok } from './fixture-outputs.js';
+import { failed, FIXTURES, fixtureOutputs, ok } from './fixture-outputs.js';
 
-const IDS = ['security-selinux', 'security-apparmor', 'security-nft', 'security-iptables'];
+const IDS = ['security-selinux', 'security-apparmor', 'security-apparmor-profiles', 'security-nft', 'security-iptables'];
 const SHIPPED = compileRules(loadRulePacks([], { includeShipped: true }).packs);
 const parse = (dir: string, extra = {}) => securityCollector.parse({ ...fixtureOutputs(dir, IDS), ...extra }, DEFAULT_COLLECTOR_CONTEXT);
 const handmade = (name: string) => ok(readFileSync(join(FIXTURES, 'handmade-facets', `${name}.txt`), 'utf8'));
@@ -80,16 +80,26 @@ describe('security: real nft rulesets (loaded with nft -f in a private network n
     expect(check([snap('a', { security: ha }), snap('b', { security: ha })], { rules: SHIPPED }).findings).toEqual([]);
   });
 
-  it('SELinux enforcing and AppArmor profiles (hand-made outputs of the same scripts)', () => {
+  it('SELinux enforcing and AppArmor profiles (hand-made outputs of the same commands)', () => {
     const facet = parse('debian12-facets', {
       'security-selinux': handmade('handmade-getenforce-enforcing'),
       'security-apparmor': handmade('handmade-apparmor-enabled'),
+      'security-apparmor-profiles': handmade('handmade-apparmor-profiles'),
     });
     expect(facet.items.selinux?.value).toBe('Enforcing');
     expect(facet.items.apparmor?.value).toBe('enabled');
     expect(facet.items['apparmor.profile./usr/sbin/cupsd']?.value).toBe('complain');
-    const notRoot = parse('debian12-facets', { 'security-apparmor': handmade('handmade-apparmor-enabled-not-root') });
+    expect(facet.items['apparmor.profile./usr/sbin/chronyd']?.value).toBe('enforce');
+    // Not root and no sudo: AppArmor's state is still compared, the profiles are said to be unreadable.
+    const notRoot = parse('debian12-facets', {
+      'security-apparmor': handmade('handmade-apparmor-enabled'),
+      'security-apparmor-profiles': failed(1, '/bin/cat: /sys/kernel/security/apparmor/profiles: Permission denied'),
+    });
+    expect(notRoot.items.apparmor?.value).toBe('enabled');
     expect(notRoot.meta?.apparmor_profiles).toContain('root-only');
+    expect(Object.keys(notRoot.items).some((k) => k.startsWith('apparmor.profile.'))).toBe(false);
+    // AppArmor off (this host): the missing profile list is no news.
+    expect(parse('debian12-facets').meta?.apparmor_profiles).toBeUndefined();
   });
 });
 
