@@ -143,7 +143,7 @@ const CASES: Case[] = [
   {
     name: 'users: many accounts and groups',
     facet: 'users',
-    base: 500,
+    base: 200,
     build: (n) => ({
       'users-passwd': ok(lines(n, (i) => `u${i}:x:${1000 + i}:${1000 + i}::/home/u${i}:/bin/sh`)),
       'users-group': ok(lines(n, (i) => `g${i}:x:${1000 + i}:u${i},u${i + 1}`)),
@@ -176,7 +176,7 @@ const CASES: Case[] = [
   {
     name: 'time: many configured servers',
     facet: 'time',
-    base: 500,
+    base: 2000,
     build: (n) => ({
       ...fixtureOutputs('debian12-chrony', ['time-chrony-tracking', 'time-chrony-sources']),
       'time-config': ok(lines(n, (i) => `/etc/chrony/chrony.conf: server 10.0.${i >> 8}.${i & 255} iburst`)),
