@@ -13,7 +13,7 @@ import { mapWithConcurrency } from '../src/collect/pool.js';
 import { collectorsFor } from '../src/collectors/registry.js';
 import { loadConfig, type LoadedConfig } from '../src/config/load.js';
 import { buildBatchScript, demuxBatch } from '../src/transports/batch.js';
-import type { FacetName } from '../src/core/snapshot.js';
+import { FACET_NAMES, type FacetName } from '../src/core/snapshot.js';
 import type { CommandSpec } from '../src/transports/transport.js';
 import type { BenchNodes } from './nodes.js';
 import { median, timeMs } from './stats.js';
@@ -76,6 +76,39 @@ export async function measureCollection(nodes: BenchNodes, reps: number, cliReps
     cliRatio: cliMedianMs === null ? null : cliMedianMs / sshFloorMedianMs,
     facetStatuses: warm.facetStatuses,
   };
+}
+
+/**
+ * What each facet costs per node: every facet (FACET_NAMES, the opt-in ones too) collected
+ * `reps` times; per facet the median over runs and nodes of its commands' node-side time
+ * (the facet's durationMs, cut from the one batch by its end markers), and the items kept.
+ */
+export async function measureFacetCost(
+  loaded: LoadedConfig,
+  reps: number,
+): Promise<Record<string, { medianMs: number; items: number; status: string }>> {
+  const config = { ...loaded.config, clusters: loaded.config.clusters.map((c) => ({ ...c, facets: [...FACET_NAMES] })) };
+  const targets = selectTargets(config, {});
+  const times = new Map<string, number[]>();
+  const last = new Map<string, { items: number; status: string }>();
+  for (let rep = 0; rep < reps; rep += 1) {
+    const collected = await collectTargets({ config, configDir: loaded.dir, targets, now: () => new Date() });
+    for (const node of collected) {
+      for (const [name, facet] of Object.entries(node.result.snapshot.facets)) {
+        const list = times.get(name) ?? [];
+        list.push(facet.durationMs ?? 0);
+        times.set(name, list);
+        last.set(name, { items: Object.keys(facet.items).length, status: facet.status });
+      }
+    }
+  }
+  const out: Record<string, { medianMs: number; items: number; status: string }> = {};
+  for (const name of FACET_NAMES) {
+    const list = times.get(name);
+    const seen = last.get(name);
+    if (list && seen) out[name] = { medianMs: median(list), ...seen };
+  }
+  return out;
 }
 
 /** driftd limited to some facets (the scope of another tool), on the same nodes. */

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sshdAvailable, sshdSkipReason } from '../test/helpers/sshd.js';
 import { ansibleUnavailable, ansibleVersion, measureAnsible, type AnsibleSample } from './ansible.js';
-import { measureCollection, SSH_CLIENT, type CollectionSample } from './collection.js';
+import { measureCollection, measureFacetCost, SSH_CLIENT, type CollectionSample } from './collection.js';
+import { loadConfig } from '../src/config/load.js';
 import { daemonResults, measureDaemon } from './daemon.js';
 import { LINEAR_LIMIT, measureEngine } from './engine.js';
 import { startNodes, stopActiveNodes, stopNodes } from './nodes.js';
@@ -133,6 +134,18 @@ async function collectionAndAnsible(): Promise<SectionResult[]> {
           },
         );
         collection.targets.push(target(`collection.k${k}.ratio`, `K=${k} driftd / ssh floor`, round(sample.ratio, 3), 'x', '<=', 1.3));
+        if (k === Math.min(...PLAN.collection.ks)) {
+          // Per-facet cost on one node (issue #25: what the new facets cost), a figure only.
+          const cost = await measureFacetCost(loadConfig(nodes.configFile), PLAN.collection.reps);
+          collection.data['facetCost'] = cost;
+          for (const [name, c] of Object.entries(cost)) {
+            collection.figures.push({
+              label: `K=${k} facet ${name} (${c.status}, ${c.items} items), node-side median`,
+              value: round(c.medianMs, 1),
+              unit: 'ms',
+            });
+          }
+        }
       }
       if (wantAnsible && ansibleReason === null && PLAN.ansible.ks.includes(k)) {
         console.log(`-- K=${k}: ansible-playbook setup(min) + package_facts (${PLAN.ansible.reps} runs)`);

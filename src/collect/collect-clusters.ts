@@ -49,6 +49,8 @@ export function collectorContext(config: DriftdConfig, cluster: ClusterConfig): 
     sysctlAllow: config.sysctl.allow,
     sysctlDeny: config.sysctl.deny,
     fileContentMaxBytes: config.fileContentMaxBytes,
+    usersAccounts: config.users.accounts,
+    usersGroups: config.users.groups,
   };
 }
 

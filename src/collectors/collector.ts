@@ -16,6 +16,10 @@ export interface CollectorContext {
   sysctlAllow: string[];
   /** Cap for file content kept for diffs, in bytes. */
   fileContentMaxBytes: number;
+  /** Accounts (users) the site names: resolved through NSS on every node, compared as `named.user.<name>`. */
+  usersAccounts?: string[];
+  /** Groups the site names: resolved through NSS, compared as `named.group.<name>` with their members. */
+  usersGroups?: string[];
 }
 
 /** The raw outputs of a collector's commands, by CommandSpec id. */

@@ -14,6 +14,10 @@ import { packagesCollector } from './packages.js';
 import { pacemakerCollector } from './pacemaker.js';
 import { servicesCollector } from './services.js';
 import { sysctlCollector } from './sysctl.js';
+import { usersCollector } from './users.js';
+import { mountsCollector } from './mounts.js';
+import { timeCollector } from './time.js';
+import { securityCollector } from './security.js';
 
 const BY_NAME: Record<FacetName, Collector> = {
   os: osCollector,
@@ -26,6 +30,10 @@ const BY_NAME: Record<FacetName, Collector> = {
   corosync: corosyncCollector,
   pacemaker: pacemakerCollector,
   drbd: drbdCollector,
+  users: usersCollector,
+  mounts: mountsCollector,
+  time: timeCollector,
+  security: securityCollector,
 };
 
 export const COLLECTORS: readonly Collector[] = FACET_NAMES.map((name) => BY_NAME[name]);

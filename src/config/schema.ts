@@ -144,6 +144,17 @@ export const SysctlConfig = z.strictObject({
   deny: z.array(z.string()).default([]),
 });
 
+/** A user or group name as useradd/groupadd accept it (and never an option or a number). */
+const AccountName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}\$?$/, {
+  message: 'an account name is 1-64 letters, digits, ".", "_" or "-", starting with a letter or "_" (a trailing "$" allowed)',
+});
+
+/** The users facet: accounts and groups a site names are compared by NSS lookup, critical. */
+export const UsersConfig = z.strictObject({
+  accounts: z.array(AccountName).default([]),
+  groups: z.array(AccountName).default([]),
+});
+
 export const DriftdConfig = z
   .strictObject({
     database: z.string().min(1).default('./driftd.db'),
@@ -163,6 +174,7 @@ export const DriftdConfig = z
     http: HttpConfig.default({}),
     retention: RetentionConfig.default(RetentionConfig.parse({})),
     sysctl: SysctlConfig.default(SysctlConfig.parse({})),
+    users: UsersConfig.default(UsersConfig.parse({})),
     /** Cap for file content kept for diffs, in bytes. */
     fileContentMaxBytes: z
       .number()

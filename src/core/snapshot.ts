@@ -7,7 +7,22 @@
  */
 import { createHash } from 'node:crypto';
 
-export const FACET_NAMES = ['os', 'kernel', 'packages', 'modules', 'sysctl', 'services', 'files', 'corosync', 'pacemaker', 'drbd'] as const;
+export const FACET_NAMES = [
+  'os',
+  'kernel',
+  'packages',
+  'modules',
+  'sysctl',
+  'services',
+  'files',
+  'corosync',
+  'pacemaker',
+  'drbd',
+  'users',
+  'mounts',
+  'time',
+  'security',
+] as const;
 export type FacetName = (typeof FACET_NAMES)[number];
 
 export function isFacetName(value: string): value is FacetName {

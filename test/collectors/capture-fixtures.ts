@@ -3,7 +3,10 @@
  * `<id>.txt` (stdout), `<id>.exit` (exit code) and `<id>.stderr` when non-empty.
  *
  *   npx tsx test/collectors/capture-fixtures.ts OUT_DIR [--chroot ROOT] [--files P...]
+ *   npx tsx test/collectors/capture-fixtures.ts OUT_DIR --facets users,mounts [--accounts a,b] [--groups g]
  *
+ * --facets picks collectors by name (any facet, the default set being the host facets
+ * above); --accounts/--groups are the users facet's named accounts and groups.
  * With --chroot every argv runs as `chroot ROOT argv...` (the debootstrap fixture).
  * Not a test: it is how fixtures/debian12* were made (see fixtures/README.md).
  */
@@ -19,6 +22,8 @@ import { osCollector } from '../../src/collectors/os.js';
 import { packagesCollector } from '../../src/collectors/packages.js';
 import { servicesCollector } from '../../src/collectors/services.js';
 import { sysctlCollector } from '../../src/collectors/sysctl.js';
+import { collectorByName } from '../../src/collectors/registry.js';
+import { isFacetName } from '../../src/core/snapshot.js';
 
 const OWN_COLLECTORS: readonly Collector[] = [
   osCollector,
@@ -54,9 +59,21 @@ async function main(): Promise<void> {
   const root = chrootAt === -1 ? undefined : args[chrootAt + 1];
   const filesAt = args.indexOf('--files');
   const files = filesAt === -1 ? [] : args.slice(filesAt + 1).filter((a) => !a.startsWith('--'));
-  const ctx = { ...DEFAULT_COLLECTOR_CONTEXT, files };
+  const listArg = (flag: string): string[] => {
+    const at = args.indexOf(flag);
+    return at === -1 ? [] : (args[at + 1] ?? '').split(',').filter((v) => v !== '');
+  };
+  const ctx = { ...DEFAULT_COLLECTOR_CONTEXT, files, usersAccounts: listArg('--accounts'), usersGroups: listArg('--groups') };
+  const facets = listArg('--facets');
+  const collectors =
+    facets.length === 0
+      ? OWN_COLLECTORS
+      : facets.map((name) => {
+          if (!isFacetName(name)) throw new Error(`no facet named ${name}`);
+          return collectorByName(name);
+        });
   mkdirSync(out, { recursive: true });
-  for (const collector of OWN_COLLECTORS) {
+  for (const collector of collectors) {
     for (const spec of collector.commands(ctx)) {
       const argv = root ? ['/usr/sbin/chroot', root, ...spec.argv] : spec.argv;
       const result = await run(argv);

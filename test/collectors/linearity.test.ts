@@ -140,6 +140,75 @@ const CASES: Case[] = [
     base: 20,
     build: repeat('demo/erp-a', ['drbd-dump', 'drbd-kernel-version', 'drbd-utils-version']),
   },
+  {
+    name: 'users: many accounts and groups',
+    facet: 'users',
+    base: 200,
+    build: (n) => ({
+      'users-passwd': ok(lines(n, (i) => `u${i}:x:${1000 + i}:${1000 + i}::/home/u${i}:/bin/sh`)),
+      'users-group': ok(lines(n, (i) => `g${i}:x:${1000 + i}:u${i},u${i + 1}`)),
+    }),
+  },
+  {
+    name: 'users: one account repeated',
+    facet: 'users',
+    base: 500,
+    build: (n) => ({
+      'users-passwd': ok(lines(n, () => 'svc:x:1001:1001::/:/bin/sh')),
+      'users-group': ok(lines(n, () => 'svc:x:1001:a,b')),
+    }),
+  },
+  {
+    name: 'mounts: many fstab entries, all mounted',
+    facet: 'mounts',
+    base: 500,
+    build: (n) => ({
+      'mounts-fstab': ok(lines(n, (i) => `/dev/sd${i} /srv/d${i} xfs defaults 0 2`)),
+      'mounts-mountinfo': ok(lines(n, (i) => `${30 + i} 1 0:${50 + i} / /srv/d${i} rw,relatime - xfs /dev/sd${i} rw`)),
+    }),
+  },
+  {
+    name: 'mounts: one mount point listed again and again',
+    facet: 'mounts',
+    base: 500,
+    build: (n) => ({ 'mounts-fstab': ok(lines(n, () => 'tmpfs /srv/x tmpfs size=1m 0 0')), 'mounts-mountinfo': ok('') }),
+  },
+  {
+    name: 'time: many configured servers',
+    facet: 'time',
+    base: 2000,
+    build: (n) => ({
+      ...fixtureOutputs('debian12-chrony', ['time-chrony-tracking', 'time-chrony-sources']),
+      'time-config': ok(lines(n, (i) => `/etc/chrony/chrony.conf: server 10.0.${i >> 8}.${i & 255} iburst`)),
+    }),
+  },
+  {
+    name: 'security: an nft chain with many rules, each jumping to one chain with many rules (memoised walk)',
+    facet: 'security',
+    base: 100,
+    build: (n) => {
+      const rule = (chain: string, expr: unknown[]) => ({ rule: { family: 'inet', table: 'f', chain, handle: 1, expr } });
+      const dport = (p: number) => ({ match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: p } });
+      const entries: unknown[] = [
+        { chain: { family: 'inet', table: 'f', name: 'input', type: 'filter', hook: 'input', prio: 0, policy: 'drop' } },
+        { chain: { family: 'inet', table: 'f', name: 'sub' } },
+      ];
+      for (let i = 0; i < n; i++) entries.push(rule('input', [{ jump: { target: 'sub' } }]));
+      for (let i = 0; i < n; i++) entries.push(rule('sub', [dport(10000 + i), { accept: null }]));
+      return { 'security-nft': ok(JSON.stringify({ nftables: entries })), 'security-selinux': ok('Disabled\n') };
+    },
+  },
+  {
+    name: 'security: iptables-save with many rules and user chains',
+    facet: 'security',
+    base: 200,
+    build: (n) => ({
+      'security-nft': { exitCode: 127, stdout: '', stderr: 'sh: nft: not found', truncated: false },
+      'security-iptables': ok(
+        `*filter\n:INPUT DROP [0:0]\n:C - [0:0]\n${lines(n, (i) => `-A INPUT -s 10.${i >> 8}.${i & 255}.0/24 -j C`)}${lines(n, (i) => `-A C -p tcp --dport ${10000 + i} -j ACCEPT`)}COMMIT\n`,
+      ),
+    }),
+  },
 ];
 
 /** Best of `runs` parses, in ms. */

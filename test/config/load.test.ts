@@ -29,7 +29,20 @@ describe('configuration', () => {
     expect(config.schedule).toBe('*/15 * * * *');
     expect(config.ssh.knownHosts).toBe('/etc/driftd/known_hosts');
     expect(config.ssh.user).toBe('driftd');
-    expect(config.clusters[0]?.facets).toHaveLength(10);
+    expect(config.clusters[0]?.facets).toEqual([
+      'os',
+      'kernel',
+      'packages',
+      'modules',
+      'sysctl',
+      'services',
+      'files',
+      'corosync',
+      'pacemaker',
+      'drbd',
+      'users',
+      'mounts',
+    ]);
     expect(config.clusters[0]?.nodes[0]?.transport).toBe('ssh');
   });
 

@@ -136,10 +136,10 @@ export interface CheckRun {
 export const CLI_ENTRY = existsSync(join(REPO_ROOT, 'src', 'cli', 'bin.ts')) ? 'src/cli/bin.ts' : 'src/cli/main.ts';
 
 /** The real CLI: `tsx src/cli/bin.ts check --config LAB --cluster lab --json`. */
-export function runCheck(extraArgs: string[] = []): CheckRun {
+export function runCheck(extraArgs: string[] = [], config = LAB_CONFIG): CheckRun {
   const result = spawnSync(
     join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
-    [CLI_ENTRY, 'check', '--config', LAB_CONFIG, '--cluster', LAB_CLUSTER, '--json', ...extraArgs],
+    [CLI_ENTRY, 'check', '--config', config, '--cluster', LAB_CLUSTER, '--json', ...extraArgs],
     { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
   );
   let parsed: unknown;

@@ -39,6 +39,9 @@
 #                                               configured (dpkg: iU)
 #   seed.sh NODE half-configure-deb NAME VERSION  `dpkg -i` NAME VERSION whose postinst fails:
 #                                               an interrupted upgrade (dpkg: iF)
+#   seed.sh NODE user-uid NAME UID              give account NAME another uid in /etc/passwd
+#                                               (as `usermod -u` would; not the lab's login user)
+#   seed.sh NODE fstab-add SPEC DIR TYPE OPTS   append an /etc/fstab entry (nothing is mounted)
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -282,11 +285,52 @@ sysctl_live_reset() {
   done
 }
 
+# The originals of the files user-uid and fstab-add edit, restored by reset.
+ORIG_FILES=(etc/passwd etc/fstab)
+
+save_original() {
+  local rel="$1"
+  mkdir -p "$STATE/orig"
+  [[ -e "$STATE/orig/${rel//\//_}" ]] || cp -p "$ROOT/$rel" "$STATE/orig/${rel//\//_}"
+}
+
+restore_originals() {
+  local rel saved
+  for rel in "${ORIG_FILES[@]}"; do
+    saved="$STATE/orig/${rel//\//_}"
+    [[ -e "$saved" ]] || continue
+    cp -p "$saved" "$ROOT/$rel.seed-tmp" && mv -f "$ROOT/$rel.seed-tmp" "$ROOT/$rel" && rm -f "$saved"
+  done
+}
+
+set_user_uid() {
+  local name="$1" uid="$2" file
+  [[ "$name" =~ ^[a-z_][a-z0-9_-]*$ ]] || lab_die "not an account name: $name"
+  [[ "$uid" =~ ^[0-9]+$ ]] || lab_die "a uid is a number, got '$uid'"
+  [[ "$name" != "$LAB_USER" ]] || lab_die "$LAB_USER is the lab's login user: changing its uid locks the lab out"
+  file="$(inside_root /etc/passwd)"
+  grep -q "^$name:" "$file" || lab_die "no account $name in $NODE's /etc/passwd"
+  save_original etc/passwd
+  awk -F: -v OFS=: -v n="$name" -v u="$uid" '$1 == n { $3 = u } { print }' "$file" >"$file.seed-tmp"
+  chmod --reference="$file" "$file.seed-tmp"
+  mv -f "$file.seed-tmp" "$file"
+}
+
+add_fstab_entry() {
+  local spec="$1" dir="$2" type="$3" opts="$4" file
+  [[ "$dir" == /* && "$spec$dir$type$opts" != *[[:space:]]* ]] || lab_die "fstab-add SPEC /DIR TYPE OPTIONS (no blanks)"
+  file="$(inside_root /etc/fstab)"
+  save_original etc/fstab
+  { cat "$file"; printf '%s\t%s\t%s\t%s\t0\t0\n' "$spec" "$dir" "$type" "$opts"; } >"$file.seed-tmp"
+  mv -f "$file.seed-tmp" "$file"
+}
+
 reset_node() {
   local pkg restart=0
   local f
   corosync_stop
   sysctl_live_reset
+  restore_originals
   for f in "$ROOT"/etc/sysctl.d/*.conf; do
     [[ -e "$f" || -L "$f" ]] || continue
     [[ "$(basename "$f")" == 99-sysctl.conf || -e "$LAB_DIR/baseline/etc/sysctl.d/$(basename "$f")" ]] || rm -f "$f"
@@ -354,6 +398,8 @@ case "$ACTION" in
     mv -f "$target.seed-tmp" "$target"
     ;;
   corosync-token) (($# == 1)) || usage; set_corosync_token "$1" ;;
+  user-uid) (($# == 2)) || usage; set_user_uid "$1" "$2" ;;
+  fstab-add) (($# == 4)) || usage; add_fstab_entry "$1" "$2" "$3" "$4" ;;
   corosync-start) corosync_start ;;
   corosync-stop) corosync_stop ;;
   corosync-reload) corosync_reload ;;

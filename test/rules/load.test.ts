@@ -18,8 +18,11 @@ const SHIPPED_FILES = [
   'noise.yaml',
   'practice.yaml',
   'runtime.yaml',
+  'security-mode.yaml',
   'security.yaml',
   'sysctl.yaml',
+  'time.yaml',
+  'users.yaml',
 ];
 
 describe('shipped rule packs', () => {
@@ -37,13 +40,21 @@ describe('shipped rule packs', () => {
       'noise',
       'best-practice',
       'runtime',
+      'security-mode',
       'security',
       'sysctl',
+      'time',
+      'users',
     ]);
   });
 
   it.each([
     ['sysctl', 'fs.file-nr', 'ignore', 'volatile-sysctl'],
+    ['users', 'named.user.postgres', 'critical', 'named-accounts'],
+    ['users', 'named.group.haclient', 'critical', 'named-accounts'],
+    ['users', 'user.postgres', undefined, null],
+    ['security', 'port.5405/udp', 'critical', 'cluster-ports'],
+    ['mounts', 'runtime:/srv/data', 'warning', 'mounts-runtime'],
     ['sysctl', 'kernel.random.boot_id', 'ignore', 'volatile-sysctl'],
     ['sysctl', 'vm.swappiness', undefined, null],
     ['sysctl', 'net.ipv4.ip_nonlocal_bind', 'warning', 'failover-path-sysctls'],

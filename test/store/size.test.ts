@@ -19,6 +19,10 @@ const ITEMS: Record<(typeof FACET_NAMES)[number], number> = {
   corosync: 30,
   pacemaker: 60,
   drbd: 20,
+  users: 60,
+  mounts: 12,
+  time: 5,
+  security: 30,
 };
 const NODES = ['erp-a', 'erp-b', 'erp-c'];
 const T0 = '2026-11-01T00:00:00.000Z';

@@ -6,7 +6,8 @@
  * - sysctl: each live value against what the sysctl.d files set (`configured.<key>`);
  * - corosync: each corosync.conf key against the running daemon's cmap (`runtime.<key>`);
  * - services: an enabled service that is not running (failed, or stopped by hand);
- * - drbd: resources whose running settings `drbdadm -d adjust` would change.
+ * - drbd: resources whose running settings `drbdadm -d adjust` would change;
+ * - mounts: an /etc/fstab entry (not `noauto`, not swap) that is not mounted now.
  * The kernel (running release against the newest installed) stays a precondition
  * (reboot_required); it carries the same running/configured detail.
  *
@@ -35,6 +36,8 @@ export interface RuntimeDivergence {
   severity: Severity;
   /** What re-reading the files would do, for the message. */
   consequence: string;
+  /** How to say "not running" for this facet (default: "does not run it"). */
+  absent?: string;
 }
 
 const SEVERITY_ORDER: readonly Severity[] = ['info', 'warning', 'critical'];
@@ -168,6 +171,39 @@ export function drbdDivergences(node: string, facet: FacetSnapshot): RuntimeDive
   return out;
 }
 
+/** Mirror the mounts collector's keys (src/collectors/mounts.ts); the core imports no collector. */
+export const MOUNTS_FSTAB_PREFIX = 'fstab.';
+export const MOUNTS_MOUNTED_PREFIX = 'mounted.';
+
+/**
+ * An fstab entry the next boot mounts but that is not mounted now: unmounted by hand,
+ * or a mount that failed. `noauto` entries (mounted on demand, or by Pacemaker) and swap
+ * are left alone; an automount shows as mounted (autofs). Entries are the `fstab.<mp>`
+ * items carrying their `/etc/fstab:<line>` source (not the `.source` device items).
+ */
+export function mountsDivergences(node: string, facet: FacetSnapshot): RuntimeDivergence[] {
+  if (facet.meta?.mounted !== 'mountinfo') return [];
+  const out: RuntimeDivergence[] = [];
+  for (const [key, item] of Object.entries(facet.items)) {
+    if (!key.startsWith(MOUNTS_FSTAB_PREFIX) || item.source === undefined || key.includes('#')) continue;
+    const [type = '', options = ''] = item.value.split(' ');
+    if (type === 'swap' || options.split(',').some((o) => o === 'noauto')) continue;
+    const mountPoint = key.slice(MOUNTS_FSTAB_PREFIX.length);
+    if (Object.hasOwn(facet.items, `${MOUNTS_MOUNTED_PREFIX}${mountPoint}`)) continue;
+    const device = facet.items[`${key}.source`]?.value;
+    out.push({
+      facet: 'mounts',
+      key: mountPoint,
+      node,
+      detail: { running: null, configured: device === undefined ? type : `${device} ${type}`, source: item.source },
+      severity: 'warning',
+      consequence: 'the next boot mounts it, or stops in emergency mode if it cannot',
+      absent: 'has it not mounted',
+    });
+  }
+  return out;
+}
+
 function nodeDivergences(snapshot: NodeSnapshot): RuntimeDivergence[] {
   const { node, facets } = snapshot;
   const out: RuntimeDivergence[] = [];
@@ -175,13 +211,14 @@ function nodeDivergences(snapshot: NodeSnapshot): RuntimeDivergence[] {
   if (facets.corosync?.status === 'ok') appendAll(out, corosyncDivergences(node, facets.corosync));
   if (facets.services?.status === 'ok') appendAll(out, servicesDivergences(node, facets.services));
   if (facets.drbd?.status === 'ok') appendAll(out, drbdDivergences(node, facets.drbd));
+  if (facets.mounts?.status === 'ok') appendAll(out, mountsDivergences(node, facets.mounts));
   return out;
 }
 
 function describe(d: RuntimeDivergence): string {
   const { running, configured, source } = d.detail;
   const where = source ?? 'the configuration';
-  if (running === null) return `${d.node} does not run it, ${where} sets ${showValue(configured)}`;
+  if (running === null) return `${d.node} ${d.absent ?? 'does not run it'}, ${where} sets ${showValue(configured)}`;
   if (configured === null) return `${d.node} runs ${showValue(running)}, ${where} no longer sets it`;
   return `${d.node} runs ${showValue(running)}, ${where} sets ${showValue(configured)}`;
 }

@@ -90,6 +90,10 @@ export const ExpectationFile = z.strictObject({
   corosync: FacetConstraints.optional(),
   pacemaker: FacetConstraints.optional(),
   drbd: FacetConstraints.optional(),
+  users: FacetConstraints.optional(),
+  mounts: FacetConstraints.optional(),
+  time: FacetConstraints.optional(),
+  security: FacetConstraints.optional(),
   /** Further changes the window may bring, with no constraint on their value. */
   allow: z.array(AllowedChange).default([]),
 });
