@@ -13,16 +13,8 @@
  */
 import type { Item } from '../core/snapshot.js';
 import type { Collector } from './collector.js';
-import {
-  checkOutput,
-  facetFromCheck,
-  guardParse,
-  normaliseWhitespace,
-  okFacet,
-  outputLines,
-  withTruncation,
-  type Outputs,
-} from './util.js';
+import { normaliseWhitespace, okFacet } from './util.js';
+import { facetOf, isReadable, judgeOutput, outputLines, parseFacet, settleFacet, type Outputs } from './output.js';
 
 export const MOUNTS_FSTAB_ID = 'mounts-fstab';
 export const MOUNTS_MOUNTINFO_ID = 'mounts-mountinfo';
@@ -104,9 +96,9 @@ function normalisePath(path: string): string {
 }
 
 export function parseMounts(outputs: Outputs): ReturnType<Collector['parse']> {
-  const fstab = checkOutput(outputs, MOUNTS_FSTAB_ID);
-  if (fstab.kind !== 'ok') return facetFromCheck(fstab);
-  const parsed = parseFstab(outputLines(fstab.out));
+  const fstab = judgeOutput(outputs, MOUNTS_FSTAB_ID);
+  if (!isReadable(fstab)) return facetOf(fstab);
+  const parsed = parseFstab(outputLines(fstab));
   const items: Record<string, Item> = {};
   const meta: Record<string, string> = {};
   const counts = new Map<string, number>();
@@ -133,24 +125,24 @@ export function parseMounts(outputs: Outputs): ReturnType<Collector['parse']> {
   }
   if (parsed.malformed.length > 0) meta.fstab_malformed_lines = parsed.malformed.slice(0, 20).join(' ');
   const ids = [MOUNTS_FSTAB_ID];
-  const info = checkOutput(outputs, MOUNTS_MOUNTINFO_ID);
-  if (info.kind !== 'ok') {
-    meta.mounted = `unavailable: ${info.kind === 'missing-tool' ? info.reason : info.message}`;
+  const info = judgeOutput(outputs, MOUNTS_MOUNTINFO_ID);
+  if (!isReadable(info)) {
+    meta.mounted = `unavailable: ${info.message}`;
   } else {
     ids.push(MOUNTS_MOUNTINFO_ID);
     meta.mounted = 'mountinfo';
-    const mounted = parseMountinfo(outputLines(info.out));
+    const mounted = parseMountinfo(outputLines(info));
     for (const mountPoint of mountPoints) {
       const now = mounted.get(mountPoint);
       if (now !== undefined) items[`${MOUNTED_PREFIX}${mountPoint}`] = { value: now, nodeSpecific: MOUNTED_NODE_SPECIFIC };
     }
   }
-  return withTruncation(okFacet(items, meta), outputs, ids);
+  return settleFacet(okFacet(items, meta), outputs);
 }
 
 export const mountsCollector: Collector = {
   name: 'mounts',
-  description: '/etc/fstab entries and which of them are mounted (/proc/self/mountinfo)',
+  description: '/etc/fstab, /proc/self/mountinfo',
   defaultEnabled: true,
   commands() {
     return [
@@ -159,6 +151,6 @@ export const mountsCollector: Collector = {
     ];
   },
   parse(outputs) {
-    return guardParse('mounts', () => parseMounts(outputs));
+    return parseFacet('mounts', outputs, () => parseMounts(outputs));
   },
 };

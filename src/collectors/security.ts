@@ -19,7 +19,8 @@
 import { canonicalJson, type Item } from '../core/snapshot.js';
 import type { Collector } from './collector.js';
 import { CLUSTER_PORTS, evaluatePort, type EvalChain, type EvalRule, type Applies, type PortQuery } from './firewall-eval.js';
-import { checkOutput, firstLine, guardParse, okFacet, outputLines, shArgv, withTruncation, type Outputs } from './util.js';
+import { firstLine, okFacet, shArgv } from './util.js';
+import { isReadable, judgeOutput, outputLines, parseFacet, settleFacet, type Outputs } from './output.js';
 
 export const SECURITY_SELINUX_ID = 'security-selinux';
 export const SECURITY_APPARMOR_ID = 'security-apparmor';
@@ -511,61 +512,61 @@ export function parseSecurity(outputs: Outputs): ReturnType<Collector['parse']> 
   const items: Record<string, Item> = {};
   const meta: Record<string, string> = {};
   const used: string[] = [];
-  const selinux = checkOutput(outputs, SECURITY_SELINUX_ID);
-  if (selinux.kind === 'ok') {
-    const mode = parseSelinux(selinux.out.stdout);
+  const selinux = judgeOutput(outputs, SECURITY_SELINUX_ID);
+  if (isReadable(selinux)) {
+    const mode = parseSelinux(selinux.stdout);
     if (mode) items.selinux = { value: mode };
-    else meta.selinux = `unexpected getenforce output: ${firstLine(selinux.out.stdout)}`;
+    else meta.selinux = `unexpected getenforce output: ${firstLine(selinux.stdout)}`;
     used.push(SECURITY_SELINUX_ID);
-  } else meta.selinux = selinux.kind === 'missing-tool' ? selinux.reason : selinux.message;
+  } else meta.selinux = selinux.message;
 
-  const apparmor = checkOutput(outputs, SECURITY_APPARMOR_ID);
-  if (apparmor.kind === 'ok') {
-    const parsed = parseApparmor(outputLines(apparmor.out));
+  const apparmor = judgeOutput(outputs, SECURITY_APPARMOR_ID);
+  if (isReadable(apparmor)) {
+    const parsed = parseApparmor(outputLines(apparmor));
     items.apparmor = { value: parsed.enabled ? 'enabled' : 'disabled' };
     used.push(SECURITY_APPARMOR_ID);
     if (parsed.enabled) {
       // Profiles only where AppArmor is on; unreadable (not root, no sudo) is said in meta.
-      const profiles = checkOutput(outputs, SECURITY_APPARMOR_PROFILES_ID);
-      if (profiles.kind === 'ok') {
-        for (const [name, mode] of parseApparmor(outputLines(profiles.out)).profiles) items[`apparmor.profile.${name}`] = { value: mode };
+      const profiles = judgeOutput(outputs, SECURITY_APPARMOR_PROFILES_ID);
+      if (isReadable(profiles)) {
+        for (const [name, mode] of parseApparmor(outputLines(profiles)).profiles) items[`apparmor.profile.${name}`] = { value: mode };
         used.push(SECURITY_APPARMOR_PROFILES_ID);
       } else {
-        meta.apparmor_profiles = `unreadable (root-only; ssh.sudo with \`/bin/cat ${APPARMOR_PROFILES_PATH}\` allowed): ${profiles.kind === 'missing-tool' ? profiles.reason : profiles.message}`;
+        meta.apparmor_profiles = `unreadable (root-only; ssh.sudo with \`/bin/cat ${APPARMOR_PROFILES_PATH}\` allowed): ${profiles.message}`;
       }
     }
-  } else meta.apparmor = apparmor.kind === 'missing-tool' ? apparmor.reason : apparmor.message;
+  } else meta.apparmor = apparmor.message;
 
-  const nft = checkOutput(outputs, SECURITY_NFT_ID);
-  const iptables = checkOutput(outputs, SECURITY_IPTABLES_ID);
+  const nft = judgeOutput(outputs, SECURITY_NFT_ID);
+  const iptables = judgeOutput(outputs, SECURITY_IPTABLES_ID);
   let firewall: { items: Record<string, Item> } | { error: string } | undefined;
   // iptables-nft rules show in nft's JSON as opaque `xt` matches: iptables-save reads them better.
-  const iptablesView = iptables.kind === 'ok' && iptables.out.stdout.trim() !== '';
-  if (nft.kind === 'ok' && !(iptablesView && nft.out.stdout.includes('{"xt":'))) {
-    firewall = firewallFromNft(nft.out.truncated ? '' : nft.out.stdout);
+  const iptablesView = isReadable(iptables) && iptables.stdout.trim() !== '';
+  if (isReadable(nft) && !(iptablesView && nft.stdout.includes('{"xt":'))) {
+    firewall = firewallFromNft(nft.kind === 'truncated' ? '' : nft.stdout);
     used.push(SECURITY_NFT_ID);
-  } else if (iptables.kind === 'ok') {
-    firewall = firewallFromIptables(outputLines(iptables.out));
+  } else if (isReadable(iptables)) {
+    firewall = firewallFromIptables(outputLines(iptables));
     used.push(SECURITY_IPTABLES_ID);
   }
   if (firewall && 'items' in firewall) Object.assign(items, firewall.items);
   else {
     // Not readable (not root), or no tool: say so in one comparable item, the reason in meta.
-    const reasons = [nft, iptables].map((c) => (c.kind === 'missing-tool' ? c.reason : c.kind === 'failed' ? c.message : ''));
+    const reasons = [nft, iptables].map((c) => (isReadable(c) ? '' : c.message));
     const parseError = firewall && 'error' in firewall ? firewall.error : undefined;
-    const noTool = nft.kind === 'missing-tool' && iptables.kind === 'missing-tool';
+    const noTool = nft.kind === 'unsupported' && iptables.kind === 'unsupported';
     items.firewall = { value: noTool ? 'no tool' : 'unreadable' };
     meta.firewall = parseError ?? reasons.filter((r) => r !== '').join('; ');
   }
   if (used.length === 0 && Object.keys(items).length <= 1) {
     return { status: 'unsupported', items: {}, error: `nothing readable: ${Object.values(meta).join('; ')}` };
   }
-  return withTruncation(okFacet(items, Object.keys(meta).length > 0 ? meta : undefined), outputs, used);
+  return settleFacet(okFacet(items, Object.keys(meta).length > 0 ? meta : undefined), outputs);
 }
 
 export const securityCollector: Collector = {
   name: 'security',
-  description: 'SELinux/AppArmor mode and the firewall ruleset (nft, iptables) with the corosync/pacemaker ports',
+  description: '`getenforce` (or /sys/fs/selinux), /sys/module/apparmor and the profile list, `nft -j list ruleset` (else `iptables-save`)',
   defaultEnabled: false,
   commands() {
     return [
@@ -578,6 +579,6 @@ export const securityCollector: Collector = {
     ];
   },
   parse(outputs) {
-    return guardParse('security', () => parseSecurity(outputs));
+    return parseFacet('security', outputs, () => parseSecurity(outputs));
   },
 };

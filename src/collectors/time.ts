@@ -15,19 +15,8 @@
  */
 import type { Item } from '../core/snapshot.js';
 import type { Collector } from './collector.js';
-import {
-  checkOutput,
-  firstLine,
-  guardParse,
-  normaliseWhitespace,
-  okFacet,
-  outputLines,
-  shArgv,
-  unsupportedFacet,
-  withTruncation,
-  type OutputCheck,
-  type Outputs,
-} from './util.js';
+import { firstLine, normaliseWhitespace, okFacet, shArgv, unsupportedFacet } from './util.js';
+import { isReadable, judgeOutput, outputLines, parseFacet, settleFacet, type OutputVerdict, type Outputs } from './output.js';
 
 export const TIME_TIMEDATECTL_ID = 'time-timedatectl';
 export const TIME_CHRONY_TRACKING_ID = 'time-chrony-tracking';
@@ -104,7 +93,7 @@ export function ntpqSynchronised(peers: string): string {
 }
 
 /** `chronyc`/`ntpq` present but their daemon not answering. */
-function daemonDown(check: OutputCheck): string | undefined {
+function daemonDown(check: OutputVerdict): string | undefined {
   if (check.kind !== 'failed') return undefined;
   return /cannot talk to daemon|connection refused|could not open connection|timed out|no association/i.test(check.message)
     ? check.message
@@ -141,24 +130,24 @@ export function parseTimeConfig(lines: readonly string[]): { config: Map<string,
 }
 
 export function parseTime(outputs: Outputs): ReturnType<Collector['parse']> {
-  const tracking = checkOutput(outputs, TIME_CHRONY_TRACKING_ID);
-  const ntpq = checkOutput(outputs, TIME_NTPQ_ID);
-  const timedatectl = checkOutput(outputs, TIME_TIMEDATECTL_ID);
-  const show = timedatectl.kind === 'ok' ? parseShow(timedatectl.out.stdout) : undefined;
+  const tracking = judgeOutput(outputs, TIME_CHRONY_TRACKING_ID);
+  const ntpq = judgeOutput(outputs, TIME_NTPQ_ID);
+  const timedatectl = judgeOutput(outputs, TIME_TIMEDATECTL_ID);
+  const show = isReadable(timedatectl) ? parseShow(timedatectl.stdout) : undefined;
   const down = [daemonDown(tracking), daemonDown(ntpq)].filter((d): d is string => d !== undefined);
 
   let daemon: Daemon;
   let synchronised: string;
   const used: string[] = [];
-  if (tracking.kind === 'ok') {
+  if (isReadable(tracking)) {
     daemon = 'chrony';
-    synchronised = chronySynchronised(tracking.out.stdout);
+    synchronised = chronySynchronised(tracking.stdout);
     used.push(TIME_CHRONY_TRACKING_ID);
-    const sources = checkOutput(outputs, TIME_CHRONY_SOURCES_ID);
-    if (synchronised !== 'yes' && sources.kind === 'ok') synchronised += ` (${chronySourcesSummary(sources.out.stdout)})`;
-  } else if (ntpq.kind === 'ok') {
+    const sources = judgeOutput(outputs, TIME_CHRONY_SOURCES_ID);
+    if (synchronised !== 'yes' && isReadable(sources)) synchronised += ` (${chronySourcesSummary(sources.stdout)})`;
+  } else if (isReadable(ntpq)) {
     daemon = 'ntpd';
-    synchronised = ntpqSynchronised(ntpq.out.stdout);
+    synchronised = ntpqSynchronised(ntpq.stdout);
     used.push(TIME_NTPQ_ID);
   } else if (show && (show.has('NTP') || show.has('NTPSynchronized'))) {
     daemon = show.get('NTP') === 'yes' ? 'systemd-timesyncd' : 'none';
@@ -173,7 +162,7 @@ export function parseTime(outputs: Outputs): ReturnType<Collector['parse']> {
     daemon = 'none';
     synchronised = `no: no time daemon runs (${down.join('; ')})`;
   } else {
-    const why = [tracking, ntpq, timedatectl].map((c) => (c.kind === 'missing-tool' ? c.reason : c.kind === 'failed' ? c.message : ''));
+    const why = [tracking, ntpq, timedatectl].map((c) => (isReadable(c) ? '' : c.message));
     return unsupportedFacet(`no time service answered: ${why.filter((w) => w !== '').join('; ')}`);
   }
 
@@ -182,27 +171,27 @@ export function parseTime(outputs: Outputs): ReturnType<Collector['parse']> {
     synchronised: { value: synchronised, nodeSpecific: "each node's own clock state; judged per node by the time-synchronised rule" },
   };
   const meta: Record<string, string> = {};
-  const config = checkOutput(outputs, TIME_CONFIG_ID);
+  const config = judgeOutput(outputs, TIME_CONFIG_ID);
   let localtime: string | undefined;
-  if (config.kind === 'ok') {
-    const parsed = parseTimeConfig(outputLines(config.out));
+  if (isReadable(config)) {
+    const parsed = parseTimeConfig(outputLines(config));
     for (const [family, lines] of [...parsed.config].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       items[`config.${family}`] = { value: [...lines].sort().join('\n') };
     }
     localtime = parsed.localtime;
     used.push(TIME_CONFIG_ID);
   } else {
-    meta.config = `unavailable: ${config.kind === 'missing-tool' ? config.reason : config.message}`;
+    meta.config = `unavailable: ${config.message}`;
   }
   const zone = show?.get('Timezone') || localtime;
   if (zone) items.timezone = { value: zone };
   if (timedatectl.kind === 'failed' && show === undefined) meta.timedatectl = firstLine(timedatectl.message);
-  return withTruncation(okFacet(items, Object.keys(meta).length > 0 ? meta : undefined), outputs, used);
+  return settleFacet(okFacet(items, Object.keys(meta).length > 0 ? meta : undefined), outputs);
 }
 
 export const timeCollector: Collector = {
   name: 'time',
-  description: 'Time synchronisation: chrony/ntpd/timesyncd, synchronised or not, configured servers, time zone',
+  description: "`chronyc -n tracking`/`sources`, `ntpq -pn`, `timedatectl show`, the daemons' server lines, /etc/localtime",
   defaultEnabled: false,
   commands() {
     return [
@@ -214,6 +203,6 @@ export const timeCollector: Collector = {
     ];
   },
   parse(outputs) {
-    return guardParse('time', () => parseTime(outputs));
+    return parseFacet('time', outputs, () => parseTime(outputs));
   },
 };

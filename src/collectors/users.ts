@@ -18,7 +18,8 @@
  */
 import type { Item } from '../core/snapshot.js';
 import type { Collector, CollectorContext } from './collector.js';
-import { checkOutput, facetFromCheck, guardParse, okFacet, outputLines, shArgv, withTruncation, type Outputs } from './util.js';
+import { okFacet, shArgv } from './util.js';
+import { facetOf, isReadable, judgeOutput, outputLines, parseFacet, settleFacet, type Outputs } from './output.js';
 
 export const USERS_PASSWD_ID = 'users-passwd';
 export const USERS_GROUP_ID = 'users-group';
@@ -171,12 +172,12 @@ function namedArgs(ctx: CollectorContext): string[] {
 }
 
 export function parseUsers(outputs: Outputs, ctx: CollectorContext): ReturnType<Collector['parse']> {
-  const passwd = checkOutput(outputs, USERS_PASSWD_ID);
-  if (passwd.kind !== 'ok') return facetFromCheck(passwd);
-  const group = checkOutput(outputs, USERS_GROUP_ID);
-  if (group.kind !== 'ok') return facetFromCheck(group);
-  const users = parseLines(outputLines(passwd.out), parsePasswdLine);
-  const groups = parseLines(outputLines(group.out), parseGroupLine);
+  const passwd = judgeOutput(outputs, USERS_PASSWD_ID);
+  if (!isReadable(passwd)) return facetOf(passwd);
+  const group = judgeOutput(outputs, USERS_GROUP_ID);
+  if (!isReadable(group)) return facetOf(group);
+  const users = parseLines(outputLines(passwd), parsePasswdLine);
+  const groups = parseLines(outputLines(group), parseGroupLine);
   const gidNames = firstByGid(groups.entries);
   const namedUsers = new Set(ctx.usersAccounts ?? []);
   const namedGroups = new Set(ctx.usersGroups ?? []);
@@ -194,22 +195,22 @@ export function parseUsers(outputs: Outputs, ctx: CollectorContext): ReturnType<
   if (groups.malformed.length > 0) meta.group_malformed_lines = groups.malformed.slice(0, 20).join(' ');
   const ids = [USERS_PASSWD_ID, USERS_GROUP_ID];
   if (namedUsers.size > 0 || namedGroups.size > 0) {
-    const named = checkOutput(outputs, USERS_NAMED_ID);
-    if (named.kind !== 'ok') {
-      meta.named = `unavailable: ${named.kind === 'missing-tool' ? named.reason : named.message}`;
+    const named = judgeOutput(outputs, USERS_NAMED_ID);
+    if (!isReadable(named)) {
+      meta.named = `unavailable: ${named.message}`;
     } else {
-      const parsed = parseNamedOutput(outputLines(named.out).join('\n'));
+      const parsed = parseNamedOutput(outputLines(named).join('\n'));
       for (const [name, value] of parsed.users) if (namedUsers.has(name)) items[`named.user.${name}`] = { value };
       for (const [name, value] of parsed.groups) if (namedGroups.has(name)) items[`named.group.${name}`] = { value };
       ids.push(USERS_NAMED_ID);
     }
   }
-  return withTruncation(okFacet(items, Object.keys(meta).length > 0 ? meta : undefined), outputs, ids);
+  return settleFacet(okFacet(items, Object.keys(meta).length > 0 ? meta : undefined), outputs);
 }
 
 export const usersCollector: Collector = {
   name: 'users',
-  description: 'Accounts and groups: name -> uid, gid, primary group (/etc/passwd, /etc/group; named ones through getent)',
+  description: '/etc/passwd, /etc/group; `getent passwd`/`group` for the accounts named in `users:`',
   defaultEnabled: true,
   commands(ctx) {
     const specs = [
@@ -222,6 +223,6 @@ export const usersCollector: Collector = {
     return specs;
   },
   parse(outputs, ctx) {
-    return guardParse('users', () => parseUsers(outputs, ctx));
+    return parseFacet('users', outputs, () => parseUsers(outputs, ctx));
   },
 };
