@@ -29,7 +29,11 @@ describe('crm_simulate output parser', () => {
     expect(after.resources.find((r) => r.key === 'drbd-erpdata-clone/drbd-erpdata')?.stopped).toBe(1);
     expect(where(before, 'erp-fs')).toEqual(['erp-a:Started']);
     expect(where(after, 'erp-fs')).toEqual(['erp-c:Started']);
-    expect(after.resources.find((r) => r.key === 'erp-ip')).toMatchObject({ group: 'erp-group', agent: 'ocf:heartbeat:IPaddr2', managed: true });
+    expect(after.resources.find((r) => r.key === 'erp-ip')).toMatchObject({
+      group: 'erp-group',
+      agent: 'ocf:heartbeat:IPaddr2',
+      managed: true,
+    });
     expect(fencing).toEqual([{ node: 'erp-a', task: 'Fence (reboot)' }]);
     expect(actions).toBe(4);
   });
@@ -77,7 +81,9 @@ describe('crm_simulate output parser', () => {
         { maxLength: 30 },
       )
       .map((parts) => parts.join(''));
-    const cut = fc.tuple(fc.nat(REAL.length), fc.nat(REAL.length), fc.string()).map(([a, b, s]) => REAL.slice(0, Math.min(a, b)) + s + REAL.slice(Math.max(a, b)));
+    const cut = fc
+      .tuple(fc.nat(REAL.length), fc.nat(REAL.length), fc.string())
+      .map(([a, b, s]) => REAL.slice(0, Math.min(a, b)) + s + REAL.slice(Math.max(a, b)));
     fc.assert(
       fc.property(fc.oneof(fc.string({ unit: 'binary' }), soup, cut), (text) => {
         const parsed = parseSimulation(text);
