@@ -14,6 +14,7 @@ import {
   normaliseRole,
   type ClusterState,
   type FenceAction,
+  type ResourceAction,
   type SimNode,
   type SimResource,
   type SimulationOutcome,
@@ -125,18 +126,27 @@ function parseState(status: XmlElement): ClusterState {
   return { nodes: parseNodes(status), resources: parseResources(status) };
 }
 
-function parseActions(result: XmlElement): { fencing: FenceAction[]; actions: number } {
-  const actions = childNamed(result, 'actions');
+function parseActions(result: XmlElement): { fencing: FenceAction[]; actions: ResourceAction[] } {
+  const list = childNamed(result, 'actions');
   const fencing: FenceAction[] = [];
-  let count = 0;
-  for (const action of actions?.children ?? []) {
-    if (action.name === 'node_action' && (action.attrs.task ?? '').startsWith('Fence')) {
-      fencing.push({ node: action.attrs.node ?? '', task: action.attrs.task ?? '' });
+  const actions: ResourceAction[] = [];
+  for (const action of list?.children ?? []) {
+    const a = action.attrs;
+    if (action.name === 'node_action' && (a.task ?? '').startsWith('Fence')) {
+      fencing.push({ node: a.node ?? '', task: a.task ?? '' });
     } else if (action.name === 'rsc_action') {
-      count++;
+      actions.push({
+        action: a.action ?? '',
+        resource: a.resource ?? '',
+        ...(a.node !== undefined ? { node: a.node } : {}),
+        ...(a.source !== undefined ? { source: a.source } : {}),
+        ...(a.dest !== undefined ? { dest: a.dest } : {}),
+        ...(a.reason !== undefined ? { reason: a.reason } : {}),
+        ...(a.blocked === 'true' ? { blocked: true } : {}),
+      });
     }
   }
-  return { fencing, actions: count };
+  return { fencing, actions };
 }
 
 function parseResult(text: string): SimulationParse {

@@ -68,10 +68,18 @@ function firstLines(text: string, n: number): string {
     .join(' / ');
 }
 
-/** `Pacemaker 2.1.5` from `crm_simulate --version`, or undefined. */
-export async function schedulerVersion(binary: string): Promise<string | undefined> {
-  const ran = await run(binary, ['--version'], { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' });
-  return /Pacemaker\s+\S+/.exec(ran.stdout)?.[0];
+const versions = new Map<string, Promise<string | undefined>>();
+
+/** `Pacemaker 2.1.5` from `crm_simulate --version` (asked once per binary), or undefined. */
+export function schedulerVersion(binary: string): Promise<string | undefined> {
+  let version = versions.get(binary);
+  if (!version) {
+    version = run(binary, ['--version'], { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' }).then(
+      (ran) => /Pacemaker\s+\S+/.exec(ran.stdout)?.[0],
+    );
+    versions.set(binary, version);
+  }
+  return version;
 }
 
 /** Simulates `failNode` failing (crm_simulate --node-fail) on `cibXml`. */

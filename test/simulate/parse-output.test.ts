@@ -35,7 +35,12 @@ describe('crm_simulate output parser', () => {
       managed: true,
     });
     expect(fencing).toEqual([{ node: 'erp-a', task: 'Fence (reboot)' }]);
-    expect(actions).toBe(4);
+    expect(actions).toEqual([
+      { action: 'stop', resource: 'drbd-erpdata:0', node: 'erp-a', reason: 'node availability' },
+      { action: 'promote', resource: 'drbd-erpdata:2', source: 'erp-c' },
+      { action: 'move', resource: 'erp-fs', source: 'erp-a', dest: 'erp-c' },
+      { action: 'move', resource: 'erp-ip', source: 'erp-a', dest: 'erp-c' },
+    ]);
   });
 
   it('says what is missing instead of guessing', () => {

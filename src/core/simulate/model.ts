@@ -57,13 +57,26 @@ export interface FenceAction {
   task: string;
 }
 
+/** A resource action of the transition summary: `move erp-ip erp-a -> erp-b`, `start drbd:1 on erp-c`. */
+export interface ResourceAction {
+  action: string;
+  /** As the scheduler names it, instance number included (`drbd-erpdata:2`). */
+  resource: string;
+  node?: string;
+  source?: string;
+  dest?: string;
+  reason?: string;
+  /** The scheduler wants it but cannot do it (an unrunnable dependency, no quorum...). */
+  blocked?: boolean;
+}
+
 /** The outcome of one `crm_simulate --simulate` run. */
 export interface SimulationOutcome {
   before: ClusterState;
   after: ClusterState;
   fencing: FenceAction[];
-  /** How many resource actions the transition holds (start, stop, promote, move...). */
-  actions: number;
+  /** The resource actions of the transition summary (start, stop, promote, move...). */
+  actions: ResourceAction[];
 }
 
 /** Master/Slave are the names Pacemaker used before 2.1 for Promoted/Unpromoted. */
