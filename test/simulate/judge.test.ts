@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { judgeSimulation, type SimulationReport } from '../../src/core/simulate/judge.js';
 import type { SimResource, SimulationOutcome } from '../../src/core/simulate/model.js';
-import { mapNodes, pickCib } from '../../src/core/simulate/pick-cib.js';
+import { cibNodeNames, mapNodes, pickCib } from '../../src/core/simulate/pick-cib.js';
 import { renderSimulation } from '../../src/core/simulate/render.js';
 import type { NodeSnapshot } from '../../src/core/snapshot.js';
 import { parseSimulation } from '../../src/simulate/parse-output.js';
@@ -197,6 +197,16 @@ describe('judging a simulated failure', () => {
       expect(none.reason).toBe(
         'no CIB with a status section was collected: erp-a: its CIB (unknown source) has no status section, so it does not say where resources run; erp-b: not reachable (timeout)',
       );
+  });
+
+  it("reads the CIB's node names (crm_simulate asserts on an unknown one)", () => {
+    const xml = readFileSync(join(FIXTURES, 'cluster', 'pacemaker', 'crm_simulate-2.1.5-demo-with-status.xml'), 'utf8');
+    expect(cibNodeNames(xml)).toEqual(['erp-a', 'erp-b', 'erp-c']);
+    expect(
+      cibNodeNames(
+        '<cib><configuration><nodes><node id="7" uname="a&amp;b"/><node id="n2"/></nodes></configuration><status><node_state uname="zz"/></status></cib>',
+      ),
+    ).toEqual(['a&b', 'n2']);
   });
 
   it('maps Pacemaker node names to driftd nodes by config name, then by collected hostname', () => {

@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { auditClusters, loadRulesFor } from '../../audit/audit.js';
 import type { NodeSnapshot } from '../../core/snapshot.js';
 import { judgeSimulation, type SimulationReport } from '../../core/simulate/judge.js';
-import { mapNodes, pickCib } from '../../core/simulate/pick-cib.js';
+import { cibNodeNames, mapNodes, pickCib } from '../../core/simulate/pick-cib.js';
 import { renderSimulation } from '../../core/simulate/render.js';
 import { simulateNodeFailure } from '../../simulate/run.js';
 import { DEFAULT_CONFIG, loadConfigOrExit, withStore } from '../context.js';
@@ -77,16 +77,17 @@ export async function runSimulate(flags: SimulateFlags): Promise<ExitCode> {
   const { cluster, snapshots } = await snapshotsFor(flags);
   const cib = pickCib(snapshots);
   if (!cib.ok) couldNotTell(flags, cluster, cib.reason);
-  const run = await simulateNodeFailure(cib.cib.xml, flags.fail, flags.crmSimulate !== undefined ? { crmSimulate: flags.crmSimulate } : {});
-  if (!run.ok) couldNotTell(flags, cluster, run.reason);
-  const names = run.outcome.before.nodes.map((n) => n.name);
-  if (!names.includes(flags.fail)) {
+  const known = cibNodeNames(cib.cib.xml);
+  if (!known.includes(flags.fail)) {
     couldNotTell(
       flags,
       cluster,
-      `the CIB (from ${cib.cib.node}) has no node named "${flags.fail}"; its nodes: ${names.join(', ') || 'none'}`,
+      `the CIB (from ${cib.cib.node}) has no node named "${flags.fail}"; its nodes: ${known.join(', ') || 'none'}`,
     );
   }
+  const run = await simulateNodeFailure(cib.cib.xml, flags.fail, flags.crmSimulate !== undefined ? { crmSimulate: flags.crmSimulate } : {});
+  if (!run.ok) couldNotTell(flags, cluster, run.reason);
+  const names = run.outcome.before.nodes.map((n) => n.name);
   const nodes = mapNodes(names, snapshots);
   const notes = [
     `scheduler: ${run.scheduler} (crm_simulate on this host), on the CIB collected from ${cib.cib.node} (${cib.cib.source}, version ${cib.cib.version.join('.')})`,

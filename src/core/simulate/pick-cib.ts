@@ -96,3 +96,24 @@ export function mapNodes(pacemakerNames: readonly string[], snapshots: readonly 
   }
   return out;
 }
+
+/**
+ * The node names (`uname`) of the CIB's configuration, as crm_simulate knows them: it stops
+ * on a failed assertion when asked to fail a node it does not have, so the name is checked
+ * first. `xml` is the CIB as the collector keeps it (one element per tag, attributes quoted).
+ */
+export function cibNodeNames(xml: string): string[] {
+  const names: string[] = [];
+  for (const m of xml.matchAll(/<node\s[^>]*>/g)) {
+    const uname = /\suname="([^"]*)"/.exec(m[0])?.[1] ?? /\sid="([^"]*)"/.exec(m[0])?.[1];
+    if (uname !== undefined)
+      names.push(
+        uname
+          .replace(/&quot;/g, '"')
+          .replace(/&lt;/g, '<')
+          .replace(/&gt;/g, '>')
+          .replace(/&amp;/g, '&'),
+      );
+  }
+  return [...new Set(names)];
+}
