@@ -118,6 +118,33 @@ describe('driftd simulate on the demo cluster', () => {
   );
 
   withScheduler(
+    'window plan --simulate: each node failing in turn; the unsafe one blocks the window',
+    async () => {
+      const text = await driftd(['window', 'plan', '--config', withStatus, '--simulate']);
+      expect(text.code).toBe(1);
+      expect(text.stdout).toContain(
+        '  BLOCKS: if erp-a fails now, the failover does not work: erp-fs: ocf:heartbeat:Filesystem is not installed on erp-c (needs resource-agents); erp-ip: ocf:heartbeat:IPaddr2 is not installed on erp-c (needs resource-agents)',
+      );
+      expect(text.stdout).toMatch(/ {2}erp-a: NOT SAFE\n/);
+      expect(text.stdout).toMatch(/ {2}erp-b: safe\n/);
+      expect(text.stdout).toMatch(/ {2}erp-c: safe\n/);
+      const json = await driftd(['window', 'plan', '--config', asShipped, '--simulate', '--json']);
+      const plan = JSON.parse(json.stdout) as {
+        failover: { node: string; simulation: { ok: boolean; reason?: string } }[];
+        readiness: { notes: string[] };
+      };
+      expect(plan.failover.map((f) => [f.node, f.simulation.ok])).toEqual([
+        ['erp-a', false],
+        ['erp-b', false],
+        ['erp-c', false],
+      ]);
+      expect(plan.failover[0]?.simulation.reason).toContain('has no status section');
+      expect(plan.readiness.notes).toContain(`failover of erp-a not simulated: ${plan.failover[0]?.simulation.reason ?? ''}`);
+    },
+    SLOW,
+  );
+
+  withScheduler(
     'could not tell (exit 2): a node the CIB does not have, no crm_simulate, no status collected',
     async () => {
       const unknownNode = await driftd(['simulate', '--config', withStatus, '--fail', 'erp-z']);

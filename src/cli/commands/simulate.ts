@@ -7,10 +7,9 @@
 import { Command } from 'commander';
 import { auditClusters, loadRulesFor } from '../../audit/audit.js';
 import type { NodeSnapshot } from '../../core/snapshot.js';
-import { judgeSimulation, type SimulationReport } from '../../core/simulate/judge.js';
-import { cibNodeNames, mapNodes, pickCib } from '../../core/simulate/pick-cib.js';
+import type { SimulationReport } from '../../core/simulate/judge.js';
 import { renderSimulation } from '../../core/simulate/render.js';
-import { simulateNodeFailure } from '../../simulate/run.js';
+import { simulateFailover } from '../../simulate/failover.js';
 import { DEFAULT_CONFIG, loadConfigOrExit, withStore } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { pickCluster } from '../select-cluster.js';
@@ -75,26 +74,14 @@ function couldNotTell(flags: SimulateFlags, cluster: string, reason: string): ne
 
 export async function runSimulate(flags: SimulateFlags): Promise<ExitCode> {
   const { cluster, snapshots } = await snapshotsFor(flags);
-  const cib = pickCib(snapshots);
-  if (!cib.ok) couldNotTell(flags, cluster, cib.reason);
-  const known = cibNodeNames(cib.cib.xml);
-  if (!known.includes(flags.fail)) {
-    couldNotTell(
-      flags,
-      cluster,
-      `the CIB (from ${cib.cib.node}) has no node named "${flags.fail}"; its nodes: ${known.join(', ') || 'none'}`,
-    );
-  }
-  const run = await simulateNodeFailure(cib.cib.xml, flags.fail, flags.crmSimulate !== undefined ? { crmSimulate: flags.crmSimulate } : {});
-  if (!run.ok) couldNotTell(flags, cluster, run.reason);
-  const names = run.outcome.before.nodes.map((n) => n.name);
-  const nodes = mapNodes(names, snapshots);
-  const notes = [
-    `scheduler: ${run.scheduler} (crm_simulate on this host), on the CIB collected from ${cib.cib.node} (${cib.cib.source}, version ${cib.cib.version.join('.')})`,
-  ];
-  const unmapped = run.outcome.before.nodes.filter((n) => n.type === 'member' && !nodes.has(n.name)).map((n) => n.name);
-  if (unmapped.length > 0) notes.push(`Pacemaker nodes driftd does not collect: ${unmapped.join(', ')}`);
-  const report = judgeSimulation({ cluster, failed: flags.fail, outcome: run.outcome, nodes, notes });
+  const simulation = await simulateFailover(
+    cluster,
+    snapshots,
+    flags.fail,
+    flags.crmSimulate !== undefined ? { crmSimulate: flags.crmSimulate } : {},
+  );
+  if (!simulation.ok) couldNotTell(flags, cluster, simulation.reason);
+  const report = simulation.report;
   process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderSimulation(report, { all: flags.all === true })}\n`);
   return report.verdict === 'safe' ? EXIT.ok : report.verdict === 'unsafe' ? EXIT.notReady : EXIT.undecided;
 }
