@@ -16,6 +16,10 @@ export default defineConfig({
       'test/store/**/*.test.ts',
       'test/view/**/*.test.ts',
       'test/window/**/*.test.ts',
+      // Failover simulation: the pure parts (the corpus and CLI tests run the real crm_simulate).
+      'test/simulate/cib-state.test.ts',
+      'test/simulate/parse-output.test.ts',
+      'test/simulate/judge.test.ts',
     ],
     exclude: ['test/lab/**', 'node_modules/**', 'test/store/crash.test.ts', 'test/window/resources.test.ts'],
     testTimeout: 30_000,

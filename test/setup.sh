@@ -18,6 +18,7 @@ need+=("/usr/bin/prometheus:prometheus:a real Prometheus scraping the daemon and
 need+=("/usr/sbin/corosync-cmapctl:corosync:corosync collector on the installed corosync.conf (corosync.test, corosync-stack-local.test)")
 need+=("/etc/corosync/corosync.conf:corosync:corosync collector on the installed corosync.conf (corosync.test, corosync-stack-local.test)")
 need+=("/usr/sbin/crm_mon:pacemaker-cli-utils:window resource location through the real crm_mon (window/resources.test)")
+need+=("/usr/sbin/crm_simulate:pacemaker-cli-utils:failover simulation through the real crm_simulate (test/simulate/corpus, cli)")
 need+=("/usr/sbin/drbdadm:drbd-utils:drbd collector on the installed drbd.conf (drbd.test, corosync-stack-local.test)")
 need+=("/etc/drbd.conf:drbd-utils:drbd collector on the installed drbd.conf (drbd.test, corosync-stack-local.test)")
 need+=("/usr/lib/ocf/resource.d/heartbeat/IPaddr2:resource-agents:resource agents the CIB preconditions name")

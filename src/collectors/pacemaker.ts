@@ -1,11 +1,15 @@
 /**
  * pacemaker facet: the CIB's configuration, normalised (see pacemaker-cib.ts for what
- * is dropped and why). The live CIB comes from `cibadmin --query --local`; a node whose
+ * is dropped and why). The whole CIB with its status section is kept beside it in meta,
+ * for failover simulation only (pacemaker-cib-state.ts). The live CIB comes from
+ * `cibadmin --query --local`; a node whose
  * cluster stack is stopped still has its last CIB on disk, which is read instead.
  */
 import type { Collector } from './collector.js';
 import type { FacetSnapshot, Item } from '../core/snapshot.js';
 import { normaliseCib } from './pacemaker-cib.js';
+import { cibForSimulation } from './pacemaker-cib-state.js';
+import { CIB_META_KEY } from '../core/simulate/cib-meta.js';
 import { parseSbd, SBD_COMMAND, SBD_SCRIPT } from './pacemaker-sbd.js';
 import { parseXml } from './pacemaker-xml.js';
 import { agentsOfItems, listingNamesFor } from '../core/agent-presence.js';
@@ -60,6 +64,9 @@ function parsePacemaker(outputs: Outputs): FacetSnapshot {
     items[key] = source === undefined ? { value } : { value, source };
   }
   const meta: Record<string, string> = { source };
+  // Runtime state for failover simulation: stored, never compared (src/core/simulate/cib-meta.ts).
+  const withStatus = cibForSimulation(xml.root);
+  if (withStatus !== undefined) meta[CIB_META_KEY] = withStatus;
   addSbd(outputs, items, meta);
   addAgents(outputs, items, meta);
   return { status: 'ok', items, meta };

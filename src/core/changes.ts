@@ -9,6 +9,7 @@
  * facet status change (key `@status`).
  */
 import { appendAll } from './append.js';
+import { isRuntimeMeta } from './simulate/cib-meta.js';
 import { canonicalJson, FACET_NAMES, type FacetName, type FacetSnapshot, type Item, type NodeSnapshot } from './snapshot.js';
 
 export const CHANGE_KINDS = ['added', 'removed', 'changed'] as const;
@@ -74,6 +75,8 @@ export function diffSnapshots(prev: NodeSnapshot | null, next: NodeSnapshot, opt
 export function diffFacetContent(facet: FacetName, before: FacetSnapshot, after: FacetSnapshot): Change[] {
   const changes: Change[] = [];
   for (const key of unionKeys(before.meta ?? {}, after.meta ?? {})) {
+    // Runtime state kept for simulation (the CIB's status) moves with every resource action: no change to log.
+    if (isRuntimeMeta(facet, key)) continue;
     const change = diffValue(facet, `${META_KEY_PREFIX}${key}`, before.meta?.[key] ?? null, after.meta?.[key] ?? null);
     if (change) changes.push(change);
   }

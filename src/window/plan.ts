@@ -5,6 +5,8 @@ import { planOrder, planSteps, windowReadiness, type OrderedNode, type PlanStep,
 import { auditCluster, type AuditContext } from './session.js';
 import type { ResourceLocation } from './resources.js';
 import type { WindowRecord } from '../store/windows.js';
+import { simulateEveryNode, type FailoverOptions, type NodeFailover } from '../simulate/failover.js';
+import { renderResource } from '../core/simulate/render.js';
 
 export interface WindowPlan {
   cluster: string;
@@ -16,6 +18,8 @@ export interface WindowPlan {
   steps: PlanStep[];
   /** Where resources ran when asked (`--locate`); null when not asked. */
   location: ResourceLocation | null;
+  /** Each node failing now, as Pacemaker's scheduler plays it (`--simulate`); null when not asked. */
+  failover: NodeFailover[] | null;
   report: CheckReport;
 }
 
@@ -25,11 +29,32 @@ export async function planWindow(
   cluster: ClusterConfig,
   openWindow: WindowRecord | null,
   location: ResourceLocation | null = null,
+  simulate: FailoverOptions | null = null,
 ): Promise<WindowPlan> {
   const audit = await auditCluster(context, cluster);
   const readiness = windowReadiness(audit.report);
   const open = openWindow;
   if (open) readiness.blockers.push(`a window is already open: "${open.name}" (id ${open.id}, opened ${open.openedAt})`);
+  const failover = simulate
+    ? await simulateEveryNode(
+        cluster.name,
+        cluster.nodes.map((n) => n.name),
+        audit.snapshots,
+        simulate,
+      )
+    : null;
+  for (const f of failover ?? []) {
+    // Taking a node down in the window is that failover: one that would not work blocks the window.
+    if (f.simulation.ok && f.simulation.report.verdict === 'unsafe') {
+      readiness.blockers.push(`if ${f.node} fails now, the failover does not work: ${f.simulation.report.reasons.join('; ')}`);
+    } else if (f.simulation.ok && f.simulation.report.verdict === 'unknown') {
+      readiness.notes.push(
+        `if ${f.node} fails now, driftd cannot tell whether the failover works: ${f.simulation.report.reasons.join('; ')}`,
+      );
+    } else if (!f.simulation.ok) {
+      readiness.notes.push(`failover of ${f.node} not simulated: ${f.simulation.reason}`);
+    }
+  }
   const order = orderFor(cluster, location);
   return {
     cluster: cluster.name,
@@ -39,6 +64,7 @@ export async function planWindow(
     order,
     steps: planSteps({ cluster: cluster.name, configFile: context.loaded.file, order }),
     location,
+    failover,
     report: audit.report,
   };
 }
@@ -67,6 +93,21 @@ export function renderPlan(plan: WindowPlan): string {
     lines.push(`  resources now (crm_mon on ${plan.location.from}): ${where || 'none running'}`);
   } else if (plan.location) {
     lines.push(`  resources now: unknown (${plan.location.reason}); order from the config`);
+  }
+  if (plan.failover) {
+    lines.push('', "If a node fails now (Pacemaker's scheduler on the collected CIB):");
+    for (const f of plan.failover) {
+      if (!f.simulation.ok) {
+        lines.push(`  ${f.node}: not simulated (${f.simulation.reason})`);
+        continue;
+      }
+      const r = f.simulation.report;
+      const moving = r.resources.filter((x) => x.outcome !== 'not-running' && (x.outcome !== 'stays' || x.judgement !== 'ok'));
+      lines.push(
+        `  ${f.node}: ${r.verdict === 'safe' ? 'safe' : r.verdict === 'unsafe' ? 'NOT SAFE' : 'cannot tell'}${moving.length === 0 ? ' (nothing moves)' : ''}`,
+      );
+      for (const x of moving) lines.push(...renderResource(x, '    '));
+    }
   }
   lines.push('', 'Order (standby first):');
   plan.order.forEach((n, i) => lines.push(`  ${i + 1}. ${n.name}  (${n.because})`));

@@ -41,6 +41,7 @@ interface ClusterFlags {
 
 interface PlanFlags extends ClusterFlags {
   locate?: boolean;
+  simulate?: boolean;
 }
 
 interface StartFlags extends ClusterFlags {
@@ -68,6 +69,10 @@ export function windowCommand(): Command {
     .option(
       '--locate',
       'ask the nodes where resources run now (crm_mon --output-as=xml, read-only) and order by that instead of config roles',
+    )
+    .option(
+      '--simulate',
+      "for each node, what happens if it fails now: Pacemaker's scheduler (crm_simulate on this host) on the collected CIB, each move checked (see driftd simulate)",
     )
     .option('--json', 'print as JSON')
     .action(async (flags: PlanFlags) => {
@@ -154,7 +159,7 @@ function runPlan(flags: PlanFlags): Promise<ExitCode> {
     const rules = compiledRulesOf(loaded);
     const open = withReadonlyWindows(loaded, (windows) => windows?.openWindowOf(cluster.name) ?? null);
     const location = flags.locate ? await locateResources(loaded, cluster) : null;
-    const plan = await planWindow({ loaded, rules, now }, cluster, open, location);
+    const plan = await planWindow({ loaded, rules, now }, cluster, open, location, flags.simulate ? {} : null);
     const { report: _report, ...rest } = plan;
     print(flags, rest, renderPlan(plan));
     if (plan.report.nodes.length > 0 && plan.report.nodes.every((n) => !n.reachable)) return EXIT.undecided;
