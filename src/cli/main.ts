@@ -11,6 +11,7 @@ import { rulesCommand } from './commands/rules.js';
 import { changesCommand, historyCommand } from './commands/history.js';
 import { reportCommand } from './commands/report.js';
 import { windowCommand } from './commands/window.js';
+import { completionCommand, manCommand } from './commands/completion.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { DRIFTD_VERSION } from '../version.js';
 import { escapeControlLines } from '../core/text/terminal.js';
@@ -31,6 +32,9 @@ export function buildProgram(): Command {
   program.addCommand(changesCommand());
   program.addCommand(reportCommand());
   program.addCommand(windowCommand());
+  // Generated from the tree above (keep these two last: they describe every command).
+  program.addCommand(completionCommand());
+  program.addCommand(manCommand());
   // Usage errors anywhere in the tree exit 2, never commander's own 1 (which for
   // check, verify and finish would read as "not ready").
   const overrideAll = (cmd: Command): void => {
