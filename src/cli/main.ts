@@ -12,6 +12,7 @@ import { changesCommand, historyCommand } from './commands/history.js';
 import { reportCommand } from './commands/report.js';
 import { windowCommand } from './commands/window.js';
 import { completionCommand, manCommand } from './commands/completion.js';
+import { initCommand } from './commands/init.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { DRIFTD_VERSION } from '../version.js';
 import { escapeControlLines } from '../core/text/terminal.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   program.addCommand(changesCommand());
   program.addCommand(reportCommand());
   program.addCommand(windowCommand());
+  program.addCommand(initCommand());
   // Generated from the tree above (keep these two last: they describe every command).
   program.addCommand(completionCommand());
   program.addCommand(manCommand());
