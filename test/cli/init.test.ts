@@ -145,6 +145,23 @@ suite(sshdAvailable ? 'driftd init against real sshd nodes' : `driftd init (${ss
     expect(existsSync(out)).toBe(false);
   }, 60_000);
 
+  it('on a terminal it asks; anything but y writes nothing (a real pty through script(1))', async () => {
+    const out = path.join(dir, 'driftd-tty.yaml');
+    const command = [process.execPath, '--import', 'tsx', BIN, ...seedArgs(out)].map((a) => `'${a}'`).join(' ');
+    // script gives driftd a pseudo-terminal; "n" answers the first question.
+    const tty = spawnSync('/usr/bin/script', ['-q', '-e', '-c', command, '/dev/null'], {
+      cwd: REPO,
+      input: 'n\n',
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(tty.stdout).toContain(nodes[0]?.hostKeyFingerprint);
+    expect(tty.stdout).toContain('Do these fingerprints match what the nodes show? [y/N]');
+    expect(tty.stdout).toContain('fingerprints not confirmed; nothing written');
+    expect(tty.status).toBe(2);
+    expect(existsSync(out)).toBe(false);
+  }, 60_000);
+
   it('every key confirmed: a config driftd loads and a known_hosts OpenSSH accepts strictly', async () => {
     const out = path.join(dir, 'driftd.yaml');
     const r = await driftd([...seedArgs(out), '--accept', nodes.map((n) => n.hostKeyFingerprint).join(',')]);
