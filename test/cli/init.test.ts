@@ -5,7 +5,7 @@
  * writes is accepted by OpenSSH's own client under strict host-key checking.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -210,5 +210,35 @@ suite(sshdAvailable ? 'driftd init against real sshd nodes' : `driftd init (${ss
     const again = await driftd([...seedArgs(out), '--accept', nodes.map((n) => n.hostKeyFingerprint).join(',')]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('driftd init never overwrites');
+  }, 90_000);
+
+  it('--inventory: an Ansible INI inventory, groups become clusters, every host key confirmed', async () => {
+    const inventory = path.join(dir, 'hosts.ini');
+    writeFileSync(
+      inventory,
+      `[db]\nerp-a ansible_host=127.0.0.1\n\n[erp]\nerp-b ansible_host=127.0.0.2\nerp-c ansible_host=127.0.0.3 ansible_port=${port}\n`,
+    );
+    const out = path.join(dir, 'inv', 'driftd.yaml');
+    mkdirSync(path.dirname(out));
+    const base = ['init', '--inventory', inventory, '--port', String(port), '--identity', nodes[0]?.identityFile ?? '', '--out', out];
+    const unconfirmed = await driftd(base);
+    expect(unconfirmed.code).toBe(2);
+    for (const n of nodes) expect(unconfirmed.stdout).toContain(n.hostKeyFingerprint);
+    expect(existsSync(out)).toBe(false);
+    const unknownGroup = await driftd([...base, '--group', 'web']);
+    expect(unknownGroup.stderr).toContain('--group web: not in the inventory (groups with hosts: db, erp)');
+    const r = await driftd([...base, '--accept', nodes.map((n) => n.hostKeyFingerprint).join(',')]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const loaded = loadConfig(out);
+    expect(loaded.config.clusters.map((c) => [c.name, c.nodes.map((n) => n.host)])).toEqual([
+      ['db', ['127.0.0.1']],
+      ['erp', ['127.0.0.2', '127.0.0.3']],
+    ]);
+    expect(
+      readFileSync(path.join(dir, 'inv', 'known_hosts'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toEqual(nodes.map((n) => readFileSync(n.knownHosts, 'utf8').trim()));
   }, 90_000);
 });

@@ -5,6 +5,8 @@
  * every member's fingerprint for confirmation too, then writes the config and known_hosts.
  * Confirmation is a y/N question on a terminal, or `--accept FP,...` (fingerprints compared
  * out of band) in scripts; without either nothing is written (exit 2).
+ * `--inventory FILE` takes the hosts from an Ansible inventory instead (groups -> clusters),
+ * with the same fingerprint confirmation.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,13 +14,17 @@ import { createInterface } from 'node:readline/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { stringify } from 'yaml';
 import { membersFromCorosyncConf, membersFromCrmNode, type Member, type MembersResult } from '../init/members.js';
+import { parseInventory } from '../init/inventory.js';
 import { runPinned, scanHostKey, type ScannedKey } from '../init/ssh.js';
+import { readRegularTextFile } from '../../config/files.js';
 import { loadConfigOrExit } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { escapeControl } from '../../core/text/terminal.js';
 
 interface InitFlags {
-  node: string;
+  node?: string;
+  inventory?: string;
+  group?: string[];
   port: number;
   user: string;
   identity: string;
@@ -37,7 +43,12 @@ function port(value: string): number {
 export function initCommand(): Command {
   return new Command('init')
     .description('write a config and known_hosts from one cluster node: reads its members, shows every host key fingerprint to confirm')
-    .requiredOption('--node <host>', 'one node of the cluster (name or address)')
+    .option('--node <host>', 'one node of the cluster (name or address)')
+    .option(
+      '--inventory <file>',
+      'an Ansible inventory instead (INI, YAML or `ansible-inventory --list` JSON): each group with hosts becomes a cluster',
+    )
+    .option('--group <names...>', 'with --inventory: only these groups')
     .option('--port <port>', 'SSH port of the nodes', port, 22)
     .requiredOption('--identity <file>', 'the SSH private key driftd will use')
     .option('--user <name>', 'the SSH user on the nodes', 'driftd')
@@ -114,6 +125,11 @@ async function scan(host: string, p: number): Promise<ScannedKey> {
   }
 }
 
+interface PlannedNode {
+  name: string;
+  key: ScannedKey;
+}
+
 export async function runInit(flags: InitFlags): Promise<ExitCode> {
   const out = path.resolve(flags.out);
   const knownHosts = path.resolve(flags.knownHosts ?? path.join(path.dirname(out), 'known_hosts'));
@@ -122,50 +138,108 @@ export async function runInit(flags: InitFlags): Promise<ExitCode> {
       throw new CliError(`${file} exists; driftd init never overwrites (choose another --out/--known-hosts)`, EXIT.undecided);
   }
   if (!existsSync(flags.identity)) throw new CliError(`--identity ${flags.identity}: no such file`, EXIT.undecided);
+  if ((flags.node === undefined) === (flags.inventory === undefined)) {
+    throw new CliError('say where the nodes come from: --node HOST (one node of the cluster) or --inventory FILE', EXIT.undecided);
+  }
+  const clusters = flags.node !== undefined ? await fromNode(flags, flags.node) : await fromInventory(flags, flags.inventory ?? '');
+  writeFiles(flags, out, knownHosts, clusters);
+  const nodes = clusters.reduce((n, c) => n + c.nodes.length, 0);
+  process.stdout.write(`wrote ${out} (${clusters.map((c) => `cluster ${c.name}`).join(', ')}, ${nodes} nodes) and ${knownHosts}\n`);
+  return EXIT.ok;
+}
 
+async function fromNode(flags: InitFlags, node: string): Promise<{ name: string; nodes: PlannedNode[] }[]> {
   // 1. The node we ask must be the real one before we believe its member list.
-  const seed = await scan(flags.node, flags.port);
-  await confirm([{ label: flags.node, key: seed }], flags, `Host key of ${flags.node}`);
-  const target = { host: flags.node, port: flags.port, user: flags.user, identityFile: path.resolve(flags.identity) };
+  const seed = await scan(node, flags.port);
+  await confirm([{ label: node, key: seed }], flags, `Host key of ${node}`);
+  const target = { host: node, port: flags.port, user: flags.user, identityFile: path.resolve(flags.identity) };
   let members: MembersResult;
   try {
     members = await readMembers(target, seed.blob);
   } catch (err) {
-    throw new CliError(
-      `cannot read the cluster members on ${flags.node}: ${err instanceof Error ? err.message : String(err)}`,
-      EXIT.undecided,
-    );
+    throw new CliError(`cannot read the cluster members on ${node}: ${err instanceof Error ? err.message : String(err)}`, EXIT.undecided);
   }
-  if (!members.ok) throw new CliError(`${flags.node}: ${members.error}`, EXIT.undecided);
+  if (!members.ok) throw new CliError(`${node}: ${members.error}`, EXIT.undecided);
 
   // 2. Every member's key, confirmed the same way (the seed's own is already confirmed).
   const scanned: { label: string; member: Member; key: ScannedKey }[] = [];
   for (const member of members.members) {
-    const key = member.address === flags.node ? seed : await scan(member.address, flags.port);
+    const key = member.address === node ? seed : await scan(member.address, flags.port);
     scanned.push({ label: member.name, member, key });
   }
-  const others = scanned.filter(({ key }) => !key.blob.equals(seed.blob) || key.host !== seed.host);
+  const others = scanned.filter(({ key }) => key !== seed);
   if (others.length > 0) await confirm(others, flags, `Host keys of the other members (${others.length})`);
+  return [
+    { name: flags.cluster ?? members.clusterName ?? 'cluster', nodes: scanned.map(({ member, key }) => ({ name: member.name, key })) },
+  ];
+}
 
-  // 3. Write both files (never over an existing one), then load the config as driftd will.
-  const clusterName = flags.cluster ?? members.clusterName ?? 'cluster';
+async function fromInventory(flags: InitFlags, file: string): Promise<{ name: string; nodes: PlannedNode[] }[]> {
+  let text: string;
+  try {
+    text = readRegularTextFile(path.resolve(file), 4 * 1024 * 1024, 'inventory');
+  } catch (err) {
+    throw new CliError(`--inventory ${file}: ${err instanceof Error ? err.message : String(err)}`, EXIT.undecided);
+  }
+  const parsed = parseInventory(text);
+  if (!parsed.ok) throw new CliError(`--inventory ${file}: ${parsed.error}`, EXIT.undecided);
+  const wanted = flags.group?.flatMap((g) => g.split(',')).map((g) => g.trim());
+  const groups = wanted ? parsed.groups.filter((g) => wanted.includes(g.name)) : parsed.groups;
+  const missing = (wanted ?? []).filter((w) => !parsed.groups.some((g) => g.name === w));
+  if (missing.length > 0) {
+    throw new CliError(
+      `--group ${missing.join(', ')}: not in the inventory (groups with hosts: ${parsed.groups.map((g) => g.name).join(', ')})`,
+      EXIT.undecided,
+    );
+  }
+  if (groups.length === 0) throw new CliError(`--inventory ${file}: no group lists hosts`, EXIT.undecided);
+  // driftd's node names are unique across clusters: a host in two groups needs --group.
+  const seen = new Map<string, string>();
+  for (const g of groups) {
+    for (const h of g.hosts) {
+      const other = seen.get(h.name);
+      if (other !== undefined && other !== g.name) {
+        throw new CliError(`host ${h.name} is in groups ${other} and ${g.name}; pick the cluster groups with --group`, EXIT.undecided);
+      }
+      seen.set(h.name, g.name);
+    }
+  }
+  const clusters: { name: string; nodes: PlannedNode[] }[] = [];
+  for (const g of groups) {
+    const nodes: PlannedNode[] = [];
+    for (const h of g.hosts) nodes.push({ name: h.name, key: await scan(h.host, h.port ?? flags.port) });
+    clusters.push({ name: g.name, nodes });
+  }
+  await confirm(
+    clusters.flatMap((c) => c.nodes.map((n) => ({ label: n.name, key: n.key }))),
+    flags,
+    `Host keys of the inventory's hosts (${seen.size})`,
+  );
+  return clusters;
+}
+
+/** Both files, never over an existing one; then the config is loaded as driftd will load it. */
+function writeFiles(flags: InitFlags, out: string, knownHosts: string, clusters: { name: string; nodes: PlannedNode[] }[]): void {
   const config = {
     database: './driftd.db',
     ssh: {
       user: flags.user,
-      identityFile: target.identityFile,
+      identityFile: path.resolve(flags.identity),
       knownHosts,
       ...(flags.port !== 22 ? { port: flags.port } : {}),
     },
-    clusters: [{ name: clusterName, nodes: scanned.map(({ member }) => ({ name: member.name, host: member.address })) }],
+    clusters: clusters.map((c) => ({
+      name: c.name,
+      nodes: c.nodes.map(({ name, key }) => ({ name, host: key.host, ...(key.port !== flags.port ? { port: key.port } : {}) })),
+    })),
   };
-  writeFileSync(knownHosts, `${scanned.map(({ key }) => knownHostsLine(key)).join('\n')}\n`, { flag: 'wx', mode: 0o644 });
+  const keys = clusters.flatMap((c) => c.nodes.map((n) => knownHostsLine(n.key)));
+  writeFileSync(knownHosts, `${[...new Set(keys)].join('\n')}\n`, { flag: 'wx', mode: 0o644 });
+  const source = flags.node !== undefined ? `--node ${flags.node}` : `--inventory ${flags.inventory ?? ''}`;
   writeFileSync(
     out,
-    `# Written by driftd init --node ${flags.node} on ${new Date().toISOString()}; the host keys in\n# ${knownHosts} were confirmed by fingerprint. Review, then: driftd check --config ${out}\n${stringify(config)}`,
+    `# Written by driftd init ${source} on ${new Date().toISOString()}; the host keys in\n# ${knownHosts} were confirmed by fingerprint. Review, then: driftd check --config ${out}\n${stringify(config)}`,
     { flag: 'wx', mode: 0o640 },
   );
   loadConfigOrExit(out);
-  process.stdout.write(`wrote ${out} (cluster ${clusterName}, ${scanned.length} nodes) and ${knownHosts}\n`);
-  return EXIT.ok;
 }
