@@ -12,6 +12,8 @@ import { changesCommand, historyCommand } from './commands/history.js';
 import { reportCommand } from './commands/report.js';
 import { windowCommand } from './commands/window.js';
 import { simulateCommand } from './commands/simulate.js';
+import { completionCommand, manCommand } from './commands/completion.js';
+import { initCommand } from './commands/init.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { DRIFTD_VERSION } from '../version.js';
 import { escapeControlLines } from '../core/text/terminal.js';
@@ -33,6 +35,10 @@ export function buildProgram(): Command {
   program.addCommand(reportCommand());
   program.addCommand(windowCommand());
   program.addCommand(simulateCommand());
+  program.addCommand(initCommand());
+  // Generated from the tree above (keep these two last: they describe every command).
+  program.addCommand(completionCommand());
+  program.addCommand(manCommand());
   // Usage errors anywhere in the tree exit 2, never commander's own 1 (which for
   // check, verify and finish would read as "not ready").
   const overrideAll = (cmd: Command): void => {

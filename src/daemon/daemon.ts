@@ -25,6 +25,8 @@ export interface DaemonOptions {
   now?: () => Date;
   /** How long SIGTERM waits for a running collection before aborting it. */
   stopGraceMs?: number;
+  /** HOST:PORT to listen on instead of the config's `listen` (`serve --listen`). */
+  listen?: string;
 }
 
 const PRUNE_INTERVAL_MS = 24 * 3600 * 1000;
@@ -115,13 +117,13 @@ export class Daemon {
     }
     const daemon = new Daemon(options, loaded, rules, store, token);
     daemon.lock = lock;
-    const [host, port] = splitListen(loaded.config.listen);
+    const [host, port] = splitListen(options.listen ?? loaded.config.listen);
     try {
       daemon.listening = await daemon.http.listen(host, port);
     } catch (err) {
       store.close();
       lock.release();
-      throw new DaemonStartError(listenFailure(err, loaded, host, port));
+      throw new DaemonStartError(listenFailure(err, loaded, host, port, options.listen));
     }
     try {
       daemon.task = daemon.createTask(loaded.config);
@@ -422,13 +424,13 @@ function splitListen(listen: string): [string, number] {
 }
 
 /** A listen failure in words a user can act on (port in use, address not on this machine). */
-function listenFailure(err: unknown, loaded: LoadedConfig, host: string, port: number): string {
+function listenFailure(err: unknown, loaded: LoadedConfig, host: string, port: number, flag: string | undefined): string {
   const code = err && typeof err === 'object' && 'code' in err ? String((err as NodeJS.ErrnoException).code) : '';
   const pos = loaded.positionOf?.(['listen']) ?? { line: 1, col: 1 };
-  const where = `${loaded.file}:${pos.line}:${pos.col}: listen ${loaded.config.listen}`;
+  const where = flag !== undefined ? `--listen ${flag}` : `${loaded.file}:${pos.line}:${pos.col}: listen ${loaded.config.listen}`;
   switch (code) {
     case 'EADDRINUSE':
-      return `${where}: port ${port} on ${host} is already in use (another driftd, or another program: \`ss -ltnp 'sport = :${port}'\`); pick another port or stop it`;
+      return `${where}: port ${port} on ${host} is already in use (another driftd, or another program: \`ss -ltnp 'sport = :${port}'\`); stop it, or pick another port (\`listen:\` in the config, or \`driftd serve --listen HOST:PORT\`)`;
     case 'EADDRNOTAVAIL':
       return `${where}: ${host} is not an address of this machine; use one it has (e.g. 127.0.0.1)`;
     case 'EACCES':

@@ -28,8 +28,13 @@ export interface Route {
   methods: { GET?: Handler; POST?: Handler };
 }
 
-/** A report's HTML is ours but may embed node-supplied text: no network fetches, no framing. */
-const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
+/**
+ * A report's HTML is ours but may embed node-supplied text. It has no script (tested), so
+ * none may run: no script-src (default-src 'none' covers it), no network fetches, no
+ * framing, no <base> or form that could send anything elsewhere.
+ */
+const REPORT_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 function clusterOf(view: DaemonView, name: string) {
   const cluster = view.clusters.find((candidate) => candidate.name === name);

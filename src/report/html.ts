@@ -1,7 +1,8 @@
 /**
  * The audit report as one self-contained HTML file: inline CSS and SVG, no script, no
  * font, image or link to fetch (a CSP meta forbids it anyway), readable on screen and
- * printable (each section starts a page). Every value goes through escapeHtml.
+ * printable on as few pages as its content needs (no forced breaks; rows, headings and
+ * small sections kept whole). Every value goes through escapeHtml.
  */
 import { escapeHtml as e } from './escape.js';
 import { formatDuration } from './model.js';
@@ -369,7 +370,12 @@ p { margin: 6px 0; }
 code { font: 12px/1.35 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; overflow-wrap: anywhere; }
 time { white-space: nowrap; }
 table.hashes code { word-break: break-all; }
+/* Long unbreakable values (file hashes, kernel command lines, dotted keys in messages) wrap
+   inside their cell instead of pushing the table past the page at 1280 px or on paper. */
+td { overflow-wrap: anywhere; }
 table.episodes td:last-child { min-width: 240px; }
+table.episodes td:first-child, table.episodes td:nth-child(5) { overflow-wrap: normal; }
+table.episodes th:nth-child(2), table.episodes th:nth-child(6) { width: 34%; }
 small { color: #555; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; }
 th, td { border: 1px solid #dde1e6; padding: 4px 7px; text-align: left; vertical-align: top; }
@@ -418,8 +424,8 @@ footer dd { margin: 0; }
 @media print {
   body { background: #fff; padding: 0; font-size: 11px; }
   header, section, footer { border: none; padding: 0; margin: 0 0 10px; }
-  section, footer { break-before: page; }
-  #summary { break-before: avoid; }
+  /* Sections follow each other: a new page only where the content needs one. */
+  #summary, #cluster, footer { break-inside: avoid; }
   thead { display: table-header-group; }
   tr, figure, dl.figures div { break-inside: avoid; }
   h2, h3 { break-after: avoid; }

@@ -23,7 +23,7 @@ const AlertRules = z.object({
           expr: z.string(),
           for: z.string().optional(),
           labels: z.object({ severity: z.enum(['critical', 'warning', 'info']) }),
-          annotations: z.object({ summary: z.string().min(1), description: z.string().min(1), runbook: z.string().min(1) }),
+          annotations: z.strictObject({ summary: z.string().min(1), description: z.string().min(1), runbook_url: z.url() }),
         }),
       ),
     }),
@@ -73,6 +73,15 @@ describe('driftd-alerts.yml content', () => {
       mine.some((c) => c.exp_alerts.length === 0),
       'a case where it stays quiet',
     ).toBe(true);
+  });
+
+  it('links each alert to its own section of the runbook (runbook_url, as Prometheus users expect)', () => {
+    const runbook = readFileSync(join(import.meta.dirname, '../../docs/alerts.md'), 'utf8');
+    const sections = [...runbook.matchAll(/^## (\w+)$/gm)].map((m) => m[1]);
+    expect(sections.sort()).toEqual(alerts.map((alert) => alert.alert).sort());
+    for (const alert of alerts) {
+      expect(alert.annotations.runbook_url).toBe(`https://github.com/driftd/driftd/blob/main/docs/alerts.md#${alert.alert.toLowerCase()}`);
+    }
   });
 
   it('only queries metrics driftd exposes', async () => {

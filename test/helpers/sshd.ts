@@ -24,6 +24,8 @@ export interface SshdOptions {
   host?: string;
   /** authorized_keys options for the client key, e.g. `command="/bin/echo hi"`. */
   authorizedKeyOptions?: string;
+  /** A fixed port (nodes of one cluster share their SSH port); default a free one. */
+  port?: number;
 }
 
 export interface PublicKey {
@@ -88,7 +90,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
     const clientKey = generateKey(join(dir, 'id_ed25519'));
     const keyOptions = options.authorizedKeyOptions ? `${options.authorizedKeyOptions} ` : '';
     writeFileSync(join(dir, 'authorized_keys'), `${keyOptions}${clientKey.type} ${clientKey.base64}\n`, { mode: 0o600 });
-    const port = await freePort(host);
+    const port = options.port ?? (await freePort(host));
     const config = [
       `ListenAddress ${host}:${port}`,
       `HostKey ${join(dir, 'ssh_host_ed25519_key')}`,

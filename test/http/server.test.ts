@@ -488,6 +488,27 @@ describe('HTML report', () => {
     expect(await response.text()).toContain('<title>pg-ha</title>');
   });
 
+  it('its CSP lets no script run (the report has none): no script-src, default-src none, no base, form or framing', async () => {
+    const h = await start();
+    const csp = (await fetch(`${h.base}/report/pg-ha`)).headers.get('content-security-policy') ?? '';
+    const directives = new Map(
+      csp
+        .split(';')
+        .map((d) => d.trim().split(/\s+/))
+        .filter((d) => d[0])
+        .map(([name, ...values]) => [name, values.join(' ')]),
+    );
+    expect(directives.get('default-src')).toBe("'none'");
+    // Scripts fall back to default-src 'none'; nothing may loosen that.
+    expect(directives.has('script-src')).toBe(false);
+    expect(directives.has('script-src-elem')).toBe(false);
+    expect(directives.has('script-src-attr')).toBe(false);
+    expect(directives.get('style-src')).toBe("'unsafe-inline'");
+    expect(directives.get('frame-ancestors')).toBe("'none'");
+    expect(directives.get('base-uri')).toBe("'none'");
+    expect(directives.get('form-action')).toBe("'none'");
+  });
+
   it.each([
     ['a cluster without a report', {}],
     ['a server without a report renderer', { reportHtml: undefined }],

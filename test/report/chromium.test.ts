@@ -4,6 +4,7 @@
  * Set DRIFTD_REPORT_KEEP=<dir> to keep report.html, report.png and report.pdf to look at.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { auditReportFromStore } from '../../src/report/from-store.js';
 import { renderAuditHtml } from '../../src/report/html.js';
 import type { AuditReport } from '../../src/report/schema.js';
 import { Store } from '../../src/store/index.js';
+import { Browser, pdfPageCount } from './cdp.js';
 import { buildDemoStore, type DemoStore } from './demo-store.js';
 
 const run = promisify(execFile);
@@ -22,6 +24,10 @@ const skipReason = 'SKIPPED: no /usr/bin/chromium (apt-get install -y chromium)'
 if (!CHROMIUM) console.warn(`report/chromium.test: ${skipReason}`);
 const suite = CHROMIUM ? describe : describe.skip;
 const NOW = new Date('2026-11-21T00:00:00.000Z');
+/** poppler's pdfinfo cross-checks the page count read from the PDF itself, when installed. */
+const PDFINFO = existsSync('/usr/bin/pdfinfo') ? '/usr/bin/pdfinfo' : null;
+if (!PDFINFO)
+  console.warn('report/chromium.test: no /usr/bin/pdfinfo (apt-get install -y poppler-utils); page counts read from the PDF only');
 
 /** Everything that could make the browser reach out, off; a fresh profile per call. */
 function chromiumArgs(userDataDir: string): string[] {
@@ -84,7 +90,7 @@ suite(CHROMIUM ? 'HTML report in headless Chromium' : `HTML report in headless C
     const keep = process.env['DRIFTD_REPORT_KEEP'];
     if (keep && work) {
       mkdirSync(keep, { recursive: true });
-      for (const f of ['report.html', 'report.png', 'report.pdf']) {
+      for (const f of ['report.html', 'report.png', 'report.pdf', 'report-wide.html', 'report-wide.png', 'report-wide.pdf']) {
         if (existsSync(path.join(work, f))) copyFileSync(path.join(work, f), path.join(keep, f));
       }
     }
@@ -118,14 +124,168 @@ suite(CHROMIUM ? 'HTML report in headless Chromium' : `HTML report in headless C
     expect(statSync(png).size).toBeGreaterThan(60_000);
   }, 120_000);
 
-  it('prints to a multi-page PDF (one section per page)', async () => {
+  it('prints to a PDF of no more pages than its content needs', async () => {
     const pdf = path.join(work, 'report.pdf');
     await chromium(`--print-to-pdf=${pdf}`, '--no-pdf-header-footer');
     const bytes = readFileSync(pdf);
     expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     expect(statSync(pdf).size).toBeGreaterThan(30_000);
-    const pages = bytes.toString('latin1').match(/\/Type\s*\/Page(?!s)/g) ?? [];
-    // header+summary, cluster, rules, parity, readiness, episodes, changes, evidence, provenance
-    expect(pages.length).toBeGreaterThanOrEqual(8);
+    // The demo report's content is 5.3 pages tall in print layout (measured below, over the
+    // DevTools protocol); it used to print on ten, every section starting a new page.
+    const pages = pdfPageCount(bytes);
+    expect(pages).toBeGreaterThanOrEqual(2);
+    expect(pages).toBeLessThanOrEqual(7);
+    if (PDFINFO) {
+      const { stdout } = await run(PDFINFO, [pdf]);
+      expect(stdout).toMatch(new RegExp(`^Pages:\\s+${pages}$`, 'm'));
+      expect(stdout).toMatch(/^Page size:\s+841\.\d+ x 59\d\.\d+ pts \(A4\)$/m);
+    }
   }, 120_000);
+
+  describe('measured layout (DevTools protocol on a pipe)', () => {
+    let browser: Browser;
+    let wideFile: string;
+
+    beforeAll(() => {
+      const profile = path.join(work, `profile-${++profiles}`);
+      mkdirSync(profile);
+      browser = Browser.launch(CHROMIUM ?? 'chromium', chromiumArgs(profile), { ...process.env, HOME: work });
+      wideFile = path.join(work, 'report-wide.html');
+      writeFileSync(wideFile, renderAuditHtml(widen(report)));
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+    });
+
+    /** Each table's right edge against its section's inner right edge, and the page's own overflow. */
+    const LAYOUT = `JSON.stringify({
+      viewport: document.documentElement.clientWidth,
+      page: document.documentElement.scrollWidth,
+      overflowing: [...document.querySelectorAll('table')].flatMap((table) => {
+        const box = table.closest('section, footer');
+        const inner = box.getBoundingClientRect().right - parseFloat(getComputedStyle(box).paddingRight);
+        const scroller = table.closest('.scroll');
+        const hidden = scroller ? scroller.scrollWidth - scroller.clientWidth : 0;
+        const over = Math.max(table.getBoundingClientRect().right - inner, hidden);
+        return over > 0.5 ? [(box.id || 'header') + ' table.' + (table.className || '(plain)') + ' by ' + Math.round(over) + 'px'] : [];
+      }),
+    })`;
+
+    it.each([
+      ['the demo report', () => htmlFile],
+      ['a report with long values (file hashes, kernel command lines, long paths in messages)', () => wideFile],
+    ])(
+      '%s fits 1280 px: no table wider than its section, no horizontal scroll',
+      async (_name, file) => {
+        const page = await browser.open(pathToFileURL(file()).href, { width: 1280, height: 900 });
+        const layout = JSON.parse(await page.evaluate<string>(LAYOUT)) as { viewport: number; page: number; overflowing: string[] };
+        expect(layout.overflowing).toEqual([]);
+        expect(layout.page).toBeLessThanOrEqual(layout.viewport);
+        // The full-page screenshot is as wide as the window's content area: nothing beyond it.
+        const png = await page.screenshot();
+        expect(png.readUInt32BE(16)).toBe(layout.viewport);
+        expect(png.readUInt32BE(20)).toBeGreaterThan(2000);
+        if (file() === wideFile) writeFileSync(path.join(work, 'report-wide.png'), png);
+      },
+      120_000,
+    );
+
+    it.each([
+      ['the demo report', () => htmlFile],
+      ['a report with long values', () => wideFile],
+    ])(
+      '%s prints on as few pages as its content needs (at most one more, for rows kept whole)',
+      async (_name, file) => {
+        // A4 landscape less 12 mm margins at 96 px/in: the printable area in CSS pixels.
+        const printable = { width: Math.floor((273 / 25.4) * 96), height: Math.floor((186 / 25.4) * 96) };
+        const page = await browser.open(pathToFileURL(file()).href, printable);
+        await page.emulateMedia('print');
+        const height = await page.evaluate<number>('document.documentElement.scrollHeight');
+        const needed = Math.ceil(height / printable.height);
+        const pdf = await page.pdf();
+        if (file() === wideFile) writeFileSync(path.join(work, 'report-wide.pdf'), pdf);
+        expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+        const pages = pdfPageCount(pdf);
+        expect(pages).toBeGreaterThanOrEqual(needed);
+        expect(pages, `${height} px of print layout = ${needed} page(s) of ${printable.height} px`).toBeLessThanOrEqual(needed + 1);
+        // And in print the tables fit the paper's width too.
+        const layout = JSON.parse(await page.evaluate<string>(LAYOUT)) as { overflowing: string[] };
+        expect(layout.overflowing).toEqual([]);
+      },
+      120_000,
+    );
+  });
 });
+
+const SHA = (seed: string): string => `sha256:${createHash('sha256').update(seed).digest('hex')}`;
+
+/**
+ * The demo report with the long unbreakable values real clusters have: file hashes in a
+ * finding's message, a kernel command line, a long config path, a corosync key.
+ */
+function widen(report: AuditReport): AuditReport {
+  const [first] = report.episodes;
+  if (!first) throw new Error('the demo report has no episode');
+  const nodes = ['erp-a', 'erp-b', 'erp-c'];
+  const file = '/etc/multipath/conf.d/erp-storage-array-3par-8440-mpath-aliases-and-blacklist-exceptions.conf';
+  const hashOf = (node: string): string => `${SHA(node === 'erp-c' ? 'changed' : 'same')} 0644 root:root 2481`;
+  const cmdline = (node: string): string =>
+    `BOOT_IMAGE=/vmlinuz-6.1.0-28-amd64 root=UUID=5b7c8a4e-1d0f-4c56-9a3e-2f61d7e0c9ab ro quiet crashkernel=384M-:${node === 'erp-c' ? '512M' : '256M'} intel_iommu=on iommu=pt transparent_hugepage=never`;
+  const values = (of: (node: string) => string): Record<string, string> => Object.fromEntries(nodes.map((n) => [n, of(n)]));
+  const episodes: AuditReport['episodes'] = [
+    {
+      ...first,
+      episodeId: 101,
+      findingId: 'wide-files',
+      facet: 'files',
+      key: file,
+      kind: 'mismatch',
+      severity: 'critical',
+      rule: null,
+      message: `files ${file}: erp-c has ${hashOf('erp-c')} (majority has ${hashOf('erp-a')})`,
+      valuesOpen: values(hashOf),
+      valuesLast: values(hashOf),
+    },
+    {
+      ...first,
+      episodeId: 102,
+      findingId: 'wide-cmdline',
+      facet: 'kernel',
+      key: 'cmdline.crashkernel',
+      kind: 'mismatch',
+      severity: 'warning',
+      rule: null,
+      message: `kernel cmdline.crashkernel: erp-c has 384M-:512M (majority has 384M-:256M); full command line ${cmdline('erp-c')}`,
+      valuesOpen: values(cmdline),
+      valuesLast: values(cmdline),
+    },
+    {
+      ...first,
+      episodeId: 103,
+      findingId: 'wide-corosync',
+      facet: 'corosync',
+      key: 'nodelist.node[name=erp-storage-replication-node-c.example.internal].ring1_addr',
+      kind: 'mismatch',
+      severity: 'warning',
+      rule: null,
+      message:
+        'corosync nodelist.node[name=erp-storage-replication-node-c.example.internal].ring1_addr: erp-c has fd00:0:0:42:5054:ff:fe12:3456 (majority has fd00:0:0:42:5054:ff:fe12:3457)',
+    },
+    ...report.episodes,
+  ];
+  const changes: AuditReport['changes'] = [
+    {
+      at: first.firstSeen,
+      runId: 1,
+      node: 'erp-c',
+      facet: 'files',
+      key: file,
+      change: 'changed',
+      before: hashOf('erp-a'),
+      after: hashOf('erp-c'),
+    },
+    ...report.changes,
+  ];
+  return { ...report, episodes, changes };
+}

@@ -238,8 +238,12 @@ describe('window rehearsal: three nodes, openssl upgraded node by node', { timeo
     expect(result.summary.finishRunId).toBe(10);
 
     const status = driftd('status', '--config', config, '--cluster', 'erp');
-    expect(status.code).toBe(2);
-    expect(status.stderr).toContain('no open window on cluster erp');
+    // No open window is an answer, not an error (#27): exit 0, said on stdout.
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('no open window on cluster erp');
+    const statusJson = driftd('status', '--config', config, '--cluster', 'erp', '--json');
+    expect(statusJson.code).toBe(0);
+    expect(JSON.parse(statusJson.stdout)).toEqual({ cluster: 'erp', window: null, latest: {}, pendingNodes: [] });
     expect(viewsOf(db)).toEqual([
       { cluster: 'erp', name: 'openssl-dsa-2026-11', open: false, plannedEnd: '2099-01-01T02:00:00.000Z', nodesPending: 0 },
     ]);

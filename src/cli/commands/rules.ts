@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { formatIssue, resolveFromConfig } from '../../config/load.js';
 import { explainFinding } from '../../core/engine/index.js';
-import { isFacetName } from '../../core/snapshot.js';
+import { FACET_NAMES, isFacetName } from '../../core/snapshot.js';
 import { loadRulesFor } from '../../audit/audit.js';
 import { checkRulePacks } from '../../rules/load.js';
 import { DEFAULT_CONFIG, loadConfigOrExit, withStore } from '../context.js';
@@ -88,13 +88,21 @@ function resolveTarget(
   lookup: () => { facet: string; key: string } | null,
 ): { facet: string; key: string } {
   if (keyArg !== undefined) {
-    if (!isFacetName(finding)) throw new CliError(`"${finding}" is not a facet`, EXIT.undecided);
+    if (!isFacetName(finding)) {
+      throw new CliError(`"${escapeControl(finding)}" is not a facet; the facets are ${FACET_NAMES.join(', ')}`, EXIT.undecided);
+    }
     return { facet: finding, key: keyArg };
   }
   const slash = finding.indexOf('/');
   if (slash > 0 && isFacetName(finding.slice(0, slash))) return { facet: finding.slice(0, slash), key: finding.slice(slash + 1) };
   const stored = lookup();
   if (stored) return { facet: stored.facet, key: stored.key };
+  if (slash > 0) {
+    throw new CliError(
+      `"${escapeControl(finding.slice(0, slash))}" (before the /) is not a facet; the facets are ${FACET_NAMES.join(', ')}`,
+      EXIT.undecided,
+    );
+  }
   throw new CliError(
     `"${finding}" is neither FACET/KEY nor a finding id in the store; try e.g. \`driftd rules explain packages openssl\``,
     EXIT.undecided,

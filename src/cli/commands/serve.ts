@@ -6,23 +6,27 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config/load.js';
 import { Daemon, DaemonStartError } from '../../daemon/daemon.js';
 import { createLogger } from '../../util/logger.js';
-import { DEFAULT_CONFIG } from '../context.js';
+import { DEFAULT_CONFIG, requireConfigFile } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
+import { parseListen } from '../listen.js';
 
 interface ServeFlags {
   config: string;
+  listen?: string;
 }
 
 export function serveCommand(): Command {
   return new Command('serve')
     .description('run the daemon: scheduled collection, Prometheus metrics and the HTTP API')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--listen <host:port>', "address for HTTP and /metrics, instead of the config's listen", parseListen)
     .action(async (flags: ServeFlags) => {
       process.exitCode = await runServe(flags);
     });
 }
 
 export async function runServe(flags: ServeFlags): Promise<ExitCode> {
+  requireConfigFile(flags.config);
   let level: Parameters<typeof createLogger>[0] = 'info';
   try {
     level = loadConfig(flags.config).config.logLevel;
@@ -32,7 +36,7 @@ export async function runServe(flags: ServeFlags): Promise<ExitCode> {
   const logger = createLogger(level);
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start({ configPath: flags.config, logger });
+    daemon = await Daemon.start({ configPath: flags.config, logger, ...(flags.listen !== undefined ? { listen: flags.listen } : {}) });
   } catch (err) {
     if (err instanceof ConfigError || err instanceof DaemonStartError) {
       throw new CliError(`cannot start: ${err.message}`, EXIT.undecided);

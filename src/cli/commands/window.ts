@@ -1,7 +1,8 @@
 /**
  * `driftd window plan|start|verify|finish|status|abort`: the standby-first patching workflow.
- * Exit codes: 0 ready/safe/closed, 1 not ready/not safe/still open, 2 undecided
- * (config, rules, no window, a node that cannot be judged), 3 a bug.
+ * Exit codes: 0 ready/safe/closed (and `status`, whether a window is open or not), 1 not
+ * ready/not safe/still open, 2 undecided (config, rules, no window to verify or finish, a
+ * node that cannot be judged), 3 a bug.
  */
 import { Command } from 'commander';
 import { ConfigError, type LoadedConfig } from '../../config/load.js';
@@ -245,7 +246,13 @@ function runStatus(flags: ClusterFlags): Promise<ExitCode> {
   return guarded(async () => {
     const loaded: LoadedConfig = loadConfigOrExit(flags.config);
     const cluster = pickCluster(loaded.config, flags.cluster);
-    const status = withReadonlyWindows(loaded, (windows) => windowStatus(windows, cluster));
+    const status = withReadonlyWindows(loaded, (windows) => (windows?.openWindowOf(cluster.name) ? windowStatus(windows, cluster) : null));
+    if (status === null) {
+      // "No window open" is an answer, not a failure: status exits 0 either way.
+      const text = `no open window on cluster ${cluster.name}; open one with \`driftd window start --cluster ${cluster.name}\``;
+      print(flags, { cluster: cluster.name, window: null, latest: {}, pendingNodes: [] }, text);
+      return EXIT.ok;
+    }
     print(flags, status, renderStatus(status, now()));
     return EXIT.ok;
   });
