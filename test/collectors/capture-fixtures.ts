@@ -2,7 +2,7 @@
  * Records the real outputs of this package's collectors as a replay directory:
  * `<id>.txt` (stdout), `<id>.exit` (exit code) and `<id>.stderr` when non-empty.
  *
- *   npx tsx test/collectors/capture-fixtures.ts OUT_DIR [--chroot ROOT] [--files P...]
+ *   npx tsx test/collectors/capture-fixtures.ts OUT_DIR [--chroot ROOT] [--facets a,b] [--files P...]
  *
  * With --chroot every argv runs as `chroot ROOT argv...` (the debootstrap fixture).
  * Not a test: it is how fixtures/debian12* were made (see fixtures/README.md).
@@ -12,9 +12,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Collector } from '../../src/collectors/collector.js';
 import { DEFAULT_COLLECTOR_CONTEXT } from '../../src/collectors/collector.js';
+import { driversCollector } from '../../src/collectors/drivers.js';
 import { filesCollector } from '../../src/collectors/files.js';
+import { identityCollector } from '../../src/collectors/identity.js';
 import { kernelCollector } from '../../src/collectors/kernel.js';
 import { modulesCollector } from '../../src/collectors/modules.js';
+import { multipathCollector } from '../../src/collectors/multipath.js';
+import { networkCollector } from '../../src/collectors/network.js';
 import { osCollector } from '../../src/collectors/os.js';
 import { packagesCollector } from '../../src/collectors/packages.js';
 import { servicesCollector } from '../../src/collectors/services.js';
@@ -28,6 +32,10 @@ const OWN_COLLECTORS: readonly Collector[] = [
   sysctlCollector,
   servicesCollector,
   filesCollector,
+  identityCollector,
+  networkCollector,
+  driversCollector,
+  multipathCollector,
 ];
 
 interface Run {
@@ -55,8 +63,10 @@ async function main(): Promise<void> {
   const filesAt = args.indexOf('--files');
   const files = filesAt === -1 ? [] : args.slice(filesAt + 1).filter((a) => !a.startsWith('--'));
   const ctx = { ...DEFAULT_COLLECTOR_CONTEXT, files };
+  const facetsAt = args.indexOf('--facets');
+  const only = facetsAt === -1 ? undefined : new Set((args[facetsAt + 1] ?? '').split(','));
   mkdirSync(out, { recursive: true });
-  for (const collector of OWN_COLLECTORS) {
+  for (const collector of OWN_COLLECTORS.filter((c) => !only || only.has(c.name))) {
     for (const spec of collector.commands(ctx)) {
       const argv = root ? ['/usr/sbin/chroot', root, ...spec.argv] : spec.argv;
       const result = await run(argv);

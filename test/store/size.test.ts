@@ -19,6 +19,10 @@ const ITEMS: Record<(typeof FACET_NAMES)[number], number> = {
   corosync: 30,
   pacemaker: 60,
   drbd: 20,
+  identity: 12,
+  network: 40,
+  drivers: 10,
+  multipath: 40,
 };
 const NODES = ['erp-a', 'erp-b', 'erp-c'];
 const T0 = '2026-11-01T00:00:00.000Z';

@@ -90,6 +90,10 @@ export const ExpectationFile = z.strictObject({
   corosync: FacetConstraints.optional(),
   pacemaker: FacetConstraints.optional(),
   drbd: FacetConstraints.optional(),
+  identity: FacetConstraints.optional(),
+  network: FacetConstraints.optional(),
+  drivers: FacetConstraints.optional(),
+  multipath: FacetConstraints.optional(),
   /** Further changes the window may bring, with no constraint on their value. */
   allow: z.array(AllowedChange).default([]),
 });
