@@ -72,37 +72,47 @@ function label(section: Section, index: number): string {
  * conf.<section>[.<subsection>[label]].<keyword> -> value. A keyword given several times
  * in one section (blacklist `devnode`, `wwid`) is one item listing its values, sorted.
  */
-export function multipathConfItems(text: string, file: string, into: Record<string, Item> = {}): Record<string, Item> {
-  const walk = (section: Section, prefix: string): void => {
+export function multipathConfItems(files: readonly { path: string; text: string }[]): Record<string, Item> {
+  // Collected first, joined once at the end: a list keyword repeated in many sections or
+  // files stays linear.
+  const acc = new Map<string, { values: string[]; source: string }>();
+  const set = (itemKey: string, values: readonly string[], source: string, list: boolean): void => {
+    const prior = acc.get(itemKey);
+    // A later file (conf.d) overrides a setting; a list keyword adds to it.
+    if (list && prior) {
+      for (const v of values) prior.values.push(v);
+      prior.source = source;
+    } else acc.set(itemKey, { values: [...values], source });
+  };
+  const walk = (section: Section, prefix: string, file: string): void => {
     const byKey = new Map<string, { values: string[]; line: number }>();
     for (const leaf of section.leaves) {
       const entry = byKey.get(leaf.key) ?? { values: [], line: leaf.line };
       entry.values.push(leaf.value);
       byKey.set(leaf.key, entry);
     }
-    for (const [key, { values, line }] of byKey) {
-      const itemKey = `${prefix}.${key}`;
-      // A later file (conf.d) overrides a setting; a list keyword adds to it.
-      const earlier = LIST_SECTIONS.test(prefix) ? into[itemKey]?.value.split(' | ') : undefined;
-      const all = [...(earlier ?? []), ...values];
-      into[itemKey] = { value: (all.length > 1 ? all.sort() : all).join(' | '), source: `${file}:${line}` };
-    }
+    const list = LIST_SECTIONS.test(prefix);
+    for (const [key, { values, line }] of byKey) set(`${prefix}.${key}`, values, `${file}:${line}`, list);
     const seen = new Map<string, number>();
     for (const child of section.children) {
       const n = seen.get(child.name) ?? 0;
       seen.set(child.name, n + 1);
-      walk(child, `${prefix}.${label(child, n)}`);
+      walk(child, `${prefix}.${label(child, n)}`, file);
     }
   };
-  const root = parseSections(text);
-  for (const leaf of root.leaves) into[`conf.${leaf.key}`] = { value: leaf.value, source: `${file}:${leaf.line}` };
-  const seen = new Map<string, number>();
-  for (const section of root.children) {
-    const n = seen.get(section.name) ?? 0;
-    seen.set(section.name, n + 1);
-    walk(section, SECTION_ID[section.name] ? `conf.${label(section, n)}` : `conf.${section.name}`);
+  for (const { path, text } of files) {
+    const root = parseSections(text);
+    for (const leaf of root.leaves) set(`conf.${leaf.key}`, [leaf.value], `${path}:${leaf.line}`, false);
+    const seen = new Map<string, number>();
+    for (const section of root.children) {
+      const n = seen.get(section.name) ?? 0;
+      seen.set(section.name, n + 1);
+      walk(section, SECTION_ID[section.name] ? `conf.${label(section, n)}` : `conf.${section.name}`, path);
+    }
   }
-  return into;
+  const items: Record<string, Item> = {};
+  for (const [key, { values, source }] of acc) items[key] = { value: (values.length > 1 ? values.sort() : values).join(' | '), source };
+  return items;
 }
 
 /** The `==> path <==` blocks of the configuration script. */
@@ -214,16 +224,15 @@ export function llReason(stderr: string): string | undefined {
     .split('\n')
     .map((l) => l.replace(/^\s*\d+\.\d+ \| /, '').trim())
     .filter((l) => l !== '' && !/open fds limit/.test(l));
-  const line = lines.find((l) => /device-mapper|permission|denied|not found|No such/i.test(l)) ?? lines[0];
+  const line = lines.find((l) => /device-mapper/i.test(l)) ?? lines.find((l) => /permission|denied|not found|No such/i.test(l)) ?? lines[0];
   return line === undefined ? undefined : `multipath-ll: ${firstLine(line)}`;
 }
 
 function parseMultipath(outputs: Outputs): FacetSnapshot {
   const conf = checkOutput(outputs, 'multipath-conf');
   if (conf.kind !== 'ok') return facetFromCheck(conf);
-  const items: Record<string, Item> = {};
   const files = splitFiles(conf.out.stdout);
-  for (const f of files) multipathConfItems(f.text, f.path, items);
+  const items = multipathConfItems(files);
   const meta: Record<string, string> = { files: files.map((f) => f.path).join(' ') || '(none: built-in defaults)' };
   const ll = checkOutput(outputs, 'multipath-ll');
   if (ll.kind === 'ok') {
