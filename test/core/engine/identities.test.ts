@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckReport } from '../../../src/core/check-report.js';
 import type { Item } from '../../../src/core/snapshot.js';
+import { renderCheckText } from '../../../src/core/engine/render-check.js';
 import { loadRulePacks } from '../../../src/rules/load.js';
 import { check, only, rules } from './check.js';
 import { snap } from './handmade-cluster.js';
@@ -94,6 +95,19 @@ describe('identities that must differ', () => {
       ['unique:machine-id', ['erp-a', 'erp-b', 'erp-c']],
       ['unique:ssh-host-key', ['erp-a', 'erp-b', 'erp-c']],
     ]);
+  });
+
+  it('the text report says what to do: fix the clones, diff a clone against the healthy node', () => {
+    const report = check([
+      snap('erp-a', { identity: { 'machine-id': id(A, 'machine-id') } }),
+      snap('erp-b', { identity: { 'machine-id': id(A, 'machine-id') } }),
+      snap('erp-c', { identity: { 'machine-id': id(C, 'machine-id') } }),
+    ]);
+    const text = renderCheckText(report);
+    expect(text).toContain('[identity] identity machine-id must differ between nodes');
+    expect(text).toContain('Identity findings: nodes share what must tell them apart');
+    expect(text).toContain('Fix the nodes each critical finding names: erp-a (1), erp-b (1)');
+    expect(text).toContain('`driftd diff erp-a erp-c`');
   });
 
   it('the shipped rules carry a source and a remedy onto the finding', () => {
