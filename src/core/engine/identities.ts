@@ -178,10 +178,18 @@ function classFinding(ctx: EvalContext, facet: FacetName, cls: IdentityClass): F
     values,
     majority: null,
     outliers: [...outliers].sort(),
-    message: `identity ${label} must differ between nodes: ${parts.join('; ')}: ${advice}`,
+    message: `identity ${label} must differ between nodes: ${shownParts(parts)}: ${advice}`,
     defaultSeverity: 'critical',
     effective: findingRule(ctx, facet, key, cls.effective),
   });
+}
+
+const MAX_PARTS = 5;
+
+/** The first few shared values; a clone of a node with many addresses is still one line. */
+function shownParts(parts: readonly string[]): string {
+  if (parts.length <= MAX_PARTS) return parts.join('; ');
+  return `${parts.slice(0, MAX_PARTS).join('; ')}; and ${parts.length - MAX_PARTS} more`;
 }
 
 /** Code-point order: the same on every machine, unlike localeCompare. */

@@ -67,6 +67,17 @@ describe('identities that must differ', () => {
     expect(f.outliers).toEqual(['erp-a', 'erp-b']);
   });
 
+  it('a clone with many addresses is still one finding with a bounded message', () => {
+    const macs = (n: number) =>
+      Object.fromEntries(
+        Array.from({ length: n }, (_, i) => [`mac.eth${i}`, id(`02:00:00:00:00:${String(i).padStart(2, '0')}`, 'mac-address')]),
+      );
+    const report = check([snap('erp-a', { identity: macs(8) }), snap('erp-b', { identity: macs(8) })]);
+    const f = only(report.findings);
+    expect(f.message).toContain('; and 3 more:');
+    expect(f.values['erp-a']?.split(', ')).toHaveLength(8);
+  });
+
   it('one node reporting a value twice (a bond and its member share a MAC) shares it with nobody', () => {
     const report = check([
       snap('erp-a', {
