@@ -32,7 +32,9 @@ export function canonicalConfig(kind: ConfigKind, raw: string): string {
       return canonicalBraces(drbdStatements(text));
     case 'multipath':
       return canonicalBraces(
-        multipathStatements(text).map((s): Statement => ('leaf' in s ? { leaf: s.leaf.join(' ') } : 'open' in s ? { open: s.open } : s)),
+        multipathStatements(text).map((s): Statement =>
+          'leaf' in s ? { leaf: s.leaf.join(' ') } : 'open' in s ? { open: s.open } : { close: true },
+        ),
       );
     case 'sysctl':
       return [...sysctlSettings(text)]

@@ -202,7 +202,7 @@ describe('cosmetic-only edits in a cluster: no warning or critical, one info fin
 });
 
 describe('canonicalConfig properties', () => {
-  it.each([['corosync'], ['drbd'], ['sysctl']] as const)('%s: never throws, and ignores CRLF and added comment lines', async (kind) => {
+  it.each([['corosync'], ['drbd'], ['sysctl'], ['multipath']] as const)('%s: never throws, and ignores CRLF and added comment lines', async (kind) => {
     const fc = (await import('fast-check')).default;
     fc.assert(
       fc.property(fc.array(fc.string(), { maxLength: 30 }), fc.string({ maxLength: 20 }), (lines, comment) => {
