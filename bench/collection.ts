@@ -35,6 +35,12 @@ export interface CollectionSample {
   ratio: number;
   cliRatio: number | null;
   facetStatuses: Record<string, number>;
+  /**
+   * What each facet costs one node: per facet, the median over the driftd runs of the
+   * mean wall time its commands took on a node (the facet's `durationMs`, measured on the
+   * node side of the one batch), in ms.
+   */
+  facetMsPerNode: Record<string, number>;
 }
 
 export async function measureCollection(nodes: BenchNodes, reps: number, cliReps: number): Promise<CollectionSample> {
@@ -48,14 +54,18 @@ export async function measureCollection(nodes: BenchNodes, reps: number, cliReps
   await floorOnce(nodes, specs);
 
   const driftdMs: number[] = [];
+  const facetRuns: Record<string, number>[] = [];
   const sshFloorMs: number[] = [];
   const cliMs: number[] = [];
   for (let rep = 0; rep < reps; rep += 1) {
     // Alternate which side goes first, so a slow moment of the machine is shared.
     const order = rep % 2 === 0 ? ['driftd', 'floor'] : ['floor', 'driftd'];
     for (const side of order) {
-      if (side === 'driftd') driftdMs.push((await driftdOnce(loaded)).ms);
-      else sshFloorMs.push(await floorOnce(nodes, specs));
+      if (side === 'driftd') {
+        const run = await driftdOnce(loaded);
+        driftdMs.push(run.ms);
+        facetRuns.push(run.facetMs);
+      } else sshFloorMs.push(await floorOnce(nodes, specs));
     }
     if (rep < cliReps) cliMs.push(await cliOnce(nodes.configFile));
   }
@@ -75,6 +85,7 @@ export async function measureCollection(nodes: BenchNodes, reps: number, cliReps
     ratio: driftdMedianMs / sshFloorMedianMs,
     cliRatio: cliMedianMs === null ? null : cliMedianMs / sshFloorMedianMs,
     facetStatuses: warm.facetStatuses,
+    facetMsPerNode: Object.fromEntries(Object.keys(warm.facetMs).map((facet) => [facet, median(facetRuns.map((r) => r[facet] ?? 0))])),
   };
 }
 
@@ -117,21 +128,26 @@ export async function driftdWithFacets(loaded: LoadedConfig, facets: readonly Fa
   return (await driftdOnce({ ...loaded, config })).ms;
 }
 
-async function driftdOnce(loaded: LoadedConfig): Promise<{ ms: number; facetStatuses: Record<string, number> }> {
+async function driftdOnce(
+  loaded: LoadedConfig,
+): Promise<{ ms: number; facetStatuses: Record<string, number>; facetMs: Record<string, number> }> {
   const targets = selectTargets(loaded.config, {});
   const { ms, value } = await timeMs(() =>
     collectTargets({ config: loaded.config, configDir: loaded.dir, targets, now: () => new Date() }),
   );
   const facetStatuses: Record<string, number> = {};
+  const facetTotal: Record<string, number> = {};
   for (const node of value) {
     if (node.result.snapshot.error !== undefined) {
       throw new Error(`driftd could not collect ${node.node.name}: ${node.result.snapshot.error}`);
     }
-    for (const facet of Object.values(node.result.snapshot.facets)) {
+    for (const [name, facet] of Object.entries(node.result.snapshot.facets)) {
       facetStatuses[facet.status] = (facetStatuses[facet.status] ?? 0) + 1;
+      facetTotal[name] = (facetTotal[name] ?? 0) + (facet.durationMs ?? 0);
     }
   }
-  return { ms, facetStatuses };
+  const facetMs = Object.fromEntries(Object.entries(facetTotal).map(([name, total]) => [name, total / Math.max(value.length, 1)]));
+  return { ms, facetStatuses, facetMs };
 }
 
 /** The floor: every node through /usr/bin/ssh, the same script, the same pool size. */

@@ -133,6 +133,10 @@ async function collectionAndAnsible(): Promise<SectionResult[]> {
             unit: 'ms',
           },
         );
+        // What each facet costs one node (its commands' wall time on the node side).
+        for (const [facet, ms] of Object.entries(sample.facetMsPerNode)) {
+          collection.figures.push({ label: `K=${k} facet ${facet} per node (median)`, value: round(ms, 1), unit: 'ms' });
+        }
         collection.targets.push(target(`collection.k${k}.ratio`, `K=${k} driftd / ssh floor`, round(sample.ratio, 3), 'x', '<=', 1.3));
         if (k === Math.min(...PLAN.collection.ks)) {
           // Per-facet cost on one node (issue #25: what the new facets cost), a figure only.

@@ -28,6 +28,9 @@ need+=("/etc/drbd.conf:drbd-utils:drbd collector on the installed drbd.conf (drb
 need+=("/usr/lib/ocf/resource.d/heartbeat/IPaddr2:resource-agents:resource agents the CIB preconditions name")
 need+=("/usr/sbin/sbd:sbd:SBD settings and device header (pacemaker-sbd tests)")
 need+=("/usr/bin/ssh-agent:openssh-client:ssh-agent authentication against a real sshd")
+need+=("/usr/sbin/ethtool:ethtool:drivers facet on this machine (capture-fixtures.ts --facets drivers)")
+need+=("/sbin/multipath:multipath-tools:multipath facet on this machine (capture-fixtures.ts --facets multipath)")
+need+=("/etc/iscsi/initiatorname.iscsi:open-iscsi:identity facet's iSCSI initiator name on this machine (capture-fixtures.ts --facets identity)")
 
 missing=()
 for entry in "${need[@]}"; do

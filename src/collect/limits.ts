@@ -28,6 +28,7 @@ function itemChars(key: string, item: Item): number {
   let n = key.length + item.value.length;
   if (item.content !== undefined) n += item.content.length;
   if (item.nodeSpecific !== undefined) n += item.nodeSpecific.length;
+  if (item.unique !== undefined) n += item.unique.length;
   return n;
 }
 

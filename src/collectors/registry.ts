@@ -7,6 +7,10 @@ import type { Collector } from './collector.js';
 import { corosyncCollector } from './corosync.js';
 import { drbdCollector } from './drbd.js';
 import { filesCollector } from './files.js';
+import { driversCollector } from './drivers.js';
+import { identityCollector } from './identity.js';
+import { multipathCollector } from './multipath.js';
+import { networkCollector } from './network.js';
 import { kernelCollector } from './kernel.js';
 import { modulesCollector } from './modules.js';
 import { osCollector } from './os.js';
@@ -34,6 +38,10 @@ const BY_NAME: Record<FacetName, Collector> = {
   mounts: mountsCollector,
   time: timeCollector,
   security: securityCollector,
+  identity: identityCollector,
+  network: networkCollector,
+  drivers: driversCollector,
+  multipath: multipathCollector,
 };
 
 export const COLLECTORS: readonly Collector[] = FACET_NAMES.map((name) => BY_NAME[name]);

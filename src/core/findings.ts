@@ -20,6 +20,8 @@ export const FINDING_KINDS = [
   'runtime',
   /** A cluster-stack setting breaks a published best practice (rules/practice.yaml). */
   'practice',
+  /** An identity that must differ between nodes (machine-id, host key, nodeid) is shared. */
+  'identity',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

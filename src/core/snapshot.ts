@@ -22,6 +22,10 @@ export const FACET_NAMES = [
   'mounts',
   'time',
   'security',
+  'identity',
+  'network',
+  'drivers',
+  'multipath',
 ] as const;
 export type FacetName = (typeof FACET_NAMES)[number];
 
@@ -45,6 +49,13 @@ export interface Item {
    * `on <host>` sections). Never compared as drift; the collector says why.
    */
   nodeSpecific?: string;
+  /**
+   * An identity that must differ between nodes (machine-id, an SSH host key, a MAC
+   * address): the identity's class, values compared across every key of the class. Equal
+   * values on two nodes are a critical `identity` finding naming both; differing values
+   * are never drift. See src/core/engine/identities.ts.
+   */
+  unique?: string;
   /** Text kept for unified diffs (file content, a CIB fragment). Not compared itself. */
   content?: string;
   /** Where a configured value is set (`/etc/sysctl.d/90-x.conf:3`): shown, not compared. */

@@ -59,6 +59,7 @@ const FacetBlobRow = z.object({ id: Int, data: Bytes });
 const ItemRecord = z.object({
   value: z.string(),
   nodeSpecific: z.string().optional(),
+  unique: z.string().optional(),
   content: z.string().optional(),
   source: z.string().optional(),
 });
@@ -73,7 +74,7 @@ export const FacetSnapshotRecord = z.object({
 }) satisfies z.ZodType<FacetSnapshot>;
 
 const FACET_STATUSES: ReadonlySet<unknown> = new Set(FacetStatusSchema.options);
-const ITEM_FIELDS: ReadonlySet<string> = new Set(['value', 'nodeSpecific', 'content', 'source']);
+const ITEM_FIELDS: ReadonlySet<string> = new Set(['value', 'nodeSpecific', 'unique', 'content', 'source']);
 
 function isStringRecord(value: unknown): value is Record<string, string> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;

@@ -5,7 +5,7 @@
  * failing alone, with a clear error, within its timeouts.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -89,6 +89,14 @@ suite(sshdAvailable ? 'driftd collect over real sshd nodes' : `driftd collect ($
     }
     for (const facet of ['corosync', 'pacemaker', 'drbd'] as const) {
       expect(['ok', 'unsupported']).toContain(snap.facets[facet]?.status);
+    }
+    // Issue #25's facets travel in the same batch (the session counts below): read here, or
+    // unsupported where the tool is absent, never an error.
+    for (const facet of ['identity', 'network', 'drivers', 'multipath'] as const) {
+      expect(['ok', 'unsupported'], `${facet}: ${snap.facets[facet]?.error}`).toContain(snap.facets[facet]?.status);
+    }
+    if (existsSync('/etc/machine-id')) {
+      expect(snap.facets.identity?.items['machine-id']?.value).toBe(readFileSync('/etc/machine-id', 'utf8').trim());
     }
     const local = execFileSync('/usr/bin/dpkg-query', ['-W', '-f', '${db:Status-Abbrev}\t${binary:Package}\t${Version}\n'], {
       encoding: 'utf8',

@@ -2,8 +2,7 @@
  * Records the real outputs of this package's collectors as a replay directory:
  * `<id>.txt` (stdout), `<id>.exit` (exit code) and `<id>.stderr` when non-empty.
  *
- *   npx tsx test/collectors/capture-fixtures.ts OUT_DIR [--chroot ROOT] [--files P...]
- *   npx tsx test/collectors/capture-fixtures.ts OUT_DIR --facets users,mounts [--accounts a,b] [--groups g]
+ *   npx tsx test/collectors/capture-fixtures.ts OUT_DIR [--chroot ROOT] [--facets a,b] [--accounts a,b] [--groups g] [--files P...]
  *
  * --facets picks collectors by name (any facet, the default set being the host facets
  * above); --accounts/--groups are the users facet's named accounts and groups.
@@ -15,9 +14,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Collector } from '../../src/collectors/collector.js';
 import { DEFAULT_COLLECTOR_CONTEXT } from '../../src/collectors/collector.js';
+import { driversCollector } from '../../src/collectors/drivers.js';
 import { filesCollector } from '../../src/collectors/files.js';
+import { identityCollector } from '../../src/collectors/identity.js';
 import { kernelCollector } from '../../src/collectors/kernel.js';
 import { modulesCollector } from '../../src/collectors/modules.js';
+import { multipathCollector } from '../../src/collectors/multipath.js';
+import { networkCollector } from '../../src/collectors/network.js';
 import { osCollector } from '../../src/collectors/os.js';
 import { packagesCollector } from '../../src/collectors/packages.js';
 import { servicesCollector } from '../../src/collectors/services.js';
@@ -33,6 +36,10 @@ const OWN_COLLECTORS: readonly Collector[] = [
   sysctlCollector,
   servicesCollector,
   filesCollector,
+  identityCollector,
+  networkCollector,
+  driversCollector,
+  multipathCollector,
 ];
 
 interface Run {

@@ -209,6 +209,68 @@ const CASES: Case[] = [
       ),
     }),
   },
+  {
+    name: 'identity: many interfaces with addresses (ip -json addr)',
+    facet: 'identity',
+    base: 200,
+    build: (n) => ({
+      'identity-machine-id': ok('0123456789abcdef0123456789abcdef\n'),
+      'identity-hostname': ok('h\n'),
+      'identity-ssh-hostkeys': ok(''),
+      'identity-iscsi': ok(''),
+      'identity-ip-addr': ok(
+        JSON.stringify(
+          Array.from({ length: n }, (_, i) => ({
+            ifname: `eth${i}`,
+            address: `02:00:00:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
+            addr_info: [{ family: 'inet', local: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, prefixlen: 24, scope: 'global' }],
+          })),
+        ),
+      ),
+    }),
+  },
+  {
+    name: 'network: many links and routes, one bond with many members',
+    facet: 'network',
+    base: 200,
+    build: (n) => ({
+      'network-link': ok(
+        JSON.stringify(Array.from({ length: n }, (_, i) => ({ ifname: `eth${i}`, mtu: 1500, operstate: 'UP', master: 'bond0' }))),
+      ),
+      'network-addr': ok('[]'),
+      'network-route4': ok(
+        JSON.stringify(Array.from({ length: n }, (_, i) => ({ dst: `10.${(i >> 8) & 255}.${i & 255}.0/24`, dev: `eth${i}` }))),
+      ),
+      'network-route6': ok('[]'),
+      'network-bonding': ok(
+        `==> /proc/net/bonding/bond0 <==\nBonding Mode: x\n${lines(n, (i) => `\nSlave Interface: eth${i}\nMII Status: up`)}`,
+      ),
+    }),
+  },
+  {
+    name: 'drivers: many interfaces (ethtool -i) and SCSI hosts',
+    facet: 'drivers',
+    base: 200,
+    build: (n) => ({
+      'drivers-ethtool': ok(lines(n, (i) => `==> eth${i} <==\ndriver: ixgbe\nversion: 5.1.0-k\nfirmware-version: 0x800\n<== exit 0`)),
+      'drivers-scsi-host': ok(lines(n, (i) => `host${i}\tqla2xxx\t10.02`)),
+    }),
+  },
+  {
+    name: 'multipath: a blacklist keyword repeated in many sections, many maps',
+    facet: 'multipath',
+    base: 200,
+    build: (n) => ({
+      'multipath-conf': ok(`==> /etc/multipath.conf <==\n${lines(n, (i) => `blacklist {\n devnode "^x${i}"\n}`)}`),
+      'multipath-ll': ok(
+        lines(
+          n,
+          (i) =>
+            `mpath${i} (36000${i}) dm-${i} V,P\nsize=1G features='0' hwhandler='0' wp=rw\n\`-+- policy='service-time 0' prio=1 status=active\n  \`- 1:0:0:${i} sd${i} 8:0 active ready running`,
+        ),
+      ),
+    }),
+  },
 ];
 
 /** Best of `runs` parses, in ms. */

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { defaultFacets } from '../../src/collectors/registry.js';
 import { ConfigError, loadConfig, parseYamlWithSchema } from '../../src/config/load.js';
 import { DriftdConfig, effectiveSsh } from '../../src/config/schema.js';
 
@@ -29,20 +30,11 @@ describe('configuration', () => {
     expect(config.schedule).toBe('*/15 * * * *');
     expect(config.ssh.knownHosts).toBe('/etc/driftd/known_hosts');
     expect(config.ssh.user).toBe('driftd');
-    expect(config.clusters[0]?.facets).toEqual([
-      'os',
-      'kernel',
-      'packages',
-      'modules',
-      'sysctl',
-      'services',
-      'files',
-      'corosync',
-      'pacemaker',
-      'drbd',
-      'users',
-      'mounts',
-    ]);
+    // Every collector switched on by default (its defaultEnabled), in FACET_NAMES order.
+    expect(config.clusters[0]?.facets).toEqual(defaultFacets());
+    expect(config.clusters[0]?.facets).toEqual(
+      expect.arrayContaining(['os', 'packages', 'corosync', 'identity', 'network', 'drivers', 'multipath', 'users', 'mounts']),
+    );
     expect(config.clusters[0]?.nodes[0]?.transport).toBe('ssh');
   });
 

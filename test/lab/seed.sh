@@ -30,6 +30,8 @@
 #                                               would, changing no setting: a comment, wider
 #                                               indentation, a blank line, CRLF line ends
 #                                               (sysctl.d: no spaces around `=`)
+#   seed.sh NODE clone-identity FROM            NODE becomes a clone of FROM: FROM's machine-id
+#                                               and public sshd host key (reset restores)
 #   seed.sh NODE agent-install PROVIDER TYPE    an executable custom OCF agent, copied by hand
 #                                               (no package): PROVIDER is driftd-lab*
 #   seed.sh NODE cib-primitive ID AGENT         add <primitive id=ID> of AGENT (class:provider:type
@@ -346,6 +348,10 @@ reset_node() {
   # The base roots have no DRBD: a scenario's /etc/drbd.conf and /etc/drbd.d go again.
   [[ -e "$LAB_DIR/baseline/etc/drbd.conf" ]] || rm -rf "$ROOT/etc/drbd.conf" "$ROOT/etc/drbd.d"
   restore_system_debs
+  # The node's own identity back (clone-identity, or a write over /etc/machine-id).
+  [[ -f "$STATE/machine-id.orig" ]] && cp -p "$STATE/machine-id.orig" "$ROOT/etc/machine-id"
+  mkdir -p "$ROOT/etc/ssh"
+  cp "$STATE/ssh_host_ed25519_key.pub.orig" "$ROOT/etc/ssh/ssh_host_ed25519_key.pub"
   if ! cmp -s "$STATE/ssh_host_ed25519_key" "$STATE/ssh_host_ed25519_key.orig"; then
     cp -p "$STATE/ssh_host_ed25519_key.orig" "$STATE/ssh_host_ed25519_key"
     cp -p "$STATE/ssh_host_ed25519_key.pub.orig" "$STATE/ssh_host_ed25519_key.pub"
@@ -415,6 +421,15 @@ case "$ACTION" in
     start_sshd "$NODE"
     ;;
   cosmetic) (($# == 1)) || usage; cosmetic_edit "$1" ;;
+  clone-identity)
+    # NODE becomes a clone of $1 (a copied VM image): its machine-id and public host key.
+    (($# == 1)) || usage
+    from_root="$(node_root "$1")"
+    [[ -d "$from_root" ]] || lab_die "no node $1"
+    cp "$from_root/etc/machine-id" "$ROOT/etc/machine-id.seed-tmp" && mv -f "$ROOT/etc/machine-id.seed-tmp" "$ROOT/etc/machine-id"
+    cp "$from_root/etc/ssh/ssh_host_ed25519_key.pub" "$ROOT/etc/ssh/ssh_host_ed25519_key.pub.seed-tmp"
+    mv -f "$ROOT/etc/ssh/ssh_host_ed25519_key.pub.seed-tmp" "$ROOT/etc/ssh/ssh_host_ed25519_key.pub"
+    ;;
   agent-install) (($# == 2)) || usage; agent_install "$1" "$2" ;;
   cib-primitive) (($# == 2)) || usage; cib_primitive "$1" "$2" ;;
   hold-deb)

@@ -23,6 +23,10 @@ const ITEMS: Record<(typeof FACET_NAMES)[number], number> = {
   mounts: 12,
   time: 5,
   security: 30,
+  identity: 12,
+  network: 40,
+  drivers: 10,
+  multipath: 40,
 };
 const NODES = ['erp-a', 'erp-b', 'erp-c'];
 const T0 = '2026-11-01T00:00:00.000Z';

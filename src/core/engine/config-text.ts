@@ -9,7 +9,7 @@
  * any text has a canonical form, or undefined for a file type driftd does not know.
  */
 
-export type ConfigKind = 'corosync' | 'sysctl' | 'drbd';
+export type ConfigKind = 'corosync' | 'sysctl' | 'drbd' | 'multipath';
 
 /** The parsed view of a file: which facet compares its settings, and how to read it. */
 export function configKindOf(path: string): ConfigKind | undefined {
@@ -17,6 +17,7 @@ export function configKindOf(path: string): ConfigKind | undefined {
   if (/^(\/etc|\/run|\/usr\/local\/lib|\/usr\/lib|\/lib)\/sysctl\.d\/[^/]+\.conf$/.test(path) || path === '/etc/sysctl.conf')
     return 'sysctl';
   if (/(^|\/)drbd\.conf$/.test(path) || /\/drbd\.d\/[^/]+\.(res|conf|cfg)$/.test(path)) return 'drbd';
+  if (path === '/etc/multipath.conf' || /^\/etc\/multipath\/conf\.d\/[^/]+\.conf$/.test(path)) return 'multipath';
   return undefined;
 }
 
@@ -29,6 +30,12 @@ export function canonicalConfig(kind: ConfigKind, raw: string): string {
       return canonicalBraces(corosyncStatements(text));
     case 'drbd':
       return canonicalBraces(drbdStatements(text));
+    case 'multipath':
+      return canonicalBraces(
+        multipathStatements(text).map((s): Statement =>
+          'leaf' in s ? { leaf: s.leaf.join(' ') } : 'open' in s ? { open: s.open } : { close: true },
+        ),
+      );
     case 'sysctl':
       return [...sysctlSettings(text)]
         .map(([k, v]) => `${k}=${v}`)
@@ -122,6 +129,66 @@ function drbdStatements(text: string): Statement[] {
   endWord();
   const rest = take();
   if (rest !== '') out.push({ leaf: rest });
+  return out;
+}
+
+/** A multipath.conf statement: a section opening, a closing brace, or `keyword value...` words. */
+export type MultipathStatement = { open: string; line: number } | { close: true; line: number } | { leaf: string[]; line: number };
+
+/**
+ * multipath.conf(5): line-based, `#` and `!` start a comment outside double quotes,
+ * `section {` opens and `}` closes, a `{` alone opens the section named on the line
+ * before. Double quotes only group words (`"no"` reads as `no`), so they are dropped.
+ */
+export function multipathStatements(text: string): MultipathStatement[] {
+  const out: MultipathStatement[] = [];
+  const lines = text.split('\n');
+  for (let n = 0; n < lines.length; n++) {
+    const words: string[] = [];
+    let word = '';
+    let quoted = false;
+    let inWord = false;
+    const raw = lines[n] ?? '';
+    for (let i = 0; i < raw.length; i++) {
+      const ch = raw[i] ?? '';
+      if (quoted) {
+        if (ch === '"') quoted = false;
+        else word += ch;
+      } else if (ch === '"') {
+        quoted = true;
+        inWord = true;
+      } else if (ch === '#' || ch === '!') break;
+      else if (/\s/.test(ch)) {
+        if (inWord) words.push(word);
+        word = '';
+        inWord = false;
+      } else {
+        word += ch;
+        inWord = true;
+      }
+    }
+    if (inWord) words.push(word);
+    const line = n + 1;
+    const braces: MultipathStatement[] = [];
+    while (words.length > 0 && words[words.length - 1] === '}') {
+      words.pop();
+      braces.push({ close: true, line });
+    }
+    if (words.length === 0) {
+      out.push(...braces);
+      continue;
+    }
+    if (words[words.length - 1] === '{') {
+      words.pop();
+      if (words.length === 0) {
+        // `{` alone: the section is named on the line before.
+        const previous = out[out.length - 1];
+        if (previous && 'leaf' in previous) out[out.length - 1] = { open: previous.leaf.join(' '), line: previous.line };
+        else out.push({ open: '', line });
+      } else out.push({ open: words.join(' '), line });
+    } else out.push({ leaf: words, line });
+    out.push(...braces);
+  }
   return out;
 }
 

@@ -8,6 +8,7 @@ import type { FacetName, FacetSnapshot, Item } from '../snapshot.js';
 import { finalizeFinding, type EvalContext } from './build.js';
 import { expectationViolation } from './expectations.js';
 import { unifiedFileDiff } from './file-diff.js';
+import { IdentityClaims, uniqueMark } from './identities.js';
 import { judge, type Verdict } from './majority.js';
 import { isHandledAsPrecondition, preconditionKindFor } from './preconditions.js';
 import { normalizeValue, resolveRule, type EffectiveRule } from './rules/compile.js';
@@ -39,9 +40,16 @@ export function diffFacet(ctx: EvalContext, facetName: FacetName, participants: 
   // on every node. This keeps the cost near one comparison per node-item, however many
   // nodes differ and wherever they differ.
   const { keys, varying } = surveyKeys(participants);
+  // Identities (unique items) are judged inversely: a value two owners share is the
+  // finding, a value that differs is no drift (identities.ts).
+  const identities = new IdentityClaims();
+  const itemsByNode = participants.map((p) => p.facet.items);
+  const claimants = participants.map((p) => ({ node: p.node, items: p.facet.items }));
   for (const key of keys) {
     if (isHandledAsPrecondition(facetName, key)) continue;
     const effective = resolveRule(ctx.rules, facetName, key);
+    const unique = uniqueMark(effective, itemsByNode, key, varying.has(key));
+    if (unique) identities.claim(key, unique, effective, claimants);
     if (!effective.expect && !varying.has(key)) continue;
     const keyFormat = format && isVersionItem(facetName, key) ? format : undefined;
     const items = participants.map((p) => ownItem(p.facet.items, key));
@@ -49,12 +57,15 @@ export function diffFacet(ctx: EvalContext, facetName: FacetName, participants: 
     const normalized =
       effective.normalize.length === 0 ? raw : raw.map((v) => (v === null ? null : normalizeValue(v, effective.normalize)));
     push(checkExpectation(ctx, facetName, key, participants, raw, normalized, effective, keyFormat));
-    if (participants.length < 2 || effective.nodeSpecific || items.some((item) => item?.nodeSpecific !== undefined)) continue;
+    const ownIdentity = unique !== undefined && unique.ownerPattern === undefined;
+    if (participants.length < 2 || effective.nodeSpecific || ownIdentity || items.some((item) => item?.nodeSpecific !== undefined))
+      continue;
     if (normalized.every((v) => v === normalized[0])) continue;
     if (keyFormat && withinTolerance(keyFormat, normalized, effective.allowSkew)) continue;
     push(driftFinding(ctx, facetName, key, participants, items, raw, normalized, effective, keyFormat));
   }
   for (const f of presenceExpectations(ctx, facetName, participants)) findings.push(f);
+  for (const f of identities.findings(ctx, facetName)) findings.push(f);
   return findings;
 }
 
@@ -70,6 +81,7 @@ function ownItem(items: Record<string, Item>, key: string): Item | undefined {
 function sameItem(a: Item, b: Item): boolean {
   if (a.content !== b.content) return false;
   if ((a.nodeSpecific === undefined) !== (b.nodeSpecific === undefined)) return false;
+  if (a.unique !== b.unique) return false;
   return a.nodeSpecific !== undefined || a.value === b.value;
 }
 

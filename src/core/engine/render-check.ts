@@ -235,6 +235,11 @@ function whatToDo(report: CheckReport): string[] {
       'Fix the preconditions first (missing packages and agents, DRBD versions, pending reboots): a failover can fail outright on them.',
     );
   }
+  if (active.some((f) => f.kind === 'identity')) {
+    todo.push(
+      'Identity findings: nodes share what must tell them apart (machine-id, host keys, addresses, node ids); a cloned node is the usual cause. Give each node its own before any failover.',
+    );
+  }
   if (active.some((f) => f.kind === 'runtime')) {
     todo.push(
       'Runtime findings: a node runs settings its own files would change on the next restart or reboot; make the files and the running state agree before the window.',
@@ -242,7 +247,8 @@ function whatToDo(report: CheckReport): string[] {
   }
   const reachable = report.nodes.filter((n) => n.reachable).length;
   const cluster = active.filter(
-    (f) => f.kind !== 'unreachable' && f.kind !== 'stale' && f.outliers.length > 1 && f.outliers.length === reachable,
+    (f) =>
+      f.kind !== 'unreachable' && f.kind !== 'stale' && f.kind !== 'identity' && f.outliers.length > 1 && f.outliers.length === reachable,
   );
   if (cluster.length > 0) {
     todo.push(

@@ -345,6 +345,9 @@ function explainingFinding(
   if (kind === 'drbd') {
     return heads.where((f) => f.facet === 'drbd' && isChange(f) && !/^(version\.|runtime\.)/.test(f.key) && f.key !== '*')[0];
   }
+  if (kind === 'multipath') {
+    return heads.where((f) => f.facet === 'multipath' && isChange(f) && f.key.startsWith('conf.'))[0];
+  }
   if (isCib) {
     return heads.where((f) => f.facet === 'pacemaker' && isChange(f) && !/^(agent:|practice:)/.test(f.key) && f.key !== '*')[0];
   }

@@ -94,6 +94,10 @@ export const ExpectationFile = z.strictObject({
   mounts: FacetConstraints.optional(),
   time: FacetConstraints.optional(),
   security: FacetConstraints.optional(),
+  identity: FacetConstraints.optional(),
+  network: FacetConstraints.optional(),
+  drivers: FacetConstraints.optional(),
+  multipath: FacetConstraints.optional(),
   /** Further changes the window may bring, with no constraint on their value. */
   allow: z.array(AllowedChange).default([]),
 });

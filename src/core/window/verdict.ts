@@ -156,6 +156,8 @@ function findingLabel(finding: Finding): string {
       return 'running state differs from its files';
     case 'practice':
       return 'breaks a best practice';
+    case 'identity':
+      return 'shares an identity that must differ';
     default:
       return finding.kind;
   }

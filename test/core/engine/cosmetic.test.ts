@@ -202,19 +202,22 @@ describe('cosmetic-only edits in a cluster: no warning or critical, one info fin
 });
 
 describe('canonicalConfig properties', () => {
-  it.each([['corosync'], ['drbd'], ['sysctl']] as const)('%s: never throws, and ignores CRLF and added comment lines', async (kind) => {
-    const fc = (await import('fast-check')).default;
-    fc.assert(
-      fc.property(fc.array(fc.string(), { maxLength: 30 }), fc.string({ maxLength: 20 }), (lines, comment) => {
-        const text = lines.join('\n');
-        const canonical = canonicalConfig(kind, text);
-        expect(typeof canonical).toBe('string');
-        expect(canonicalConfig(kind, text.replace(/\n/g, '\r\n'))).toBe(canonical);
-        // A whole-line comment (no newline or quote inside) between statements changes nothing.
-        const safe = `# ${comment.replace(/[\r\n"]/g, '')}`;
-        if (lines.every((l) => !l.includes('"') && !l.includes('\\'))) expect(canonicalConfig(kind, `${safe}\n${text}`)).toBe(canonical);
-      }),
-      { numRuns: 300 },
-    );
-  });
+  it.each([['corosync'], ['drbd'], ['sysctl'], ['multipath']] as const)(
+    '%s: never throws, and ignores CRLF and added comment lines',
+    async (kind) => {
+      const fc = (await import('fast-check')).default;
+      fc.assert(
+        fc.property(fc.array(fc.string(), { maxLength: 30 }), fc.string({ maxLength: 20 }), (lines, comment) => {
+          const text = lines.join('\n');
+          const canonical = canonicalConfig(kind, text);
+          expect(typeof canonical).toBe('string');
+          expect(canonicalConfig(kind, text.replace(/\n/g, '\r\n'))).toBe(canonical);
+          // A whole-line comment (no newline or quote inside) between statements changes nothing.
+          const safe = `# ${comment.replace(/[\r\n"]/g, '')}`;
+          if (lines.every((l) => !l.includes('"') && !l.includes('\\'))) expect(canonicalConfig(kind, `${safe}\n${text}`)).toBe(canonical);
+        }),
+        { numRuns: 300 },
+      );
+    },
+  );
 });

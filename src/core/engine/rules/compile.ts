@@ -9,7 +9,7 @@ import type { RuleSeverity } from '../../findings.js';
 import type { FacetName } from '../../snapshot.js';
 import { compileKeyPattern, type KeyMatcher } from './match.js';
 import type { SkewTolerance } from '../../versions/index.js';
-import type { Expectation, Rule, RulePack, RuleWaiver } from './schema.js';
+import { parseRegexLiteral, type Expectation, type Rule, type RulePack, type RuleWaiver } from './schema.js';
 
 export interface CompiledNormalize {
   re: RegExp;
@@ -33,6 +33,17 @@ export interface CompiledRule {
   source: Rule;
   normalize?: CompiledNormalize[];
   waivers: CompiledWaiver[];
+  /** The key's /regex/ when it names an `owner` group, for `unique` rules. */
+  ownerPattern?: RegExp;
+}
+
+/**
+ * A `unique: true` rule in force for a key: the identity's class is the rule; the
+ * owner of a value is the node, or the `owner` group of the rule's /regex/ key.
+ */
+export interface UniqueDeclaration {
+  rule: string;
+  ownerPattern?: RegExp;
 }
 
 export interface CompiledRules {
@@ -47,6 +58,8 @@ export interface EffectiveRule {
   severityRule: string | null;
   normalize: CompiledNormalize[];
   nodeSpecific: boolean;
+  /** From the last matching rule that says `unique`: false turns a collector's mark off. */
+  unique?: UniqueDeclaration | false;
   allowSkew: SkewTolerance;
   expect?: Expectation;
   expectRule: string | null;
@@ -92,6 +105,8 @@ function compileRule(rule: Rule, pack: RulePack): CompiledRule {
   };
   if (pack.file !== undefined) compiled.file = pack.file;
   if (rule.normalize) compiled.normalize = rule.normalize.map((n) => ({ re: new RegExp(n.pattern, 'g'), replace: n.replace }));
+  const literal = parseRegexLiteral(rule.match.key);
+  if (literal && /\(\?<owner>/.test(literal.source)) compiled.ownerPattern = new RegExp(literal.source, literal.flags);
   return compiled;
 }
 
@@ -124,6 +139,10 @@ export function resolveRule(rules: CompiledRules, facet: FacetName, key: string)
     }
     if (rule.normalize) effective.normalize = rule.normalize;
     if (r.nodeSpecific) effective.nodeSpecific = true;
+    if (r.unique === false) effective.unique = false;
+    else if (r.unique === true) {
+      effective.unique = rule.ownerPattern ? { rule: rule.name, ownerPattern: rule.ownerPattern } : { rule: rule.name };
+    }
     if (r.allowSkew !== undefined) effective.allowSkew = r.allowSkew;
     if (r.expect !== undefined) {
       effective.expect = r.expect;
@@ -154,7 +173,9 @@ export interface RuleExplanation {
   file?: string;
   match: { facet: FacetName | FacetName[]; key: string };
   /** Only the fields this rule sets (waivers: only those that cover the key). */
-  sets: Partial<Pick<Rule, 'severity' | 'normalize' | 'nodeSpecific' | 'allowSkew' | 'expect' | 'waivers' | 'source' | 'remediation'>>;
+  sets: Partial<
+    Pick<Rule, 'severity' | 'normalize' | 'nodeSpecific' | 'unique' | 'allowSkew' | 'expect' | 'waivers' | 'source' | 'remediation'>
+  >;
 }
 
 /** `driftd rules explain`: the rules that touch a finding, in the order they apply. */
@@ -165,6 +186,7 @@ export function explainFinding(rules: CompiledRules, target: { facet: string; ke
     if (r.severity !== undefined) sets.severity = r.severity;
     if (r.normalize !== undefined) sets.normalize = r.normalize;
     if (r.nodeSpecific !== undefined) sets.nodeSpecific = r.nodeSpecific;
+    if (r.unique !== undefined) sets.unique = r.unique;
     if (r.allowSkew !== undefined) sets.allowSkew = r.allowSkew;
     if (r.expect !== undefined) sets.expect = r.expect;
     if (r.source !== undefined) sets.source = r.source;

@@ -113,6 +113,12 @@ export const Rule = z.strictObject({
   severity: z.enum(RULE_SEVERITIES).optional(),
   normalize: z.array(NormalizeStep).optional(),
   nodeSpecific: z.literal(true).optional(),
+  /**
+   * The matched keys are identities that must differ between owners (see
+   * src/core/engine/identities.ts); `false` turns off an earlier rule's or the
+   * collector's mark.
+   */
+  unique: z.boolean().optional(),
   allowSkew: z.enum(SKEW_TOLERANCES).optional(),
   expect: Expectation.optional(),
   waivers: z.array(RuleWaiver).optional(),
