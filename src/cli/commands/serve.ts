@@ -2,24 +2,13 @@
  * `driftd serve`: the daemon. Collects at start and on the cron schedule, serves
  * /metrics, /healthz, /readyz and the JSON API. SIGHUP reloads, SIGTERM/SIGINT stop.
  */
-import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config/load.js';
 import { Daemon, DaemonStartError } from '../../daemon/daemon.js';
 import { createLogger } from '../../util/logger.js';
-import { DEFAULT_CONFIG } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 
-interface ServeFlags {
+export interface ServeFlags {
   config: string;
-}
-
-export function serveCommand(): Command {
-  return new Command('serve')
-    .description('run the daemon: scheduled collection, Prometheus metrics and the HTTP API')
-    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .action(async (flags: ServeFlags) => {
-      process.exitCode = await runServe(flags);
-    });
 }
 
 export async function runServe(flags: ServeFlags): Promise<ExitCode> {
