@@ -62,7 +62,8 @@ export function buildWorkingTree(): BuiltCli {
 export function buildRevision(rev: string): BuiltCli {
   const commit = execFileSync('git', ['rev-parse', '--verify', `${rev}^{commit}`], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
   const dir = mkdtempSync(join(tmpdir(), 'driftd-bench-baseline-'));
-  const cli = track({ label: `${rev} (${commit.slice(0, 10)})`, bin: join(dir, 'dist', 'cli', 'bin.js') }, dir);
+  const label = commit.startsWith(rev) ? commit.slice(0, 10) : `${rev} (${commit.slice(0, 10)})`;
+  const cli = track({ label, bin: join(dir, 'dist', 'cli', 'bin.js') }, dir);
   try {
     const archive = execFileSync('git', ['archive', '--format=tar', commit], { cwd: REPO_ROOT, maxBuffer: 512 * 2 ** 20 });
     execFileSync('tar', ['-x', '-C', dir], { input: archive });

@@ -1,7 +1,6 @@
 /** `driftd collect`: snapshot the selected nodes now and show what each facet returned. */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { SingleBar, Presets } from 'cli-progress';
 import { collectTargets, selectTargets, SelectionError, type CollectedNode } from '../../collect/collect-clusters.js';
 import { FACET_NAMES } from '../../core/snapshot.js';
 import { escapeControl } from '../../core/text/terminal.js';
@@ -31,13 +30,14 @@ export async function runCollect(flags: CollectFlags): Promise<ExitCode> {
     if (err instanceof SelectionError) throw new CliError(err.message, EXIT.undecided);
     throw err;
   }
-  const bar =
-    flags.progress && process.stderr.isTTY && !flags.json
-      ? new SingleBar(
-          { format: 'collecting [{bar}] {value}/{total} nodes  {last}', stream: process.stderr, hideCursor: true },
-          Presets.shades_classic,
-        )
-      : null;
+  // The bar's module is loaded only for a terminal: scripts and playbooks never pay for it.
+  const progress = flags.progress && process.stderr.isTTY && !flags.json ? await import('cli-progress') : null;
+  const bar = progress
+    ? new progress.SingleBar(
+        { format: 'collecting [{bar}] {value}/{total} nodes  {last}', stream: process.stderr, hideCursor: true },
+        progress.Presets.shades_classic,
+      )
+    : null;
   bar?.start(targets.length, 0, { last: '' });
   const collected = await collectTargets({
     config: loaded.config,
