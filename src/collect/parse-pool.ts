@@ -184,6 +184,16 @@ function failedSnapshot(pending: Pending, reason: string): NodeSnapshot {
 }
 
 /**
+ * Starts a parser before the first output arrives, so its start-up (a thread, the
+ * collectors' modules) overlaps the nodes' round trips instead of following them.
+ * Idle, it keeps nothing alive and exits after IDLE_MS like any idle worker.
+ */
+export function warmParsePool(): void {
+  if (workersBroken || slots.size > 0) return;
+  settleSlot(startSlot());
+}
+
+/**
  * Parses in a worker when the collectors are the registered ones (a worker can only
  * name them), else on this thread. Never rejects.
  */

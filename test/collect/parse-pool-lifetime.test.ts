@@ -18,7 +18,7 @@ const dir = mkdtempSync(join(tmpdir(), 'driftd-parse-pool-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const PARSE = `
-import { parsePoolState, parseSnapshot } from ${JSON.stringify(POOL)};
+import { parsePoolState, parseSnapshot, warmParsePool } from ${JSON.stringify(POOL)};
 import { collectorsFor } from ${JSON.stringify(REGISTRY)};
 import { DEFAULT_COLLECTOR_CONTEXT } from ${JSON.stringify(CONTEXT)};
 const results = [
@@ -75,5 +75,21 @@ console.log(JSON.stringify({ status: snap.facets.os?.status, workers: parsePoolS
     expect(out).toMatchObject({ status: 'ok', workers: 1 });
     // ... and holds no active handle: no more ports or workers than before the parse.
     expect(out.after).toBe(out.before);
+  }, 30_000);
+
+  it('a warmed parser (started before any output arrives) is the one that parses, and keeps nothing alive meanwhile', async () => {
+    const run = await runScript(
+      'warm.mts',
+      `const before = ports();
+warmParsePool();
+warmParsePool();
+const warm = { workers: parsePoolState().workers, ports: ports() };
+const snap = await parse();
+console.log(JSON.stringify({ before, warm, status: snap.facets.os?.status, workers: parsePoolState().workers }));`,
+    );
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout) as { before: number; warm: { workers: number; ports: number }; status: string; workers: number };
+    expect(out.warm).toEqual({ workers: 1, ports: out.before });
+    expect(out).toMatchObject({ status: 'ok', workers: 1 });
   }, 30_000);
 });
