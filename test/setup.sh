@@ -23,6 +23,7 @@ need+=("/etc/drbd.conf:drbd-utils:drbd collector on the installed drbd.conf (drb
 need+=("/usr/lib/ocf/resource.d/heartbeat/IPaddr2:resource-agents:resource agents the CIB preconditions name")
 need+=("/usr/sbin/sbd:sbd:SBD settings and device header (pacemaker-sbd tests)")
 need+=("/usr/bin/ssh-agent:openssh-client:ssh-agent authentication against a real sshd")
+need+=("/usr/bin/pg_ctlcluster:postgresql:a real PostgreSQL server on 127.0.0.1 for the PostgreSQL store (test/helpers/postgres.ts)")
 
 missing=()
 for entry in "${need[@]}"; do
