@@ -87,6 +87,9 @@ export async function measureCollection(
       side.into.push(await side.run());
     }
     if (rep < cliReps) cliMs.push(await cliOnce(TSX, ['src/cli/bin.ts'], nodes.configFile));
+    const last = (ms: readonly number[]): string => (ms.length > rep ? `${Math.round(ms[rep] ?? 0)} ms` : '-');
+    const built = builds.map((cli, i) => `${cli.label} ${last(builtMs[i] ?? [])}`).join(', ');
+    console.log(`   rep ${rep + 1}/${reps}: in-process ${last(driftdMs)}, ssh floor ${last(sshFloorMs)}, built CLI: ${built}`);
   }
   const driftdMedianMs = median(driftdMs);
   const sshFloorMedianMs = median(sshFloorMs);
