@@ -62,6 +62,23 @@ module.exports = {
       to: { path: '^src/(http|metrics|daemon|cli|report|transports|collect|collectors)/' },
     },
     {
+      name: 'cli-definitions-stay-cheap',
+      severity: 'error',
+      comment:
+        "driftd --version and --help load main.ts and every command's definition: they import only commander and small modules. A command's work (config, store, SSH, engine) is import()ed in its action (src/cli/main.ts).",
+      from: { path: ['^src/cli/(main|bin)[.]ts$', '^src/cli/definitions/'] },
+      to: {
+        pathNot: [
+          '^src/cli/(definitions/|docs/|defaults[.]ts$|exit-codes[.]ts$|main[.]ts$|listen[.]ts$|closed-output[.]ts$)',
+          '^src/version[.]ts$',
+          '^src/core/(snapshot|text/terminal)[.]ts$',
+          '^src/report/defaults[.]ts$',
+          '(^|/)node_modules/commander/',
+        ],
+        dependencyTypesNot: ['type-only', 'dynamic-import', 'core'],
+      },
+    },
+    {
       name: 'no-src-to-test',
       severity: 'error',
       from: { path: '^src/' },

@@ -3,6 +3,10 @@
  * OpenSSH's own `ssh` client running the SAME batch script (same CommandSpecs, same
  * framing) on the same nodes with the same concurrency. Runs alternate so drift in the
  * machine's load hits both sides alike; ratios are of medians from the same run.
+ *
+ * Three ways to run driftd: in-process (`collectTargets`, no start-up), the whole
+ * process as users run it (`node dist/cli/bin.js collect`, built by dist.ts; also a
+ * baseline revision's build when given), and through tsx as in development.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,11 +19,13 @@ import { loadConfig, type LoadedConfig } from '../src/config/load.js';
 import { buildBatchScript, demuxBatch } from '../src/transports/batch.js';
 import { FACET_NAMES, type FacetName } from '../src/core/snapshot.js';
 import type { CommandSpec } from '../src/transports/transport.js';
+import type { BuiltCli } from './dist.js';
 import type { BenchNodes } from './nodes.js';
 import { median, timeMs } from './stats.js';
 
 export const SSH_CLIENT = '/usr/bin/ssh';
 const REPO_ROOT = join(import.meta.dirname, '..');
+const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 
 export interface CollectionSample {
   k: number;
@@ -27,6 +33,7 @@ export interface CollectionSample {
   commands: number;
   driftdMs: number[];
   sshFloorMs: number[];
+  /** `tsx src/cli/bin.ts collect` (development), fewer runs. */
   cliMs: number[];
   driftdMedianMs: number;
   sshFloorMedianMs: number;
@@ -34,16 +41,25 @@ export interface CollectionSample {
   /** driftd in-process / ssh floor, medians of the same run. */
   ratio: number;
   cliRatio: number | null;
+  /** `node dist/cli/bin.js collect`, whole process, once per rep; the first is the working tree. */
+  builtCli: BuiltCliSample[];
   facetStatuses: Record<string, number>;
-  /**
-   * What each facet costs one node: per facet, the median over the driftd runs of the
-   * mean wall time its commands took on a node (the facet's `durationMs`, measured on the
-   * node side of the one batch), in ms.
-   */
-  facetMsPerNode: Record<string, number>;
 }
 
-export async function measureCollection(nodes: BenchNodes, reps: number, cliReps: number): Promise<CollectionSample> {
+export interface BuiltCliSample {
+  label: string;
+  ms: number[];
+  medianMs: number;
+  /** whole process / ssh floor, medians of the same run. */
+  ratio: number;
+}
+
+export async function measureCollection(
+  nodes: BenchNodes,
+  reps: number,
+  cliReps: number,
+  builds: readonly BuiltCli[],
+): Promise<CollectionSample> {
   const loaded = loadConfig(nodes.configFile);
   const cluster = loaded.config.clusters[0];
   if (!cluster) throw new Error('bench config has no cluster');
@@ -52,22 +68,28 @@ export async function measureCollection(nodes: BenchNodes, reps: number, cliReps
   // Warm-up: page cache, dpkg database, sshd's first fork; neither side gets a cold start.
   const warm = await driftdOnce(loaded);
   await floorOnce(nodes, specs);
+  for (const cli of builds) await cliOnce(process.execPath, [cli.bin], nodes.configFile);
 
   const driftdMs: number[] = [];
-  const facetRuns: Record<string, number>[] = [];
   const sshFloorMs: number[] = [];
   const cliMs: number[] = [];
+  const builtMs = builds.map((): number[] => []);
+  type Side = { run: () => Promise<number>; into: number[] };
+  const sides: Side[] = [
+    { run: async () => (await driftdOnce(loaded)).ms, into: driftdMs },
+    { run: () => floorOnce(nodes, specs), into: sshFloorMs },
+    ...builds.map((cli, i): Side => ({ run: () => cliOnce(process.execPath, [cli.bin], nodes.configFile), into: builtMs[i] ?? [] })),
+  ];
   for (let rep = 0; rep < reps; rep += 1) {
-    // Alternate which side goes first, so a slow moment of the machine is shared.
-    const order = rep % 2 === 0 ? ['driftd', 'floor'] : ['floor', 'driftd'];
-    for (const side of order) {
-      if (side === 'driftd') {
-        const run = await driftdOnce(loaded);
-        driftdMs.push(run.ms);
-        facetRuns.push(run.facetMs);
-      } else sshFloorMs.push(await floorOnce(nodes, specs));
+    // Rotate which side goes first, so a slow moment of the machine is shared.
+    for (let i = 0; i < sides.length; i += 1) {
+      const side = sides[(i + rep) % sides.length] as Side;
+      side.into.push(await side.run());
     }
-    if (rep < cliReps) cliMs.push(await cliOnce(nodes.configFile));
+    if (rep < cliReps) cliMs.push(await cliOnce(TSX, ['src/cli/bin.ts'], nodes.configFile));
+    const last = (ms: readonly number[]): string => (ms.length > rep ? `${Math.round(ms[rep] ?? 0)} ms` : '-');
+    const built = builds.map((cli, i) => `${cli.label} ${last(builtMs[i] ?? [])}`).join(', ');
+    console.log(`   rep ${rep + 1}/${reps}: in-process ${last(driftdMs)}, ssh floor ${last(sshFloorMs)}, built CLI: ${built}`);
   }
   const driftdMedianMs = median(driftdMs);
   const sshFloorMedianMs = median(sshFloorMs);
@@ -84,8 +106,11 @@ export async function measureCollection(nodes: BenchNodes, reps: number, cliReps
     cliMedianMs,
     ratio: driftdMedianMs / sshFloorMedianMs,
     cliRatio: cliMedianMs === null ? null : cliMedianMs / sshFloorMedianMs,
+    builtCli: builds.map((cli, i) => {
+      const ms = builtMs[i] ?? [];
+      return { label: cli.label, ms, medianMs: median(ms), ratio: median(ms) / sshFloorMedianMs };
+    }),
     facetStatuses: warm.facetStatuses,
-    facetMsPerNode: Object.fromEntries(Object.keys(warm.facetMs).map((facet) => [facet, median(facetRuns.map((r) => r[facet] ?? 0))])),
   };
 }
 
@@ -128,26 +153,21 @@ export async function driftdWithFacets(loaded: LoadedConfig, facets: readonly Fa
   return (await driftdOnce({ ...loaded, config })).ms;
 }
 
-async function driftdOnce(
-  loaded: LoadedConfig,
-): Promise<{ ms: number; facetStatuses: Record<string, number>; facetMs: Record<string, number> }> {
+async function driftdOnce(loaded: LoadedConfig): Promise<{ ms: number; facetStatuses: Record<string, number> }> {
   const targets = selectTargets(loaded.config, {});
   const { ms, value } = await timeMs(() =>
     collectTargets({ config: loaded.config, configDir: loaded.dir, targets, now: () => new Date() }),
   );
   const facetStatuses: Record<string, number> = {};
-  const facetTotal: Record<string, number> = {};
   for (const node of value) {
     if (node.result.snapshot.error !== undefined) {
       throw new Error(`driftd could not collect ${node.node.name}: ${node.result.snapshot.error}`);
     }
-    for (const [name, facet] of Object.entries(node.result.snapshot.facets)) {
+    for (const facet of Object.values(node.result.snapshot.facets)) {
       facetStatuses[facet.status] = (facetStatuses[facet.status] ?? 0) + 1;
-      facetTotal[name] = (facetTotal[name] ?? 0) + (facet.durationMs ?? 0);
     }
   }
-  const facetMs = Object.fromEntries(Object.entries(facetTotal).map(([name, total]) => [name, total / Math.max(value.length, 1)]));
-  return { ms, facetStatuses, facetMs };
+  return { ms, facetStatuses };
 }
 
 /** The floor: every node through /usr/bin/ssh, the same script, the same pool size. */
@@ -214,19 +234,15 @@ function sshBatch(args: string[], script: string): Promise<{ stdout: Buffer; std
   });
 }
 
-/** The CLI as a user runs it (node + tsx startup included), through the local tsx binary. */
-async function cliOnce(configFile: string): Promise<number> {
+/** `driftd collect` as one whole process, start-up included: `node dist/cli/bin.js` or `tsx src/cli/bin.ts`. */
+async function cliOnce(file: string, entry: readonly string[], configFile: string): Promise<number> {
   const { ms, value } = await timeMs(
     () =>
       new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-        const child = spawn(
-          join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
-          ['src/cli/bin.ts', 'collect', '--config', configFile, '--json', '--no-progress'],
-          {
-            cwd: REPO_ROOT,
-            stdio: ['ignore', 'ignore', 'pipe'],
-          },
-        );
+        const child = spawn(file, [...entry, 'collect', '--config', configFile, '--json', '--no-progress'], {
+          cwd: REPO_ROOT,
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
         let stderr = '';
         child.stderr.setEncoding('utf8');
         child.stderr.on('data', (t: string) => {
@@ -236,6 +252,7 @@ async function cliOnce(configFile: string): Promise<number> {
         child.once('close', (code) => resolve({ code, stderr }));
       }),
   );
-  if (value.code !== 0) throw new Error(`driftd collect exited ${value.code}: ${value.stderr.slice(-1000)}`);
+  if (value.code !== 0)
+    throw new Error(`driftd collect (${[file, ...entry].join(' ')}) exited ${value.code}: ${value.stderr.slice(-1000)}`);
   return ms;
 }

@@ -1,5 +1,7 @@
 /**
- * `npm run bench [-- --quick] [-- --only collection,ansible,engine,store,daemon]`
+ * `npm run bench [-- --quick] [-- --only startup,collection,ansible,engine,store,daemon]`
+ * `[-- --baseline <git rev>]` also builds that revision and measures its start-up and
+ * whole-process collect in the same run (before/after). `[-- --ks 10]` collection sizes.
  *
  * Reports, never gates: a missed target is printed and recorded, the exit code stays 0.
  * Only a broken harness (a measurement that throws) exits non-zero. Full runs write
@@ -14,13 +16,15 @@ import { ansibleUnavailable, ansibleVersion, measureAnsible, type AnsibleSample 
 import { measureCollection, measureFacetCost, SSH_CLIENT, type CollectionSample } from './collection.js';
 import { loadConfig } from '../src/config/load.js';
 import { daemonResults, measureDaemon } from './daemon.js';
+import { buildRevision, buildWorkingTree, removeBuilds, type BuiltCli } from './dist.js';
 import { LINEAR_LIMIT, measureEngine } from './engine.js';
 import { startNodes, stopActiveNodes, stopNodes } from './nodes.js';
 import { loudSkip, target, type Figure, type SectionResult, type TargetCheck } from './result.js';
 import { round } from './stats.js';
+import { measureStartup, startupCommands } from './startup.js';
 import { measureStore } from './store.js';
 
-const PARTS = ['collection', 'ansible', 'engine', 'store', 'daemon'] as const;
+const PARTS = ['startup', 'collection', 'ansible', 'engine', 'store', 'daemon'] as const;
 type Part = (typeof PARTS)[number];
 
 const { values: flags } = parseArgs({
@@ -28,6 +32,8 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     out: { type: 'string' },
+    baseline: { type: 'string' },
+    ks: { type: 'string' },
   },
 });
 const quick = flags.quick === true;
@@ -44,6 +50,7 @@ const only = new Set<Part>(
 const PLAN = quick
   ? {
       concurrency: 16,
+      startup: { rounds: 5 },
       collection: { ks: [1, 3], reps: 3, cliReps: 1 },
       ansible: { ks: [1], reps: 1, warmUp: false },
       engine: { sizes: [{ nodes: 10, packages: 3000 }], reps: 3 },
@@ -62,6 +69,7 @@ const PLAN = quick
     }
   : {
       concurrency: 16,
+      startup: { rounds: 15 },
       collection: { ks: [1, 10, 50], reps: 5, cliReps: 2 },
       ansible: { ks: [1, 10, 50], reps: 3, warmUp: true },
       engine: {
@@ -85,11 +93,45 @@ const PLAN = quick
       },
       daemon: { clusters: 500, nodesPerCluster: 2, packages: 1500, scrapes: 500, warmupScrapes: 20, seed: 11 },
     };
+if (flags.ks !== undefined) {
+  PLAN.collection.ks = flags.ks.split(',').map((k) => {
+    const n = Number(k);
+    if (!Number.isInteger(n) || n < 1 || n > 250) throw new Error(`--ks: ${k} is not a node count 1-250`);
+    return n;
+  });
+}
+/** The whole-process target is the issue's: `driftd collect` of 10 nodes within 1.3x of OpenSSH. */
+const CLI_TARGET_K = 10;
 const ENGINE_DRIFT_RATE = 0.01;
 const ENGINE_SEED = 42;
 
 function emptySection(name: string): SectionResult {
   return { name, status: 'ok', skipped: [], figures: [], targets: [], data: {} };
+}
+
+/** The CLI built as users run it (and a baseline revision's, with --baseline); built once for startup and collection. */
+let builds: BuiltCli[] | null = null;
+function builtClis(): BuiltCli[] {
+  if (builds === null) {
+    console.log('-- building the CLI (tsc -p tsconfig.build.json) into a temporary folder');
+    builds = [buildWorkingTree()];
+    if (flags.baseline !== undefined) {
+      console.log(`-- building the baseline ${flags.baseline}`);
+      builds.push(buildRevision(flags.baseline));
+    }
+  }
+  return builds;
+}
+
+async function startup(): Promise<SectionResult> {
+  const section = emptySection('startup');
+  const summary = await measureStartup(startupCommands(builtClis(), true), PLAN.startup.rounds);
+  for (const s of summary.samples) {
+    section.figures.push({ label: `${s.label} (median of ${summary.rounds})`, value: round(s.medianMs, 0), unit: 'ms' });
+    if (s.label !== 'bare node -e 0') section.figures.push({ label: `  / bare node`, value: round(s.ratioToBareNode, 2), unit: 'x' });
+  }
+  section.data['summary'] = summary;
+  return section;
 }
 
 async function collectionAndAnsible(): Promise<SectionResult[]> {
@@ -122,22 +164,30 @@ async function collectionAndAnsible(): Promise<SectionResult[]> {
     try {
       if (wantCollection && PLAN.collection.ks.includes(k)) {
         console.log(`-- K=${k}: driftd vs ssh floor (${PLAN.collection.reps} runs each)`);
-        const sample = await measureCollection(nodes, PLAN.collection.reps, PLAN.collection.cliReps);
+        const sample = await measureCollection(nodes, PLAN.collection.reps, PLAN.collection.cliReps, builtClis());
         samples.push(sample);
         collection.figures.push(
           { label: `K=${k} driftd in-process (median)`, value: round(sample.driftdMedianMs, 0), unit: 'ms' },
           { label: `K=${k} ssh floor (median)`, value: round(sample.sshFloorMedianMs, 0), unit: 'ms' },
           {
-            label: `K=${k} driftd CLI incl. startup (median)`,
+            label: `K=${k} driftd CLI via tsx (dev) incl. startup (median)`,
             value: sample.cliMedianMs === null ? null : round(sample.cliMedianMs, 0),
             unit: 'ms',
           },
         );
-        // What each facet costs one node (its commands' wall time on the node side).
-        for (const [facet, ms] of Object.entries(sample.facetMsPerNode)) {
-          collection.figures.push({ label: `K=${k} facet ${facet} per node (median)`, value: round(ms, 1), unit: 'ms' });
+        for (const cli of sample.builtCli) {
+          collection.figures.push(
+            { label: `K=${k} node dist/cli/bin.js collect, ${cli.label} (median)`, value: round(cli.medianMs, 0), unit: 'ms' },
+            { label: `  / ssh floor`, value: round(cli.ratio, 3), unit: 'x' },
+          );
         }
         collection.targets.push(target(`collection.k${k}.ratio`, `K=${k} driftd / ssh floor`, round(sample.ratio, 3), 'x', '<=', 1.3));
+        const whole = sample.builtCli[0];
+        if (k === CLI_TARGET_K && whole) {
+          collection.targets.push(
+            target(`collection.k${k}.cli_ratio`, `K=${k} driftd collect, whole process / ssh floor`, round(whole.ratio, 3), 'x', '<=', 1.3),
+          );
+        }
         if (k === Math.min(...PLAN.collection.ks)) {
           // Per-facet cost on one node (issue #25: what the new facets cost), a figure only.
           const cost = await measureFacetCost(loadConfig(nodes.configFile), PLAN.collection.reps);
@@ -159,11 +209,11 @@ async function collectionAndAnsible(): Promise<SectionResult[]> {
           { label: `K=${k} ansible-playbook (median)`, value: round(sample.medianMs, 0), unit: 'ms' },
           { label: `K=${k} driftd os+kernel+packages (median)`, value: round(sample.driftdSameScopeMedianMs, 0), unit: 'ms' },
         );
-        // All ten facets vs Ansible's three: a figure only; the target compares the same facts.
+        // Every default facet vs Ansible's three: a figure only; the target compares the same facts.
         const driftd = samples.find((s) => s.k === k);
         if (driftd) {
           ansible.figures.push({
-            label: `K=${k} ansible / driftd all 10 facets`,
+            label: `K=${k} ansible / driftd, every default facet`,
             value: round(sample.medianMs / driftd.driftdMedianMs, 2),
             unit: 'x',
           });
@@ -329,7 +379,9 @@ async function main(): Promise<number> {
       });
     }
   };
+  if (only.has('startup')) await attempt('startup', startup);
   if (only.has('collection') || only.has('ansible')) await attempt('collection', collectionAndAnsible);
+  removeBuilds();
   if (only.has('engine')) await attempt('engine', engine);
   if (only.has('store')) await attempt('store', store);
   if (only.has('daemon')) await attempt('daemon', daemon);
@@ -347,6 +399,7 @@ async function main(): Promise<number> {
     durationSeconds: round((finishedAt.getTime() - startedAt.getTime()) / 1000, 1),
     machine: { ...info, loadAverageAtEnd: loadavg() },
     plan: PLAN,
+    baseline: builds?.[1]?.label ?? null,
     targets,
     targetsMet: targets.filter((t) => t.met === true).length,
     targetsMissed: targets.filter((t) => t.met === false).map((t) => t.id),
@@ -371,8 +424,13 @@ async function main(): Promise<number> {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     console.error(`\n${signal}: stopping the benchmark's sshd nodes`);
+    removeBuilds();
     void stopActiveNodes().finally(() => process.exit(130));
   });
 }
 
-process.exitCode = await main();
+try {
+  process.exitCode = await main();
+} finally {
+  removeBuilds();
+}

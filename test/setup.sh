@@ -31,6 +31,7 @@ need+=("/usr/bin/ssh-agent:openssh-client:ssh-agent authentication against a rea
 need+=("/usr/sbin/ethtool:ethtool:drivers facet on this machine (capture-fixtures.ts --facets drivers)")
 need+=("/sbin/multipath:multipath-tools:multipath facet on this machine (capture-fixtures.ts --facets multipath)")
 need+=("/etc/iscsi/initiatorname.iscsi:open-iscsi:identity facet's iSCSI initiator name on this machine (capture-fixtures.ts --facets identity)")
+need+=("/usr/bin/pg_ctlcluster:postgresql:a real PostgreSQL server on 127.0.0.1 for the PostgreSQL store (test/helpers/postgres.ts)")
 
 missing=()
 for entry in "${need[@]}"; do

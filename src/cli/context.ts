@@ -1,12 +1,15 @@
-/** What every command needs first: the config, loaded with positions in its errors. */
+/**
+ * What every command needs first: the config, loaded with positions in its errors.
+ * The store is opened by with-store.ts, so that a command that never reads history
+ * (collect) does not load it.
+ */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, loadConfig, resolveFromConfig, type LoadedConfig } from '../config/load.js';
-import { Store, StoreError } from '../store/index.js';
+import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
+import { FALLBACK_CONFIG } from './defaults.js';
 import { CliError, EXIT } from './exit-codes.js';
 
-const FALLBACK_CONFIG = '/etc/driftd/driftd.yaml';
-export const DEFAULT_CONFIG = process.env['DRIFTD_CONFIG'] ?? FALLBACK_CONFIG;
+export { DEFAULT_CONFIG } from './defaults.js';
 
 /**
  * A config file that is not there: say where driftd looked and how to point it elsewhere.
@@ -33,28 +36,5 @@ export function loadConfigOrExit(file: string): LoadedConfig {
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(`invalid configuration:\n${err.message}`, EXIT.undecided);
     throw err;
-  }
-}
-
-/**
- * Opens the configured store for one command and closes it after. A missing database or
- * one the store refuses (newer schema, corrupt) is a user-facing error (exit 2).
- */
-export function withStore<T>(loaded: LoadedConfig, use: (store: Store) => T, readonly = true): T {
-  const file = resolveFromConfig(loaded, loaded.config.database);
-  if (!existsSync(file)) {
-    throw new CliError(`nothing stored yet: no database at ${file}; run \`driftd serve\` first (it stores every run)`, EXIT.undecided);
-  }
-  let store: Store;
-  try {
-    store = Store.open(file, { readonly });
-  } catch (err) {
-    if (err instanceof StoreError) throw new CliError(err.message, EXIT.undecided);
-    throw err;
-  }
-  try {
-    return use(store);
-  } finally {
-    store.close();
   }
 }

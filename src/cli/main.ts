@@ -1,19 +1,24 @@
 /**
- * driftd's command line. Each command lives in commands/<name>.ts; this file only
- * assembles them and turns errors into documented exit codes (see exit-codes.ts).
+ * driftd's command line. This file only assembles the commands and turns errors into
+ * documented exit codes (see exit-codes.ts).
+ *
+ * Start-up: scripts run `driftd check`/`collect` before every window, so a command loads
+ * only what it needs. definitions/<name>.ts declares a command's options and imports
+ * nothing heavier than commander; its action import()s commands/<name>.ts, where the
+ * work is. `npm run deps` (rule cli-definitions-stay-cheap) keeps it that way.
  */
 import { Command, CommanderError } from 'commander';
-import { checkCommand } from './commands/check.js';
-import { collectCommand } from './commands/collect.js';
-import { serveCommand } from './commands/serve.js';
-import { diffCommand } from './commands/diff.js';
-import { rulesCommand } from './commands/rules.js';
-import { changesCommand, historyCommand } from './commands/history.js';
-import { reportCommand } from './commands/report.js';
-import { windowCommand } from './commands/window.js';
-import { simulateCommand } from './commands/simulate.js';
-import { completionCommand, manCommand } from './commands/completion.js';
-import { initCommand } from './commands/init.js';
+import { checkCommand } from './definitions/check.js';
+import { collectCommand } from './definitions/collect.js';
+import { serveCommand } from './definitions/serve.js';
+import { diffCommand } from './definitions/diff.js';
+import { rulesCommand } from './definitions/rules.js';
+import { changesCommand, historyCommand } from './definitions/history.js';
+import { reportCommand } from './definitions/report.js';
+import { windowCommand } from './definitions/window.js';
+import { simulateCommand } from './definitions/simulate.js';
+import { initCommand } from './definitions/init.js';
+import { completionCommand, manCommand } from './definitions/completion.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { DRIFTD_VERSION } from '../version.js';
 import { escapeControlLines } from '../core/text/terminal.js';

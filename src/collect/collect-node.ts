@@ -6,7 +6,7 @@
 import type { Collector, CollectorContext } from '../collectors/collector.js';
 import type { NodeSnapshot } from '../core/snapshot.js';
 import { TransportError, type CommandResult, type CommandSpec, type Transport } from '../transports/transport.js';
-import { parseSnapshot } from './parse-pool.js';
+import { parseSnapshot, warmParsePool } from './parse-pool.js';
 
 export interface CollectNodeInput {
   cluster: string;
@@ -32,6 +32,7 @@ export async function collectNode(input: CollectNodeInput): Promise<CollectNodeR
   const started = Date.now();
   const takenAt = input.now().toISOString();
   const specs = commandsOf(input.collectors, input.context);
+  if (!input.parseInline) warmParsePool();
   let results: CommandResult[];
   try {
     await input.transport.open();

@@ -7,7 +7,8 @@
  *   gets its facets as `error` ("ran out of memory"), the worker is replaced;
  * - time: a parse that takes longer than PARSE_TIMEOUT_MS is stopped the same way;
  * - lifetime: workers exit when idle (IDLE_MS), so what a run's parsing allocated is
- *   released after the run, and they never keep the process alive (unref).
+ *   released after the run; an idle worker never keeps the process alive (unref), so a
+ *   CLI command exits as soon as its work is done.
  *
  * If workers cannot start at all, parsing falls back to the calling thread (same result).
  */
@@ -59,7 +60,6 @@ function spawnWorker(): Worker {
 
 function startSlot(): Slot {
   const worker = spawnWorker();
-  worker.unref();
   let markReady: (ok: boolean) => void = () => undefined;
   const slot: Slot = { worker, ready: new Promise((resolve) => (markReady = resolve)), busy: null, timer: null, idle: null };
   worker.on('message', (message: { ready?: true; id?: number; snapshot?: NodeSnapshot; error?: string }) => {
@@ -99,12 +99,17 @@ function startSlot(): Slot {
     if (pending) pending.resolve(failedSnapshot(pending, 'parser exited unexpectedly'));
     pump();
   });
+  // Only a busy worker keeps the process alive (assign refs it, settleSlot unrefs it).
+  // After the listeners: adding a 'message' listener refs the worker's port again, and a
+  // referenced idle port kept `driftd collect`/`check` alive until the idle timer (5 s).
+  worker.unref();
   slots.add(slot);
   return slot;
 }
 
 function settleSlot(slot: Slot): void {
   slot.busy = null;
+  slot.worker.unref();
   if (slot.timer) clearTimeout(slot.timer);
   slot.timer = null;
   slot.idle = setTimeout(() => {
@@ -115,6 +120,7 @@ function settleSlot(slot: Slot): void {
 }
 
 function retire(slot: Slot): void {
+  slot.worker.unref();
   if (slot.timer) clearTimeout(slot.timer);
   if (slot.idle) clearTimeout(slot.idle);
   slot.busy = null;
@@ -135,6 +141,8 @@ function pump(): void {
 
 function assign(slot: Slot, pending: Pending): void {
   slot.busy = pending;
+  // A parse in flight keeps the process alive: the caller awaits its result.
+  slot.worker.ref();
   if (slot.idle) clearTimeout(slot.idle);
   slot.idle = null;
   void slot.ready.then((ok) => {
@@ -173,6 +181,16 @@ function failedSnapshot(pending: Pending, reason: string): NodeSnapshot {
     facets[collector.name] = facet;
   }
   return { cluster, node, takenAt, facets };
+}
+
+/**
+ * Starts a parser before the first output arrives, so its start-up (a thread, the
+ * collectors' modules) overlaps the nodes' round trips instead of following them.
+ * Idle, it keeps nothing alive and exits after IDLE_MS like any idle worker.
+ */
+export function warmParsePool(): void {
+  if (workersBroken || slots.size > 0) return;
+  settleSlot(startSlot());
 }
 
 /**

@@ -13,9 +13,10 @@ import { DRIFTD_VERSION } from '../version.js';
 import { renderAuditHtml } from './html.js';
 import { buildAuditReport } from './model.js';
 import type { AuditReport } from './schema.js';
+import { DEFAULT_REPORT_DAYS } from './defaults.js';
 
 /** The default look-back of a report: 30 days. */
-export const DEFAULT_REPORT_DAYS = 30;
+export { DEFAULT_REPORT_DAYS };
 
 export interface ReportRequest {
   loaded: LoadedConfig;

@@ -2,18 +2,18 @@
  * `driftd check`: the pre-window readiness verdict. Exit 0 ready, 1 not ready,
  * 2 could not decide (config or rule error, no node reachable, nothing stored).
  */
-import { Command, Option } from 'commander';
 import type { CheckReport } from '../../core/check-report.js';
 import { renderCheckText } from '../../core/engine/index.js';
 import { auditClusters, judge, loadRulesFor } from '../../audit/audit.js';
 import { formatIssue, resolveFromConfig } from '../../config/load.js';
 import { readOpenWindowsOf } from '../../window/expected.js';
 import type { WindowContext } from '../../core/window/classify.js';
-import { DEFAULT_CONFIG, loadConfigOrExit, withStore } from '../context.js';
+import { loadConfigOrExit } from '../context.js';
+import { withStore } from '../with-store.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { pickCluster } from '../select-cluster.js';
 
-interface CheckFlags {
+export interface CheckFlags {
   config: string;
   cluster?: string;
   json?: boolean;
@@ -22,26 +22,6 @@ interface CheckFlags {
   verbose?: boolean;
   /** --color / --no-color; undefined: colour on a terminal unless NO_COLOR is set. */
   color?: boolean;
-}
-
-export function checkCommand(): Command {
-  return new Command('check')
-    .description('is the cluster at parity and ready to fail over? collects now (or --stored) and prints the verdict')
-    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .option('--cluster <name>', 'the cluster to check (needed when several are configured)')
-    .option('--json', 'print the documented JSON report (see README "check JSON")')
-    .option('--stored', 'judge the latest stored snapshots instead of collecting (no node is contacted)')
-    .option('-v, --verbose', 'every detail in the text: values per node, diffs, rule sources, the evidence under each finding')
-    .option('--color', 'colour the text even when not on a terminal')
-    .option('--no-color', 'never colour the text (also: NO_COLOR=1)')
-    .addOption(
-      new Option('--fail-on <severity>', 'lowest unwaived severity that makes the verdict "not ready"')
-        .choices(['critical', 'warning'])
-        .default('critical'),
-    )
-    .action(async (flags: CheckFlags) => {
-      process.exitCode = await runCheck(flags);
-    });
 }
 
 export async function runCheck(flags: CheckFlags): Promise<ExitCode> {

@@ -1,37 +1,21 @@
 /** `driftd collect`: snapshot the selected nodes now and show what each facet returned. */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Command } from 'commander';
-import { SingleBar, Presets } from 'cli-progress';
 import { collectTargets, selectTargets, SelectionError, type CollectedNode } from '../../collect/collect-clusters.js';
 import { FACET_NAMES } from '../../core/snapshot.js';
 import { escapeControl } from '../../core/text/terminal.js';
 import { recordResults } from '../../transports/record.js';
-import { DEFAULT_CONFIG, loadConfigOrExit } from '../context.js';
+import { loadConfigOrExit } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { formatMs, table } from '../format.js';
 
-interface CollectFlags {
+export interface CollectFlags {
   config: string;
   cluster?: string;
   node?: string;
   json?: boolean;
   record?: string;
   progress: boolean;
-}
-
-export function collectCommand(): Command {
-  return new Command('collect')
-    .description('snapshot the selected nodes now (read-only) and print a per-node, per-facet summary')
-    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .option('--cluster <name>', 'only this cluster')
-    .option('--node <name>', 'only this node')
-    .option('--json', 'print the snapshots as JSON')
-    .option('--record <dir>', 'also write every command output as a replay recording, one folder per node')
-    .option('--no-progress', 'no progress bar even on a terminal')
-    .action(async (flags: CollectFlags) => {
-      process.exitCode = await runCollect(flags);
-    });
 }
 
 export async function runCollect(flags: CollectFlags): Promise<ExitCode> {
@@ -46,13 +30,14 @@ export async function runCollect(flags: CollectFlags): Promise<ExitCode> {
     if (err instanceof SelectionError) throw new CliError(err.message, EXIT.undecided);
     throw err;
   }
-  const bar =
-    flags.progress && process.stderr.isTTY && !flags.json
-      ? new SingleBar(
-          { format: 'collecting [{bar}] {value}/{total} nodes  {last}', stream: process.stderr, hideCursor: true },
-          Presets.shades_classic,
-        )
-      : null;
+  // The bar's module is loaded only for a terminal: scripts and playbooks never pay for it.
+  const progress = flags.progress && process.stderr.isTTY && !flags.json ? await import('cli-progress') : null;
+  const bar = progress
+    ? new progress.SingleBar(
+        { format: 'collecting [{bar}] {value}/{total} nodes  {last}', stream: process.stderr, hideCursor: true },
+        progress.Presets.shades_classic,
+      )
+    : null;
   bar?.start(targets.length, 0, { last: '' });
   const collected = await collectTargets({
     config: loaded.config,

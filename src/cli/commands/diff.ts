@@ -1,35 +1,20 @@
 /** `driftd diff A B`: two nodes side by side, with unified diffs for files. */
-import { Command, Option } from 'commander';
 import { selectTargets, collectTargets } from '../../collect/collect-clusters.js';
 import { diffNodes, renderNodeDiff } from '../../core/engine/index.js';
-import { FACET_NAMES, type FacetName, type NodeSnapshot } from '../../core/snapshot.js';
+import type { FacetName, NodeSnapshot } from '../../core/snapshot.js';
 import { loadRulesFor } from '../../audit/audit.js';
 import type { LoadedConfig } from '../../config/load.js';
-import { DEFAULT_CONFIG, loadConfigOrExit, withStore } from '../context.js';
+import { loadConfigOrExit } from '../context.js';
+import { withStore } from '../with-store.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { escapeControlLines } from '../../core/text/terminal.js';
 
-interface DiffFlags {
+export interface DiffFlags {
   config: string;
   facet?: FacetName;
   stored?: boolean;
   json?: boolean;
   all?: boolean;
-}
-
-export function diffCommand(): Command {
-  return new Command('diff')
-    .description('show two nodes side by side: the items that differ, unified diffs for files (exit 1 when they differ)')
-    .argument('<nodeA>')
-    .argument('<nodeB>')
-    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .addOption(new Option('--facet <facet>', 'only this facet').choices([...FACET_NAMES]))
-    .option('--stored', 'compare the latest stored snapshots instead of collecting now')
-    .option('--all', 'also show node-specific items (hostnames, own addresses)')
-    .option('--json', 'print the comparison as JSON')
-    .action(async (nodeA: string, nodeB: string, flags: DiffFlags) => {
-      process.exitCode = await runDiff(nodeA, nodeB, flags);
-    });
 }
 
 export async function runDiff(nodeA: string, nodeB: string, flags: DiffFlags): Promise<ExitCode> {

@@ -2,71 +2,21 @@
  * `driftd history` (finding timeline and node change log), `driftd history verify`
  * (the evidence chain), `driftd history prune` (retention) and `driftd changes`.
  */
-import { Command } from 'commander';
 import type { FindingEpisode, NodeChange } from '../../store/index.js';
-import { DEFAULT_CONFIG, loadConfigOrExit, withStore } from '../context.js';
+import { loadConfigOrExit } from '../context.js';
+import { withStore } from '../with-store.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { table } from '../format.js';
 import { parseTimeArg } from '../time.js';
 import { escapeControlLines } from '../../core/text/terminal.js';
 
-interface RangeFlags {
+export interface RangeFlags {
   config: string;
   cluster?: string;
   node?: string;
   since?: string;
   until?: string;
   json?: boolean;
-}
-
-export function historyCommand(): Command {
-  const history = new Command('history')
-    // Options after `verify`/`prune` belong to them, so each can take its own --config.
-    .enablePositionalOptions()
-    .description('finding timeline (first seen, resolved) and per-node change log from the store')
-    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .option('--cluster <name>', 'only this cluster')
-    .option('--node <name>', 'only findings involving this node, and its changes')
-    .option('--since <time>', 'ISO 8601 or an age such as 36h, 7d')
-    .option('--until <time>', 'ISO 8601 or an age')
-    .option('--json', 'print as JSON')
-    .action((flags: RangeFlags) => {
-      process.exitCode = runHistory(flags);
-    });
-  history
-    .command('verify')
-    .description('recompute the evidence chain of every stored run and report the first broken link (exit 1)')
-    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .option('--json', 'print as JSON')
-    .action((flags: { config: string; json?: boolean }) => {
-      process.exitCode = runVerify(flags);
-    });
-  history
-    .command('prune')
-    .description('thin unchanged snapshots older than retention.keepUnchangedDays (changes and finding episodes are kept)')
-    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .option('--days <n>', 'override retention.keepUnchangedDays', (v) => Number(v))
-    .option(
-      '--vacuum',
-      'then give the freed pages back to the file system (rewrites the file; holds the write lock meanwhile, so the daemon waits)',
-    )
-    .action((flags: { config: string; days?: number; vacuum?: boolean }) => {
-      process.exitCode = runPrune(flags);
-    });
-  return history;
-}
-
-export function changesCommand(): Command {
-  return new Command('changes')
-    .description('what changed on a node: items added, removed and changed per facet between consecutive snapshots')
-    .requiredOption('--node <name>', 'the node')
-    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .option('--since <time>', 'ISO 8601 or an age such as 36h, 7d', '7d')
-    .option('--until <time>', 'ISO 8601 or an age')
-    .option('--json', 'print as JSON')
-    .action((flags: RangeFlags & { node: string }) => {
-      process.exitCode = runChanges(flags);
-    });
 }
 
 function range(flags: RangeFlags): { since?: string; until?: string } {
@@ -77,7 +27,7 @@ function range(flags: RangeFlags): { since?: string; until?: string } {
   };
 }
 
-function runHistory(flags: RangeFlags): ExitCode {
+export function runHistory(flags: RangeFlags): ExitCode {
   const loaded = loadConfigOrExit(flags.config);
   const when = range(flags);
   const { episodes, changes } = withStore(loaded, (store) => ({
@@ -128,7 +78,7 @@ function clip(value: string | null | undefined): string {
   return value.length > 60 ? `${value.slice(0, 57)}...` : value;
 }
 
-function runChanges(flags: RangeFlags & { node: string }): ExitCode {
+export function runChanges(flags: RangeFlags & { node: string }): ExitCode {
   const loaded = loadConfigOrExit(flags.config);
   const when = range(flags);
   const changes = withStore(loaded, (store) => store.changes({ node: flags.node, ...when }));
@@ -136,7 +86,7 @@ function runChanges(flags: RangeFlags & { node: string }): ExitCode {
   return EXIT.ok;
 }
 
-function runVerify(flags: { config: string; json?: boolean }): ExitCode {
+export function runVerify(flags: { config: string; json?: boolean }): ExitCode {
   const loaded = loadConfigOrExit(flags.config);
   const verdict = withStore(loaded, (store) => store.verifyChain());
   if (flags.json) process.stdout.write(`${JSON.stringify(verdict)}\n`);
@@ -148,7 +98,7 @@ function runVerify(flags: { config: string; json?: boolean }): ExitCode {
   return verdict.ok ? EXIT.ok : EXIT.notReady;
 }
 
-function runPrune(flags: { config: string; days?: number; vacuum?: boolean }): ExitCode {
+export function runPrune(flags: { config: string; days?: number; vacuum?: boolean }): ExitCode {
   const loaded = loadConfigOrExit(flags.config);
   const days = flags.days ?? loaded.config.retention.keepUnchangedDays;
   if (!Number.isInteger(days) || days < 1) throw new CliError('--days takes a whole number of days, 1 or more', EXIT.undecided);

@@ -5,63 +5,27 @@
  * so too); 2 on usage, config or store errors.
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
 import { resolveFromConfig } from '../../config/load.js';
-import { auditReportFromStore, DEFAULT_REPORT_DAYS } from '../../report/from-store.js';
+import { auditReportFromStore } from '../../report/from-store.js';
 import { renderAuditHtml } from '../../report/html.js';
 import { renderAuditMarkdown } from '../../report/markdown.js';
 import type { AuditReport } from '../../report/schema.js';
 import { Store } from '../../store/index.js';
 import { commandLine } from '../../transports/shell-quote.js';
-import { DEFAULT_CONFIG, loadConfigOrExit } from '../context.js';
+import { loadConfigOrExit } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { pickCluster } from '../select-cluster.js';
 import { parseTimeArg } from '../time.js';
 import { escapeControlLines } from '../../core/text/terminal.js';
+import type { ReportFormat } from '../defaults.js';
 
-export const REPORT_FORMATS = ['html', 'md', 'json'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
-
-interface ReportFlags {
+export interface ReportFlags {
   config: string;
   cluster?: string;
   since: string;
   until?: string;
   format: ReportFormat;
   out: string;
-}
-
-export function reportCommand(): Command {
-  return new Command('report')
-    .description(
-      'compliance audit report: parity matrix, readiness over time, finding episodes, changes, waivers and evidence hashes for a period',
-    )
-    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .option('--cluster <name>', 'the cluster (needed when several are configured)')
-    .option('--since <time>', 'ISO 8601 or an age such as 36h, 7d', `${DEFAULT_REPORT_DAYS}d`)
-    .option('--until <time>', 'ISO 8601 or an age (default: now)')
-    .addOption(
-      new Option('--format <format>', 'html (self-contained, printable), md or json (docs/report.md)')
-        .choices(REPORT_FORMATS)
-        .default('html'),
-    )
-    .option('-o, --out <file>', 'where to write it; - for stdout', '-')
-    .action((flags: ReportFlags, command: Command) => {
-      process.exitCode = runReport(flags, new Date(), invokedArgv(command));
-    });
-}
-
-/**
- * The argv the user typed, for the report's provenance. Commander keeps it on the root
- * command (`rawArgs`, untyped); main() parses with `from: 'user'`, so it is exactly the
- * user's words. process.argv is the fallback (and wrong under a test runner).
- */
-function invokedArgv(command: Command): string[] {
-  let root = command;
-  while (root.parent) root = root.parent;
-  const raw = (root as unknown as { rawArgs?: unknown }).rawArgs;
-  if (!Array.isArray(raw) || !raw.every((a): a is string => typeof a === 'string')) return ['driftd', ...process.argv.slice(2)];
-  return root === command ? ['driftd', command.name(), ...raw] : ['driftd', ...raw];
 }
 
 export function runReport(flags: ReportFlags, now: Date, argv: readonly string[]): ExitCode {

@@ -1,40 +1,16 @@
 /** `driftd rules check` and `driftd rules explain`: validate packs, and say why a finding has its severity. */
 import { existsSync } from 'node:fs';
-import { Command } from 'commander';
 import { formatIssue, resolveFromConfig } from '../../config/load.js';
 import { explainFinding } from '../../core/engine/index.js';
 import { FACET_NAMES, isFacetName } from '../../core/snapshot.js';
 import { loadRulesFor } from '../../audit/audit.js';
 import { checkRulePacks } from '../../rules/load.js';
-import { DEFAULT_CONFIG, loadConfigOrExit, withStore } from '../context.js';
+import { loadConfigOrExit } from '../context.js';
+import { withStore } from '../with-store.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { escapeControl, escapeControlLines } from '../../core/text/terminal.js';
 
-export function rulesCommand(): Command {
-  const rules = new Command('rules').description('validate rule packs and explain which rules apply to a finding');
-  rules
-    .command('check')
-    .description('validate rule packs: the given files/directories, or the shipped packs plus those of --config')
-    .argument('[paths...]', 'rule pack files or directories')
-    .option('-c, --config <file>', 'configuration file (its rules: list and defaultRules)')
-    .option('--no-shipped', 'do not include the packs shipped with driftd')
-    .action((paths: string[], flags: { config?: string; shipped: boolean }) => {
-      process.exitCode = runRulesCheck(paths, flags);
-    });
-  rules
-    .command('explain')
-    .description('show every rule that matches a finding, in the order they apply: FACET KEY, FACET/KEY, or a finding id from the store')
-    .argument('<finding>', 'facet (e.g. packages), FACET/KEY, or a stored finding id')
-    .argument('[key]', 'item key when the first argument is a facet')
-    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .option('--json', 'print as JSON')
-    .action((finding: string, key: string | undefined, flags: { config: string; json?: boolean }) => {
-      process.exitCode = runRulesExplain(finding, key, flags);
-    });
-  return rules;
-}
-
-function runRulesCheck(paths: string[], flags: { config?: string; shipped: boolean }): ExitCode {
+export function runRulesCheck(paths: string[], flags: { config?: string; shipped: boolean }): ExitCode {
   let targets = paths;
   let includeShipped = flags.shipped;
   if (flags.config) {
@@ -49,7 +25,7 @@ function runRulesCheck(paths: string[], flags: { config?: string; shipped: boole
   return result.errors.length > 0 ? EXIT.undecided : EXIT.ok;
 }
 
-function runRulesExplain(finding: string, keyArg: string | undefined, flags: { config: string; json?: boolean }): ExitCode {
+export function runRulesExplain(finding: string, keyArg: string | undefined, flags: { config: string; json?: boolean }): ExitCode {
   const loaded = loadConfigOrExit(flags.config);
   const target = resolveTarget(finding, keyArg, () => {
     if (!existsSync(resolveFromConfig(loaded, loaded.config.database))) return null;

@@ -2,27 +2,15 @@
  * `driftd serve`: the daemon. Collects at start and on the cron schedule, serves
  * /metrics, /healthz, /readyz and the JSON API. SIGHUP reloads, SIGTERM/SIGINT stop.
  */
-import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config/load.js';
 import { Daemon, DaemonStartError } from '../../daemon/daemon.js';
 import { createLogger } from '../../util/logger.js';
-import { DEFAULT_CONFIG, requireConfigFile } from '../context.js';
+import { requireConfigFile } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
-import { parseListen } from '../listen.js';
 
-interface ServeFlags {
+export interface ServeFlags {
   config: string;
   listen?: string;
-}
-
-export function serveCommand(): Command {
-  return new Command('serve')
-    .description('run the daemon: scheduled collection, Prometheus metrics and the HTTP API')
-    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .option('--listen <host:port>', "address for HTTP and /metrics, instead of the config's listen", parseListen)
-    .action(async (flags: ServeFlags) => {
-      process.exitCode = await runServe(flags);
-    });
 }
 
 export async function runServe(flags: ServeFlags): Promise<ExitCode> {

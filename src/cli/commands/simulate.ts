@@ -4,17 +4,17 @@
  * resource's new home is checked against what driftd collected from that node.
  * Exit 0 safe, 1 not safe, 2 could not tell (the message says why).
  */
-import { Command } from 'commander';
 import { auditClusters, loadRulesFor } from '../../audit/audit.js';
 import type { NodeSnapshot } from '../../core/snapshot.js';
 import type { SimulationReport } from '../../core/simulate/judge.js';
 import { renderSimulation } from '../../core/simulate/render.js';
 import { simulateFailover } from '../../simulate/failover.js';
-import { DEFAULT_CONFIG, loadConfigOrExit, withStore } from '../context.js';
+import { loadConfigOrExit } from '../context.js';
+import { withStore } from '../with-store.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { pickCluster } from '../select-cluster.js';
 
-interface SimulateFlags {
+export interface SimulateFlags {
   config: string;
   cluster?: string;
   fail: string;
@@ -22,23 +22,6 @@ interface SimulateFlags {
   stored?: boolean;
   all?: boolean;
   crmSimulate?: string;
-}
-
-export function simulateCommand(): Command {
-  return new Command('simulate')
-    .description(
-      "what if a node dies? runs Pacemaker's scheduler (crm_simulate, read-only, on this host) on the collected CIB and checks each resource's new node",
-    )
-    .requiredOption('--fail <node>', 'the Pacemaker node to simulate failing (as crm_simulate --node-fail)')
-    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .option('--cluster <name>', 'the cluster (needed when several are configured)')
-    .option('--json', 'print the result as JSON')
-    .option('--stored', 'use the latest stored snapshots instead of collecting (no node is contacted)')
-    .option('--all', 'list every resource, also those that stay where they are')
-    .option('--crm-simulate <path>', 'the crm_simulate to run (default: /usr/sbin/crm_simulate; also DRIFTD_CRM_SIMULATE)')
-    .action(async (flags: SimulateFlags) => {
-      process.exitCode = await runSimulate(flags);
-    });
 }
 
 async function snapshotsFor(flags: SimulateFlags): Promise<{ cluster: string; snapshots: NodeSnapshot[] }> {

@@ -4,7 +4,6 @@
  * ready/not safe/still open, 2 undecided (config, rules, no window to verify or finish, a
  * node that cannot be judged), 3 a bug.
  */
-import { Command } from 'commander';
 import { ConfigError, type LoadedConfig } from '../../config/load.js';
 import { WindowStoreError } from '../../store/windows.js';
 import {
@@ -28,113 +27,34 @@ import {
 import { expectationTexts } from '../../window/finish.js';
 import { locateResources } from '../../window/resources.js';
 import { renderSummary } from '../../core/window/summary.js';
-import { DEFAULT_CONFIG, loadConfigOrExit } from '../context.js';
+import { loadConfigOrExit } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { pickCluster } from '../select-cluster.js';
 import { parseTimeArg } from '../time.js';
 import { escapeControlLines } from '../../core/text/terminal.js';
 
-interface ClusterFlags {
+export interface ClusterFlags {
   config: string;
   cluster?: string;
   json?: boolean;
 }
 
-interface PlanFlags extends ClusterFlags {
+export interface PlanFlags extends ClusterFlags {
   locate?: boolean;
   simulate?: boolean;
 }
 
-interface StartFlags extends ClusterFlags {
+export interface StartFlags extends ClusterFlags {
   expect?: string;
   name?: string;
   plannedEnd?: string;
   force?: boolean;
 }
 
-interface VerifyFlags {
+export interface VerifyFlags {
   config: string;
   node: string;
   json?: boolean;
-}
-
-export function windowCommand(): Command {
-  const window = new Command('window')
-    .enablePositionalOptions()
-    .description('maintenance window, standby first: plan, start (baseline), verify each patched node, finish');
-  window
-    .command('plan')
-    .description('is the cluster at parity for a window? the node order (standby first) and the steps with their checks')
-    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .option('--cluster <name>', 'the cluster (needed when several are configured)')
-    .option(
-      '--locate',
-      'ask the nodes where resources run now (crm_mon --output-as=xml, read-only) and order by that instead of config roles',
-    )
-    .option(
-      '--simulate',
-      "for each node, what happens if it fails now: Pacemaker's scheduler (crm_simulate on this host) on the collected CIB, each move checked (see driftd simulate)",
-    )
-    .option('--json', 'print as JSON')
-    .action(async (flags: PlanFlags) => {
-      process.exitCode = await runPlan(flags);
-    });
-  window
-    .command('start')
-    .description('record a baseline run and open the window (one open window per cluster)')
-    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .option('--cluster <name>', 'the cluster (needed when several are configured)')
-    .option('--expect <file>', 'YAML file declaring the intended change (see docs/window.md)')
-    .option('--name <name>', 'name of the window (default: the expectation name, else window-<time>)')
-    .option('--planned-end <time>', 'when the window should be over: ISO 8601 (an age such as 2h counts back from now, so prefer a time)')
-    .option('--force', 'open even if the cluster is not at parity; its open findings become the starting point')
-    .option('--json', 'print as JSON')
-    .action(async (flags: StartFlags) => {
-      process.exitCode = await runStart(flags);
-    });
-  window
-    .command('verify')
-    .description(
-      'after patching a node: does it match the expectation, with nothing else changed, agreeing with its peers, no reboot pending?',
-    )
-    .requiredOption('--node <name>', 'the node just patched')
-    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .option('--json', 'print as JSON')
-    .action(async (flags: VerifyFlags) => {
-      process.exitCode = await runVerifyNode(flags);
-    });
-  window
-    .command('finish')
-    .description('close the window when every node converged and the cluster is back at parity; prints and stores the summary')
-    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .option('--cluster <name>', 'the cluster (needed when several are configured)')
-    .option('--json', 'print as JSON')
-    .action(async (flags: ClusterFlags) => {
-      process.exitCode = await runFinish(flags);
-    });
-  window
-    .command('status')
-    .description('the open window of a cluster and the latest verify of each node (no node is contacted)')
-    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .option('--cluster <name>', 'the cluster (needed when several are configured)')
-    .option('--json', 'print as JSON')
-    .action(async (flags: ClusterFlags) => {
-      process.exitCode = await runStatus(flags);
-    });
-  window
-    .command('abort')
-    .description('close the open window without converging (rolled back, postponed); records the reason and the nodes left half-patched')
-    .requiredOption('--reason <text>', 'why the window is abandoned (kept as evidence)')
-    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
-    .option('--cluster <name>', 'the cluster (needed when several are configured)')
-    .option('--json', 'print as JSON')
-    .action(async (flags: ClusterFlags & { reason: string }) => {
-      process.exitCode = await runAbort(flags);
-    });
-  // A usage error must exit 2 (undecided), never 1: for verify and finish 1 means "not safe".
-  // Commander exits by itself unless told to throw; main() maps the throw to EXIT.undecided.
-  for (const sub of window.commands) sub.exitOverride();
-  return window;
 }
 
 /** Window errors as CLI errors: nothing to judge is "undecided", a refused start is "not ready". */
@@ -153,7 +73,7 @@ function print(flags: { json?: boolean }, json: unknown, text: string): void {
   process.stdout.write(flags.json ? `${JSON.stringify(json, null, 2)}\n` : `${escapeControlLines(text)}\n`);
 }
 
-function runPlan(flags: PlanFlags): Promise<ExitCode> {
+export function runPlan(flags: PlanFlags): Promise<ExitCode> {
   return guarded(async () => {
     const loaded = loadConfigOrExit(flags.config);
     const cluster = pickCluster(loaded.config, flags.cluster);
@@ -168,7 +88,7 @@ function runPlan(flags: PlanFlags): Promise<ExitCode> {
   });
 }
 
-function runStart(flags: StartFlags): Promise<ExitCode> {
+export function runStart(flags: StartFlags): Promise<ExitCode> {
   return guarded(async () => {
     const loaded = loadConfigOrExit(flags.config);
     const cluster = pickCluster(loaded.config, flags.cluster);
@@ -204,7 +124,7 @@ function plannedEndOf(text: string): string {
   return parseTimeArg(text, at, '--planned-end');
 }
 
-function runVerifyNode(flags: VerifyFlags): Promise<ExitCode> {
+export function runVerifyNode(flags: VerifyFlags): Promise<ExitCode> {
   return guarded(async () => {
     const loaded = loadConfigOrExit(flags.config);
     const result = await withSession(loaded, now, (s) => verifyNode(s, flags.node));
@@ -217,7 +137,7 @@ function runVerifyNode(flags: VerifyFlags): Promise<ExitCode> {
   });
 }
 
-function runFinish(flags: ClusterFlags): Promise<ExitCode> {
+export function runFinish(flags: ClusterFlags): Promise<ExitCode> {
   return guarded(async () => {
     const loaded = loadConfigOrExit(flags.config);
     const cluster = pickCluster(loaded.config, flags.cluster);
@@ -231,7 +151,7 @@ function runFinish(flags: ClusterFlags): Promise<ExitCode> {
   });
 }
 
-function runAbort(flags: ClusterFlags & { reason: string }): Promise<ExitCode> {
+export function runAbort(flags: ClusterFlags & { reason: string }): Promise<ExitCode> {
   return guarded(async () => {
     const loaded = loadConfigOrExit(flags.config);
     const cluster = pickCluster(loaded.config, flags.cluster);
@@ -242,7 +162,7 @@ function runAbort(flags: ClusterFlags & { reason: string }): Promise<ExitCode> {
   });
 }
 
-function runStatus(flags: ClusterFlags): Promise<ExitCode> {
+export function runStatus(flags: ClusterFlags): Promise<ExitCode> {
   return guarded(async () => {
     const loaded: LoadedConfig = loadConfigOrExit(flags.config);
     const cluster = pickCluster(loaded.config, flags.cluster);
