@@ -153,7 +153,10 @@ describe.skipIf(!ZSH)('zsh completion (real interactive zsh in a pty)', () => {
   });
 
   it.each([
-    ['driftd ', ['changes', 'check', 'collect', 'completion', 'diff', 'history', 'init', 'man', 'report', 'rules', 'serve', 'simulate', 'window']],
+    [
+      'driftd ',
+      ['changes', 'check', 'collect', 'completion', 'diff', 'history', 'init', 'man', 'report', 'rules', 'serve', 'simulate', 'window'],
+    ],
     ['driftd window st', ['start', 'status']],
     ['driftd diff --facet p', ['pacemaker', 'packages']],
     ['driftd report --format ', ['html', 'json', 'md']],
