@@ -1,21 +1,12 @@
 /**
- * Drift that an open maintenance window declared is `expected`, not an alarm. One
- * implementation for the daemon's runs and for `driftd check` run by hand during the
- * window, so both mark exactly the same findings.
+ * The open maintenance windows of a database, for `driftd check` run by hand during a
+ * window. The window's declared change directs and marks the verdict in audit.ts `judge`,
+ * the one place the daemon, `check` and the window's own runs share.
  */
 import { existsSync } from 'node:fs';
-import type { CheckReport } from '../core/check-report.js';
-import { markExpected, type WindowContext } from '../core/window/classify.js';
+import type { WindowContext } from '../core/window/classify.js';
 import { Store } from '../store/index.js';
 import { readOpenWindowContexts } from './views.js';
-
-export { markExpected };
-
-/** The report with the findings of its cluster's open window (if any) marked expected. */
-export function markOpenWindowExpected(report: CheckReport, windows: ReadonlyMap<string, WindowContext>): CheckReport {
-  const window = windows.get(report.cluster);
-  return window ? markExpected(report, window) : report;
-}
 
 /**
  * For `driftd check` by hand: the open windows of the configured database, read through a

@@ -10,7 +10,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckReport } from '../../src/core/check-report.js';
 import { Store } from '../../src/store/index.js';
-import { markOpenWindowExpected, readOpenWindowsOf } from '../../src/window/expected.js';
+import { markExpected } from '../../src/core/window/classify.js';
+import { readOpenWindowsOf } from '../../src/window/expected.js';
 import { runInput } from '../store/handmade-runs.js';
 
 const run = promisify(execFile);
@@ -86,8 +87,10 @@ describe('driftd check during an open window', { timeout: 120_000 }, () => {
       .sort();
     // openssl and libssl3 are one upgrade (one headline, libssl3 its evidence, #21): the headline is expected.
     expect(expected).toEqual(['packages/openssl']);
-    // The same function the daemon applies gives the same marks on the report made before.
-    const daemonWay = markOpenWindowExpected(before, readOpenWindowsOf(database));
+    // The same marking audit.ts judge() applies for the daemon gives the same marks on the report made before.
+    const window = readOpenWindowsOf(database).get('erp-demo');
+    expect(window).toBeDefined();
+    const daemonWay = window ? markExpected(before, window) : before;
     expect(
       daemonWay.findings
         .filter((f) => f.expected === true)
