@@ -43,3 +43,50 @@ export function rankInstances(cluster: string, zone: string | undefined, instanc
 export function preferredInstance(cluster: string, zone: string | undefined, instances: readonly InstanceInfo[]): InstanceInfo | undefined {
   return rankInstances(cluster, zone, instances)[0];
 }
+
+/** A cluster as the instance's config names it. */
+export interface FleetCluster {
+  name: string;
+  zone?: string;
+}
+
+/** What one instance does with each of its clusters at a tick (or a takeover poll). */
+export interface TickPlan {
+  /** Audit now: held already, or this instance ranks first among the live ones. */
+  now: string[];
+  /** Try after a short grace, and only if still free: a better-ranked live instance goes first. */
+  afterGrace: string[];
+  /** Out of reach: no zone of this instance covers them (another instance's work). */
+  skipped: string[];
+  /** Held by this instance although a live peer now ranks first: give the lease up after this run. */
+  handBack: string[];
+}
+
+/**
+ * The plan of instance `me` for one tick. `live` should include `me` (it heartbeats
+ * first); `held` are the clusters whose lease it still holds. Who actually audits is
+ * decided by the lease: two instances that both try get one winner.
+ */
+export function planTick(
+  me: InstanceInfo,
+  clusters: readonly FleetCluster[],
+  live: readonly InstanceInfo[],
+  held: ReadonlySet<string>,
+): TickPlan {
+  const plan: TickPlan = { now: [], afterGrace: [], skipped: [], handBack: [] };
+  const everyone = live.some((i) => i.id === me.id) ? live : [...live, me];
+  for (const cluster of clusters) {
+    if (!canReach(me, cluster.zone)) {
+      plan.skipped.push(cluster.name);
+      continue;
+    }
+    const first = preferredInstance(cluster.name, cluster.zone, everyone);
+    const mine = first?.id === me.id;
+    if (held.has(cluster.name)) {
+      plan.now.push(cluster.name);
+      if (!mine) plan.handBack.push(cluster.name);
+    } else if (mine) plan.now.push(cluster.name);
+    else plan.afterGrace.push(cluster.name);
+  }
+  return plan;
+}

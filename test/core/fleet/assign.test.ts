@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { canReach, preferredInstance, rankInstances, type InstanceInfo } from '../../../src/core/fleet/assign.js';
+import { canReach, planTick, preferredInstance, rankInstances, type InstanceInfo } from '../../../src/core/fleet/assign.js';
 
 const a: InstanceInfo = { id: 'driftd-a', zones: [] };
 const b: InstanceInfo = { id: 'driftd-b', zones: [] };
@@ -56,5 +56,42 @@ describe('rendezvous assignment', () => {
         .map((i) => i.id)
         .sort(),
     ).toEqual(['dc1-only', 'driftd-a']);
+  });
+});
+
+describe('planTick', () => {
+  const fleet = clusters.slice(0, 60).map((name, i) => ({ name, zone: i % 2 === 0 ? 'dc1' : 'dc2' }));
+
+  it('with every instance live, each cluster is "now" for exactly one instance and "after grace" for the others', () => {
+    const live = [a, b, c];
+    const plans = live.map((me) => planTick(me, fleet, live, new Set()));
+    for (const { name } of fleet) {
+      expect(plans.filter((p) => p.now.includes(name))).toHaveLength(1);
+      expect(plans.filter((p) => p.afterGrace.includes(name))).toHaveLength(2);
+    }
+  });
+
+  it('a held cluster is audited by its holder; it is handed back once a live peer ranks first', () => {
+    const name = fleet.find((k) => preferredInstance(k.name, k.zone, [a, b])?.id === 'driftd-b')?.name ?? '';
+    // driftd-b was down, driftd-a took the cluster; driftd-b is back.
+    const plan = planTick(a, fleet, [a, b], new Set([name]));
+    expect(plan.now).toContain(name);
+    expect(plan.handBack).toEqual([name]);
+    expect(planTick(a, fleet, [a], new Set([name])).handBack).toEqual([]);
+  });
+
+  it('an instance limited to a zone skips the others and ranks among the instances that reach each zone', () => {
+    const dc1 = { id: 'dc1-only', zones: ['dc1'] };
+    const dc2 = { id: 'dc2-only', zones: ['dc2'] };
+    const plan1 = planTick(dc1, fleet, [dc1, dc2], new Set());
+    expect(plan1.skipped).toEqual(fleet.filter((k) => k.zone === 'dc2').map((k) => k.name));
+    expect(plan1.now).toEqual(fleet.filter((k) => k.zone === 'dc1').map((k) => k.name));
+    expect(plan1.afterGrace).toEqual([]);
+  });
+
+  it('an instance missing from the live list (its heartbeat not yet seen) still plans as itself', () => {
+    const plan = planTick(a, fleet, [b], new Set());
+    expect(plan.now.length + plan.afterGrace.length).toBe(fleet.length);
+    expect(plan.now.length).toBeGreaterThan(0);
   });
 });
