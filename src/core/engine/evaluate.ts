@@ -17,6 +17,7 @@ import { groupRootCauses } from './root-cause.js';
 import { runtimeFindings } from './runtime.js';
 import { clusterScore, scoreNodes } from './score.js';
 import { directByWindow, type WindowDirection } from './window-direction.js';
+import { directByCibVersion } from './cib-direction.js';
 
 export interface EvaluateInput {
   cluster: string;
@@ -50,7 +51,10 @@ export function evaluateCluster(input: EvaluateInput): CheckReport {
   appendAll(all, practiceFindings(ctx, reachable));
   // One headline per problem; what follows from it becomes its evidence. Everything
   // below (score, summary) and after (store, metrics, alerts) counts headlines only.
-  const directed = input.window ? directByWindow(all, input.window) : all;
+  // Who is to fix: CIB items by CIB version (Pacemaker keeps the newest), then an open
+  // window's declared items by its expectation.
+  const byCib = directByCibVersion(all, reachable);
+  const directed = input.window ? directByWindow(byCib, input.window) : byCib;
   const findings = groupRootCauses(directed, reachable);
   findings.sort(bySeverityThenPlace);
   for (const f of findings) f.evidence?.sort(bySeverityThenPlace);
