@@ -13,6 +13,22 @@ const NodeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
 
 const ClusterName = NodeName;
 
+/** A network zone (site, segment) that some instances can reach and others cannot. */
+const ZoneName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
+  message: 'a zone name is 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit',
+});
+
+/** Several `driftd serve` sharing one PostgreSQL (README "Several instances"). */
+export const InstanceConfig = z.strictObject({
+  /** This instance's name in the lease tables; default: the host name. */
+  id: NodeName.optional(),
+  /** The zones this instance can reach; empty: all of them (and the clusters without a zone). */
+  zones: z.array(ZoneName).default([]),
+  /** A lease (and the instance's liveness) lasts this long without renewal: a dead instance's clusters move after it. */
+  leaseSeconds: z.number().int().min(5).max(3600).default(60),
+});
+export type InstanceConfig = z.infer<typeof InstanceConfig>;
+
 export const SshOptions = z.strictObject({
   user: z.string().min(1).default('driftd'),
   identityFile: z.string().min(1).optional(),
@@ -86,6 +102,8 @@ export const ClusterConfig = z
   .strictObject({
     name: ClusterName,
     baseline: NodeName.optional(),
+    /** The zone the cluster's nodes are in: only instances that reach it audit the cluster. */
+    zone: ZoneName.optional(),
     /** Default: every collector whose file says `defaultEnabled` (src/collectors/registry.ts). */
     facets: z.array(Facet).default(() => defaultFacets()),
     files: z.array(FilePattern).default([]),
@@ -175,6 +193,7 @@ export const DriftdConfig = z
     retention: RetentionConfig.default(RetentionConfig.parse({})),
     sysctl: SysctlConfig.default(SysctlConfig.parse({})),
     users: UsersConfig.default(UsersConfig.parse({})),
+    instance: InstanceConfig.default(InstanceConfig.parse({})),
     /** Cap for file content kept for diffs, in bytes. */
     fileContentMaxBytes: z
       .number()
