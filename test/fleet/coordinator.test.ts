@@ -3,13 +3,13 @@
  * cluster is audited by exactly one instance per tick, the work spreads, a dead
  * instance's clusters are taken over between ticks, and it gets them back when it returns.
  */
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Coordinator } from '../../src/fleet/coordinator.js';
 import { LeaseBoard } from '../../src/fleet/leases.js';
 import type { FleetCluster, InstanceInfo } from '../../src/core/fleet/assign.js';
-import { postgresAvailable, postgresSkipReason, startPostgres, type PostgresServer } from '../helpers/postgres.js';
+import { postgresAvailable, postgresSkipReason } from '../helpers/postgres.js';
+import { usePostgresClients } from '../helpers/pg-clients.js';
 
 const LEASE_MS = 800;
 const clusters: FleetCluster[] = Array.from({ length: 30 }, (_, i) => ({
@@ -18,32 +18,13 @@ const clusters: FleetCluster[] = Array.from({ length: 30 }, (_, i) => ({
 }));
 
 describe.skipIf(!postgresAvailable)(`instances sharing clusters on a real PostgreSQL ${postgresSkipReason}`, () => {
-  let server: PostgresServer;
-  const clients: pg.Client[] = [];
+  const pgs = usePostgresClients();
 
   async function instance(me: InstanceInfo): Promise<Coordinator> {
-    const client = new pg.Client({
-      host: server.host,
-      port: server.port,
-      user: server.user,
-      database: server.database,
-      password: server.password,
-    });
-    await client.connect();
-    clients.push(client);
-    const board = new LeaseBoard(client, LEASE_MS);
+    const board = new LeaseBoard(await pgs.connect(), LEASE_MS);
     await board.prepare();
     return new Coordinator({ board, me, version: 'test', graceMs: 100 });
   }
-
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 60_000);
-
-  afterAll(async () => {
-    for (const c of clients) await c.end().catch(() => undefined);
-    await server?.stop();
-  });
 
   it('spreads the clusters, never twice; takes a dead instance over between ticks; hands back when it returns', async () => {
     const a = await instance({ id: 'driftd-a', zones: [] });

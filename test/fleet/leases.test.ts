@@ -4,31 +4,17 @@
  * cut off cannot store a run once another instance took over.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { describe, expect, it } from 'vitest';
 import { holdsInTx, LeaseBoard } from '../../src/fleet/leases.js';
-import { postgresAvailable, postgresSkipReason, startPostgres, type PostgresServer } from '../helpers/postgres.js';
+import { postgresAvailable, postgresSkipReason } from '../helpers/postgres.js';
+import { usePostgresClients } from '../helpers/pg-clients.js';
 
 const LEASE_MS = 600;
 
 describe.skipIf(!postgresAvailable)(`leases on a real PostgreSQL ${postgresSkipReason}`, () => {
-  let server: PostgresServer;
-  const clients: pg.Client[] = [];
-
-  async function connect(): Promise<pg.Client> {
-    const client = new pg.Client({
-      host: server.host,
-      port: server.port,
-      user: server.user,
-      database: server.database,
-      password: server.password,
-    });
-    await client.connect();
-    // A terminated backend emits 'error' on the client; the test looks at the failed queries instead.
-    client.on('error', () => undefined);
-    clients.push(client);
-    return client;
-  }
+  const pgs = usePostgresClients();
+  const connect = (): Promise<pg.Client> => pgs.connect();
 
   async function board(): Promise<{ client: pg.Client; board: LeaseBoard }> {
     const client = await connect();
@@ -36,15 +22,6 @@ describe.skipIf(!postgresAvailable)(`leases on a real PostgreSQL ${postgresSkipR
     await b.prepare();
     return { client, board: b };
   }
-
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 60_000);
-
-  afterAll(async () => {
-    for (const c of clients) await c.end().catch(() => undefined);
-    await server?.stop();
-  });
 
   it('one holder per cluster; the holder keeps its token; a peer gets nothing while it is held', async () => {
     const a = await board();
