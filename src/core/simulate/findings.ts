@@ -68,6 +68,8 @@ const SEVERITY_OF: Record<Group, Severity> = {
 /** Groups whose problem is the failing node's (no target to blame). */
 const ON_FAILING_NODE = new Set<Group>(['nowhere', 'blocked', 'degraded']);
 
+const NODE_OWN = new Set<Group>(['agent', 'stack', 'reboot']);
+
 interface Hit {
   /** The driftd node that fails in the scenario. */
   failing: string;
@@ -88,8 +90,8 @@ function unique<T>(values: Iterable<T>): T[] {
   return [...new Set(values)];
 }
 
-function list(values: readonly string[]): string {
-  return values.length <= 1 ? (values[0] ?? '') : `${values.slice(0, -1).join(', ')} and ${values[values.length - 1] ?? ''}`;
+function list(values: readonly string[], conjunction = 'and'): string {
+  return values.length <= 1 ? (values[0] ?? '') : `${values.slice(0, -1).join(', ')} ${conjunction} ${values[values.length - 1] ?? ''}`;
 }
 
 function collect(scenarios: readonly FailoverScenario[]): Problem[] {
@@ -141,7 +143,8 @@ function fixFor(p: Problem, resources: readonly string[]): string {
 }
 
 function messageFor(p: Problem, resources: readonly string[], failing: readonly string[], texts: readonly string[]): string {
-  const fails = `if ${list(failing)} ${failing.length === 1 ? 'fails' : 'fail'}`;
+  // Each failing node is its own scenario: any one of them is enough.
+  const fails = `if ${list(failing, 'or')} fails`;
   const reasons = unique(texts).join('; ');
   switch (p.group) {
     case 'nowhere':
@@ -171,7 +174,9 @@ export interface FailoverFinding {
 
 function causeMatcher(p: Problem): (h: Finding) => boolean {
   const agents = unique(p.hits.map((h) => h.agent).filter((a) => a !== ''));
-  const onNode = (h: Finding): boolean => h.outliers.includes(p.node);
+  // A missing agent, stack or pending reboot is the target's own; a version difference is
+  // the package's drift, whichever node the majority says is off.
+  const onNode = (h: Finding): boolean => !NODE_OWN.has(p.group) || h.outliers.includes(p.node);
   const says = (f: Pick<Finding, 'facet' | 'key' | 'kind'>): boolean => {
     switch (p.group) {
       case 'agent':
