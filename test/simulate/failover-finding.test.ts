@@ -11,7 +11,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CheckReport } from '../../src/core/check-report.js';
-import type { Finding } from '../../src/core/findings.js';
 import { CIB_META_KEY } from '../../src/core/simulate/cib-meta.js';
 import { failoverStatuses, type FailoverScenario } from '../../src/core/simulate/findings.js';
 import { judgeSimulation } from '../../src/core/simulate/judge.js';
@@ -22,6 +21,8 @@ import { findCrmSimulate } from '../../src/simulate/run.js';
 import { FIXTURES } from '../collectors/fixture-outputs.js';
 import { FRESH } from '../core/engine/handmade-cluster.js';
 import { check, rules, withEvidence } from '../core/engine/check.js';
+
+type Finding = CheckReport['findings'][number];
 
 const required = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
 const crmSimulate = findCrmSimulate(process.env.DRIFTD_CRM_SIMULATE);
