@@ -68,6 +68,9 @@ const SEVERITY_OF: Record<Group, Severity> = {
 /** Groups whose problem is the failing node's (no target to blame). */
 const ON_FAILING_NODE = new Set<Group>(['nowhere', 'blocked', 'degraded']);
 
+/** Worst first: a resource blocked on the failed node, then one with nowhere to go, then one losing instances. */
+const FAILING_NODE_ORDER: readonly Group[] = ['blocked', 'nowhere', 'degraded'];
+
 const NODE_OWN = new Set<Group>(['agent', 'stack', 'reboot']);
 
 interface Hit {
@@ -101,8 +104,13 @@ function collect(scenarios: readonly FailoverScenario[]): Problem[] {
     const report = scenario.report;
     const driftdName = (pacemaker: string): string => report.nodeNames[pacemaker] ?? pacemaker;
     for (const resource of report.resources) {
+      // With no target to blame, what one resource suffers (its promoted role lost, its
+      // other instances stopped) is one problem of the failing node, under the worst group.
+      const own = resource.problems.map((p) => GROUP_OF[p.cause]).filter((g) => ON_FAILING_NODE.has(g));
+      const worst = FAILING_NODE_ORDER.find((g) => own.includes(g));
       for (const problem of resource.problems) {
-        const group = GROUP_OF[problem.cause];
+        const cause = GROUP_OF[problem.cause];
+        const group = ON_FAILING_NODE.has(cause) && worst !== undefined ? worst : cause;
         const node = ON_FAILING_NODE.has(group) ? scenario.node : driftdName(problem.node);
         const key = `${group}\0${node}\0${problem.subject}`;
         let entry = byKey.get(key);
