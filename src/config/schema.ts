@@ -147,6 +147,20 @@ export const ScoringConfig = z.strictObject({
 });
 export type ScoringConfig = z.infer<typeof ScoringConfig>;
 
+/**
+ * Failover simulation in every audit (daemon runs, `check`, window runs): Pacemaker's
+ * scheduler (crm_simulate, on the audit host) plays each node failing on the collected CIB.
+ */
+export const FailoverConfig = z.strictObject({
+  /** `auto`: when crm_simulate is installed on this host; `true`: always (unknown when it is not); `false`: never. */
+  simulate: z.union([z.literal('auto'), z.boolean()]).default('auto'),
+  /** Bound on one crm_simulate run; a run over it is killed and that node's failover is unknown. */
+  timeoutSeconds: z.number().positive().max(600).default(30),
+  /** The crm_simulate to run; default: the first of /usr/sbin, /usr/bin, /usr/local/sbin. */
+  crmSimulate: z.string().min(1).optional(),
+});
+export type FailoverConfig = z.infer<typeof FailoverConfig>;
+
 export const HttpConfig = z.strictObject({
   /** File holding a bearer token required for everything but /metrics and /healthz. */
   tokenFile: z.string().min(1).optional(),
@@ -194,6 +208,7 @@ export const DriftdConfig = z
     sysctl: SysctlConfig.default(SysctlConfig.parse({})),
     users: UsersConfig.default(UsersConfig.parse({})),
     instance: InstanceConfig.default(InstanceConfig.parse({})),
+    failover: FailoverConfig.default(FailoverConfig.parse({})),
     /** Cap for file content kept for diffs, in bytes. */
     fileContentMaxBytes: z
       .number()

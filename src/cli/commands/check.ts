@@ -8,6 +8,7 @@ import { auditClusters, judge, loadRulesFor } from '../../audit/audit.js';
 import { formatIssue, resolveFromConfig } from '../../config/load.js';
 import { readOpenWindowsOf } from '../../window/expected.js';
 import type { WindowContext } from '../../core/window/classify.js';
+import { failoverStep } from '../../simulate/audit-step.js';
 import { loadConfigOrExit } from '../context.js';
 import { withStore } from '../with-store.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
@@ -20,6 +21,8 @@ export interface CheckFlags {
   stored?: boolean;
   failOn: 'critical' | 'warning';
   verbose?: boolean;
+  /** --no-simulate: false; else the config's failover.simulate decides. */
+  simulate?: boolean;
   /** --color / --no-color; undefined: colour on a terminal unless NO_COLOR is set. */
   color?: boolean;
 }
@@ -34,17 +37,18 @@ export async function runCheck(flags: CheckFlags): Promise<ExitCode> {
   // During an open maintenance window its declared change directs and marks the verdict, as in the daemon.
   const windows = openWindowsOrWarn(resolveFromConfig(loaded, loaded.config.database));
   let report: CheckReport;
+  const simulate = flags.simulate === false ? undefined : failoverStep(loaded.config.failover);
   if (flags.stored) {
-    report = withStore(loaded, (store) => {
-      const snapshots = store.latestSnapshots(cluster.name);
-      if (snapshots.length === 0) {
-        throw new CliError(
-          `nothing stored yet for cluster "${cluster.name}" in ${loaded.config.database}; run \`driftd serve\` first (it stores every run)`,
-          EXIT.undecided,
-        );
-      }
-      return judge(loaded, rules.rules, cluster, snapshots, new Date(), windows.get(cluster.name));
-    });
+    const snapshots = withStore(loaded, (store) => store.latestSnapshots(cluster.name));
+    if (snapshots.length === 0) {
+      throw new CliError(
+        `nothing stored yet for cluster "${cluster.name}" in ${loaded.config.database}; run \`driftd serve\` first (it stores every run)`,
+        EXIT.undecided,
+      );
+    }
+    // The daemon's verdict on the same snapshots: the same failover step, on the stored CIB.
+    const failover = await simulate?.({ name: cluster.name, nodes: cluster.nodes.map((n) => n.name) }, snapshots);
+    report = judge(loaded, rules.rules, cluster, snapshots, new Date(), windows.get(cluster.name), failover);
   } else {
     const [audit] = await auditClusters({
       loaded,
@@ -52,6 +56,7 @@ export async function runCheck(flags: CheckFlags): Promise<ExitCode> {
       clusters: [cluster],
       now: () => new Date(),
       openWindows: () => windows,
+      ...(flags.simulate === false ? { simulate: false } : {}),
     });
     if (!audit) throw new CliError('internal: no audit result', EXIT.internal);
     report = audit.report;

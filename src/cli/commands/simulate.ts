@@ -34,7 +34,8 @@ async function snapshotsFor(flags: SimulateFlags): Promise<{ cluster: string; sn
     return { cluster: cluster.name, snapshots };
   }
   const rules = loadRulesFor(loaded);
-  const [audit] = await auditClusters({ loaded, rules: rules.rules, clusters: [cluster], now: () => new Date() });
+  // The simulation below is this command's own: the audit does not run one per node.
+  const [audit] = await auditClusters({ loaded, rules: rules.rules, clusters: [cluster], now: () => new Date(), simulate: false });
   if (!audit) throw new CliError('internal: no audit result', EXIT.internal);
   return { cluster: cluster.name, snapshots: audit.snapshots };
 }
@@ -49,6 +50,7 @@ function couldNotTell(flags: SimulateFlags, cluster: string, reason: string): ne
       resources: [],
       fencing: [],
       notes: [],
+      nodeNames: {},
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   }

@@ -1,5 +1,6 @@
 /** The text of a failover simulation (`driftd simulate`, `window plan`). Pure. */
 import { escapeControl } from '../text/terminal.js';
+import type { FailoverStatus } from '../check-report.js';
 import type { ResourceVerdict, SimulationReport } from './judge.js';
 
 const MARK: Record<ResourceVerdict['judgement'], string> = { ok: 'ok', fails: 'FAILS', unknown: '??' };
@@ -44,4 +45,21 @@ export function renderSimulation(report: SimulationReport, options: { all?: bool
   if (report.verdict === 'unknown') verdict += `: ${unknown} resource(s) could not be judged`;
   lines.push(`Verdict: ${verdict}`);
   return lines.join('\n');
+}
+
+/**
+ * The report's `failover` list in `driftd check` text: one line per node. An unsafe node's
+ * reasons are in its findings; an unknown one says why here (it has no finding).
+ */
+export function renderFailoverStatuses(statuses: readonly FailoverStatus[]): string[] {
+  const e = escapeControl;
+  if (statuses.length === 0) return [];
+  const nameWidth = Math.max(...statuses.map((s) => s.node.length), 4);
+  const lines = ['', "If a node fails now (Pacemaker's scheduler on the collected CIB):"];
+  for (const s of statuses) {
+    const state = s.verdict === 'safe' ? 'safe' : s.verdict === 'unsafe' ? 'NOT SAFE (see the failover findings)' : 'cannot tell';
+    lines.push(`  ${e(s.node).padEnd(nameWidth)}  ${state}`);
+    if (s.verdict === 'unknown') for (const reason of s.reasons) lines.push(`      - ${e(reason)}`);
+  }
+  return lines;
 }
