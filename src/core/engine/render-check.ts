@@ -48,7 +48,7 @@ export function renderCheckText(report: CheckReport, options: RenderOptions = {}
   out.push('', 'Nodes as failover targets:');
   const nameWidth = Math.max(...report.nodes.map((n) => n.name.length), 4);
   for (const node of report.nodes) out.push(...renderNode(node, nameWidth, width, options, paint));
-  out.push(...renderFailoverStatuses(report.failover ?? []));
+  out.push(...renderFailoverStatuses(report.failover ?? [], (reason) => wrap(reason, width, '        ', '      - ')));
 
   for (const severity of SEVERITIES) {
     const group = report.findings.filter((f) => !f.waived && f.severity === severity);
