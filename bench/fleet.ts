@@ -98,6 +98,10 @@ export interface FleetSummary {
   nodesUp: number;
   findings: number;
   databaseBytes: number | null;
+  /** VmRSS sampled every second over the run. */
+  rssTimeline: { atS: number; rssMb: number }[];
+  /** When the highest sampled RSS was seen, in seconds after spawn. */
+  peakRssAtS: number;
 }
 
 export const FLEET_USER = 'driftd-fleet';
@@ -440,6 +444,17 @@ export async function measureFleet(options: FleetOptions): Promise<FleetSummary>
     fleet.daemon = daemon;
     const pid = daemon.pid;
     if (pid === undefined) throw new Error('driftd serve did not start');
+    // RSS over the run, to see when the peak happens (VmHWM gives only its height).
+    const rssSamples: { atMs: number; rssMb: number }[] = [];
+    const sampler = setInterval(() => {
+      try {
+        const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        if (match) rssSamples.push({ atMs: performance.now() - started, rssMb: Number(match[1]) / 1024 });
+      } catch {
+        // exited
+      }
+    }, 250);
+    sampler.unref();
     let stderr = '';
     daemon.stderr?.setEncoding('utf8');
     daemon.stderr?.on('data', (text: string) => (stderr = (stderr + text).slice(-20_000)));
@@ -474,6 +489,7 @@ export async function measureFleet(options: FleetOptions): Promise<FleetSummary>
       });
     });
     const wallMs = performance.now() - started;
+    clearInterval(sampler);
     const peak = peakRssMb(pid);
     const daemonCpuMs = cpuMsOf(pid, false);
     const nodesCpuMs = fleet.sshds.reduce((sum, s) => sum + cpuMsOf(s.pid, true), 0);
@@ -514,6 +530,10 @@ export async function measureFleet(options: FleetOptions): Promise<FleetSummary>
       nodesUp,
       findings,
       databaseBytes,
+      rssTimeline: rssSamples
+        .filter((_, i) => i % 4 === 0)
+        .map((r) => ({ atS: Math.round(r.atMs / 100) / 10, rssMb: Math.round(r.rssMb) })),
+      peakRssAtS: Math.round(rssSamples.reduce((a, b) => (b.rssMb > a.rssMb ? b : a), { atMs: 0, rssMb: 0 }).atMs / 100) / 10,
     };
   } finally {
     await teardown(fleet);

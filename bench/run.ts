@@ -311,12 +311,20 @@ async function engine(): Promise<SectionResult> {
       { label: `${worst.nodes} x ${worst.packages}, no two nodes alike: peak RSS`, value: round(worst.maxRssMb, 0), unit: 'MB' },
     );
   }
+  const stored = summary.stored;
+  if (stored) {
+    section.figures.push({
+      label: `${stored.nodes} x ${stored.packages}, no collection digests (as from the store): wall (median)`,
+      value: round(stored.medianWallMs, 0),
+      unit: 'ms',
+    });
+  }
   const largest = summary.samples.find((s) => s.nodes === 1000 && s.packages === 5000);
   if (largest)
     section.targets.push(
-      target('engine.1000x5000.wall', '1000 x 5000 evaluateCluster wall', round(largest.medianWallMs, 0), 'ms', '<', 2000),
+      target('engine.1000x5000.wall', '1000 x 5000 evaluateCluster wall', round(largest.medianWallMs, 0), 'ms', '<', 1000),
     );
-  else section.skipped.push('1000 x 5000 not run in this mode: its 2 s target is not checked');
+  else section.skipped.push('1000 x 5000 not run in this mode: its 1 s target is not checked');
   section.data['summary'] = summary;
   return section;
 }
