@@ -438,7 +438,9 @@ export async function measureFleet(options: FleetOptions): Promise<FleetSummary>
     }
     console.log(`-- fleet: driftd serve, one run over ${nodes.length} nodes (concurrency ${options.concurrency})`);
     const started = performance.now();
-    const daemon = spawn(process.execPath, [options.bin, 'serve', '--config', configFile], {
+    // Diagnostics only: e.g. DRIFTD_FLEET_NODE_ARGS="--trace-gc" (its lines are echoed to stderr).
+    const nodeArgs = (process.env['DRIFTD_FLEET_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+    const daemon = spawn(process.execPath, [...nodeArgs, options.bin, 'serve', '--config', configFile], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     fleet.daemon = daemon;
@@ -474,6 +476,7 @@ export async function measureFleet(options: FleetOptions): Promise<FleetSummary>
         try {
           line = JSON.parse(text) as LogLine;
         } catch {
+          if (nodeArgs.length > 0) console.error(`   driftd: ${text}`);
           return;
         }
         if (line.msg === 'driftd serving') startupMs = performance.now() - started;

@@ -74,7 +74,9 @@ function markDigests(
   const contextText = JSON.stringify(context);
   for (const collector of collectors) {
     const facet = snapshot.facets[collector.name];
-    if (!facet) continue;
+    // Only a complete facet: one cut by the per-node caps (limits.ts) also depends on the
+    // node's other facets, and the engine compares complete facets only anyway.
+    if (facet?.status !== 'ok') continue;
     const hash = createHash('sha256').update(JSON.stringify([collector.name, contextText]));
     for (const spec of collector.commands(context)) {
       const r = byId.get(spec.id);

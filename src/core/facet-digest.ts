@@ -7,7 +7,8 @@
  * Kept beside the facet, not in it: a digest is not content (never hashed, stored or
  * printed), and a facet that is copied, built by hand or read back from the store simply
  * has none and is compared item by item. Pure: nothing here computes a digest; the
- * collection does (src/collect/collect-node.ts), from the raw outputs it already holds.
+ * collection does (src/collect/collect-node.ts), from the raw outputs it already holds,
+ * on complete (`ok`) facets only.
  *
  * Contract: equal digests imply equal status, error, meta and items (value, content,
  * nodeSpecific, unique) of the facets they are set on.
