@@ -175,6 +175,25 @@ suite('failover simulation in the audit (real crm_simulate)', () => {
         const lint = promtool(['check', 'metrics'], text);
         expect(lint.status, lint.output).toBe(0);
       }
+      // `driftd check --stored` judges the daemon's stored snapshots through the same step:
+      // the same failover verdicts and the same findings as the daemon's own report.
+      const served = (await fetch(`http://127.0.0.1:${port}/api/v1/clusters/erp-demo`).then((r) => r.json())) as CheckReport;
+      const stored = await new Promise<string>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), 'check', '--config', file, '--stored', '--json'],
+          {
+            cwd: REPO,
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
+        );
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('exit', () => resolve(out));
+      });
+      const checked = JSON.parse(stored) as CheckReport;
+      expect(checked.failover).toEqual(served.failover);
+      expect(checked.findings.map((f) => [f.id, f.severity, f.message])).toEqual(served.findings.map((f) => [f.id, f.severity, f.message]));
     }, 180_000);
   });
 });
