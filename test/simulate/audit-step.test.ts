@@ -8,7 +8,7 @@
  * real promtool. Skipped loudly without crm_simulate; a failure under CI.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,6 +123,37 @@ suite('failover simulation in the audit (real crm_simulate)', () => {
     expect(scores(missing)).toEqual(scores(off));
     const flagOff = await audit(`{ simulate: true, crmSimulate: ${wrapper} }`, false);
     expect(flagOff.failover).toBeUndefined();
+  }, 120_000);
+
+  it('window plan --simulate shows the runs the report was judged on: one crm_simulate per node, not two', async () => {
+    const log = path.join(dir, 'runs.log');
+    const counting = path.join(dir, 'crm_simulate-counting');
+    writeFileSync(counting, ['#!/bin/sh', `echo "$*" >> ${log}`, `exec ${crmSimulate ?? '/usr/sbin/crm_simulate'} "$@"`, ''].join('\n'));
+    chmodSync(counting, 0o755);
+    const file = path.join(dir, 'plan.yaml');
+    writeFileSync(file, configText(dir, `{ simulate: true, crmSimulate: ${counting} }`));
+    const plan = await new Promise<string>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), 'window', 'plan', '--config', file, '--simulate', '--json'],
+        // Any crm_simulate this command starts, its own included, is the counting one.
+        { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DRIFTD_CRM_SIMULATE: counting } },
+      );
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('exit', () => resolve(out));
+    });
+    const parsed = JSON.parse(plan) as { failover: { node: string; simulation: { ok: boolean; report?: { verdict: string } } }[] };
+    expect(parsed.failover.map((f) => [f.node, f.simulation.ok])).toEqual([
+      ['erp-a', true],
+      ['erp-b', true],
+      ['erp-c', true],
+    ]);
+    expect(parsed.failover.map((f) => f.simulation.report?.verdict)).toEqual(['unsafe', 'safe', 'safe']);
+    const runs = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('--node-fail'));
+    expect(runs).toHaveLength(3);
   }, 120_000);
 
   describe('driftd serve runs it and exposes it', () => {
