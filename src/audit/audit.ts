@@ -19,6 +19,8 @@ export interface ClusterAudit {
   cluster: ClusterConfig;
   snapshots: NodeSnapshot[];
   report: CheckReport;
+  /** Each node failing, as simulated for this report (absent when the simulation is off). */
+  failover?: FailoverScenario[];
   startedAt: string;
   finishedAt: string;
 }
@@ -98,6 +100,7 @@ export async function auditEachCluster<R>(options: AuditOptions, consume: (audit
         cluster,
         snapshots,
         report: judge(options.loaded, options.rules, cluster, snapshots, options.now(), window, failover),
+        ...(failover ? { failover } : {}),
         startedAt,
         finishedAt: options.now().toISOString(),
       });

@@ -8,7 +8,7 @@
  * real promtool. Skipped loudly without crm_simulate; a failure under CI.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -125,6 +125,37 @@ suite('failover simulation in the audit (real crm_simulate)', () => {
     expect(flagOff.failover).toBeUndefined();
   }, 120_000);
 
+  it('window plan --simulate shows the runs the report was judged on: one crm_simulate per node, not two', async () => {
+    const log = path.join(dir, 'runs.log');
+    const counting = path.join(dir, 'crm_simulate-counting');
+    writeFileSync(counting, ['#!/bin/sh', `echo "$*" >> ${log}`, `exec ${crmSimulate ?? '/usr/sbin/crm_simulate'} "$@"`, ''].join('\n'));
+    chmodSync(counting, 0o755);
+    const file = path.join(dir, 'plan.yaml');
+    writeFileSync(file, configText(dir, `{ simulate: true, crmSimulate: ${counting} }`));
+    const plan = await new Promise<string>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), 'window', 'plan', '--config', file, '--simulate', '--json'],
+        // Any crm_simulate this command starts, its own included, is the counting one.
+        { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DRIFTD_CRM_SIMULATE: counting } },
+      );
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('exit', () => resolve(out));
+    });
+    const parsed = JSON.parse(plan) as { failover: { node: string; simulation: { ok: boolean; report?: { verdict: string } } }[] };
+    expect(parsed.failover.map((f) => [f.node, f.simulation.ok])).toEqual([
+      ['erp-a', true],
+      ['erp-b', true],
+      ['erp-c', true],
+    ]);
+    expect(parsed.failover.map((f) => f.simulation.report?.verdict)).toEqual(['unsafe', 'safe', 'safe']);
+    const runs = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('--node-fail'));
+    expect(runs).toHaveLength(3);
+  }, 120_000);
+
   describe('driftd serve runs it and exposes it', () => {
     let daemon: ChildProcess | undefined;
     let output = '';
@@ -175,6 +206,25 @@ suite('failover simulation in the audit (real crm_simulate)', () => {
         const lint = promtool(['check', 'metrics'], text);
         expect(lint.status, lint.output).toBe(0);
       }
+      // `driftd check --stored` judges the daemon's stored snapshots through the same step:
+      // the same failover verdicts and the same findings as the daemon's own report.
+      const served = (await fetch(`http://127.0.0.1:${port}/api/v1/clusters/erp-demo`).then((r) => r.json())) as CheckReport;
+      const stored = await new Promise<string>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), 'check', '--config', file, '--stored', '--json'],
+          {
+            cwd: REPO,
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
+        );
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('exit', () => resolve(out));
+      });
+      const checked = JSON.parse(stored) as CheckReport;
+      expect(checked.failover).toEqual(served.failover);
+      expect(checked.findings.map((f) => [f.id, f.severity, f.message])).toEqual(served.findings.map((f) => [f.id, f.severity, f.message]));
     }, 180_000);
   });
 });

@@ -203,6 +203,21 @@ withScheduler('the unsafe-failover finding (real crm_simulate)', () => {
     expect(failoverStatuses(['erp-a', 'erp-z'], []).map((s) => s.verdict)).toEqual(['unknown', 'unknown']);
   });
 
+  it('a waived root cause does not hide what it would break: the failover finding then stands alone', () => {
+    const waived = rules(
+      '  - name: ra-later',
+      '    match: { facet: packages, key: resource-agents }',
+      '    waivers:',
+      '      - { justification: "CHG-7 install on erp-c next week", author: alice, expires: "2030-01-01" }',
+    );
+    const report = check(missing.snapshots, { nodes: NODES, failover: missing.scenarios, rules: waived });
+    expect(report.findings.find((h) => h.facet === 'packages' && h.key === 'resource-agents')?.waived).toBe(true);
+    expect(report.findings.filter((h) => h.kind === 'failover')).toEqual([
+      expect.objectContaining({ key: 'failover:agent:erp-c:resource-agents', severity: 'critical', outliers: ['erp-c'], waived: false }),
+    ]);
+    expect(nodeOf(report, 'erp-c').ready).toBe(false);
+  });
+
   it('a rule can lower or drop it like any finding (pacemaker facet, failover:* keys)', () => {
     const lowered = check(pinned.snapshots, {
       nodes: NODES,

@@ -203,7 +203,8 @@ function causeMatcher(p: Problem): (h: Finding) => boolean {
         return false;
     }
   };
-  return (h) => h.kind !== 'failover' && onNode(h) && (says(h) || (h.evidence ?? []).some(says));
+  // A waived headline would hide an unwaived consequence: the failover finding then stands alone.
+  return (h) => h.kind !== 'failover' && !h.waived && onNode(h) && (says(h) || (h.evidence ?? []).some(says));
 }
 
 /** The failover findings of a cluster's simulated node failures. */
