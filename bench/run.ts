@@ -331,7 +331,7 @@ async function engine(): Promise<SectionResult> {
 
 async function store(): Promise<SectionResult> {
   const section = emptySection('store');
-  const s = measureStore(PLAN.store);
+  const s = await measureStore(PLAN.store);
   section.figures.push(
     { label: `first run, ${s.options.nodes} nodes`, value: s.firstRunBytes, unit: 'B' },
     { label: `unchanged run, ${s.options.nodes} nodes`, value: round(s.bytesPerUnchangedRun, 0), unit: 'B' },

@@ -1,6 +1,6 @@
 /**
  * Measurement 4: what history costs on a real SQLite file. Sizes come from
- * store.stats() (page_count * page_size) before and after groups of runs; the yearly
+ * await store.stats() (page_count * page_size) before and after groups of runs; the yearly
  * projection is computed from those measured per-run costs, not assumed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -62,13 +62,13 @@ function liveBytes(stats: { pageSize: number; pageCount: number; freePages: numb
   return (stats.pageCount - stats.freePages) * stats.pageSize;
 }
 
-export function measureStore(options: StoreOptions): StoreSummary {
+export async function measureStore(options: StoreOptions): Promise<StoreSummary> {
   const dir = mkdtempSync(join(tmpdir(), 'driftd-bench-store-'));
   try {
     const loaded = loadRulePacks([], { includeShipped: true });
     const rules = loaded.rules;
-    const history = measureHistory(join(dir, 'history.db'), options, rules);
-    const bigRun = measureBigRun(join(dir, 'big.db'), options, rules);
+    const history = await measureHistory(join(dir, 'history.db'), options, rules);
+    const bigRun = await measureBigRun(join(dir, 'big.db'), options, rules);
     return { options, ...history, bigRun };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -102,17 +102,23 @@ function evaluate(runner: Runner, snapshots: readonly NodeSnapshot[], when: stri
  * One run. `fresh` re-evaluates (the content changed); otherwise the previous report is
  * kept with the new check time, as the engine would return the same findings.
  */
-function saveRun(runner: Runner, snapshots: NodeSnapshot[], fresh: boolean): number {
+async function saveRun(runner: Runner, snapshots: NodeSnapshot[], fresh: boolean): Promise<number> {
   const when = at(runner.index);
   const taken = snapshots.map((s) => retake(s, when));
   runner.report = fresh ? evaluate(runner, taken, when) : { ...runner.report, checkedAt: when };
   const started = performance.now();
-  runner.store.saveRun({ cluster: runner.cluster.cluster, startedAt: when, finishedAt: when, snapshots: taken, report: runner.report });
+  await runner.store.saveRun({
+    cluster: runner.cluster.cluster,
+    startedAt: when,
+    finishedAt: when,
+    snapshots: taken,
+    report: runner.report,
+  });
   runner.index += 1;
   return performance.now() - started;
 }
 
-function measureHistory(file: string, options: StoreOptions, rules: CompiledRules) {
+async function measureHistory(file: string, options: StoreOptions, rules: CompiledRules) {
   const cluster = generateCluster({
     cluster: 'history',
     nodes: options.nodes,
@@ -121,7 +127,7 @@ function measureHistory(file: string, options: StoreOptions, rules: CompiledRule
     seed: options.seed,
     richFacets: true,
   });
-  const store = Store.open(file);
+  const store = await Store.open(file);
   try {
     const runner: Runner = {
       store,
@@ -131,12 +137,12 @@ function measureHistory(file: string, options: StoreOptions, rules: CompiledRule
       report: evaluate({ store, cluster, rules, index: 0 } as Runner, cluster.snapshots, at(0)),
     };
     let snapshots = cluster.snapshots;
-    saveRun(runner, snapshots, true);
-    const first = store.stats();
+    await saveRun(runner, snapshots, true);
+    const first = await store.stats();
     const firstByTable = store.bytesByTable();
 
-    for (let i = 0; i < options.unchangedRuns; i += 1) saveRun(runner, snapshots, false);
-    const afterUnchanged = store.stats();
+    for (let i = 0; i < options.unchangedRuns; i += 1) await saveRun(runner, snapshots, false);
+    const afterUnchanged = await store.stats();
     const unchangedRunBytesByTable = Object.fromEntries(
       Object.entries(store.bytesByTable())
         .map(([name, bytes]): [string, number] => [name, Math.round((bytes - (firstByTable[name] ?? 0)) / options.unchangedRuns)])
@@ -150,9 +156,9 @@ function measureHistory(file: string, options: StoreOptions, rules: CompiledRule
     const movingPackage = packageNames[packageNames.length - 1] as string;
     for (let i = 0; i < options.changedRuns; i += 1) {
       snapshots = snapshots.map((s, n) => (n === 0 ? withPackages(s, new Map([[movingPackage, `99.${i}-1`]])) : s));
-      saveRun(runner, snapshots, true);
+      await saveRun(runner, snapshots, true);
     }
-    const afterChanged = store.stats();
+    const afterChanged = await store.stats();
     const bytesPerChangedPackage = (afterChanged.bytes - afterUnchanged.bytes) / options.changedRuns - bytesPerUnchangedRun;
 
     // A day's churn: the same share of packages upgraded on every node in one run.
@@ -165,22 +171,23 @@ function measureHistory(file: string, options: StoreOptions, rules: CompiledRule
         upgrades.set(name, `100.${day}-1`);
       }
       snapshots = snapshots.map((s) => withPackages(s, upgrades));
-      const before = store.stats().bytes;
-      saveRun(runner, snapshots, true);
-      churnBytes += store.stats().bytes - before;
+      const before = (await store.stats()).bytes;
+      await saveRun(runner, snapshots, true);
+      churnBytes += (await store.stats()).bytes - before;
     }
     const bytesPerChurnDay = churnBytes / options.churnRuns - bytesPerUnchangedRun;
-    const end = store.stats();
+    const end = await store.stats();
     const projectedYearBytes = first.bytes + YEAR_RUNS * bytesPerUnchangedRun + 365 * bytesPerChurnDay;
 
     // Retention: everything is older than the horizon once the clock is 31 days on.
     const liveBefore = liveBytes(end);
     const lastRun = at(runner.index - 1);
-    const pruned = store.prune({
+    const pruned = await store.prune({
       keepUnchangedDays: KEEP_UNCHANGED_DAYS,
       now: new Date(Date.parse(lastRun) + 31 * 86_400_000).toISOString(),
     });
-    const bytesSavedPerPrunedSnapshot = pruned.deletedSnapshots > 0 ? (liveBefore - liveBytes(store.stats())) / pruned.deletedSnapshots : 0;
+    const bytesSavedPerPrunedSnapshot =
+      pruned.deletedSnapshots > 0 ? (liveBefore - liveBytes(await store.stats())) / pruned.deletedSnapshots : 0;
     const keptRuns = (KEEP_UNCHANGED_DAYS * 86_400_000) / RUN_INTERVAL_MS;
     const projectedYearBytesWithRetention = projectedYearBytes - (YEAR_RUNS - keptRuns) * options.nodes * bytesSavedPerPrunedSnapshot;
     return {
@@ -199,11 +206,11 @@ function measureHistory(file: string, options: StoreOptions, rules: CompiledRule
       facetBlobs: end.facetBlobBytes,
     };
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-function measureBigRun(file: string, options: StoreOptions, rules: CompiledRules): StoreSummary['bigRun'] {
+async function measureBigRun(file: string, options: StoreOptions, rules: CompiledRules): Promise<StoreSummary['bigRun']> {
   const cluster = generateCluster({
     cluster: 'big',
     nodes: options.bigRunNodes,
@@ -212,7 +219,7 @@ function measureBigRun(file: string, options: StoreOptions, rules: CompiledRules
     seed: options.seed + 1,
     richFacets: true,
   });
-  const store = Store.open(file);
+  const store = await Store.open(file);
   try {
     const runner: Runner = {
       store,
@@ -221,11 +228,11 @@ function measureBigRun(file: string, options: StoreOptions, rules: CompiledRules
       index: 0,
       report: evaluate({ store, cluster, rules, index: 0 } as Runner, cluster.snapshots, at(0)),
     };
-    const firstWriteMs = saveRun(runner, cluster.snapshots, false);
+    const firstWriteMs = await saveRun(runner, cluster.snapshots, false);
     const unchangedWriteMs: number[] = [];
-    for (let i = 0; i < options.bigRunRepeats; i += 1) unchangedWriteMs.push(saveRun(runner, cluster.snapshots, false));
+    for (let i = 0; i < options.bigRunRepeats; i += 1) unchangedWriteMs.push(await saveRun(runner, cluster.snapshots, false));
     return { nodes: options.bigRunNodes, firstWriteMs, unchangedWriteMs, medianUnchangedWriteMs: median(unchangedWriteMs) };
   } finally {
-    store.close();
+    await store.close();
   }
 }

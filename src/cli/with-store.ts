@@ -1,28 +1,30 @@
 /** Opening the configured store for one command (history, --stored, rules explain). */
-import { existsSync } from 'node:fs';
-import { resolveFromConfig, type LoadedConfig } from '../config/load.js';
-import { Store, StoreError } from '../store/index.js';
+import { DatabaseConfigError, databaseMayHoldHistory, databaseOf, openStoreOf } from '../config/database.js';
+import type { LoadedConfig } from '../config/load.js';
+import { StoreError, type Store } from '../store/index.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 /**
  * Opens the configured store for one command and closes it after. A missing database or
- * one the store refuses (newer schema, corrupt) is a user-facing error (exit 2).
+ * one the store refuses (newer schema, corrupt, unreachable) is a user-facing error (exit 2).
  */
-export function withStore<T>(loaded: LoadedConfig, use: (store: Store) => T, readonly = true): T {
-  const file = resolveFromConfig(loaded, loaded.config.database);
-  if (!existsSync(file)) {
-    throw new CliError(`nothing stored yet: no database at ${file}; run \`driftd serve\` first (it stores every run)`, EXIT.undecided);
+export async function withStore<T>(loaded: LoadedConfig, use: (store: Store) => T | Promise<T>, readonly = true): Promise<T> {
+  if (!databaseMayHoldHistory(loaded)) {
+    throw new CliError(
+      `nothing stored yet: no database at ${databaseOf(loaded).shown}; run \`driftd serve\` first (it stores every run)`,
+      EXIT.undecided,
+    );
   }
   let store: Store;
   try {
-    store = Store.open(file, { readonly });
+    store = await openStoreOf(loaded, { readonly });
   } catch (err) {
-    if (err instanceof StoreError) throw new CliError(err.message, EXIT.undecided);
+    if (err instanceof StoreError || err instanceof DatabaseConfigError) throw new CliError(err.message, EXIT.undecided);
     throw err;
   }
   try {
-    return use(store);
+    return await use(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -9,6 +9,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { effectiveSsh } from './schema.js';
 import { KEY_FILE_MAX_BYTES, readFailure, readRegularFile, readRegularTextFile, TOKEN_FILE_MAX_BYTES } from './files.js';
+import { isPostgresDatabase } from './database.js';
 import { resolveFromConfig, type ConfigIssue, type LoadedConfig } from './load.js';
 
 /** The bearer token from http.tokenFile (a regular file of at most 64 KiB, trimmed, not empty). */
@@ -35,23 +36,8 @@ export function preflight(loaded: LoadedConfig): ConfigIssue[] {
   const token = readTokenFile(loaded);
   if (token.issue) issues.push(token.issue);
 
-  const database = resolveFromConfig(loaded, loaded.config.database);
-  const dbDir = path.dirname(database);
-  const dbAt = where(loaded, ['database']);
-  try {
-    if (!statSync(dbDir).isDirectory())
-      issues.push({ ...dbAt, message: `database: ${dbDir} (the database's directory) is not a directory` });
-    else accessSync(dbDir, constants.W_OK);
-  } catch (err) {
-    const code = readFailure(err);
-    issues.push({
-      ...dbAt,
-      message:
-        code === 'ENOENT'
-          ? `database: directory ${dbDir} does not exist; create it (install -d ${dbDir}) or point database at an existing one`
-          : `database: directory ${dbDir} is not usable (${code}); driftd needs to write ${path.basename(database)} and its WAL there`,
-    });
-  }
+  if (isPostgresDatabase(loaded.config.database)) checkPostgresFiles(loaded, issues);
+  else checkSqliteDirectory(loaded, issues);
 
   const seen = new Set<string>();
   loaded.config.clusters.forEach((cluster, ci) => {
@@ -133,4 +119,39 @@ function hasTopLevelSsh(loaded: LoadedConfig, key: string): boolean {
 function where(loaded: LoadedConfig, keys: readonly (string | number)[]): Omit<ConfigIssue, 'message'> {
   const pos = loaded.positionOf?.(keys) ?? { line: 1, col: 1 };
   return { file: loaded.file, line: pos.line, col: pos.col };
+}
+
+/** The SQLite file's directory must exist and be writable (the file and its WAL go there). */
+function checkSqliteDirectory(loaded: LoadedConfig, issues: ConfigIssue[]): void {
+  const database = resolveFromConfig(loaded, loaded.config.database);
+  const dbDir = path.dirname(database);
+  const dbAt = where(loaded, ['database']);
+  try {
+    if (!statSync(dbDir).isDirectory())
+      issues.push({ ...dbAt, message: `database: ${dbDir} (the database's directory) is not a directory` });
+    else accessSync(dbDir, constants.W_OK);
+  } catch (err) {
+    const code = readFailure(err);
+    issues.push({
+      ...dbAt,
+      message:
+        code === 'ENOENT'
+          ? `database: directory ${dbDir} does not exist; create it (install -d ${dbDir}) or point database at an existing one`
+          : `database: directory ${dbDir} is not usable (${code}); driftd needs to write ${path.basename(database)} and its WAL there`,
+    });
+  }
+}
+
+/** PostgreSQL: the password and CA files must be readable (the server itself is asked at open). */
+function checkPostgresFiles(loaded: LoadedConfig, issues: ConfigIssue[]): void {
+  for (const key of ['databasePasswordFile', 'databaseSslCaFile'] as const) {
+    const file = loaded.config[key];
+    if (file === undefined) continue;
+    const resolved = resolveFromConfig(loaded, file);
+    try {
+      accessSync(resolved, constants.R_OK);
+    } catch (err) {
+      issues.push({ ...where(loaded, [key]), message: `${key}: ${resolved} is not readable (${readFailure(err)})` });
+    }
+  }
 }

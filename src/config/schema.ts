@@ -189,7 +189,14 @@ export const UsersConfig = z.strictObject({
 
 export const DriftdConfig = z
   .strictObject({
+    /** A SQLite file path, or postgresql://user@host:port/database (README "PostgreSQL"). */
     database: z.string().min(1).default('./driftd.db'),
+    /** PostgreSQL only: a file holding the password (else PGPASSWORD); never in the URL. */
+    databasePasswordFile: z.string().min(1).optional(),
+    /** PostgreSQL only: TLS to the server (default disable, or the URL's ?sslmode=). */
+    databaseSslMode: z.enum(['disable', 'require', 'verify-ca', 'verify-full']).optional(),
+    /** PostgreSQL only: the CA bundle (PEM) that signed the server's certificate. */
+    databaseSslCaFile: z.string().min(1).optional(),
     listen: z
       .string()
       .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { message: 'listen is HOST:PORT, e.g. 127.0.0.1:10731' })

@@ -4,7 +4,8 @@
  * only ever see a complete view: each run builds a new one and swaps it in.
  */
 import { schedule as cronSchedule, type ScheduledTask } from 'node-cron';
-import { formatIssue, loadConfig, resolveFromConfig, type LoadedConfig } from '../config/load.js';
+import { DatabaseConfigError, databaseOf, openStoreOf } from '../config/database.js';
+import { formatIssue, loadConfig, type LoadedConfig } from '../config/load.js';
 import { preflight, readTokenFile } from '../config/preflight.js';
 import { createHttpServer } from '../http/server.js';
 import { createMetrics, type DriftdMetrics } from '../metrics/metrics.js';
@@ -12,7 +13,7 @@ import { renderClusterReportHtml } from '../report/index.js';
 import { readOpenWindowContexts, readWindowViews } from '../window/views.js';
 import type { LoadedRulePacks as LoadedRules } from '../rules/load.js';
 import { acquireInstanceLock, type InstanceLock } from '../store/db.js';
-import { Store, StoreError, type FindingEpisode } from '../store/index.js';
+import { StoreError, type FindingEpisode, type Store } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
 import { DRIFTD_VERSION } from '../version.js';
 import { auditEachCluster, loadRulesFor, type ClusterAudit } from '../audit/audit.js';
@@ -98,21 +99,22 @@ export class Daemon {
     const issues = preflight(loaded);
     if (issues.length > 0) throw new DaemonStartError(`invalid configuration:\n${issues.map(formatIssue).join('\n')}`);
     const { token } = readTokenFile(loaded);
-    const databaseFile = resolveFromConfig(loaded, loaded.config.database);
+    const database = databaseOf(loaded);
     let lock: InstanceLock;
     let store: Store;
     try {
-      // One daemon per database: a second serve on the same file is refused here.
-      lock = acquireInstanceLock(databaseFile);
+      // One daemon per SQLite file: a second serve on the same file is refused here. On
+      // PostgreSQL the serve-lock file is not applicable (saveRun serialises writers there).
+      lock = database.kind === 'sqlite' ? acquireInstanceLock(database.target) : { file: '', release: () => undefined };
     } catch (err) {
       if (err instanceof StoreError) throw new DaemonStartError(err.message);
       throw err;
     }
     try {
-      store = Store.open(databaseFile);
+      store = await openStoreOf(loaded);
     } catch (err) {
       lock.release();
-      if (err instanceof StoreError) throw new DaemonStartError(err.message);
+      if (err instanceof StoreError || err instanceof DatabaseConfigError) throw new DaemonStartError(err.message);
       throw err;
     }
     const daemon = new Daemon(options, loaded, rules, store, token);
@@ -121,7 +123,7 @@ export class Daemon {
     try {
       daemon.listening = await daemon.http.listen(host, port);
     } catch (err) {
-      store.close();
+      await store.close();
       lock.release();
       throw new DaemonStartError(listenFailure(err, loaded, host, port, options.listen));
     }
@@ -129,7 +131,7 @@ export class Daemon {
       daemon.task = daemon.createTask(loaded.config);
     } catch (err) {
       await daemon.http.close();
-      store.close();
+      await store.close();
       lock.release();
       throw new DaemonStartError(
         `${loaded.file}: cannot schedule "${loaded.config.schedule}": ${err instanceof Error ? err.message : String(err)}`,
@@ -148,9 +150,9 @@ export class Daemon {
    * Open windows by cluster, to mark their declared change as expected. An unreadable
    * window table must not cost the run: its findings are stored unmarked, and the error logged.
    */
-  private openWindowContexts(): ReturnType<typeof readOpenWindowContexts> {
+  private async openWindowContexts(): ReturnType<typeof readOpenWindowContexts> {
     try {
-      return readOpenWindowContexts(this.store);
+      return await readOpenWindowContexts(this.store);
     } catch (err) {
       this.options.logger.error({ err }, 'maintenance windows could not be read; this run marks no finding as expected');
       return new Map();
@@ -158,9 +160,9 @@ export class Daemon {
   }
 
   /** The window views for this run; an unreadable window table keeps the previous views, loudly. */
-  private windowViewsOrPrevious(): DaemonView['windows'] {
+  private async windowViewsOrPrevious(): Promise<DaemonView['windows']> {
     try {
-      return readWindowViews(this.store, this.now());
+      return await readWindowViews(this.store, this.now());
     } catch (err) {
       this.options.logger.error({ err }, 'maintenance windows could not be read; the previous window view is kept');
       return this.view.windows;
@@ -221,18 +223,18 @@ export class Daemon {
     let failed = false;
     const loaded = this.loaded;
     try {
-      let windows: ReturnType<typeof readOpenWindowContexts> | undefined;
+      // Read once per run, before the clusters are judged.
+      const windows = await this.openWindowContexts();
       // Each cluster is stored and summarised as soon as its own nodes are collected, and
       // its snapshots dropped: the run holds the snapshots of the clusters still in flight.
-      const clusters: ClusterView[] = await auditEachCluster(
+      const stored = await auditEachCluster(
         {
           loaded,
           rules: this.rules.rules,
           clusters: loaded.config.clusters,
           now: this.now,
           signal: this.abort.signal,
-          // Read once per run, when the first cluster is judged.
-          openWindows: () => (windows ??= this.openWindowContexts()),
+          openWindows: () => windows,
           onNodeDone: (target, result) => {
             const snap = result.snapshot;
             if (snap.error !== undefined)
@@ -240,9 +242,9 @@ export class Daemon {
             else log.debug({ cluster: target.cluster.name, node: target.node.name, ms: result.durationMs }, 'node collected');
           },
         },
-        (raw) => {
+        async (raw) => {
           const audit = raw;
-          const record = this.store.saveRun({
+          const record = await this.store.saveRun({
             cluster: audit.cluster.name,
             startedAt: audit.startedAt,
             finishedAt: audit.finishedAt,
@@ -252,15 +254,20 @@ export class Daemon {
           // The chain cannot prove from inside the file that no newer run was deleted;
           // the journal keeps each head hash outside it, so an auditor can compare.
           log.info({ cluster: audit.cluster.name, runId: record.id, hash: record.hash }, 'run stored');
-          logFindings(log, audit, this.store.findingEpisodes({ cluster: audit.cluster.name, since: audit.startedAt }), record.id);
+          logFindings(log, audit, await this.store.findingEpisodes({ cluster: audit.cluster.name, since: audit.startedAt }), record.id);
           return this.clusterView(audit, record.id);
         },
       );
+      // Every cluster's save settles before the run is judged; the first failure fails the run.
+      const settled = await Promise.allSettled(stored);
+      const failure = settled.find((s) => s.status === 'rejected');
+      if (failure) throw failure.reason;
+      const clusters: ClusterView[] = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
       // The snapshots are in the store now; the view keeps a summary of each (see view.ts).
-      this.view = { ...this.view, clusters, windows: this.windowViewsOrPrevious(), firstRunCompleted: true };
+      this.view = { ...this.view, clusters, windows: await this.windowViewsOrPrevious(), firstRunCompleted: true };
       // Render the run's metrics now, once, rather than on the first scrape after the swap.
       this.metrics.prepare(this.view);
-      this.pruneIfDue();
+      await this.pruneIfDue();
     } catch (err) {
       failed = true;
       log.error({ err }, 'run failed; the previous view and stored history are kept');
@@ -282,9 +289,9 @@ export class Daemon {
     }
   }
 
-  private clusterView(audit: ClusterAudit, runId: number): ClusterView {
+  private async clusterView(audit: ClusterAudit, runId: number): Promise<ClusterView> {
     const firstSeen: Record<string, string> = {};
-    for (const episode of this.store.findingEpisodes({ cluster: audit.cluster.name, openOnly: true })) {
+    for (const episode of await this.store.findingEpisodes({ cluster: audit.cluster.name, openOnly: true })) {
       firstSeen[episode.findingId] = episode.firstSeen;
     }
     return clusterViewOf({
@@ -302,13 +309,13 @@ export class Daemon {
    * snapshots older than retention.keepUnchangedDays. Changes, finding episodes and the
    * evidence chain are kept (the store guarantees it); a failure is logged, not fatal.
    */
-  private pruneIfDue(): void {
+  private async pruneIfDue(): Promise<void> {
     const now = this.now();
     if (this.lastPruneAt !== null && now.getTime() - this.lastPruneAt < PRUNE_INTERVAL_MS) return;
     this.lastPruneAt = now.getTime();
     const keepUnchangedDays = this.loaded.config.retention.keepUnchangedDays;
     try {
-      const result = this.store.prune({ keepUnchangedDays, now: now.toISOString() });
+      const result = await this.store.prune({ keepUnchangedDays, now: now.toISOString() });
       this.options.logger.info({ keepUnchangedDays, ...result }, 'retention: unchanged snapshots thinned');
     } catch (err) {
       this.options.logger.error({ err }, 'retention failed; history is unchanged and the daemon keeps running');
@@ -320,7 +327,7 @@ export class Daemon {
    * changes when a run is stored, so one rendering per cluster and run is kept.
    */
   private async reportHtml(cluster: string): Promise<string | null> {
-    const latest = this.store.latestRun(cluster);
+    const latest = await this.store.latestRun(cluster);
     if (!latest) return null;
     const cached = this.reportCache.get(cluster);
     if (cached && cached.runId === latest.id) return cached.html;
@@ -406,7 +413,7 @@ export class Daemon {
       clearTimeout(timer);
     }
     await this.http.close();
-    this.store.close();
+    await this.store.close();
     this.lock?.release();
     log.info('driftd stopped');
   }

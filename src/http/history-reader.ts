@@ -15,9 +15,10 @@ export interface ChangeQuery {
   until?: string;
 }
 
+/** Each answer may be a promise (the store is async) or, for tests, a plain value. */
 export interface HistoryReader {
-  findingEpisodes(query: FindingEpisodeQuery): unknown[];
-  changes(query: ChangeQuery): unknown[];
+  findingEpisodes(query: FindingEpisodeQuery): unknown[] | Promise<unknown[]>;
+  changes(query: ChangeQuery): unknown[] | Promise<unknown[]>;
   /**
    * The node's snapshot taken at or before `at` (ISO 8601 UTC) in `cluster`, null when
    * none is stored. The view keeps only a summary of each snapshot; the API reads the
@@ -25,5 +26,5 @@ export interface HistoryReader {
    */
   snapshotOf(node: string, at: string, cluster: string): unknown;
   /** True when the store has ever seen a node by this name; unknown nodes get 404. */
-  knowsNode?(node: string): boolean;
+  knowsNode?(node: string): boolean | Promise<boolean>;
 }

@@ -120,7 +120,7 @@ export function routes(deps: HttpServerDeps): Route[] {
       pattern: /^\/api\/v1\/clusters\/([^/]+)\/findings$/,
       public: false,
       methods: {
-        GET: (ctx) => {
+        GET: async (ctx) => {
           const cluster = clusterOf(ctx.view, param(ctx, 0));
           const severities = severityFilter(ctx.query);
           const range = timeRange(ctx.query);
@@ -128,7 +128,7 @@ export function routes(deps: HttpServerDeps): Route[] {
             const findings = cluster.report.findings.filter((finding) => !severities || severities.has(finding.severity));
             return { status: 200, json: { cluster: cluster.name, source: 'current', findings } };
           }
-          const episodes = requireHistory(deps).findingEpisodes({ cluster: cluster.name, ...range });
+          const episodes = await requireHistory(deps).findingEpisodes({ cluster: cluster.name, ...range });
           return {
             status: 200,
             json: {
@@ -145,12 +145,12 @@ export function routes(deps: HttpServerDeps): Route[] {
       pattern: /^\/api\/v1\/nodes\/([^/]+)\/snapshot$/,
       public: false,
       methods: {
-        GET: (ctx) => {
+        GET: async (ctx) => {
           const name = param(ctx, 0);
           const found = nodeOf(ctx.view, name);
           if (!found) throw new HttpError(404, `no snapshot of a node named ${JSON.stringify(name)}`);
           // The view says which snapshot is current; the store holds its content.
-          const snapshot = requireHistory(deps).snapshotOf(name, found.node.takenAt, found.cluster);
+          const snapshot: unknown = await requireHistory(deps).snapshotOf(name, found.node.takenAt, found.cluster);
           if (snapshot === null || snapshot === undefined) {
             throw new HttpError(404, `the snapshot of ${JSON.stringify(name)} taken at ${found.node.takenAt} is not in the store`);
           }
@@ -162,15 +162,15 @@ export function routes(deps: HttpServerDeps): Route[] {
       pattern: /^\/api\/v1\/nodes\/([^/]+)\/changes$/,
       public: false,
       methods: {
-        GET: (ctx) => {
+        GET: async (ctx) => {
           const node = param(ctx, 0);
           const range = timeRange(ctx.query);
           const history = requireHistory(deps);
           // A node neither in the current view nor ever stored is unknown, not "no changes".
-          if (!nodeOf(ctx.view, node) && history.knowsNode?.(node) !== true) {
+          if (!nodeOf(ctx.view, node) && (await history.knowsNode?.(node)) !== true) {
             throw new HttpError(404, `no node named ${JSON.stringify(node)} (not configured and never stored)`);
           }
-          return { status: 200, json: { node, ...range, changes: history.changes({ node, ...range }) } };
+          return { status: 200, json: { node, ...range, changes: await history.changes({ node, ...range }) } };
         },
       },
     },

@@ -29,12 +29,12 @@ export interface ReportRequest {
   rules?: LoadedRulePacks;
 }
 
-export function auditReportFromStore(store: Store, request: ReportRequest): AuditReport {
+export async function auditReportFromStore(store: Store, request: ReportRequest): Promise<AuditReport> {
   const { cluster, since, until } = request;
   const rules = request.rules ?? loadRulesFor(request.loaded);
-  const runs = store.runs({ cluster: cluster.name, since, until });
+  const runs = await store.runs({ cluster: cluster.name, since, until });
   const last = runs.at(-1);
-  const report = last ? store.reportOf(last.id) : null;
+  const report = last ? await store.reportOf(last.id) : null;
   return buildAuditReport({
     generatedAt: request.generatedAt,
     driftdVersion: DRIFTD_VERSION,
@@ -54,11 +54,11 @@ export function auditReportFromStore(store: Store, request: ReportRequest): Audi
     packs: rules.packs,
     ruleErrors: rules.errors.map(formatIssue),
     runs,
-    latest: last && report ? { run: last, report, snapshots: store.snapshotsOfRun(last.id) } : null,
-    readiness: store.readinessHistory(cluster.name, since, until),
-    episodes: store.findingEpisodes({ cluster: cluster.name, since, until }),
-    changes: store.changes({ cluster: cluster.name, since, until }),
-    chain: store.verifyChain(),
+    latest: last && report ? { run: last, report, snapshots: await store.snapshotsOfRun(last.id) } : null,
+    readiness: await store.readinessHistory(cluster.name, since, until),
+    episodes: await store.findingEpisodes({ cluster: cluster.name, since, until }),
+    changes: await store.changes({ cluster: cluster.name, since, until }),
+    chain: await store.verifyChain(),
   });
 }
 
@@ -81,9 +81,9 @@ export async function renderClusterReportHtml(
 ): Promise<string | null> {
   const cluster = loaded.config.clusters.find((c) => c.name === clusterName);
   if (!cluster) return null;
-  if (store.latestRun(cluster.name) === null) return null;
+  if ((await store.latestRun(cluster.name)) === null) return null;
   const days = options.days ?? DEFAULT_REPORT_DAYS;
-  const report = auditReportFromStore(store, {
+  const report = await auditReportFromStore(store, {
     loaded,
     cluster,
     since: new Date(now.getTime() - days * 86_400_000).toISOString(),

@@ -8,7 +8,6 @@ import { sha256Hex } from '../core/snapshot.js';
 import { z } from 'zod';
 import type { Db } from './types.js';
 import { Bytes, IdRow, Int, readOptionalRow } from './rows.js';
-import { statement } from './statements.js';
 
 export type BlobTable = 'facet_blobs' | 'finding_blobs' | 'score_blobs';
 
@@ -21,24 +20,22 @@ export function decompress(data: Buffer): string {
 }
 
 /** Stores `canonicalText` once; returns the blob's id. `hash` must be sha256Hex(canonicalText). */
-export function putBlob(db: Db, table: BlobTable, hash: string, canonicalText: string, facet?: string): number {
-  const existing = readOptionalRow(IdRow, statement(db, `SELECT id FROM ${table} WHERE hash = ?`).get(hash), table);
+export async function putBlob(db: Db, table: BlobTable, hash: string, canonicalText: string, facet?: string): Promise<number> {
+  const existing = readOptionalRow(IdRow, await db.get(`SELECT id FROM ${table} WHERE hash = ?`, [hash]), table);
   if (existing) return existing.id;
   const data = compress(canonicalText);
   const size = Buffer.byteLength(canonicalText, 'utf8');
-  const result =
-    table === 'facet_blobs'
-      ? statement(db, 'INSERT INTO facet_blobs (hash, facet, data, size) VALUES (?, ?, ?, ?)').run(hash, facet ?? '', data, size)
-      : statement(db, `INSERT INTO ${table} (hash, data, size) VALUES (?, ?, ?)`).run(hash, data, size);
-  return Number(result.lastInsertRowid);
+  return table === 'facet_blobs'
+    ? db.insert('INSERT INTO facet_blobs (hash, facet, data, size) VALUES (?, ?, ?, ?)', [hash, facet ?? '', data, size])
+    : db.insert(`INSERT INTO ${table} (hash, data, size) VALUES (?, ?, ?)`, [hash, data, size]);
 }
 
 /** A row of facet_blobs, finding_blobs or score_blobs: the deflated text and its key. */
 export const BlobRow = z.object({ id: Int, hash: z.string(), data: Bytes });
 export type BlobRow = z.infer<typeof BlobRow>;
 
-export function readBlob(db: Db, table: BlobTable, id: number): BlobRow | undefined {
-  return readOptionalRow(BlobRow, statement(db, `SELECT id, hash, data FROM ${table} WHERE id = ?`).get(id), table);
+export async function readBlob(db: Db, table: BlobTable, id: number): Promise<BlobRow | undefined> {
+  return readOptionalRow(BlobRow, await db.get(`SELECT id, hash, data FROM ${table} WHERE id = ?`, [id]), table);
 }
 
 /** The blob's text if its content still hashes to its key; undefined otherwise. */

@@ -15,7 +15,6 @@
  */
 import { canonicalJson, sha256Hex, type FacetName } from '../core/snapshot.js';
 import type { Db, NodeScoreRow } from './types.js';
-import { statement } from './statements.js';
 import { z } from 'zod';
 import type { Finding } from '../core/findings.js';
 import { readBlob, verifiedBlobText, type BlobTable } from './blobs.js';
@@ -139,8 +138,8 @@ class Broken extends Error {
 
 type Fail = (reason: string) => never;
 
-export function verifyChain(db: Db): ChainVerdict {
-  const runIds = readRows(IdRow, statement(db, 'SELECT id FROM runs ORDER BY id').all(), 'runs').map((r) => r.id);
+export async function verifyChain(db: Db): Promise<ChainVerdict> {
+  const runIds = readRows(IdRow, await db.all('SELECT id FROM runs ORDER BY id'), 'runs').map((r) => r.id);
   const blobs = new BlobVerdicts(db);
   const episodes = new EpisodeReplay();
   let prevHash: string | null = null;
@@ -149,21 +148,21 @@ export function verifyChain(db: Db): ChainVerdict {
   try {
     for (const id of runIds) {
       current = id;
-      const run = readRow(RunRow, statement(db, 'SELECT * FROM runs WHERE id = ?').get(id), 'runs');
+      const run = readRow(RunRow, await db.get('SELECT * FROM runs WHERE id = ?', [id]), 'runs');
       const fail: Fail = (reason) => {
         throw new Broken(run.id, `run ${run.id} (${run.cluster}, ${run.started_at}): ${reason}`);
       };
       if (run.prev_hash !== prevHash) fail('prev_hash does not match the previous run (a run was removed or edited)');
       if (parseThinned(run.thinned_nodes, run.id).length > 0) thinnedRuns += 1;
-      verifySnapshots(db, run, blobs, fail);
-      const findings = verifyFindings(db, run, blobs, fail);
-      verifyScores(db, run, blobs, fail);
+      await verifySnapshots(db, run, blobs, fail);
+      const findings = await verifyFindings(db, run, blobs, fail);
+      await verifyScores(db, run, blobs, fail);
       if (runHash(run) !== run.hash) fail('run row fields (times, counts, meta or hashes) differ from its hash');
-      verifyChanges(db, run, fail);
+      await verifyChanges(db, run, fail);
       episodes.apply(run, findings);
       prevHash = run.hash;
     }
-    episodes.compare(db);
+    await episodes.compare(db);
   } catch (error) {
     if (error instanceof Broken) {
       return { ok: false, brokenAt: error.runId, reason: error.message, runs: runIds.length, thinnedRuns };
@@ -189,9 +188,9 @@ class BlobVerdicts {
   readonly manifests = new Map<number, string>();
   constructor(private readonly db: Db) {}
 
-  facet(id: number): { hash: string; status: unknown } | undefined {
+  async facet(id: number): Promise<{ hash: string; status: unknown } | undefined> {
     if (!this.facets.has(id)) {
-      const text = this.text('facet_blobs', id);
+      const text = await this.text('facet_blobs', id);
       const row =
         text === undefined
           ? undefined
@@ -204,9 +203,9 @@ class BlobVerdicts {
     return this.facets.get(id);
   }
 
-  finding(id: number): { text: string; finding: Finding } | undefined {
+  async finding(id: number): Promise<{ text: string; finding: Finding } | undefined> {
     if (!this.findings.has(id)) {
-      const text = this.text('finding_blobs', id);
+      const text = await this.text('finding_blobs', id);
       this.findings.set(
         id,
         text === undefined ? undefined : { text, finding: readJson(StoredFinding, text, `finding_blobs row id=${id} data`) },
@@ -215,20 +214,20 @@ class BlobVerdicts {
     return this.findings.get(id);
   }
 
-  score(id: number): string | undefined {
-    if (!this.scores.has(id)) this.scores.set(id, this.text('score_blobs', id));
+  async score(id: number): Promise<string | undefined> {
+    if (!this.scores.has(id)) this.scores.set(id, await this.text('score_blobs', id));
     return this.scores.get(id);
   }
 
-  private text(table: BlobTable, id: number): string | undefined {
-    const row = readBlob(this.db, table, id);
+  private async text(table: BlobTable, id: number): Promise<string | undefined> {
+    const row = await readBlob(this.db, table, id);
     return row ? verifiedBlobText(row) : undefined;
   }
 }
 
-function verifySnapshots(db: Db, run: RunRow, blobs: BlobVerdicts, fail: Fail): void {
+async function verifySnapshots(db: Db, run: RunRow, blobs: BlobVerdicts, fail: Fail): Promise<void> {
   const thinned = parseThinned(run.thinned_nodes, run.id);
-  const rows = effectiveSnapshotRows(db, run);
+  const rows = await effectiveSnapshotRows(db, run);
   const contentHashes: string[] = [];
   let errors = 0;
   for (const row of rows) {
@@ -237,8 +236,8 @@ function verifySnapshots(db: Db, run: RunRow, blobs: BlobVerdicts, fail: Fail): 
     let recomputed = blobs.manifests.get(row.manifest_id);
     if (recomputed === undefined) {
       const facetHashes: Partial<Record<FacetName, string>> = {};
-      for (const facet of manifestFacetRows(db, row.manifest_id)) {
-        const blob = blobs.facet(facet.blob_id);
+      for (const facet of await manifestFacetRows(db, row.manifest_id)) {
+        const blob = await blobs.facet(facet.blob_id);
         if (!blob) {
           fail(`facet ${facet.facet} of node ${row.node}: blob ${facet.blob_id} is missing or its content no longer matches its hash`);
         }
@@ -260,27 +259,28 @@ function verifySnapshots(db: Db, run: RunRow, blobs: BlobVerdicts, fail: Fail): 
 }
 
 /** report_hash over the node scores, each detail rebuilt from its verified blob and time. */
-function verifyScores(db: Db, run: RunRow, blobs: BlobVerdicts, fail: Fail): void {
-  const nodes: NodeScoreRow[] = storedScoreRows(db, run.id).map((row) => {
-    const text = blobs.score(row.detail_id);
+async function verifyScores(db: Db, run: RunRow, blobs: BlobVerdicts, fail: Fail): Promise<void> {
+  const nodes: NodeScoreRow[] = [];
+  for (const row of await storedScoreRows(db, run.id)) {
+    const text = await blobs.score(row.detail_id);
     if (text === undefined) {
       fail(`score of node ${row.node}: detail blob ${row.detail_id} is missing or its content no longer matches its hash`);
     }
-    return { node: row.node, reachable: row.reachable, ready: row.ready, score: row.score, detail: joinDetail(text, row.snapshot_at) };
-  });
+    nodes.push({ node: row.node, reachable: row.reachable, ready: row.ready, score: row.score, detail: joinDetail(text, row.snapshot_at) });
+  }
   if (reportHash(run, nodes) !== run.report_hash) fail('readiness or node scores differ from report_hash');
 }
 
-function verifyFindings(db: Db, run: RunRow, blobs: BlobVerdicts, fail: Fail): Finding[] {
+async function verifyFindings(db: Db, run: RunRow, blobs: BlobVerdicts, fail: Fail): Promise<Finding[]> {
   const rows = readRows(
     RunFindingRow,
-    statement(db, 'SELECT run_id, finding_id, blob_id FROM run_findings WHERE run_id = ?').all(run.id),
+    await db.all('SELECT run_id, finding_id, blob_id FROM run_findings WHERE run_id = ?', [run.id]),
     'run_findings',
   );
   const texts: { id: string; text: string }[] = [];
   const findings: Finding[] = [];
   for (const row of rows) {
-    const blob = blobs.finding(row.blob_id);
+    const blob = await blobs.finding(row.blob_id);
     if (!blob) fail(`finding ${row.finding_id}: blob is missing or its content no longer matches its hash`);
     if (blob.finding.id !== row.finding_id) fail(`finding ${row.finding_id}: stored finding has id ${blob.finding.id}`);
     texts.push({ id: row.finding_id, text: blob.text });
@@ -311,22 +311,22 @@ const RunFindingRow = z.object({ run_id: Int, finding_id: z.string(), blob_id: I
  * previous one has no changes by construction and is not inflated, so this costs in
  * proportion to what changed. Thinned snapshots equal their predecessor: no rows.
  */
-function verifyChanges(db: Db, run: RunRow, fail: Fail): void {
+async function verifyChanges(db: Db, run: RunRow, fail: Fail): Promise<void> {
   const stored = readRows(
     ChangeRow,
-    statement(db, 'SELECT node, at, facet, key, change, before, after FROM node_changes WHERE run_id = ? ORDER BY id').all(run.id),
+    await db.all('SELECT node, at, facet, key, change, before, after FROM node_changes WHERE run_id = ? ORDER BY id', [run.id]),
     `node_changes of run ${run.id}`,
   );
-  const own: SnapshotRow[] = snapshotRowsOfRun(db, run.id);
+  const own: SnapshotRow[] = await snapshotRowsOfRun(db, run.id);
   const expected: ChangeRow[] = [];
   for (const row of own) {
-    const prev = previousSnapshotRow(db, row.node_id, run.id);
+    const prev = await previousSnapshotRow(db, row.node_id, run.id);
     const hasStored = stored.some((c) => c.node === row.node);
     if ((!prev || prev.content_hash === row.content_hash) && !hasStored) continue;
     const hashes: Partial<Record<FacetName, string>> = {};
-    for (const f of manifestFacetRows(db, row.manifest_id)) if (f.hash !== null) hashes[f.facet as FacetName] = f.hash;
+    for (const f of await manifestFacetRows(db, row.manifest_id)) if (f.hash !== null) hashes[f.facet as FacetName] = f.hash;
     const at = msToIso(row.taken_at);
-    for (const c of changesAgainstHistory(db, run.id, assembleSnapshot(db, row), hashes, row.content_hash, prev)) {
+    for (const c of await changesAgainstHistory(db, run.id, await assembleSnapshot(db, row), hashes, row.content_hash, prev)) {
       expected.push({ node: row.node, at, facet: c.facet, key: c.key, change: c.change, before: c.before, after: c.after });
     }
   }
@@ -401,8 +401,8 @@ class EpisodeReplay {
     }
   }
 
-  compare(db: Db): void {
-    const actual = readRows(EpisodeRow, statement(db, 'SELECT * FROM finding_episodes ORDER BY id').all(), 'finding_episodes');
+  async compare(db: Db): Promise<void> {
+    const actual = readRows(EpisodeRow, await db.all('SELECT * FROM finding_episodes ORDER BY id'), 'finding_episodes');
     const firstFields = ['finding_id', 'cluster', 'facet', 'key', 'kind', 'first_seen', 'first_run_id', 'values_open'];
     const closeFields = ['resolved_at', 'resolved_run_id', 'values_close'];
     for (let i = 0; i < Math.max(actual.length, this.expected.length); i += 1) {

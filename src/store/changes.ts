@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { CHANGE_KINDS, diffSnapshots, type Change } from '../core/changes.js';
 import { FACET_NAMES, type FacetName, type FacetSnapshot, type NodeSnapshot } from '../core/snapshot.js';
 import type { Db } from './types.js';
-import { statement, whereClause } from './statements.js';
+import { whereClause } from './statements.js';
 import { lastOkFacet, manifestFacetRows, readFacetBlob, type SnapshotRow } from './snapshots.js';
 import { msToIso, optionalIsoUtc, toIsoUtc } from './time.js';
 import { Int, readRows } from './rows.js';
@@ -23,44 +23,43 @@ export interface NodeChange extends Change {
  * Changes of `next` (hashes already computed) against the node's stored history
  * before run `runId`; `prevRow` is the node's latest snapshot before that run.
  */
-export function changesAgainstHistory(
+export async function changesAgainstHistory(
   db: Db,
   runId: number,
   next: NodeSnapshot,
   nextHashes: Partial<Record<FacetName, string>>,
   nextContentHash: string,
   prevRow: SnapshotRow | undefined,
-): Change[] {
+): Promise<Change[]> {
   if (!prevRow || prevRow.content_hash === nextContentHash) return [];
   const prev: NodeSnapshot = { cluster: prevRow.cluster, node: prevRow.node, takenAt: msToIso(prevRow.taken_at), facets: {} };
   if (prevRow.error !== null) prev.error = prevRow.error;
-  for (const row of manifestFacetRows(db, prevRow.manifest_id)) {
+  for (const row of await manifestFacetRows(db, prevRow.manifest_id)) {
     const name = row.facet as FacetName;
     const nextFacet = next.facets[name];
     // Equal hash means equal content: reuse the new facet instead of inflating the old.
-    prev.facets[name] = nextFacet && row.hash === nextHashes[name] ? nextFacet : readFacetBlob(db, row.blob_id);
+    prev.facets[name] = nextFacet && row.hash === nextHashes[name] ? nextFacet : await readFacetBlob(db, row.blob_id);
   }
   const lastOk: Partial<Record<FacetName, FacetSnapshot>> = {};
   if (next.error === undefined) {
     for (const name of FACET_NAMES) {
       if (next.facets[name]?.status !== 'ok') continue;
       if (prev.error === undefined && prev.facets[name]?.status === 'ok') continue;
-      const facet = lastOkFacet(db, prevRow.node_id, name, runId);
+      const facet = await lastOkFacet(db, prevRow.node_id, name, runId);
       if (facet) lastOk[name] = facet;
     }
   }
   return diffSnapshots(prev, next, { lastOk });
 }
 
-export function insertChanges(db: Db, runId: number, snapshot: NodeSnapshot, changes: readonly Change[]): void {
-  const insert = statement(
-    db,
-    `INSERT INTO node_changes (run_id, cluster, node, at, facet, key, change, before, after)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+export async function insertChanges(db: Db, runId: number, snapshot: NodeSnapshot, changes: readonly Change[]): Promise<void> {
   const at = toIsoUtc(snapshot.takenAt, `snapshot ${snapshot.node} takenAt`);
   for (const c of changes) {
-    insert.run(runId, snapshot.cluster, snapshot.node, at, c.facet, c.key, c.change, c.before, c.after);
+    await db.run(
+      `INSERT INTO node_changes (run_id, cluster, node, at, facet, key, change, before, after)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [runId, snapshot.cluster, snapshot.node, at, c.facet, c.key, c.change, c.before, c.after],
+    );
   }
 }
 
@@ -87,18 +86,18 @@ const ChangeRow = z.object({
   after: z.string().nullable(),
 });
 
-export function queryChanges(db: Db, query: ChangeQuery): NodeChange[] {
+export async function queryChanges(db: Db, query: ChangeQuery): Promise<NodeChange[]> {
   const where = whereClause([
     ['node = ?', query.node],
     ['cluster = ?', query.cluster],
     ['at >= ?', optionalIsoUtc(query.since, 'since')],
     ['at < ?', optionalIsoUtc(query.until, 'until')],
   ]);
-  const rows = statement(
-    db,
+  const rows = await db.all(
     `SELECT id, run_id, cluster, node, at, facet, key, change, before, after FROM node_changes ${where.sql}
         ORDER BY at, id`,
-  ).all(...where.params);
+    where.params,
+  );
   return readRows(ChangeRow, rows, 'node_changes').map((r) => ({
     runId: r.run_id,
     cluster: r.cluster,

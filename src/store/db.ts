@@ -17,9 +17,10 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from './errors.js';
 import { migrate, MIGRATIONS, type Migration } from './migrations.js';
+import { SqliteDb } from './sqlite-driver.js';
+import type { Db } from './types.js';
 
 export type { Db } from './types.js';
-type Db = Database.Database;
 
 export interface OpenOptions {
   synchronous?: 'NORMAL' | 'FULL';
@@ -31,11 +32,11 @@ export interface OpenOptions {
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 
-export function openDatabase(path: string, options: OpenOptions = {}): Db {
+export async function openDatabase(path: string, options: OpenOptions = {}): Promise<SqliteDb> {
   if (path !== ':memory:' && !existsSync(dirname(path))) {
     throw new StoreError('open-failed', `cannot open database ${path}: directory ${dirname(path)} does not exist`);
   }
-  let db: Db;
+  let db: Database.Database;
   try {
     db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
   } catch (error) {
@@ -48,8 +49,9 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     if (!options.readonly) db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
-    migrate(db, path, options.migrations ?? MIGRATIONS, options.readonly ?? false);
-    return db;
+    const sql = new SqliteDb(db);
+    await migrate(sql, path, options.migrations ?? MIGRATIONS, options.readonly ?? false);
+    return sql;
   } catch (error) {
     db.close();
     if (error instanceof StoreError) throw error;
@@ -60,8 +62,8 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
 }
 
 /** True when the nodes table has a node by this name (in any cluster). */
-export function knowsNode(db: Db, node: string): boolean {
-  return db.prepare('SELECT 1 FROM nodes WHERE node = ? LIMIT 1').get(node) !== undefined;
+export async function knowsNode(db: Db, node: string): Promise<boolean> {
+  return (await db.get('SELECT 1 AS known FROM nodes WHERE node = ? LIMIT 1', [node])) !== undefined;
 }
 
 /**
@@ -79,7 +81,7 @@ export interface InstanceLock {
 
 export function acquireInstanceLock(databasePath: string): InstanceLock {
   const file = `${databasePath}.serve-lock`;
-  let lock: Db;
+  let lock: Database.Database;
   try {
     lock = new Database(file);
   } catch (error) {

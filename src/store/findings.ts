@@ -14,7 +14,7 @@ import { canonicalJson, FACET_NAMES, sha256Hex } from '../core/snapshot.js';
 import type { Finding, Waiver } from '../core/findings.js';
 import { putBlob } from './blobs.js';
 import type { Db } from './types.js';
-import { statement, whereClause } from './statements.js';
+import { whereClause } from './statements.js';
 import { StoreError } from './errors.js';
 import { optionalIsoUtc } from './time.js';
 import { Int, readJson, readRows } from './rows.js';
@@ -105,24 +105,21 @@ export function planEpisodes(
   return plan;
 }
 
-export function openEpisodeRows(db: Db, cluster: string): EpisodeRow[] {
-  const rows = statement(db, 'SELECT * FROM finding_episodes WHERE cluster = ? AND resolved_at IS NULL ORDER BY id').all(cluster);
+export async function openEpisodeRows(db: Db, cluster: string): Promise<EpisodeRow[]> {
+  const rows = await db.all('SELECT * FROM finding_episodes WHERE cluster = ? AND resolved_at IS NULL ORDER BY id', [cluster]);
   return readRows(EpisodeRow, rows, 'finding_episodes');
 }
 
 /** Applies one run's findings to the episode table. `at` is the run's start time. */
-export function applyEpisodes(db: Db, cluster: string, runId: number, at: string, findings: readonly Finding[]): void {
-  const plan = planEpisodes(openEpisodeRows(db, cluster), findings);
-  const insert = statement(
-    db,
-    `INSERT INTO finding_episodes (finding_id, cluster, facet, key, kind, severity, rule, message,
+export async function applyEpisodes(db: Db, cluster: string, runId: number, at: string, findings: readonly Finding[]): Promise<void> {
+  const plan = planEpisodes(await openEpisodeRows(db, cluster), findings);
+  const insert = `INSERT INTO finding_episodes (finding_id, cluster, facet, key, kind, severity, rule, message,
        first_seen, last_seen, resolved_at, first_run_id, last_run_id, resolved_run_id,
        values_open, values_last, values_close, waived, waiver)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, ?, ?, NULL, ?, ?)`,
-  );
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, ?, ?, NULL, ?, ?)`;
   for (const f of plan.open) {
     const values = canonicalJson(f.values);
-    insert.run(
+    await db.run(insert, [
       f.id,
       cluster,
       f.facet,
@@ -139,15 +136,12 @@ export function applyEpisodes(db: Db, cluster: string, runId: number, at: string
       values,
       f.waived ? 1 : 0,
       f.waiver ? canonicalJson(f.waiver) : null,
-    );
+    ]);
   }
-  const update = statement(
-    db,
-    `UPDATE finding_episodes SET last_seen = ?, last_run_id = ?, values_last = ?, severity = ?,
-       rule = ?, message = ?, waived = ?, waiver = ? WHERE id = ?`,
-  );
+  const update = `UPDATE finding_episodes SET last_seen = ?, last_run_id = ?, values_last = ?, severity = ?,
+       rule = ?, message = ?, waived = ?, waiver = ? WHERE id = ?`;
   for (const { episodeId, finding: f } of plan.continue) {
-    update.run(
+    await db.run(update, [
       at,
       runId,
       canonicalJson(f.values),
@@ -157,15 +151,14 @@ export function applyEpisodes(db: Db, cluster: string, runId: number, at: string
       f.waived ? 1 : 0,
       f.waiver ? canonicalJson(f.waiver) : null,
       episodeId,
-    );
+    ]);
   }
-  const resolve = statement(db, 'UPDATE finding_episodes SET resolved_at = ?, resolved_run_id = ?, values_close = ? WHERE id = ?');
-  for (const { episodeId, valuesLast } of plan.resolve) resolve.run(at, runId, valuesLast, episodeId);
+  const resolve = 'UPDATE finding_episodes SET resolved_at = ?, resolved_run_id = ?, values_close = ? WHERE id = ?';
+  for (const { episodeId, valuesLast } of plan.resolve) await db.run(resolve, [at, runId, valuesLast, episodeId]);
 }
 
 /** Stores a run's findings (content-addressed) and returns their canonical texts by id order. */
-export function insertRunFindings(db: Db, runId: number, findings: readonly Finding[]): void {
-  const insert = statement(db, 'INSERT INTO run_findings (run_id, finding_id, blob_id) VALUES (?, ?, ?)');
+export async function insertRunFindings(db: Db, runId: number, findings: readonly Finding[]): Promise<void> {
   const seen = new Set<string>();
   for (const finding of findings) {
     if (seen.has(finding.id)) {
@@ -173,7 +166,8 @@ export function insertRunFindings(db: Db, runId: number, findings: readonly Find
     }
     seen.add(finding.id);
     const text = canonicalJson(finding);
-    insert.run(runId, finding.id, putBlob(db, 'finding_blobs', sha256Hex(text), text));
+    const blobId = await putBlob(db, 'finding_blobs', sha256Hex(text), text);
+    await db.run('INSERT INTO run_findings (run_id, finding_id, blob_id) VALUES (?, ?, ?)', [runId, finding.id, blobId]);
   }
 }
 
@@ -212,13 +206,13 @@ export interface EpisodeQuery {
   openOnly?: boolean;
 }
 
-export function queryEpisodes(db: Db, query: EpisodeQuery): FindingEpisode[] {
+export async function queryEpisodes(db: Db, query: EpisodeQuery): Promise<FindingEpisode[]> {
   const where = whereClause([
     ['cluster = ?', query.cluster],
     ['(resolved_at IS NULL OR resolved_at >= ?)', optionalIsoUtc(query.since, 'since')],
     ['first_seen <= ?', optionalIsoUtc(query.until, 'until')],
     ['resolved_at IS NULL', query.openOnly],
   ]);
-  const rows = statement(db, `SELECT * FROM finding_episodes ${where.sql} ORDER BY first_seen, id`).all(...where.params);
+  const rows = await db.all(`SELECT * FROM finding_episodes ${where.sql} ORDER BY first_seen, id`, where.params);
   return readRows(EpisodeRow, rows, 'finding_episodes').map(toEpisode);
 }

@@ -6,9 +6,8 @@
  * content hashes become manifest keys as they are, so a v2 file that was tampered
  * with still fails verification after the migration.
  */
-import type Database from 'better-sqlite3';
 import { z } from 'zod';
-import type { NodeScoreRow } from './types.js';
+import type { Db, NodeScoreRow } from './types.js';
 import { packDurations } from './durations.js';
 import { insertNodeScores } from './scores.js';
 import { msToIso } from './time.js';
@@ -49,44 +48,55 @@ type V2Score = z.infer<typeof V2Score>;
 
 const NodeRow = z.object({ id: Int, cluster: z.string(), node: z.string() });
 
-export function convertV2Rows(db: Database.Database): void {
-  db.exec(`INSERT INTO nodes (cluster, node)
+export async function convertV2Rows(db: Db): Promise<void> {
+  await db.exec(`INSERT INTO nodes (cluster, node)
            SELECT cluster, node FROM v2_node_snapshots GROUP BY cluster, node ORDER BY min(id)`);
-  convertSnapshots(db);
-  convertScores(db);
-  db.exec('DROP TABLE v2_snapshot_facets; DROP TABLE v2_node_snapshots; DROP TABLE v2_node_scores;');
+  await convertSnapshots(db);
+  await convertScores(db);
+  await db.exec('DROP TABLE v2_snapshot_facets; DROP TABLE v2_node_snapshots; DROP TABLE v2_node_scores;');
 }
 
-function convertSnapshots(db: Database.Database): void {
+async function convertSnapshots(db: Db): Promise<void> {
   const nodeIds = new Map(
-    readRows(NodeRow, db.prepare('SELECT id, cluster, node FROM nodes').all(), 'nodes').map((n) => [`${n.cluster}\u0000${n.node}`, n.id]),
-  );
-  const page = db.prepare(
-    'SELECT id, run_id, cluster, node, taken_at, error, content_hash FROM v2_node_snapshots WHERE id > ? ORDER BY id LIMIT ?',
-  );
-  const facetsOf = db.prepare(
-    'SELECT snapshot_id, facet, blob_id, status, duration_ms FROM v2_snapshot_facets WHERE snapshot_id = ? ORDER BY facet',
-  );
-  const insertManifest = db.prepare('INSERT INTO snapshot_manifests (hash, node_id, error) VALUES (?, ?, ?)');
-  const insertFacet = db.prepare('INSERT INTO manifest_facets (manifest_id, facet, blob_id, status) VALUES (?, ?, ?, ?)');
-  const insertSnapshot = db.prepare(
-    'INSERT INTO node_snapshots (run_id, node_id, manifest_id, taken_at, durations) VALUES (?, ?, ?, ?, ?)',
+    readRows(NodeRow, await db.all('SELECT id, cluster, node FROM nodes'), 'nodes').map((n) => [`${n.cluster}\u0000${n.node}`, n.id]),
   );
   /** content hash -> manifest id and what the manifest says, to catch rows that disagree. */
   const manifests = new Map<string, { id: number; signature: string }>();
   let after = 0;
   for (;;) {
-    const rows = readRows(V2Snapshot, page.all(after, PAGE), 'node_snapshots (schema 2)');
+    const page = await db.all(
+      'SELECT id, run_id, cluster, node, taken_at, error, content_hash FROM v2_node_snapshots WHERE id > ? ORDER BY id LIMIT ?',
+      [after, PAGE],
+    );
+    const rows = readRows(V2Snapshot, page, 'node_snapshots (schema 2)');
     if (rows.length === 0) break;
     for (const row of rows) {
       after = row.id;
       const nodeId = nodeIds.get(`${row.cluster}\u0000${row.node}`) as number;
-      const facets = readRows(V2Facet, facetsOf.all(row.id), 'snapshot_facets (schema 2)');
+      const facets = readRows(
+        V2Facet,
+        await db.all(
+          'SELECT snapshot_id, facet, blob_id, status, duration_ms FROM v2_snapshot_facets WHERE snapshot_id = ? ORDER BY facet',
+          [row.id],
+        ),
+        'snapshot_facets (schema 2)',
+      );
       const signature = JSON.stringify([nodeId, row.error, facets.map((f) => [f.facet, f.blob_id, f.status])]);
       let manifest = manifests.get(row.content_hash);
       if (manifest === undefined) {
-        const id = Number(insertManifest.run(row.content_hash, nodeId, row.error).lastInsertRowid);
-        for (const f of facets) insertFacet.run(id, f.facet, f.blob_id, f.status);
+        const id = await db.insert('INSERT INTO snapshot_manifests (hash, node_id, error) VALUES (?, ?, ?)', [
+          row.content_hash,
+          nodeId,
+          row.error,
+        ]);
+        for (const f of facets) {
+          await db.run('INSERT INTO manifest_facets (manifest_id, facet, blob_id, status) VALUES (?, ?, ?, ?)', [
+            id,
+            f.facet,
+            f.blob_id,
+            f.status,
+          ]);
+        }
         manifest = { id, signature };
         manifests.set(row.content_hash, manifest);
       } else if (manifest.signature !== signature) {
@@ -100,25 +110,32 @@ function convertSnapshots(db: Database.Database): void {
           `v2 snapshot ${row.id} (${row.node}, run ${row.run_id}): taken_at ${JSON.stringify(row.taken_at)} is not a stored UTC time`,
         );
       }
-      insertSnapshot.run(row.run_id, nodeId, manifest.id, takenAt, packDurations(facets.map((f) => f.duration_ms)));
+      await db.run('INSERT INTO node_snapshots (run_id, node_id, manifest_id, taken_at, durations) VALUES (?, ?, ?, ?, ?)', [
+        row.run_id,
+        nodeId,
+        manifest.id,
+        takenAt,
+        packDurations(facets.map((f) => f.duration_ms)),
+      ]);
     }
   }
 }
 
-function convertScores(db: Database.Database): void {
-  const page = db.prepare(
-    `SELECT run_id, node, reachable, ready, score, detail FROM v2_node_scores
-      WHERE (run_id, node) > (?, ?) ORDER BY run_id, node LIMIT ?`,
-  );
+async function convertScores(db: Db): Promise<void> {
   const ids = new Map<string, number>();
   let after: [number, string] = [0, ''];
   for (;;) {
-    const rows = readRows(V2Score, page.all(after[0], after[1], PAGE), 'node_scores (schema 2)');
+    const page = await db.all(
+      `SELECT run_id, node, reachable, ready, score, detail FROM v2_node_scores
+        WHERE (run_id, node) > (?, ?) ORDER BY run_id, node LIMIT ?`,
+      [after[0], after[1], PAGE],
+    );
+    const rows = readRows(V2Score, page, 'node_scores (schema 2)');
     if (rows.length === 0) break;
     const last = rows[rows.length - 1] as V2Score;
     after = [last.run_id, last.node];
     const byRun = new Map<number, V2Score[]>();
     for (const row of rows) byRun.set(row.run_id, [...(byRun.get(row.run_id) ?? []), row]);
-    for (const [runId, scores] of byRun) insertNodeScores(db, runId, scores, ids);
+    for (const [runId, scores] of byRun) await insertNodeScores(db, runId, scores, ids);
   }
 }

@@ -1,20 +1,26 @@
 /**
- * Schema versions, tracked in `PRAGMA user_version`. All pending steps run in ONE
- * transaction at open: a failure leaves the file exactly as it was. A file written by
- * a newer driftd is refused rather than half-understood.
+ * Schema versions, tracked in `PRAGMA user_version` (SQLite) or the driftd_schema table
+ * (PostgreSQL). All pending steps run in ONE transaction at open: a failure leaves the
+ * database exactly as it was. A database written by a newer driftd is refused rather
+ * than half-understood.
+ *
+ * One definition for both stores: the steps are written in SQLite's SQL and PostgreSQL
+ * runs the same steps, translated by postgresDdl (sql.ts), from an empty database up;
+ * row conversions (`convert`) run over the same SqlDb interface on both.
  *
  * Never edit a released step; add a new one.
  */
-import type Database from 'better-sqlite3';
 import { StoreError } from './errors.js';
 import { convertV2Rows } from './migrate-v3.js';
+import { postgresDdl } from './sql.js';
+import { HISTORY_LOCK, type Db } from './types.js';
 
 export interface Migration {
   version: number;
   description: string;
   sql: string;
   /** Row conversion that SQL alone cannot do (hashing, compression), run after `sql` in the same transaction. */
-  convert?: (db: Database.Database) => void;
+  convert?: (db: Db) => Promise<void>;
 }
 
 /** v1: the base schema. */
@@ -294,42 +300,44 @@ export const MIGRATIONS: readonly Migration[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
 
-export function schemaVersion(db: Database.Database): number {
-  return db.pragma('user_version', { simple: true }) as number;
+export async function schemaVersion(db: Db): Promise<number> {
+  return db.schemaVersion();
 }
 
-export function migrate(db: Database.Database, path: string, migrations: readonly Migration[], readonly = false): void {
+/** `shown` names the database in messages (a path, or a URL without its password). */
+export async function migrate(db: Db, shown: string, migrations: readonly Migration[], readonly = false): Promise<void> {
   const known = migrations[migrations.length - 1]?.version ?? 0;
-  const current = schemaVersion(db);
+  const current = await db.schemaVersion();
   if (current > known) {
     throw new StoreError(
       'newer-schema',
-      `database ${path} was written by a newer driftd (schema ${current}, this build knows ${known}); upgrade driftd or point \`database:\` elsewhere`,
+      `database ${shown} was written by a newer driftd (schema ${current}, this build knows ${known}); upgrade driftd or point \`database:\` elsewhere`,
     );
   }
   if (!migrations.some((m) => m.version > current)) return;
   if (readonly) {
     throw new StoreError(
       'migration-failed',
-      `database ${path} is at schema ${current} and needs migrating to ${known}; open it once read-write`,
+      `database ${shown} is at schema ${current} and needs migrating to ${known}; open it once read-write`,
     );
   }
-  const apply = db.transaction(() => {
+  const apply = async (tx: Db): Promise<void> => {
     // Read again under the write lock: another process may have migrated meanwhile.
-    const locked = schemaVersion(db);
+    const locked = await tx.schemaVersion();
     for (const step of migrations.filter((m) => m.version > locked)) {
-      db.exec(step.sql);
-      step.convert?.(db);
+      await tx.exec(tx.dialect === 'postgres' ? postgresDdl(step.sql) : step.sql);
+      await step.convert?.(tx);
     }
-    // user_version lives in the file header and rolls back with the steps.
-    db.pragma(`user_version = ${known}`);
-  });
+    // SQLite's user_version lives in the file header: it rolls back with the steps, as the table does on PostgreSQL.
+    await tx.setSchemaVersion(known);
+  };
   try {
-    apply.immediate();
+    await db.transaction(apply, { lock: HISTORY_LOCK });
   } catch (error) {
+    if (error instanceof StoreError && error.code === 'unavailable') throw error;
     throw new StoreError(
       'migration-failed',
-      `database ${path}: migrating schema ${current} -> ${known} failed, nothing was changed: ${(error as Error).message}`,
+      `database ${shown}: migrating schema ${current} -> ${known} failed, nothing was changed: ${(error as Error).message}`,
       { cause: error },
     );
   }

@@ -13,7 +13,7 @@
  * whatever the horizons and clocks of later prunes.
  */
 import { z } from 'zod';
-import type { Db } from './types.js';
+import { HISTORY_LOCK, type Db } from './types.js';
 import { IdRow, Int, readRow, readRows } from './rows.js';
 import { StoreError } from './errors.js';
 import { parseThinned } from './snapshots.js';
@@ -47,31 +47,32 @@ type Row = z.infer<typeof Row>;
 const NodeSeriesRow = z.object({ id: Int, node: z.string() });
 const ThinnedRow = z.object({ thinned_nodes: z.string().nullable() });
 
-export function prune(db: Db, options: PruneOptions): PruneResult {
+export async function prune(db: Db, options: PruneOptions): Promise<PruneResult> {
   if (!(options.keepUnchangedDays >= 0)) {
     throw new StoreError('invalid-input', `keepUnchangedDays must be >= 0, got ${options.keepUnchangedDays}`);
   }
   const horizonMs = Date.parse(toIsoUtc(options.now, 'now')) - options.keepUnchangedDays * 86_400_000;
   const horizon = new Date(horizonMs).toISOString();
-  const run = db.transaction((): PruneResult => {
+  const run = async (tx: Db): Promise<PruneResult> => {
     const boundaries = new Set(
       readRows(
         IdRow,
-        db
-          .prepare(
-            `SELECT run_id AS id FROM node_changes
-             UNION SELECT first_run_id FROM finding_episodes
-             UNION SELECT resolved_run_id FROM finding_episodes WHERE resolved_run_id IS NOT NULL`,
-          )
-          .all(),
+        await tx.all(
+          `SELECT run_id AS id FROM node_changes
+           UNION SELECT first_run_id FROM finding_episodes
+           UNION SELECT resolved_run_id FROM finding_episodes WHERE resolved_run_id IS NOT NULL`,
+        ),
         'node_changes and finding_episodes run ids',
       ).map((r) => r.id),
     );
-    const series = readRows(NodeSeriesRow, db.prepare('SELECT id, node FROM nodes ORDER BY id').all(), 'nodes');
-    const rowsOf = db.prepare('SELECT run_id, node_id, taken_at, manifest_id FROM node_snapshots WHERE node_id = ? ORDER BY run_id');
+    const series = readRows(NodeSeriesRow, await tx.all('SELECT id, node FROM nodes ORDER BY id'), 'nodes');
     const thinned: (Row & { node: string })[] = [];
     for (const { id, node } of series) {
-      const rows = readRows(Row, rowsOf.all(id), 'node_snapshots');
+      const rows = readRows(
+        Row,
+        await tx.all('SELECT run_id, node_id, taken_at, manifest_id FROM node_snapshots WHERE node_id = ? ORDER BY run_id', [id]),
+        'node_snapshots',
+      );
       let lastKept: Row | undefined;
       rows.forEach((row, index) => {
         const removable =
@@ -84,30 +85,26 @@ export function prune(db: Db, options: PruneOptions): PruneResult {
         else lastKept = row;
       });
     }
-    const deleteSnapshot = db.prepare('DELETE FROM node_snapshots WHERE run_id = ? AND node_id = ?');
     const byRun = new Map<number, string[]>();
     for (const row of thinned) {
-      deleteSnapshot.run(row.run_id, row.node_id);
+      await tx.run('DELETE FROM node_snapshots WHERE run_id = ? AND node_id = ?', [row.run_id, row.node_id]);
       byRun.set(row.run_id, [...(byRun.get(row.run_id) ?? []), row.node]);
     }
-    const readThinned = db.prepare('SELECT thinned_nodes FROM runs WHERE id = ?');
-    const writeThinned = db.prepare('UPDATE runs SET thinned_nodes = ? WHERE id = ?');
     for (const [runId, nodes] of byRun) {
-      const existing = parseThinned(readRow(ThinnedRow, readThinned.get(runId), `runs row id=${runId}`).thinned_nodes, runId);
-      writeThinned.run(JSON.stringify([...new Set([...existing, ...nodes])].sort()), runId);
+      const current = readRow(ThinnedRow, await tx.get('SELECT thinned_nodes FROM runs WHERE id = ?', [runId]), `runs row id=${runId}`);
+      const existing = parseThinned(current.thinned_nodes, runId);
+      await tx.run('UPDATE runs SET thinned_nodes = ? WHERE id = ?', [JSON.stringify([...new Set([...existing, ...nodes])].sort()), runId]);
     }
     // A thinned row equals a kept one, so its manifest stays referenced; these only
     // collect what nothing points at any more.
-    const orphans = db.prepare('SELECT id FROM snapshot_manifests WHERE id NOT IN (SELECT manifest_id FROM node_snapshots)').all();
+    const orphans = await tx.all('SELECT id FROM snapshot_manifests WHERE id NOT IN (SELECT manifest_id FROM node_snapshots)');
     const orphanIds = readRows(IdRow, orphans, 'snapshot_manifests');
-    const deleteManifestFacets = db.prepare('DELETE FROM manifest_facets WHERE manifest_id = ?');
-    const deleteManifest = db.prepare('DELETE FROM snapshot_manifests WHERE id = ?');
     for (const { id } of orphanIds) {
-      deleteManifestFacets.run(id);
-      deleteManifest.run(id);
+      await tx.run('DELETE FROM manifest_facets WHERE manifest_id = ?', [id]);
+      await tx.run('DELETE FROM snapshot_manifests WHERE id = ?', [id]);
     }
-    const blobs = db.prepare('DELETE FROM facet_blobs WHERE id NOT IN (SELECT blob_id FROM manifest_facets)').run();
+    const blobs = await tx.run('DELETE FROM facet_blobs WHERE id NOT IN (SELECT blob_id FROM manifest_facets)');
     return { deletedSnapshots: thinned.length, deletedBlobs: blobs.changes, thinnedRuns: byRun.size, horizon };
-  });
-  return run.immediate();
+  };
+  return db.transaction(run, { lock: HISTORY_LOCK });
 }

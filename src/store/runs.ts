@@ -10,8 +10,8 @@ import { canonicalJson, type NodeSnapshot } from '../core/snapshot.js';
 import { decompress as inflate } from './blobs.js';
 import { changesAgainstHistory, insertChanges } from './changes.js';
 import { findingsHash, reportHash, runHash, RunRow, snapshotsHash, type ReportRunFields } from './chain.js';
-import type { Db, NodeScoreRow } from './types.js';
-import { statement, whereClause } from './statements.js';
+import { HISTORY_LOCK, type Db, type NodeScoreRow } from './types.js';
+import { whereClause } from './statements.js';
 import { StoreError } from './errors.js';
 import { applyEpisodes, insertRunFindings, StoredFinding } from './findings.js';
 import { internNode } from './nodes.js';
@@ -122,7 +122,7 @@ export function reportRunFields(report: CheckReport): ReportRunFields {
   };
 }
 
-export function saveRun(db: Db, input: SaveRunInput): RunRecord {
+export async function saveRun(db: Db, input: SaveRunInput): Promise<RunRecord> {
   validate(input);
   const startedAt = toIsoUtc(input.startedAt, 'startedAt');
   const finishedAt = toIsoUtc(input.finishedAt, 'finishedAt');
@@ -132,8 +132,12 @@ export function saveRun(db: Db, input: SaveRunInput): RunRecord {
   const scoreRows = nodeScoreRows(input.report);
   const runFields = reportRunFields(input.report);
 
-  const write = db.transaction((): RunRow => {
-    const last = readOptionalRow(LastRunRow, statement(db, 'SELECT id, hash FROM runs ORDER BY id DESC LIMIT 1').get(), 'runs');
+  // The chain link (last id and hash) is read under the history lock: SQLite takes its
+  // write lock up front (BEGIN IMMEDIATE, a concurrent writer waits busy_timeout instead
+  // of failing on a read-to-write upgrade), PostgreSQL an advisory lock, so two writers
+  // never link onto the same run.
+  const write = async (tx: Db): Promise<RunRow> => {
+    const last = readOptionalRow(LastRunRow, await tx.get('SELECT id, hash FROM runs ORDER BY id DESC LIMIT 1'), 'runs');
     const id = (last?.id ?? 0) + 1;
     const row: RunRow = {
       id,
@@ -152,21 +156,38 @@ export function saveRun(db: Db, input: SaveRunInput): RunRecord {
       thinned_nodes: null,
     };
     // The run row goes first (children reference it); hashes are filled in before commit.
-    statement(
-      db,
+    await tx.run(
       `INSERT INTO runs (id, cluster, started_at, finished_at, node_count, error_count, checked_at, ready,
          score, baseline, summary, meta, prev_hash, snapshots_hash, findings_hash, report_hash, hash)
-       VALUES (@id, @cluster, @started_at, @finished_at, @node_count, @error_count, @checked_at, @ready,
-         @score, @baseline, @summary, @meta, @prev_hash, @snapshots_hash, @findings_hash, @report_hash, @hash)`,
-    ).run({ ...row, hash: `pending-${id}` });
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        row.id,
+        row.cluster,
+        row.started_at,
+        row.finished_at,
+        row.node_count,
+        row.error_count,
+        row.checked_at,
+        row.ready,
+        row.score,
+        row.baseline,
+        row.summary,
+        row.meta,
+        row.prev_hash,
+        row.snapshots_hash,
+        row.findings_hash,
+        row.report_hash,
+        `pending-${id}`,
+      ],
+    );
     // A node whose content hash equals its previous snapshot's reuses that manifest and
     // has no changes to diff. The content hash comes from the in-process fingerprint
     // memo when the node's data is byte-identical to what this process last hashed
     // (fingerprints.ts); otherwise each facet is serialised canonically and hashed once.
     const contentHashes: string[] = [];
     for (const snapshot of snapshots) {
-      const nodeId = internNode(db, snapshot.cluster, snapshot.node);
-      const prev = previousSnapshotRow(db, nodeId, id);
+      const nodeId = await internNode(tx, snapshot.cluster, snapshot.node);
+      const prev = await previousSnapshotRow(tx, nodeId, id);
       // A node seen for the first time has nothing to be unchanged against yet.
       const fingerprint = prev ? snapshotFingerprint(snapshot) : undefined;
       let hashed: HashedSnapshot | undefined;
@@ -177,33 +198,31 @@ export function saveRun(db: Db, input: SaveRunInput): RunRecord {
         if (fingerprint !== undefined) remember(db, nodeId, fingerprint, contentHash);
       }
       if (prev !== undefined && prev.content_hash === contentHash) {
-        insertSnapshotRow(db, id, nodeId, prev.manifest_id, snapshot);
+        await insertSnapshotRow(tx, id, nodeId, prev.manifest_id, snapshot);
       } else {
         hashed ??= hashSnapshot(snapshot);
-        insertSnapshotRow(db, id, nodeId, putManifest(db, nodeId, hashed), snapshot);
-        insertChanges(db, id, snapshot, changesAgainstHistory(db, id, snapshot, hashed.facetHashes, hashed.contentHash, prev));
+        await insertSnapshotRow(tx, id, nodeId, await putManifest(tx, nodeId, hashed), snapshot);
+        await insertChanges(tx, id, snapshot, await changesAgainstHistory(tx, id, snapshot, hashed.facetHashes, hashed.contentHash, prev));
       }
       contentHashes.push(contentHash);
     }
     row.snapshots_hash = snapshotsHash(contentHashes);
     row.hash = runHash(row);
-    statement(db, 'UPDATE runs SET snapshots_hash = ?, hash = ? WHERE id = ?').run(row.snapshots_hash, row.hash, id);
-    insertRunFindings(db, id, findings);
-    insertNodeScores(db, id, scoreRows);
-    applyEpisodes(db, input.cluster, id, startedAt, findings);
+    await tx.run('UPDATE runs SET snapshots_hash = ?, hash = ? WHERE id = ?', [row.snapshots_hash, row.hash, id]);
+    await insertRunFindings(tx, id, findings);
+    await insertNodeScores(tx, id, scoreRows);
+    await applyEpisodes(tx, input.cluster, id, startedAt, findings);
     return row;
-  });
-  // IMMEDIATE: take the write lock up front so a concurrent writer waits (busy_timeout)
-  // instead of failing on a read-to-write upgrade.
-  return toRunRecord(write.immediate());
+  };
+  return toRunRecord(await db.transaction(write, { lock: HISTORY_LOCK }));
 }
 
-export function latestRunRow(db: Db, cluster: string): RunRow | undefined {
-  return readOptionalRow(RunRow, statement(db, 'SELECT * FROM runs WHERE cluster = ? ORDER BY id DESC LIMIT 1').get(cluster), 'runs');
+export async function latestRunRow(db: Db, cluster: string): Promise<RunRow | undefined> {
+  return readOptionalRow(RunRow, await db.get('SELECT * FROM runs WHERE cluster = ? ORDER BY id DESC LIMIT 1', [cluster]), 'runs');
 }
 
-export function runRow(db: Db, id: number): RunRow | undefined {
-  return readOptionalRow(RunRow, statement(db, 'SELECT * FROM runs WHERE id = ?').get(id), 'runs');
+export async function runRow(db: Db, id: number): Promise<RunRow | undefined> {
+  return readOptionalRow(RunRow, await db.get('SELECT * FROM runs WHERE id = ?', [id]), 'runs');
 }
 
 export interface RunQuery {
@@ -214,13 +233,13 @@ export interface RunQuery {
   until?: string;
 }
 
-export function queryRunRows(db: Db, query: RunQuery): RunRow[] {
+export async function queryRunRows(db: Db, query: RunQuery): Promise<RunRow[]> {
   const where = whereClause([
     ['cluster = ?', query.cluster],
     ['started_at >= ?', optionalIsoUtc(query.since, 'since')],
     ['started_at < ?', optionalIsoUtc(query.until, 'until')],
   ]);
-  return readRows(RunRow, statement(db, `SELECT * FROM runs ${where.sql} ORDER BY started_at, id`).all(...where.params), 'runs');
+  return readRows(RunRow, await db.all(`SELECT * FROM runs ${where.sql} ORDER BY started_at, id`, where.params), 'runs');
 }
 
 export interface ReadinessPoint {
@@ -231,26 +250,29 @@ export interface ReadinessPoint {
   nodes: Record<string, number>;
 }
 
-export function readinessHistory(db: Db, query: RunQuery & { cluster: string }): ReadinessPoint[] {
-  const rows = queryRunRows(db, query);
-  const scores = statement(db, 'SELECT node, score FROM node_scores WHERE run_id = ? ORDER BY node');
-  return rows.map((r) => ({
-    at: r.started_at,
-    runId: r.id,
-    ready: r.ready === 1,
-    score: r.score,
-    nodes: Object.fromEntries(readRows(NodeScorePoint, scores.all(r.id), 'node_scores').map((s) => [s.node, s.score])),
-  }));
+export async function readinessHistory(db: Db, query: RunQuery & { cluster: string }): Promise<ReadinessPoint[]> {
+  const points: ReadinessPoint[] = [];
+  for (const r of await queryRunRows(db, query)) {
+    const scores = await db.all('SELECT node, score FROM node_scores WHERE run_id = ? ORDER BY node', [r.id]);
+    points.push({
+      at: r.started_at,
+      runId: r.id,
+      ready: r.ready === 1,
+      score: r.score,
+      nodes: Object.fromEntries(readRows(NodeScorePoint, scores, 'node_scores').map((s) => [s.node, s.score])),
+    });
+  }
+  return points;
 }
 
 /** The CheckReport a run recorded (nodes sorted by name). */
-export function reportOfRun(db: Db, row: RunRow): CheckReport {
-  const nodes = nodeScoreRowsOfRun(db, row.id);
-  const findingRows = statement(
-    db,
+export async function reportOfRun(db: Db, row: RunRow): Promise<CheckReport> {
+  const nodes = await nodeScoreRowsOfRun(db, row.id);
+  const findingRows = await db.all(
     `SELECT b.id, rf.finding_id, b.data FROM run_findings rf JOIN finding_blobs b ON b.id = rf.blob_id
         WHERE rf.run_id = ? ORDER BY rf.finding_id`,
-  ).all(row.id);
+    [row.id],
+  );
   return {
     cluster: row.cluster,
     ready: row.ready === 1,

@@ -15,7 +15,6 @@ import type { Db } from './types.js';
 import { z } from 'zod';
 import { Bytes, Int, readOptionalRow, readRows } from './rows.js';
 import { StoreError } from './errors.js';
-import { statement } from './statements.js';
 import { msToIso } from './time.js';
 
 /** Epoch ms when the ISO text round-trips, the text otherwise; NULL: the blob holds it all. */
@@ -48,23 +47,33 @@ function bindTime(at: StoredTime): bigint | string | null {
 }
 
 /** The score detail's blob id; `cache` spares the hash for details repeated within a run. */
-export function putScoreDetail(db: Db, stored: string, cache?: Map<string, number>): number {
+export async function putScoreDetail(db: Db, stored: string, cache?: Map<string, number>): Promise<number> {
   const cached = cache?.get(stored);
   if (cached !== undefined) return cached;
-  const id = putBlob(db, 'score_blobs', sha256Hex(stored), stored);
+  const id = await putBlob(db, 'score_blobs', sha256Hex(stored), stored);
   cache?.set(stored, id);
   return id;
 }
 
 /** `ids` caches detail text -> blob id across calls (the v3 migration shares one). */
-export function insertNodeScores(db: Db, runId: number, rows: readonly NodeScoreRow[], ids: Map<string, number> = new Map()): void {
-  const insert = statement(
-    db,
-    'INSERT INTO node_scores (run_id, node, reachable, ready, score, snapshot_at, detail_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  );
+export async function insertNodeScores(
+  db: Db,
+  runId: number,
+  rows: readonly NodeScoreRow[],
+  ids: Map<string, number> = new Map(),
+): Promise<void> {
   for (const row of rows) {
     const { stored, at } = splitDetail(row.detail);
-    insert.run(runId, row.node, row.reachable, row.ready, row.score, bindTime(at), putScoreDetail(db, stored, ids));
+    const detailId = await putScoreDetail(db, stored, ids);
+    await db.run('INSERT INTO node_scores (run_id, node, reachable, ready, score, snapshot_at, detail_id) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+      runId,
+      row.node,
+      row.reachable,
+      row.ready,
+      row.score,
+      bindTime(at),
+      detailId,
+    ]);
   }
 }
 
@@ -82,32 +91,46 @@ export type StoredScoreRow = z.infer<typeof StoredScoreRow>;
 
 const ScoreBlobRow = z.object({ id: Int, data: Bytes });
 
-export function storedScoreRows(db: Db, runId: number): StoredScoreRow[] {
-  const rows = statement(
-    db,
+export async function storedScoreRows(db: Db, runId: number): Promise<StoredScoreRow[]> {
+  const rows = await db.all(
     'SELECT run_id, node, reachable, ready, score, snapshot_at, detail_id FROM node_scores WHERE run_id = ? ORDER BY node',
-  ).all(runId);
-  return readRows(StoredScoreRow, rows, 'node_scores');
+    [runId],
+  );
+  return readRows(StoredScoreRow, rows.map(epochTimeAsNumber), 'node_scores');
+}
+
+/**
+ * PostgreSQL keeps snapshot_at as text (it has no untyped column), so epoch ms come back
+ * as a string of digits; an ISO time never is one.
+ */
+function epochTimeAsNumber(row: unknown): unknown {
+  const at = (row as { snapshot_at?: unknown } | null)?.snapshot_at;
+  return typeof at === 'string' && /^-?\d+$/.test(at) ? { ...(row as object), snapshot_at: Number(at) } : row;
 }
 
 /** The run's node score rows with their full detail text (nodes sorted by name). */
-export function nodeScoreRowsOfRun(db: Db, runId: number): NodeScoreRow[] {
+export async function nodeScoreRowsOfRun(db: Db, runId: number): Promise<NodeScoreRow[]> {
   const texts = new Map<number, string>();
-  const read = statement(db, 'SELECT id, data FROM score_blobs WHERE id = ?');
-  return storedScoreRows(db, runId).map((row) => {
+  const out: NodeScoreRow[] = [];
+  for (const row of await storedScoreRows(db, runId)) {
     let text = texts.get(row.detail_id);
     if (text === undefined) {
-      const blob = readOptionalRow(ScoreBlobRow, read.get(row.detail_id), 'score_blobs');
+      const blob = readOptionalRow(
+        ScoreBlobRow,
+        await db.get('SELECT id, data FROM score_blobs WHERE id = ?', [row.detail_id]),
+        'score_blobs',
+      );
       if (!blob) throw new StoreError('corrupt', `score detail ${row.detail_id} of node ${row.node} is missing`);
       text = decompress(blob.data);
       texts.set(row.detail_id, text);
     }
-    return {
+    out.push({
       node: row.node,
       reachable: row.reachable,
       ready: row.ready,
       score: row.score,
       detail: joinDetail(text, row.snapshot_at),
-    };
-  });
+    });
+  }
+  return out;
 }

@@ -22,7 +22,6 @@ import { packDurations, unpackDurations } from './durations.js';
 import { StoreError } from './errors.js';
 import { facetTextHash } from './facet-text.js';
 import { nodeIdOf } from './nodes.js';
-import { statement } from './statements.js';
 import { isoToMs, msToIso, toIsoUtc } from './time.js';
 import { Bytes, IdRow, Int, readJson, readOptionalRow, readRows } from './rows.js';
 
@@ -172,23 +171,26 @@ export function hashSnapshot(snapshot: NodeSnapshot): HashedSnapshot {
 }
 
 /** The manifest of a snapshot's content, stored (with its facet blobs) on first sight. */
-export function putManifest(db: Db, nodeId: number, hashed: HashedSnapshot): number {
+export async function putManifest(db: Db, nodeId: number, hashed: HashedSnapshot): Promise<number> {
   const existing = readOptionalRow(
     IdRow,
-    statement(db, 'SELECT id FROM snapshot_manifests WHERE hash = ?').get(hashed.contentHash),
+    await db.get('SELECT id FROM snapshot_manifests WHERE hash = ?', [hashed.contentHash]),
     'snapshot_manifests',
   );
   if (existing) return existing.id;
-  const id = Number(
-    statement(db, 'INSERT INTO snapshot_manifests (hash, node_id, error) VALUES (?, ?, ?)').run(
-      hashed.contentHash,
-      nodeId,
-      hashed.snapshot.error ?? null,
-    ).lastInsertRowid,
-  );
-  const insertFacet = statement(db, 'INSERT INTO manifest_facets (manifest_id, facet, blob_id, status) VALUES (?, ?, ?, ?)');
+  const id = await db.insert('INSERT INTO snapshot_manifests (hash, node_id, error) VALUES (?, ?, ?)', [
+    hashed.contentHash,
+    nodeId,
+    hashed.snapshot.error ?? null,
+  ]);
   for (const f of hashed.facets) {
-    insertFacet.run(id, f.name, putBlob(db, 'facet_blobs', f.hash, f.text, f.name), f.facet.status);
+    const blobId = await putBlob(db, 'facet_blobs', f.hash, f.text, f.name);
+    await db.run('INSERT INTO manifest_facets (manifest_id, facet, blob_id, status) VALUES (?, ?, ?, ?)', [
+      id,
+      f.name,
+      blobId,
+      f.facet.status,
+    ]);
   }
   return id;
 }
@@ -204,44 +206,44 @@ export function facetDurations(snapshot: NodeSnapshot): Buffer | null {
 }
 
 /** One node's row of a run; `manifestId` must hold this snapshot's content. */
-export function insertSnapshotRow(db: Db, runId: number, nodeId: number, manifestId: number, snapshot: NodeSnapshot): void {
-  statement(db, 'INSERT INTO node_snapshots (run_id, node_id, manifest_id, taken_at, durations) VALUES (?, ?, ?, ?, ?)').run(
+export async function insertSnapshotRow(db: Db, runId: number, nodeId: number, manifestId: number, snapshot: NodeSnapshot): Promise<void> {
+  await db.run('INSERT INTO node_snapshots (run_id, node_id, manifest_id, taken_at, durations) VALUES (?, ?, ?, ?, ?)', [
     runId,
     nodeId,
     manifestId,
     isoToMs(snapshot.takenAt, `snapshot ${snapshot.node} takenAt`),
     facetDurations(snapshot),
-  );
+  ]);
 }
 
-export function manifestFacetRows(db: Db, manifestId: number): ManifestFacetRow[] {
-  const rows = statement(
-    db,
+export async function manifestFacetRows(db: Db, manifestId: number): Promise<ManifestFacetRow[]> {
+  const rows = await db.all(
     `SELECT mf.manifest_id, mf.facet, mf.blob_id, mf.status, b.hash
          FROM manifest_facets mf LEFT JOIN facet_blobs b ON b.id = mf.blob_id
         WHERE mf.manifest_id = ? ORDER BY mf.facet`,
-  ).all(manifestId);
+    [manifestId],
+  );
   return readRows(ManifestFacetRow, rows, 'manifest_facets');
 }
 
-export function readFacetBlob(db: Db, blobId: number): FacetSnapshot {
-  const row = readOptionalRow(FacetBlobRow, statement(db, 'SELECT id, data FROM facet_blobs WHERE id = ?').get(blobId), 'facet_blobs');
+export async function readFacetBlob(db: Db, blobId: number): Promise<FacetSnapshot> {
+  const row = readOptionalRow(FacetBlobRow, await db.get('SELECT id, data FROM facet_blobs WHERE id = ?', [blobId]), 'facet_blobs');
   if (!row) throw new StoreError('corrupt', `facet blob ${blobId} is missing`);
   return readJson(FacetSnapshotRecord, decompress(row.data), `facet_blobs row id=${blobId} data`, fitsFacetSnapshot);
 }
 
 /** Rebuilds the NodeSnapshot a row stands for (takenAt comes back normalised to UTC ms). */
-export function assembleSnapshot(db: Db, row: SnapshotRow): NodeSnapshot {
+export async function assembleSnapshot(db: Db, row: SnapshotRow): Promise<NodeSnapshot> {
   const facets: NodeSnapshot['facets'] = {};
-  const facetRows = manifestFacetRows(db, row.manifest_id);
+  const facetRows = await manifestFacetRows(db, row.manifest_id);
   const durations = unpackDurations(row.durations, facetRows.length);
-  facetRows.forEach((facetRow, i) => {
-    if (!isFacetName(facetRow.facet)) return;
-    const facet = readFacetBlob(db, facetRow.blob_id);
+  for (const [i, facetRow] of facetRows.entries()) {
+    if (!isFacetName(facetRow.facet)) continue;
+    const facet = await readFacetBlob(db, facetRow.blob_id);
     const duration = durations[i];
     if (duration !== null && duration !== undefined) facet.durationMs = duration;
     facets[facetRow.facet] = facet;
-  });
+  }
   const snapshot: NodeSnapshot = { cluster: row.cluster, node: row.node, takenAt: msToIso(row.taken_at), facets };
   if (row.error !== null) snapshot.error = row.error;
   return snapshot;
@@ -252,29 +254,26 @@ const SNAPSHOT_SELECT = `SELECT s.run_id, s.node_id, n.cluster, n.node, s.taken_
   FROM node_snapshots s JOIN nodes n ON n.id = s.node_id JOIN snapshot_manifests m ON m.id = s.manifest_id`;
 
 /** The node's latest snapshot stored before run `beforeRunId` (exclusive). */
-export function previousSnapshotRow(db: Db, nodeId: number, beforeRunId: number): SnapshotRow | undefined {
-  const row = statement(db, `${SNAPSHOT_SELECT} WHERE s.node_id = ? AND s.run_id < ? ORDER BY s.run_id DESC LIMIT 1`).get(
-    nodeId,
-    beforeRunId,
-  );
+export async function previousSnapshotRow(db: Db, nodeId: number, beforeRunId: number): Promise<SnapshotRow | undefined> {
+  const row = await db.get(`${SNAPSHOT_SELECT} WHERE s.node_id = ? AND s.run_id < ? ORDER BY s.run_id DESC LIMIT 1`, [nodeId, beforeRunId]);
   return readOptionalRow(SnapshotRow, row, 'node_snapshots');
 }
 
 /** The last `ok` version of one facet of a node before run `beforeRunId`. */
-export function lastOkFacet(db: Db, nodeId: number, facet: FacetName, beforeRunId: number): FacetSnapshot | undefined {
-  const row = statement(
-    db,
+export async function lastOkFacet(db: Db, nodeId: number, facet: FacetName, beforeRunId: number): Promise<FacetSnapshot | undefined> {
+  const row = await db.get(
     `SELECT mf.blob_id FROM node_snapshots s
          JOIN manifest_facets mf ON mf.manifest_id = s.manifest_id AND mf.facet = ?
         WHERE s.node_id = ? AND s.run_id < ? AND mf.status = 'ok'
         ORDER BY s.run_id DESC LIMIT 1`,
-  ).get(facet, nodeId, beforeRunId);
+    [facet, nodeId, beforeRunId],
+  );
   const found = readOptionalRow(ManifestBlobRow, row, 'manifest_facets');
-  return found ? readFacetBlob(db, found.blob_id) : undefined;
+  return found ? await readFacetBlob(db, found.blob_id) : undefined;
 }
 
-export function snapshotRowsOfRun(db: Db, runId: number): SnapshotRow[] {
-  return readRows(SnapshotRow, statement(db, `${SNAPSHOT_SELECT} WHERE s.run_id = ? ORDER BY n.node`).all(runId), 'node_snapshots');
+export async function snapshotRowsOfRun(db: Db, runId: number): Promise<SnapshotRow[]> {
+  return readRows(SnapshotRow, await db.all(`${SNAPSHOT_SELECT} WHERE s.run_id = ? ORDER BY n.node`, [runId]), 'node_snapshots');
 }
 
 /**
@@ -282,11 +281,14 @@ export function snapshotRowsOfRun(db: Db, runId: number): SnapshotRow[] {
  * whose snapshot prune() thinned, the nearest earlier kept row of that node (equal
  * content by construction).
  */
-export function effectiveSnapshotRows(db: Db, run: { id: number; cluster: string; thinned_nodes: string | null }): SnapshotRow[] {
-  const rows = snapshotRowsOfRun(db, run.id);
+export async function effectiveSnapshotRows(
+  db: Db,
+  run: { id: number; cluster: string; thinned_nodes: string | null },
+): Promise<SnapshotRow[]> {
+  const rows = await snapshotRowsOfRun(db, run.id);
   for (const node of parseThinned(run.thinned_nodes, run.id)) {
-    const nodeId = nodeIdOf(db, run.cluster, node);
-    const kept = nodeId === undefined ? undefined : previousSnapshotRow(db, nodeId, run.id);
+    const nodeId = await nodeIdOf(db, run.cluster, node);
+    const kept = nodeId === undefined ? undefined : await previousSnapshotRow(db, nodeId, run.id);
     if (kept) rows.push(kept);
   }
   return rows.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
@@ -298,7 +300,7 @@ export function parseThinned(value: string | null, runId: number): string[] {
   return readJson(ThinnedNodes, value, `runs row id=${runId} column thinned_nodes`);
 }
 
-export function snapshotAt(db: Db, node: string, at: string | undefined, cluster: string | undefined): NodeSnapshot | null {
+export async function snapshotAt(db: Db, node: string, at: string | undefined, cluster: string | undefined): Promise<NodeSnapshot | null> {
   // The node's ids first (a node name may exist in several clusters), so the lookup
   // walks node_snapshots_node for those nodes only.
   const nodeClauses = ['node = ?'];
@@ -312,9 +314,7 @@ export function snapshotAt(db: Db, node: string, at: string | undefined, cluster
     clauses.push('s.taken_at <= ?');
     params.push(Date.parse(toIsoUtc(at, 'at')));
   }
-  const row = statement(db, `${SNAPSHOT_SELECT} WHERE ${clauses.join(' AND ')} ORDER BY s.taken_at DESC, s.run_id DESC LIMIT 1`).get(
-    ...params,
-  );
+  const row = await db.get(`${SNAPSHOT_SELECT} WHERE ${clauses.join(' AND ')} ORDER BY s.taken_at DESC, s.run_id DESC LIMIT 1`, params);
   const found = readOptionalRow(SnapshotRow, row, 'node_snapshots');
-  return found ? assembleSnapshot(db, found) : null;
+  return found ? await assembleSnapshot(db, found) : null;
 }

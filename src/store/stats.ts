@@ -1,5 +1,6 @@
 /** Size accounting, for the benchmark and `driftd history --stats`. */
 import { z } from 'zod';
+import type Database from 'better-sqlite3';
 import type { Db } from './types.js';
 import { Int, readRow, readRows } from './rows.js';
 
@@ -24,8 +25,12 @@ export const STORE_TABLES = [
 export type StoreTable = (typeof STORE_TABLES)[number];
 
 export interface StoreStats {
-  /** page_count * page_size: the logical size of the database, WAL content included. */
+  /**
+   * SQLite: page_count * page_size, the logical size of the database, WAL content included.
+   * PostgreSQL: pg_database_size of the database.
+   */
   bytes: number;
+  /** SQLite's pages; 0 on PostgreSQL (not applicable). */
   pageSize: number;
   pageCount: number;
   freePages: number;
@@ -34,20 +39,26 @@ export interface StoreStats {
   facetBlobBytes: { raw: number; stored: number };
 }
 
-export function stats(db: Db): StoreStats {
-  const pageSize = db.pragma('page_size', { simple: true }) as number;
-  const pageCount = db.pragma('page_count', { simple: true }) as number;
-  const freePages = db.pragma('freelist_count', { simple: true }) as number;
-  const rows = Object.fromEntries(
-    STORE_TABLES.map((t) => [t, readRow(CountRow, db.prepare(`SELECT count(*) AS n FROM ${t}`).get(), t).n]),
-  ) as Record<StoreTable, number>;
-  const blobBytes = db.prepare('SELECT coalesce(sum(size), 0) AS raw, coalesce(sum(length(data)), 0) AS stored FROM facet_blobs').get();
+const SizeRow = z.object({ bytes: Int });
+
+/** `sqlite`: the SQLite connection for its pragmas; undefined on PostgreSQL. */
+export async function stats(db: Db, sqlite: Database.Database | undefined): Promise<StoreStats> {
+  const rows: Partial<Record<StoreTable, number>> = {};
+  for (const t of STORE_TABLES) rows[t] = readRow(CountRow, await db.get(`SELECT count(*) AS n FROM ${t}`), t).n;
+  const blobBytes = await db.get('SELECT coalesce(sum(size), 0) AS raw, coalesce(sum(length(data)), 0) AS stored FROM facet_blobs');
   const facetBlobBytes = readRow(BlobBytesRow, blobBytes, 'facet_blobs');
-  return { bytes: pageSize * pageCount, pageSize, pageCount, freePages, rows, facetBlobBytes };
+  if (sqlite === undefined) {
+    const size = readRow(SizeRow, await db.get('SELECT pg_database_size(current_database()) AS bytes'), 'pg_database_size');
+    return { bytes: size.bytes, pageSize: 0, pageCount: 0, freePages: 0, rows: rows as Record<StoreTable, number>, facetBlobBytes };
+  }
+  const pageSize = sqlite.pragma('page_size', { simple: true }) as number;
+  const pageCount = sqlite.pragma('page_count', { simple: true }) as number;
+  const freePages = sqlite.pragma('freelist_count', { simple: true }) as number;
+  return { bytes: pageSize * pageCount, pageSize, pageCount, freePages, rows: rows as Record<StoreTable, number>, facetBlobBytes };
 }
 
-/** Bytes per table and index, from SQLite's dbstat: where a run's bytes go. */
-export function bytesByTable(db: Db): Record<string, number> {
-  const rows = readRows(TableBytesRow, db.prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name').all(), 'dbstat');
+/** Bytes per table and index (SQLite's dbstat). */
+export function bytesByTable(sqlite: Database.Database): Record<string, number> {
+  const rows = readRows(TableBytesRow, sqlite.prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name').all(), 'dbstat');
   return Object.fromEntries(rows.map((r) => [r.name, r.bytes]));
 }

@@ -2,9 +2,10 @@
  * Types shared by the store's modules, with no imports of their own modules: every file
  * of src/store can depend on this leaf, so the store's files layer without a cycle.
  */
-import type Database from 'better-sqlite3';
+import type { SqlDb } from './sql.js';
 
-export type Db = Database.Database;
+/** The store's connection: SQLite or PostgreSQL behind one async interface (sql.ts). */
+export type Db = SqlDb;
 
 /** One node's score row of a run, as stored and as hashed into the evidence chain. */
 export interface NodeScoreRow {
@@ -14,3 +15,9 @@ export interface NodeScoreRow {
   score: number;
   detail: string;
 }
+
+/**
+ * The lock every history writer takes (saveRun, prune, migrations): the evidence chain is
+ * one chain over all clusters, so its link is serialised across them.
+ */
+export const HISTORY_LOCK = 'driftd:history';

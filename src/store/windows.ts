@@ -12,6 +12,7 @@ import type { Expectation } from '../core/window/expectation.js';
 import type { WindowSummary } from '../core/window/summary.js';
 import type { NodeEvaluation, NodeVerdict } from '../core/window/verdict.js';
 import type { Db } from './types.js';
+import { isUniqueViolation } from './sql.js';
 import {
   BaselineValuesRecord,
   ExpectationRecord,
@@ -69,17 +70,15 @@ export class WindowStore {
   /** Over the store's connection: `Store.windows()`. */
   constructor(private readonly db: Db) {}
 
-  openWindow(input: NewWindow): WindowRecord {
-    const existing = this.openWindowOf(input.cluster);
+  async openWindow(input: NewWindow): Promise<WindowRecord> {
+    const existing = await this.openWindowOf(input.cluster);
     if (existing) throw alreadyOpenError(existing);
     try {
-      const result = this.db
-        .prepare(
-          `INSERT INTO maintenance_windows (cluster, name, opened_at, planned_end, baseline_run_id, nodes_json, expectation_json,
-             expectation_file, baseline_values_json, baseline_finding_ids_json, version_format)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
+      const id = await this.db.insert(
+        `INSERT INTO maintenance_windows (cluster, name, opened_at, planned_end, baseline_run_id, nodes_json, expectation_json,
+           expectation_file, baseline_values_json, baseline_finding_ids_json, version_format)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
           input.cluster,
           input.name,
           input.openedAt,
@@ -91,48 +90,47 @@ export class WindowStore {
           JSON.stringify(input.baselineValues),
           JSON.stringify(input.baselineFindingIds),
           input.versionFormat,
-        );
-      return { ...input, id: Number(result.lastInsertRowid), closedAt: null, summary: null };
+        ],
+      );
+      return { ...input, id, closedAt: null, summary: null };
     } catch (err) {
       // Lost a race with another `window start` between the check and the insert.
-      if (err instanceof Error && /UNIQUE constraint failed/.test(err.message)) {
-        const winner = this.openWindowOf(input.cluster);
+      if (isUniqueViolation(err)) {
+        const winner = await this.openWindowOf(input.cluster);
         if (winner) throw alreadyOpenError(winner);
       }
       throw err;
     }
   }
 
-  openWindowOf(cluster: string): WindowRecord | null {
-    const row: unknown = this.db.prepare('SELECT * FROM maintenance_windows WHERE cluster = ? AND closed_at IS NULL').get(cluster);
+  async openWindowOf(cluster: string): Promise<WindowRecord | null> {
+    const row: unknown = await this.db.get('SELECT * FROM maintenance_windows WHERE cluster = ? AND closed_at IS NULL', [cluster]);
     return row === undefined ? null : toRecord(row);
   }
 
-  window(id: number): WindowRecord | null {
-    const row: unknown = this.db.prepare('SELECT * FROM maintenance_windows WHERE id = ?').get(id);
+  async window(id: number): Promise<WindowRecord | null> {
+    const row: unknown = await this.db.get('SELECT * FROM maintenance_windows WHERE id = ?', [id]);
     return row === undefined ? null : toRecord(row);
   }
 
   /** Every window, newest first. */
-  windows(): WindowRecord[] {
-    return this.db.prepare('SELECT * FROM maintenance_windows ORDER BY id DESC').all().map(toRecord);
+  async windows(): Promise<WindowRecord[]> {
+    return (await this.db.all('SELECT * FROM maintenance_windows ORDER BY id DESC')).map(toRecord);
   }
 
-  recordVerification(input: Omit<VerificationRecord, 'id'>): VerificationRecord {
-    const result = this.db
-      .prepare(
-        'INSERT INTO maintenance_window_verifications (window_id, node, at, verdict, run_id, evidence_json) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(input.windowId, input.node, input.at, input.verdict, input.runId, JSON.stringify(input.evidence));
-    return { ...input, id: Number(result.lastInsertRowid) };
+  async recordVerification(input: Omit<VerificationRecord, 'id'>): Promise<VerificationRecord> {
+    const id = await this.db.insert(
+      'INSERT INTO maintenance_window_verifications (window_id, node, at, verdict, run_id, evidence_json) VALUES (?, ?, ?, ?, ?, ?)',
+      [input.windowId, input.node, input.at, input.verdict, input.runId, JSON.stringify(input.evidence)],
+    );
+    return { ...input, id };
   }
 
   /** Verifications of a window, oldest first. */
-  verifications(windowId: number): VerificationRecord[] {
-    const rows = this.db
-      .prepare('SELECT * FROM maintenance_window_verifications WHERE window_id = ? ORDER BY at, id')
-      .all(windowId)
-      .map((row) => readRow(VerificationRow, row, 'maintenance_window_verifications'));
+  async verifications(windowId: number): Promise<VerificationRecord[]> {
+    const rows = (await this.db.all('SELECT * FROM maintenance_window_verifications WHERE window_id = ? ORDER BY at, id', [windowId])).map(
+      (row) => readRow(VerificationRow, row, 'maintenance_window_verifications'),
+    );
     return rows.map((r) => ({
       id: r.id,
       windowId: r.window_id,
@@ -145,12 +143,14 @@ export class WindowStore {
   }
 
   /** Closes the window with its summary; refuses a window that is not open. */
-  closeWindow(id: number, closedAt: string, summary: WindowSummary): WindowRecord {
-    const result = this.db
-      .prepare('UPDATE maintenance_windows SET closed_at = ?, summary_json = ? WHERE id = ? AND closed_at IS NULL')
-      .run(closedAt, JSON.stringify(summary), id);
+  async closeWindow(id: number, closedAt: string, summary: WindowSummary): Promise<WindowRecord> {
+    const result = await this.db.run('UPDATE maintenance_windows SET closed_at = ?, summary_json = ? WHERE id = ? AND closed_at IS NULL', [
+      closedAt,
+      JSON.stringify(summary),
+      id,
+    ]);
     if (result.changes !== 1) throw new WindowStoreError('not-open', `window ${id} is not open`);
-    const record = this.window(id);
+    const record = await this.window(id);
     if (!record) throw new WindowStoreError('not-open', `window ${id} vanished`);
     return record;
   }

@@ -3,9 +3,9 @@
  * window. The window's declared change directs and marks the verdict in audit.ts `judge`,
  * the one place the daemon, `check` and the window's own runs share.
  */
-import { existsSync } from 'node:fs';
 import type { WindowContext } from '../core/window/classify.js';
-import { Store } from '../store/index.js';
+import { databaseMayHoldHistory, openStoreOf } from '../config/database.js';
+import type { LoadedConfig } from '../config/load.js';
 import { readOpenWindowContexts } from './views.js';
 
 /**
@@ -13,12 +13,12 @@ import { readOpenWindowContexts } from './views.js';
  * read-only store. No database yet means no window; a database that cannot be read is an
  * error the caller reports (a window's expectation must not vanish silently).
  */
-export function readOpenWindowsOf(databaseFile: string): Map<string, WindowContext> {
-  if (!existsSync(databaseFile)) return new Map();
-  const store = Store.open(databaseFile, { readonly: true });
+export async function readOpenWindowsOf(loaded: LoadedConfig): Promise<Map<string, WindowContext>> {
+  if (!databaseMayHoldHistory(loaded)) return new Map();
+  const store = await openStoreOf(loaded, { readonly: true });
   try {
-    return readOpenWindowContexts(store);
+    return await readOpenWindowContexts(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }

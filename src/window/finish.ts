@@ -25,8 +25,8 @@ export interface FinishResult {
 }
 
 export async function finishWindow(session: WindowSession, cluster: ClusterConfig): Promise<FinishResult> {
-  const window = openWindowOrFail(session, cluster.name);
-  const baseline = baselineSnapshots(session, window);
+  const window = await openWindowOrFail(session, cluster.name);
+  const baseline = await baselineSnapshots(session, window);
   const { audit, run } = await recordRun(session, cluster, { window: { id: window.id, name: window.name, purpose: 'finish' } });
   const evaluations = window.nodes.map((node) =>
     evaluateAgainstBaseline(session, window, node, baseline, audit.snapshots, audit.report, true),
@@ -35,7 +35,7 @@ export async function finishWindow(session: WindowSession, cluster: ClusterConfi
   if (!verdict.ok) return { window, runId: run.id, verdict, evaluations, summary: null };
 
   const closedAt = session.now().toISOString();
-  const history: TimedChange[] = session.store.changes({ cluster: cluster.name, since: window.openedAt }).map((c) => ({
+  const history: TimedChange[] = (await session.store.changes({ cluster: cluster.name, since: window.openedAt })).map((c) => ({
     facet: c.facet,
     key: c.key,
     change: c.change,
@@ -51,9 +51,9 @@ export async function finishWindow(session: WindowSession, cluster: ClusterConfi
     finishRunId: run.id,
     evaluations,
     history,
-    verifications: session.windows.verifications(window.id),
+    verifications: await session.windows.verifications(window.id),
   });
-  const closed = session.windows.closeWindow(window.id, closedAt, summary);
+  const closed = await session.windows.closeWindow(window.id, closedAt, summary);
   return { window: closed, runId: run.id, verdict, evaluations, summary };
 }
 
@@ -71,14 +71,14 @@ export interface WindowStatus {
   pendingNodes: string[];
 }
 
-export function windowStatus(windows: WindowStore | null, cluster: ClusterConfig): WindowStatus {
-  const window = windows?.openWindowOf(cluster.name);
+export async function windowStatus(windows: WindowStore | null, cluster: ClusterConfig): Promise<WindowStatus> {
+  const window = await windows?.openWindowOf(cluster.name);
   if (!windows || !window)
     throw new WindowError(
       'no-window',
       `no open window on cluster ${cluster.name}; open one with \`driftd window start --cluster ${cluster.name}\``,
     );
-  const verifications = windows.verifications(window.id);
+  const verifications = await windows.verifications(window.id);
   const latest: Record<string, VerificationRecord | null> = {};
   for (const node of window.nodes) latest[node] = verifications.filter((v) => v.node === node).at(-1) ?? null;
   return { window, latest, pendingNodes: window.nodes.filter((n) => latest[n]?.verdict !== 'safe') };
@@ -113,8 +113,8 @@ export function renderFinish(result: FinishResult): string {
  * is collected; the summary records the reason and the nodes left half-patched, which
  * keep driftd_window_nodes_pending above 0 after the window closed.
  */
-export function abortWindow(windows: WindowStore, cluster: ClusterConfig, reason: string, now: Date): WindowSummary {
-  const window = windows.openWindowOf(cluster.name);
+export async function abortWindow(windows: WindowStore, cluster: ClusterConfig, reason: string, now: Date): Promise<WindowSummary> {
+  const window = await windows.openWindowOf(cluster.name);
   if (!window) throw new WindowError('no-window', `no open window on cluster ${cluster.name}, nothing to abort`);
   const closedAt = now.toISOString();
   const summary = buildAbortSummary({
@@ -122,7 +122,7 @@ export function abortWindow(windows: WindowStore, cluster: ClusterConfig, reason
     closedAt,
     reason,
     nodes: window.nodes,
-    verifications: windows.verifications(window.id).map((v) => ({
+    verifications: (await windows.verifications(window.id)).map((v) => ({
       node: v.node,
       at: v.at,
       verdict: v.verdict,
@@ -130,7 +130,7 @@ export function abortWindow(windows: WindowStore, cluster: ClusterConfig, reason
       expectedChanges: v.evidence.expectedChanges,
     })),
   });
-  windows.closeWindow(window.id, closedAt, summary);
+  await windows.closeWindow(window.id, closedAt, summary);
   return summary;
 }
 

@@ -2,13 +2,13 @@
  * What every window command shares: the rules, the history store and the window tables
  * of the configured database, and "collect the cluster now and record it as a run".
  */
-import { existsSync } from 'node:fs';
 import type { LoadedConfig } from '../config/load.js';
-import { formatIssue, resolveFromConfig } from '../config/load.js';
+import { formatIssue } from '../config/load.js';
+import { databaseMayHoldHistory, databaseOf, openStoreOf } from '../config/database.js';
 import type { ClusterConfig } from '../config/schema.js';
 import type { CompiledRules } from '../core/engine/index.js';
 import { auditClusters, loadRulesFor, type ClusterAudit } from '../audit/audit.js';
-import { Store, type RunRecord } from '../store/index.js';
+import type { RunRecord, Store } from '../store/index.js';
 import { WindowError } from './errors.js';
 import type { WindowStore } from '../store/windows.js';
 import { readOpenWindowContexts } from './views.js';
@@ -19,7 +19,7 @@ export interface WindowSession {
   store: Store;
   windows: WindowStore;
   now: () => Date;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** What collecting and judging needs; no database. */
@@ -37,34 +37,33 @@ export function compiledRulesOf(loaded: LoadedConfig): CompiledRules {
  * Reads the window tables without creating or writing anything (plan, status): null when
  * there is no database yet, which also means no window.
  */
-export function withReadonlyWindows<T>(loaded: LoadedConfig, use: (windows: WindowStore | null) => T): T {
-  const file = resolveFromConfig(loaded, loaded.config.database);
-  if (!existsSync(file)) return use(null);
-  const store = Store.open(file, { readonly: true });
+export async function withReadonlyWindows<T>(loaded: LoadedConfig, use: (windows: WindowStore | null) => T | Promise<T>): Promise<T> {
+  if (!databaseMayHoldHistory(loaded)) return use(null);
+  const store = await openStoreOf(loaded, { readonly: true });
   try {
-    return use(store.windows());
+    return await use(store.windows());
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
 /** The window tables, writable, without rules (abort). */
-export function withWritableWindows<T>(loaded: LoadedConfig, use: (windows: WindowStore) => T): T {
-  const file = resolveFromConfig(loaded, loaded.config.database);
-  if (!existsSync(file)) throw new WindowError('no-window', `no database at ${file}, so no window is open`);
-  const store = Store.open(file);
+export async function withWritableWindows<T>(loaded: LoadedConfig, use: (windows: WindowStore) => T | Promise<T>): Promise<T> {
+  if (!databaseMayHoldHistory(loaded)) {
+    throw new WindowError('no-window', `no database at ${databaseOf(loaded).shown}, so no window is open`);
+  }
+  const store = await openStoreOf(loaded);
   try {
-    return use(store.windows());
+    return await use(store.windows());
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-export function openSession(loaded: LoadedConfig, now: () => Date = () => new Date()): WindowSession {
+export async function openSession(loaded: LoadedConfig, now: () => Date = () => new Date()): Promise<WindowSession> {
   const rules = compiledRulesOf(loaded);
-  const file = resolveFromConfig(loaded, loaded.config.database);
-  // One connection: the store creates and migrates the file, the window tables included.
-  const store = Store.open(file);
+  // One connection: the store creates and migrates the database, the window tables included.
+  const store = await openStoreOf(loaded);
   return {
     loaded,
     rules,
@@ -72,14 +71,18 @@ export function openSession(loaded: LoadedConfig, now: () => Date = () => new Da
     windows: store.windows(),
     now,
     close() {
-      store.close();
+      return store.close();
     },
   };
 }
 
-export function withSession<T>(loaded: LoadedConfig, now: () => Date, use: (session: WindowSession) => Promise<T>): Promise<T> {
-  const session = openSession(loaded, now);
-  return use(session).finally(() => session.close());
+export async function withSession<T>(loaded: LoadedConfig, now: () => Date, use: (session: WindowSession) => Promise<T>): Promise<T> {
+  const session = await openSession(loaded, now);
+  try {
+    return await use(session);
+  } finally {
+    await session.close();
+  }
 }
 
 export async function auditCluster(
@@ -87,13 +90,14 @@ export async function auditCluster(
   cluster: ClusterConfig,
 ): Promise<ClusterAudit> {
   const store = session.store;
+  // A run recorded while the cluster's window is open is judged as the daemon judges it.
+  const windows = store ? await readOpenWindowContexts(store) : undefined;
   const [audit] = await auditClusters({
     loaded: session.loaded,
     rules: session.rules,
     clusters: [cluster],
     now: session.now,
-    // A run recorded while the cluster's window is open is judged as the daemon judges it.
-    ...(store ? { openWindows: () => readOpenWindowContexts(store) } : {}),
+    ...(windows ? { openWindows: () => windows } : {}),
   });
   if (!audit) throw new Error(`internal: no audit result for cluster ${cluster.name}`);
   return audit;
@@ -106,7 +110,7 @@ export async function recordRun(
   meta: Record<string, unknown>,
 ): Promise<{ audit: ClusterAudit; run: RunRecord }> {
   const audit = await auditCluster(session, cluster);
-  const run = session.store.saveRun({
+  const run = await session.store.saveRun({
     cluster: cluster.name,
     startedAt: audit.startedAt,
     finishedAt: audit.finishedAt,

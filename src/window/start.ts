@@ -22,7 +22,7 @@ export async function startWindow(
   cluster: ClusterConfig,
   options: StartOptions,
 ): Promise<{ window: WindowRecord; runId: number }> {
-  const already = session.windows.openWindowOf(cluster.name);
+  const already = await session.windows.openWindowOf(cluster.name);
   // Refuse before collecting: a second start must not even record a baseline.
   if (already) throw alreadyOpenError(already);
   const openedAt = session.now().toISOString();
@@ -37,7 +37,7 @@ export async function startWindow(
   }
   const expectation = options.expectation ?? NO_EXPECTATION;
   const reachable = audit.snapshots.find((s) => s.error === undefined);
-  const window = session.windows.openWindow({
+  const window = await session.windows.openWindow({
     cluster: cluster.name,
     name,
     openedAt,

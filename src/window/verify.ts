@@ -25,15 +25,15 @@ export function clusterOfNode(session: WindowSession, node: string): ClusterConf
   return cluster;
 }
 
-export function openWindowOrFail(session: WindowSession, cluster: string): WindowRecord {
-  const window = session.windows.openWindowOf(cluster);
+export async function openWindowOrFail(session: WindowSession, cluster: string): Promise<WindowRecord> {
+  const window = await session.windows.openWindowOf(cluster);
   if (!window)
     throw new WindowError('no-window', `no open window on cluster ${cluster}; open one with \`driftd window start --cluster ${cluster}\``);
   return window;
 }
 
-export function baselineSnapshots(session: WindowSession, window: WindowRecord): NodeSnapshot[] {
-  const snapshots = session.store.snapshotsOfRun(window.baselineRunId);
+export async function baselineSnapshots(session: WindowSession, window: WindowRecord): Promise<NodeSnapshot[]> {
+  const snapshots = await session.store.snapshotsOfRun(window.baselineRunId);
   if (snapshots.length === 0) {
     throw new WindowError(
       'no-baseline',
@@ -66,13 +66,20 @@ export function evaluateAgainstBaseline(
 
 export async function verifyNode(session: WindowSession, node: string): Promise<VerifyResult> {
   const cluster = clusterOfNode(session, node);
-  const window = openWindowOrFail(session, cluster.name);
-  const baseline = baselineSnapshots(session, window);
+  const window = await openWindowOrFail(session, cluster.name);
+  const baseline = await baselineSnapshots(session, window);
   // The whole cluster: "agrees with its peers" needs the peers as they are now.
   const { audit, run } = await recordRun(session, cluster, { window: { id: window.id, name: window.name, purpose: 'verify', node } });
   const evaluation = evaluateAgainstBaseline(session, window, node, baseline, audit.snapshots, audit.report);
   const at = session.now().toISOString();
-  session.windows.recordVerification({ windowId: window.id, node, at, verdict: evaluation.verdict, runId: run.id, evidence: evaluation });
+  await session.windows.recordVerification({
+    windowId: window.id,
+    node,
+    at,
+    verdict: evaluation.verdict,
+    runId: run.id,
+    evidence: evaluation,
+  });
   return { window, runId: run.id, at, evaluation };
 }
 

@@ -54,8 +54,11 @@ function viewOf(window: WindowRecord, verifications: readonly VerificationRecord
  * For the daemon: the views, read through its store. Errors (an unreadable row, a locked
  * database) reach the caller, which keeps the previous view and logs them.
  */
-export function readWindowViews(store: Pick<Store, 'windows'>, now: Date): WindowView[] {
-  return windowViews(store.windows(), now);
+export async function readWindowViews(store: Pick<Store, 'windows'>, now: Date): Promise<WindowView[]> {
+  const windows = await store.windows().windows();
+  const verifications = new Map<number, VerificationRecord[]>();
+  for (const w of windows) if (w.closedAt === null) verifications.set(w.id, await store.windows().verifications(w.id));
+  return windowViews({ windows: () => windows, verifications: (id) => verifications.get(id) ?? [] }, now);
 }
 
 /** What classifyWindowFindings needs from a stored window. */
@@ -72,12 +75,6 @@ export function windowContextOf(window: WindowRecord): WindowContext {
  * cluster -> context of its open window, so each run (the daemon's, or `driftd check` by
  * hand) can split its findings with classifyWindowFindings(report, context).
  */
-export function readOpenWindowContexts(store: Pick<Store, 'windows'>): Map<string, WindowContext> {
-  return new Map(
-    store
-      .windows()
-      .windows()
-      .filter((w) => w.closedAt === null)
-      .map((w) => [w.cluster, windowContextOf(w)]),
-  );
+export async function readOpenWindowContexts(store: Pick<Store, 'windows'>): Promise<Map<string, WindowContext>> {
+  return new Map((await store.windows().windows()).filter((w) => w.closedAt === null).map((w) => [w.cluster, windowContextOf(w)]));
 }

@@ -12,6 +12,7 @@ import type { CheckReport } from '../../src/core/check-report.js';
 import { Store } from '../../src/store/index.js';
 import { markExpected } from '../../src/core/window/classify.js';
 import { readOpenWindowsOf } from '../../src/window/expected.js';
+import { loadConfig } from '../../src/config/load.js';
 import { runInput } from '../store/handmade-runs.js';
 
 const run = promisify(execFile);
@@ -56,10 +57,10 @@ describe('driftd check during an open window', { timeout: 120_000 }, () => {
     expect(openssl).toBeDefined();
     expect(before.findings.some((f) => f.expected === true)).toBe(false);
 
-    const store = Store.open(database);
+    const store = await Store.open(database);
     // A window cites the run it was opened on (a foreign key): any stored run serves here.
-    const baseline = store.saveRun(runInput('2026-12-07T14:00:00.000Z', { 'erp-a': {}, 'erp-b': {} }));
-    store.windows().openWindow({
+    const baseline = await store.saveRun(runInput('2026-12-07T14:00:00.000Z', { 'erp-a': {}, 'erp-b': {} }));
+    await store.windows().openWindow({
       cluster: 'erp-demo',
       name: 'openssl-upgrade',
       openedAt: '2026-12-07T15:00:00.000Z',
@@ -78,7 +79,7 @@ describe('driftd check during an open window', { timeout: 120_000 }, () => {
       baselineFindingIds: [],
       versionFormat: 'deb',
     });
-    store.close();
+    await store.close();
 
     const during = await checkJson(config);
     const expected = during.findings
@@ -88,7 +89,7 @@ describe('driftd check during an open window', { timeout: 120_000 }, () => {
     // openssl and libssl3 are one upgrade (one headline, libssl3 its evidence, #21): the headline is expected.
     expect(expected).toEqual(['packages/openssl']);
     // The same marking audit.ts judge() applies for the daemon gives the same marks on the report made before.
-    const window = readOpenWindowsOf(database).get('erp-demo');
+    const window = (await readOpenWindowsOf(loadConfig(config))).get('erp-demo');
     expect(window).toBeDefined();
     const daemonWay = window ? markExpected(before, window) : before;
     expect(
@@ -109,9 +110,9 @@ describe('driftd check during an open window', { timeout: 120_000 }, () => {
     const ownDatabase = path.join(dir, 'direction.db');
     const ownConfig = path.join(dir, 'direction.yaml');
     writeFileSync(ownConfig, readFileSync(config, 'utf8').replace(`database: ${database}`, `database: ${ownDatabase}`));
-    const store = Store.open(ownDatabase);
-    const baseline = store.saveRun(runInput('2026-12-07T16:00:00.000Z', { 'erp-a': {}, 'erp-b': {} }));
-    store.windows().openWindow({
+    const store = await Store.open(ownDatabase);
+    const baseline = await store.saveRun(runInput('2026-12-07T16:00:00.000Z', { 'erp-a': {}, 'erp-b': {} }));
+    await store.windows().openWindow({
       cluster: 'erp-demo',
       name: 'swappiness-default',
       openedAt: '2026-12-07T16:00:00.000Z',
@@ -132,7 +133,7 @@ describe('driftd check during an open window', { timeout: 120_000 }, () => {
       baselineFindingIds: [],
       versionFormat: 'deb',
     });
-    store.close();
+    await store.close();
 
     const during = await checkJson(ownConfig);
     const f = during.findings.find((x) => x.facet === 'sysctl' && x.key === 'vm.swappiness');

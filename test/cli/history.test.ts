@@ -32,16 +32,16 @@ describe('driftd history prune / verify', () => {
   let config: string;
   let database: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'driftd-history-'));
     database = path.join(dir, 'history.db');
     // 200 runs every 3 hours (25 days); erp-b changes once, on day 5.
-    const store = Store.open(database);
+    const store = await Store.open(database);
     for (let i = 0; i < RUNS; i += 1) {
       const b = i < 40 ? { packages: BASE_PACKAGES } : { packages: { ...BASE_PACKAGES, 'pkg-001': '2' } };
-      store.saveRun(runInput(hoursAfter(T0, i * 3), { 'erp-a': { packages: BASE_PACKAGES }, 'erp-b': b }));
+      await store.saveRun(runInput(hoursAfter(T0, i * 3), { 'erp-a': { packages: BASE_PACKAGES }, 'erp-b': b }));
     }
-    store.close();
+    await store.close();
     config = path.join(dir, 'driftd.yaml');
     writeFileSync(
       config,

@@ -31,10 +31,10 @@ function report(pacemakerOnC: string, swappinessOnC: string) {
 }
 
 describe('evidence in the store', () => {
-  it('a stored run gives back each headline with its evidence, as judged (check --stored, history, report)', () => {
+  it('a stored run gives back each headline with its evidence, as judged (check --stored, history, report)', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'driftd-evidence-'));
     dirs.push(dir);
-    const store = Store.open(path.join(dir, 'driftd.db'));
+    const store = await Store.open(path.join(dir, 'driftd.db'));
     try {
       const pk = (v: string) => debPackages({ openssl: v, 'libssl3:amd64': v });
       const r = check([
@@ -43,35 +43,36 @@ describe('evidence in the store', () => {
         snap('c', { packages: pk('3.0.17-1') }),
       ]);
       expect(r.findings[0]?.evidence).toHaveLength(1);
-      const record = store.saveRun({
+      const record = await store.saveRun({
         cluster: 'erp',
         startedAt: '2026-11-26T08:00:00.000Z',
         finishedAt: '2026-11-26T08:00:00.000Z',
         snapshots: [],
         report: r,
       });
-      const back = store.reportOf(record.id);
+      const back = await store.reportOf(record.id);
       expect(back?.findings).toEqual(r.findings);
       // Episodes follow headlines only: the evidence is no episode of its own.
-      expect(store.findingEpisodes({ cluster: 'erp' }).map((e) => e.key)).toEqual(['openssl']);
+      expect((await store.findingEpisodes({ cluster: 'erp' })).map((e) => e.key)).toEqual(['openssl']);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });
 
 describe('findingLogLines', () => {
-  it('logs each finding once when it opens (critical as error, warning as warn) and once when it resolves', () => {
+  it('logs each finding once when it opens (critical as error, warning as warn) and once when it resolves', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'driftd-findlog-'));
     dirs.push(dir);
-    const store = Store.open(path.join(dir, 'driftd.db'));
+    const store = await Store.open(path.join(dir, 'driftd.db'));
     try {
       const runs = [report('2.1.5-1', '10'), report('2.1.5-1', '60'), report('2.1.5-1', '60'), report('2.1.6-1', '60')];
-      const logged = runs.map((r, i) => {
+      const logged: ReturnType<typeof findingLogLines>[] = [];
+      for (const [i, r] of runs.entries()) {
         const startedAt = `2026-11-26T08:0${i}:00.000Z`;
-        const record = store.saveRun({ cluster: 'erp', startedAt, finishedAt: startedAt, snapshots: [], report: r });
-        return findingLogLines(r, store.findingEpisodes({ cluster: 'erp', since: startedAt }), record.id);
-      });
+        const record = await store.saveRun({ cluster: 'erp', startedAt, finishedAt: startedAt, snapshots: [], report: r });
+        logged.push(findingLogLines(r, await store.findingEpisodes({ cluster: 'erp', since: startedAt }), record.id));
+      }
       const summary = (lines: ReturnType<typeof findingLogLines>) =>
         lines.slice(1).map((l) => `${l.level} ${String(l.fields.change)} ${String(l.fields.key)}`);
       // Run 1: the pacemaker drift opens (critical -> error).
@@ -86,7 +87,7 @@ describe('findingLogLines', () => {
       expect(summary(logged[3] ?? [])).toEqual(['info resolved pacemaker']);
       expect(logged[3]?.[1]?.message).toBe('finding resolved: pacemaker: erp-c has 2.1.5-1 (majority has 2.1.6-1)');
     } finally {
-      store.close();
+      await store.close();
     }
   });
 

@@ -263,11 +263,11 @@ suite(title, () => {
     expect(Date.parse(snapAfter.takenAt) / 1000).toBe(takenAfter);
     expect(Object.keys(snapAfter.facets['packages']?.items ?? {}).length).toBeGreaterThan(10);
     // The full snapshot comes from the store: the same one the store itself gives back.
-    const store = Store.open(path.join(dir, 'driftd.db'), { readonly: true });
+    const store = await Store.open(path.join(dir, 'driftd.db'), { readonly: true });
     try {
-      expect(snapAfter).toEqual(store.snapshotOf('n1', snapAfter.takenAt, 'ha'));
+      expect(snapAfter).toEqual(await store.snapshotOf('n1', snapAfter.takenAt, 'ha'));
     } finally {
-      store.close();
+      await store.close();
     }
     const gone = await snapshotOf('gone');
     expect(gone.error).toMatch(/refused|ECONNREFUSED/i);
@@ -314,12 +314,12 @@ suite(title, () => {
     const db = new Database(file, { readonly: true });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
-    const store = Store.open(file, { readonly: true });
+    const store = await Store.open(file, { readonly: true });
     try {
-      expect(store.verifyChain().ok).toBe(true);
-      expect(store.runs({ cluster: 'ha' }).length).toBeGreaterThanOrEqual(2);
+      expect((await store.verifyChain()).ok).toBe(true);
+      expect((await store.runs({ cluster: 'ha' })).length).toBeGreaterThanOrEqual(2);
     } finally {
-      store.close();
+      await store.close();
     }
   }, 60_000);
 });

@@ -34,19 +34,19 @@ const stores: Array<{ store: Store; dir: string }> = [];
 afterEach(async () => {
   await Promise.all(started.splice(0).map((server) => server.close()));
   for (const { store, dir } of stores.splice(0)) {
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
 /** A real SQLite store holding the hand-made view's run of each cluster (what the daemon stores). */
-function storeWithHandmadeRuns(): Store {
+async function storeWithHandmadeRuns(): Promise<Store> {
   const dir = mkdtempSync(join(tmpdir(), 'driftd-http-'));
-  const store = Store.open(join(dir, 'driftd.db'));
+  const store = await Store.open(join(dir, 'driftd.db'));
   stores.push({ store, dir });
   const snapshots = handmadeSnapshots();
   for (const cluster of ['pg-ha', 'nfs-ha'] as const) {
-    store.saveRun({
+    await store.saveRun({
       cluster,
       startedAt: '2026-11-26T07:59:00.000Z',
       finishedAt: '2026-11-26T08:00:00.000Z',
@@ -71,7 +71,7 @@ async function start(overrides: Partial<HttpServerDeps> = {}): Promise<Harness> 
   const logs: LogLine[] = [];
   const historyCalls: Harness['historyCalls'] = [];
   const runs = { busy: false, triggered: 0 };
-  const store = storeWithHandmadeRuns();
+  const store = await storeWithHandmadeRuns();
   const history: HistoryReader = {
     findingEpisodes: (query) => {
       historyCalls.push({ method: 'findingEpisodes', query });
@@ -286,7 +286,7 @@ describe('node API', () => {
       facets: { kernel: { status: 'ok', items: { release: { value: '6.1.0-28-amd64' } }, durationMs: 40 } },
     };
     const others = handmadeSnapshots()['pg-ha'].filter((snapshot) => snapshot.node !== 'pg2');
-    h.store.saveRun({
+    await h.store.saveRun({
       cluster: 'pg-ha',
       startedAt: '2026-11-26T08:15:00.000Z',
       finishedAt: '2026-11-26T08:16:00.000Z',
@@ -316,7 +316,7 @@ describe('node API', () => {
 
   it('404s a node of the view whose snapshot is not in the store, and says so', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'driftd-http-empty-'));
-    const empty = Store.open(join(dir, 'driftd.db'));
+    const empty = await Store.open(join(dir, 'driftd.db'));
     stores.push({ store: empty, dir });
     const h = await start({
       history: { findingEpisodes: () => [], changes: () => [], snapshotOf: (node, at, cluster) => empty.snapshotOf(node, at, cluster) },

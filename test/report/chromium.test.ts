@@ -67,11 +67,11 @@ suite(CHROMIUM ? 'HTML report in headless Chromium' : `HTML report in headless C
   beforeAll(async () => {
     demo = await buildDemoStore();
     work = mkdtempSync(path.join(tmpdir(), 'driftd-report-chromium-'));
-    const store = Store.open(demo.dbFile, { readonly: true });
+    const store = await Store.open(demo.dbFile, { readonly: true });
     try {
       const cluster = demo.loaded.config.clusters[0];
       if (!cluster) throw new Error('no cluster');
-      report = auditReportFromStore(store, {
+      report = await auditReportFromStore(store, {
         loaded: demo.loaded,
         cluster,
         since: '2026-11-20T00:00:00.000Z',
@@ -80,7 +80,7 @@ suite(CHROMIUM ? 'HTML report in headless Chromium' : `HTML report in headless C
         commandLine: 'driftd report --cluster erp-demo --format html --out report.html',
       });
     } finally {
-      store.close();
+      await store.close();
     }
     htmlFile = path.join(work, 'report.html');
     writeFileSync(htmlFile, renderAuditHtml(report));

@@ -104,7 +104,7 @@ export async function buildDemoStore(): Promise<DemoStore> {
   const rules = loadRulesFor(loaded);
   if (rules.errors.length) throw new Error(`test rule pack invalid: ${JSON.stringify(rules.errors)}`);
   const dbFile = path.join(dir, 'driftd.db');
-  const store = Store.open(dbFile);
+  const store = await Store.open(dbFile);
   const erpB = (file: string) => path.join(nodeDir('erp-b'), file);
   const erpC = (file: string) => path.join(nodeDir('erp-c'), file);
   const originalB = { packages: readFileSync(erpB('packages-query.txt'), 'utf8'), sysctl: readFileSync(erpB('sysctl-all.txt'), 'utf8') };
@@ -130,7 +130,7 @@ export async function buildDemoStore(): Promise<DemoStore> {
       await auditAndSave(loaded, store, at);
     }
   } finally {
-    store.close();
+    await store.close();
   }
   return { dir, configFile, dbFile, loaded, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -140,7 +140,7 @@ export async function auditAndSave(loaded: LoadedConfig, store: Store, at: strin
   const rules = loadRulesFor(loaded);
   const clock = () => new Date(at);
   for (const audit of await auditClusters({ loaded, rules: rules.rules, clusters: loaded.config.clusters, now: clock })) {
-    store.saveRun({
+    await store.saveRun({
       cluster: audit.cluster.name,
       startedAt: audit.startedAt,
       finishedAt: audit.finishedAt,

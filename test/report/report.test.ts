@@ -36,7 +36,7 @@ const SINCE = '2026-11-20T00:00:00.000Z';
 let demo: DemoStore;
 let report: AuditReport;
 
-function build(store: Store, since = SINCE, until = NOW.toISOString()): AuditReport {
+function build(store: Store, since = SINCE, until = NOW.toISOString()): Promise<AuditReport> {
   const cluster = demo.loaded.config.clusters[0];
   if (!cluster) throw new Error('no cluster');
   return auditReportFromStore(store, {
@@ -49,18 +49,18 @@ function build(store: Store, since = SINCE, until = NOW.toISOString()): AuditRep
   });
 }
 
-function withStore<T>(file: string, use: (store: Store) => T): T {
-  const store = Store.open(file, { readonly: true });
+async function withStore<T>(file: string, use: (store: Store) => T | Promise<T>): Promise<T> {
+  const store = await Store.open(file, { readonly: true });
   try {
-    return use(store);
+    return await use(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
 beforeAll(async () => {
   demo = await buildDemoStore();
-  report = withStore(demo.dbFile, (store) => build(store));
+  report = await withStore(demo.dbFile, (store) => build(store));
 }, 60_000);
 
 afterAll(() => demo?.cleanup());
@@ -189,10 +189,10 @@ describe('audit report model from real runs', () => {
     expect(of('erp-c')).toContainEqual([RUN_TIMES[1], 'packages', 'curl', 'removed']);
   });
 
-  it('carries the evidence: chain verdict, run hashes and the snapshot hashes of the latest run', () => {
+  it('carries the evidence: chain verdict, run hashes and the snapshot hashes of the latest run', async () => {
     expect(report.evidence.chain).toEqual({ ok: true, runsVerified: 5, thinnedRuns: 0, brokenAt: null, reason: null });
-    withStore(demo.dbFile, (store) => {
-      const latest = store.latestRun('erp-demo');
+    await withStore(demo.dbFile, async (store) => {
+      const latest = await store.latestRun('erp-demo');
       expect(report.latestRun).toMatchObject({
         id: latest?.id,
         hash: latest?.hash,
@@ -200,7 +200,7 @@ describe('audit report model from real runs', () => {
         snapshotsHash: latest?.snapshotsHash,
         snapshotsHashMatches: true,
       });
-      const snapshots = store.snapshotsOfRun(latest?.id ?? 0);
+      const snapshots = await store.snapshotsOfRun(latest?.id ?? 0);
       expect(report.evidence.snapshots.map((s) => [s.node, s.contentHash, s.facets])).toEqual(
         snapshots.map((s) => [s.node, snapshotContentHash(s), facetHashes(s)]),
       );
@@ -208,14 +208,14 @@ describe('audit report model from real runs', () => {
     expect(report.evidence.snapshots).toHaveLength(3);
   });
 
-  it('narrows everything to the period', () => {
-    const narrow = withStore(demo.dbFile, (store) => build(store, '2026-11-20T10:30:00.000Z'));
+  it('narrows everything to the period', async () => {
+    const narrow = await withStore(demo.dbFile, (store) => build(store, '2026-11-20T10:30:00.000Z'));
     expect(narrow.summary).toMatchObject({ runs: 2, readyRuns: 1, notReadyRuns: 1, episodes: 7, changes: 2 });
     expect(narrow.readiness.notReady).toEqual([{ from: RUN_TIMES[3], to: RUN_TIMES[4], runs: 1 }]);
-    const early = withStore(demo.dbFile, (store) => build(store, SINCE, '2026-11-20T09:30:00.000Z'));
+    const early = await withStore(demo.dbFile, (store) => build(store, SINCE, '2026-11-20T09:30:00.000Z'));
     expect(early.summary).toMatchObject({ runs: 2, readyRuns: 2, episodes: 5, openEpisodes: 5 });
     expect(early.latestRun?.id).toBe(2);
-    const empty = withStore(demo.dbFile, (store) => build(store, '2026-10-01T00:00:00.000Z', '2026-10-02T00:00:00.000Z'));
+    const empty = await withStore(demo.dbFile, (store) => build(store, '2026-10-01T00:00:00.000Z', '2026-10-02T00:00:00.000Z'));
     expect(empty.summary).toMatchObject({ runs: 0, currentlyReady: null, episodes: 0 });
     expect(empty.parity).toBeNull();
     expect(renderAuditHtml(empty)).toContain('No run of this cluster in the period.');
@@ -305,10 +305,10 @@ describe('Markdown rendering', () => {
 });
 
 describe('driftd report command', () => {
-  it.each(['json', 'md', 'html'] as const)('writes --format %s to --out with the exact command line', (format) => {
+  it.each(['json', 'md', 'html'] as const)('writes --format %s to --out with the exact command line', async (format) => {
     const out = path.join(demo.dir, `report.${format}`);
     const argv = ['driftd', 'report', '--config', demo.configFile, '--since', '2026-11-20', '--format', format, '--out', out];
-    const code = runReport({ config: demo.configFile, since: '2026-11-20', format, out }, NOW, argv);
+    const code = await runReport({ config: demo.configFile, since: '2026-11-20', format, out }, NOW, argv);
     expect(code).toBe(0);
     const text = readFileSync(out, 'utf8');
     const quoted = `driftd report --config ${demo.configFile} --since 2026-11-20 --format ${format} --out ${out}`;
@@ -355,18 +355,18 @@ describe('driftd report command', () => {
         .configureOutput({ writeErr: () => undefined })
         .parseAsync(['--config', demo.configFile, '--format', 'pdf'], { from: 'user' }),
     ).rejects.toThrow(/pdf/);
-    expect(() => runReport({ config: demo.configFile, since: 'yesterday', format: 'json', out: '-' }, NOW, ['driftd'])).toThrow(
+    await expect(runReport({ config: demo.configFile, since: 'yesterday', format: 'json', out: '-' }, NOW, ['driftd'])).rejects.toThrow(
       /--since "yesterday" is not a time/,
     );
-    expect(() => runReport({ config: demo.configFile, cluster: 'nope', since: '30d', format: 'json', out: '-' }, NOW, ['driftd'])).toThrow(
-      /no cluster named "nope"/,
-    );
-    expect(() =>
+    await expect(
+      runReport({ config: demo.configFile, cluster: 'nope', since: '30d', format: 'json', out: '-' }, NOW, ['driftd']),
+    ).rejects.toThrow(/no cluster named "nope"/);
+    await expect(
       runReport({ config: demo.configFile, since: '2026-11-22', until: '2026-11-21', format: 'json', out: '-' }, NOW, ['driftd']),
-    ).toThrow(/must be before/);
+    ).rejects.toThrow(/must be before/);
   });
 
-  it('still writes the report from a tampered store, says the chain is broken, and exits 1', () => {
+  it('still writes the report from a tampered store, says the chain is broken, and exits 1', async () => {
     // Same config, its database a copy in which someone raised erp-b's score in run 3.
     const config = path.join(demo.dir, 'tampered.yaml');
     writeFileSync(config, readFileSync(demo.configFile, 'utf8').replace('database: ./driftd.db', 'database: ./tampered.db'));
@@ -377,7 +377,7 @@ describe('driftd report command', () => {
     const out = path.join(demo.dir, 'tampered.html');
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
-      const code = runReport({ config, since: '2026-11-20', format: 'html', out }, NOW, ['driftd']);
+      const code = await runReport({ config, since: '2026-11-20', format: 'html', out }, NOW, ['driftd']);
       expect(code).toBe(1);
       expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toMatch(/evidence chain is BROKEN at run 3/);
     } finally {
@@ -400,7 +400,7 @@ describe('renderClusterReportHtml (GET /report/:cluster)', () => {
       expect(await renderClusterReportHtml(store, demo.loaded, 'unknown', NOW)).toBeNull();
     });
     const empty = path.join(demo.dir, 'empty.db');
-    Store.open(empty).close();
+    await (await Store.open(empty)).close();
     await withStoreAsync(empty, async (store) => {
       expect(await renderClusterReportHtml(store, demo.loaded, 'erp-demo', NOW)).toBeNull();
     });
@@ -408,11 +408,11 @@ describe('renderClusterReportHtml (GET /report/:cluster)', () => {
 });
 
 async function withStoreAsync(file: string, use: (store: Store) => Promise<void>): Promise<void> {
-  const store = Store.open(file, { readonly: true });
+  const store = await Store.open(file, { readonly: true });
   try {
     await use(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -427,12 +427,12 @@ describe('a run with an unreachable node and an unreadable facet', () => {
     renameSync(path.join(other.dir, 'nodes', 'erp-c'), path.join(other.dir, 'nodes', 'erp-c.gone'));
     rmSync(path.join(other.dir, 'nodes', 'erp-b', 'sysctl-all.exit'));
     writeFileSync(path.join(other.dir, 'nodes', 'erp-b', 'sysctl-all.error'), 'timeout after 60s');
-    const store = Store.open(other.dbFile);
+    const store = await Store.open(other.dbFile);
     try {
       await auditAndSave(other.loaded, store, AT);
       const cluster = other.loaded.config.clusters[0];
       if (!cluster) throw new Error('no cluster');
-      broken = auditReportFromStore(store, {
+      broken = await auditReportFromStore(store, {
         loaded: other.loaded,
         cluster,
         since: SINCE,
@@ -441,7 +441,7 @@ describe('a run with an unreachable node and an unreadable facet', () => {
         commandLine: 'driftd report',
       });
     } finally {
-      store.close();
+      await store.close();
     }
   }, 60_000);
 

@@ -75,15 +75,15 @@ describe('driftd serve: GET /report/:cluster', () => {
     expect(html).not.toMatch(/<script/i);
     expect(html).toContain('data-chain="ok"');
     // The daemon's own first run is in the store and in the report.
-    const store = Store.open(demo.dbFile, { readonly: true });
+    const store = await Store.open(demo.dbFile, { readonly: true });
     try {
-      const latest = store.latestRun('erp-demo');
+      const latest = await store.latestRun('erp-demo');
       expect(latest?.id).toBe(6);
       expect(html).toContain(latest?.hash ?? 'missing');
-      const inPeriod = store.runs({ cluster: 'erp-demo', since: new Date(Date.now() - 30 * 86_400_000).toISOString() }).length;
+      const inPeriod = (await store.runs({ cluster: 'erp-demo', since: new Date(Date.now() - 30 * 86_400_000).toISOString() })).length;
       expect(html).toMatch(new RegExp(`data-figure="runs"><dt>Runs in period</dt><dd>${inPeriod}</dd>`));
     } finally {
-      store.close();
+      await store.close();
     }
     expect((await fetch(`${base}/report/nope`)).status).toBe(404);
   }, 60_000);

@@ -13,23 +13,23 @@ let dir: { dir: string; cleanup: () => void };
 let path: string;
 
 /** Four runs: run 2 introduces a package change on erp-b and a finding; run 4 resolves it. */
-function seed(): void {
-  const store = Store.open(path);
+async function seed(): Promise<void> {
+  const store = await Store.open(path);
   const a = { packages: BASE_PACKAGES, sysctl: { 'vm.swappiness': '60' } };
   const b2 = { ...a, packages: { ...BASE_PACKAGES, 'pkg-007': '2.0' } };
-  store.saveRun(runInput(T0, { 'erp-a': a, 'erp-b': a }));
-  store.saveRun(
+  await store.saveRun(runInput(T0, { 'erp-a': a, 'erp-b': a }));
+  await store.saveRun(
     runInput(hoursAfter(T0, 1), { 'erp-a': a, 'erp-b': b2 }, [
       finding('mismatch:packages:pkg-007', { 'erp-a': '1.7.0-1', 'erp-b': '2.0' }),
     ]),
   );
-  store.saveRun(
+  await store.saveRun(
     runInput(hoursAfter(T0, 2), { 'erp-a': a, 'erp-b': b2 }, [
       finding('mismatch:packages:pkg-007', { 'erp-a': '1.7.0-1', 'erp-b': '2.0' }),
     ]),
   );
-  store.saveRun(runInput(hoursAfter(T0, 3), { 'erp-a': a, 'erp-b': a }));
-  store.close();
+  await store.saveRun(runInput(hoursAfter(T0, 3), { 'erp-a': a, 'erp-b': a }));
+  await store.close();
 }
 
 /** Node ids: the first run interns erp-a, then erp-b. */
@@ -58,25 +58,25 @@ function raw<T>(fn: (db: Database.Database) => T): T {
   }
 }
 
-function verify() {
-  const store = Store.open(path);
+async function verify() {
+  const store = await Store.open(path);
   try {
-    return store.verifyChain();
+    return await store.verifyChain();
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = tempDir();
   path = join(dir.dir, 'history.db');
-  seed();
+  await seed();
 });
 afterEach(() => dir.cleanup());
 
 describe('verifyChain', () => {
-  it('accepts an untouched history', () => {
-    expect(verify()).toEqual({ ok: true, runs: 4, thinnedRuns: 0 });
+  it('accepts an untouched history', async () => {
+    expect(await verify()).toEqual({ ok: true, runs: 4, thinnedRuns: 0 });
     const nodes = raw((db) => db.prepare('SELECT id, node FROM nodes ORDER BY id').all());
     expect(nodes).toEqual([
       { id: ERP_A, node: 'erp-a' },
@@ -299,9 +299,9 @@ describe('verifyChain', () => {
     },
   ];
 
-  it.each(edits)('names the run whose row was edited: $name', ({ edit, brokenAt, reason }) => {
+  it.each(edits)('names the run whose row was edited: $name', async ({ edit, brokenAt, reason }) => {
     raw(edit);
-    const verdict = verify();
+    const verdict = await verify();
     expect(verdict).toMatchObject({ ok: false, brokenAt });
     expect(verdict.ok ? '' : verdict.reason).toMatch(reason);
   });

@@ -17,16 +17,16 @@ function random(): number {
   return (seed >>> 0) / 4_294_967_296;
 }
 
-const store = Store.open(path);
+const store = await Store.open(path);
 const big = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`pkg-${i}`, `${i}.0`]));
-let at = Date.parse(store.latestRun('erp')?.startedAt ?? '2026-11-01T00:00:00.000Z');
+let at = Date.parse((await store.latestRun('erp'))?.startedAt ?? '2026-11-01T00:00:00.000Z');
 for (let i = 0; ; i += 1) {
   at += 60_000;
   const packagesB = random() < 0.5 ? { ...big, [`pkg-${Math.floor(random() * 300)}`]: `x${i}` } : big;
   const findings = random() < 0.3 ? [finding(`mismatch:packages:p${Math.floor(random() * 3)}`, { 'erp-a': '1', 'erp-b': String(i) })] : [];
   // The parent aims its SIGKILL just after this line, i.e. inside the write.
   process.stdout.write(`begin ${i}\n`);
-  const run = store.saveRun(
+  const run = await store.saveRun(
     runInput(
       new Date(at).toISOString(),
       { 'erp-a': { packages: big }, 'erp-b': { packages: packagesB }, 'erp-c': { packages: BASE_PACKAGES } },
@@ -34,5 +34,5 @@ for (let i = 0; ; i += 1) {
     ),
   );
   process.stdout.write(`committed ${run.id}\n`);
-  if (i % 7 === 6) store.prune({ keepUnchangedDays: 0, now: new Date(at).toISOString() });
+  if (i % 7 === 6) await store.prune({ keepUnchangedDays: 0, now: new Date(at).toISOString() });
 }

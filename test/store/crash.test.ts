@@ -132,14 +132,14 @@ describe('crash safety', () => {
       phases.life += Date.now() - lifeStart;
       const checkStart = Date.now();
       expect(integrity(path)).toBe('ok');
-      const store = Store.open(path);
+      const store = await Store.open(path);
       try {
-        expect(store.verifyChain()).toMatchObject({ ok: true });
-        const stored = new Set(store.runs({}).map((r) => r.id));
+        expect(await store.verifyChain()).toMatchObject({ ok: true });
+        const stored = new Set((await store.runs({})).map((r) => r.id));
         const missing = [...reported].filter((id) => !stored.has(id));
         expect(missing, `after kill ${i}`).toEqual([]);
       } finally {
-        store.close();
+        await store.close();
       }
       phases.check += Date.now() - checkStart;
     }

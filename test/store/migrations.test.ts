@@ -98,20 +98,20 @@ describe('migrations', () => {
     expect(SCHEMA_VERSION).toBeGreaterThanOrEqual(2);
   });
 
-  it('migrates a v1 database with its data and keeps working', () => {
+  it('migrates a v1 database with its data and keeps working', async () => {
     writeV1Database();
-    const store = Store.open(path);
+    const store = await Store.open(path);
     try {
-      expect(store.schemaVersion).toBe(SCHEMA_VERSION);
-      expect(store.latestRun('erp')).toMatchObject({ id: 1, thinnedNodes: [] });
-      expect(store.verifyChain()).toEqual({ ok: true, runs: 1, thinnedRuns: 0 });
-      store.saveRun(runInput(hoursAfter(T0, 1), { 'erp-a': { packages: { a: '1' } } }));
-      store.saveRun(runInput(hoursAfter(T0, 2), { 'erp-a': { packages: { a: '2' } } }));
-      expect(store.changes({ node: 'erp-a' }).map((c) => c.key)).toEqual(['a']);
-      expect(store.prune({ keepUnchangedDays: 0, now: hoursAfter(T0, 3) }).deletedSnapshots).toBe(0);
-      expect(store.verifyChain()).toEqual({ ok: true, runs: 3, thinnedRuns: 0 });
+      expect(await store.schemaVersion()).toBe(SCHEMA_VERSION);
+      expect(await store.latestRun('erp')).toMatchObject({ id: 1, thinnedNodes: [] });
+      expect(await store.verifyChain()).toEqual({ ok: true, runs: 1, thinnedRuns: 0 });
+      await store.saveRun(runInput(hoursAfter(T0, 1), { 'erp-a': { packages: { a: '1' } } }));
+      await store.saveRun(runInput(hoursAfter(T0, 2), { 'erp-a': { packages: { a: '2' } } }));
+      expect((await store.changes({ node: 'erp-a' })).map((c) => c.key)).toEqual(['a']);
+      expect((await store.prune({ keepUnchangedDays: 0, now: hoursAfter(T0, 3) })).deletedSnapshots).toBe(0);
+      expect(await store.verifyChain()).toEqual({ ok: true, runs: 3, thinnedRuns: 0 });
     } finally {
-      store.close();
+      await store.close();
     }
     const db = new Database(path, { readonly: true });
     const indexes = (
@@ -121,34 +121,34 @@ describe('migrations', () => {
     expect(indexes.sort()).toEqual(['node_changes_cluster_at', 'node_changes_node_at', 'node_changes_run']);
   });
 
-  it('converts a v2 file written by the v2 store without loss, and keeps working', () => {
+  it('converts a v2 file written by the v2 store without loss, and keeps working', async () => {
     const expected = copyV2Database();
     expect([expected.schemaVersion, userVersion()]).toEqual([2, 2]);
-    const store = Store.open(path);
+    const store = await Store.open(path);
     try {
-      expect(store.schemaVersion).toBe(SCHEMA_VERSION);
-      expect(store.verifyChain()).toEqual(expected.verdict);
-      expect(store.runs()).toEqual(expected.runs);
+      expect(await store.schemaVersion()).toBe(SCHEMA_VERSION);
+      expect(await store.verifyChain()).toEqual(expected.verdict);
+      expect(await store.runs()).toEqual(expected.runs);
       for (const { id } of expected.runs) {
-        expect(store.snapshotsOfRun(id)).toEqual(expected.snapshots[id]);
-        expect(store.reportOf(id)).toEqual(expected.reports[id]);
+        expect(await store.snapshotsOfRun(id)).toEqual(expected.snapshots[id]);
+        expect(await store.reportOf(id)).toEqual(expected.reports[id]);
       }
-      expect(store.changes({})).toEqual(expected.changes);
-      expect(store.findingEpisodes({})).toEqual(expected.episodes);
-      expect(store.readinessHistory('erp')).toEqual(expected.readiness);
-      expect(store.snapshotOf('erp-b')).toEqual(expected.snapshotOf.latest);
-      expect(store.snapshotOf('erp-a', '2026-11-10T10:30:00.000Z')).toEqual(expected.snapshotOf.thinned);
-      expect(store.snapshotOf('erp-c', '2026-11-10T04:30:00.000Z', 'erp')).toEqual(expected.snapshotOf.unreachable);
+      expect(await store.changes({})).toEqual(expected.changes);
+      expect(await store.findingEpisodes({})).toEqual(expected.episodes);
+      expect(await store.readinessHistory('erp')).toEqual(expected.readiness);
+      expect(await store.snapshotOf('erp-b')).toEqual(expected.snapshotOf.latest);
+      expect(await store.snapshotOf('erp-a', '2026-11-10T10:30:00.000Z')).toEqual(expected.snapshotOf.thinned);
+      expect(await store.snapshotOf('erp-c', '2026-11-10T04:30:00.000Z', 'erp')).toEqual(expected.snapshotOf.unreachable);
 
       // New runs diff against the converted history, and prune works on it.
-      const last = store.latestRun('erp');
+      const last = await store.latestRun('erp');
       const at = hoursAfter(last?.startedAt ?? T0, 1);
-      store.saveRun(runInput(at, { 'erp-a': { packages: { 'pkg-000': '9' } } }));
-      expect(store.changes({ since: at }).map((c) => c.key)).toContain('pkg-000');
-      store.prune({ keepUnchangedDays: 0, now: hoursAfter(at, 1) });
-      expect(store.verifyChain()).toMatchObject({ ok: true, runs: expected.runs.length + 1 });
+      await store.saveRun(runInput(at, { 'erp-a': { packages: { 'pkg-000': '9' } } }));
+      expect((await store.changes({ since: at })).map((c) => c.key)).toContain('pkg-000');
+      await store.prune({ keepUnchangedDays: 0, now: hoursAfter(at, 1) });
+      expect(await store.verifyChain()).toMatchObject({ ok: true, runs: expected.runs.length + 1 });
     } finally {
-      store.close();
+      await store.close();
     }
     const tables = tableNames();
     expect(tables.filter((t) => t.startsWith('v2_') || t === 'snapshot_facets')).toEqual([]);
@@ -168,20 +168,20 @@ describe('migrations', () => {
       brokenAt: 1,
       reason: /snapshot of node erp-c: content differs from its content_hash/,
     },
-  ])('carries a v2 tampering through the migration: $name', ({ sql, brokenAt, reason }) => {
+  ])('carries a v2 tampering through the migration: $name', async ({ sql, brokenAt, reason }) => {
     copyV2Database();
     const db = new Database(path);
     db.prepare(sql).run();
     db.close();
-    const store = Store.open(path);
+    const store = await Store.open(path);
     try {
-      expect(store.verifyChain()).toMatchObject({ ok: false, brokenAt, reason: expect.stringMatching(reason) });
+      expect(await store.verifyChain()).toMatchObject({ ok: false, brokenAt, reason: expect.stringMatching(reason) });
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
-  it('refuses to merge v2 snapshots that claim one content hash but list other facets, and changes nothing', () => {
+  it('refuses to merge v2 snapshots that claim one content hash but list other facets, and changes nothing', async () => {
     copyV2Database();
     const db = new Database(path);
     // Run 2's erp-a has the same content hash as run 1's; point one of its facets elsewhere.
@@ -190,7 +190,7 @@ describe('migrations', () => {
                  WHERE facet = 'packages' AND snapshot_id = (SELECT id FROM node_snapshots WHERE run_id = 3 AND node = 'erp-a')`,
     ).run();
     db.close();
-    expect(() => Store.open(path)).toThrow(
+    await expect(Store.open(path)).rejects.toThrow(
       new RegExp(
         `migrating schema 2 -> ${SCHEMA_VERSION} failed, nothing was changed: v2 snapshot \\d+ \\(erp-a, run 3\\) has content hash`,
       ),
@@ -199,13 +199,13 @@ describe('migrations', () => {
     expect(tableNames()).toContain('snapshot_facets');
   });
 
-  it('rolls every step back when one fails', () => {
+  it('rolls every step back when one fails', async () => {
     writeV1Database();
     const broken = [
       ...MIGRATIONS,
       { version: SCHEMA_VERSION + 1, description: 'broken', sql: 'CREATE TABLE half_done (a); SELECT * FROM no_such_table;' },
     ];
-    expect(() => Store.open(path, { migrations: broken })).toThrow(
+    await expect(Store.open(path, { migrations: broken })).rejects.toThrow(
       new RegExp(`migrating schema 1 -> ${SCHEMA_VERSION + 1} failed, nothing was changed`),
     );
     expect(userVersion()).toBe(1);
@@ -216,14 +216,14 @@ describe('migrations', () => {
     expect({ tables, columns }).toEqual({ tables: 0, columns: 0 });
   });
 
-  it('refuses a database written by a newer driftd, untouched', () => {
-    Store.open(path).close();
+  it('refuses a database written by a newer driftd, untouched', async () => {
+    await (await Store.open(path)).close();
     const db = new Database(path);
     db.pragma(`user_version = ${SCHEMA_VERSION + 5}`);
     db.close();
     let error: unknown;
     try {
-      Store.open(path);
+      await Store.open(path);
     } catch (e) {
       error = e;
     }

@@ -20,15 +20,15 @@ let dir: { dir: string; cleanup: () => void };
 let path: string;
 
 /** Three runs: run 2 changes a package on erp-b and opens a finding, run 3 keeps both. */
-function seed(): void {
-  const store = Store.open(path);
+async function seed(): Promise<void> {
+  const store = await Store.open(path);
   const a = { packages: BASE_PACKAGES, sysctl: { 'vm.swappiness': '60' } };
   const b2 = { ...a, packages: { ...BASE_PACKAGES, 'pkg-007': '2.0' } };
   const mismatch = finding('mismatch:packages:pkg-007', { 'erp-a': '1.7.0-1', 'erp-b': '2.0' });
-  store.saveRun(runInput(T0, { 'erp-a': a, 'erp-b': a }));
-  store.saveRun(runInput(hoursAfter(T0, 1), { 'erp-a': a, 'erp-b': b2 }, [mismatch]));
-  store.saveRun(runInput(hoursAfter(T0, 2), { 'erp-a': a, 'erp-b': b2 }, [mismatch]));
-  store.close();
+  await store.saveRun(runInput(T0, { 'erp-a': a, 'erp-b': a }));
+  await store.saveRun(runInput(hoursAfter(T0, 1), { 'erp-a': a, 'erp-b': b2 }, [mismatch]));
+  await store.saveRun(runInput(hoursAfter(T0, 2), { 'erp-a': a, 'erp-b': b2 }, [mismatch]));
+  await store.close();
 }
 
 function alter(sql: string, ...params: unknown[]): void {
@@ -42,19 +42,19 @@ function alter(sql: string, ...params: unknown[]): void {
   }
 }
 
-function withStore<T>(fn: (store: Store) => T): T {
-  const store = Store.open(path);
+async function withStore<T>(fn: (store: Store) => T | Promise<T>): Promise<T> {
+  const store = await Store.open(path);
   try {
-    return fn(store);
+    return await fn(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
 /** The StoreError `fn` throws; fails the test when it returns instead. */
-function storeError(fn: () => unknown): StoreError {
+async function storeError(fn: () => Promise<unknown>): Promise<StoreError> {
   try {
-    fn();
+    await fn();
   } catch (error) {
     expect(error).toBeInstanceOf(StoreError);
     return error as StoreError;
@@ -62,50 +62,50 @@ function storeError(fn: () => unknown): StoreError {
   throw new Error('expected a StoreError, the call returned');
 }
 
-function expectCorrupt(fn: () => unknown, ...parts: (string | RegExp)[]): StoreError {
-  const error = storeError(fn);
+async function expectCorrupt(fn: () => Promise<unknown>, ...parts: (string | RegExp)[]): Promise<StoreError> {
+  const error = await storeError(fn);
   expect(error.code).toBe('corrupt');
   for (const part of parts) expect(error.message).toMatch(part);
   return error;
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = tempDir();
   path = join(dir.dir, 'history.db');
-  seed();
+  await seed();
 });
 
 afterEach(() => dir.cleanup());
 
 describe('runs', () => {
-  it('text in an integer column: every run reader names table, row and column', () => {
+  it('text in an integer column: every run reader names table, row and column', async () => {
     alter("UPDATE runs SET node_count = 'two' WHERE id = 2");
-    withStore((store) => {
-      expectCorrupt(() => store.run(2), 'runs row id=2', 'column node_count', '"two"');
-      expectCorrupt(() => store.runs(), 'runs row id=2', 'node_count');
-      expectCorrupt(() => store.readinessHistory('erp'), 'runs row id=2', 'node_count');
-      expect(store.run(1)?.nodeCount).toBe(2);
+    await withStore(async (store) => {
+      await expectCorrupt(() => store.run(2), 'runs row id=2', 'column node_count', '"two"');
+      await expectCorrupt(() => store.runs(), 'runs row id=2', 'node_count');
+      await expectCorrupt(() => store.readinessHistory('erp'), 'runs row id=2', 'node_count');
+      expect((await store.run(1))?.nodeCount).toBe(2);
     });
   });
 
-  it('a blob where a hash is required', () => {
+  it('a blob where a hash is required', async () => {
     alter("UPDATE runs SET hash = x'0102' WHERE id = 3");
-    withStore((store) => expectCorrupt(() => store.latestRun('erp'), 'runs row id=3', 'column hash'));
+    await withStore(async (store) => await expectCorrupt(() => store.latestRun('erp'), 'runs row id=3', 'column hash'));
   });
 
-  it('a summary that is no longer the report summary', () => {
+  it('a summary that is no longer the report summary', async () => {
     alter(`UPDATE runs SET summary = '{"critical":"many"}' WHERE id = 2`);
-    withStore((store) => expectCorrupt(() => store.reportOf(2), 'runs row id=2 column summary', 'critical'));
+    await withStore(async (store) => await expectCorrupt(() => store.reportOf(2), 'runs row id=2 column summary', 'critical'));
   });
 
-  it('meta that is not JSON', () => {
+  it('meta that is not JSON', async () => {
     alter("UPDATE runs SET meta = '{not json' WHERE id = 1");
-    withStore((store) => expectCorrupt(() => store.run(1), 'runs row id=1 column meta', 'not JSON'));
+    await withStore(async (store) => await expectCorrupt(() => store.run(1), 'runs row id=1 column meta', 'not JSON'));
   });
 
-  it('history verify reports the run instead of throwing', () => {
+  it('history verify reports the run instead of throwing', async () => {
     alter("UPDATE runs SET error_count = 'x' WHERE id = 2");
-    const verdict = withStore((store) => store.verifyChain());
+    const verdict = await withStore((store) => store.verifyChain());
     expect(verdict.ok).toBe(false);
     if (verdict.ok) return;
     expect(verdict.brokenAt).toBe(2);
@@ -114,86 +114,99 @@ describe('runs', () => {
 });
 
 describe('snapshots and manifests', () => {
-  it('text in node_snapshots.taken_at', () => {
+  it('text in node_snapshots.taken_at', async () => {
     alter("UPDATE node_snapshots SET taken_at = 'yesterday' WHERE run_id = 3 AND node_id = 2");
-    withStore((store) => {
-      expectCorrupt(() => store.snapshotsOfRun(3), 'node_snapshots row run_id=3', 'column taken_at', '"yesterday"');
-      expectCorrupt(() => store.snapshotOf('erp-b'), 'node_snapshots', 'taken_at');
+    await withStore(async (store) => {
+      await expectCorrupt(() => store.snapshotsOfRun(3), 'node_snapshots row run_id=3', 'column taken_at', '"yesterday"');
+      await expectCorrupt(() => store.snapshotOf('erp-b'), 'node_snapshots', 'taken_at');
     });
   });
 
-  it('text in manifest_facets.blob_id', () => {
+  it('text in manifest_facets.blob_id', async () => {
     alter("UPDATE manifest_facets SET blob_id = 'first' WHERE facet = 'sysctl'");
-    withStore((store) => expectCorrupt(() => store.snapshotsOfRun(1), 'manifest_facets row manifest_id=', 'column blob_id'));
+    await withStore(
+      async (store) => await expectCorrupt(() => store.snapshotsOfRun(1), 'manifest_facets row manifest_id=', 'column blob_id'),
+    );
   });
 
-  it('a facet blob whose JSON no longer is a facet', () => {
+  it('a facet blob whose JSON no longer is a facet', async () => {
     alter(`UPDATE facet_blobs SET data = ? WHERE facet = 'sysctl'`, compress('{"status":"fine","items":{}}'));
-    withStore((store) => expectCorrupt(() => store.latestSnapshots('erp'), /facet_blobs row id=\d+ data/, 'status'));
+    await withStore(async (store) => await expectCorrupt(() => store.latestSnapshots('erp'), /facet_blobs row id=\d+ data/, 'status'));
   });
 
-  it('thinned_nodes that is not a list of node names', () => {
+  it('thinned_nodes that is not a list of node names', async () => {
     alter(`UPDATE runs SET thinned_nodes = '{"erp-b":1}' WHERE id = 2`);
-    withStore((store) => expectCorrupt(() => store.run(2), 'runs row id=2 column thinned_nodes'));
+    await withStore(async (store) => await expectCorrupt(() => store.run(2), 'runs row id=2 column thinned_nodes'));
   });
 });
 
 describe('findings and episodes', () => {
-  it('text in finding_episodes.first_run_id', () => {
+  it('text in finding_episodes.first_run_id', async () => {
     alter("UPDATE finding_episodes SET first_run_id = 'two'");
-    withStore((store) => expectCorrupt(() => store.findingEpisodes(), 'finding_episodes row id=1', 'column first_run_id'));
-  });
-
-  it('an episode whose values column is not node -> value', () => {
-    alter(`UPDATE finding_episodes SET values_last = '["erp-a"]'`);
-    withStore((store) => expectCorrupt(() => store.findingEpisodes(), 'finding_episodes row id=1 column values_last'));
-  });
-
-  it('a finding blob that no longer is a finding', () => {
-    const tampered = { ...finding('mismatch:packages:pkg-007', { 'erp-a': '1.7.0-1', 'erp-b': '2.0' }), severity: 'dire' };
-    alter('UPDATE finding_blobs SET data = ?', compress(canonicalJson(tampered)));
-    withStore((store) =>
-      expectCorrupt(() => store.reportOf(2), /finding_blobs row id=1 \(finding mismatch:packages:pkg-007 of run 2\) data/, 'severity'),
+    await withStore(
+      async (store) => await expectCorrupt(() => store.findingEpisodes(), 'finding_episodes row id=1', 'column first_run_id'),
     );
   });
 
-  it('a wrong type in run_findings breaks history verify at that run', () => {
+  it('an episode whose values column is not node -> value', async () => {
+    alter(`UPDATE finding_episodes SET values_last = '["erp-a"]'`);
+    await withStore(async (store) => await expectCorrupt(() => store.findingEpisodes(), 'finding_episodes row id=1 column values_last'));
+  });
+
+  it('a finding blob that no longer is a finding', async () => {
+    const tampered = { ...finding('mismatch:packages:pkg-007', { 'erp-a': '1.7.0-1', 'erp-b': '2.0' }), severity: 'dire' };
+    alter('UPDATE finding_blobs SET data = ?', compress(canonicalJson(tampered)));
+    await withStore(
+      async (store) =>
+        await expectCorrupt(
+          () => store.reportOf(2),
+          /finding_blobs row id=1 \(finding mismatch:packages:pkg-007 of run 2\) data/,
+          'severity',
+        ),
+    );
+  });
+
+  it('a wrong type in run_findings breaks history verify at that run', async () => {
     alter("UPDATE run_findings SET blob_id = 'one' WHERE run_id = 3");
-    const verdict = withStore((store) => store.verifyChain());
+    const verdict = await withStore((store) => store.verifyChain());
     expect(verdict).toMatchObject({ ok: false, brokenAt: 3 });
     if (!verdict.ok) expect(verdict.reason).toMatch(/run_findings row run_id=3 finding_id=mismatch:packages:pkg-007.*column blob_id/);
   });
 });
 
 describe('changes', () => {
-  it('text in node_changes.run_id', () => {
+  it('text in node_changes.run_id', async () => {
     alter("UPDATE node_changes SET run_id = 'second' WHERE key = 'pkg-007'");
-    withStore((store) => expectCorrupt(() => store.changes({ node: 'erp-b' }), /node_changes row id=\d+/, 'column run_id', '"second"'));
+    await withStore(
+      async (store) => await expectCorrupt(() => store.changes({ node: 'erp-b' }), /node_changes row id=\d+/, 'column run_id', '"second"'),
+    );
   });
 
-  it('a facet this version does not know', () => {
+  it('a facet this version does not know', async () => {
     alter("UPDATE node_changes SET facet = 'weather' WHERE key = 'pkg-007'");
-    withStore((store) => expectCorrupt(() => store.changes(), 'node_changes', 'column facet', '"weather"'));
+    await withStore(async (store) => await expectCorrupt(() => store.changes(), 'node_changes', 'column facet', '"weather"'));
   });
 });
 
 describe('scores', () => {
-  it('text in node_scores.score', () => {
+  it('text in node_scores.score', async () => {
     alter("UPDATE node_scores SET score = 'high' WHERE run_id = 2 AND node = 'erp-b'");
-    withStore((store) => {
-      expectCorrupt(() => store.reportOf(2), 'node_scores row run_id=2 node=erp-b', 'column score', '"high"');
-      expectCorrupt(() => store.readinessHistory('erp'), 'node_scores', 'score');
+    await withStore(async (store) => {
+      await expectCorrupt(() => store.reportOf(2), 'node_scores row run_id=2 node=erp-b', 'column score', '"high"');
+      await expectCorrupt(() => store.readinessHistory('erp'), 'node_scores', 'score');
     });
   });
 
-  it('a score detail blob that no longer is a node report', () => {
+  it('a score detail blob that no longer is a node report', async () => {
     alter('UPDATE score_blobs SET data = ?', compress('{"contributions":[],"error":null,"facets":{"packages":"great"}}'));
-    withStore((store) => expectCorrupt(() => store.reportOf(1), 'node_scores row run_id=1', 'score detail', 'facets.packages'));
+    await withStore(
+      async (store) => await expectCorrupt(() => store.reportOf(1), 'node_scores row run_id=1', 'score detail', 'facets.packages'),
+    );
   });
 
-  it('a blob in score_blobs.data replaced by text', () => {
+  it('a blob in score_blobs.data replaced by text', async () => {
     alter("UPDATE score_blobs SET data = 'plain'");
-    withStore((store) => expectCorrupt(() => store.reportOf(1), /score_blobs row id=\d+/, 'column data'));
+    await withStore(async (store) => await expectCorrupt(() => store.reportOf(1), /score_blobs row id=\d+/, 'column data'));
   });
 });
 
@@ -218,7 +231,7 @@ describe('fitsFacetSnapshot, the fast check in front of FacetSnapshotRecord', ()
     )
     .map(([base, changes]) => ({ ...base, ...changes }));
 
-  it('accepts nothing the schema rejects (so skipping zod loses no check)', () => {
+  it('accepts nothing the schema rejects (so skipping zod loses no check)', async () => {
     fc.assert(
       fc.property(fc.oneof(facet, fc.anything()), (value) => {
         if (fitsFacetSnapshot(value)) expect(FacetSnapshotRecord.safeParse(value).success).toBe(true);
@@ -227,7 +240,7 @@ describe('fitsFacetSnapshot, the fast check in front of FacetSnapshotRecord', ()
     );
   });
 
-  it('accepts every facet driftd writes', () => {
+  it('accepts every facet driftd writes', async () => {
     const written = {
       status: 'ok',
       items: { a: { value: '1', source: '/etc/x:3' }, b: { value: '', nodeSpecific: 'hostname', content: 'x' } },

@@ -47,27 +47,27 @@ function facets(changed: number): NodeSnapshot['facets'] {
   return out;
 }
 
-function run(store: Store, index: number, changed: number) {
+async function run(store: Store, index: number, changed: number) {
   const at = hoursAfter(T0, index);
   const snapshots = NODES.map((node) => ({ cluster: CLUSTER, node, takenAt: at, facets: facets(node === 'erp-b' ? changed : 0) }));
-  return store.saveRun({ cluster: CLUSTER, startedAt: at, finishedAt: at, snapshots, report: report(at, NODES, []) });
+  return await store.saveRun({ cluster: CLUSTER, startedAt: at, finishedAt: at, snapshots, report: report(at, NODES, []) });
 }
 
 describe('size on disk', () => {
-  it('an unchanged node costs a few hundred bytes per run; a changed facet about its compressed size', () => {
-    const store = Store.open(join(dir.dir, 'size.db'));
+  it('an unchanged node costs a few hundred bytes per run; a changed facet about its compressed size', async () => {
+    const store = await Store.open(join(dir.dir, 'size.db'));
     try {
-      run(store, 0, 0);
-      const first = store.stats();
+      await run(store, 0, 0);
+      const first = await store.stats();
       const UNCHANGED_RUNS = 100;
-      for (let i = 1; i <= UNCHANGED_RUNS; i += 1) run(store, i, 0);
-      const afterUnchanged = store.stats();
+      for (let i = 1; i <= UNCHANGED_RUNS; i += 1) await run(store, i, 0);
+      const afterUnchanged = await store.stats();
       const perNodeSnapshot = (afterUnchanged.bytes - first.bytes) / (UNCHANGED_RUNS * NODES.length);
       expect(afterUnchanged.rows.facet_blobs).toBe(first.rows.facet_blobs);
 
       const CHANGED_RUNS = 20;
-      for (let i = 1; i <= CHANGED_RUNS; i += 1) run(store, UNCHANGED_RUNS + i, i);
-      const afterChanged = store.stats();
+      for (let i = 1; i <= CHANGED_RUNS; i += 1) await run(store, UNCHANGED_RUNS + i, i);
+      const afterChanged = await store.stats();
       // Each changed run: three node-snapshots plus one new packages blob on erp-b.
       const perChangedFacet = (afterChanged.bytes - afterUnchanged.bytes) / CHANGED_RUNS - perNodeSnapshot * NODES.length;
       console.info(
@@ -78,19 +78,19 @@ describe('size on disk', () => {
       // v2 wrote ~780 B here (score explanation, ten facet rows, hashes and names per node per run).
       expect(perNodeSnapshot).toBeLessThan(400);
       expect(afterChanged.rows.facet_blobs - afterUnchanged.rows.facet_blobs).toBe(CHANGED_RUNS);
-      expect(store.verifyChain()).toMatchObject({ ok: true, runs: 1 + UNCHANGED_RUNS + CHANGED_RUNS });
+      expect(await store.verifyChain()).toMatchObject({ ok: true, runs: 1 + UNCHANGED_RUNS + CHANGED_RUNS });
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });
 
 describe('size of an unchanged node-snapshot, all tables', () => {
-  it('stays under 150 B per node per run with per-run times and durations that differ every run', () => {
+  it('stays under 150 B per node per run with per-run times and durations that differ every run', async () => {
     const nodes = Array.from({ length: 40 }, (_, i) => `db-${String(i).padStart(3, '0')}`);
     const file = join(dir.dir, 'many.db');
-    const store = Store.open(file);
-    const run = (index: number) => {
+    const store = await Store.open(file);
+    const run = async (index: number) => {
       const at = hoursAfter(T0, index / 4);
       const snapshots = nodes.map((node, n) => {
         const out: NodeSnapshot['facets'] = {};
@@ -102,15 +102,15 @@ describe('size of an unchanged node-snapshot, all tables', () => {
         }
         return { cluster: CLUSTER, node, takenAt: new Date(Date.parse(at) + n * 150).toISOString(), facets: out };
       });
-      store.saveRun({ cluster: CLUSTER, startedAt: at, finishedAt: at, snapshots, report: report(at, nodes, []) });
+      await store.saveRun({ cluster: CLUSTER, startedAt: at, finishedAt: at, snapshots, report: report(at, nodes, []) });
     };
     try {
-      run(0);
-      const first = store.stats();
+      await run(0);
+      const first = await store.stats();
       const firstByTable = store.bytesByTable();
       const RUNS = 60;
-      for (let i = 1; i <= RUNS; i += 1) run(i);
-      const after = store.stats();
+      for (let i = 1; i <= RUNS; i += 1) await run(i);
+      const after = await store.stats();
       const perNodeSnapshot = (after.bytes - first.bytes) / (RUNS * nodes.length);
       const byTable = Object.entries(store.bytesByTable())
         .map(([name, bytes]) => `${name} ${((bytes - (firstByTable[name] ?? 0)) / (RUNS * nodes.length)).toFixed(1)}`)
@@ -122,9 +122,9 @@ describe('size of an unchanged node-snapshot, all tables', () => {
         facet_blobs: first.rows.facet_blobs,
       });
       expect(perNodeSnapshot).toBeLessThan(150);
-      expect(store.verifyChain()).toMatchObject({ ok: true, runs: RUNS + 1 });
+      expect(await store.verifyChain()).toMatchObject({ ok: true, runs: RUNS + 1 });
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

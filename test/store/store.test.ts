@@ -10,37 +10,37 @@ const T0 = '2026-11-24T20:00:00.000Z';
 
 let dir: { dir: string; cleanup: () => void };
 let store: Store;
-beforeEach(() => {
+beforeEach(async () => {
   dir = tempDir();
-  store = Store.open(join(dir.dir, 'history.db'));
+  store = await Store.open(join(dir.dir, 'history.db'));
 });
-afterEach(() => {
-  store.close();
+afterEach(async () => {
+  await store.close();
   dir.cleanup();
 });
 
 describe('open', () => {
-  it('sets WAL, foreign keys and the busy timeout on a real file', () => {
+  it('sets WAL, foreign keys and the busy timeout on a real file', async () => {
     expect(store.settings()).toEqual({ journalMode: 'wal', synchronous: 'NORMAL', foreignKeys: true, busyTimeoutMs: 5000 });
-    expect(store.schemaVersion).toBe(SCHEMA_VERSION);
-    const full = Store.open(store.path, { synchronous: 'FULL' });
+    expect(await store.schemaVersion()).toBe(SCHEMA_VERSION);
+    const full = await Store.open(store.path, { synchronous: 'FULL' });
     expect(full.settings().synchronous).toBe('FULL');
-    full.close();
+    await full.close();
   });
 
-  it('refuses a missing directory with a clear message', () => {
-    expect(() => Store.open(join(dir.dir, 'nope', 'x.db'))).toThrow(/directory .*nope does not exist/);
+  it('refuses a missing directory with a clear message', async () => {
+    await expect(Store.open(join(dir.dir, 'nope', 'x.db'))).rejects.toThrow(/directory .*nope does not exist/);
   });
 });
 
 describe('content-addressed snapshots', () => {
-  it('a second identical run adds only run-level rows and zero blobs', () => {
+  it('a second identical run adds only run-level rows and zero blobs', async () => {
     const states = { 'erp-a': { packages: BASE_PACKAGES }, 'erp-b': { packages: BASE_PACKAGES } };
-    store.saveRun(runInput(T0, states, [finding('mismatch:packages:x', { 'erp-a': '1', 'erp-b': '2' })]));
-    const before = store.stats();
+    await store.saveRun(runInput(T0, states, [finding('mismatch:packages:x', { 'erp-a': '1', 'erp-b': '2' })]));
+    const before = await store.stats();
     // Different durations and times: not content, must not create blobs.
-    store.saveRun(runInput(hoursAfter(T0, 1), states, [finding('mismatch:packages:x', { 'erp-a': '1', 'erp-b': '2' })], 99));
-    const after = store.stats();
+    await store.saveRun(runInput(hoursAfter(T0, 1), states, [finding('mismatch:packages:x', { 'erp-a': '1', 'erp-b': '2' })], 99));
+    const after = await store.stats();
     const added = Object.fromEntries(Object.entries(after.rows).map(([t, n]) => [t, n - before.rows[t as keyof typeof before.rows]]));
     // Same content, same score explanations: the manifests and score details are reused.
     expect(added).toEqual({
@@ -63,22 +63,22 @@ describe('content-addressed snapshots', () => {
     expect(after.facetBlobBytes.stored).toBeLessThan(after.facetBlobBytes.raw);
   });
 
-  it('a changed package adds one blob for that facet only', () => {
-    store.saveRun(runInput(T0, { 'erp-a': { packages: BASE_PACKAGES } }));
-    const before = store.stats().rows.facet_blobs;
-    store.saveRun(runInput(hoursAfter(T0, 1), { 'erp-a': { packages: { ...BASE_PACKAGES, 'pkg-001': '9' } } }));
-    expect(store.stats().rows.facet_blobs - before).toBe(1);
+  it('a changed package adds one blob for that facet only', async () => {
+    await store.saveRun(runInput(T0, { 'erp-a': { packages: BASE_PACKAGES } }));
+    const before = (await store.stats()).rows.facet_blobs;
+    await store.saveRun(runInput(hoursAfter(T0, 1), { 'erp-a': { packages: { ...BASE_PACKAGES, 'pkg-001': '9' } } }));
+    expect((await store.stats()).rows.facet_blobs - before).toBe(1);
   });
 
-  it('reassembles snapshots exactly (times normalised to UTC ms)', () => {
+  it('reassembles snapshots exactly (times normalised to UTC ms)', async () => {
     const input = runInput('2026-11-24T21:00:00+01:00', { 'erp-a': { packages: { a: '1' }, sysctl: { 'vm.swappiness': '10' } } });
-    const run = store.saveRun(input);
+    const run = await store.saveRun(input);
     expect(run.startedAt).toBe('2026-11-24T20:00:00.000Z');
-    const [got] = store.latestSnapshots(CLUSTER);
+    const [got] = await store.latestSnapshots(CLUSTER);
     expect(got).toEqual({ ...input.snapshots[0], takenAt: '2026-11-24T20:00:00.000Z' });
-    expect(store.snapshotOf('erp-a')).toEqual(got);
-    expect(store.snapshotOf('erp-a', '2026-11-24T19:59:59Z')).toBeNull();
-    expect(store.reportOf(run.id)).toEqual({ ...input.report, nodes: input.report.nodes });
+    expect(await store.snapshotOf('erp-a')).toEqual(got);
+    expect(await store.snapshotOf('erp-a', '2026-11-24T19:59:59Z')).toBeNull();
+    expect(await store.reportOf(run.id)).toEqual({ ...input.report, nodes: input.report.nodes });
   });
 
   it('recomputes the same content hash as the core', () => {
@@ -86,63 +86,63 @@ describe('content-addressed snapshots', () => {
     expect(contentHashFromFacetHashes(s.cluster, s.node, null, facetHashes(s))).toBe(snapshotContentHash(s));
   });
 
-  it('rejects a snapshot from another cluster without writing anything', () => {
+  it('rejects a snapshot from another cluster without writing anything', async () => {
     const input = runInput(T0, { 'erp-a': {} });
     input.snapshots = [{ ...snapshot('erp-a', T0, {}), cluster: 'other' }];
-    expect(() => store.saveRun(input)).toThrow(StoreError);
-    expect(store.stats().rows.runs).toBe(0);
+    await expect(store.saveRun(input)).rejects.toThrow(StoreError);
+    expect((await store.stats()).rows.runs).toBe(0);
   });
 });
 
 describe('unchanged nodes', () => {
-  const manifests = () => store.stats().rows.snapshot_manifests;
+  const manifests = async () => (await store.stats()).rows.snapshot_manifests;
 
-  it('keep their own time and durations per run while sharing one manifest and one score detail', () => {
+  it('keep their own time and durations per run while sharing one manifest and one score detail', async () => {
     const states = { 'erp-a': { packages: BASE_PACKAGES } };
-    store.saveRun(runInput(T0, states, [], 12));
-    store.saveRun(runInput(hoursAfter(T0, 1), states, [], 99));
-    expect(store.stats().rows).toMatchObject({ snapshot_manifests: 1, score_blobs: 1, node_snapshots: 2 });
-    const [first] = store.snapshotsOfRun(1);
-    const [second] = store.snapshotsOfRun(2);
+    await store.saveRun(runInput(T0, states, [], 12));
+    await store.saveRun(runInput(hoursAfter(T0, 1), states, [], 99));
+    expect((await store.stats()).rows).toMatchObject({ snapshot_manifests: 1, score_blobs: 1, node_snapshots: 2 });
+    const [first] = await store.snapshotsOfRun(1);
+    const [second] = await store.snapshotsOfRun(2);
     expect([first?.takenAt, first?.facets.packages?.durationMs, first?.facets.sysctl?.durationMs]).toEqual([T0, 12, 3]);
     expect([second?.takenAt, second?.facets.packages?.durationMs]).toEqual([hoursAfter(T0, 1), 99]);
-    expect(store.reportOf(2)?.nodes[0]?.snapshotAt).toBe(new Date(Date.parse(hoursAfter(T0, 1)) + 4_000).toISOString());
+    expect((await store.reportOf(2))?.nodes[0]?.snapshotAt).toBe(new Date(Date.parse(hoursAfter(T0, 1)) + 4_000).toISOString());
   });
 
-  it('a snapshot object mutated in place between runs is still recorded as changed', () => {
+  it('a snapshot object mutated in place between runs is still recorded as changed', async () => {
     const input = runInput(T0, { 'erp-a': { packages: { a: '1', b: '1' } } });
     const reuse = (at: string) => ({ ...runInput(at, { 'erp-a': {} }), snapshots: input.snapshots.map((s) => ({ ...s, takenAt: at })) });
-    store.saveRun(input);
-    store.saveRun(reuse(hoursAfter(T0, 1)));
-    store.saveRun(reuse(hoursAfter(T0, 2)));
+    await store.saveRun(input);
+    await store.saveRun(reuse(hoursAfter(T0, 1)));
+    await store.saveRun(reuse(hoursAfter(T0, 2)));
     const items = input.snapshots[0]?.facets.packages?.items ?? {};
     items['a'] = { value: '2' };
-    store.saveRun(reuse(hoursAfter(T0, 3)));
+    await store.saveRun(reuse(hoursAfter(T0, 3)));
     items['a'] = { value: '1' };
-    store.saveRun(reuse(hoursAfter(T0, 4)));
-    expect(store.changes({ node: 'erp-a' }).map((c) => [c.runId, c.key, c.before, c.after])).toEqual([
+    await store.saveRun(reuse(hoursAfter(T0, 4)));
+    expect((await store.changes({ node: 'erp-a' })).map((c) => [c.runId, c.key, c.before, c.after])).toEqual([
       [4, 'a', '1', '2'],
       [5, 'a', '2', '1'],
     ]);
     // Back to the first content: its manifest is found by hash, not stored again.
-    expect(manifests()).toBe(2);
-    expect(store.snapshotsOfRun(5)[0]?.facets.packages?.items).toEqual({ a: { value: '1' }, b: { value: '1' } });
-    expect(store.verifyChain()).toMatchObject({ ok: true, runs: 5 });
+    expect(await manifests()).toBe(2);
+    expect((await store.snapshotsOfRun(5))[0]?.facets.packages?.items).toEqual({ a: { value: '1' }, b: { value: '1' } });
+    expect(await store.verifyChain()).toMatchObject({ ok: true, runs: 5 });
   });
 
-  it('items in another insertion order are the same content', () => {
-    store.saveRun(runInput(T0, { 'erp-a': { packages: { a: '1', b: '2' } } }));
-    store.saveRun(runInput(hoursAfter(T0, 1), { 'erp-a': { packages: { b: '2', a: '1' } } }));
-    store.saveRun(runInput(hoursAfter(T0, 2), { 'erp-a': { packages: { b: '2', a: '1' } } }));
-    store.saveRun(runInput(hoursAfter(T0, 3), { 'erp-a': { packages: { a: '1', b: '2' } } }));
-    expect(manifests()).toBe(1);
-    expect(store.changes({})).toEqual([]);
-    expect(store.verifyChain()).toMatchObject({ ok: true, runs: 4 });
+  it('items in another insertion order are the same content', async () => {
+    await store.saveRun(runInput(T0, { 'erp-a': { packages: { a: '1', b: '2' } } }));
+    await store.saveRun(runInput(hoursAfter(T0, 1), { 'erp-a': { packages: { b: '2', a: '1' } } }));
+    await store.saveRun(runInput(hoursAfter(T0, 2), { 'erp-a': { packages: { b: '2', a: '1' } } }));
+    await store.saveRun(runInput(hoursAfter(T0, 3), { 'erp-a': { packages: { a: '1', b: '2' } } }));
+    expect(await manifests()).toBe(1);
+    expect(await store.changes({})).toEqual([]);
+    expect(await store.verifyChain()).toMatchObject({ ok: true, runs: 4 });
   });
 
   it('look up history through the node index, never by scanning every snapshot', () => {
     const plan = (sql: string) =>
-      (store as unknown as { db: { prepare: (s: string) => { all: () => { detail: string }[] } } }).db
+      (store as unknown as { sqlite: { connection: { prepare: (s: string) => { all: () => { detail: string }[] } } } }).sqlite.connection
         .prepare(`EXPLAIN QUERY PLAN ${sql}`)
         .all()
         .map((p) => p.detail)
@@ -160,12 +160,12 @@ describe('unchanged nodes', () => {
 });
 
 describe('finding life cycle', () => {
-  it('opens, continues, resolves and reopens as a new episode', () => {
+  it('opens, continues, resolves and reopens as a new episode', async () => {
     const id = 'mismatch:packages:openssl';
     const times = [0, 1, 2, 3, 4].map((h) => hoursAfter(T0, h));
     const nodes = { 'erp-a': {}, 'erp-b': {} };
-    store.saveRun(runInput(times[0]!, nodes, [finding(id, { 'erp-a': '1', 'erp-b': '2' })]));
-    store.saveRun(
+    await store.saveRun(runInput(times[0]!, nodes, [finding(id, { 'erp-a': '1', 'erp-b': '2' })]));
+    await store.saveRun(
       runInput(times[1]!, nodes, [
         finding(
           id,
@@ -174,7 +174,7 @@ describe('finding life cycle', () => {
         ),
       ]),
     );
-    let [episode] = store.findingEpisodes({ cluster: CLUSTER });
+    let [episode] = await store.findingEpisodes({ cluster: CLUSTER });
     expect(episode).toMatchObject({
       findingId: id,
       firstSeen: times[0],
@@ -186,57 +186,59 @@ describe('finding life cycle', () => {
       valuesLast: { 'erp-a': '1', 'erp-b': '3' },
       valuesClose: null,
     });
-    store.saveRun(runInput(times[2]!, nodes, []));
-    [episode] = store.findingEpisodes({ cluster: CLUSTER });
+    await store.saveRun(runInput(times[2]!, nodes, []));
+    [episode] = await store.findingEpisodes({ cluster: CLUSTER });
     expect(episode).toMatchObject({ resolvedAt: times[2], valuesClose: { 'erp-a': '1', 'erp-b': '3' } });
-    expect(store.findingEpisodes({ openOnly: true })).toEqual([]);
+    expect(await store.findingEpisodes({ openOnly: true })).toEqual([]);
 
-    store.saveRun(runInput(times[3]!, nodes, [finding(id, { 'erp-a': '1', 'erp-b': '4' })]));
-    const episodes = store.findingEpisodes({ cluster: CLUSTER });
+    await store.saveRun(runInput(times[3]!, nodes, [finding(id, { 'erp-a': '1', 'erp-b': '4' })]));
+    const episodes = await store.findingEpisodes({ cluster: CLUSTER });
     expect(episodes).toHaveLength(2);
     expect(episodes[1]).toMatchObject({ firstSeen: times[3], resolvedAt: null, valuesOpen: { 'erp-a': '1', 'erp-b': '4' } });
     expect(episodes[1]?.episodeId).not.toBe(episodes[0]?.episodeId);
-    expect(store.findingEpisodes({ openOnly: true }).map((e) => e.firstSeen)).toEqual([times[3]]);
+    expect((await store.findingEpisodes({ openOnly: true })).map((e) => e.firstSeen)).toEqual([times[3]]);
     // Window queries: the first episode lived in [t0, t2], the second from t3 on.
-    expect(store.findingEpisodes({ since: hoursAfter(T0, 2.5) }).map((e) => e.firstSeen)).toEqual([times[3]]);
-    expect(store.findingEpisodes({ until: hoursAfter(T0, 0.5) }).map((e) => e.firstSeen)).toEqual([times[0]]);
-    expect(store.verifyChain()).toMatchObject({ ok: true, runs: 4 });
+    expect((await store.findingEpisodes({ since: hoursAfter(T0, 2.5) })).map((e) => e.firstSeen)).toEqual([times[3]]);
+    expect((await store.findingEpisodes({ until: hoursAfter(T0, 0.5) })).map((e) => e.firstSeen)).toEqual([times[0]]);
+    expect(await store.verifyChain()).toMatchObject({ ok: true, runs: 4 });
   });
 
-  it('keeps episodes of different clusters apart', () => {
-    store.saveRun(runInput(T0, { 'erp-a': {} }, [finding('f', { 'erp-a': '1' })]));
+  it('keeps episodes of different clusters apart', async () => {
+    await store.saveRun(runInput(T0, { 'erp-a': {} }, [finding('f', { 'erp-a': '1' })]));
     const other = runInput(hoursAfter(T0, 1), { 'db-a': {} }, []);
     other.cluster = 'db';
     other.report.cluster = 'db';
     other.snapshots = other.snapshots.map((s) => ({ ...s, cluster: 'db' }));
-    store.saveRun(other);
-    expect(store.findingEpisodes({ openOnly: true }).map((e) => e.cluster)).toEqual([CLUSTER]);
+    await store.saveRun(other);
+    expect((await store.findingEpisodes({ openOnly: true })).map((e) => e.cluster)).toEqual([CLUSTER]);
   });
 });
 
 describe('change log', () => {
-  it('records what changed on a node, queryable by node and time', () => {
+  it('records what changed on a node, queryable by node and time', async () => {
     const a0 = { packages: { openssl: '3.0.1', bash: '5.2' }, sysctl: { 'vm.swappiness': '60' } };
-    store.saveRun(runInput(T0, { 'erp-a': a0, 'erp-b': a0 }));
-    store.saveRun(runInput(hoursAfter(T0, 1), { 'erp-a': a0, 'erp-b': { ...a0, packages: { openssl: '3.0.2', bash: '5.2', curl: '8' } } }));
-    store.saveRun(
+    await store.saveRun(runInput(T0, { 'erp-a': a0, 'erp-b': a0 }));
+    await store.saveRun(
+      runInput(hoursAfter(T0, 1), { 'erp-a': a0, 'erp-b': { ...a0, packages: { openssl: '3.0.2', bash: '5.2', curl: '8' } } }),
+    );
+    await store.saveRun(
       runInput(hoursAfter(T0, 2), {
         'erp-a': a0,
         'erp-b': { packages: { openssl: '3.0.2', curl: '8' }, sysctl: { 'vm.swappiness': '10' } },
       }),
     );
-    store.saveRun(runInput(hoursAfter(T0, 3), { 'erp-a': a0, 'erp-b': { error: 'connect-timeout' } }));
+    await store.saveRun(runInput(hoursAfter(T0, 3), { 'erp-a': a0, 'erp-b': { error: 'connect-timeout' } }));
     // While erp-b was unreachable, bash came back; the change shows up once it is reachable.
-    store.saveRun(
+    await store.saveRun(
       runInput(hoursAfter(T0, 4), {
         'erp-a': a0,
         'erp-b': { packages: { openssl: '3.0.2', curl: '8', bash: '5.3' }, sysctl: { 'vm.swappiness': '10' } },
       }),
     );
 
-    const strip = (cs: ReturnType<Store['changes']>) =>
+    const strip = (cs: Awaited<ReturnType<Store['changes']>>) =>
       cs.map(({ at, facet, key, change, before, after }) => ({ at, facet, key, change, before, after }));
-    expect(strip(store.changes({ node: 'erp-b' }))).toEqual([
+    expect(strip(await store.changes({ node: 'erp-b' }))).toEqual([
       { at: hoursAfter(T0, 1), facet: 'packages', key: 'curl', change: 'added', before: null, after: '8' },
       { at: hoursAfter(T0, 1), facet: 'packages', key: 'openssl', change: 'changed', before: '3.0.1', after: '3.0.2' },
       { at: hoursAfter(T0, 2), facet: 'packages', key: 'bash', change: 'removed', before: '5.2', after: null },
@@ -245,17 +247,19 @@ describe('change log', () => {
       { at: hoursAfter(T0, 4), facet: 'node', key: 'error', change: 'removed', before: 'connect-timeout', after: null },
       { at: hoursAfter(T0, 4), facet: 'packages', key: 'bash', change: 'added', before: null, after: '5.3' },
     ]);
-    expect(store.changes({ node: 'erp-a' })).toEqual([]);
+    expect(await store.changes({ node: 'erp-a' })).toEqual([]);
     // "since Tuesday 22:00" with a non-UTC offset and no milliseconds.
-    expect(strip(store.changes({ node: 'erp-b', since: '2026-11-24T23:00:00+01:00', until: hoursAfter(T0, 3) })).map((c) => c.key)).toEqual(
-      ['bash', 'vm.swappiness'],
-    );
-    expect(store.changes({ cluster: CLUSTER }).length).toBe(7);
-    expect(store.verifyChain()).toMatchObject({ ok: true, runs: 5 });
+    expect(
+      strip(await store.changes({ node: 'erp-b', since: '2026-11-24T23:00:00+01:00', until: hoursAfter(T0, 3) })).map((c) => c.key),
+    ).toEqual(['bash', 'vm.swappiness']);
+    expect((await store.changes({ cluster: CLUSTER })).length).toBe(7);
+    expect(await store.verifyChain()).toMatchObject({ ok: true, runs: 5 });
   });
 
   it('uses the node_changes index for a node + time query', () => {
-    const plan = (store as unknown as { db: { prepare: (s: string) => { all: () => { detail: string }[] } } }).db
+    const plan = (
+      store as unknown as { sqlite: { connection: { prepare: (s: string) => { all: () => { detail: string }[] } } } }
+    ).sqlite.connection
       .prepare("EXPLAIN QUERY PLAN SELECT * FROM node_changes WHERE node = 'erp-b' AND at >= '2026' ORDER BY at, id")
       .all();
     expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING INDEX node_changes_node_at/);
@@ -263,43 +267,43 @@ describe('change log', () => {
 });
 
 describe('two connections on one file', () => {
-  it('interleaved writers keep one linear chain; a read-only reader sees their runs', () => {
-    const second = Store.open(store.path);
+  it('interleaved writers keep one linear chain; a read-only reader sees their runs', async () => {
+    const second = await Store.open(store.path);
     try {
       for (let h = 0; h < 6; h += 1) {
-        (h % 2 === 0 ? store : second).saveRun(runInput(hoursAfter(T0, h), { 'erp-a': { packages: { a: String(h) } } }));
+        await (h % 2 === 0 ? store : second).saveRun(runInput(hoursAfter(T0, h), { 'erp-a': { packages: { a: String(h) } } }));
       }
-      const reader = Store.open(store.path, { readonly: true });
+      const reader = await Store.open(store.path, { readonly: true });
       try {
-        expect(reader.latestRun(CLUSTER)?.id).toBe(6);
-        expect(reader.changes({ node: 'erp-a' })).toHaveLength(5);
-        expect(() => reader.saveRun(runInput(hoursAfter(T0, 9), { 'erp-a': {} }))).toThrow(/readonly/);
+        expect((await reader.latestRun(CLUSTER))?.id).toBe(6);
+        expect(await reader.changes({ node: 'erp-a' })).toHaveLength(5);
+        await expect(reader.saveRun(runInput(hoursAfter(T0, 9), { 'erp-a': {} }))).rejects.toThrow(/readonly/);
       } finally {
-        reader.close();
+        await reader.close();
       }
-      expect(second.verifyChain()).toEqual({ ok: true, runs: 6, thinnedRuns: 0 });
+      expect(await second.verifyChain()).toEqual({ ok: true, runs: 6, thinnedRuns: 0 });
     } finally {
-      second.close();
+      await second.close();
     }
   });
 });
 
 describe('runs and readiness', () => {
-  it('lists runs and readiness history in a window', () => {
+  it('lists runs and readiness history in a window', async () => {
     for (let h = 0; h < 4; h += 1) {
       const findings = h === 2 ? [finding('f', { 'erp-a': '1', 'erp-b': '2' })] : [];
-      store.saveRun(runInput(hoursAfter(T0, h), { 'erp-a': {}, 'erp-b': {} }, findings));
+      await store.saveRun(runInput(hoursAfter(T0, h), { 'erp-a': {}, 'erp-b': {} }, findings));
     }
-    expect(store.runs({ cluster: CLUSTER, since: hoursAfter(T0, 1), until: hoursAfter(T0, 3) }).map((r) => r.id)).toEqual([2, 3]);
-    expect(store.latestRun(CLUSTER)?.id).toBe(4);
-    expect(store.latestRun('nope')).toBeNull();
-    const history = store.readinessHistory(CLUSTER, hoursAfter(T0, 1), hoursAfter(T0, 3));
+    expect((await store.runs({ cluster: CLUSTER, since: hoursAfter(T0, 1), until: hoursAfter(T0, 3) })).map((r) => r.id)).toEqual([2, 3]);
+    expect((await store.latestRun(CLUSTER))?.id).toBe(4);
+    expect(await store.latestRun('nope')).toBeNull();
+    const history = await store.readinessHistory(CLUSTER, hoursAfter(T0, 1), hoursAfter(T0, 3));
     expect(history).toEqual([
       { at: hoursAfter(T0, 1), runId: 2, ready: true, score: 1, nodes: { 'erp-a': 1, 'erp-b': 0.9 } },
       { at: hoursAfter(T0, 2), runId: 3, ready: false, score: 1, nodes: { 'erp-a': 1, 'erp-b': 0.9 } },
     ]);
-    const latest = store.latestRun(CLUSTER);
-    expect(latest?.prevHash).toBe(store.run(3)?.hash);
+    const latest = await store.latestRun(CLUSTER);
+    expect(latest?.prevHash).toBe((await store.run(3))?.hash);
     expect(latest?.hash).toMatch(/^[0-9a-f]{64}$/);
   });
 });

@@ -16,12 +16,12 @@ import { Store } from '../../src/store/index.js';
 import { readWindowViews } from '../../src/window/views.js';
 
 /** The daemon's window view of a database, read through a read-only store. */
-function viewsOf(file: string): ReturnType<typeof readWindowViews> {
-  const store = Store.open(file, { readonly: true });
+async function viewsOf(file: string): ReturnType<typeof readWindowViews> {
+  const store = await Store.open(file, { readonly: true });
   try {
-    return readWindowViews(store, new Date());
+    return await readWindowViews(store, new Date());
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -141,7 +141,7 @@ describe('window rehearsal: three nodes, openssl upgraded node by node', { timeo
     expect(again.stderr).toContain('cluster erp already has an open window "openssl-dsa-2026-11"');
   });
 
-  it('verify on the standby fails before the upgrade and passes after', () => {
+  it('verify on the standby fails before the upgrade and passes after', async () => {
     const before = driftd('verify', '--config', config, '--node', 'erp-b', '--json');
     expect(before.code).toBe(1);
     expect(json<VerifyJson>(before).reasons).toEqual([
@@ -157,7 +157,7 @@ describe('window rehearsal: three nodes, openssl upgraded node by node', { timeo
     expect(verdict.expectedChanges.map((c) => c.key).sort()).toEqual(['libssl3', 'openssl']);
     expect(verdict.unexpectedChanges).toEqual([]);
     // The daemon's view: open, two nodes still to go.
-    expect(viewsOf(db)).toEqual([
+    expect(await viewsOf(db)).toEqual([
       { cluster: 'erp', name: 'openssl-dsa-2026-11', open: true, plannedEnd: '2099-01-01T02:00:00.000Z', nodesPending: 2 },
     ]);
   });
@@ -185,7 +185,7 @@ describe('window rehearsal: three nodes, openssl upgraded node by node', { timeo
     expect(status.stdout).toMatch(/erp-a\s+not verified yet/);
   });
 
-  it('after the sysctl is put back, the workload moved and the primary patched, every verify passes; finish waits for the move constraint to be cleared, then closes', () => {
+  it('after the sysctl is put back, the workload moved and the primary patched, every verify passes; finish waits for the move constraint to be cleared, then closes', async () => {
     swappiness('erp-c', '10');
     expect(driftd('verify', '--config', config, '--node', 'erp-c').code).toBe(0);
     // `crm resource move erp-group erp-c`: the CIB (replicated) gains a location constraint on every node.
@@ -244,12 +244,12 @@ describe('window rehearsal: three nodes, openssl upgraded node by node', { timeo
     const statusJson = driftd('status', '--config', config, '--cluster', 'erp', '--json');
     expect(statusJson.code).toBe(0);
     expect(JSON.parse(statusJson.stdout)).toEqual({ cluster: 'erp', window: null, latest: {}, pendingNodes: [] });
-    expect(viewsOf(db)).toEqual([
+    expect(await viewsOf(db)).toEqual([
       { cluster: 'erp', name: 'openssl-dsa-2026-11', open: false, plannedEnd: '2099-01-01T02:00:00.000Z', nodesPending: 0 },
     ]);
   });
 
-  it('the evidence is in the history database: window, summary, each verify, and the runs it points at', () => {
+  it('the evidence is in the history database: window, summary, each verify, and the runs it points at', async () => {
     const raw = new Database(db, { readonly: true });
     try {
       const window = raw.prepare('SELECT closed_at, baseline_run_id, summary_json FROM maintenance_windows').get() as {
@@ -272,19 +272,19 @@ describe('window rehearsal: three nodes, openssl upgraded node by node', { timeo
     } finally {
       raw.close();
     }
-    const store = Store.open(db, { readonly: true });
+    const store = await Store.open(db, { readonly: true });
     try {
-      expect(store.run(1)?.meta).toEqual({ window: { name: 'openssl-dsa-2026-11', purpose: 'baseline' } });
-      expect(store.run(3)?.meta).toEqual({ window: { id: 1, name: 'openssl-dsa-2026-11', purpose: 'verify', node: 'erp-b' } });
-      expect(store.verifyChain().ok).toBe(true);
+      expect((await store.run(1))?.meta).toEqual({ window: { name: 'openssl-dsa-2026-11', purpose: 'baseline' } });
+      expect((await store.run(3))?.meta).toEqual({ window: { id: 1, name: 'openssl-dsa-2026-11', purpose: 'verify', node: 'erp-b' } });
+      expect((await store.verifyChain()).ok).toBe(true);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });
 
 describe('window abort', { timeout: 120_000 }, () => {
-  it('closes the window with the reason; the nodes not verified safe stay pending for the half-patched alert', () => {
+  it('closes the window with the reason; the nodes not verified safe stay pending for the half-patched alert', async () => {
     const start = driftd('start', '--config', config, '--cluster', 'erp', '--name', 'retry', '--expect', path.join(dir, 'openssl.yaml'));
     expect(start.stderr).toBe('');
     expect(start.code).toBe(0);
@@ -295,7 +295,7 @@ describe('window abort', { timeout: 120_000 }, () => {
     expect(abort.code).toBe(0);
     const summary = json<{ outcome: string; reason: string; pendingNodes: string[] }>(abort);
     expect(summary).toMatchObject({ outcome: 'aborted', reason: 'postponed to next week', pendingNodes: ['erp-c', 'erp-a'] });
-    expect(viewsOf(db)).toEqual([{ cluster: 'erp', name: 'retry', open: false, nodesPending: 2 }]);
+    expect(await viewsOf(db)).toEqual([{ cluster: 'erp', name: 'retry', open: false, nodesPending: 2 }]);
     const again = driftd('abort', '--config', config, '--cluster', 'erp', '--reason', 'twice');
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('no open window on cluster erp, nothing to abort');
@@ -303,7 +303,7 @@ describe('window abort', { timeout: 120_000 }, () => {
 });
 
 describe('window start refuses a cluster that is not at parity', { timeout: 120_000 }, () => {
-  it('pacemaker differs on one node: plan lists the blocker, start opens nothing (exit 1)', () => {
+  it('pacemaker differs on one node: plan lists the blocker, start opens nothing (exit 1)', async () => {
     const local = mkdtempSync(path.join(tmpdir(), 'driftd-window-blocked-'));
     try {
       for (const node of ['erp-a', 'erp-b']) cpSync(FIXTURE, path.join(local, node), { recursive: true });
@@ -328,7 +328,7 @@ describe('window start refuses a cluster that is not at parity', { timeout: 120_
       expect(start.status).toBe(1);
       expect(start.stderr).toContain('is not at parity, so no window was opened');
       // No window opened: a refused start leaves no window in the store (the run may be stored).
-      expect(existsSync(path.join(local, 'driftd.db')) ? viewsOf(path.join(local, 'driftd.db')) : []).toEqual([]);
+      expect(existsSync(path.join(local, 'driftd.db')) ? await viewsOf(path.join(local, 'driftd.db')) : []).toEqual([]);
     } finally {
       rmSync(local, { recursive: true, force: true });
     }

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NodeEvaluation } from '../../src/core/window/verdict.js';
 import { Store, StoreError } from '../../src/store/index.js';
-import { readWindowViews, windowViews } from '../../src/window/views.js';
+import { readWindowViews } from '../../src/window/views.js';
 import { WindowStoreError, type NewWindow } from '../../src/store/windows.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { runInput } from '../store/handmade-runs.js';
@@ -37,9 +37,9 @@ function newWindow(cluster: string, extra: Partial<NewWindow> = {}): NewWindow {
 }
 
 /** A store with runs 1..5, so windows and verifications can cite them (foreign keys). */
-function openStore(): Store {
-  const store = Store.open(file);
-  for (let i = 0; store.runs().length < 5; i++) store.saveRun(runInput(`2026-11-26T2${i}:00:00.000Z`, { a: {}, b: {} }));
+async function openStore(): Promise<Store> {
+  const store = await Store.open(file);
+  for (let i = 0; (await store.runs()).length < 5; i++) await store.saveRun(runInput(`2026-11-26T2${i}:00:00.000Z`, { a: {}, b: {} }));
   return store;
 }
 
@@ -58,23 +58,23 @@ function evidence(node: string, verdict: NodeEvaluation['verdict']): NodeEvaluat
 }
 
 describe('WindowStore', () => {
-  it('is a store migration (schema 4) beside the run tables, with foreign keys to the runs it cites', () => {
-    const store = openStore();
+  it('is a store migration (schema 4) beside the run tables, with foreign keys to the runs it cites', async () => {
+    const store = await openStore();
     try {
-      expect(store.schemaVersion).toBe(4);
-      const opened = store.windows().openWindow(newWindow('erp'));
-      expect(store.verifyChain().ok).toBe(true);
+      expect(await store.schemaVersion()).toBe(4);
+      const opened = await store.windows().openWindow(newWindow('erp'));
+      expect((await store.verifyChain()).ok).toBe(true);
       expect(store.settings().journalMode).toBe('wal');
-      expect(store.windows().openWindowOf('erp')).toEqual({ ...opened, closedAt: null, summary: null });
+      expect(await store.windows().openWindowOf('erp')).toEqual({ ...opened, closedAt: null, summary: null });
       // A window must cite a stored run, and a verification a stored run and window.
-      expect(() => store.windows().openWindow(newWindow('web', { baselineRunId: 999 }))).toThrow(/FOREIGN KEY constraint failed/);
-      expect(() =>
+      await expect(store.windows().openWindow(newWindow('web', { baselineRunId: 999 }))).rejects.toThrow(/FOREIGN KEY constraint failed/);
+      await expect(
         store
           .windows()
           .recordVerification({ windowId: opened.id, node: 'a', at: 't', verdict: 'safe', runId: 999, evidence: evidence('a', 'safe') }),
-      ).toThrow(/FOREIGN KEY constraint failed/);
+      ).rejects.toThrow(/FOREIGN KEY constraint failed/);
     } finally {
-      store.close();
+      await store.close();
     }
     const raw = new Database(file, { readonly: true });
     try {
@@ -89,10 +89,10 @@ describe('WindowStore', () => {
     }
   });
 
-  it('migrates a schema-3 database whose window tables the window code made itself: rows kept, foreign keys added', () => {
-    const old = Store.open(file, { migrations: MIGRATIONS.filter((m) => m.version <= 3) });
-    old.saveRun(runInput('2026-11-26T20:00:00.000Z', { a: {}, b: {} }));
-    old.close();
+  it('migrates a schema-3 database whose window tables the window code made itself: rows kept, foreign keys added', async () => {
+    const old = await Store.open(file, { migrations: MIGRATIONS.filter((m) => m.version <= 3) });
+    await old.saveRun(runInput('2026-11-26T20:00:00.000Z', { a: {}, b: {} }));
+    await old.close();
     const raw = new Database(file);
     raw.exec(`CREATE TABLE maintenance_windows (id INTEGER PRIMARY KEY, cluster TEXT NOT NULL, name TEXT NOT NULL, opened_at TEXT NOT NULL,
         planned_end TEXT, closed_at TEXT, baseline_run_id INTEGER NOT NULL, nodes_json TEXT NOT NULL, expectation_json TEXT NOT NULL,
@@ -115,26 +115,26 @@ describe('WindowStore', () => {
       .run('a', '2026-11-26T22:10:00Z', 'safe', JSON.stringify(evidence('a', 'safe')));
     raw.close();
 
-    const store = Store.open(file);
+    const store = await Store.open(file);
     try {
-      expect(store.schemaVersion).toBe(4);
-      expect(store.windows().openWindowOf('erp')).toMatchObject({ id: 7, name: 'old', baselineRunId: 1, nodes: ['a', 'b'] });
-      expect(store.windows().verifications(7)).toHaveLength(1);
-      expect(() => store.windows().openWindow(newWindow('erp', { baselineRunId: 1 }))).toThrow(WindowStoreError);
-      expect(store.verifyChain().ok).toBe(true);
+      expect(await store.schemaVersion()).toBe(4);
+      expect(await store.windows().openWindowOf('erp')).toMatchObject({ id: 7, name: 'old', baselineRunId: 1, nodes: ['a', 'b'] });
+      expect(await store.windows().verifications(7)).toHaveLength(1);
+      await expect(store.windows().openWindow(newWindow('erp', { baselineRunId: 1 }))).rejects.toThrow(WindowStoreError);
+      expect((await store.verifyChain()).ok).toBe(true);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
-  it('refuses a second open window per cluster, from another connection too', () => {
-    const one = openStore();
-    const two = Store.open(file);
+  it('refuses a second open window per cluster, from another connection too', async () => {
+    const one = await openStore();
+    const two = await Store.open(file);
     try {
-      one.windows().openWindow(newWindow('erp'));
+      await one.windows().openWindow(newWindow('erp'));
       let error: unknown;
       try {
-        two.windows().openWindow(newWindow('erp', { name: 'second' }));
+        await two.windows().openWindow(newWindow('erp', { name: 'second' }));
       } catch (err) {
         error = err;
       }
@@ -142,17 +142,17 @@ describe('WindowStore', () => {
       expect((error as WindowStoreError).code).toBe('already-open');
       expect((error as WindowStoreError).message).toContain('already has an open window "patch-erp"');
       // Another cluster is independent.
-      expect(two.windows().openWindow(newWindow('web')).cluster).toBe('web');
+      expect((await two.windows().openWindow(newWindow('web'))).cluster).toBe('web');
     } finally {
-      one.close();
-      two.close();
+      await one.close();
+      await two.close();
     }
   });
 
-  it('the database itself enforces one open window even past the check (partial unique index)', () => {
-    const store = openStore();
-    store.windows().openWindow(newWindow('erp'));
-    store.close();
+  it('the database itself enforces one open window even past the check (partial unique index)', async () => {
+    const store = await openStore();
+    await store.windows().openWindow(newWindow('erp'));
+    await store.close();
     const raw = new Database(file);
     try {
       expect(() =>
@@ -167,36 +167,38 @@ describe('WindowStore', () => {
     }
   });
 
-  it('reads stored rows and JSON through schemas: a row that does not fit fails naming its column', () => {
-    const store = openStore();
+  it('reads stored rows and JSON through schemas: a row that does not fit fails naming its column', async () => {
+    const store = await openStore();
     const windows = store.windows();
-    const w = windows.openWindow(newWindow('erp'));
+    const w = await windows.openWindow(newWindow('erp'));
     const raw = new Database(file);
     raw.prepare('UPDATE maintenance_windows SET expectation_json = ? WHERE id = ?').run('{"items":[{"facet":"nope"}],"allow":[]}', w.id);
     raw.close();
     try {
-      expect(() => windows.openWindowOf('erp')).toThrow(StoreError);
-      expect(() => windows.openWindowOf('erp')).toThrow(
+      await expect(windows.openWindowOf('erp')).rejects.toThrow(StoreError);
+      await expect(windows.openWindowOf('erp')).rejects.toThrow(
         `maintenance_windows row id=${w.id} column expectation_json does not fit its schema: items.0.facet:`,
       );
-      expect(() => windows.openWindowOf('erp')).toThrow(/\(found "nope"\); .*driftd history verify/);
+      await expect(windows.openWindowOf('erp')).rejects.toThrow(/\(found "nope"\); .*driftd history verify/);
       const raw2 = new Database(file);
       raw2.pragma('foreign_keys = OFF');
       raw2
         .prepare('UPDATE maintenance_windows SET expectation_json = \'{"items":[],"allow":[]}\', baseline_run_id = \'one\' WHERE id = ?')
         .run(w.id);
       raw2.close();
-      expect(() => windows.openWindowOf('erp')).toThrow(/maintenance_windows row id=\d+ does not fit the schema, column baseline_run_id/);
+      await expect(windows.openWindowOf('erp')).rejects.toThrow(
+        /maintenance_windows row id=\d+ does not fit the schema, column baseline_run_id/,
+      );
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
-  it('closes a window once, with its summary; then a new one may open', () => {
-    const store = openStore();
+  it('closes a window once, with its summary; then a new one may open', async () => {
+    const store = await openStore();
     const windows = store.windows();
     try {
-      const w = windows.openWindow(newWindow('erp'));
+      const w = await windows.openWindow(newWindow('erp'));
       const summary = {
         window: {
           id: w.id,
@@ -214,23 +216,23 @@ describe('WindowStore', () => {
         pendingNodes: [],
         nodes: [],
       };
-      expect(windows.closeWindow(w.id, '2026-11-26T23:00:00.000Z', summary).summary).toEqual(summary);
-      expect(() => windows.closeWindow(w.id, '2026-11-26T23:00:00.000Z', summary)).toThrow(/is not open/);
-      expect(windows.openWindowOf('erp')).toBeNull();
-      expect(windows.openWindow(newWindow('erp')).id).not.toBe(w.id);
+      expect((await windows.closeWindow(w.id, '2026-11-26T23:00:00.000Z', summary)).summary).toEqual(summary);
+      await expect(windows.closeWindow(w.id, '2026-11-26T23:00:00.000Z', summary)).rejects.toThrow(/is not open/);
+      expect(await windows.openWindowOf('erp')).toBeNull();
+      expect((await windows.openWindow(newWindow('erp'))).id).not.toBe(w.id);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });
 
 describe('windowViews', () => {
-  it('open windows with planned end and nodes not yet verified safe; closed ones drop to 0 for a day', () => {
-    const store = openStore();
+  it('open windows with planned end and nodes not yet verified safe; closed ones drop to 0 for a day', async () => {
+    const store = await openStore();
     const windows = store.windows();
     try {
-      const erp = windows.openWindow(newWindow('erp'));
-      windows.recordVerification({
+      const erp = await windows.openWindow(newWindow('erp'));
+      await windows.recordVerification({
         windowId: erp.id,
         node: 'b',
         at: '2026-11-26T22:10:00Z',
@@ -238,7 +240,7 @@ describe('windowViews', () => {
         runId: 2,
         evidence: evidence('b', 'safe'),
       });
-      windows.recordVerification({
+      await windows.recordVerification({
         windowId: erp.id,
         node: 'c',
         at: '2026-11-26T22:20:00Z',
@@ -247,7 +249,7 @@ describe('windowViews', () => {
         evidence: evidence('c', 'safe'),
       });
       // The latest verify counts: c was fine, then something changed.
-      windows.recordVerification({
+      await windows.recordVerification({
         windowId: erp.id,
         node: 'c',
         at: '2026-11-26T22:30:00Z',
@@ -255,8 +257,8 @@ describe('windowViews', () => {
         runId: 4,
         evidence: evidence('c', 'not-safe'),
       });
-      const web = windows.openWindow(newWindow('web', { plannedEnd: null }));
-      windows.closeWindow(web.id, '2026-11-26T23:00:00.000Z', {
+      const web = await windows.openWindow(newWindow('web', { plannedEnd: null }));
+      await windows.closeWindow(web.id, '2026-11-26T23:00:00.000Z', {
         window: {
           id: web.id,
           cluster: 'web',
@@ -274,22 +276,22 @@ describe('windowViews', () => {
         nodes: [],
       });
 
-      expect(windowViews(windows, new Date('2026-11-26T23:30:00Z'))).toEqual([
+      expect(await readWindowViews(store, new Date('2026-11-26T23:30:00Z'))).toEqual([
         { cluster: 'erp', name: 'patch-erp', open: true, plannedEnd: '2026-11-27T00:00:00.000Z', nodesPending: 2 },
         { cluster: 'web', name: 'patch-web', open: false, nodesPending: 0 },
       ]);
-      expect(windowViews(windows, new Date('2026-11-28T00:00:00Z')).map((v) => v.cluster)).toEqual(['erp']);
-      expect(readWindowViews(store, new Date('2026-11-26T23:30:00Z'))).toHaveLength(2);
+      expect((await readWindowViews(store, new Date('2026-11-28T00:00:00Z'))).map((v) => v.cluster)).toEqual(['erp']);
+      expect(await readWindowViews(store, new Date('2026-11-26T23:30:00Z'))).toHaveLength(2);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
-  it('an aborted window that left nodes half-patched stays in view, closed, with its pending count, until a newer window', () => {
-    const store = openStore();
+  it('an aborted window that left nodes half-patched stays in view, closed, with its pending count, until a newer window', async () => {
+    const store = await openStore();
     const windows = store.windows();
     try {
-      const w = windows.openWindow(newWindow('erp'));
+      const w = await windows.openWindow(newWindow('erp'));
       const base = {
         id: w.id,
         cluster: 'erp',
@@ -300,7 +302,7 @@ describe('windowViews', () => {
         baselineRunId: 1,
         expectation: [],
       };
-      windows.closeWindow(w.id, '2026-11-26T23:00:00.000Z', {
+      await windows.closeWindow(w.id, '2026-11-26T23:00:00.000Z', {
         window: base,
         outcome: 'aborted',
         reason: 'rolled back',
@@ -309,29 +311,29 @@ describe('windowViews', () => {
         nodes: [],
       });
       const weekLater = new Date('2026-12-03T23:00:00Z');
-      expect(windowViews(windows, weekLater)).toEqual([
+      expect(await readWindowViews(store, weekLater)).toEqual([
         { cluster: 'erp', name: 'patch-erp', open: false, plannedEnd: '2026-11-27T00:00:00.000Z', nodesPending: 2 },
       ]);
-      windows.openWindow(newWindow('erp', { name: 'retry' }));
-      expect(windowViews(windows, weekLater)).toEqual([
+      await windows.openWindow(newWindow('erp', { name: 'retry' }));
+      expect(await readWindowViews(store, weekLater)).toEqual([
         { cluster: 'erp', name: 'retry', open: true, plannedEnd: '2026-11-27T00:00:00.000Z', nodesPending: 3 },
       ]);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
-  it('a fresh database has no windows; an unreadable window row surfaces as an error instead of an empty view', () => {
-    const store = openStore();
+  it('a fresh database has no windows; an unreadable window row surfaces as an error instead of an empty view', async () => {
+    const store = await openStore();
     try {
-      expect(readWindowViews(store, new Date())).toEqual([]);
-      const w = store.windows().openWindow(newWindow('erp'));
+      expect(await readWindowViews(store, new Date())).toEqual([]);
+      const w = await store.windows().openWindow(newWindow('erp'));
       const raw = new Database(file);
       raw.prepare("UPDATE maintenance_windows SET nodes_json = 'not json' WHERE id = ?").run(w.id);
       raw.close();
-      expect(() => readWindowViews(store, new Date())).toThrow(`maintenance_windows row id=${w.id} column nodes_json is not JSON`);
+      await expect(readWindowViews(store, new Date())).rejects.toThrow(`maintenance_windows row id=${w.id} column nodes_json is not JSON`);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

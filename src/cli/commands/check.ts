@@ -5,7 +5,8 @@
 import type { CheckReport } from '../../core/check-report.js';
 import { renderCheckText } from '../../core/engine/index.js';
 import { auditClusters, judge, loadRulesFor } from '../../audit/audit.js';
-import { formatIssue, resolveFromConfig } from '../../config/load.js';
+import { databaseOf } from '../../config/database.js';
+import { formatIssue, type LoadedConfig } from '../../config/load.js';
 import { readOpenWindowsOf } from '../../window/expected.js';
 import type { WindowContext } from '../../core/window/classify.js';
 import { failoverStep } from '../../simulate/audit-step.js';
@@ -35,20 +36,22 @@ export async function runCheck(flags: CheckFlags): Promise<ExitCode> {
     throw new CliError(`rule packs are invalid, so no verdict is given:\n${rules.errors.map(formatIssue).join('\n')}`, EXIT.undecided);
   }
   // During an open maintenance window its declared change directs and marks the verdict, as in the daemon.
-  const windows = openWindowsOrWarn(resolveFromConfig(loaded, loaded.config.database));
+  const windows = await openWindowsOrWarn(loaded);
   let report: CheckReport;
   const simulate = flags.simulate === false ? undefined : failoverStep(loaded.config.failover);
   if (flags.stored) {
-    const snapshots = withStore(loaded, (store) => store.latestSnapshots(cluster.name));
-    if (snapshots.length === 0) {
-      throw new CliError(
-        `nothing stored yet for cluster "${cluster.name}" in ${loaded.config.database}; run \`driftd serve\` first (it stores every run)`,
-        EXIT.undecided,
-      );
-    }
-    // The daemon's verdict on the same snapshots: the same failover step, on the stored CIB.
-    const failover = await simulate?.({ name: cluster.name, nodes: cluster.nodes.map((n) => n.name) }, snapshots);
-    report = judge(loaded, rules.rules, cluster, snapshots, new Date(), windows.get(cluster.name), failover);
+    report = await withStore(loaded, async (store) => {
+      const snapshots = await store.latestSnapshots(cluster.name);
+      if (snapshots.length === 0) {
+        throw new CliError(
+          `nothing stored yet for cluster "${cluster.name}" in ${loaded.config.database}; run \`driftd serve\` first (it stores every run)`,
+          EXIT.undecided,
+        );
+      }
+      // The daemon's verdict on the same snapshots: the same failover step, on the stored CIB.
+      const failover = await simulate?.({ name: cluster.name, nodes: cluster.nodes.map((n) => n.name) }, snapshots);
+      return judge(loaded, rules.rules, cluster, snapshots, new Date(), windows.get(cluster.name), failover);
+    });
   } else {
     const [audit] = await auditClusters({
       loaded,
@@ -86,12 +89,12 @@ export function applyFailOn(report: CheckReport, failOn: 'critical' | 'warning')
 }
 
 /** The open windows of the history database; one that cannot be read is said on stderr, and nothing is marked. */
-function openWindowsOrWarn(databaseFile: string): Map<string, WindowContext> {
+async function openWindowsOrWarn(loaded: LoadedConfig): Promise<Map<string, WindowContext>> {
   try {
-    return readOpenWindowsOf(databaseFile);
+    return await readOpenWindowsOf(loaded);
   } catch (err) {
     process.stderr.write(
-      `driftd: warning: could not read maintenance windows from ${databaseFile} (${err instanceof Error ? err.message : String(err)}); an open window's expected drift is not marked in this verdict\n`,
+      `driftd: warning: could not read maintenance windows from ${databaseOf(loaded).shown} (${err instanceof Error ? err.message : String(err)}); an open window's expected drift is not marked in this verdict\n`,
     );
     return new Map();
   }

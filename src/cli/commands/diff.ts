@@ -19,7 +19,7 @@ export interface DiffFlags {
 
 export async function runDiff(nodeA: string, nodeB: string, flags: DiffFlags): Promise<ExitCode> {
   const loaded = loadConfigOrExit(flags.config);
-  const [a, b] = flags.stored ? storedPair(loaded, nodeA, nodeB) : await collectedPair(loaded, nodeA, nodeB);
+  const [a, b] = flags.stored ? await storedPair(loaded, nodeA, nodeB) : await collectedPair(loaded, nodeA, nodeB);
   for (const snap of [a, b]) {
     if (snap.error !== undefined) throw new CliError(`${snap.node} could not be collected: ${snap.error}`, EXIT.undecided);
   }
@@ -58,14 +58,14 @@ function selectTargetsOrExit(loaded: LoadedConfig, node: string): ReturnType<typ
   }
 }
 
-function storedPair(loaded: LoadedConfig, nodeA: string, nodeB: string): [NodeSnapshot, NodeSnapshot] {
-  return withStore(loaded, (store) => {
-    const pick = (node: string): NodeSnapshot => {
+function storedPair(loaded: LoadedConfig, nodeA: string, nodeB: string): Promise<[NodeSnapshot, NodeSnapshot]> {
+  return withStore(loaded, async (store): Promise<[NodeSnapshot, NodeSnapshot]> => {
+    const pick = async (node: string): Promise<NodeSnapshot> => {
       selectTargetsOrExit(loaded, node);
-      const snap = store.snapshotOf(node);
+      const snap = await store.snapshotOf(node);
       if (!snap) throw new CliError(`no stored snapshot of ${node}; run a collection first`, EXIT.undecided);
       return snap;
     };
-    return [pick(nodeA), pick(nodeB)];
+    return [await pick(nodeA), await pick(nodeB)];
   });
 }

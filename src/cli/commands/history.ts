@@ -2,7 +2,9 @@
  * `driftd history` (finding timeline and node change log), `driftd history verify`
  * (the evidence chain), `driftd history prune` (retention) and `driftd changes`.
  */
-import type { FindingEpisode, NodeChange } from '../../store/index.js';
+import { existsSync } from 'node:fs';
+import { DatabaseConfigError, openStoreOf } from '../../config/database.js';
+import { Store, StoreError, type FindingEpisode, type NodeChange } from '../../store/index.js';
 import { loadConfigOrExit } from '../context.js';
 import { withStore } from '../with-store.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
@@ -27,14 +29,18 @@ function range(flags: RangeFlags): { since?: string; until?: string } {
   };
 }
 
-export function runHistory(flags: RangeFlags): ExitCode {
+export async function runHistory(flags: RangeFlags): Promise<ExitCode> {
   const loaded = loadConfigOrExit(flags.config);
   const when = range(flags);
-  const { episodes, changes } = withStore(loaded, (store) => ({
-    episodes: store
-      .findingEpisodes({ ...(flags.cluster ? { cluster: flags.cluster } : {}), ...when })
-      .filter((e) => !flags.node || flags.node in e.valuesLast || flags.node in e.valuesOpen || e.key === flags.node),
-    changes: store.changes({ ...(flags.cluster ? { cluster: flags.cluster } : {}), ...(flags.node ? { node: flags.node } : {}), ...when }),
+  const { episodes, changes } = await withStore(loaded, async (store) => ({
+    episodes: (await store.findingEpisodes({ ...(flags.cluster ? { cluster: flags.cluster } : {}), ...when })).filter(
+      (e) => !flags.node || flags.node in e.valuesLast || flags.node in e.valuesOpen || e.key === flags.node,
+    ),
+    changes: await store.changes({
+      ...(flags.cluster ? { cluster: flags.cluster } : {}),
+      ...(flags.node ? { node: flags.node } : {}),
+      ...when,
+    }),
   }));
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ ...when, findings: episodes, changes }, null, 2)}\n`);
@@ -78,17 +84,17 @@ function clip(value: string | null | undefined): string {
   return value.length > 60 ? `${value.slice(0, 57)}...` : value;
 }
 
-export function runChanges(flags: RangeFlags & { node: string }): ExitCode {
+export async function runChanges(flags: RangeFlags & { node: string }): Promise<ExitCode> {
   const loaded = loadConfigOrExit(flags.config);
   const when = range(flags);
-  const changes = withStore(loaded, (store) => store.changes({ node: flags.node, ...when }));
+  const changes = await withStore(loaded, (store) => store.changes({ node: flags.node, ...when }));
   process.stdout.write(flags.json ? `${JSON.stringify(changes, null, 2)}\n` : escapeControlLines(`${renderChanges(changes)}\n`));
   return EXIT.ok;
 }
 
-export function runVerify(flags: { config: string; json?: boolean }): ExitCode {
+export async function runVerify(flags: { config: string; json?: boolean }): Promise<ExitCode> {
   const loaded = loadConfigOrExit(flags.config);
-  const verdict = withStore(loaded, (store) => store.verifyChain());
+  const verdict = await withStore(loaded, (store) => store.verifyChain());
   if (flags.json) process.stdout.write(`${JSON.stringify(verdict)}\n`);
   else if (verdict.ok)
     process.stdout.write(
@@ -98,23 +104,53 @@ export function runVerify(flags: { config: string; json?: boolean }): ExitCode {
   return verdict.ok ? EXIT.ok : EXIT.notReady;
 }
 
-export function runPrune(flags: { config: string; days?: number; vacuum?: boolean }): ExitCode {
+export async function runPrune(flags: { config: string; days?: number; vacuum?: boolean }): Promise<ExitCode> {
   const loaded = loadConfigOrExit(flags.config);
   const days = flags.days ?? loaded.config.retention.keepUnchangedDays;
   if (!Number.isInteger(days) || days < 1) throw new CliError('--days takes a whole number of days, 1 or more', EXIT.undecided);
-  withStore(
+  await withStore(
     loaded,
-    (store) => {
-      const result = store.prune({ keepUnchangedDays: days, now: new Date().toISOString() });
+    async (store) => {
+      const result = await store.prune({ keepUnchangedDays: days, now: new Date().toISOString() });
       process.stdout.write(
         `pruned ${result.deletedSnapshots} unchanged snapshots and ${result.deletedBlobs} blobs older than ${result.horizon} (${result.thinnedRuns} runs thinned)\n`,
       );
-      if (flags.vacuum) {
-        const { bytesBefore, bytesAfter } = store.vacuum();
+      if (flags.vacuum && store.backend === 'postgres') {
+        process.stdout.write('vacuum: not applicable on PostgreSQL (its autovacuum reuses the freed space)\n');
+      } else if (flags.vacuum) {
+        const { bytesBefore, bytesAfter } = await store.vacuum();
         process.stdout.write(`vacuum: ${bytesBefore} -> ${bytesAfter} bytes\n`);
       }
     },
     false,
   );
   return EXIT.ok;
+}
+
+/** `history copy --from <sqlite file>`: the whole history into the config's (empty) database. */
+export async function runCopy(flags: { config: string; from: string }): Promise<ExitCode> {
+  const loaded = loadConfigOrExit(flags.config);
+  if (!existsSync(flags.from)) throw new CliError(`--from ${flags.from}: no such SQLite file`, EXIT.undecided);
+  let source: Store | undefined;
+  let target: Store | undefined;
+  try {
+    source = await Store.open(flags.from, { readonly: true });
+    target = await openStoreOf(loaded);
+    const result = await source.copyTo(target);
+    const total = Object.values(result.rows).reduce((a, b) => a + b, 0);
+    process.stdout.write(`copied ${result.rows['runs'] ?? 0} runs (${total} rows) from ${source.path} to ${target.path}\n`);
+    const verdict = result.verdict;
+    if (verdict.ok)
+      process.stdout.write(
+        `evidence chain of the copy intact: ${verdict.runs} runs verified (${verdict.thinnedRuns} thinned by retention)\n`,
+      );
+    else process.stdout.write(`evidence chain of the copy BROKEN at run ${verdict.brokenAt}: ${verdict.reason}\n`);
+    return verdict.ok ? EXIT.ok : EXIT.notReady;
+  } catch (err) {
+    if (err instanceof StoreError || err instanceof DatabaseConfigError) throw new CliError(err.message, EXIT.undecided);
+    throw err;
+  } finally {
+    await source?.close();
+    await target?.close();
+  }
 }

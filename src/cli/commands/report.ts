@@ -4,13 +4,13 @@
  * Exit 0 when written; 1 when written but the evidence chain is broken (the report says
  * so too); 2 on usage, config or store errors.
  */
-import { existsSync, writeFileSync } from 'node:fs';
-import { resolveFromConfig } from '../../config/load.js';
+import { writeFileSync } from 'node:fs';
+import { DatabaseConfigError, databaseMayHoldHistory, databaseOf, openStoreOf } from '../../config/database.js';
 import { auditReportFromStore } from '../../report/from-store.js';
 import { renderAuditHtml } from '../../report/html.js';
 import { renderAuditMarkdown } from '../../report/markdown.js';
 import type { AuditReport } from '../../report/schema.js';
-import { Store } from '../../store/index.js';
+import { StoreError, type Store } from '../../store/index.js';
 import { commandLine } from '../../transports/shell-quote.js';
 import { loadConfigOrExit } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
@@ -28,18 +28,25 @@ export interface ReportFlags {
   out: string;
 }
 
-export function runReport(flags: ReportFlags, now: Date, argv: readonly string[]): ExitCode {
+export async function runReport(flags: ReportFlags, now: Date, argv: readonly string[]): Promise<ExitCode> {
   const loaded = loadConfigOrExit(flags.config);
   const cluster = pickCluster(loaded.config, flags.cluster);
   const since = parseTimeArg(flags.since, now, '--since');
   const until = flags.until ? parseTimeArg(flags.until, now, '--until') : now.toISOString();
   if (Date.parse(since) >= Date.parse(until)) throw new CliError(`--since (${since}) must be before --until (${until})`, EXIT.undecided);
-  const file = resolveFromConfig(loaded, loaded.config.database);
-  if (!existsSync(file)) throw new CliError(`no database at ${file} yet; run \`driftd serve\` first`, EXIT.undecided);
-  const store = Store.open(file, { readonly: true });
+  if (!databaseMayHoldHistory(loaded)) {
+    throw new CliError(`no database at ${databaseOf(loaded).shown} yet; run \`driftd serve\` first`, EXIT.undecided);
+  }
+  let store: Store;
+  try {
+    store = await openStoreOf(loaded, { readonly: true });
+  } catch (err) {
+    if (err instanceof StoreError || err instanceof DatabaseConfigError) throw new CliError(err.message, EXIT.undecided);
+    throw err;
+  }
   let report: AuditReport;
   try {
-    report = auditReportFromStore(store, {
+    report = await auditReportFromStore(store, {
       loaded,
       cluster,
       since,
@@ -48,7 +55,7 @@ export function runReport(flags: ReportFlags, now: Date, argv: readonly string[]
       commandLine: commandLine(argv),
     });
   } finally {
-    store.close();
+    await store.close();
   }
   const text = renderReport(report, flags.format);
   // On a terminal, a Markdown report's node-supplied text is shown with control characters

@@ -1,5 +1,5 @@
 /** `driftd rules check` and `driftd rules explain`: validate packs, and say why a finding has its severity. */
-import { existsSync } from 'node:fs';
+import { databaseMayHoldHistory } from '../../config/database.js';
 import { formatIssue, resolveFromConfig } from '../../config/load.js';
 import { explainFinding } from '../../core/engine/index.js';
 import { FACET_NAMES, isFacetName } from '../../core/snapshot.js';
@@ -25,11 +25,15 @@ export function runRulesCheck(paths: string[], flags: { config?: string; shipped
   return result.errors.length > 0 ? EXIT.undecided : EXIT.ok;
 }
 
-export function runRulesExplain(finding: string, keyArg: string | undefined, flags: { config: string; json?: boolean }): ExitCode {
+export async function runRulesExplain(
+  finding: string,
+  keyArg: string | undefined,
+  flags: { config: string; json?: boolean },
+): Promise<ExitCode> {
   const loaded = loadConfigOrExit(flags.config);
-  const target = resolveTarget(finding, keyArg, () => {
-    if (!existsSync(resolveFromConfig(loaded, loaded.config.database))) return null;
-    return withStore(loaded, (store) => store.findingEpisodes({}).find((e) => e.findingId === finding) ?? null);
+  const target = await resolveTarget(finding, keyArg, async () => {
+    if (!databaseMayHoldHistory(loaded)) return null;
+    return withStore(loaded, async (store) => (await store.findingEpisodes({})).find((e) => e.findingId === finding) ?? null);
   });
   const rules = loadRulesFor(loaded);
   for (const issue of rules.errors) process.stderr.write(`warning: ${formatIssue(issue)}\n`);
@@ -58,11 +62,11 @@ export function runRulesExplain(finding: string, keyArg: string | undefined, fla
   return EXIT.ok;
 }
 
-function resolveTarget(
+async function resolveTarget(
   finding: string,
   keyArg: string | undefined,
-  lookup: () => { facet: string; key: string } | null,
-): { facet: string; key: string } {
+  lookup: () => Promise<{ facet: string; key: string } | null>,
+): Promise<{ facet: string; key: string }> {
   if (keyArg !== undefined) {
     if (!isFacetName(finding)) {
       throw new CliError(`"${escapeControl(finding)}" is not a facet; the facets are ${FACET_NAMES.join(', ')}`, EXIT.undecided);
@@ -71,7 +75,7 @@ function resolveTarget(
   }
   const slash = finding.indexOf('/');
   if (slash > 0 && isFacetName(finding.slice(0, slash))) return { facet: finding.slice(0, slash), key: finding.slice(slash + 1) };
-  const stored = lookup();
+  const stored = await lookup();
   if (stored) return { facet: stored.facet, key: stored.key };
   if (slash > 0) {
     throw new CliError(

@@ -29,7 +29,7 @@ async function snapshotsFor(flags: SimulateFlags): Promise<{ cluster: string; sn
   const loaded = loadConfigOrExit(flags.config);
   const cluster = pickCluster(loaded.config, flags.cluster);
   if (flags.stored) {
-    const snapshots = withStore(loaded, (store) => store.latestSnapshots(cluster.name));
+    const snapshots = await withStore(loaded, (store) => store.latestSnapshots(cluster.name));
     if (snapshots.length === 0)
       throw new CliError(`nothing stored yet for cluster "${cluster.name}"; run \`driftd serve\` first, or drop --stored`, EXIT.undecided);
     return { cluster: cluster.name, snapshots, failover: loaded.config.failover };

@@ -78,7 +78,7 @@ export function runPlan(flags: PlanFlags): Promise<ExitCode> {
     const loaded = loadConfigOrExit(flags.config);
     const cluster = pickCluster(loaded.config, flags.cluster);
     const rules = compiledRulesOf(loaded);
-    const open = withReadonlyWindows(loaded, (windows) => windows?.openWindowOf(cluster.name) ?? null);
+    const open = await withReadonlyWindows(loaded, async (windows) => (await windows?.openWindowOf(cluster.name)) ?? null);
     const location = flags.locate ? await locateResources(loaded, cluster) : null;
     const plan = await planWindow({ loaded, rules, now }, cluster, open, location, flags.simulate ? {} : null);
     const { report: _report, ...rest } = plan;
@@ -156,7 +156,7 @@ export function runAbort(flags: ClusterFlags & { reason: string }): Promise<Exit
     const loaded = loadConfigOrExit(flags.config);
     const cluster = pickCluster(loaded.config, flags.cluster);
     if (flags.reason.trim() === '') throw new CliError('--reason must say why the window is abandoned', EXIT.undecided);
-    const summary = withWritableWindows(loaded, (windows) => abortWindow(windows, cluster, flags.reason.trim(), now()));
+    const summary = await withWritableWindows(loaded, (windows) => abortWindow(windows, cluster, flags.reason.trim(), now()));
     print(flags, summary, renderSummary(summary));
     return EXIT.ok;
   });
@@ -166,7 +166,9 @@ export function runStatus(flags: ClusterFlags): Promise<ExitCode> {
   return guarded(async () => {
     const loaded: LoadedConfig = loadConfigOrExit(flags.config);
     const cluster = pickCluster(loaded.config, flags.cluster);
-    const status = withReadonlyWindows(loaded, (windows) => (windows?.openWindowOf(cluster.name) ? windowStatus(windows, cluster) : null));
+    const status = await withReadonlyWindows(loaded, async (windows) =>
+      windows && (await windows.openWindowOf(cluster.name)) ? windowStatus(windows, cluster) : null,
+    );
     if (status === null) {
       // "No window open" is an answer, not a failure: status exits 0 either way.
       const text = `no open window on cluster ${cluster.name}; open one with \`driftd window start --cluster ${cluster.name}\``;

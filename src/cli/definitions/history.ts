@@ -1,4 +1,4 @@
-/** `driftd history [verify|prune]` and `driftd changes`: options only; the work is loaded when they run (commands/history.ts). */
+/** `driftd history [verify|prune|copy]` and `driftd changes`: options only; the work is loaded when they run (commands/history.ts). */
 import { Command } from 'commander';
 import type { RangeFlags } from '../commands/history.js';
 import { DEFAULT_CONFIG } from '../defaults.js';
@@ -16,7 +16,7 @@ export function historyCommand(): Command {
     .option('--json', 'print as JSON')
     .action(async (flags: RangeFlags) => {
       const { runHistory } = await import('../commands/history.js');
-      process.exitCode = runHistory(flags);
+      process.exitCode = await runHistory(flags);
     });
   history
     .command('verify')
@@ -25,7 +25,7 @@ export function historyCommand(): Command {
     .option('--json', 'print as JSON')
     .action(async (flags: { config: string; json?: boolean }) => {
       const { runVerify } = await import('../commands/history.js');
-      process.exitCode = runVerify(flags);
+      process.exitCode = await runVerify(flags);
     });
   history
     .command('prune')
@@ -38,7 +38,18 @@ export function historyCommand(): Command {
     )
     .action(async (flags: { config: string; days?: number; vacuum?: boolean }) => {
       const { runPrune } = await import('../commands/history.js');
-      process.exitCode = runPrune(flags);
+      process.exitCode = await runPrune(flags);
+    });
+  history
+    .command('copy')
+    .description(
+      "copy a SQLite history (every run, snapshot, finding and window, ids and hashes as they are) into the config's database, which must be empty (e.g. a new PostgreSQL); then verify the copy's evidence chain",
+    )
+    .requiredOption('--from <file>', 'the SQLite history file to copy (opened read-only)')
+    .option('-c, --config <file>', 'configuration file; its `database:` is the target', DEFAULT_CONFIG)
+    .action(async (flags: { config: string; from: string }) => {
+      const { runCopy } = await import('../commands/history.js');
+      process.exitCode = await runCopy(flags);
     });
   return history;
 }
@@ -53,6 +64,6 @@ export function changesCommand(): Command {
     .option('--json', 'print as JSON')
     .action(async (flags: RangeFlags & { node: string }) => {
       const { runChanges } = await import('../commands/history.js');
-      process.exitCode = runChanges(flags);
+      process.exitCode = await runChanges(flags);
     });
 }

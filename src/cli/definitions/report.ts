@@ -21,7 +21,7 @@ export function reportCommand(): Command {
     .option('-o, --out <file>', 'where to write it; - for stdout', '-')
     .action(async (flags: ReportFlags, command: Command) => {
       const { runReport } = await import('../commands/report.js');
-      process.exitCode = runReport(flags, new Date(), invokedArgv(command));
+      process.exitCode = await runReport(flags, new Date(), invokedArgv(command));
     });
 }
 

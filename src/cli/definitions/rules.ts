@@ -23,7 +23,7 @@ export function rulesCommand(): Command {
     .option('--json', 'print as JSON')
     .action(async (finding: string, key: string | undefined, flags: { config: string; json?: boolean }) => {
       const { runRulesExplain } = await import('../commands/rules.js');
-      process.exitCode = runRulesExplain(finding, key, flags);
+      process.exitCode = await runRulesExplain(finding, key, flags);
     });
   return rules;
 }
