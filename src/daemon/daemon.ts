@@ -19,6 +19,7 @@ import { DRIFTD_VERSION } from '../version.js';
 import { auditEachCluster, loadRulesFor, type ClusterAudit } from '../audit/audit.js';
 import { clusterViewOf, emptyView, type ClusterView, type DaemonView } from '../view/view.js';
 import { findingLogLines } from './finding-log.js';
+import type { FleetMembership, RunShare } from '../fleet/membership.js';
 
 export interface DaemonOptions {
   configPath: string;
@@ -53,6 +54,10 @@ export class Daemon {
   private lastPruneAt: number | null = null;
   private token: string | undefined;
   private lock: InstanceLock | null = null;
+  /** On PostgreSQL: this instance's share of the clusters (README "Several instances"); null on SQLite. */
+  private fleet: FleetMembership | null = null;
+  /** A takeover that arrived while a run was in progress: run right after it. */
+  private pendingShare: RunShare | null = null;
 
   private constructor(
     private readonly options: DaemonOptions,
@@ -119,10 +124,22 @@ export class Daemon {
     }
     const daemon = new Daemon(options, loaded, rules, store, token);
     daemon.lock = lock;
+    if (database.kind === 'postgres') {
+      try {
+        const { joinFleet } = await import('../fleet/join.js');
+        daemon.fleet = await joinFleet(database.target, database.postgres, loaded.config.instance, DRIFTD_VERSION, options.logger);
+      } catch (err) {
+        await store.close();
+        throw new DaemonStartError(
+          `cannot join the instances sharing ${database.shown} (the lease tables): ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
     const [host, port] = splitListen(options.listen ?? loaded.config.listen);
     try {
       daemon.listening = await daemon.http.listen(host, port);
     } catch (err) {
+      await daemon.fleet?.leave();
       await store.close();
       lock.release();
       throw new DaemonStartError(listenFailure(err, loaded, host, port, options.listen));
@@ -131,6 +148,7 @@ export class Daemon {
       daemon.task = daemon.createTask(loaded.config);
     } catch (err) {
       await daemon.http.close();
+      await daemon.fleet?.leave();
       await store.close();
       lock.release();
       throw new DaemonStartError(
@@ -138,6 +156,10 @@ export class Daemon {
       );
     }
     options.logger.info({ listen: daemon.listening, clusters: loaded.config.clusters.map((c) => c.name) }, 'driftd serving');
+    daemon.fleet?.startTimers(
+      () => daemon.loaded.config.clusters,
+      (share) => daemon.takeOver(share),
+    );
     daemon.triggerRun('start');
     return daemon;
   }
@@ -202,19 +224,35 @@ export class Daemon {
   }
 
   /** Runs one collection now; resolves when it is stored and the view is swapped. */
-  async runNow(reason: string): Promise<void> {
+  async runNow(reason: string, share?: RunShare): Promise<void> {
     if (this.running) {
       this.options.logger.warn({ reason }, 'a run is still in progress; this one is skipped');
       return;
     }
-    this.running = this.execute(reason).finally(() => {
+    this.running = this.execute(reason, share).finally(() => {
       this.running = null;
       this.abort = null;
+      const pending = this.pendingShare;
+      this.pendingShare = null;
+      if (pending && !this.stopping) void this.runNow('takeover', pending);
     });
     return this.running;
   }
 
-  private async execute(reason: string): Promise<void> {
+  /** Clusters taken over between ticks (their instance died): audited now, or right after the run in progress. */
+  private takeOver(share: RunShare): void {
+    if (this.stopping) return;
+    if (!this.running) {
+      void this.runNow('takeover', share);
+      return;
+    }
+    const pending = this.pendingShare;
+    this.pendingShare = pending
+      ? { plan: { ...pending.plan, now: [...pending.plan.now, ...share.plan.now] }, leases: new Map([...pending.leases, ...share.leases]) }
+      : share;
+  }
+
+  private async execute(reason: string, given?: RunShare): Promise<void> {
     const log = this.options.logger;
     const started = Date.now();
     this.abort = new AbortController();
@@ -222,6 +260,11 @@ export class Daemon {
     log.info({ reason }, 'run started');
     let failed = false;
     const loaded = this.loaded;
+    // On PostgreSQL the instances share the clusters: this run audits the ones whose lease
+    // this instance holds or takes now, each stored only under that lease.
+    const fleet = this.fleet;
+    const share = fleet ? (given ?? (await fleet.share(loaded.config.clusters))) : null;
+    const clusters = share ? loaded.config.clusters.filter((c) => share.leases.has(c.name)) : loaded.config.clusters;
     try {
       // Read once per run, before the clusters are judged.
       const windows = await this.openWindowContexts();
@@ -231,7 +274,7 @@ export class Daemon {
         {
           loaded,
           rules: this.rules.rules,
-          clusters: loaded.config.clusters,
+          clusters,
           now: this.now,
           signal: this.abort.signal,
           openWindows: () => windows,
@@ -244,13 +287,19 @@ export class Daemon {
         },
         async (raw) => {
           const audit = raw;
-          const record = await this.store.saveRun({
-            cluster: audit.cluster.name,
-            startedAt: audit.startedAt,
-            finishedAt: audit.finishedAt,
-            snapshots: audit.snapshots,
-            report: audit.report,
-          });
+          const lease = share?.leases.get(audit.cluster.name);
+          const record = await this.store.saveRun(
+            {
+              cluster: audit.cluster.name,
+              startedAt: audit.startedAt,
+              finishedAt: audit.finishedAt,
+              snapshots: audit.snapshots,
+              report: audit.report,
+              // Which instance audited the run, and under which lease (kept under the run's hash).
+              ...(fleet && lease ? { meta: { instance: fleet.id, leaseToken: lease.token } } : {}),
+            },
+            fleet && lease ? { guard: fleet.guard(lease) } : {},
+          );
           // The chain cannot prove from inside the file that no newer run was deleted;
           // the journal keeps each head hash outside it, so an auditor can compare.
           log.info({ cluster: audit.cluster.name, runId: record.id, hash: record.hash }, 'run stored');
@@ -262,9 +311,14 @@ export class Daemon {
       const settled = await Promise.allSettled(stored);
       const failure = settled.find((s) => s.status === 'rejected');
       if (failure) throw failure.reason;
-      const clusters: ClusterView[] = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+      const audited: ClusterView[] = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
       // The snapshots are in the store now; the view keeps a summary of each (see view.ts).
-      this.view = { ...this.view, clusters, windows: await this.windowViewsOrPrevious(), firstRunCompleted: true };
+      // Sharing clusters, the view (and so /metrics) holds only this instance's: the ones
+      // just audited and those it still holds from earlier runs, so no cluster is exported
+      // by two instances.
+      if (share && fleet) await fleet.afterRun(share);
+      const views = fleet ? this.keepHeld(audited, fleet.held()) : audited;
+      this.view = { ...this.view, clusters: views, windows: await this.windowViewsOrPrevious(), firstRunCompleted: true };
       // Render the run's metrics now, once, rather than on the first scrape after the swap.
       this.metrics.prepare(this.view);
       await this.pruneIfDue();
@@ -287,6 +341,14 @@ export class Daemon {
       };
       log.info({ reason, seconds, failed }, 'run finished');
     }
+  }
+
+  /** This instance's clusters after a run: the ones audited, then earlier views of those it still holds. */
+  private keepHeld(audited: readonly ClusterView[], held: ReadonlySet<string>): ClusterView[] {
+    const fresh = new Set(audited.map((c) => c.name));
+    const kept = this.view.clusters.filter((c) => !fresh.has(c.name) && held.has(c.name));
+    const order = new Map(this.loaded.config.clusters.map((c, i) => [c.name, i]));
+    return [...audited.filter((c) => held.has(c.name)), ...kept].sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
   }
 
   private async clusterView(audit: ClusterAudit, runId: number): Promise<ClusterView> {
@@ -413,6 +475,8 @@ export class Daemon {
       clearTimeout(timer);
     }
     await this.http.close();
+    // Leases go back at once, so the other instances take these clusters without waiting for expiry.
+    await this.fleet?.leave();
     await this.store.close();
     this.lock?.release();
     log.info('driftd stopped');

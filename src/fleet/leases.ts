@@ -106,11 +106,17 @@ export class LeaseBoard {
        ON CONFLICT (id) DO UPDATE SET zones = EXCLUDED.zones, version = EXCLUDED.version, seen_at = now()`,
       [id, [...zones], version],
     );
-    const renewed = await this.db.query<LeaseRow>(
+    // Rows locked right now are skipped, not waited for: the only holder of a lock on this
+    // instance's lease is its own run committing under it (holdsInTx), which must not make
+    // the heartbeat fail. Reading the leases back takes no lock (MVCC).
+    await this.db.query(
       `UPDATE driftd_leases SET expires_at = now() + $2 * interval '1 millisecond'
-       WHERE holder = $1 AND expires_at > now()
-       RETURNING cluster, holder, token, expires_at`,
+       WHERE cluster IN (SELECT cluster FROM driftd_leases WHERE holder = $1 AND expires_at > now() FOR UPDATE SKIP LOCKED)`,
       [id, ms(this.leaseMs)],
+    );
+    const renewed = await this.db.query<LeaseRow>(
+      `SELECT cluster, holder, token, expires_at FROM driftd_leases WHERE holder = $1 AND expires_at > now()`,
+      [id],
     );
     return renewed.rows.map(toLease).sort((a, b) => (a.cluster < b.cluster ? -1 : 1));
   }

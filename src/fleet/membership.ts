@@ -7,7 +7,7 @@
  * Only with a PostgreSQL store. On SQLite one instance serves the database (the serve
  * lock) and audits every cluster.
  */
-import type { ClientBase } from 'pg';
+import type { Client } from 'pg';
 import type { FleetCluster, TickPlan } from '../core/fleet/assign.js';
 import type { Logger } from '../util/logger.js';
 import { Coordinator } from './coordinator.js';
@@ -27,8 +27,8 @@ export class LeaseLostError extends Error {
 }
 
 export interface MembershipOptions {
-  /** A dedicated connection for the lease board (not the store's pool). */
-  client: ClientBase;
+  /** Opens a dedicated connection for the lease board (not the store's pool); called again after a lost one. */
+  connect: () => Promise<Client>;
   id: string;
   zones: readonly string[];
   leaseMs: number;
@@ -47,34 +47,61 @@ export interface RunShare {
 export class FleetMembership {
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
+  private client: Client | null = null;
+  private coordinator: Coordinator | null = null;
 
-  private constructor(
-    private readonly options: MembershipOptions,
-    private readonly coordinator: Coordinator,
-  ) {}
+  private constructor(private readonly options: MembershipOptions) {}
 
+  /** Connects, creates the lease tables if needed and says this instance is alive. Throws when PostgreSQL cannot be reached. */
   static async join(options: MembershipOptions): Promise<FleetMembership> {
-    const board = new LeaseBoard(options.client, options.leaseMs);
-    await board.prepare();
-    const coordinator = new Coordinator({
-      board,
-      me: { id: options.id, zones: options.zones },
-      version: options.version,
-      graceMs: options.graceMs ?? Math.min(5000, Math.floor(options.leaseMs / 4)),
-    });
-    await coordinator.heartbeat();
-    return new FleetMembership(options, coordinator);
+    const membership = new FleetMembership(options);
+    await (await membership.ensure()).heartbeat();
+    return membership;
   }
 
   get id(): string {
     return this.options.id;
   }
 
+  /** The clusters whose lease this instance holds (as of its last heartbeat or acquire). */
+  held(): Set<string> {
+    return new Set(this.coordinator?.leases().keys() ?? []);
+  }
+
+  private async ensure(): Promise<Coordinator> {
+    if (this.coordinator) return this.coordinator;
+    const client = await this.options.connect();
+    try {
+      const board = new LeaseBoard(client, this.options.leaseMs);
+      await board.prepare();
+      this.client = client;
+      this.coordinator = new Coordinator({
+        board,
+        me: { id: this.options.id, zones: this.options.zones },
+        version: this.options.version,
+        graceMs: this.options.graceMs ?? Math.min(5000, Math.floor(this.options.leaseMs / 4)),
+      });
+      return this.coordinator;
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** A failed call: the connection may be gone; the next call opens a new one. Leases held lapse unless renewed in time. */
+  private async drop(): Promise<void> {
+    const client = this.client;
+    this.client = null;
+    this.coordinator = null;
+    await client?.end().catch(() => undefined);
+  }
+
   /** At a scheduled tick: the clusters to audit now. PostgreSQL unreachable: none (and the error is logged). */
   async share(clusters: readonly FleetCluster[]): Promise<RunShare> {
     try {
-      return await this.coordinator.tick(clusters);
+      return await (await this.ensure()).tick(clusters);
     } catch (err) {
+      await this.drop();
       this.options.logger.error({ err: String(err) }, 'leases: PostgreSQL unreachable; this instance audits nothing until it can renew');
       return { plan: { now: [], afterGrace: [], skipped: [], handBack: [] }, leases: new Map() };
     }
@@ -82,9 +109,11 @@ export class FleetMembership {
 
   /** After the run: leases a better-ranked live peer should hold go back. */
   async afterRun(share: RunShare): Promise<void> {
+    if (share.plan.handBack.length === 0) return;
     try {
-      await this.coordinator.handBack(share.plan.handBack);
+      await (await this.ensure()).handBack(share.plan.handBack);
     } catch (err) {
+      await this.drop();
       this.options.logger.warn({ err: String(err) }, 'leases: could not hand clusters back; they expire on their own');
     }
   }
@@ -114,15 +143,16 @@ export class FleetMembership {
     this.timer = setInterval(() => {
       if (this.polling) return;
       this.polling = true;
-      this.coordinator
-        .takeOver(clusters())
+      this.ensure()
+        .then((coordinator) => coordinator.takeOver(clusters()))
         .then((taken) => {
           if (taken.size > 0) {
-            this.options.logger.info({ clusters: [...taken.keys()] }, 'leases: took over clusters whose instance stopped renewing');
+            this.options.logger.info({ clusters: [...taken.keys()] }, 'leases: took over clusters no live instance held');
             onTakeover({ plan: { now: [...taken.keys()], afterGrace: [], skipped: [], handBack: [] }, leases: taken });
           }
         })
-        .catch((err: unknown) => {
+        .catch(async (err: unknown) => {
+          await this.drop();
           this.options.logger.error(
             { err: String(err) },
             'leases: heartbeat failed; leases lapse unless it recovers within the lease time',
@@ -135,14 +165,16 @@ export class FleetMembership {
     this.timer.unref();
   }
 
-  /** Stops the timers and gives every lease back, so peers take the clusters at once. */
+  /** Stops the timers, gives every lease back (peers take the clusters at once) and closes the connection. */
   async leave(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     try {
-      await this.coordinator.handBack([...this.coordinator.leases().keys()]);
+      const coordinator = this.coordinator;
+      if (coordinator) await coordinator.handBack([...coordinator.leases().keys()]);
     } catch {
       // They expire on their own.
     }
+    await this.drop();
   }
 }

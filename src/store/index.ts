@@ -38,6 +38,7 @@ import {
   type RunQuery,
   type RunRecord,
   type SaveRunInput,
+  type SaveRunOptions,
 } from './runs.js';
 import { assembleSnapshot, effectiveSnapshotRows, snapshotAt } from './snapshots.js';
 import { bytesByTable, stats, type StoreStats } from './stats.js';
@@ -100,8 +101,8 @@ export class Store {
     return schemaVersion(this.db);
   }
 
-  async saveRun(input: SaveRunInput): Promise<RunRecord> {
-    return saveRun(this.db, input);
+  async saveRun(input: SaveRunInput, options: SaveRunOptions = {}): Promise<RunRecord> {
+    return saveRun(this.db, input, options);
   }
 
   async latestRun(cluster: string): Promise<RunRecord | null> {
@@ -226,7 +227,7 @@ export class Store {
 
 export { StoreError, type StoreErrorCode } from './errors.js';
 export { SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations.js';
-export type { SaveRunInput, RunRecord, RunQuery, ReadinessPoint } from './runs.js';
+export type { SaveRunInput, SaveRunOptions, RunRecord, RunQuery, ReadinessPoint } from './runs.js';
 export type { FindingEpisode, EpisodeQuery } from './findings.js';
 export type { NodeChange, ChangeQuery } from './changes.js';
 export type { ChainVerdict } from './chain.js';

@@ -70,7 +70,8 @@ export function isConnectionError(error: unknown): boolean {
   );
 }
 
-function poolConfig(target: string, options: PostgresOptions): PoolConfig {
+/** The connection settings of a postgresql:// URL (password from options or PGPASSWORD, TLS). Throws StoreError. */
+export function poolConfig(target: string, options: PostgresOptions): PoolConfig {
   let url: URL;
   try {
     url = new URL(target);

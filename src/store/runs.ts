@@ -122,7 +122,12 @@ export function reportRunFields(report: CheckReport): ReportRunFields {
   };
 }
 
-export async function saveRun(db: Db, input: SaveRunInput): Promise<RunRecord> {
+/** How a run is stored; `guard` runs first inside the transaction and may refuse it by throwing (a lost lease). */
+export interface SaveRunOptions {
+  guard?: (tx: Db) => Promise<void>;
+}
+
+export async function saveRun(db: Db, input: SaveRunInput, options: SaveRunOptions = {}): Promise<RunRecord> {
   validate(input);
   const startedAt = toIsoUtc(input.startedAt, 'startedAt');
   const finishedAt = toIsoUtc(input.finishedAt, 'finishedAt');
@@ -137,6 +142,7 @@ export async function saveRun(db: Db, input: SaveRunInput): Promise<RunRecord> {
   // of failing on a read-to-write upgrade), PostgreSQL an advisory lock, so two writers
   // never link onto the same run.
   const write = async (tx: Db): Promise<RunRow> => {
+    if (options.guard) await options.guard(tx);
     const last = readOptionalRow(LastRunRow, await tx.get('SELECT id, hash FROM runs ORDER BY id DESC LIMIT 1'), 'runs');
     const id = (last?.id ?? 0) + 1;
     const row: RunRow = {

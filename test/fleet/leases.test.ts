@@ -88,6 +88,20 @@ describe.skipIf(!postgresAvailable)(`leases on a real PostgreSQL ${postgresSkipR
     expect(await b.board.acquire('hana', 'driftd-b')).toMatchObject({ holder: 'driftd-b', token: held.token + 1 });
   }, 15_000);
 
+  it('a heartbeat does not wait for (or fail on) its own run committing under the lease', async () => {
+    const a = await board();
+    const committing = await connect();
+    const held = await a.board.acquire('ldap', 'driftd-a');
+    if (!held) throw new Error('no lease');
+    await committing.query('BEGIN');
+    expect(await holdsInTx(committing, held)).toBe(true);
+    const started = Date.now();
+    const leases = await a.board.heartbeat('driftd-a', [], 'test');
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(leases.map((l) => l.cluster)).toContain('ldap');
+    await committing.query('COMMIT');
+  });
+
   it('an instance cut off from PostgreSQL fails its calls and loses the cluster; the peer takes over', async () => {
     const a = await board();
     const b = await board();

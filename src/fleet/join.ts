@@ -1,0 +1,37 @@
+/**
+ * `driftd serve` on PostgreSQL joins the instances sharing the database: a dedicated
+ * connection for the lease board, with the store's connection settings (password from
+ * databasePasswordFile or PGPASSWORD, TLS), `pg` loaded only here.
+ */
+import { hostname } from 'node:os';
+import type { Client } from 'pg';
+import type { InstanceConfig } from '../config/schema.js';
+import { poolConfig, type PostgresOptions } from '../store/pg-driver.js';
+import type { Logger } from '../util/logger.js';
+import { FleetMembership } from './membership.js';
+
+export async function joinFleet(
+  target: string,
+  postgres: PostgresOptions,
+  instance: InstanceConfig,
+  version: string,
+  logger: Logger,
+): Promise<FleetMembership> {
+  const { max: _max, ...config } = poolConfig(target, postgres);
+  const pg = (await import('pg')).default;
+  const connect = async (): Promise<Client> => {
+    const client = new pg.Client(config);
+    // A dropped connection emits here; the next lease call fails and reconnects.
+    client.on('error', () => undefined);
+    await client.connect();
+    return client;
+  };
+  return FleetMembership.join({
+    connect,
+    id: instance.id ?? hostname(),
+    zones: instance.zones,
+    leaseMs: instance.leaseSeconds * 1000,
+    version,
+    logger,
+  });
+}
