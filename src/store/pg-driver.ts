@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Socket } from 'node:net';
 import type { ClientBase, Pool, PoolConfig, QueryResult } from 'pg';
 import { StoreError } from './errors.js';
 import { postgresPlaceholders, type RunResult, type SqlDb, type SqlValue, type TransactionOptions } from './sql.js';
@@ -129,7 +130,17 @@ export async function openPostgres(target: string, options: PostgresOptions = {}
     getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
       asNumber.has(oid) ? parseNumber : defaultParser(oid, format)) as typeof pg.types.getTypeParser,
   };
-  const pool = new pg.Pool({ ...config, types });
+  // Our own sockets, so that a connection refused during authentication (a missing or
+  // wrong password) is closed at once instead of lingering until the server's
+  // authentication_timeout and keeping a CLI process alive.
+  const sockets = new Set<Socket>();
+  const stream = (): Socket => {
+    const socket = new Socket();
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    return socket;
+  };
+  const pool = new pg.Pool({ ...config, types, stream });
   const shown = redactUrl(target);
   // An idle connection that the server drops emits here; without a listener it would crash the process.
   pool.on('error', () => undefined);
@@ -138,6 +149,7 @@ export async function openPostgres(target: string, options: PostgresOptions = {}
     await db.get('SELECT 1 AS ok');
   } catch (error) {
     await pool.end().catch(() => undefined);
+    for (const socket of sockets) socket.destroy();
     if (error instanceof StoreError) throw new StoreError('open-failed', error.message, { cause: error });
     throw new StoreError('open-failed', `cannot open PostgreSQL ${shown}: ${(error as Error).message}`, { cause: error });
   }
