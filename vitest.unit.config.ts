@@ -20,6 +20,7 @@ export default defineConfig({
       'test/simulate/cib-state.test.ts',
       'test/simulate/parse-output.test.ts',
       'test/simulate/judge.test.ts',
+      'test/simulate/failover-finding.property.test.ts',
     ],
     exclude: ['test/lab/**', 'node_modules/**', 'test/store/crash.test.ts', 'test/window/resources.test.ts'],
     testTimeout: 30_000,

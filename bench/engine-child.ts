@@ -1,6 +1,7 @@
 /**
  * One engine size in its own process, so its peak RSS is its own:
- * `engine-child.ts NODES PACKAGES DRIFT_RATE SEED REPS [distinct]`. Prints one JSON line.
+ * `engine-child.ts NODES PACKAGES DRIFT_RATE SEED REPS [distinct] [stored]`. Prints one JSON line.
+ * `stored`: snapshots without collection digests, as read back from the store.
  */
 import { performance } from 'node:perf_hooks';
 import { ScoringConfig } from '../src/config/schema.js';
@@ -23,16 +24,18 @@ export interface EngineChildResult {
 }
 
 const [nodes, packages, driftRate, seed, reps] = process.argv.slice(2, 7).map(Number) as [number, number, number, number, number];
-const everyNodeDistinct = process.argv[7] === 'distinct';
+const modes = new Set(process.argv.slice(7));
+const everyNodeDistinct = modes.has('distinct');
+const digests = !modes.has('stored');
 if (![nodes, packages, driftRate, seed, reps].every(Number.isFinite)) {
-  throw new Error('usage: engine-child.ts NODES PACKAGES DRIFT_RATE SEED REPS [distinct]');
+  throw new Error('usage: engine-child.ts NODES PACKAGES DRIFT_RATE SEED REPS [distinct] [stored]');
 }
 const loaded = loadRulePacks([], { includeShipped: true });
 if (loaded.errors.length > 0) throw new Error(`shipped rule packs do not load: ${JSON.stringify(loaded.errors)}`);
 const scoring = ScoringConfig.parse({});
 
 const generatedAt = performance.now();
-const cluster = generateCluster({ cluster: 'bench', nodes, packages, driftRate, seed, everyNodeDistinct });
+const cluster = generateCluster({ cluster: 'bench', nodes, packages, driftRate, seed, everyNodeDistinct, digests });
 const generateMs = performance.now() - generatedAt;
 globalThis.gc?.();
 const rssAfterGenerateMb = process.memoryUsage().rss / 2 ** 20;

@@ -12,10 +12,13 @@ export interface EngineSize {
   packages: number;
   /** Every node's packages differ from every other's (generate.ts everyNodeDistinct). */
   everyNodeDistinct?: boolean;
+  /** Snapshots without collection digests, as read back from the store (generate.ts digests). */
+  stored?: boolean;
 }
 
 export interface EngineSample extends EngineChildResult {
   everyNodeDistinct: boolean;
+  stored: boolean;
   medianWallMs: number;
   medianCpuMs: number;
   /** Median wall time per node-item, in microseconds. */
@@ -31,6 +34,8 @@ export interface EngineSummary {
   interceptMs: number;
   /** The largest size again with no two nodes alike: no node is a copy of another. */
   worstCase?: EngineSample;
+  /** The largest size again without collection digests (snapshots read back from the store). */
+  stored?: EngineSample;
   /** Largest over smallest per-node-item cost across sizes (informative: small sizes carry fixed costs). */
   perItemCostSpread: number;
   /** The largest size's per-node-item cost over the cheapest size's; at most LINEAR_LIMIT means no super-linear growth. */
@@ -55,18 +60,23 @@ async function measureSize(size: EngineSize, driftRate: number, seed: number, re
     String(seed),
     String(reps),
     ...(size.everyNodeDistinct ? ['distinct'] : []),
+    ...(size.stored ? ['stored'] : []),
   ]);
   const medianWallMs = median(result.wallMs);
   return {
     ...result,
     everyNodeDistinct: size.everyNodeDistinct === true,
+    stored: size.stored === true,
     medianWallMs,
     medianCpuMs: median(result.cpuMs),
     usPerNodeItem: (medianWallMs * 1000) / (size.nodes * size.packages),
   };
 }
 
-/** `worstCase`: also run the largest size with every node distinct (reported apart, not fitted). */
+/**
+ * `worstCase`: also run the largest size with every node distinct, and without collection
+ * digests (reported apart, not fitted).
+ */
 export async function measureEngine(
   sizes: readonly EngineSize[],
   driftRate: number,
@@ -92,6 +102,9 @@ export async function measureEngine(
     largestOverCheapest,
     linear: largestOverCheapest <= LINEAR_LIMIT,
   };
-  if (worstCase && largest) summary.worstCase = await measureSize({ ...largest, everyNodeDistinct: true }, driftRate, seed, reps);
+  if (worstCase && largest) {
+    summary.worstCase = await measureSize({ ...largest, everyNodeDistinct: true }, driftRate, seed, reps);
+    summary.stored = await measureSize({ ...largest, stored: true }, driftRate, seed, reps);
+  }
   return summary;
 }

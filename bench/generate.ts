@@ -4,6 +4,7 @@
  * versions look like Debian's so rules and version ordering do real work, and every
  * node gets its own string instances, as parsed snapshots would in the daemon.
  */
+import { setFacetDigest } from '../src/core/facet-digest.js';
 import type { FacetSnapshot, Item, NodeSnapshot } from '../src/core/snapshot.js';
 
 /** mulberry32: tiny, fast, good enough to pick names and drift deterministically. */
@@ -143,6 +144,13 @@ export interface ClusterSpec {
    * so no node's packages equal another's and no node can be skipped as a clone.
    */
   everyNodeDistinct?: boolean;
+  /**
+   * Mark each facet's collection digest (src/core/facet-digest.ts) as collect-node.ts does
+   * for live snapshots: equal exactly when two nodes' facets came from the same command
+   * outputs (an undrifted node's packages; every os facet differs by its hostname). Without
+   * it the snapshots are as read back from the store, with no digest.
+   */
+  digests?: boolean;
 }
 
 export interface SyntheticCluster {
@@ -202,6 +210,12 @@ export function generateCluster(spec: ClusterSpec): SyntheticCluster {
       packages: { status: 'ok', items, meta: { format: 'deb' }, durationMs: 40 },
     };
     if (spec.richFacets) Object.assign(facets, richFacets(node));
+    if (spec.digests) {
+      const ownPackages = spec.everyNodeDistinct || [...drift.values()].some((d) => d.node === nodeIndex);
+      setFacetDigest(facets.os as FacetSnapshot, `os:${node}`);
+      setFacetDigest(facets.kernel as FacetSnapshot, 'kernel');
+      setFacetDigest(facets.packages as FacetSnapshot, ownPackages ? `packages:${node}` : 'packages');
+    }
     return { cluster: spec.cluster, node, takenAt, facets } satisfies NodeSnapshot;
   });
   return { cluster: spec.cluster, nodes, snapshots, driftedItems: drift.size + (spec.everyNodeDistinct && spec.nodes > 1 ? 1 : 0) };

@@ -22,9 +22,10 @@ import { startNodes, stopActiveNodes, stopNodes } from './nodes.js';
 import { loudSkip, target, type Figure, type SectionResult, type TargetCheck } from './result.js';
 import { round } from './stats.js';
 import { measureStartup, startupCommands } from './startup.js';
+import { fleetUnavailable, measureFleet, stopActiveFleets } from './fleet.js';
 import { measureStore } from './store.js';
 
-const PARTS = ['startup', 'collection', 'ansible', 'engine', 'store', 'daemon'] as const;
+const PARTS = ['startup', 'collection', 'ansible', 'fleet', 'engine', 'store', 'daemon'] as const;
 type Part = (typeof PARTS)[number];
 
 const { values: flags } = parseArgs({
@@ -66,6 +67,8 @@ const PLAN = quick
         seed: 7,
       },
       daemon: { clusters: 500, nodesPerCluster: 2, packages: 1500, scrapes: 40, warmupScrapes: 5, seed: 11 },
+      // A reduced fleet: the harness end to end in a few seconds; the 60 s / 300 MB targets are for 1000 nodes.
+      fleet: { nodes: 60 },
     }
   : {
       concurrency: 16,
@@ -92,6 +95,7 @@ const PLAN = quick
         seed: 7,
       },
       daemon: { clusters: 500, nodesPerCluster: 2, packages: 1500, scrapes: 500, warmupScrapes: 20, seed: 11 },
+      fleet: { nodes: 1000 },
     };
 if (flags.ks !== undefined) {
   PLAN.collection.ks = flags.ks.split(',').map((k) => {
@@ -234,6 +238,54 @@ async function collectionAndAnsible(): Promise<SectionResult[]> {
   return out;
 }
 
+/** The fleet targets are the issue's, for 1000 nodes: a whole daemon run under 60 s, peak RSS under 300 MB. */
+const FLEET_TARGET_NODES = 1000;
+
+async function fleet(): Promise<SectionResult> {
+  const section = emptySection('fleet');
+  if (!sshdAvailable || !existsSync(SSH_CLIENT)) {
+    section.status = 'skipped';
+    section.skipped.push(loudSkip('fleet', sshdAvailable ? `${SSH_CLIENT} missing` : sshdSkipReason));
+    return section;
+  }
+  const unavailable = fleetUnavailable();
+  if (unavailable !== null) {
+    section.status = 'skipped';
+    section.skipped.push(loudSkip('fleet', unavailable));
+    return section;
+  }
+  const [cli] = builtClis();
+  if (!cli) throw new Error('the CLI was not built');
+  // SQLite, the default store. PostgreSQL (branch pg28): a second measureFleet with
+  // `store: { label: 'postgresql', database: () => url }` and the same figures and targets.
+  const s = await measureFleet({ nodes: PLAN.fleet.nodes, concurrency: PLAN.concurrency, bin: cli.bin });
+  const size = `${s.nodes} nodes, ${s.store}`;
+  section.figures.push(
+    { label: `${size}: ${s.clusters} clusters, ${s.sshdProcesses} sshd, concurrency ${s.concurrency}`, value: s.nodesUp, unit: 'nodes up' },
+    { label: `${size}: serve start-up (spawn to listening)`, value: round(s.startupMs, 0), unit: 'ms' },
+    { label: `${size}: spawn to run finished`, value: round(s.wallMs, 0), unit: 'ms' },
+    { label: `${size}: driftd CPU (user+system, all threads)`, value: round(s.daemonCpuMs, 0), unit: 'ms' },
+    { label: `${size}: simulated nodes' CPU (sshd sessions, sh, sed)`, value: round(s.nodesCpuMs, 0), unit: 'ms' },
+    { label: `${size}: findings in /metrics`, value: s.findings },
+  );
+  if (s.databaseBytes !== null)
+    section.figures.push({ label: `${size}: database after the run`, value: round(s.databaseBytes / 2 ** 20, 1), unit: 'MiB' });
+  if (s.nodes === FLEET_TARGET_NODES) {
+    section.targets.push(
+      target(`fleet.${s.store}.run`, `${size}: daemon run (collect, judge, store, metrics swap)`, round(s.runSeconds, 1), 's', '<', 60),
+      target(`fleet.${s.store}.peak_rss`, `${size}: driftd serve peak RSS`, round(s.peakRssMb, 0), 'MB', '<', 300),
+    );
+  } else {
+    section.figures.push(
+      { label: `${size}: daemon run (collect, judge, store, metrics swap)`, value: round(s.runSeconds, 1), unit: 's' },
+      { label: `${size}: driftd serve peak RSS`, value: round(s.peakRssMb, 0), unit: 'MB' },
+    );
+    section.skipped.push(`fleet of ${s.nodes} nodes in this mode: the 60 s / 300 MB targets are for ${FLEET_TARGET_NODES} nodes`);
+  }
+  section.data['summary'] = s;
+  return section;
+}
+
 async function engine(): Promise<SectionResult> {
   const section = emptySection('engine');
   const summary = await measureEngine(PLAN.engine.sizes, ENGINE_DRIFT_RATE, ENGINE_SEED, PLAN.engine.reps, true);
@@ -259,12 +311,20 @@ async function engine(): Promise<SectionResult> {
       { label: `${worst.nodes} x ${worst.packages}, no two nodes alike: peak RSS`, value: round(worst.maxRssMb, 0), unit: 'MB' },
     );
   }
+  const stored = summary.stored;
+  if (stored) {
+    section.figures.push({
+      label: `${stored.nodes} x ${stored.packages}, no collection digests (as from the store): wall (median)`,
+      value: round(stored.medianWallMs, 0),
+      unit: 'ms',
+    });
+  }
   const largest = summary.samples.find((s) => s.nodes === 1000 && s.packages === 5000);
   if (largest)
     section.targets.push(
-      target('engine.1000x5000.wall', '1000 x 5000 evaluateCluster wall', round(largest.medianWallMs, 0), 'ms', '<', 2000),
+      target('engine.1000x5000.wall', '1000 x 5000 evaluateCluster wall', round(largest.medianWallMs, 0), 'ms', '<', 1000),
     );
-  else section.skipped.push('1000 x 5000 not run in this mode: its 2 s target is not checked');
+  else section.skipped.push('1000 x 5000 not run in this mode: its 1 s target is not checked');
   section.data['summary'] = summary;
   return section;
 }
@@ -381,6 +441,7 @@ async function main(): Promise<number> {
   };
   if (only.has('startup')) await attempt('startup', startup);
   if (only.has('collection') || only.has('ansible')) await attempt('collection', collectionAndAnsible);
+  if (only.has('fleet')) await attempt('fleet', fleet);
   removeBuilds();
   if (only.has('engine')) await attempt('engine', engine);
   if (only.has('store')) await attempt('store', store);
@@ -425,7 +486,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     console.error(`\n${signal}: stopping the benchmark's sshd nodes`);
     removeBuilds();
-    void stopActiveNodes().finally(() => process.exit(130));
+    void Promise.all([stopActiveNodes(), stopActiveFleets()]).finally(() => process.exit(130));
   });
 }
 

@@ -12,11 +12,15 @@ import { evaluateCluster, type CompiledRules } from '../core/engine/index.js';
 import type { NodeSnapshot } from '../core/snapshot.js';
 import { markExpected, type WindowContext } from '../core/window/classify.js';
 import { loadRulePacks, type LoadedRulePacks } from '../rules/load.js';
+import type { FailoverScenario } from '../core/simulate/findings.js';
+import { failoverStep } from '../simulate/audit-step.js';
 
 export interface ClusterAudit {
   cluster: ClusterConfig;
   snapshots: NodeSnapshot[];
   report: CheckReport;
+  /** Each node failing, as simulated for this report (absent when the simulation is off). */
+  failover?: FailoverScenario[];
   startedAt: string;
   finishedAt: string;
 }
@@ -40,6 +44,11 @@ export interface AuditOptions {
    * (so a window opened meanwhile counts). Its declared change directs and marks the verdict.
    */
   openWindows?: () => ReadonlyMap<string, WindowContext>;
+  /**
+   * Failover simulation (each node failing in crm_simulate, src/simulate/audit-step.ts):
+   * the config's `failover.simulate` decides; false turns it off for this audit.
+   */
+  simulate?: boolean;
 }
 
 /** Collect and judge the clusters; every audit keeps its snapshots (for `check`, `window`). */
@@ -66,6 +75,8 @@ export async function auditEachCluster<R>(options: AuditOptions, consume: (audit
     snapshots: new Array<NodeSnapshot>(cluster.nodes.length),
   }));
   const slot = new Map<NodeTarget, { cluster: number; node: number }>();
+  const step = options.simulate === false ? undefined : failoverStep(options.loaded.config.failover);
+  const judging: Promise<void>[] = [];
   const targets: NodeTarget[] = [];
   options.clusters.forEach((cluster, c) => {
     cluster.nodes.forEach((node, n) => {
@@ -79,18 +90,22 @@ export async function auditEachCluster<R>(options: AuditOptions, consume: (audit
     const bucket = pending[c];
     if (!bucket) return;
     pending[c] = undefined;
-    try {
-      const snapshots = bucket.snapshots;
+    const snapshots = bucket.snapshots;
+    const nodes = cluster.nodes.map((n) => n.name);
+    const judged = async (): Promise<void> => {
+      // Pacemaker's scheduler on the CIB just collected; never throws (unknown instead).
+      const failover = step ? await step({ name: cluster.name, nodes }, snapshots, options.signal) : undefined;
+      const window = options.openWindows?.().get(cluster.name);
       results[c] = consume({
         cluster,
         snapshots,
-        report: judge(options.loaded, options.rules, cluster, snapshots, options.now(), options.openWindows?.().get(cluster.name)),
+        report: judge(options.loaded, options.rules, cluster, snapshots, options.now(), window, failover),
+        ...(failover ? { failover } : {}),
         startedAt,
         finishedAt: options.now().toISOString(),
       });
-    } catch (error) {
-      errors.push(error);
-    }
+    };
+    judging.push(judged().catch((error: unknown) => void errors.push(error)));
   };
   options.clusters.forEach((cluster, c) => {
     if (cluster.nodes.length === 0) finish(c);
@@ -111,6 +126,7 @@ export async function auditEachCluster<R>(options: AuditOptions, consume: (audit
       if (bucket.left === 0) finish(where.cluster);
     },
   });
+  await Promise.all(judging);
   if (errors.length > 0) throw errors[0];
   return results;
 }
@@ -128,6 +144,7 @@ export function judge(
   snapshots: NodeSnapshot[],
   now: Date,
   window?: WindowContext,
+  failover?: readonly FailoverScenario[],
 ): CheckReport {
   const report = evaluateCluster({
     cluster: cluster.name,
@@ -138,6 +155,7 @@ export function judge(
     scoring: loaded.config.scoring,
     now,
     ...(window ? { window: { expectation: window.expectation, format: window.format } } : {}),
+    ...(failover ? { failover } : {}),
   });
   return window ? markExpected(report, window) : report;
 }

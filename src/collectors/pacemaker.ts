@@ -9,9 +9,9 @@ import type { Collector } from './collector.js';
 import type { FacetSnapshot, Item } from '../core/snapshot.js';
 import { normaliseCib } from './pacemaker-cib.js';
 import { cibForSimulation } from './pacemaker-cib-state.js';
-import { CIB_META_KEY } from '../core/simulate/cib-meta.js';
+import { CIB_META_KEY, CIB_VERSION_META_KEY } from '../core/simulate/cib-meta.js';
 import { parseSbd, SBD_COMMAND, SBD_SCRIPT } from './pacemaker-sbd.js';
-import { parseXml } from './pacemaker-xml.js';
+import { parseXml, type XmlElement } from './pacemaker-xml.js';
 import { agentsOfItems, listingNamesFor } from '../core/agent-presence.js';
 import {
   cutFacet,
@@ -64,12 +64,20 @@ function parsePacemaker(outputs: Outputs): FacetSnapshot {
     items[key] = source === undefined ? { value } : { value, source };
   }
   const meta: Record<string, string> = { source };
+  const version = cibVersionOf(xml.root);
+  if (version !== undefined) meta[CIB_VERSION_META_KEY] = version;
   // Runtime state for failover simulation: stored, never compared (src/core/simulate/cib-meta.ts).
   const withStatus = cibForSimulation(xml.root);
   if (withStatus !== undefined) meta[CIB_META_KEY] = withStatus;
   addSbd(outputs, items, meta);
   addAgents(outputs, items, meta);
   return { status: 'ok', items, meta };
+}
+
+/** `admin_epoch.epoch.num_updates` of the `<cib>` element, as Pacemaker orders CIB versions; undefined when one is not a number. */
+function cibVersionOf(root: XmlElement): string | undefined {
+  const parts = ['admin_epoch', 'epoch', 'num_updates'].map((name) => root.attrs[name] ?? '');
+  return parts.every((p) => /^\d{1,15}$/.test(p)) ? parts.join('.') : undefined;
 }
 
 /** SBD's settings beside the CIB; a node without SBD (or an older recording) adds nothing. */

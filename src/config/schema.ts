@@ -13,6 +13,22 @@ const NodeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
 
 const ClusterName = NodeName;
 
+/** A network zone (site, segment) that some instances can reach and others cannot. */
+const ZoneName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
+  message: 'a zone name is 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit',
+});
+
+/** Several `driftd serve` sharing one PostgreSQL (README "Several instances"). */
+export const InstanceConfig = z.strictObject({
+  /** This instance's name in the lease tables; default: the host name. */
+  id: NodeName.optional(),
+  /** The zones this instance can reach; empty: all of them (and the clusters without a zone). */
+  zones: z.array(ZoneName).default([]),
+  /** A lease (and the instance's liveness) lasts this long without renewal: a dead instance's clusters move after it. */
+  leaseSeconds: z.number().int().min(5).max(3600).default(60),
+});
+export type InstanceConfig = z.infer<typeof InstanceConfig>;
+
 export const SshOptions = z.strictObject({
   user: z.string().min(1).default('driftd'),
   identityFile: z.string().min(1).optional(),
@@ -86,6 +102,8 @@ export const ClusterConfig = z
   .strictObject({
     name: ClusterName,
     baseline: NodeName.optional(),
+    /** The zone the cluster's nodes are in: only instances that reach it audit the cluster. */
+    zone: ZoneName.optional(),
     /** Default: every collector whose file says `defaultEnabled` (src/collectors/registry.ts). */
     facets: z.array(Facet).default(() => defaultFacets()),
     files: z.array(FilePattern).default([]),
@@ -128,6 +146,20 @@ export const ScoringConfig = z.strictObject({
   staleAfterSeconds: z.number().int().positive().default(3600),
 });
 export type ScoringConfig = z.infer<typeof ScoringConfig>;
+
+/**
+ * Failover simulation in every audit (daemon runs, `check`, window runs): Pacemaker's
+ * scheduler (crm_simulate, on the audit host) plays each node failing on the collected CIB.
+ */
+export const FailoverConfig = z.strictObject({
+  /** `auto`: when crm_simulate is installed on this host; `true`: always (unknown when it is not); `false`: never. */
+  simulate: z.union([z.literal('auto'), z.boolean()]).default('auto'),
+  /** Bound on one crm_simulate run; a run over it is killed and that node's failover is unknown. */
+  timeoutSeconds: z.number().positive().max(600).default(30),
+  /** The crm_simulate to run; default: the first of /usr/sbin, /usr/bin, /usr/local/sbin. */
+  crmSimulate: z.string().min(1).optional(),
+});
+export type FailoverConfig = z.infer<typeof FailoverConfig>;
 
 export const HttpConfig = z.strictObject({
   /** File holding a bearer token required for everything but /metrics and /healthz. */
@@ -182,6 +214,8 @@ export const DriftdConfig = z
     retention: RetentionConfig.default(RetentionConfig.parse({})),
     sysctl: SysctlConfig.default(SysctlConfig.parse({})),
     users: UsersConfig.default(UsersConfig.parse({})),
+    instance: InstanceConfig.default(InstanceConfig.parse({})),
+    failover: FailoverConfig.default(FailoverConfig.parse({})),
     /** Cap for file content kept for diffs, in bytes. */
     fileContentMaxBytes: z
       .number()

@@ -77,6 +77,18 @@ export const FindingSchema = FindingFieldsSchema.extend({
   evidence: z.array(FindingFieldsSchema).optional(),
 });
 
+/**
+ * One node failing, as Pacemaker's scheduler plays it on the collected CIB and driftd
+ * judges the moves: `safe`, `unsafe` (its findings say why), or `unknown` (not simulated,
+ * or a move could not be judged): never counted as safe.
+ */
+export const FailoverStatusSchema = z.object({
+  node: z.string(),
+  verdict: z.enum(['safe', 'unsafe', 'unknown']),
+  /** Why it is not safe, or why driftd cannot tell. */
+  reasons: z.array(z.string()),
+});
+
 export const CheckReportSchema = z.object({
   cluster: z.string(),
   ready: z.boolean(),
@@ -92,7 +104,10 @@ export const CheckReportSchema = z.object({
     info: z.number().int(),
     waived: z.number().int(),
   }),
+  /** Each node failing, simulated (`failover.simulate` in the config); absent when not simulated. */
+  failover: z.array(FailoverStatusSchema).optional(),
 });
 export type CheckReport = z.infer<typeof CheckReportSchema>;
 export type NodeReport = z.infer<typeof NodeReportSchema>;
 export type ScoreContribution = z.infer<typeof ScoreContributionSchema>;
+export type FailoverStatus = z.infer<typeof FailoverStatusSchema>;

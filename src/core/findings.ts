@@ -22,6 +22,8 @@ export const FINDING_KINDS = [
   'practice',
   /** An identity that must differ between nodes (machine-id, host key, nodeid) is shared. */
   'identity',
+  /** Pacemaker's scheduler, run on the collected CIB, says a node's failure would not be survived (src/core/simulate/findings.ts). */
+  'failover',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

@@ -13,6 +13,7 @@
 import type { DaemonView } from '../view/view.js';
 import { CLUSTER_METRICS } from './cluster-metrics.js';
 import { EXPOSITION_CONTENT_TYPE, renderFamily } from './exposition.js';
+import { FAILOVER_METRICS } from './failover-metrics.js';
 import { NODE_METRICS } from './node-metrics.js';
 import { RUN_METRICS } from './run-metrics.js';
 import type { RunResults, ViewMetric } from './view-metric.js';
@@ -21,7 +22,12 @@ import { WINDOW_METRICS } from './window-metrics.js';
 /** Rendered on every scrape: cheap, and they change between runs (running, reloads). */
 export const DAEMON_METRICS: readonly ViewMetric[] = RUN_METRICS;
 /** Rendered once per run: they read only `clusters` and `windows`. */
-export const RUN_RESULT_METRICS: readonly ViewMetric<RunResults>[] = [...CLUSTER_METRICS, ...NODE_METRICS, ...WINDOW_METRICS];
+export const RUN_RESULT_METRICS: readonly ViewMetric<RunResults>[] = [
+  ...CLUSTER_METRICS,
+  ...NODE_METRICS,
+  ...FAILOVER_METRICS,
+  ...WINDOW_METRICS,
+];
 export const VIEW_METRICS: readonly ViewMetric[] = [...DAEMON_METRICS, ...RUN_RESULT_METRICS];
 
 export interface DriftdMetrics {

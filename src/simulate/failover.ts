@@ -13,6 +13,10 @@ export type FailoverSimulation = { ok: true; report: SimulationReport } | { ok: 
 export interface FailoverOptions {
   /** The crm_simulate to run (else DRIFTD_CRM_SIMULATE, else the installed one). */
   crmSimulate?: string;
+  /** Bound on each crm_simulate run (default 60 s). */
+  timeoutMs?: number;
+  /** Stops before the next node once aborted (the daemon stopping). */
+  signal?: AbortSignal;
 }
 
 /** What happens if `fail` (a Pacemaker node name) dies, judged against `snapshots`. */
@@ -28,7 +32,10 @@ export async function simulateFailover(
   if (!known.includes(fail)) {
     return { ok: false, reason: `the CIB (from ${cib.cib.node}) has no node named "${fail}"; its nodes: ${known.join(', ') || 'none'}` };
   }
-  const run = await simulateNodeFailure(cib.cib.xml, fail, options.crmSimulate !== undefined ? { crmSimulate: options.crmSimulate } : {});
+  const run = await simulateNodeFailure(cib.cib.xml, fail, {
+    ...(options.crmSimulate !== undefined ? { crmSimulate: options.crmSimulate } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+  });
   if (!run.ok) return { ok: false, reason: run.reason };
   const names = run.outcome.before.nodes.map((n) => n.name);
   const nodes = mapNodes(names, snapshots);
@@ -62,6 +69,10 @@ export async function simulateEveryNode(
   const byPacemaker = mapNodes(known, snapshots);
   const out: NodeFailover[] = [];
   for (const node of nodeNames) {
+    if (options.signal?.aborted) {
+      out.push({ node, simulation: { ok: false, reason: 'not simulated: the run was aborted' } });
+      continue;
+    }
     const pacemakerName = [...byPacemaker.entries()].find(([, s]) => s.node === node)?.[0];
     if (pacemakerName === undefined) {
       out.push({ node, simulation: { ok: false, reason: `${node} is not a node of the CIB (its nodes: ${known.join(', ') || 'none'})` } });

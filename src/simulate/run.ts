@@ -16,7 +16,7 @@ import type { SimulationOutcome } from '../core/simulate/model.js';
 import { parseSimulation } from './parse-output.js';
 
 export const DEFAULT_CRM_SIMULATE_PATHS = ['/usr/sbin/crm_simulate', '/usr/bin/crm_simulate', '/usr/local/sbin/crm_simulate'];
-const TIMEOUT_MS = 60_000;
+const DEFAULT_TIMEOUT_MS = 60_000;
 const MAX_OUTPUT = 64 * 1024 * 1024;
 
 export type SimulationRun =
@@ -43,9 +43,10 @@ interface Ran {
   error?: string;
 }
 
-function run(binary: string, args: string[], env: NodeJS.ProcessEnv): Promise<Ran> {
+function run(binary: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Ran> {
   return new Promise((resolve) => {
-    execFile(binary, args, { env, timeout: TIMEOUT_MS, maxBuffer: MAX_OUTPUT, encoding: 'utf8' }, (error, stdout, stderr) => {
+    const options = { env, timeout: timeoutMs, killSignal: 'SIGKILL' as const, maxBuffer: MAX_OUTPUT, encoding: 'utf8' as const };
+    execFile(binary, args, options, (error, stdout, stderr) => {
       if (!error) return resolve({ code: 0, stdout, stderr });
       const e = error as NodeJS.ErrnoException & { code?: number | string; killed?: boolean };
       const timedOut = e.killed === true;
@@ -53,7 +54,7 @@ function run(binary: string, args: string[], env: NodeJS.ProcessEnv): Promise<Ra
         code: typeof e.code === 'number' ? e.code : null,
         stdout,
         stderr,
-        ...(timedOut ? { error: `timed out after ${TIMEOUT_MS / 1000}s` } : typeof e.code === 'string' ? { error: e.message } : {}),
+        ...(timedOut ? { error: `timed out after ${timeoutMs / 1000}s` } : typeof e.code === 'string' ? { error: e.message } : {}),
       });
     });
   });
@@ -82,19 +83,38 @@ export function schedulerVersion(binary: string): Promise<string | undefined> {
   return version;
 }
 
-/** Simulates `failNode` failing (crm_simulate --node-fail) on `cibXml`. */
-export async function simulateNodeFailure(
-  cibXml: string,
-  failNode: string,
-  options: { crmSimulate?: string } = {},
-): Promise<SimulationRun> {
+/** One crm_simulate at a time in this process: the daemon's clusters, whatever finishes first. */
+let queue: Promise<unknown> = Promise.resolve();
+
+function oneAtATime<T>(job: () => Promise<T>): Promise<T> {
+  const next = queue.then(job, job);
+  queue = next.catch(() => undefined);
+  return next;
+}
+
+export interface RunOptions {
+  crmSimulate?: string;
+  /** Bound on the run; over it the process is killed (default 60 s). */
+  timeoutMs?: number;
+}
+
+/** Simulates `failNode` failing (crm_simulate --node-fail) on `cibXml`; never throws. */
+export function simulateNodeFailure(cibXml: string, failNode: string, options: RunOptions = {}): Promise<SimulationRun> {
+  return oneAtATime(() => simulateNow(cibXml, failNode, options)).catch((err: unknown): SimulationRun => ({
+    ok: false,
+    kind: 'failed',
+    reason: `crm_simulate could not be run: ${err instanceof Error ? err.message : String(err)}`,
+  }));
+}
+
+async function simulateNow(cibXml: string, failNode: string, options: RunOptions): Promise<SimulationRun> {
   const binary = findCrmSimulate(options.crmSimulate ?? process.env.DRIFTD_CRM_SIMULATE);
   if (binary === undefined) {
     const where = options.crmSimulate ?? process.env.DRIFTD_CRM_SIMULATE ?? DEFAULT_CRM_SIMULATE_PATHS.join(', ');
     return {
       ok: false,
       kind: 'not-installed',
-      reason: `crm_simulate is not installed on this host (looked for ${where}); install Pacemaker's command-line tools (Debian: apt-get install pacemaker-cli-utils; RHEL: dnf install pacemaker-cli)`,
+      reason: `crm_simulate is not installed on this host (looked for ${where}); install Pacemaker's command-line tools here, on the audit host (Debian: apt-get install pacemaker-cli-utils; RHEL: dnf install pacemaker-cli). driftd does not run it on a cluster node: crm_simulate writes a copy of the CIB to a shadow file there even with --xml-pipe or --live-check`,
     };
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'driftd-simulate-'));
@@ -103,7 +123,7 @@ export async function simulateNodeFailure(
     writeFileSync(file, cibXml, { mode: 0o600 });
     const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C', HOME: dir, CIB_shadow_dir: dir };
     const args = ['--xml-file', file, '--node-fail', failNode, '--simulate', '--output-as=xml'];
-    const ran = await run(binary, args, env);
+    const ran = await run(binary, args, env, options.timeoutMs);
     const version = (await schedulerVersion(binary)) ?? 'Pacemaker (version unknown)';
     if (ran.error !== undefined) return { ok: false, kind: 'failed', reason: `${binary} ${ran.error}` };
     const parsed = parseSimulation(ran.stdout);

@@ -35,13 +35,23 @@ export async function planWindow(
   const readiness = windowReadiness(audit.report);
   const open = openWindow;
   if (open) readiness.blockers.push(`a window is already open: "${open.name}" (id ${open.id}, opened ${open.openedAt})`);
+  // The audit simulated every node already (config failover.simulate): the same runs the
+  // report's findings come from, unless another crm_simulate is asked for.
+  const simulated =
+    simulate && audit.failover && simulate.crmSimulate === undefined
+      ? audit.failover.map((f): NodeFailover => ({
+          node: f.node,
+          simulation: f.ok ? { ok: true, report: f.report } : { ok: false, reason: f.reason },
+        }))
+      : undefined;
   const failover = simulate
-    ? await simulateEveryNode(
+    ? (simulated ??
+      (await simulateEveryNode(
         cluster.name,
         cluster.nodes.map((n) => n.name),
         audit.snapshots,
         simulate,
-      )
+      )))
     : null;
   for (const f of failover ?? []) {
     // Taking a node down in the window is that failover: one that would not work blocks the window.

@@ -11,7 +11,7 @@ import { AGENTS_COMMAND, AGENTS_SCRIPT, parseAgentListing } from '../../src/coll
 import { agentListing, agentPresence, listingNamesFor } from '../../src/core/agent-presence.js';
 import { referencedAgents } from '../../src/core/engine/preconditions.js';
 import type { FacetSnapshot } from '../../src/core/snapshot.js';
-import { CIB_META_KEY } from '../../src/core/simulate/cib-meta.js';
+import { CIB_META_KEY, isRuntimeMeta } from '../../src/core/simulate/cib-meta.js';
 import { FIXTURES, failed, fixtureOutputs, ok } from './fixture-outputs.js';
 
 const DIR = join(FIXTURES, 'cluster', 'pacemaker');
@@ -26,7 +26,7 @@ function parseCib(text: string, stderr = 'driftd: source=cibadmin\n'): FacetSnap
 }
 
 function withoutRuntime(facet: FacetSnapshot): FacetSnapshot {
-  const { [CIB_META_KEY]: _cib, ...meta } = facet.meta ?? {};
+  const meta = Object.fromEntries(Object.entries(facet.meta ?? {}).filter(([key]) => !isRuntimeMeta('pacemaker', key)));
   return { ...facet, meta };
 }
 
@@ -419,9 +419,10 @@ describe('pacemaker collector: the demo cluster (real cibadmin 2.1.5 on a file C
   );
 
   it('erp-a and erp-b read the live CIB, erp-c its stale on-disk copy', () => {
-    expect(facets['erp-a']?.meta).toEqual({ source: 'cibadmin' });
-    expect(facets['erp-b']?.meta).toEqual({ source: 'cibadmin' });
-    expect(facets['erp-c']?.meta).toEqual({ source: '/var/lib/pacemaker/cib/cib.xml' });
+    // The CIB version (admin_epoch.epoch.num_updates) is what Pacemaker keeps the newest of.
+    expect(facets['erp-a']?.meta).toEqual({ source: 'cibadmin', 'cib-version': '0.15.0' });
+    expect(facets['erp-b']?.meta).toEqual({ source: 'cibadmin', 'cib-version': '0.15.0' });
+    expect(facets['erp-c']?.meta).toEqual({ source: '/var/lib/pacemaker/cib/cib.xml', 'cib-version': '0.14.0' });
     expect(facets['erp-b']?.items).toEqual(facets['erp-a']?.items);
     expect(Object.keys(facets['erp-a']?.items ?? {})).toHaveLength(30);
   });

@@ -54,6 +54,8 @@ describe('driftd-alerts.yml content', () => {
       'DriftdDown',
       'DriftdDriftUnresolved',
       'DriftdFacetCollectionFailing',
+      'DriftdFailoverUnknown',
+      'DriftdFailoverUnsafe',
       'DriftdKernelMismatch',
       'DriftdMaintenanceWindowOverrun',
       'DriftdNoRecentSuccessfulRun',
@@ -96,7 +98,7 @@ describe.skipIf(!HAVE_PROMTOOL)('promtool (real)', () => {
   it('check rules: clean', () => {
     const result = promtool(['check', 'rules', RULES]);
     expect(result.status, result.output).toBe(0);
-    expect(result.output).toMatch(/SUCCESS: 13 rules found/);
+    expect(result.output).toMatch(/SUCCESS: 15 rules found/);
     expect(result.output).not.toMatch(/WARNING|FAILED/i);
   });
 
@@ -129,7 +131,7 @@ describe.skipIf(!HAVE_PROMTOOL)('promtool (real)', () => {
     copyFileSync(RULES, join(dir, 'driftd-alerts.yml'));
     const result = promtool(['check', 'config', join(dir, 'prometheus.yml')]);
     expect(result.status, result.output).toBe(0);
-    expect(result.output).toMatch(/SUCCESS: 13 rules found/);
+    expect(result.output).toMatch(/SUCCESS: 15 rules found/);
   });
 });
 

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CheckReport } from '../../src/core/check-report.js';
 import type { SimulationReport } from '../../src/core/simulate/judge.js';
 import { findCrmSimulate } from '../../src/simulate/run.js';
 
@@ -140,6 +141,33 @@ describe('driftd simulate on the demo cluster', () => {
       ]);
       expect(plan.failover[0]?.simulation.reason).toContain('has no status section');
       expect(plan.readiness.notes).toContain(`failover of erp-a not simulated: ${plan.failover[0]?.simulation.reason ?? ''}`);
+    },
+    SLOW,
+  );
+
+  withScheduler(
+    'driftd check simulates every node too (same verdict as the daemon); --no-simulate skips it',
+    async () => {
+      const json = await driftd(['check', '--config', withStatus, '--json']);
+      expect(json.code).toBe(1);
+      const report = JSON.parse(json.stdout) as CheckReport;
+      expect(report.failover?.map((s) => [s.node, s.verdict])).toEqual([
+        ['erp-a', 'unsafe'],
+        ['erp-b', 'safe'],
+        ['erp-c', 'safe'],
+      ]);
+      const head = report.findings.find((f) => f.facet === 'packages' && f.key === 'resource-agents');
+      expect(head?.evidence?.find((e) => e.kind === 'failover')).toMatchObject({
+        key: 'failover:agent:erp-c:resource-agents',
+        outliers: ['erp-c'],
+        remediation: 'install resource-agents on erp-c',
+      });
+      const text = await driftd(['check', '--config', withStatus]);
+      expect(text.stdout).toMatch(/If a node fails now \(Pacemaker's scheduler on the collected CIB\):\n {2}erp-a {2}NOT SAFE/);
+      const skipped = await driftd(['check', '--config', withStatus, '--json', '--no-simulate']);
+      const plain = JSON.parse(skipped.stdout) as CheckReport;
+      expect(plain.failover).toBeUndefined();
+      expect(plain.findings.map((f) => f.id)).toEqual(report.findings.map((f) => f.id));
     },
     SLOW,
   );

@@ -12,7 +12,10 @@
  * - the parsed placements agree with the scheduler's own transition summary: every `move`
  *   has the resource at its source before and at its destination after, every `start` on a
  *   node has it there after;
- * - the failed node is offline afterwards and the judgement answers for every resource.
+ * - the failed node is offline afterwards and the judgement answers for every resource;
+ * - the failover finding groups by root cause (never more findings than failing resources,
+ *   each failing resource named), counts against the failed node when no target can be
+ *   blamed, and is critical for a resource with nowhere to go or blocked.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,6 +24,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_COLLECTOR_CONTEXT } from '../../src/collectors/collector.js';
 import { pacemakerCollector, PACEMAKER_CIB_COMMAND } from '../../src/collectors/pacemaker.js';
 import { CIB_META_KEY } from '../../src/core/simulate/cib-meta.js';
+import { NO_RULES } from '../../src/core/engine/rules/compile.js';
+import { failoverFindings } from '../../src/core/simulate/findings.js';
 import { judgeSimulation } from '../../src/core/simulate/judge.js';
 import type { ClusterState, SimulationOutcome } from '../../src/core/simulate/model.js';
 import { findCrmSimulate, simulateNodeFailure } from '../../src/simulate/run.js';
@@ -108,6 +113,7 @@ describe('failover simulation on Pacemaker scheduler inputs', () => {
       const schedulerRefused: string[] = [];
       let simulated = 0;
       let moved = 0;
+      let findings = 0;
       for (const file of files) {
         const text = readFileSync(path.join(corpusDir, file), 'utf8');
         const node = nodeToFail(text);
@@ -139,13 +145,32 @@ describe('failover simulation on Pacemaker scheduler inputs', () => {
           failures.push(`${file}: the judgement does not answer for every resource`);
         }
         if (a.actions.some((x) => x.action === 'move')) moved++;
+        // The finding: one per root cause, never more than the resources that fail; with no
+        // driftd snapshot of any target, only the failed node can be blamed (nowhere to go,
+        // blocked, instances lost), and a resource with nowhere to go is critical.
+        const failing = report.resources.filter((r) => r.judgement === 'fails');
+        const found = failoverFindings({ cluster: 'cts', rules: NO_RULES, now: new Date(0) }, [{ node, ok: true, report }]).map(
+          (f) => f.finding,
+        );
+        findings += found.length;
+        if (found.length > 0 !== (report.verdict === 'unsafe'))
+          failures.push(`${file}: ${found.length} finding(s) for a ${report.verdict} verdict`);
+        if (found.length > failing.length) failures.push(`${file}: ${found.length} findings for ${failing.length} failing resources`);
+        for (const f of found) {
+          if (JSON.stringify(f.outliers) !== JSON.stringify([node]))
+            failures.push(`${file}: ${f.key} counts against ${f.outliers.join(',')}, not ${node}`);
+          if (/^failover:(nowhere|blocked):/.test(f.key) && f.severity !== 'critical') failures.push(`${file}: ${f.key} is ${f.severity}`);
+        }
+        for (const r of failing)
+          if (!found.some((f) => f.message.includes(r.resource))) failures.push(`${file}: ${r.resource} fails but no finding names it`);
       }
       console.log(
-        `failover simulation corpus: ${files.length} sampled, ${simulated} simulated (${moved} with a move), ${schedulerRefused.length} refused by this host's scheduler`,
+        `failover simulation corpus: ${files.length} sampled, ${simulated} simulated (${moved} with a move), ${schedulerRefused.length} refused by this host's scheduler, ${findings} failover finding(s)`,
       );
       expect(failures).toEqual([]);
       expect(simulated).toBeGreaterThan(files.length / 2);
       expect(moved).toBeGreaterThan(10);
+      expect(findings).toBeGreaterThan(0);
     },
     300_000,
   );

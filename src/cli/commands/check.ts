@@ -9,6 +9,7 @@ import { databaseOf } from '../../config/database.js';
 import { formatIssue, type LoadedConfig } from '../../config/load.js';
 import { readOpenWindowsOf } from '../../window/expected.js';
 import type { WindowContext } from '../../core/window/classify.js';
+import { failoverStep } from '../../simulate/audit-step.js';
 import { loadConfigOrExit } from '../context.js';
 import { withStore } from '../with-store.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
@@ -21,6 +22,8 @@ export interface CheckFlags {
   stored?: boolean;
   failOn: 'critical' | 'warning';
   verbose?: boolean;
+  /** --no-simulate: false; else the config's failover.simulate decides. */
+  simulate?: boolean;
   /** --color / --no-color; undefined: colour on a terminal unless NO_COLOR is set. */
   color?: boolean;
 }
@@ -35,6 +38,7 @@ export async function runCheck(flags: CheckFlags): Promise<ExitCode> {
   // During an open maintenance window its declared change directs and marks the verdict, as in the daemon.
   const windows = await openWindowsOrWarn(loaded);
   let report: CheckReport;
+  const simulate = flags.simulate === false ? undefined : failoverStep(loaded.config.failover);
   if (flags.stored) {
     report = await withStore(loaded, async (store) => {
       const snapshots = await store.latestSnapshots(cluster.name);
@@ -44,7 +48,9 @@ export async function runCheck(flags: CheckFlags): Promise<ExitCode> {
           EXIT.undecided,
         );
       }
-      return judge(loaded, rules.rules, cluster, snapshots, new Date(), windows.get(cluster.name));
+      // The daemon's verdict on the same snapshots: the same failover step, on the stored CIB.
+      const failover = await simulate?.({ name: cluster.name, nodes: cluster.nodes.map((n) => n.name) }, snapshots);
+      return judge(loaded, rules.rules, cluster, snapshots, new Date(), windows.get(cluster.name), failover);
     });
   } else {
     const [audit] = await auditClusters({
@@ -53,6 +59,7 @@ export async function runCheck(flags: CheckFlags): Promise<ExitCode> {
       clusters: [cluster],
       now: () => new Date(),
       openWindows: () => windows,
+      ...(flags.simulate === false ? { simulate: false } : {}),
     });
     if (!audit) throw new CliError('internal: no audit result', EXIT.internal);
     report = audit.report;

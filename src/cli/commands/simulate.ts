@@ -5,6 +5,7 @@
  * Exit 0 safe, 1 not safe, 2 could not tell (the message says why).
  */
 import { auditClusters, loadRulesFor } from '../../audit/audit.js';
+import type { FailoverConfig } from '../../config/schema.js';
 import type { NodeSnapshot } from '../../core/snapshot.js';
 import type { SimulationReport } from '../../core/simulate/judge.js';
 import { renderSimulation } from '../../core/simulate/render.js';
@@ -24,19 +25,20 @@ export interface SimulateFlags {
   crmSimulate?: string;
 }
 
-async function snapshotsFor(flags: SimulateFlags): Promise<{ cluster: string; snapshots: NodeSnapshot[] }> {
+async function snapshotsFor(flags: SimulateFlags): Promise<{ cluster: string; snapshots: NodeSnapshot[]; failover: FailoverConfig }> {
   const loaded = loadConfigOrExit(flags.config);
   const cluster = pickCluster(loaded.config, flags.cluster);
   if (flags.stored) {
     const snapshots = await withStore(loaded, (store) => store.latestSnapshots(cluster.name));
     if (snapshots.length === 0)
       throw new CliError(`nothing stored yet for cluster "${cluster.name}"; run \`driftd serve\` first, or drop --stored`, EXIT.undecided);
-    return { cluster: cluster.name, snapshots };
+    return { cluster: cluster.name, snapshots, failover: loaded.config.failover };
   }
   const rules = loadRulesFor(loaded);
-  const [audit] = await auditClusters({ loaded, rules: rules.rules, clusters: [cluster], now: () => new Date() });
+  // The simulation below is this command's own: the audit does not run one per node.
+  const [audit] = await auditClusters({ loaded, rules: rules.rules, clusters: [cluster], now: () => new Date(), simulate: false });
   if (!audit) throw new CliError('internal: no audit result', EXIT.internal);
-  return { cluster: cluster.name, snapshots: audit.snapshots };
+  return { cluster: cluster.name, snapshots: audit.snapshots, failover: loaded.config.failover };
 }
 
 function couldNotTell(flags: SimulateFlags, cluster: string, reason: string): never {
@@ -49,6 +51,7 @@ function couldNotTell(flags: SimulateFlags, cluster: string, reason: string): ne
       resources: [],
       fencing: [],
       notes: [],
+      nodeNames: {},
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   }
@@ -56,13 +59,13 @@ function couldNotTell(flags: SimulateFlags, cluster: string, reason: string): ne
 }
 
 export async function runSimulate(flags: SimulateFlags): Promise<ExitCode> {
-  const { cluster, snapshots } = await snapshotsFor(flags);
-  const simulation = await simulateFailover(
-    cluster,
-    snapshots,
-    flags.fail,
-    flags.crmSimulate !== undefined ? { crmSimulate: flags.crmSimulate } : {},
-  );
+  const { cluster, snapshots, failover } = await snapshotsFor(flags);
+  // --crm-simulate, else the config's failover.crmSimulate, else DRIFTD_CRM_SIMULATE or the installed one.
+  const crmSimulate = flags.crmSimulate ?? failover.crmSimulate;
+  const simulation = await simulateFailover(cluster, snapshots, flags.fail, {
+    ...(crmSimulate !== undefined ? { crmSimulate } : {}),
+    timeoutMs: failover.timeoutSeconds * 1000,
+  });
   if (!simulation.ok) couldNotTell(flags, cluster, simulation.reason);
   const report = simulation.report;
   process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderSimulation(report, { all: flags.all === true })}\n`);

@@ -11,6 +11,7 @@ export function checkCommand(): Command {
     .option('--json', 'print the documented JSON report (see README "check JSON")')
     .option('--stored', 'judge the latest stored snapshots instead of collecting (no node is contacted)')
     .option('-v, --verbose', 'every detail in the text: values per node, diffs, rule sources, the evidence under each finding')
+    .option('--no-simulate', 'skip the failover simulation (crm_simulate per node) that config failover.simulate turns on')
     .option('--color', 'colour the text even when not on a terminal')
     .option('--no-color', 'never colour the text (also: NO_COLOR=1)')
     .addOption(

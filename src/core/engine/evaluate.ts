@@ -17,6 +17,8 @@ import { groupRootCauses } from './root-cause.js';
 import { runtimeFindings } from './runtime.js';
 import { clusterScore, scoreNodes } from './score.js';
 import { directByWindow, type WindowDirection } from './window-direction.js';
+import { directByCibVersion } from './cib-direction.js';
+import { attachFailoverCauses, failoverFindings, failoverStatuses, type FailoverScenario } from '../simulate/findings.js';
 
 export interface EvaluateInput {
   cluster: string;
@@ -32,6 +34,8 @@ export interface EvaluateInput {
    * that do not meet its expectation are the ones to fix, whatever the majority.
    */
   window?: WindowDirection;
+  /** Each node failing, as simulated (src/simulate); absent when failover simulation is off. */
+  failover?: readonly FailoverScenario[];
 }
 
 export function evaluateCluster(input: EvaluateInput): CheckReport {
@@ -48,10 +52,18 @@ export function evaluateCluster(input: EvaluateInput): CheckReport {
   appendAll(all, rpmDuplicatePreconditions(ctx, reachable));
   appendAll(all, runtimeFindings(ctx, reachable));
   appendAll(all, practiceFindings(ctx, reachable));
+  const failover = input.failover ? failoverFindings(ctx, input.failover) : [];
+  appendAll(
+    all,
+    failover.map((f) => f.finding),
+  );
   // One headline per problem; what follows from it becomes its evidence. Everything
   // below (score, summary) and after (store, metrics, alerts) counts headlines only.
-  const directed = input.window ? directByWindow(all, input.window) : all;
-  const findings = groupRootCauses(directed, reachable);
+  // Who is to fix: CIB items by CIB version (Pacemaker keeps the newest), then an open
+  // window's declared items by its expectation.
+  const byCib = directByCibVersion(all, reachable);
+  const directed = input.window ? directByWindow(byCib, input.window) : byCib;
+  const findings = attachFailoverCauses(groupRootCauses(directed, reachable), failover);
   findings.sort(bySeverityThenPlace);
   for (const f of findings) f.evidence?.sort(bySeverityThenPlace);
 
@@ -71,6 +83,7 @@ export function evaluateCluster(input: EvaluateInput): CheckReport {
     nodes,
     findings,
     summary,
+    ...(input.failover ? { failover: failoverStatuses(input.nodes, input.failover) } : {}),
   };
 }
 

@@ -4,6 +4,7 @@
  * work per key is linear in the number of nodes.
  */
 import type { Finding, FindingDetail, FindingKind, Severity } from '../findings.js';
+import { facetDigest } from '../facet-digest.js';
 import type { FacetName, FacetSnapshot, Item } from '../snapshot.js';
 import { finalizeFinding, type EvalContext } from './build.js';
 import { expectationViolation } from './expectations.js';
@@ -92,7 +93,8 @@ function sameItem(a: Item, b: Item): boolean {
  *
  * A facet's items object is large enough to be a hash table inside V8, so each node's
  * keys are enumerated once (Object.keys) and compared position by position with the
- * first node's; a key lookup is only needed where the order departs from it.
+ * first node's; a key lookup is only needed where the order departs from it. Nodes whose
+ * facet has the digest of one already surveyed (facet-digest.ts) are skipped whole.
  */
 function surveyKeys(participants: readonly Participant[]): { keys: string[]; varying: Set<string> } {
   const varying = new Set<string>();
@@ -102,8 +104,19 @@ function surveyKeys(participants: readonly Participant[]): { keys: string[]; var
   const referenceKeys = Object.keys(reference);
   const referenceItems = referenceKeys.map((key) => reference[key] as Item);
   const extraKeys: string[] = [];
+  // A facet identical to one already surveyed (the reference itself, or another node's
+  // with the same collection digest) adds no varying key: each distinct answer is read once.
+  const surveyed = new Set<string>();
+  const referenceDigest = facetDigest(first.facet);
+  if (referenceDigest !== undefined) surveyed.add(referenceDigest);
   for (const participant of rest) {
     const items = participant.facet.items;
+    if (items === reference) continue;
+    const digest = facetDigest(participant.facet);
+    if (digest !== undefined) {
+      if (surveyed.has(digest)) continue;
+      surveyed.add(digest);
+    }
     const keys = Object.keys(items);
     let inReference = 0;
     for (let index = 0; index < keys.length; index++) {

@@ -9,6 +9,7 @@
  */
 import type { CheckReport, NodeReport } from '../check-report.js';
 import { SEVERITIES, type Severity } from '../findings.js';
+import { renderFailoverStatuses } from '../simulate/render.js';
 import { escapeControl, escapeControlLines } from '../text/terminal.js';
 
 type ReportedFinding = CheckReport['findings'][number];
@@ -47,6 +48,7 @@ export function renderCheckText(report: CheckReport, options: RenderOptions = {}
   out.push('', 'Nodes as failover targets:');
   const nameWidth = Math.max(...report.nodes.map((n) => n.name.length), 4);
   for (const node of report.nodes) out.push(...renderNode(node, nameWidth, width, options, paint));
+  out.push(...renderFailoverStatuses(report.failover ?? [], (reason) => wrap(reason, width, '        ', '      - ')));
 
   for (const severity of SEVERITIES) {
     const group = report.findings.filter((f) => !f.waived && f.severity === severity);
@@ -233,6 +235,11 @@ function whatToDo(report: CheckReport): string[] {
   if (active.some((f) => f.kind === 'precondition')) {
     todo.push(
       'Fix the preconditions first (missing packages and agents, DRBD versions, pending reboots): a failover can fail outright on them.',
+    );
+  }
+  if (active.some((f) => f.kind === 'failover' || (f.evidence ?? []).some((e) => e.kind === 'failover'))) {
+    todo.push(
+      "Failover findings: Pacemaker's scheduler, run on the collected CIB, says a node's failure would not be survived. Fix the node each one names before taking any node down; `driftd simulate --fail NODE` shows every move.",
     );
   }
   if (active.some((f) => f.kind === 'identity')) {

@@ -400,7 +400,9 @@ function worse(a: Severity, b: Severity): Severity {
 function groupPackageUpgrades(heads: Heads): void {
   const bySignature = new Map<string, Finding[]>();
   for (const f of heads.where((x) => x.facet === 'packages' && x.kind === 'mismatch' && (x.detail?.behind?.length ?? 0) > 0)) {
-    const sig = JSON.stringify([Object.entries(f.values), f.detail?.behind, f.waived]);
+    // The outliers are in the signature: an open window may have directed one package
+    // (pinned to an older build) and not its sibling, and those are not one change.
+    const sig = JSON.stringify([Object.entries(f.values), f.detail?.behind, [...f.outliers].sort(), f.waived]);
     bySignature.set(sig, [...(bySignature.get(sig) ?? []), f]);
   }
   for (const group of bySignature.values()) {
@@ -414,9 +416,23 @@ function groupPackageUpgrades(heads: Heads): void {
     for (const f of rest) heads.attach(root, f);
     const names = [root.key, ...rest.map((f) => f.key)].join(', ');
     const behind = root.detail?.behind ?? [];
+    if (!sameNodes(behind, root.outliers)) {
+      // Something other than the version order chose the nodes to fix (an open window
+      // pinning an older build): its message names them; "upgrade the behind nodes" would
+      // point at the nodes that are right.
+      const label = `${itemLabel('packages', root.key)}: `;
+      const said = root.message.startsWith(label) ? root.message.slice(label.length) : root.message;
+      root.message = `packages ${names} (one change): ${said}`;
+      continue;
+    }
     const old = [...new Set(behind.map((n) => root.values[n]))].join(', ');
     root.message = `packages ${names} (one upgrade): ${behind.join(', ')} ${behind.length === 1 ? 'is' : 'are'} behind (${old} < ${root.detail?.newest ?? '?'}): upgrade them together on ${behind.join(', ')}`;
   }
+}
+
+function sameNodes(a: readonly string[], b: readonly string[]): boolean {
+  const set = new Set(a);
+  return a.length === b.length && b.every((n) => set.has(n));
 }
 
 /** 7. The per-key findings of one CIB resource (`resource.<id>.param.x`, `.meta.y`) as one. */

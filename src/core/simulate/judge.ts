@@ -26,6 +26,47 @@ import type { ClusterState, Placement, SimResource, SimulationOutcome } from './
 
 export type ResourceOutcome = 'stays' | 'moves' | 'starts' | 'promotes' | 'stops' | 'shrinks' | 'blocked' | 'not-running';
 export type Judgement = 'ok' | 'fails' | 'unknown';
+
+/**
+ * Why a move fails, as data: what the failover finding (findings.ts) groups by. One root
+ * cause (resource-agents missing on erp-c) breaks every resource it would take there.
+ */
+export type ProblemCause =
+  /** Running before, nowhere after: no surviving node may run it. */
+  | 'nowhere'
+  /** Left on the failed node: not fenced, or unmanaged. */
+  | 'blocked'
+  /** A clone instance on another node than the failed one stops too. */
+  | 'instance-lost'
+  /** No instance would be promoted any more. */
+  | 'promotion-lost'
+  /** Fewer promoted instances than before, but some. */
+  | 'fewer-promoted'
+  /** The target does not have the agent (or the package that ships it). */
+  | 'agent-missing'
+  /** The target runs another version of the package providing the agent. */
+  | 'package-version'
+  /** Pacemaker or Corosync is not installed on the target. */
+  | 'stack-missing'
+  /** Pacemaker or Corosync at another version on the target. */
+  | 'stack-version'
+  /** DRBD kernel module or utilities at another version on the target. */
+  | 'drbd-version'
+  /** The target waits for a reboot. */
+  | 'reboot';
+
+export interface FailoverProblem {
+  cause: ProblemCause;
+  /**
+   * The node the problem is counted against: the target that cannot run the resource, or,
+   * when there is no target (nowhere to go, blocked, instances lost), the failing node.
+   */
+  node: string;
+  /** What ties resources to one root cause: the package, the agent when no package is known, the DRBD part; '' for none. */
+  subject: string;
+  /** The reason, as in `reasons`. */
+  text: string;
+}
 export type SimulationVerdict = 'safe' | 'unsafe' | 'unknown';
 
 export interface ResourceVerdict {
@@ -41,6 +82,8 @@ export interface ResourceVerdict {
   targets: string[];
   judgement: Judgement;
   reasons: string[];
+  /** The failing reasons as data (the `fails` part of `reasons`). */
+  problems: FailoverProblem[];
 }
 
 export interface SimulationReport {
@@ -55,6 +98,8 @@ export interface SimulationReport {
   fencing: string[];
   /** Context worth knowing: where the CIB came from, the scheduler's version, unmapped nodes. */
   notes: string[];
+  /** The driftd node of each Pacemaker node name that has one (they differ when the config names nodes by address). */
+  nodeNames: Record<string, string>;
 }
 
 export interface JudgeInput {
@@ -133,9 +178,12 @@ function judgeTarget(
   input: JudgeInput,
   ref: Reference,
   state: ClusterState,
-): { fails: string[]; unknown: string[] } {
-  const fails: string[] = [];
+): { fails: FailoverProblem[]; unknown: string[] } {
+  const fails: FailoverProblem[] = [];
   const unknown: string[] = [];
+  const fail = (cause: ProblemCause, subject: string, text: string): void => {
+    fails.push({ cause, node: target, subject, text });
+  };
   const snapshot = input.nodes.get(target);
   if (!snapshot) {
     const type = state.nodes.find((n) => n.name === target)?.type ?? 'member';
@@ -155,7 +203,11 @@ function judgeTarget(
     const onNode = listing ? agentPresence(resource.agent, listing) : undefined;
     const installed = onNode !== undefined ? onNode : provider ? packageVersion(snapshot, provider.isProvidingPackage) : undefined;
     if (installed === null)
-      fails.push(`${resource.agent} is not installed on ${where}${provider ? ` (needs ${provider.packagesText})` : ''}`);
+      fail(
+        'agent-missing',
+        provider ? provider.packagesText : resource.agent,
+        `${resource.agent} is not installed on ${where}${provider ? ` (needs ${provider.packagesText})` : ''}`,
+      );
     else if (installed === undefined && provider !== undefined)
       unknown.push(`cannot tell whether ${resource.agent} is installed on ${where} (no agent listing, no package list)`);
     // The providing package at the version it runs with now.
@@ -163,7 +215,7 @@ function judgeTarget(
       const mine = packageVersion(snapshot, provider.isProvidingPackage);
       const theirs = referenceValue(ref, (s) => packageVersion(s, provider.isProvidingPackage)?.version);
       if (mine && theirs !== undefined && mine.version !== theirs) {
-        fails.push(`${mine.name} is ${mine.version} on ${where}, ${theirs} ${ref.label}`);
+        fail('package-version', packageName(mine.name), `${mine.name} is ${mine.version} on ${where}, ${theirs} ${ref.label}`);
       }
     }
   }
@@ -172,8 +224,8 @@ function judgeTarget(
     const mine = packageVersion(snapshot, (n) => n === name);
     const theirs = referenceValue(ref, (s) => packageVersion(s, (n) => n === name)?.version);
     if (theirs === undefined) continue;
-    if (mine === null) fails.push(`${name} is not installed on ${where}`);
-    else if (mine && mine.version !== theirs) fails.push(`${name} is ${mine.version} on ${where}, ${theirs} ${ref.label}`);
+    if (mine === null) fail('stack-missing', name, `${name} is not installed on ${where}`);
+    else if (mine && mine.version !== theirs) fail('stack-version', name, `${name} is ${mine.version} on ${where}, ${theirs} ${ref.label}`);
   }
   // DRBD, for what sits on it.
   if (isDrbdBacked(resource, input.nodes.values())) {
@@ -183,15 +235,20 @@ function judgeTarget(
       for (const key of ['version.kernel', 'version.userland']) {
         const mine = drbd.items[key]?.value;
         const theirs = referenceValue(ref, (s) => (s.facets.drbd?.status === 'ok' ? s.facets.drbd.items[key]?.value : undefined));
+        const part = key.slice('version.'.length);
         if (mine !== undefined && theirs !== undefined && mine !== theirs)
-          fails.push(`DRBD ${key.slice('version.'.length)} is ${mine} on ${where}, ${theirs} ${ref.label}`);
+          fail('drbd-version', part, `DRBD ${part} is ${mine} on ${where}, ${theirs} ${ref.label}`);
       }
   }
   // A reboot waiting.
   const kernel = snapshot.facets.kernel;
   if (kernel?.status === 'ok' && kernel.items['reboot_required']?.value === 'true') {
     const newest = kernel.items['newest_installed']?.value;
-    fails.push(`${where} waits for a reboot${newest ? ` (runs ${kernel.items['release']?.value ?? '?'}, would boot ${newest})` : ''}`);
+    fail(
+      'reboot',
+      '',
+      `${where} waits for a reboot${newest ? ` (runs ${kernel.items['release']?.value ?? '?'}, would boot ${newest})` : ''}`,
+    );
   }
   return { fails, unknown };
 }
@@ -215,8 +272,11 @@ function judgeResource(input: JudgeInput, before: SimResource | undefined, after
   const b = before?.placements ?? [];
   const a = after?.placements ?? [];
   const failed = input.failed;
-  const reasons: string[] = [];
+  const problems: FailoverProblem[] = [];
   const unknown: string[] = [];
+  const lose = (cause: ProblemCause, text: string): void => {
+    problems.push({ cause, node: failed, subject: '', text });
+  };
   const bNodes = nodesOf(b);
   const aNodes = nodesOf(a);
   const targets = new Set(aNodes.filter((n) => !bNodes.includes(n)));
@@ -226,7 +286,8 @@ function judgeResource(input: JudgeInput, before: SimResource | undefined, after
   let outcome: ResourceOutcome;
   if (aNodes.includes(failed) && bNodes.includes(failed)) {
     outcome = 'blocked';
-    reasons.push(
+    lose(
+      'blocked',
       after?.managed === false
         ? `unmanaged: Pacemaker would leave it on ${failed} and not recover it`
         : `would stay on ${failed}, which is down: Pacemaker cannot recover it (is ${failed} fenced?)`,
@@ -234,22 +295,23 @@ function judgeResource(input: JudgeInput, before: SimResource | undefined, after
   } else if (any.collection === undefined) {
     if (bNodes.length > 0 && aNodes.length === 0) {
       outcome = 'stops';
-      reasons.push(`would stop: no node can take it (nowhere to go)`);
+      lose('nowhere', `would stop: no node can take it (nowhere to go)`);
     } else if (bNodes.length === 0 && aNodes.length === 0) outcome = 'not-running';
     else if (bNodes.length === 0) outcome = 'starts';
     else if (targets.size > 0) outcome = bNodes.some((n) => aNodes.includes(n)) ? 'promotes' : 'moves';
     else outcome = 'stays';
   } else {
     const lostElsewhere = bNodes.filter((n) => n !== failed && !aNodes.includes(n));
-    for (const n of lostElsewhere) reasons.push(`its instance on ${n} would stop too`);
+    for (const n of lostElsewhere) lose('instance-lost', `its instance on ${n} would stop too`);
     if (bPromoted.length > 0 && aPromoted.length < bPromoted.length) {
-      reasons.push(
+      lose(
+        aPromoted.length === 0 ? 'promotion-lost' : 'fewer-promoted',
         aPromoted.length === 0
           ? `no instance would be promoted (was on ${bPromoted.join(', ')})`
           : `${bPromoted.length - aPromoted.length} fewer promoted instance(s) (was on ${bPromoted.join(', ')}, would be on ${aPromoted.join(', ')})`,
       );
     }
-    if (bNodes.length > 0 && aNodes.length === 0 && lostElsewhere.length === 0) reasons.push('would stop on every node (nowhere to go)');
+    if (bNodes.length > 0 && aNodes.length === 0 && lostElsewhere.length === 0) lose('nowhere', 'would stop on every node (nowhere to go)');
     if (targets.size > 0)
       outcome = [...targets].some((n) => bNodes.includes(n)) && [...targets].every((n) => bNodes.includes(n)) ? 'promotes' : 'moves';
     else if (bNodes.length === 0 && aNodes.length === 0) outcome = 'not-running';
@@ -262,11 +324,11 @@ function judgeResource(input: JudgeInput, before: SimResource | undefined, after
     const ref = referenceFor(input, b, judged);
     for (const target of judged) {
       const result = judgeTarget(any, target, input, ref, input.outcome.after);
-      reasons.push(...result.fails);
+      problems.push(...result.fails);
       unknown.push(...result.unknown);
     }
   }
-  const judgement: Judgement = reasons.length > 0 ? 'fails' : unknown.length > 0 ? 'unknown' : 'ok';
+  const judgement: Judgement = problems.length > 0 ? 'fails' : unknown.length > 0 ? 'unknown' : 'ok';
   return {
     resource: any.key,
     agent: any.agent,
@@ -276,7 +338,8 @@ function judgeResource(input: JudgeInput, before: SimResource | undefined, after
     outcome,
     targets: judged,
     judgement,
-    reasons: [...reasons, ...unknown],
+    reasons: [...problems.map((p) => p.text), ...unknown],
+    problems,
   };
 }
 
@@ -301,5 +364,6 @@ export function judgeSimulation(input: JudgeInput): SimulationReport {
     resources,
     fencing: input.outcome.fencing.map((f) => `${f.task} ${f.node}`),
     notes: input.notes ?? [],
+    nodeNames: Object.fromEntries([...input.nodes].map(([name, snapshot]) => [name, snapshot.node])),
   };
 }

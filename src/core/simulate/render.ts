@@ -1,5 +1,6 @@
 /** The text of a failover simulation (`driftd simulate`, `window plan`). Pure. */
 import { escapeControl } from '../text/terminal.js';
+import type { FailoverStatus } from '../check-report.js';
 import type { ResourceVerdict, SimulationReport } from './judge.js';
 
 const MARK: Record<ResourceVerdict['judgement'], string> = { ok: 'ok', fails: 'FAILS', unknown: '??' };
@@ -44,4 +45,39 @@ export function renderSimulation(report: SimulationReport, options: { all?: bool
   if (report.verdict === 'unknown') verdict += `: ${unknown} resource(s) could not be judged`;
   lines.push(`Verdict: ${verdict}`);
   return lines.join('\n');
+}
+
+/**
+ * The report's `failover` list in `driftd check` text: one line per node. An unsafe node's
+ * reasons are in its findings; an unknown one says why here (it has no finding). When no
+ * node could be simulated for the same reasons (no crm_simulate here, no CIB with a
+ * status), the reasons are said once. `reasonLines` lays out one reason (the caller wraps
+ * it to its width).
+ */
+export function renderFailoverStatuses(
+  statuses: readonly FailoverStatus[],
+  reasonLines: (reason: string) => string[] = (reason) => [`      - ${reason}`],
+): string[] {
+  const e = escapeControl;
+  if (statuses.length === 0) return [];
+  const lines = ['', "If a node fails now (Pacemaker's scheduler on the collected CIB):"];
+  const first = statuses[0];
+  const allAlike =
+    statuses.length > 1 &&
+    first !== undefined &&
+    statuses.every(
+      (s) => s.verdict === 'unknown' && s.reasons.length === first.reasons.length && s.reasons.every((r, i) => r === first.reasons[i]),
+    );
+  if (allAlike) {
+    lines.push(`  cannot tell for any node (${statuses.map((s) => e(s.node)).join(', ')}):`);
+    for (const reason of first.reasons) lines.push(...reasonLines(e(reason)));
+    return lines;
+  }
+  const nameWidth = Math.max(...statuses.map((s) => s.node.length), 4);
+  for (const s of statuses) {
+    const state = s.verdict === 'safe' ? 'safe' : s.verdict === 'unsafe' ? 'NOT SAFE (see the failover findings)' : 'cannot tell';
+    lines.push(`  ${e(s.node).padEnd(nameWidth)}  ${state}`);
+    if (s.verdict === 'unknown') for (const reason of s.reasons) lines.push(...reasonLines(e(reason)));
+  }
+  return lines;
 }

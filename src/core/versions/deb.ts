@@ -235,10 +235,19 @@ function sign(n: number): -1 | 0 | 1 {
   return n < 0 ? -1 : n > 0 ? 1 : 0;
 }
 
+/** True when every UTF-16 unit is ASCII: the string is then its own UTF-8 bytes. */
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
 /** dpkg's verrevcmp() over the UTF-8 bytes of each fragment. */
 export function verrevcmp(left: string, right: string): -1 | 0 | 1 {
-  const a = utf8.encode(left);
-  const b = utf8.encode(right);
+  if (isAscii(left) && isAscii(right)) return verrevcmpAscii(left, right);
+  return verrevcmpBytes(utf8.encode(left), utf8.encode(right));
+}
+
+function verrevcmpBytes(a: Uint8Array, b: Uint8Array): -1 | 0 | 1 {
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
@@ -262,6 +271,41 @@ export function verrevcmp(left: string, right: string): -1 | 0 | 1 {
     if (firstDiff !== 0) return sign(firstDiff);
   }
   return 0;
+}
+
+/**
+ * verrevcmpBytes over ASCII strings without encoding them (an ASCII string is its own
+ * UTF-8): `at(s, i)` is the byte, undefined past the end as for a Uint8Array. Versions are
+ * nearly always ASCII, and TextEncoder.encode was about a tenth of a large evaluation.
+ */
+function verrevcmpAscii(a: string, b: string): -1 | 0 | 1 {
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    let firstDiff = 0;
+    while ((i < a.length && !isDigitByte(at(a, i) ?? 0)) || (j < b.length && !isDigitByte(at(b, j) ?? 0))) {
+      const ac = orderOf(at(a, i));
+      const bc = orderOf(at(b, j));
+      if (ac !== bc) return sign(ac - bc);
+      i++;
+      j++;
+    }
+    while (at(a, i) === 0x30) i++;
+    while (at(b, j) === 0x30) j++;
+    while (isDigitByte(at(a, i) ?? 0) && isDigitByte(at(b, j) ?? 0)) {
+      if (firstDiff === 0) firstDiff = (at(a, i) ?? 0) - (at(b, j) ?? 0);
+      i++;
+      j++;
+    }
+    if (isDigitByte(at(a, i) ?? 0)) return 1;
+    if (isDigitByte(at(b, j) ?? 0)) return -1;
+    if (firstDiff !== 0) return sign(firstDiff);
+  }
+  return 0;
+}
+
+function at(text: string, index: number): number | undefined {
+  return index < text.length ? text.charCodeAt(index) : undefined;
 }
 
 /** dpkg_version_compare() on already parsed versions. */

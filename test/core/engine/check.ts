@@ -6,6 +6,7 @@ import { compileRules, NO_RULES, type CompiledRules } from '../../../src/core/en
 import { parseRulePack } from '../../../src/rules/parse.js';
 import type { NodeSnapshot } from '../../../src/core/snapshot.js';
 import type { WindowDirection } from '../../../src/core/engine/window-direction.js';
+import type { FailoverScenario } from '../../../src/core/simulate/findings.js';
 import { NOW, SCORING } from './handmade-cluster.js';
 
 export interface CheckOptions {
@@ -14,6 +15,7 @@ export interface CheckOptions {
   rules?: CompiledRules;
   now?: Date;
   window?: WindowDirection;
+  failover?: FailoverScenario[];
 }
 
 export function check(snapshots: NodeSnapshot[], opts: CheckOptions = {}): CheckReport {
@@ -27,6 +29,7 @@ export function check(snapshots: NodeSnapshot[], opts: CheckOptions = {}): Check
     now: opts.now ?? NOW,
     ...(opts.baseline !== undefined ? { baseline: opts.baseline } : {}),
     ...(opts.window !== undefined ? { window: opts.window } : {}),
+    ...(opts.failover !== undefined ? { failover: opts.failover } : {}),
   });
   const parsed = CheckReportSchema.safeParse(report);
   expect(parsed.success, parsed.success ? '' : JSON.stringify(parsed.error.issues)).toBe(true);

@@ -60,6 +60,34 @@ describe('an open window decides which nodes are to fix on the items it declares
     expect(f.message).toContain('fix erp-a, erp-b');
   });
 
+  it('one upgrade of two packages pinned by the window to the older build: the grouped headline names the nodes to fix', () => {
+    const pk = (v: string) => debPackages({ openssl: v, 'libssl3:amd64': v });
+    const nodes = [snap('erp-a', { packages: pk(NEW) }), snap('erp-b', { packages: pk(NEW) }), snap('erp-c', { packages: pk(OLD) })];
+    const constraint = parseConstraint(`=${OLD}`);
+    if (constraint instanceof Error) throw constraint;
+    const both: WindowDirection = {
+      expectation: {
+        name: 'pin',
+        items: [
+          { facet: 'packages', name: 'openssl', constraint },
+          { facet: 'packages', name: 'libssl3:amd64', constraint },
+        ],
+        allow: [],
+      },
+      format: 'deb',
+    };
+    const f = only(check(nodes, { window: both }).findings);
+    expect(f.key).toBe('openssl');
+    expect(f.outliers).toEqual(['erp-a', 'erp-b']);
+    expect(f.message).toBe(
+      `packages openssl, libssl3:amd64 (one change): erp-a has ${NEW}, erp-b has ${NEW}; window pin expects =${OLD} (erp-c has ${OLD}): fix erp-a, erp-b`,
+    );
+    expect(f.message).not.toContain('behind');
+    // Only openssl pinned: libssl3 keeps the majority's direction, so the two are not one change.
+    const one = check(nodes, { window: windowOf('pin', 'packages', 'openssl', `=${OLD}`) }).findings;
+    expect(Object.fromEntries(one.map((x) => [x.key, x.outliers]))).toEqual({ openssl: ['erp-a', 'erp-b'], 'libssl3:amd64': ['erp-c'] });
+  });
+
   it('items the window does not declare keep the majority direction', () => {
     const nodes = [
       snap('erp-a', { sysctl: facet({ 'vm.swappiness': '60' }) }),

@@ -1,0 +1,196 @@
+/**
+ * The lease board: several `driftd serve` on one PostgreSQL share the clusters through
+ * rows in PostgreSQL, with no consensus or queue of driftd's own (README "Several
+ * instances").
+ *
+ * - Every instance upserts its row in `driftd_instances` (its zones, `seen_at`) on each
+ *   heartbeat; an instance not seen for one lease time is gone.
+ * - A cluster is audited only under its lease in `driftd_leases`: one row per cluster with
+ *   the holder, a fencing token and an expiry. Acquiring is one statement that succeeds
+ *   only when the row is free or expired; every change of holder increments the token,
+ *   and a lease is never deleted, so tokens only grow.
+ * - A run is stored only if, inside the store's own transaction, the lease row still names
+ *   this instance with the token it started under and has not expired (`holdsInTx`, row
+ *   locked FOR UPDATE until commit, so a takeover cannot slip in between). An instance
+ *   that was paused past its lease, or cut off from PostgreSQL, therefore cannot write a
+ *   run once another instance has taken the cluster over: no split brain.
+ *
+ * Every time is PostgreSQL's `now()`: the instances' clocks never decide who holds a lease.
+ */
+import type { ClientBase } from 'pg';
+
+/** The lease tables (PostgreSQL only: with SQLite one driftd serves a database). */
+export const LEASE_SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS driftd_instances (
+  id         TEXT        PRIMARY KEY,
+  zones      TEXT[]      NOT NULL,
+  version    TEXT        NOT NULL,
+  started_at TIMESTAMPTZ NOT NULL,
+  seen_at    TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE IF NOT EXISTS driftd_leases (
+  cluster     TEXT        PRIMARY KEY,
+  holder      TEXT        NOT NULL,
+  token       BIGINT      NOT NULL,
+  acquired_at TIMESTAMPTZ NOT NULL,
+  expires_at  TIMESTAMPTZ NOT NULL
+);
+`;
+
+/**
+ * What the board needs: one dedicated node-postgres connection (a Client or a PoolClient
+ * kept for the board; not a Pool, since prepare() sets a session setting).
+ */
+export type Queryable = Pick<ClientBase, 'query'>;
+
+/** A lease this instance holds: the token fences every write made under it. */
+export interface Lease {
+  cluster: string;
+  holder: string;
+  token: number;
+  expiresAt: string;
+}
+
+export interface LiveInstance {
+  id: string;
+  zones: string[];
+  version: string;
+  seenAt: string;
+}
+
+/** How long a lock wait on a lease row may take before the operation gives up (a peer mid-commit). */
+const LOCK_TIMEOUT = '2s';
+
+function ms(value: number): string {
+  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`lease time must be a positive integer of milliseconds, not ${value}`);
+  return String(value);
+}
+
+interface LeaseRow {
+  cluster: string;
+  holder: string;
+  token: string;
+  expires_at: Date;
+}
+
+function toLease(row: LeaseRow): Lease {
+  return { cluster: row.cluster, holder: row.holder, token: Number(row.token), expiresAt: row.expires_at.toISOString() };
+}
+
+export class LeaseBoard {
+  constructor(
+    private readonly db: Queryable,
+    /** A lease (and an instance's liveness) lasts this long after its last renewal. */
+    readonly leaseMs: number,
+  ) {
+    ms(leaseMs);
+  }
+
+  /**
+   * Creates the tables if needed and bounds lock waits on this connection: a takeover
+   * waiting on a peer's commit gives up after LOCK_TIMEOUT rather than hanging a tick.
+   */
+  async prepare(): Promise<void> {
+    await this.db.query(LEASE_SCHEMA_SQL);
+    await this.db.query(`SET lock_timeout = '${LOCK_TIMEOUT}'`);
+  }
+
+  /**
+   * Says this instance is alive and renews every lease it still holds. Returns the
+   * clusters it holds afterwards: a lease that expired before this renewal is not
+   * revived (another instance may be auditing the cluster already).
+   */
+  async heartbeat(id: string, zones: readonly string[], version: string): Promise<Lease[]> {
+    await this.db.query(
+      `INSERT INTO driftd_instances (id, zones, version, started_at, seen_at) VALUES ($1, $2, $3, now(), now())
+       ON CONFLICT (id) DO UPDATE SET zones = EXCLUDED.zones, version = EXCLUDED.version, seen_at = now()`,
+      [id, [...zones], version],
+    );
+    const renewed = await this.db.query<LeaseRow>(
+      `UPDATE driftd_leases SET expires_at = now() + $2 * interval '1 millisecond'
+       WHERE holder = $1 AND expires_at > now()
+       RETURNING cluster, holder, token, expires_at`,
+      [id, ms(this.leaseMs)],
+    );
+    return renewed.rows.map(toLease).sort((a, b) => (a.cluster < b.cluster ? -1 : 1));
+  }
+
+  /** The instances seen within one lease time, by id. */
+  async liveInstances(): Promise<LiveInstance[]> {
+    const result = await this.db.query<{ id: string; zones: string[]; version: string; seen_at: Date }>(
+      `SELECT id, zones, version, seen_at FROM driftd_instances
+       WHERE seen_at > now() - $1 * interval '1 millisecond' ORDER BY id`,
+      [ms(this.leaseMs)],
+    );
+    return result.rows.map((r) => ({ id: r.id, zones: r.zones, version: r.version, seenAt: r.seen_at.toISOString() }));
+  }
+
+  /**
+   * Takes or keeps the cluster's lease. Keeps the token when this instance still holds
+   * it; takes a free or expired one with a new token; returns null while another
+   * instance holds it (or its row is locked by a commit in progress).
+   */
+  async acquire(cluster: string, id: string): Promise<Lease | null> {
+    const kept = await this.db.query<LeaseRow>(
+      `UPDATE driftd_leases SET expires_at = now() + $3 * interval '1 millisecond'
+       WHERE cluster = $1 AND holder = $2 AND expires_at > now()
+       RETURNING cluster, holder, token, expires_at`,
+      [cluster, id, ms(this.leaseMs)],
+    );
+    if (kept.rows[0]) return toLease(kept.rows[0]);
+    try {
+      const taken = await this.db.query<LeaseRow>(
+        `INSERT INTO driftd_leases (cluster, holder, token, acquired_at, expires_at)
+         VALUES ($1, $2, 1, now(), now() + $3 * interval '1 millisecond')
+         ON CONFLICT (cluster) DO UPDATE
+           SET holder = EXCLUDED.holder, token = driftd_leases.token + 1, acquired_at = now(), expires_at = EXCLUDED.expires_at
+           WHERE driftd_leases.expires_at <= now()
+         RETURNING cluster, holder, token, expires_at`,
+        [cluster, id, ms(this.leaseMs)],
+      );
+      return taken.rows[0] ? toLease(taken.rows[0]) : null;
+    } catch (err) {
+      // 55P03 lock_not_available: a peer is committing a run under this lease right now.
+      if (isPgError(err) && err.code === '55P03') return null;
+      throw err;
+    }
+  }
+
+  /**
+   * Gives the lease up (after a run, when another instance should audit the cluster): it
+   * expires now and keeps its token, so tokens never repeat.
+   */
+  async release(lease: Lease): Promise<void> {
+    await this.db.query(`UPDATE driftd_leases SET expires_at = now() WHERE cluster = $1 AND holder = $2 AND token = $3`, [
+      lease.cluster,
+      lease.holder,
+      lease.token,
+    ]);
+  }
+
+  /** Who holds the cluster now (null: nobody, or expired). */
+  async holderOf(cluster: string): Promise<Lease | null> {
+    const result = await this.db.query<LeaseRow>(
+      `SELECT cluster, holder, token, expires_at FROM driftd_leases WHERE cluster = $1 AND expires_at > now()`,
+      [cluster],
+    );
+    return result.rows[0] ? toLease(result.rows[0]) : null;
+  }
+}
+
+/**
+ * Inside the transaction that stores a run: true when the lease still names this holder
+ * and token and has not expired. The row stays locked until the transaction ends, so no
+ * takeover can happen between this check and the commit.
+ */
+export async function holdsInTx(tx: Queryable, lease: Lease): Promise<boolean> {
+  const result = await tx.query(
+    `SELECT 1 FROM driftd_leases WHERE cluster = $1 AND holder = $2 AND token = $3 AND expires_at > now() FOR UPDATE`,
+    [lease.cluster, lease.holder, lease.token],
+  );
+  return (result.rowCount ?? 0) > 0;
+}
+
+function isPgError(err: unknown): err is Error & { code: string } {
+  return err instanceof Error && typeof (err as { code?: unknown }).code === 'string';
+}
