@@ -72,16 +72,14 @@ async function writeHistory(store: Store): Promise<void> {
   await store.saveRun(runInput(hoursAfter(T0, 6), { 'erp-a': a, 'erp-b': { ...b2, error: 'connect-timeout' } }, [mismatch]));
   await store.saveRun(runInput(hoursAfter(T0, 7), { 'erp-a': a, 'erp-b': a }));
   const window = await store.windows().openWindow(newWindow('erp', 1));
-  await store
-    .windows()
-    .recordVerification({
-      windowId: window.id,
-      node: 'erp-b',
-      at: hoursAfter(T0, 7.5),
-      verdict: 'safe',
-      runId: 8,
-      evidence: evidence('erp-b'),
-    });
+  await store.windows().recordVerification({
+    windowId: window.id,
+    node: 'erp-b',
+    at: hoursAfter(T0, 7.5),
+    verdict: 'safe',
+    runId: 8,
+    evidence: evidence('erp-b'),
+  });
   await store.prune({ keepUnchangedDays: 1, now: hoursAfter(T0, 24 * 10) });
   await store.saveRun(runInput(hoursAfter(T0, 8), { 'erp-a': { ...a, sysctl: { 'vm.swappiness': '10' } }, 'erp-b': a }));
 }
