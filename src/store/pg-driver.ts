@@ -27,6 +27,8 @@ export interface PostgresOptions {
   sslCaFile?: string;
   /** Connection attempt limit (ms). */
   connectTimeoutMs?: number;
+  /** Sessions refuse every write (default_transaction_read_only), as SQLite's read-only open does. */
+  readonly?: boolean;
 }
 
 /** True when `target` names a PostgreSQL database rather than a SQLite file. */
@@ -107,6 +109,7 @@ function poolConfig(target: string, options: PostgresOptions): PoolConfig {
     max: 4,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     application_name: 'driftd',
+    ...(options.readonly ? { options: '-c default_transaction_read_only=on' } : {}),
   };
 }
 
