@@ -117,7 +117,7 @@ function readCa(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    throw new StoreError('open-failed', `cannot read the CA file ${file} (database_ssl_ca_file): ${(error as Error).message}`);
+    throw new StoreError('open-failed', `cannot read the CA file ${file} (databaseSslCaFile): ${(error as Error).message}`);
   }
 }
 

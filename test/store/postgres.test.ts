@@ -220,6 +220,19 @@ describe.skipIf(!postgresAvailable)('the store on PostgreSQL', { timeout: 120_00
     expect((wrong as Error).message).not.toContain(pg.password);
   });
 
+  it('applies the TLS settings: TLS required of a server without it is refused; a missing CA file is named', async () => {
+    const url = freshDatabase(pg);
+    const required = await Store.open(url, { postgres: { password: pg.password, sslMode: 'require' } }).catch((error: unknown) => error);
+    expect(required).toBeInstanceOf(StoreError);
+    expect((required as Error).message).toMatch(/cannot open PostgreSQL .*: The server does not support SSL connections/);
+    const viaUrl = await Store.open(`${url}?sslmode=require`, { postgres: { password: pg.password } }).catch((error: unknown) => error);
+    expect((viaUrl as Error).message).toMatch(/does not support SSL/);
+    const noCa = await Store.open(url, {
+      postgres: { password: pg.password, sslMode: 'verify-full', sslCaFile: join(dir.dir, 'no-ca.pem') },
+    }).catch((error: unknown) => error);
+    expect((noCa as Error).message).toMatch(/cannot read the CA file .*no-ca\.pem \(databaseSslCaFile\)/);
+  });
+
   it('a lost server fails the operation with an `unavailable` StoreError; nothing half-written', async () => {
     const own = await startPostgres();
     const store = await Store.open(own.url, { postgres: { password: own.password } });
