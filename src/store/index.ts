@@ -77,7 +77,7 @@ export class Store {
       return new Store(target, db, db);
     }
     const { openPostgres } = await import('./pg-driver.js');
-    const db = await openPostgres(target, options.postgres);
+    const db = await openPostgres(target, { ...options.postgres, readonly: options.readonly ?? false });
     try {
       await migrate(db, db.shown, options.migrations ?? MIGRATIONS, options.readonly ?? false);
     } catch (error) {

@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Socket } from 'node:net';
 import type { ClientBase, Pool, PoolConfig, QueryResult } from 'pg';
 import { StoreError } from './errors.js';
 import { postgresPlaceholders, type RunResult, type SqlDb, type SqlValue, type TransactionOptions } from './sql.js';
@@ -26,6 +27,8 @@ export interface PostgresOptions {
   sslCaFile?: string;
   /** Connection attempt limit (ms). */
   connectTimeoutMs?: number;
+  /** Sessions refuse every write (default_transaction_read_only), as SQLite's read-only open does. */
+  readonly?: boolean;
 }
 
 /** True when `target` names a PostgreSQL database rather than a SQLite file. */
@@ -107,6 +110,7 @@ export function poolConfig(target: string, options: PostgresOptions): PoolConfig
     max: 4,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     application_name: 'driftd',
+    ...(options.readonly ? { options: '-c default_transaction_read_only=on' } : {}),
   };
 }
 
@@ -114,7 +118,7 @@ function readCa(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    throw new StoreError('open-failed', `cannot read the CA file ${file} (database_ssl_ca_file): ${(error as Error).message}`);
+    throw new StoreError('open-failed', `cannot read the CA file ${file} (databaseSslCaFile): ${(error as Error).message}`);
   }
 }
 
@@ -130,7 +134,17 @@ export async function openPostgres(target: string, options: PostgresOptions = {}
     getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
       asNumber.has(oid) ? parseNumber : defaultParser(oid, format)) as typeof pg.types.getTypeParser,
   };
-  const pool = new pg.Pool({ ...config, types });
+  // Our own sockets, so that a connection refused during authentication (a missing or
+  // wrong password) is closed at once instead of lingering until the server's
+  // authentication_timeout and keeping a CLI process alive.
+  const sockets = new Set<Socket>();
+  const stream = (): Socket => {
+    const socket = new Socket();
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    return socket;
+  };
+  const pool = new pg.Pool({ ...config, types, stream });
   const shown = redactUrl(target);
   // An idle connection that the server drops emits here; without a listener it would crash the process.
   pool.on('error', () => undefined);
@@ -139,6 +153,7 @@ export async function openPostgres(target: string, options: PostgresOptions = {}
     await db.get('SELECT 1 AS ok');
   } catch (error) {
     await pool.end().catch(() => undefined);
+    for (const socket of sockets) socket.destroy();
     if (error instanceof StoreError) throw new StoreError('open-failed', error.message, { cause: error });
     throw new StoreError('open-failed', `cannot open PostgreSQL ${shown}: ${(error as Error).message}`, { cause: error });
   }

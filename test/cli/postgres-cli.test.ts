@@ -121,8 +121,11 @@ describe.skipIf(!postgresAvailable)('the CLI on SQLite and on PostgreSQL', { tim
   it('reads the password from the file only: without it the CLI says what failed, and shows no password', async () => {
     const noFile = path.join(dir, 'no-password.yaml');
     writeFileSync(noFile, readFileSync(pgConfig, 'utf8').replace(/^databasePasswordFile: .*\n/m, ''));
+    const started = Date.now();
     const refused = await driftd(['history', 'verify', '--config', noFile]);
     expect(refused.code).toBe(2);
+    // The refused connection is closed at once, not left to the server's 60 s authentication_timeout.
+    expect(Date.now() - started).toBeLessThan(30_000);
     expect(refused.stderr).toMatch(/cannot open PostgreSQL postgresql:\/\/driftd@127\.0\.0\.1:\d+\/driftd_cli: .*password/);
     const fromEnv = await driftd(['history', 'verify', '--config', noFile], { PGPASSWORD: pg.password });
     expect(fromEnv.code).toBe(0);

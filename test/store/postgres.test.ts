@@ -72,16 +72,14 @@ async function writeHistory(store: Store): Promise<void> {
   await store.saveRun(runInput(hoursAfter(T0, 6), { 'erp-a': a, 'erp-b': { ...b2, error: 'connect-timeout' } }, [mismatch]));
   await store.saveRun(runInput(hoursAfter(T0, 7), { 'erp-a': a, 'erp-b': a }));
   const window = await store.windows().openWindow(newWindow('erp', 1));
-  await store
-    .windows()
-    .recordVerification({
-      windowId: window.id,
-      node: 'erp-b',
-      at: hoursAfter(T0, 7.5),
-      verdict: 'safe',
-      runId: 8,
-      evidence: evidence('erp-b'),
-    });
+  await store.windows().recordVerification({
+    windowId: window.id,
+    node: 'erp-b',
+    at: hoursAfter(T0, 7.5),
+    verdict: 'safe',
+    runId: 8,
+    evidence: evidence('erp-b'),
+  });
   await store.prune({ keepUnchangedDays: 1, now: hoursAfter(T0, 24 * 10) });
   await store.saveRun(runInput(hoursAfter(T0, 8), { 'erp-a': { ...a, sysctl: { 'vm.swappiness': '10' } }, 'erp-b': a }));
 }
@@ -220,6 +218,19 @@ describe.skipIf(!postgresAvailable)('the store on PostgreSQL', { timeout: 120_00
     expect((wrong as Error).message).toMatch(/password authentication failed/);
     expect((wrong as Error).message).not.toContain('not-the-password');
     expect((wrong as Error).message).not.toContain(pg.password);
+  });
+
+  it('applies the TLS settings: TLS required of a server without it is refused; a missing CA file is named', async () => {
+    const url = freshDatabase(pg);
+    const required = await Store.open(url, { postgres: { password: pg.password, sslMode: 'require' } }).catch((error: unknown) => error);
+    expect(required).toBeInstanceOf(StoreError);
+    expect((required as Error).message).toMatch(/cannot open PostgreSQL .*: The server does not support SSL connections/);
+    const viaUrl = await Store.open(`${url}?sslmode=require`, { postgres: { password: pg.password } }).catch((error: unknown) => error);
+    expect((viaUrl as Error).message).toMatch(/does not support SSL/);
+    const noCa = await Store.open(url, {
+      postgres: { password: pg.password, sslMode: 'verify-full', sslCaFile: join(dir.dir, 'no-ca.pem') },
+    }).catch((error: unknown) => error);
+    expect((noCa as Error).message).toMatch(/cannot read the CA file .*no-ca\.pem \(databaseSslCaFile\)/);
   });
 
   it('a lost server fails the operation with an `unavailable` StoreError; nothing half-written', async () => {

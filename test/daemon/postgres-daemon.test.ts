@@ -1,0 +1,82 @@
+/**
+ * The daemon on a real PostgreSQL that goes away: the run after the loss fails with a
+ * clear, password-free error, and the daemon keeps running and answering (no crash from
+ * the dropped idle connections). The run stored before verifies.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Daemon } from '../../src/daemon/daemon.js';
+import { Store } from '../../src/store/index.js';
+import { createLogger } from '../../src/util/logger.js';
+import { postgresAvailable, startPostgres, type PostgresServer } from '../helpers/postgres.js';
+import { tempDir } from '../store/handmade-runs.js';
+
+const REPO = path.resolve(__dirname, '../..');
+
+describe.skipIf(!postgresAvailable)('driftd serve on PostgreSQL', { timeout: 180_000 }, () => {
+  let pg: PostgresServer | undefined;
+  const dir = tempDir();
+
+  afterAll(async () => {
+    await pg?.stop();
+    dir.cleanup();
+  });
+
+  it('a lost server fails that run only: logged without password, the daemon keeps serving', async () => {
+    pg = await startPostgres();
+    const passwordFile = path.join(dir.dir, 'pg-password');
+    writeFileSync(passwordFile, `${pg.password}\n`, { mode: 0o600 });
+    const configPath = path.join(dir.dir, 'driftd.yaml');
+    const nodes = ['erp-a', 'erp-b', 'erp-c'].map(
+      (n) => `      - { name: ${n}, transport: replay, path: ${path.join(REPO, 'fixtures/demo', n)} }`,
+    );
+    writeFileSync(
+      configPath,
+      [
+        `database: ${pg.url}`,
+        `databasePasswordFile: ${passwordFile}`,
+        'schedule: "0 0 1 1 *"',
+        'clusters:',
+        '  - name: erp-demo',
+        '    nodes:',
+        ...nodes,
+        '',
+      ].join('\n'),
+    );
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    const daemon = await Daemon.start({ configPath, logger: createLogger('info', sink), listen: '127.0.0.1:0' });
+    try {
+      // The daemon's first run starts with it.
+      const finished = () => lines.filter((l) => l.includes('"msg":"run finished"')).length;
+      while (finished() < 1) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(lines.join('')).toMatch(/"msg":"run stored"/);
+      const store = await Store.open(pg.url, { postgres: { password: pg.password } });
+      expect(await store.verifyChain()).toMatchObject({ ok: true, runs: 1 });
+      await store.close();
+
+      await pg.stop();
+      await daemon.runNow('test');
+      expect(finished()).toBe(2);
+      const log = lines.join('');
+      expect(log).toMatch(/run failed; the previous view and stored history are kept/);
+      expect(log).toMatch(/is unreachable or dropped the connection/);
+      expect(log).not.toContain(pg.password);
+      const address = daemon.address;
+      expect(address).not.toBeNull();
+      const health = await fetch(`http://127.0.0.1:${address?.port ?? 0}/healthz`);
+      expect(health.status).toBe(200);
+      const metrics = await (await fetch(`http://127.0.0.1:${address?.port ?? 0}/metrics`)).text();
+      expect(metrics).toMatch(/^driftd_runs_total\S* 2$/m);
+    } finally {
+      await daemon.stop();
+    }
+  });
+});
