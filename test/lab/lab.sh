@@ -21,10 +21,10 @@ FILES_WATCHED=(/etc/hosts '/etc/sysctl.d/*.conf' /etc/corosync/corosync.conf /va
 require_root_and_tools() {
   [[ "$(id -u)" == 0 ]] || lab_die "run as root (debootstrap, chroot, mount namespaces)"
   local tool missing=()
-  for tool in debootstrap chroot unshare nsenter ssh-keygen ssh dpkg-deb useradd userdel /usr/sbin/sshd; do
+  for tool in debootstrap chroot unshare nsenter ip ssh-keygen ssh dpkg-deb useradd userdel /usr/sbin/sshd; do
     command -v "$tool" >/dev/null || missing+=("$tool")
   done
-  ((${#missing[@]} == 0)) || lab_die "missing tools: ${missing[*]} (apt-get install -y debootstrap openssh-server openssh-client util-linux dpkg passwd)"
+  ((${#missing[@]} == 0)) || lab_die "missing tools: ${missing[*]} (apt-get install -y debootstrap openssh-server openssh-client util-linux dpkg passwd iproute2)"
 }
 
 # The first Debian mirror the host's apt uses for the suite itself (not -security), so the
@@ -90,10 +90,40 @@ ensure_lab_user() {
   # sshd without PAM rejects a locked ("!") account even for key auth; "*" has no
   # password yet is not locked.
   usermod -p '*' "$LAB_USER"
+  # The lab user reads the live CIB as a monitoring account would: as a member of the
+  # nodes' haclient. sshd sets a session's groups from the host's group database before it
+  # chroots, so membership needs a host group: one of the lab's own, whose gid the roots'
+  # haclient takes (make_node). `down` deletes it (userdel drops the membership).
+  getent group "$LAB_HA_GROUP" >/dev/null || groupadd --system "$LAB_HA_GROUP"
+  usermod -a -G "$LAB_HA_GROUP" "$LAB_USER"
+}
+
+# The root's haclient group renumbered to the gid of the host's $LAB_HA_GROUP, with the lab
+# user as a member; hacluster and every file outside /usr follow. (/usr, hard-linked to the
+# cache, holds no file of that group; a root that did would make this refuse.)
+map_haclient() {
+  local root="$1" old new
+  old="$(awk -F: '$1 == "haclient" { print $3 }' "$root/etc/group")"
+  new="$(getent group "$LAB_HA_GROUP" | cut -d: -f3)"
+  [[ -n "$old" && -n "$new" ]] || lab_die "no haclient group in $root or no host group $LAB_HA_GROUP"
+  if [[ "$old" != "$new" ]]; then
+    ! awk -F: -v g="$new" '$3 == g { found = 1 } END { exit !found }' "$root/etc/group" \
+      || lab_die "gid $new of host group $LAB_HA_GROUP is taken in the node root; delete that group or choose another with groupmod"
+    [[ -z "$(find "$root/usr" -xdev -gid "$old" -print -quit)" ]] || lab_die "files under $root/usr belong to haclient (gid $old); the lab cannot renumber it"
+    find "$root" -xdev -path "$root/usr" -prune -o -gid "$old" -exec chgrp -h "$new" {} +
+    awk -F: -v OFS=: -v old="$old" -v new="$new" '$4 == old { $4 = new } { print }' "$root/etc/passwd" >"$root/etc/passwd.lab-tmp"
+    mv -f "$root/etc/passwd.lab-tmp" "$root/etc/passwd"
+  fi
+  awk -F: -v OFS=: -v new="$new" -v user="$LAB_USER" \
+    '$1 == "haclient" { $3 = new; $4 = ($4 == "" ? user : $4 "," user) } { print }' "$root/etc/group" >"$root/etc/group.lab-tmp"
+  mv -f "$root/etc/group.lab-tmp" "$root/etc/group"
+  chmod 0644 "$root/etc/passwd" "$root/etc/group"
 }
 
 write_baseline() {
-  local count="$1" i dir="$LAB_DIR/baseline"
+  local count="$1" i dir="$LAB_DIR/baseline" netns
+  # net.* is per network namespace: the values a node reads in its own (all alike).
+  netns="$(node_netns "$(node_name 1)")"
   mkdir -p "$dir/etc/sysctl.d" "$dir/etc/corosync" "$dir/var/lib/pacemaker/cib"
   {
     printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n'
@@ -106,7 +136,7 @@ write_baseline() {
   {
     echo '# driftd lab baseline: the same on every node (the host'"'"'s live values)'
     echo "vm.swappiness = $(host_sysctl vm.swappiness)"
-    echo "net.ipv4.tcp_keepalive_time = $(host_sysctl net.ipv4.tcp_keepalive_time)"
+    echo "net.ipv4.tcp_keepalive_time = $(host_sysctl net.ipv4.tcp_keepalive_time "$netns")"
   } >"$dir/etc/sysctl.d/90-driftd-lab.conf"
   local shipped name line key value
   for shipped in "$(base_dir)"/usr/lib/sysctl.d/*.conf "$(base_dir)"/lib/sysctl.d/*.conf; do
@@ -120,7 +150,7 @@ write_baseline() {
         [[ "$line" == *=* ]] || continue
         key="${line%%=*}"; key="${key//[[:space:]]/}"; key="${key#-}"
         [[ "$key" == *[*?]* ]] && continue
-        value="$(host_sysctl "$key")" || continue
+        value="$(host_sysctl "$key" "$netns")" || continue
         echo "$key = $value"
       done <"$shipped"
     } >"$dir/etc/sysctl.d/$name"
@@ -129,6 +159,30 @@ write_baseline() {
   cp "$LAB_SRC/files/cib.xml" "$dir/var/lib/pacemaker/cib/cib.xml"
 }
 
+# The node's own network namespace: loopback up, and a NIC named like a real one with the
+# node's own MAC and address (see lib.sh): a dummy interface, or where the kernel has no
+# dummy driver (this development VM) a veth pair whose other end, veth0, stays in the same
+# namespace (driftd leaves veth* out as container plumbing). Nothing in it can reach the
+# host's network or another node; `down` deletes it, and the interfaces go with it.
+make_netns() {
+  local index="$1" ns err
+  ns="$(node_netns "$(node_name "$index")")"
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  if ! err="$(ip -n "$ns" link add "$LAB_NIC" address "$(node_mac "$index")" mtu "$LAB_NIC_MTU" type dummy 2>&1)"; then
+    ip -n "$ns" link add "$LAB_NIC" address "$(node_mac "$index")" mtu "$LAB_NIC_MTU" type veth peer name veth0 \
+      || lab_die "cannot make $LAB_NIC in network namespace $ns: no dummy ($err) and no veth interface type"
+    ip -n "$ns" link set veth0 up
+  fi
+  # scope global, as a NIC's address is: the kernel would give a 127/8 address host scope.
+  ip -n "$ns" addr add "$(node_nic_addr "$index")" dev "$LAB_NIC" scope global
+  ip -n "$ns" link set "$LAB_NIC" up
+}
+
+# The lab's network namespaces, by their prefix: nothing else is named so.
+lab_netns_list() {
+  ip netns list 2>/dev/null | awk -v p="$LAB_NETNS_PREFIX" 'index($1, p) == 1 { print $1 }'
+}
 
 make_node() {
   local index="$1" node root state uid gid addr
@@ -159,6 +213,10 @@ make_node() {
   printf '%s:x:%s:\n' "$LAB_USER" "$gid" >>"$root/etc/group"
   printf '%s:*:20000:0:99999:7:::\n' "$LAB_USER" >>"$root/etc/shadow"
   install -d -o "$uid" -g "$gid" -m 0755 "$root/home/$LAB_USER"
+  map_haclient "$root"
+  # What a tmpfs /dev/shm is: Pacemaker's daemons (as hacluster) make their libqb IPC
+  # buffers there.
+  chmod 1777 "$root/dev/shm"
   echo "$node" >"$root/etc/hostname"
   # The monitoring user may read corosync's cmap (a uidgid entry, as one would grant a
   # monitoring account on a real node), so corosync-cmapctl answers driftd without sudo.
@@ -171,6 +229,11 @@ make_node() {
   (cd "$LAB_DIR/baseline" && cp --parents -p "${BASELINE_PATHS[@]}" "$root/" && cp --parents -p etc/sysctl.d/*.conf "$root/")
 
   mkdir -p "$state"
+  # sshd re-executes this for every connection (see exec_sshd in lib.sh): the session
+  # runs in the node's network namespace.
+  printf '#!/bin/sh\n# driftd lab: sshd for %s, serving each connection in its network namespace\nexec nsenter --net=/run/netns/%s -- /usr/sbin/sshd "$@"\n' \
+    "$node" "$(node_netns "$node")" >"$state/sshd-netns"
+  chmod 0755 "$state/sshd-netns"
   ssh-keygen -q -t ed25519 -N '' -C "driftd-lab $node" -f "$state/ssh_host_ed25519_key"
   cp -p "$state/ssh_host_ed25519_key" "$state/ssh_host_ed25519_key.orig"
   cp -p "$state/ssh_host_ed25519_key.pub" "$state/ssh_host_ed25519_key.pub.orig"
@@ -256,6 +319,7 @@ lab_healthy() {
   while read -r node; do
     count=$((count + 1))
     sshd_pid "$node" >/dev/null || return 1
+    [[ -e "/run/netns/$(node_netns "$node")" ]] || return 1
   done < <(lab_nodes)
   [[ "$count" == "$want" ]]
 }
@@ -307,6 +371,8 @@ cmd_up() {
   install -m 0644 "$LAB_DIR/client/id_ed25519.pub" "$LAB_DIR/client/authorized_keys"
   : >"$LAB_DIR/client/known_hosts"
   : >"$LAB_DIR/nodes.list"
+  [[ -d /run/netns ]] || touch "$LAB_DIR/created-run-netns"
+  for i in $(seq 1 "$count"); do make_netns "$i"; done
   write_baseline "$count"
   for i in $(seq 1 "$count"); do make_node "$i"; done
   mkdir -p /run/sshd
@@ -341,7 +407,7 @@ namespace_pids() {
 
 cmd_down() {
   [[ "$(id -u)" == 0 ]] || lab_die "run as root"
-  local node ns="" pid pids i
+  local node ns="" pid pids i netns
   if [[ -e "$LAB_DIR" && ! -e "$LAB_DIR/$LAB_MARKER" ]]; then
     lab_die "$LAB_DIR exists but has no $LAB_MARKER marker; not touching it"
   fi
@@ -365,10 +431,19 @@ cmd_down() {
     done
     [[ -z "$(namespace_pids "$ns")" ]] || lab_die "processes still in lab namespace $ns: $(namespace_pids "$ns" | tr '\n' ' ')"
   fi
+  # The nodes' network namespaces (their dummy NICs go with them), once nothing runs in them.
+  for netns in $(lab_netns_list); do ip netns delete "$netns"; done
+  # /run/netns itself, if the lab made it (`ip netns add` mounts it) and it is empty now.
+  if [[ -e "$LAB_DIR/created-run-netns" && -d /run/netns ]] && [[ -z "$(ls -A /run/netns)" ]]; then
+    umount /run/netns 2>/dev/null || true
+    rmdir /run/netns 2>/dev/null || true
+  fi
   if getent passwd "$LAB_USER" >/dev/null && [[ "$(getent passwd "$LAB_USER" | cut -d: -f5)" == "$LAB_USER_GECOS" ]]; then
     userdel "$LAB_USER" 2>/dev/null || userdel -f "$LAB_USER"
     getent group "$LAB_USER" >/dev/null && groupdel "$LAB_USER" 2>/dev/null || true
   fi
+  # The lab's own host group (named for the lab: nothing else is).
+  if getent group "$LAB_HA_GROUP" >/dev/null; then groupdel "$LAB_HA_GROUP" || true; fi
   # The roots were only ever mounted inside the (now empty, hence gone) namespace, so
   # removing them from the host side cannot reach through into /proc or anything else.
   if [[ -e "$LAB_DIR/$LAB_MARKER" ]]; then
