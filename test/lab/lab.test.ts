@@ -43,7 +43,7 @@ describeLab(unavailable ? `lab infrastructure (SKIPPED: ${unavailable})` : 'lab 
     for (const { mac } of seen) expect(host).not.toContain(mac);
   });
 
-  it('mtu changes the MTU of that node\'s NIC only; reset puts it back', () => {
+  it("mtu changes the MTU of that node's NIC only; reset puts it back", () => {
     const [first, second] = labNodes();
     const mtu = 'ip -o link show dev eth0 | grep -o "mtu [0-9]*"';
     seed(second!, 'mtu', '9000');
