@@ -22,7 +22,9 @@ import {
   type PacemakerStatus,
 } from './lab-env.js';
 
-const unavailable = labUnavailableReason();
+// DRIFTD_LAB_PACEMAKER=0 skips the ~2 minutes of bringing Pacemaker up and down.
+const unavailable =
+  process.env.DRIFTD_LAB_PACEMAKER === '0' ? 'DRIFTD_LAB_PACEMAKER=0 (Pacemaker left out of this lab run)' : labUnavailableReason();
 if (unavailable) console.warn(`SKIPPING lab Pacemaker scenarios: ${unavailable}`);
 const describeLab = unavailable ? describe.skip : describe;
 
