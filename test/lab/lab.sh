@@ -2,7 +2,10 @@
 # The driftd lab: N Debian roots, each behind its own real OpenSSH sshd on 127.0.0.N:2222,
 # chrooted inside a private mount namespace. See test/lab/README.md.
 #
-#   lab.sh up [N]   build (or reuse) the lab with N nodes (default 3): erp-a, erp-b, ...
+#   lab.sh up [N] [--pacemaker]  build (or reuse) the lab with N nodes (default 3): erp-a,
+#                   erp-b, ...; with --pacemaker, then `lab.sh pacemaker`
+#   lab.sh pacemaker  start corosync and Pacemaker on every node of the 3-node lab and wait
+#                   until crm_mon shows every node online and every resource started
 #   lab.sh down     stop what `up` started, unmount, remove the lab user and node roots
 #   lab.sh status   report the supervisor, each sshd, and an ssh probe per node
 #
@@ -431,7 +434,7 @@ cmd_down() {
     done
     [[ -z "$(namespace_pids "$ns")" ]] || lab_die "processes still in lab namespace $ns: $(namespace_pids "$ns" | tr '\n' ' ')"
   fi
-  # The nodes' network namespaces (their dummy NICs go with them), once nothing runs in them.
+  # The nodes' network namespaces (their NICs go with them), once nothing runs in them.
   for netns in $(lab_netns_list); do ip netns delete "$netns"; done
   # /run/netns itself, if the lab made it (`ip netns add` mounts it) and it is empty now.
   if [[ -e "$LAB_DIR/created-run-netns" && -d /run/netns ]] && [[ -z "$(ls -A /run/netns)" ]]; then
@@ -476,6 +479,30 @@ cmd_status() {
   return "$rc"
 }
 
+# The real cluster of files/cib-live.xml on the 3-node lab (the tests use lab-env.ts
+# startPacemakerCluster() instead, which waits the same way).
+cmd_pacemaker() {
+  local node sup xml online started i want=5
+  [[ "$(id -u)" == 0 ]] || lab_die "run as root"
+  sup="$(supervisor_pid)" || lab_die "the lab is not up (lab.sh up first)"
+  [[ "$(lab_nodes | tr '\n' ' ')" == "erp-a erp-b erp-c " ]] || lab_die "Pacemaker runs on the 3-node lab only (corosync.conf and cib-live.xml name erp-a..c)"
+  # 9>&-: the daemons must not inherit take_lock's descriptor, or they would hold the lab
+  # lock for as long as they run (and `down` would wait for it).
+  while read -r node; do bash "$LAB_SRC/seed.sh" "$node" corosync-start 9>&-; done < <(lab_nodes)
+  while read -r node; do bash "$LAB_SRC/seed.sh" "$node" pacemaker-start 9>&-; done < <(lab_nodes)
+  for i in $(seq 1 120); do
+    xml="$(nsenter --mount --target "$sup" -- chroot /srv/erp-a /usr/sbin/crm_mon --one-shot --output-as=xml 2>/dev/null)" || xml=""
+    online="$(grep -c '<node name="[^"]*" [^>]*online="true"' <<<"$xml" || true)"
+    started="$(grep -c '<resource id="[^"]*" [^>]*role="Started"' <<<"$xml" || true)"
+    if [[ "$online" == 3 && "$started" == "$want" ]]; then
+      lab_log "Pacemaker up: 3 nodes online, $started resources started (crm_mon on any node; driftd simulate --fail NODE)"
+      return 0
+    fi
+    sleep 1
+  done
+  lab_die "Pacemaker did not settle in 120 s ($online of 3 nodes online, $started of $want resources started); see $LAB_DIR/roots/<node>/var/log/pacemaker/pacemaker.log"
+}
+
 # One lab per machine: concurrent up/down (two test runs, a benchmark) wait their turn
 # instead of tearing each other's nodes down halfway.
 take_lock() {
@@ -484,8 +511,17 @@ take_lock() {
 }
 
 case "${1:-}" in
-  up) shift; take_lock; cmd_up "$@" ;;
+  up)
+    shift
+    with_pacemaker=0
+    args=()
+    for arg in "$@"; do if [[ "$arg" == --pacemaker ]]; then with_pacemaker=1; else args+=("$arg"); fi; done
+    take_lock
+    cmd_up "${args[@]}"
+    if ((with_pacemaker)); then cmd_pacemaker; fi
+    ;;
+  pacemaker) cmd_pacemaker ;;
   down) take_lock; cmd_down ;;
   status) cmd_status ;;
-  *) echo "usage: $0 up [N] | down | status" >&2; exit 2 ;;
+  *) echo "usage: $0 up [N] [--pacemaker] | pacemaker | down | status" >&2; exit 2 ;;
 esac
