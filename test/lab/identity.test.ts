@@ -4,11 +4,10 @@
  * identity is one critical finding naming the nodes that share it, never the healthy one
  * that differs from them, even though the two clones are the majority.
  *
- * Not here: MAC and IP addresses and the network facet. The lab nodes are chroots sharing
- * the host's network namespace (and their roots carry no iproute2), so every node sees the
- * same interfaces: neither a node-specific address nor an MTU that differs between nodes
- * can exist in the lab. Those are covered by the real captures in fixtures/debian12 and
- * the engine tests (test/collectors/network.test.ts, test/core/engine/identities.test.ts).
+ * Each node also has its own MAC and address on its own eth0 (its own network namespace,
+ * lab.sh up): the clean lab below shares none of them either; network.test.ts drifts the
+ * MTU. A shared MAC or address is covered by the engine tests
+ * (test/core/engine/identities.test.ts).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

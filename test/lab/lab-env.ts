@@ -4,7 +4,7 @@
  * assertions live in the tests.
  */
 import { createServer } from 'node:net';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +76,71 @@ export async function startCorosyncCluster(timeoutMs = 40_000): Promise<void> {
       throw new Error(`joined members per node: ${counts}; see ${LAB_DIR}/nodes/<node>/corosync.log`);
     },
     timeoutMs,
+  );
+}
+
+/** Where `crm_mon` (run as the lab user on NODE) says each resource runs, and who is online. */
+export interface PacemakerStatus {
+  online: string[];
+  resources: Record<string, { agent: string; nodes: string[] }>;
+}
+
+/** `crm_mon --output-as=xml` over SSH on NODE, reduced to who is online and what runs where. */
+export function pacemakerStatus(node: string): PacemakerStatus {
+  const login = sshLogin(node, '/usr/sbin/crm_mon --one-shot --output-as=xml');
+  if (login.exitCode !== 0) throw new Error(`crm_mon on ${node} exited ${login.exitCode}: ${login.stderr.trim()}`);
+  const online = [...login.stdout.matchAll(/<node name="([^"]+)"[^>]* online="true"/g)].map((m) => m[1] as string);
+  const resources: PacemakerStatus['resources'] = {};
+  for (const m of login.stdout.matchAll(/<resource id="([^"]+)" resource_agent="([^"]+)" role="Started"[^>]*>([\s\S]*?)<\/resource>/g)) {
+    const nodes = [...(m[3] ?? '').matchAll(/<node name="([^"]+)"/g)].map((n) => n[1] as string);
+    resources[m[1] as string] = { agent: m[2] as string, nodes };
+  }
+  return { online: online.sort(), resources };
+}
+
+/**
+ * A real Pacemaker cluster on every node (issue #26): corosync first (startCorosyncCluster),
+ * then `seed.sh NODE pacemaker-start` on each, waited for until `crm_mon` on the first node
+ * shows every node online and every resource of files/cib-live.xml started. Throws with the
+ * last crm_mon reading when it does not settle in time. `resetAllNodes()` stops it all.
+ */
+export async function startPacemakerCluster(timeoutMs = 120_000): Promise<PacemakerStatus> {
+  const nodes = labNodes();
+  await startCorosyncCluster();
+  for (const node of nodes) seed(node, 'pacemaker-start');
+  const wanted = ['fence-erp-a', 'fence-erp-b', 'fence-erp-c', 'erp-vip', 'erp-app'];
+  return waitFor(
+    `Pacemaker on all ${nodes.length} nodes with every resource started`,
+    async () => {
+      const status = pacemakerStatus(nodes[0] as string);
+      const started = wanted.filter((id) => (status.resources[id]?.nodes.length ?? 0) > 0);
+      if (status.online.length === nodes.length && started.length === wanted.length) return status;
+      throw new Error(
+        `online: ${status.online.join(' ')}; started: ${started.join(' ')}; see ${LAB_DIR}/roots/<node>/var/log/pacemaker/pacemaker.log`,
+      );
+    },
+    timeoutMs,
+  );
+}
+
+/**
+ * Pacemaker stopped on every node at once (`seed.sh NODE pacemaker-stop` side by side):
+ * one node after the other would move the resources to each next node first.
+ */
+export async function stopPacemakerCluster(): Promise<void> {
+  await Promise.all(
+    labNodes().map(
+      (node) =>
+        new Promise<void>((resolveStop, reject) => {
+          const child = spawn('bash', [join(LAB_SRC, 'seed.sh'), node, 'pacemaker-stop'], { stdio: ['ignore', 'ignore', 'pipe'] });
+          let stderr = '';
+          child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+          child.on('error', reject);
+          child.on('close', (code) =>
+            code === 0 ? resolveStop() : reject(new Error(`seed.sh ${node} pacemaker-stop exited ${code}: ${stderr}`)),
+          );
+        }),
+    ),
   );
 }
 
@@ -151,6 +216,29 @@ export function runCheck(extraArgs: string[] = [], config = LAB_CONFIG): CheckRu
     );
   }
   return { exitCode: result.status, report: CheckReportSchema.parse(parsed), stderr: result.stderr };
+}
+
+export interface SimulateRun {
+  exitCode: number | null;
+  /** `driftd simulate --json`, as printed (its schema is the simulate command's own). */
+  json: unknown;
+  stderr: string;
+}
+
+/** The real CLI: `tsx src/cli/bin.ts simulate --config LAB --cluster lab --fail NODE --json`. */
+export function runSimulate(failNode: string, config = LAB_CONFIG): SimulateRun {
+  const result = spawnSync(
+    join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
+    [CLI_ENTRY, 'simulate', '--config', config, '--cluster', LAB_CLUSTER, '--fail', failNode, '--json'],
+    { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
+  );
+  try {
+    return { exitCode: result.status, json: JSON.parse(result.stdout), stderr: result.stderr };
+  } catch {
+    throw new Error(
+      `driftd simulate exited ${result.status} without JSON.\nstdout: ${result.stdout.slice(0, 2000)}\nstderr: ${result.stderr.slice(0, 4000)}`,
+    );
+  }
 }
 
 /** A free TCP port on 127.0.0.1, for a daemon under test. */

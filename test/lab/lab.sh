@@ -2,7 +2,10 @@
 # The driftd lab: N Debian roots, each behind its own real OpenSSH sshd on 127.0.0.N:2222,
 # chrooted inside a private mount namespace. See test/lab/README.md.
 #
-#   lab.sh up [N]   build (or reuse) the lab with N nodes (default 3): erp-a, erp-b, ...
+#   lab.sh up [N] [--pacemaker]  build (or reuse) the lab with N nodes (default 3): erp-a,
+#                   erp-b, ...; with --pacemaker, then `lab.sh pacemaker`
+#   lab.sh pacemaker  start corosync and Pacemaker on every node of the 3-node lab and wait
+#                   until crm_mon shows every node online and every resource started
 #   lab.sh down     stop what `up` started, unmount, remove the lab user and node roots
 #   lab.sh status   report the supervisor, each sshd, and an ssh probe per node
 #
@@ -21,10 +24,10 @@ FILES_WATCHED=(/etc/hosts '/etc/sysctl.d/*.conf' /etc/corosync/corosync.conf /va
 require_root_and_tools() {
   [[ "$(id -u)" == 0 ]] || lab_die "run as root (debootstrap, chroot, mount namespaces)"
   local tool missing=()
-  for tool in debootstrap chroot unshare nsenter ssh-keygen ssh dpkg-deb useradd userdel /usr/sbin/sshd; do
+  for tool in debootstrap chroot unshare nsenter ip ssh-keygen ssh dpkg-deb useradd userdel /usr/sbin/sshd; do
     command -v "$tool" >/dev/null || missing+=("$tool")
   done
-  ((${#missing[@]} == 0)) || lab_die "missing tools: ${missing[*]} (apt-get install -y debootstrap openssh-server openssh-client util-linux dpkg passwd)"
+  ((${#missing[@]} == 0)) || lab_die "missing tools: ${missing[*]} (apt-get install -y debootstrap openssh-server openssh-client util-linux dpkg passwd iproute2)"
 }
 
 # The first Debian mirror the host's apt uses for the suite itself (not -security), so the
@@ -90,10 +93,40 @@ ensure_lab_user() {
   # sshd without PAM rejects a locked ("!") account even for key auth; "*" has no
   # password yet is not locked.
   usermod -p '*' "$LAB_USER"
+  # The lab user reads the live CIB as a monitoring account would: as a member of the
+  # nodes' haclient. sshd sets a session's groups from the host's group database before it
+  # chroots, so membership needs a host group: one of the lab's own, whose gid the roots'
+  # haclient takes (make_node). `down` deletes it (userdel drops the membership).
+  getent group "$LAB_HA_GROUP" >/dev/null || groupadd --system "$LAB_HA_GROUP"
+  usermod -a -G "$LAB_HA_GROUP" "$LAB_USER"
+}
+
+# The root's haclient group renumbered to the gid of the host's $LAB_HA_GROUP, with the lab
+# user as a member; hacluster and every file outside /usr follow. (/usr, hard-linked to the
+# cache, holds no file of that group; a root that did would make this refuse.)
+map_haclient() {
+  local root="$1" old new
+  old="$(awk -F: '$1 == "haclient" { print $3 }' "$root/etc/group")"
+  new="$(getent group "$LAB_HA_GROUP" | cut -d: -f3)"
+  [[ -n "$old" && -n "$new" ]] || lab_die "no haclient group in $root or no host group $LAB_HA_GROUP"
+  if [[ "$old" != "$new" ]]; then
+    ! awk -F: -v g="$new" '$3 == g { found = 1 } END { exit !found }' "$root/etc/group" \
+      || lab_die "gid $new of host group $LAB_HA_GROUP is taken in the node root; delete that group or choose another with groupmod"
+    [[ -z "$(find "$root/usr" -xdev -gid "$old" -print -quit)" ]] || lab_die "files under $root/usr belong to haclient (gid $old); the lab cannot renumber it"
+    find "$root" -xdev -path "$root/usr" -prune -o -gid "$old" -exec chgrp -h "$new" {} +
+    awk -F: -v OFS=: -v old="$old" -v new="$new" '$4 == old { $4 = new } { print }' "$root/etc/passwd" >"$root/etc/passwd.lab-tmp"
+    mv -f "$root/etc/passwd.lab-tmp" "$root/etc/passwd"
+  fi
+  awk -F: -v OFS=: -v new="$new" -v user="$LAB_USER" \
+    '$1 == "haclient" { $3 = new; $4 = ($4 == "" ? user : $4 "," user) } { print }' "$root/etc/group" >"$root/etc/group.lab-tmp"
+  mv -f "$root/etc/group.lab-tmp" "$root/etc/group"
+  chmod 0644 "$root/etc/passwd" "$root/etc/group"
 }
 
 write_baseline() {
-  local count="$1" i dir="$LAB_DIR/baseline"
+  local count="$1" i dir="$LAB_DIR/baseline" netns
+  # net.* is per network namespace: the values a node reads in its own (all alike).
+  netns="$(node_netns "$(node_name 1)")"
   mkdir -p "$dir/etc/sysctl.d" "$dir/etc/corosync" "$dir/var/lib/pacemaker/cib"
   {
     printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n'
@@ -106,7 +139,7 @@ write_baseline() {
   {
     echo '# driftd lab baseline: the same on every node (the host'"'"'s live values)'
     echo "vm.swappiness = $(host_sysctl vm.swappiness)"
-    echo "net.ipv4.tcp_keepalive_time = $(host_sysctl net.ipv4.tcp_keepalive_time)"
+    echo "net.ipv4.tcp_keepalive_time = $(host_sysctl net.ipv4.tcp_keepalive_time "$netns")"
   } >"$dir/etc/sysctl.d/90-driftd-lab.conf"
   local shipped name line key value
   for shipped in "$(base_dir)"/usr/lib/sysctl.d/*.conf "$(base_dir)"/lib/sysctl.d/*.conf; do
@@ -120,7 +153,7 @@ write_baseline() {
         [[ "$line" == *=* ]] || continue
         key="${line%%=*}"; key="${key//[[:space:]]/}"; key="${key#-}"
         [[ "$key" == *[*?]* ]] && continue
-        value="$(host_sysctl "$key")" || continue
+        value="$(host_sysctl "$key" "$netns")" || continue
         echo "$key = $value"
       done <"$shipped"
     } >"$dir/etc/sysctl.d/$name"
@@ -129,6 +162,30 @@ write_baseline() {
   cp "$LAB_SRC/files/cib.xml" "$dir/var/lib/pacemaker/cib/cib.xml"
 }
 
+# The node's own network namespace: loopback up, and a NIC named like a real one with the
+# node's own MAC and address (see lib.sh): a dummy interface, or where the kernel has no
+# dummy driver (this development VM) a veth pair whose other end, veth0, stays in the same
+# namespace (driftd leaves veth* out as container plumbing). Nothing in it can reach the
+# host's network or another node; `down` deletes it, and the interfaces go with it.
+make_netns() {
+  local index="$1" ns err
+  ns="$(node_netns "$(node_name "$index")")"
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  if ! err="$(ip -n "$ns" link add "$LAB_NIC" address "$(node_mac "$index")" mtu "$LAB_NIC_MTU" type dummy 2>&1)"; then
+    ip -n "$ns" link add "$LAB_NIC" address "$(node_mac "$index")" mtu "$LAB_NIC_MTU" type veth peer name veth0 \
+      || lab_die "cannot make $LAB_NIC in network namespace $ns: no dummy ($err) and no veth interface type"
+    ip -n "$ns" link set veth0 up
+  fi
+  # scope global, as a NIC's address is: the kernel would give a 127/8 address host scope.
+  ip -n "$ns" addr add "$(node_nic_addr "$index")" dev "$LAB_NIC" scope global
+  ip -n "$ns" link set "$LAB_NIC" up
+}
+
+# The lab's network namespaces, by their prefix: nothing else is named so.
+lab_netns_list() {
+  ip netns list 2>/dev/null | awk -v p="$LAB_NETNS_PREFIX" 'index($1, p) == 1 { print $1 }'
+}
 
 make_node() {
   local index="$1" node root state uid gid addr
@@ -159,6 +216,10 @@ make_node() {
   printf '%s:x:%s:\n' "$LAB_USER" "$gid" >>"$root/etc/group"
   printf '%s:*:20000:0:99999:7:::\n' "$LAB_USER" >>"$root/etc/shadow"
   install -d -o "$uid" -g "$gid" -m 0755 "$root/home/$LAB_USER"
+  map_haclient "$root"
+  # What a tmpfs /dev/shm is: Pacemaker's daemons (as hacluster) make their libqb IPC
+  # buffers there.
+  chmod 1777 "$root/dev/shm"
   echo "$node" >"$root/etc/hostname"
   # The monitoring user may read corosync's cmap (a uidgid entry, as one would grant a
   # monitoring account on a real node), so corosync-cmapctl answers driftd without sudo.
@@ -171,6 +232,11 @@ make_node() {
   (cd "$LAB_DIR/baseline" && cp --parents -p "${BASELINE_PATHS[@]}" "$root/" && cp --parents -p etc/sysctl.d/*.conf "$root/")
 
   mkdir -p "$state"
+  # sshd re-executes this for every connection (see exec_sshd in lib.sh): the session
+  # runs in the node's network namespace.
+  printf '#!/bin/sh\n# driftd lab: sshd for %s, serving each connection in its network namespace\nexec nsenter --net=/run/netns/%s -- /usr/sbin/sshd "$@"\n' \
+    "$node" "$(node_netns "$node")" >"$state/sshd-netns"
+  chmod 0755 "$state/sshd-netns"
   ssh-keygen -q -t ed25519 -N '' -C "driftd-lab $node" -f "$state/ssh_host_ed25519_key"
   cp -p "$state/ssh_host_ed25519_key" "$state/ssh_host_ed25519_key.orig"
   cp -p "$state/ssh_host_ed25519_key.pub" "$state/ssh_host_ed25519_key.pub.orig"
@@ -256,6 +322,7 @@ lab_healthy() {
   while read -r node; do
     count=$((count + 1))
     sshd_pid "$node" >/dev/null || return 1
+    [[ -e "/run/netns/$(node_netns "$node")" ]] || return 1
   done < <(lab_nodes)
   [[ "$count" == "$want" ]]
 }
@@ -307,6 +374,8 @@ cmd_up() {
   install -m 0644 "$LAB_DIR/client/id_ed25519.pub" "$LAB_DIR/client/authorized_keys"
   : >"$LAB_DIR/client/known_hosts"
   : >"$LAB_DIR/nodes.list"
+  [[ -d /run/netns ]] || touch "$LAB_DIR/created-run-netns"
+  for i in $(seq 1 "$count"); do make_netns "$i"; done
   write_baseline "$count"
   for i in $(seq 1 "$count"); do make_node "$i"; done
   mkdir -p /run/sshd
@@ -341,7 +410,7 @@ namespace_pids() {
 
 cmd_down() {
   [[ "$(id -u)" == 0 ]] || lab_die "run as root"
-  local node ns="" pid pids i
+  local node ns="" pid pids i netns
   if [[ -e "$LAB_DIR" && ! -e "$LAB_DIR/$LAB_MARKER" ]]; then
     lab_die "$LAB_DIR exists but has no $LAB_MARKER marker; not touching it"
   fi
@@ -365,10 +434,19 @@ cmd_down() {
     done
     [[ -z "$(namespace_pids "$ns")" ]] || lab_die "processes still in lab namespace $ns: $(namespace_pids "$ns" | tr '\n' ' ')"
   fi
+  # The nodes' network namespaces (their NICs go with them), once nothing runs in them.
+  for netns in $(lab_netns_list); do ip netns delete "$netns"; done
+  # /run/netns itself, if the lab made it (`ip netns add` mounts it) and it is empty now.
+  if [[ -e "$LAB_DIR/created-run-netns" && -d /run/netns ]] && [[ -z "$(ls -A /run/netns)" ]]; then
+    umount /run/netns 2>/dev/null || true
+    rmdir /run/netns 2>/dev/null || true
+  fi
   if getent passwd "$LAB_USER" >/dev/null && [[ "$(getent passwd "$LAB_USER" | cut -d: -f5)" == "$LAB_USER_GECOS" ]]; then
     userdel "$LAB_USER" 2>/dev/null || userdel -f "$LAB_USER"
     getent group "$LAB_USER" >/dev/null && groupdel "$LAB_USER" 2>/dev/null || true
   fi
+  # The lab's own host group (named for the lab: nothing else is).
+  if getent group "$LAB_HA_GROUP" >/dev/null; then groupdel "$LAB_HA_GROUP" || true; fi
   # The roots were only ever mounted inside the (now empty, hence gone) namespace, so
   # removing them from the host side cannot reach through into /proc or anything else.
   if [[ -e "$LAB_DIR/$LAB_MARKER" ]]; then
@@ -401,6 +479,30 @@ cmd_status() {
   return "$rc"
 }
 
+# The real cluster of files/cib-live.xml on the 3-node lab (the tests use lab-env.ts
+# startPacemakerCluster() instead, which waits the same way).
+cmd_pacemaker() {
+  local node sup xml online started i want=5
+  [[ "$(id -u)" == 0 ]] || lab_die "run as root"
+  sup="$(supervisor_pid)" || lab_die "the lab is not up (lab.sh up first)"
+  [[ "$(lab_nodes | tr '\n' ' ')" == "erp-a erp-b erp-c " ]] || lab_die "Pacemaker runs on the 3-node lab only (corosync.conf and cib-live.xml name erp-a..c)"
+  # 9>&-: the daemons must not inherit take_lock's descriptor, or they would hold the lab
+  # lock for as long as they run (and `down` would wait for it).
+  while read -r node; do bash "$LAB_SRC/seed.sh" "$node" corosync-start 9>&-; done < <(lab_nodes)
+  while read -r node; do bash "$LAB_SRC/seed.sh" "$node" pacemaker-start 9>&-; done < <(lab_nodes)
+  for i in $(seq 1 120); do
+    xml="$(nsenter --mount --target "$sup" -- chroot /srv/erp-a /usr/sbin/crm_mon --one-shot --output-as=xml 2>/dev/null)" || xml=""
+    online="$(grep -c '<node name="[^"]*" [^>]*online="true"' <<<"$xml" || true)"
+    started="$(grep -c '<resource id="[^"]*" [^>]*role="Started"' <<<"$xml" || true)"
+    if [[ "$online" == 3 && "$started" == "$want" ]]; then
+      lab_log "Pacemaker up: 3 nodes online, $started resources started (crm_mon on any node; driftd simulate --fail NODE)"
+      return 0
+    fi
+    sleep 1
+  done
+  lab_die "Pacemaker did not settle in 120 s ($online of 3 nodes online, $started of $want resources started); see $LAB_DIR/roots/<node>/var/log/pacemaker/pacemaker.log"
+}
+
 # One lab per machine: concurrent up/down (two test runs, a benchmark) wait their turn
 # instead of tearing each other's nodes down halfway.
 take_lock() {
@@ -409,8 +511,17 @@ take_lock() {
 }
 
 case "${1:-}" in
-  up) shift; take_lock; cmd_up "$@" ;;
+  up)
+    shift
+    with_pacemaker=0
+    args=()
+    for arg in "$@"; do if [[ "$arg" == --pacemaker ]]; then with_pacemaker=1; else args+=("$arg"); fi; done
+    take_lock
+    cmd_up "${args[@]}"
+    if ((with_pacemaker)); then cmd_pacemaker; fi
+    ;;
+  pacemaker) cmd_pacemaker ;;
   down) take_lock; cmd_down ;;
   status) cmd_status ;;
-  *) echo "usage: $0 up [N] | down | status" >&2; exit 2 ;;
+  *) echo "usage: $0 up [N] [--pacemaker] | pacemaker | down | status" >&2; exit 2 ;;
 esac

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 /**
  * The lab itself, checked with OpenSSH: every node answers as itself through its own
@@ -21,6 +22,35 @@ describeLab(unavailable ? `lab infrastructure (SKIPPED: ${unavailable})` : 'lab 
       expect(login.exitCode, login.stderr).toBe(0);
       expect(login.stdout.split('\n')).toEqual([node, 'driftd-lab', 'chroot', '']);
     }
+  });
+
+  it("every session runs in its node's own network namespace: its own eth0, MAC and address, none of it on the host", () => {
+    const nodes = labNodes();
+    const seen = nodes.map((node) => {
+      const login = sshLogin(node, 'ip -o link show; ip -o -4 addr show dev eth0');
+      expect(login.exitCode, `${node}: ${login.stderr}`).toBe(0);
+      // veth0: eth0's peer, where the kernel has no dummy interfaces (lab.sh make_netns).
+      const names = [...login.stdout.matchAll(/^\d+: ([^:@]+)[:@]/gm)].map((m) => m[1]).filter((n) => n !== 'veth0');
+      expect(names, node).toEqual(['lo', 'eth0']);
+      const mac = /eth0:.* mtu 1500 .*link\/ether ([0-9a-f:]{17})/.exec(login.stdout)?.[1];
+      const addr = /inet (127\.0\.1\.\d+\/24)/.exec(login.stdout)?.[1];
+      return { mac, addr };
+    });
+    // Each node its own MAC and address.
+    expect(new Set(seen.map((s) => s.mac)).size, JSON.stringify(seen)).toBe(nodes.length);
+    expect(new Set(seen.map((s) => s.addr)).size, JSON.stringify(seen)).toBe(nodes.length);
+    const host = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
+    for (const { mac } of seen) expect(host).not.toContain(mac);
+  });
+
+  it("mtu changes the MTU of that node's NIC only; reset puts it back", () => {
+    const [first, second] = labNodes();
+    const mtu = 'ip -o link show dev eth0 | grep -o "mtu [0-9]*"';
+    seed(second!, 'mtu', '9000');
+    expect(sshLogin(second!, mtu).stdout.trim()).toBe('mtu 9000');
+    expect(sshLogin(first!, mtu).stdout.trim()).toBe('mtu 1500');
+    resetAllNodes();
+    expect(sshLogin(second!, mtu).stdout.trim()).toBe('mtu 1500');
   });
 
   it('a package installed on one node is visible to dpkg-query over ssh on that node only', () => {

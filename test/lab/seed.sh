@@ -44,13 +44,19 @@
 #   seed.sh NODE user-uid NAME UID              give account NAME another uid in /etc/passwd
 #                                               (as `usermod -u` would; not the lab's login user)
 #   seed.sh NODE fstab-add SPEC DIR TYPE OPTS   append an /etc/fstab entry (nothing is mounted)
+#   seed.sh NODE mtu MTU                        set the MTU of the node's NIC (eth0, in its own
+#                                               network namespace; reset: back to 1500)
+#   seed.sh NODE pacemaker-start | pacemaker-stop  start (stop) the node's own Pacemaker on its
+#                                               running corosync; started on every node: one
+#                                               real cluster running files/cib-live.xml
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 LAB_PACKAGE_PREFIX="driftd-lab-"
 
-usage() { sed -n '2,41p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+# The header comment above, up to the first line that is not one.
+usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0" >&2; exit 2; }
 
 (($# >= 2)) || usage
 NODE="$1"
@@ -260,6 +266,71 @@ corosync_stop() {
   rm -f "$STATE/corosync.pid"
 }
 
+pacemaker_pid() { live_pid "$(node_state "$1")/pacemaker.pid" contains "/usr/sbin/pacemakerd"; }
+
+# PIDs of the node's Pacemaker daemons (and the agents they run), found by their root
+# (/srv/NODE in the lab's mount namespace) and what they run: never the node's sshd
+# sessions or corosync, never anything outside the lab.
+pacemaker_procs() {
+  local proc pid exe
+  for proc in /proc/[0-9]*; do
+    pid="${proc#/proc/}"
+    [[ "$(readlink "$proc/root" 2>/dev/null)" == "/srv/$NODE" ]] || continue
+    exe="$(tr '\0' ' ' <"$proc/cmdline" 2>/dev/null)" || continue
+    case "$exe" in
+      /usr/sbin/corosync* | sshd* | /usr/sbin/sshd*) ;;
+      *) echo "$pid" ;;
+    esac
+  done
+}
+
+# pacemakerd (which starts the other daemons) in the node's root, in corosync's UTS
+# namespace (named after the node) and in the node's own network namespace, so a resource
+# such as IPaddr2 acts on the node's NIC and never on the host's. The daemons reach
+# corosync and each other over libqb sockets in the root's /run (force-filesystem-sockets),
+# not over the network. The CIB it starts from is files/cib-live.xml, fresh each time: a
+# node that joins a running cluster takes the cluster's newer CIB anyway.
+pacemaker_start() {
+  local sup cpid dir i
+  pacemaker_pid "$NODE" >/dev/null && return 0
+  cpid="$(corosync_pid "$NODE")" || lab_die "corosync is not running on $NODE (seed.sh $NODE corosync-start first)"
+  sup="$(supervisor_pid)" || lab_die "the lab is not up (no supervisor)"
+  dir="$ROOT/var/lib/pacemaker/cib"
+  find "$dir" -mindepth 1 -delete
+  cp "$LAB_SRC/files/cib-live.xml" "$dir/cib.xml"
+  chmod 0600 "$dir/cib.xml"
+  # The root's own hacluster and haclient, not the host's.
+  chroot "$ROOT" chown hacluster:haclient /var/lib/pacemaker/cib/cib.xml
+  setsid nsenter --mount --target "$sup" -- nsenter --uts --target "$cpid" --net="/run/netns/$(node_netns "$NODE")" -- \
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin PCMK_logfile=/var/log/pacemaker/pacemaker.log PCMK_logfacility=none \
+    chroot "/srv/$NODE" /usr/sbin/pacemakerd </dev/null >"$STATE/pacemaker.log" 2>&1 &
+  echo $! >"$STATE/pacemaker.pid"
+  for i in $(seq 1 100); do
+    if nsenter --mount --target "$sup" -- chroot "/srv/$NODE" /usr/sbin/pacemakerd --features >/dev/null 2>&1 \
+      && nsenter --mount --target "$sup" -- chroot "/srv/$NODE" /usr/sbin/cibadmin --query --local --scope nodes >/dev/null 2>&1; then
+      return 0
+    fi
+    [[ -e "/proc/$(cat "$STATE/pacemaker.pid")" ]] || break
+    sleep 0.2
+  done
+  lab_die "Pacemaker on $NODE did not answer cibadmin; see $STATE/pacemaker.log and $ROOT/var/log/pacemaker/pacemaker.log"
+}
+
+# A clean shutdown (pacemakerd stops its resources and daemons), then anything left killed.
+# Nothing to do (and no /proc scan) unless pacemaker-start ran since the last stop.
+pacemaker_stop() {
+  local pid pids
+  [[ -e "$STATE/pacemaker.pid" ]] || return 0
+  if pid="$(pacemaker_pid "$NODE")"; then
+    kill -TERM "$pid"
+    wait_gone "$pid" "${PACEMAKER_STOP_TENTHS:-300}" || true
+  fi
+  pids="$(pacemaker_procs)"
+  # shellcheck disable=SC2086
+  [[ -z "$pids" ]] || { kill -KILL $pids 2>/dev/null || true; sleep 0.2; }
+  rm -f "$STATE/pacemaker.pid"
+}
+
 # A file bind-mounted over /proc/sys/KEY in the node's view (inside the lab's namespace
 # only): what the node's kernel now runs, while its sysctl files still say the old value.
 sysctl_live() {
@@ -327,10 +398,33 @@ add_fstab_entry() {
   mv -f "$file.seed-tmp" "$file"
 }
 
+# The MTU of the node's NIC, as `ip link set dev eth0 mtu N` by hand on a real node.
+set_mtu() {
+  local mtu="$1"
+  [[ "$mtu" =~ ^[0-9]+$ ]] && ((mtu >= 576 && mtu <= 65535)) || lab_die "an MTU is a number from 576 to 65535, got '$mtu'"
+  ip -n "$(node_netns "$NODE")" link set dev "$LAB_NIC" mtu "$mtu" || lab_die "ip link set $LAB_NIC mtu $mtu failed in $(node_netns "$NODE")"
+}
+
+# The node's NIC as `lab.sh up` made it: its MTU and only its own address (an IPaddr2 VIP
+# left by a killed Pacemaker goes).
+reset_nic() {
+  local ns
+  ns="$(node_netns "$NODE")"
+  set_mtu "$LAB_NIC_MTU"
+  ip -n "$ns" addr flush dev "$LAB_NIC"
+  ip -n "$ns" addr add "$(node_nic_addr "$(node_index "$NODE")")" dev "$LAB_NIC" scope global
+  ip -n "$ns" link set "$LAB_NIC" up
+}
+
 reset_node() {
   local pkg restart=0
   local f
+  pacemaker_stop
   corosync_stop
+  reset_nic
+  # What Pacemaker wrote next to the CIB (signature, archived CIBs, scheduler inputs) goes;
+  # the baseline cib.xml is copied back below.
+  find "$ROOT/var/lib/pacemaker/cib" "$ROOT/var/lib/pacemaker/pengine" -mindepth 1 -delete 2>/dev/null || true
   sysctl_live_reset
   restore_originals
   for f in "$ROOT"/etc/sysctl.d/*.conf; do
@@ -406,8 +500,11 @@ case "$ACTION" in
   corosync-token) (($# == 1)) || usage; set_corosync_token "$1" ;;
   user-uid) (($# == 2)) || usage; set_user_uid "$1" "$2" ;;
   fstab-add) (($# == 4)) || usage; add_fstab_entry "$1" "$2" "$3" "$4" ;;
+  mtu) (($# == 1)) || usage; set_mtu "$1" ;;
   corosync-start) corosync_start ;;
   corosync-stop) corosync_stop ;;
+  pacemaker-start) pacemaker_start ;;
+  pacemaker-stop) pacemaker_stop ;;
   corosync-reload) corosync_reload ;;
   sysctl-live) (($# == 2)) || usage; sysctl_live "$1" "$2" ;;
   cib-volatile) cib_volatile ;;

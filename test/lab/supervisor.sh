@@ -18,7 +18,7 @@ while read -r node; do
   # The facets read /proc (sysctl, kernel); read-only is all they need.
   mount --bind /proc "/srv/$node/proc"
   mount -o remount,bind,ro "/srv/$node/proc"
-  /usr/sbin/sshd -f "$(node_state "$node")/sshd_config" -E "$(node_state "$node")/sshd.log"
+  exec_sshd "$node"
 done <"$LAB_DIR/nodes.list"
 mv "$LAB_DIR/supervisor.pid.tmp" "$LAB_DIR/supervisor.pid"
 # Keep the namespace alive; argv[0] lets lab.sh recognise this PID as its own.
