@@ -40,6 +40,7 @@ export function groupRootCauses(findings: readonly Finding[], snapshots: readonl
   mergeExpectations(heads);
   groupCorosyncRuntime(heads);
   groupSysctl(heads);
+  groupLinkMtu(heads);
   groupFiles(heads, snapshots);
   groupAgents(heads);
   groupPackageUpgrades(heads);
@@ -226,6 +227,26 @@ function groupSysctl(heads: Heads): void {
   for (const group of byKey.values()) {
     const [root, ...rest] = [...group].sort((a, b) => rank(a) - rank(b));
     if (root) for (const f of rest) heads.attach(root, f);
+  }
+}
+
+/**
+ * A NIC's MTU and the kernel's IPv6 MTU of that interface (`net.ipv6.conf.<if>.mtu`, which
+ * the kernel sets along with the link MTU) are one change: the sysctl finding becomes the
+ * link finding's evidence when it names the same nodes. A sysctl that differs on its own
+ * (set by hand below the link MTU) stays a finding.
+ */
+function groupLinkMtu(heads: Heads): void {
+  for (const link of heads.where((f) => f.facet === 'network' && isChange(f) && /^link\..+\.mtu$/.test(f.key))) {
+    const iface = link.key.slice('link.'.length, -'.mtu'.length);
+    // sysctl names write an interface's dots (VLAN eth0.100) as slashes.
+    const key = `net.ipv6.conf.${iface.replaceAll('.', '/')}.mtu`;
+    const outliers = [...link.outliers].sort().join(',');
+    for (const f of heads.where(
+      (x) => x.facet === 'sysctl' && isChange(x) && x.key === key && [...x.outliers].sort().join(',') === outliers,
+    )) {
+      heads.attach(link, f);
+    }
   }
 }
 

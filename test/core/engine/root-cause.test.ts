@@ -254,3 +254,24 @@ describe('headlines only are counted', () => {
     expect(scored.filter((id) => !['unreachable', 'stale'].includes(id)).every((id) => headlineIds.has(id))).toBe(true);
   });
 });
+
+describe('one MTU change', () => {
+  const nic = (mtu: string) => ({ network: { 'link.eth0.100.mtu': mtu }, sysctl: { 'net.ipv6.conf.eth0/100.mtu': mtu } });
+  it("a NIC's MTU and the IPv6 MTU the kernel sets with it are one finding", () => {
+    const f = only(check([snap('a', nic('1500')), snap('b', nic('9000')), snap('c', nic('1500'))]).findings);
+    expect(f).toMatchObject({ facet: 'network', key: 'link.eth0.100.mtu', outliers: ['b'] });
+    expect(keys(f.evidence)).toEqual(['sysctl:net.ipv6.conf.eth0/100.mtu']);
+  });
+
+  it('an IPv6 MTU set by hand on another node stays its own finding', () => {
+    const report = check([
+      snap('a', nic('1500')),
+      snap('b', { network: { 'link.eth0.100.mtu': '9000' }, sysctl: { 'net.ipv6.conf.eth0/100.mtu': '1500' } }),
+      snap('c', { network: { 'link.eth0.100.mtu': '1500' }, sysctl: { 'net.ipv6.conf.eth0/100.mtu': '1280' } }),
+    ]);
+    expect(report.findings.map((f) => [f.facet, f.outliers]).sort()).toEqual([
+      ['network', ['b']],
+      ['sysctl', ['c']],
+    ]);
+  });
+});
