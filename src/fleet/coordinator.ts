@@ -102,6 +102,12 @@ export class Coordinator {
     return taken;
   }
 
+  /** Stopping: every lease back and the instance row gone, so peers rank without it at once. */
+  async retire(): Promise<void> {
+    await this.handBack([...this.held.keys()]);
+    await this.options.board.retire(this.id);
+  }
+
   /** After a run: give back the leases a better-ranked live peer should hold. */
   async handBack(names: readonly string[]): Promise<void> {
     for (const name of names) {

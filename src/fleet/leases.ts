@@ -174,6 +174,11 @@ export class LeaseBoard {
     ]);
   }
 
+  /** This instance stops: it is no longer live, so the next-ranked instances take its clusters at once. */
+  async retire(id: string): Promise<void> {
+    await this.db.query('DELETE FROM driftd_instances WHERE id = $1', [id]);
+  }
+
   /** Who holds the cluster now (null: nobody, or expired). */
   async holderOf(cluster: string): Promise<Lease | null> {
     const result = await this.db.query<LeaseRow>(

@@ -170,8 +170,7 @@ export class FleetMembership {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     try {
-      const coordinator = this.coordinator;
-      if (coordinator) await coordinator.handBack([...coordinator.leases().keys()]);
+      await this.coordinator?.retire();
     } catch {
       // They expire on their own.
     }

@@ -69,6 +69,23 @@ describe.skipIf(!postgresAvailable)(`instances sharing clusters on a real Postgr
     expect([...again[2]!.leases.keys()].sort()).toEqual([...ofC].sort());
   }, 30_000);
 
+  it('an instance that stops gives its clusters back and leaves the ranking at once, so peers take them without waiting', async () => {
+    const names = clusters.map((k) => ({ ...k, name: `r-${k.name}` }));
+    // The previous test's instances stop being live first (they would rank too).
+    await sleep(LEASE_MS + 200);
+    const a = await instance({ id: 'stop-a', zones: [] });
+    const b = await instance({ id: 'stop-b', zones: [] });
+    await a.heartbeat();
+    await b.heartbeat();
+    const [ta] = await Promise.all([a.tick(names), b.tick(names)]);
+    const ofA = [...ta.leases.keys()].sort();
+    expect(ofA.length).toBeGreaterThan(0);
+    await a.retire();
+    // Well within the lease time: b ranks first now and the leases are free.
+    const taken = await b.takeOver(names);
+    expect([...taken.keys()].sort()).toEqual(ofA);
+  }, 30_000);
+
   it('an instance limited to a zone audits only the clusters of that zone', async () => {
     const dc1 = await instance({ id: 'zone-dc1', zones: ['dc1'] });
     const dc2 = await instance({ id: 'zone-dc2', zones: ['dc2'] });
