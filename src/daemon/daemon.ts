@@ -260,12 +260,13 @@ export class Daemon {
     log.info({ reason }, 'run started');
     let failed = false;
     const loaded = this.loaded;
-    // On PostgreSQL the instances share the clusters: this run audits the ones whose lease
-    // this instance holds or takes now, each stored only under that lease.
     const fleet = this.fleet;
-    const share = fleet ? (given ?? (await fleet.share(loaded.config.clusters))) : null;
-    const clusters = share ? loaded.config.clusters.filter((c) => share.leases.has(c.name)) : loaded.config.clusters;
     try {
+      // On PostgreSQL the instances share the clusters: this run audits the ones whose lease
+      // this instance holds or takes now, each stored only under that lease. PostgreSQL
+      // unreachable: the run fails and the previous view stays.
+      const share = fleet ? (given ?? (await fleet.share(loaded.config.clusters))) : null;
+      const clusters = share ? loaded.config.clusters.filter((c) => share.leases.has(c.name)) : loaded.config.clusters;
       // Read once per run, before the clusters are judged.
       const windows = await this.openWindowContexts();
       // Each cluster is stored and summarised as soon as its own nodes are collected, and

@@ -91,7 +91,17 @@ export class LeaseBoard {
    * waiting on a peer's commit gives up after LOCK_TIMEOUT rather than hanging a tick.
    */
   async prepare(): Promise<void> {
-    await this.db.query(LEASE_SCHEMA_SQL);
+    // Instances starting together would race on CREATE TABLE IF NOT EXISTS (PostgreSQL
+    // reports a duplicate type); one transaction-scoped advisory lock serialises them.
+    await this.db.query('BEGIN');
+    try {
+      await this.db.query("SELECT pg_advisory_xact_lock(hashtext('driftd:lease-schema'))");
+      await this.db.query(LEASE_SCHEMA_SQL);
+      await this.db.query('COMMIT');
+    } catch (err) {
+      await this.db.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
     await this.db.query(`SET lock_timeout = '${LOCK_TIMEOUT}'`);
   }
 

@@ -96,14 +96,21 @@ export class FleetMembership {
     await client?.end().catch(() => undefined);
   }
 
-  /** At a scheduled tick: the clusters to audit now. PostgreSQL unreachable: none (and the error is logged). */
+  /**
+   * At a scheduled tick: the clusters to audit now. Throws when PostgreSQL cannot be
+   * reached (the run then fails and keeps the previous view); the next call reconnects.
+   */
   async share(clusters: readonly FleetCluster[]): Promise<RunShare> {
     try {
       return await (await this.ensure()).tick(clusters);
     } catch (err) {
       await this.drop();
-      this.options.logger.error({ err: String(err) }, 'leases: PostgreSQL unreachable; this instance audits nothing until it can renew');
-      return { plan: { now: [], afterGrace: [], skipped: [], handBack: [] }, leases: new Map() };
+      throw new Error(
+        `leases: PostgreSQL is unreachable or dropped the connection (${err instanceof Error ? err.message : String(err)}); this instance audits nothing until it can renew its leases`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 
