@@ -20,7 +20,7 @@
 import type { Finding } from '../findings.js';
 import { CIB_VERSION_META_KEY } from '../simulate/cib-meta.js';
 import type { NodeSnapshot } from '../snapshot.js';
-import { itemLabel, showValue } from './peer-diff.js';
+import { itemLabel, showValue, withoutDiff } from './peer-diff.js';
 
 type Version = readonly [number, number, number];
 
@@ -113,11 +113,4 @@ function redirect(f: Finding, cibs: ReadonlyMap<string, NodeCib>): Finding | und
     message,
     remediation,
   };
-}
-
-/** The peer diff's unified diff ran from the majority's content; a redirected finding drops it. */
-function withoutDiff(f: Finding): Finding {
-  if (f.detail?.diff === undefined) return f;
-  const { diff: _dropped, ...rest } = f.detail;
-  return { ...f, detail: rest };
 }

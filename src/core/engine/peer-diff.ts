@@ -200,6 +200,17 @@ export function itemLabel(facet: string, key: string): string {
   return facet === 'packages' ? key : `${facet} ${key}`;
 }
 
+/**
+ * The finding without its unified diff: the peer diff writes it from the majority's
+ * content, so a finding whose nodes to fix were chosen otherwise (an open window, the CIB
+ * version) drops it rather than point the wrong way.
+ */
+export function withoutDiff(f: Finding): Finding {
+  if (f.detail?.diff === undefined) return f;
+  const { diff: _dropped, ...rest } = f.detail;
+  return { ...f, detail: rest };
+}
+
 const MAX_SHOWN_VALUE = 80;
 
 export function showValue(value: string | null | undefined): string {

@@ -12,7 +12,7 @@ import type { Finding } from '../findings.js';
 import { isFacetName } from '../snapshot.js';
 import { expectedItemFor, satisfies, type Expectation } from '../window/expectation.js';
 import type { VersionFormat } from '../versions/index.js';
-import { itemLabel, showValue } from './peer-diff.js';
+import { itemLabel, showValue, withoutDiff } from './peer-diff.js';
 
 /** What evaluation needs of an open window: its declared change and the cluster's version format. */
 export interface WindowDirection {
@@ -46,17 +46,11 @@ function redirect(f: Finding, window: WindowDirection): Finding | undefined {
   const who = violating.map((n) => `${n} has ${showValue(f.values[n])}`).join(', ');
   const right = compliant.map((n) => `${n} has ${showValue(f.values[n])}`).join(', ');
   const name = window.expectation.name === undefined ? 'the open window' : `window ${window.expectation.name}`;
-  const out: Finding = {
-    ...f,
+  // The stale diff goes rather than point the wrong way (withoutDiff).
+  return {
+    ...withoutDiff(f),
     outliers: violating,
     majority: good.length === 1 ? (good[0] ?? null) : null,
     message: `${label}: ${who}; ${name} expects ${item.constraint.text} (${right}): fix ${violating.join(', ')}`,
   };
-  // The peer diff's unified diff ran from the majority's content: a window's direction
-  // has other sides, so the stale diff goes rather than pointing the wrong way.
-  if (f.detail?.diff !== undefined) {
-    const { diff: _dropped, ...rest } = f.detail;
-    out.detail = rest;
-  }
-  return out;
 }
