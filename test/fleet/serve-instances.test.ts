@@ -14,6 +14,7 @@ import { Store } from '../../src/store/index.js';
 import { freePort } from '../helpers/sshd.js';
 import { postgresAvailable, postgresSkipReason } from '../helpers/postgres.js';
 import { usePostgresClients } from '../helpers/pg-clients.js';
+import { waitFor as waitUntil } from '../hostile/serve-process.js';
 
 const REPO = path.resolve(__dirname, '../..');
 const CLUSTERS = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'];
@@ -158,11 +159,7 @@ describe.skipIf(!postgresAvailable)(`several driftd serve on one PostgreSQL ${po
   }, 240_000);
 });
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, context: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms; output:\n${context()}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+/** hostile/serve-process.ts waitFor, with a probe that rejects (a daemon not listening yet) counted as not yet. */
+function waitFor(check: () => Promise<boolean>, timeoutMs: number, context: () => string): Promise<void> {
+  return waitUntil(() => check().catch(() => false), timeoutMs, context);
 }
