@@ -61,9 +61,7 @@ export class Coordinator {
    * audit with the lease each run must be stored under.
    */
   async tick(clusters: readonly FleetCluster[]): Promise<TickResult> {
-    await this.heartbeat();
-    const live = (await this.options.board.liveInstances()).map((i) => ({ id: i.id, zones: i.zones }));
-    const plan = planTick(this.options.me, clusters, live, new Set(this.held.keys()));
+    const plan = await this.plan(clusters);
     const leases = new Map<string, Lease>();
     for (const name of plan.now) {
       const lease = await this.options.board.acquire(name, this.id);
@@ -86,9 +84,7 @@ export class Coordinator {
    * taken now so they are audited within one schedule interval.
    */
   async takeOver(clusters: readonly FleetCluster[]): Promise<Map<string, Lease>> {
-    await this.heartbeat();
-    const live = (await this.options.board.liveInstances()).map((i) => ({ id: i.id, zones: i.zones }));
-    const plan = planTick(this.options.me, clusters, live, new Set(this.held.keys()));
+    const plan = await this.plan(clusters);
     const taken = new Map<string, Lease>();
     for (const name of plan.now) {
       if (this.held.has(name)) continue;
@@ -106,6 +102,13 @@ export class Coordinator {
   async retire(): Promise<void> {
     await this.handBack([...this.held.keys()]);
     await this.options.board.retire(this.id);
+  }
+
+  /** Heartbeat, then this instance's plan among the instances live now. */
+  private async plan(clusters: readonly FleetCluster[]): Promise<TickPlan> {
+    await this.heartbeat();
+    const live = (await this.options.board.liveInstances()).map((i) => ({ id: i.id, zones: i.zones }));
+    return planTick(this.options.me, clusters, live, new Set(this.held.keys()));
   }
 
   /** After a run: give back the leases a better-ranked live peer should hold. */
