@@ -11,11 +11,11 @@
  *   one generated known_hosts (strict host-key checking, as in production). OpenSSH listens
  *   on at most 16 sockets per sshd (MAX_LISTEN_SOCKS), so N nodes take ceil(N/16) sshd
  *   processes, each with its own host key; nodes are dealt round robin over them.
- * - Each sshd's ForceCommand (`replay.sh`) reads driftd's batch script on stdin up to the
- *   start marker (for the run's nonce), looks its node up by SSH_CONNECTION's local
- *   address and port, and prints that node's pre-rendered answer (the recorded output of
- *   every command of the batch, framed by the batch markers) with the nonce put in by sed.
- *   No command of the batch runs on the "node".
+ * - Each sshd's ForceCommand (`replay.awk`, one mawk process) reads driftd's batch script on
+ *   stdin up to the start marker (for the run's nonce), looks its node up by
+ *   SSH_CONNECTION's local address and port, and prints that node's pre-rendered answer
+ *   (the recorded output of every command of the batch, framed by the batch markers) with
+ *   the nonce put in. No command of the batch runs on the "node".
  * - sshd runs with `-r` (no re-exec per connection): the node side is as cheap as OpenSSH
  *   allows, and it is measured too (the sshd masters' reaped children's CPU time).
  * - driftd logs in as `driftd-fleet`, a system user whose shell is /bin/sh, created here if
@@ -228,24 +228,34 @@ async function renderAnswer(variantDir: string, specs: readonly CommandSpec[]): 
   return { out, err };
 }
 
-function replayScript(dir: string): string {
+/**
+ * The node's forced command: one mawk process (Debian's required awk) that finds its node
+ * by SSH_CONNECTION's local address and port, reads the batch script on stdin up to the
+ * start line for the run's nonce, and prints the node's answer per stream with the nonce
+ * put in. One exec per session after sshd's own, instead of a shell loop reading stdin a
+ * byte at a time and two sed.
+ */
+function replayProgram(dir: string): string {
   return [
-    '#!/bin/sh',
     '# driftd fleet bench: a node that answers with recorded outputs (ForceCommand); nothing of the batch runs.',
-    'set -f',
+    'function answer(file, dest,   line) {',
+    `  while ((getline line < file) > 0) { gsub(/${MARKER_PREFIX}${NONCE_PLACEHOLDER}:/, "${MARKER_PREFIX}" nonce ":", line); print line > dest }`,
+    '  close(file)',
+    '}',
+    'BEGIN {',
     // SSH_CONNECTION = client address, client port, local address, local port: which node this is.
-    'set -- $SSH_CONNECTION',
-    `read variant < ${dir}/nodes/\${3}_\${4} || exit 97`,
-    'NONCE=""',
-    'while IFS= read -r line; do',
-    '  case "$line" in',
+    '  split(ENVIRON["SSH_CONNECTION"], c, " ")',
+    `  if ((getline variant < ("${dir}/nodes/" c[3] "_" c[4])) <= 0) exit 97`,
+    '  nonce = ""',
     // The batch's start line: printf '\n@@driftd:%s:start\n' NONCE; printf ... >&2
-    `    *'${MARKER_PREFIX}%s:start'*) set -- $line; NONCE=\${3%;}; break ;;`,
-    '  esac',
-    'done',
-    '[ -n "$NONCE" ] || exit 98',
-    `/bin/sed "s/${MARKER_PREFIX}${NONCE_PLACEHOLDER}:/${MARKER_PREFIX}$NONCE:/g" ${dir}/answers/$variant.err >&2`,
-    `exec /bin/sed "s/${MARKER_PREFIX}${NONCE_PLACEHOLDER}:/${MARKER_PREFIX}$NONCE:/g" ${dir}/answers/$variant.out`,
+    '  while ((getline line) > 0) {',
+    `    if (index(line, "${MARKER_PREFIX}%s:start") > 0) { split(line, w, " "); nonce = w[3]; sub(/;$/, "", nonce); break }`,
+    '  }',
+    '  if (nonce == "") exit 98',
+    `  answer("${dir}/answers/" variant ".err", "/dev/stderr")`,
+    `  answer("${dir}/answers/" variant ".out", "/dev/stdout")`,
+    '  exit 0',
+    '}',
     '',
   ].join('\n');
 }
@@ -257,7 +267,7 @@ function sshdConfig(dir: string, addresses: readonly string[], port: number, use
     `PidFile ${join(dir, 'sshd.pid')}`,
     `AuthorizedKeysFile ${join(fleetDir, 'authorized_keys')}`,
     `AllowUsers ${user}`,
-    `ForceCommand ${join(fleetDir, 'replay.sh')}`,
+    `ForceCommand exec /usr/bin/mawk -f ${join(fleetDir, 'replay.awk')}`,
     'PasswordAuthentication no',
     'KbdInteractiveAuthentication no',
     'PubkeyAuthentication yes',
@@ -402,7 +412,7 @@ export async function measureFleet(options: FleetOptions): Promise<FleetSummary>
       writeFileSync(join(dir, 'answers', `${variant}.err`), answer.err);
     }
     for (const node of nodes) writeFileSync(join(dir, 'nodes', `${node.host}_${port}`), `${node.variant}\n`);
-    writeFileSync(join(dir, 'replay.sh'), replayScript(dir), { mode: 0o755 });
+    writeFileSync(join(dir, 'replay.awk'), replayProgram(dir), { mode: 0o644 });
 
     // ceil(N/16) sshd, nodes dealt round robin; each sshd its own host key.
     const sshdCount = Math.ceil(nodes.length / LISTEN_PER_SSHD);

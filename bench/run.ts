@@ -35,6 +35,8 @@ const { values: flags } = parseArgs({
     out: { type: 'string' },
     baseline: { type: 'string' },
     ks: { type: 'string' },
+    'fleet-nodes': { type: 'string' },
+    'fleet-instances': { type: 'string' },
   },
 });
 const quick = flags.quick === true;
@@ -103,6 +105,11 @@ if (flags.ks !== undefined) {
     if (!Number.isInteger(n) || n < 1 || n > 250) throw new Error(`--ks: ${k} is not a node count 1-250`);
     return n;
   });
+}
+if (flags['fleet-nodes'] !== undefined) {
+  const n = Number(flags['fleet-nodes']);
+  if (!Number.isInteger(n) || n < 3 || n > 5000) throw new Error(`--fleet-nodes: ${flags['fleet-nodes']} is not a node count 3-5000`);
+  PLAN.fleet.nodes = n;
 }
 /** The whole-process target is the issue's: `driftd collect` of 10 nodes within 1.3x of OpenSSH. */
 const CLI_TARGET_K = 10;

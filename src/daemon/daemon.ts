@@ -58,6 +58,8 @@ export class Daemon {
   private fleet: FleetMembership | null = null;
   /** A takeover that arrived while a run was in progress: run right after it. */
   private pendingShare: RunShare | null = null;
+  /** In a fleet, the first run waits for peers started at the same time (see start). */
+  private firstRunTimer: NodeJS.Timeout | null = null;
 
   private constructor(
     private readonly options: DaemonOptions,
@@ -160,7 +162,18 @@ export class Daemon {
       () => daemon.loaded.config.clusters,
       (share) => daemon.takeOver(share),
     );
-    daemon.triggerRun('start');
+    if (daemon.fleet) {
+      // Instances started together (both hosts rebooted, a rolling restart) must see each
+      // other before the first run splits the clusters: otherwise the first one up takes
+      // them all and hands them back only after that run. It waits one settle time (the
+      // grace a better-ranked peer gets at every tick); the HTTP API answers meanwhile.
+      daemon.firstRunTimer = setTimeout(() => {
+        daemon.firstRunTimer = null;
+        daemon.triggerRun('start');
+      }, daemon.fleet.settleMs);
+    } else {
+      daemon.triggerRun('start');
+    }
     return daemon;
   }
 
@@ -463,6 +476,7 @@ export class Daemon {
     if (this.stopping) return;
     this.stopping = true;
     const log = this.options.logger;
+    if (this.firstRunTimer) clearTimeout(this.firstRunTimer);
     void this.task?.destroy();
     this.task = null;
     if (this.running) {

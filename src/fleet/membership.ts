@@ -63,6 +63,11 @@ export class FleetMembership {
     return this.options.id;
   }
 
+  /** The grace a better-ranked live peer gets at a tick; also how long a starting instance waits for peers starting with it. */
+  get settleMs(): number {
+    return this.options.graceMs ?? Math.min(5000, Math.floor(this.options.leaseMs / 4));
+  }
+
   /** The clusters whose lease this instance holds (as of its last heartbeat or acquire). */
   held(): Set<string> {
     return new Set(this.coordinator?.leases().keys() ?? []);
@@ -79,7 +84,7 @@ export class FleetMembership {
         board,
         me: { id: this.options.id, zones: this.options.zones },
         version: this.options.version,
-        graceMs: this.options.graceMs ?? Math.min(5000, Math.floor(this.options.leaseMs / 4)),
+        graceMs: this.settleMs,
       });
       return this.coordinator;
     } catch (err) {

@@ -19,10 +19,14 @@ export function decompress(data: Buffer): string {
   return inflateRawSync(data).toString('utf8');
 }
 
-/** Stores `canonicalText` once; returns the blob's id. `hash` must be sha256Hex(canonicalText). */
-export async function putBlob(db: Db, table: BlobTable, hash: string, canonicalText: string, facet?: string): Promise<number> {
+/**
+ * Stores `canonicalText` once; returns the blob's id. `hash` must be sha256Hex(canonicalText).
+ * The text may be given as a function: it is then built only when the blob is new.
+ */
+export async function putBlob(db: Db, table: BlobTable, hash: string, text: string | (() => string), facet?: string): Promise<number> {
   const existing = readOptionalRow(IdRow, await db.get(`SELECT id FROM ${table} WHERE hash = ?`, [hash]), table);
   if (existing) return existing.id;
+  const canonicalText = typeof text === 'string' ? text : text();
   const data = compress(canonicalText);
   const size = Buffer.byteLength(canonicalText, 'utf8');
   return table === 'facet_blobs'

@@ -20,7 +20,8 @@ import { decompress, putBlob } from './blobs.js';
 import type { Db } from './types.js';
 import { packDurations, unpackDurations } from './durations.js';
 import { StoreError } from './errors.js';
-import { facetTextHash } from './facet-text.js';
+import { facetText, facetTextHash } from './facet-text.js';
+import { facetDigest } from '../core/facet-digest.js';
 import { nodeIdOf } from './nodes.js';
 import { isoToMs, msToIso, toIsoUtc } from './time.js';
 import { Bytes, IdRow, Int, readJson, readOptionalRow, readRows } from './rows.js';
@@ -142,8 +143,8 @@ export interface HashedFacet {
   name: FacetName;
   facet: FacetSnapshot;
   hash: string;
-  /** Canonical text, kept only until the manifest is stored. */
-  text: string;
+  /** Canonical text, built only when its blob is new (the hash may come from the digest cache). */
+  text: () => string;
 }
 
 export interface HashedSnapshot {
@@ -156,13 +157,37 @@ export interface HashedSnapshot {
 /** Manifest order: facet names sorted, as `ORDER BY facet` reads them back. */
 const MANIFEST_ORDER: readonly FacetName[] = [...FACET_NAMES].sort();
 
+/**
+ * Content hash by facet digest (core/facet-digest.ts): equal digests mean the same parser
+ * read the same bytes, hence the same canonical text, so a facet answered alike by many
+ * nodes (a fleet's common package set, sysctl, ...) is serialised and hashed once. Bounded,
+ * oldest first out; a facet without a digest is hashed from its text as always.
+ */
+const hashByDigest = new Map<string, string>();
+const DIGEST_CACHE_MAX = 16_384;
+
+function facetHash(facet: FacetSnapshot): { hash: string; text: () => string } {
+  const digest = facetDigest(facet);
+  const known = digest === undefined ? undefined : hashByDigest.get(digest);
+  if (known !== undefined) return { hash: known, text: () => facetText(facet) };
+  const { text, hash } = facetTextHash(facet);
+  if (digest !== undefined) {
+    if (hashByDigest.size >= DIGEST_CACHE_MAX) {
+      const oldest = hashByDigest.keys().next().value;
+      if (oldest !== undefined) hashByDigest.delete(oldest);
+    }
+    hashByDigest.set(digest, hash);
+  }
+  return { hash, text: () => text };
+}
+
 export function hashSnapshot(snapshot: NodeSnapshot): HashedSnapshot {
   const facets: HashedFacet[] = [];
   const facetHashes: Partial<Record<FacetName, string>> = {};
   for (const name of MANIFEST_ORDER) {
     const facet = snapshot.facets[name];
     if (!facet) continue;
-    const { text, hash } = facetTextHash(facet);
+    const { hash, text } = facetHash(facet);
     facets.push({ name, facet, hash, text });
     facetHashes[name] = hash;
   }

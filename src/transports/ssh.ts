@@ -8,10 +8,19 @@
  * node and user@host:port and never carry key material.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
+import ssh2, {
+  Client,
+  type AgentAuthMethod,
+  type AuthMethod,
+  type ClientChannel,
+  type ConnectConfig,
+  type ParsedKey,
+  type PublicKeyAuthMethod,
+  type ServerHostKeyAlgorithm,
+} from 'ssh2';
 import { BatchDemuxer, buildBatchScript, CUT_ERROR } from './batch.js';
+import { ParsedFileCache } from './file-cache.js';
 import {
   fingerprintSha256,
   keyTypeOfBlob,
@@ -21,6 +30,7 @@ import {
   type HostKeyVerdict,
   type KnownHostEntry,
   type KnownHostsLineError,
+  type ParsedKnownHosts,
 } from './known-hosts.js';
 import { ShellQuoteError, commandLine } from './shell-quote.js';
 import { TransportError, type CommandResult, type CommandSpec, type RunOptions, type Transport } from './transport.js';
@@ -44,6 +54,11 @@ export interface SshTransportOptions {
 const FRAMING_SLACK_BYTES = 64 * 1024;
 /** The remote side of the channel: the batch script arrives on its stdin. */
 const REMOTE_SHELL = '/bin/sh -s';
+
+const knownHostsFiles = new ParsedFileCache<ParsedKnownHosts>((data) => parseKnownHosts(data.toString('utf8')));
+/** ssh2's parse of the key (it throws nothing: an unusable key is an Error value). `utils` is on
+ * the CommonJS module object only, not a named ESM export. */
+const identityFiles = new ParsedFileCache<ParsedKey | Error>((data) => ssh2.utils.parseKey(data));
 
 const ALL_HOST_KEY_ALGORITHMS: readonly ServerHostKeyAlgorithm[] = [
   'ssh-ed25519',
@@ -94,7 +109,7 @@ export class SshTransport implements Transport {
   async open(): Promise<void> {
     if (this.client) return;
     const entries = this.readKnownHosts();
-    const auth = this.authConfig();
+    const authHandler = this.authMethods();
     const client = new Client();
     let verdict: HostKeyVerdict | undefined;
     let offeredKey: Buffer | undefined;
@@ -102,7 +117,9 @@ export class SshTransport implements Transport {
       host: this.options.host,
       port: this.options.port,
       username: this.options.user,
-      ...auth,
+      // Straight to the configured methods: ssh2's default first asks for "none" (one more
+      // round trip per node) and re-parses the key bytes on every connection.
+      authHandler,
       readyTimeout: this.options.connectTimeoutSeconds * 1000,
       keepaliveInterval: this.options.keepaliveSeconds * 1000,
       keepaliveCountMax: 3,
@@ -144,13 +161,7 @@ export class SshTransport implements Transport {
       try {
         client.connect(config);
       } catch (error) {
-        // ssh2 parses the private key synchronously; its messages do not echo the key.
-        settle(
-          new TransportError(
-            'config',
-            `${this.who}: identityFile ${this.options.identityFile ?? '(agent)'} cannot be used: ${describe(error)}`,
-          ),
-        );
+        settle(new TransportError('config', `${this.who}: cannot start SSH: ${describe(error)}`));
       }
     });
     this.client = client;
@@ -158,9 +169,9 @@ export class SshTransport implements Transport {
 
   private readKnownHosts(): KnownHostEntry[] {
     const file = this.options.knownHosts;
-    let text: string;
+    let parsed: ParsedKnownHosts;
     try {
-      text = readFileSync(file, 'utf8');
+      parsed = knownHostsFiles.read(file);
     } catch (error) {
       throw new TransportError(
         'config',
@@ -170,31 +181,41 @@ export class SshTransport implements Transport {
         { cause: error },
       );
     }
-    const parsed = parseKnownHosts(text);
     this.knownHostsProblems = parsed.errors;
     return parsed.entries;
   }
 
-  private authConfig(): Pick<ConnectConfig, 'privateKey' | 'agent'> {
-    const auth: Pick<ConnectConfig, 'privateKey' | 'agent'> = {};
-    if (this.options.identityFile) {
+  /** The configured credentials in order: the identity file's key, then the agent. */
+  private authMethods(): AuthMethod[] {
+    const username = this.options.user;
+    const methods: AuthMethod[] = [];
+    const file = this.options.identityFile;
+    if (file) {
+      let key: ParsedKey | Error;
       try {
-        auth.privateKey = readFileSync(this.options.identityFile);
+        key = identityFiles.read(file);
       } catch (error) {
-        throw new TransportError('config', `${this.who}: cannot read identityFile ${this.options.identityFile} (${describe(error)})`);
+        throw new TransportError('config', `${this.who}: cannot read identityFile ${file} (${describe(error)})`);
       }
+      // ssh2's messages name the key's format, never its bytes.
+      if (key instanceof Error) throw new TransportError('config', `${this.who}: identityFile ${file} cannot be used: ${key.message}`);
+      if (!key.isPrivateKey())
+        throw new TransportError('config', `${this.who}: identityFile ${file} cannot be used: it holds no private key`);
+      const method: PublicKeyAuthMethod = { type: 'publickey', username, key };
+      methods.push(method);
     }
     if (this.options.agent) {
       const socket = process.env['SSH_AUTH_SOCK'];
       if (!socket) {
         throw new TransportError('config', `${this.who}: ssh.agent is on but SSH_AUTH_SOCK is not set`);
       }
-      auth.agent = socket;
+      const method: AgentAuthMethod = { type: 'agent', username, agent: socket };
+      methods.push(method);
     }
-    if (!auth.privateKey && !auth.agent) {
+    if (methods.length === 0) {
       throw new TransportError('config', `${this.who}: no credentials: set ssh.identityFile or ssh.agent: true`);
     }
-    return auth;
+    return methods;
   }
 
   private hostKeyError(verdict: Exclude<HostKeyVerdict, { ok: true }>, offeredKey: Buffer | undefined): TransportError {

@@ -13,6 +13,9 @@ import { collectorsFor } from '../../src/collectors/registry.js';
 import { facetDigest } from '../../src/core/facet-digest.js';
 import type { FacetName, NodeSnapshot } from '../../src/core/snapshot.js';
 import { ReplayTransport } from '../../src/transports/replay.js';
+import { Store } from '../../src/store/index.js';
+import { facetContent } from '../../src/core/snapshot.js';
+import { report } from '../store/handmade-runs.js';
 
 const DEMO = join(import.meta.dirname, '..', '..', 'fixtures', 'demo');
 const FACETS: FacetName[] = ['os', 'kernel', 'packages', 'sysctl', 'services', 'files'];
@@ -22,7 +25,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 async function collect(dir: string, node: string, context: CollectorContext = CTX): Promise<NodeSnapshot> {
   const { snapshot } = await collectNode({
-    cluster: 'c',
+    cluster: 'erp',
     node,
     transport: new ReplayTransport({ node, dir }),
     collectors: collectorsFor(FACETS),
@@ -69,6 +72,36 @@ describe('facet digests from collectNode', () => {
     // A context that only the parser reads (the same commands run): still another digest.
     const denied = await collect(join(DEMO, 'erp-a'), 'one', { ...CTX, sysctlDeny: ['vm.*'] });
     expect(digests(denied)['sysctl']).not.toBe(digests(a)['sysctl']);
+  });
+});
+
+describe('facet digests in the store', () => {
+  it('facets hashed through the digest cache store their own content and the chain verifies', async () => {
+    // The store hashes a facet whose digest it has seen by that digest (snapshots.ts):
+    // nodes answering alike share a blob, and a node answering otherwise keeps its own.
+    const copy = join(scratch, 'stored');
+    cpSync(join(DEMO, 'erp-a'), copy, { recursive: true });
+    writeFileSync(join(copy, 'packages-query.txt'), `${readText(join(DEMO, 'erp-a', 'packages-query.txt'))} `);
+    const store = await Store.open(join(scratch, 'digest.db'));
+    try {
+      for (const [round, dirs] of [
+        [0, [join(DEMO, 'erp-a'), join(DEMO, 'erp-a'), join(DEMO, 'erp-b')]],
+        [1, [join(DEMO, 'erp-a'), copy, join(DEMO, 'erp-a')]],
+      ] as const) {
+        const snapshots = await Promise.all(dirs.map((dir, i) => collect(dir, `n${i + 1}`)));
+        const at = `2026-12-07T0${round}:00:00.000Z`;
+        await store.saveRun({ cluster: 'erp', startedAt: at, finishedAt: at, snapshots, report: report(at, ['n1', 'n2', 'n3'], []) });
+        const stored = await store.latestSnapshots('erp');
+        for (const snapshot of snapshots) {
+          const back = stored.find((s) => s.node === snapshot.node);
+          for (const facet of FACETS)
+            expect(back?.facets[facet] && facetContent(back.facets[facet])).toEqual(facetContent(snapshot.facets[facet]!));
+        }
+      }
+      expect((await store.verifyChain()).ok).toBe(true);
+    } finally {
+      await store.close();
+    }
   });
 });
 

@@ -117,6 +117,26 @@ describe('SshTransport over a real sshd', () => {
     expect(error.message).toContain('test-node');
   });
 
+  sshIt(`reads known_hosts and the identity file again when they change between connections${suffix}`, async () => {
+    // Both are parsed once per content (transports/file-cache.ts): a key removed from
+    // known_hosts or a replaced identity file must count at the very next connection.
+    const s = server as SshdServer;
+    const file = join(s.dir, 'known_hosts.edited');
+    const identity = join(s.dir, 'id_edited');
+    writeFileSync(file, readFileSync(s.knownHosts));
+    writeFileSync(identity, readFileSync(s.identityFile), { mode: 0o600 });
+    const opts = options({ knownHosts: file, identityFile: identity });
+    expect((await runOnce(opts, [{ id: 'true', argv: ['/bin/true'] }]))[0]?.exitCode).toBe(0);
+    const other = generateKey(join(s.dir, 'edited_host_key'));
+    writeFileSync(file, `[${s.host}]:${s.port} ${other.type} ${other.base64}\n`);
+    expect((await refusal(opts)).code).toBe('host-key-mismatch');
+    writeFileSync(file, readFileSync(s.knownHosts));
+    expect((await runOnce(opts, [{ id: 'true', argv: ['/bin/true'] }]))[0]?.exitCode).toBe(0);
+    generateKey(join(s.dir, 'id_edited_stranger'));
+    writeFileSync(identity, readFileSync(join(s.dir, 'id_edited_stranger')), { mode: 0o600 });
+    expect((await refusal(opts)).code).toBe('auth-failed');
+  });
+
   sshIt(`refuses an unknown host (no entry) instead of trusting it${suffix}`, async () => {
     const s = server as SshdServer;
     const file = join(s.dir, 'known_hosts.other-host');
