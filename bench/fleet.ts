@@ -62,18 +62,53 @@ const NONCE_PLACEHOLDER = 'XNONCEX';
 /** A run that takes longer than this is a broken harness, not a slow driftd. */
 const RUN_TIMEOUT_MS = 15 * 60 * 1000;
 
+export interface FleetStore {
+  label: string;
+  /** The config's `database` for a run whose temp dir is `dir`. */
+  database: (dir: string) => string;
+  /** The config's `databasePasswordFile` (PostgreSQL). */
+  passwordFile?: string;
+  /** CPU used by the store's server processes so far (PostgreSQL's reaped backends), if any. */
+  serverCpuMs?: () => number;
+}
+
 export interface FleetOptions {
   nodes: number;
   /** The config's `concurrency` (driftd's default is 16). */
   concurrency: number;
   /** `node <bin> serve`: the built CLI (bench/dist.ts). */
   bin: string;
+  /** The store the run writes to. Default: a SQLite file in the run's temp dir. */
+  store?: FleetStore;
   /**
-   * The store the run writes to. Default: a SQLite file in the run's temp dir. The
-   * PostgreSQL store (branch pg28) plugs in here: `{ label: 'postgresql', database: () =>
-   * 'postgresql://...' }`, and run.ts reports a second set of figures under that label.
+   * `driftd serve` processes sharing the clusters (README "Several instances"; PostgreSQL
+   * only), all spawned at once on the same config but their `instance.id` and port.
    */
-  store?: { label: string; database: (dir: string) => string };
+  instances?: number;
+}
+
+/** One `driftd serve` of the fleet run. */
+export interface InstanceSummary {
+  id: string;
+  /** From spawning it to its `run finished` line (start-up, config, first run). */
+  wallMs: number;
+  /** The run itself as the daemon logs it (`run finished` seconds). */
+  runSeconds: number;
+  /** From spawn to `driftd serving` (listening, run triggered). */
+  startupMs: number;
+  /** VmHWM after the run (main thread and parse workers). */
+  peakRssMb: number;
+  /** User + system CPU over start-up and the run. */
+  cpuMs: number;
+  /** `run stored` lines: the clusters this instance audited. */
+  clustersStored: number;
+  /** `driftd_node_up ... 1` series in its /metrics after the run. */
+  nodesUp: number;
+  findings: number;
+  /** VmRSS sampled over the run. */
+  rssTimeline: { atS: number; rssMb: number }[];
+  /** When the highest sampled RSS was seen, in seconds after spawn. */
+  peakRssAtS: number;
 }
 
 export interface FleetSummary {
@@ -82,26 +117,26 @@ export interface FleetSummary {
   sshdProcesses: number;
   concurrency: number;
   store: string;
-  /** From spawning `driftd serve` to its `run finished` line (start-up, config, first run). */
+  instances: number;
+  /** From spawning the instances to the last one's `run finished`. */
   wallMs: number;
-  /** The run itself as the daemon logs it (`run finished` seconds). */
+  /** The longest instance run (`run finished` seconds). */
   runSeconds: number;
-  /** From spawn to `driftd serving` (listening, run triggered). */
+  /** The slowest instance's spawn to `driftd serving`. */
   startupMs: number;
-  /** VmHWM of the daemon process after the run (main thread and parse workers). */
+  /** The highest VmHWM of any instance. */
   peakRssMb: number;
-  /** User + system CPU of the daemon process over start-up and the run. */
+  /** User + system CPU of every instance together. */
   daemonCpuMs: number;
-  /** CPU of the simulated nodes: the sshd masters' reaped children (sessions, sh, sed). */
+  /** CPU of the simulated nodes: the sshd masters' reaped children (sessions, mawk). */
   nodesCpuMs: number;
-  /** `driftd_node_up ... 1` series in /metrics after the run. */
+  /** CPU of the store's server (PostgreSQL backends), null for SQLite (in-process). */
+  storeCpuMs: number | null;
+  /** `driftd_node_up ... 1` series over every instance's /metrics: each node exactly once. */
   nodesUp: number;
   findings: number;
   databaseBytes: number | null;
-  /** VmRSS sampled every second over the run. */
-  rssTimeline: { atS: number; rssMb: number }[];
-  /** When the highest sampled RSS was seen, in seconds after spawn. */
-  peakRssAtS: number;
+  perInstance: InstanceSummary[];
 }
 
 export const FLEET_USER = 'driftd-fleet';
@@ -149,7 +184,7 @@ interface Sshd {
 interface Fleet {
   dir: string;
   sshds: Sshd[];
-  daemon: ChildProcess | null;
+  daemons: ChildProcess[];
 }
 
 /** Fleets not yet torn down, for a signal handler. */
@@ -189,9 +224,14 @@ function configYaml(options: {
   user: string;
   identityFile: string;
   knownHosts: string;
+  passwordFile?: string;
+  /** Sharing the clusters with other instances (PostgreSQL). */
+  instance?: { id: string; leaseSeconds: number };
 }): string {
   const lines = [
     `database: ${JSON.stringify(options.database)}`,
+    ...(options.passwordFile ? [`databasePasswordFile: ${JSON.stringify(options.passwordFile)}`] : []),
+    ...(options.instance ? [`instance: { id: ${options.instance.id}, leaseSeconds: ${options.instance.leaseSeconds} }`] : []),
     `listen: ${options.listen}`,
     // Never fires during the bench: the run measured is the one `serve` starts with.
     'schedule: "0 0 1 1 *"',
@@ -341,7 +381,12 @@ function cpuMsOf(pid: number, children: boolean): number {
   return (ticks * 1000) / CLOCK_TICKS;
 }
 
-function peakRssMb(pid: number): number {
+/** CPU of a process's reaped children so far (PostgreSQL's backends that have exited). */
+export function cpuMsOfChildren(pid: number): number {
+  return cpuMsOf(pid, true);
+}
+
+function peakRssMbOf(pid: number): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!match) throw new Error(`/proc/${pid}/status has no VmHWM`);
   return Number(match[1]) / 1024;
@@ -369,35 +414,154 @@ interface LogLine {
   level?: number;
 }
 
+interface Watched {
+  child: ChildProcess;
+  /** Resolves at the instance's `run finished` line; rejects if it exits first or its run failed. */
+  finished: Promise<void>;
+  /** Its figures after the run (reads /proc and scrapes /metrics); call before stopping it. */
+  summarise: () => Promise<InstanceSummary>;
+}
+
+/** Spawns one `driftd serve` and follows its JSON log up to its first `run finished`. */
+function watchDaemon(
+  fleet: Fleet,
+  bin: string,
+  instance: { id: string; configFile: string; listenPort: number },
+  started: number,
+): Watched {
+  // Diagnostics only: e.g. DRIFTD_FLEET_NODE_ARGS="--trace-gc" (its lines are echoed to stderr).
+  const nodeArgs = (process.env['DRIFTD_FLEET_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const daemon = spawn(process.execPath, [...nodeArgs, bin, 'serve', '--config', instance.configFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  fleet.daemons.push(daemon);
+  const pid = daemon.pid;
+  if (pid === undefined) throw new Error(`driftd serve ${instance.id} did not start`);
+  // RSS over the run, to see when the peak happens (VmHWM gives only its height).
+  const rssSamples: { atMs: number; rssMb: number }[] = [];
+  const sampler = setInterval(() => {
+    try {
+      const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (match) rssSamples.push({ atMs: performance.now() - started, rssMb: Number(match[1]) / 1024 });
+    } catch {
+      // exited
+    }
+  }, 250);
+  sampler.unref();
+  let stderr = '';
+  daemon.stderr?.setEncoding('utf8');
+  daemon.stderr?.on('data', (text: string) => (stderr = (stderr + text).slice(-20_000)));
+  let startupMs = NaN;
+  let wallMs = NaN;
+  let stored = 0;
+  let runSeconds = NaN;
+  const unreachable: string[] = [];
+  const errors: string[] = [];
+  const finished = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${instance.id}: no 'run finished' within ${RUN_TIMEOUT_MS / 1000} s`)),
+      RUN_TIMEOUT_MS,
+    );
+    daemon.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`driftd serve ${instance.id} exited (${code ?? signal}) before its run finished:\n${stderr}`));
+    });
+    const lines = createInterface({ input: daemon.stdout as NodeJS.ReadableStream });
+    lines.on('line', (text) => {
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        if (nodeArgs.length > 0) console.error(`   driftd ${instance.id}: ${text}`);
+        return;
+      }
+      if (line.msg === 'driftd serving') startupMs = performance.now() - started;
+      else if (line.msg === 'run stored') stored += 1;
+      else if (line.msg === 'node unreachable') unreachable.push(`${line.node ?? '?'}: ${line.error ?? '?'}`);
+      else if (line.msg === 'run finished' && Number.isNaN(wallMs)) {
+        clearTimeout(timer);
+        wallMs = performance.now() - started;
+        runSeconds = line.seconds ?? NaN;
+        clearInterval(sampler);
+        if (line.failed) reject(new Error(`${instance.id}: the daemon's run failed:\n${errors.slice(-5).join('\n')}\n${stderr}`));
+        else if (unreachable.length > 0)
+          reject(new Error(`${unreachable.length} fleet node(s) unreachable, first: ${unreachable.slice(0, 3).join('; ')}`));
+        else resolve();
+      } else if ((line.level ?? 0) >= 50 && line.msg?.startsWith('finding ') !== true) {
+        // Errors other than the findings' own log lines (critical findings log at error level).
+        errors.push(text.slice(0, 2000));
+      }
+    });
+  });
+  const summarise = async (): Promise<InstanceSummary> => {
+    const peakRssMb = peakRssMbOf(pid);
+    const cpuMs = cpuMsOf(pid, false);
+    const body = await scrape(instance.listenPort);
+    if (errors.length > 0)
+      console.error(`   driftd ${instance.id} logged ${errors.length} error(s) during the run, last: ${errors.at(-1)}`);
+    const peak = rssSamples.reduce((a, b) => (b.rssMb > a.rssMb ? b : a), { atMs: 0, rssMb: 0 });
+    return {
+      id: instance.id,
+      wallMs,
+      runSeconds,
+      startupMs,
+      peakRssMb,
+      cpuMs,
+      clustersStored: stored,
+      nodesUp: body.split('\n').filter((l) => l.startsWith('driftd_node_up{') && l.endsWith(' 1')).length,
+      findings: body
+        .split('\n')
+        .filter((l) => l.startsWith('driftd_findings{'))
+        .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0),
+      rssTimeline: rssSamples
+        .filter((_, i) => i % 4 === 0)
+        .map((r) => ({ atS: Math.round(r.atMs / 100) / 10, rssMb: Math.round(r.rssMb) })),
+      peakRssAtS: Math.round(peak.atMs / 100) / 10,
+    };
+  };
+  return { child: daemon, finished, summarise };
+}
+
 export async function measureFleet(options: FleetOptions): Promise<FleetSummary> {
   const dir = mkdtempSync(join(tmpdir(), 'driftd-bench-fleet-'));
-  const fleet: Fleet = { dir, sshds: [], daemon: null };
+  const fleet: Fleet = { dir, sshds: [], daemons: [] };
   active.add(fleet);
   try {
     const user = ensureFleetUser();
     const { nodes, clusters } = planNodes(options.nodes);
     const port = await freePort(nodes[0]?.host ?? '127.1.0.1');
-    const listenPort = await freePort('127.0.0.1');
     const clientKey = generateKey(join(dir, 'id_ed25519'));
     // The fleet user reads the authorized key, the replay script and the answers.
     chmodSync(dir, 0o755);
     writeFileSync(join(dir, 'authorized_keys'), `${clientKey.type} ${clientKey.base64}\n`, { mode: 0o644 });
     const database = options.store?.database(dir) ?? join(dir, 'fleet.db');
-    const configFile = join(dir, 'driftd.yaml');
     const knownHostsFile = join(dir, 'known_hosts');
-    writeFileSync(
-      configFile,
-      configYaml({
-        nodes,
-        database,
-        listen: `127.0.0.1:${listenPort}`,
-        concurrency: options.concurrency,
-        port,
-        user,
-        identityFile: join(dir, 'id_ed25519'),
-        knownHosts: knownHostsFile,
-      }),
-    );
+    const instanceCount = options.instances ?? 1;
+    if (instanceCount > 1 && options.store === undefined) throw new Error('several instances share a PostgreSQL store, not SQLite');
+    const instances: { id: string; configFile: string; listenPort: number }[] = [];
+    for (let i = 1; i <= instanceCount; i += 1) {
+      const id = `bench-${i}`;
+      const listenPort = await freePort('127.0.0.1');
+      const configFile = join(dir, `driftd-${id}.yaml`);
+      writeFileSync(
+        configFile,
+        configYaml({
+          nodes,
+          database,
+          listen: `127.0.0.1:${listenPort}`,
+          concurrency: options.concurrency,
+          port,
+          user,
+          identityFile: join(dir, 'id_ed25519'),
+          knownHosts: knownHostsFile,
+          ...(options.store?.passwordFile ? { passwordFile: options.store.passwordFile } : {}),
+          // The lease outlives any stall of a busy instance's event loop by far.
+          ...(options.store ? { instance: { id, leaseSeconds: 60 } } : {}),
+        }),
+      );
+      instances.push({ id, configFile, listenPort });
+    }
+    const configFile = instances[0]?.configFile ?? '';
 
     // The batch every node receives (all clusters share facets and files), answered per demo node.
     const loaded = loadConfig(configFile);
@@ -446,82 +610,28 @@ export async function measureFleet(options: FleetOptions): Promise<FleetSummary>
       console.log(`DEBUG pause: ${dir} port ${port}`);
       await new Promise((r) => setTimeout(r, Number(process.env['FLEET_DEBUG_PAUSE']) * 1000));
     }
-    console.log(`-- fleet: driftd serve, one run over ${nodes.length} nodes (concurrency ${options.concurrency})`);
+    console.log(
+      `-- fleet: ${instanceCount} driftd serve on ${options.store?.label ?? 'sqlite'}, one run over ${nodes.length} nodes (concurrency ${options.concurrency})`,
+    );
     const started = performance.now();
-    // Diagnostics only: e.g. DRIFTD_FLEET_NODE_ARGS="--trace-gc" (its lines are echoed to stderr).
-    const nodeArgs = (process.env['DRIFTD_FLEET_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-    const daemon = spawn(process.execPath, [...nodeArgs, options.bin, 'serve', '--config', configFile], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    fleet.daemon = daemon;
-    const pid = daemon.pid;
-    if (pid === undefined) throw new Error('driftd serve did not start');
-    // RSS over the run, to see when the peak happens (VmHWM gives only its height).
-    const rssSamples: { atMs: number; rssMb: number }[] = [];
-    const sampler = setInterval(() => {
-      try {
-        const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-        if (match) rssSamples.push({ atMs: performance.now() - started, rssMb: Number(match[1]) / 1024 });
-      } catch {
-        // exited
-      }
-    }, 250);
-    sampler.unref();
-    let stderr = '';
-    daemon.stderr?.setEncoding('utf8');
-    daemon.stderr?.on('data', (text: string) => (stderr = (stderr + text).slice(-20_000)));
-    let startupMs = NaN;
-    let stored = 0;
-    const unreachable: string[] = [];
-    const errors: string[] = [];
-    const finished = await new Promise<LogLine>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no 'run finished' within ${RUN_TIMEOUT_MS / 1000} s`)), RUN_TIMEOUT_MS);
-      daemon.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`driftd serve exited (${code ?? signal}) before its run finished:\n${stderr}`));
-      });
-      const lines = createInterface({ input: daemon.stdout as NodeJS.ReadableStream });
-      lines.on('line', (text) => {
-        let line: LogLine;
-        try {
-          line = JSON.parse(text) as LogLine;
-        } catch {
-          if (nodeArgs.length > 0) console.error(`   driftd: ${text}`);
-          return;
-        }
-        if (line.msg === 'driftd serving') startupMs = performance.now() - started;
-        else if (line.msg === 'run stored') stored += 1;
-        else if (line.msg === 'node unreachable') unreachable.push(`${line.node ?? '?'}: ${line.error ?? '?'}`);
-        else if (line.msg === 'run finished') {
-          clearTimeout(timer);
-          resolve(line);
-        } else if ((line.level ?? 0) >= 50 && line.msg?.startsWith('finding ') !== true) {
-          // Errors other than the findings' own log lines (critical findings log at error level).
-          errors.push(text.slice(0, 2000));
-        }
-      });
-    });
+    const watched = instances.map((instance) => watchDaemon(fleet, options.bin, instance, started));
+    const results = await Promise.allSettled(watched.map((w) => w.finished));
+    const failure = results.find((r) => r.status === 'rejected');
+    if (failure) throw failure.reason;
     const wallMs = performance.now() - started;
-    clearInterval(sampler);
-    const peak = peakRssMb(pid);
-    const daemonCpuMs = cpuMsOf(pid, false);
+    const perInstance: InstanceSummary[] = [];
+    for (const w of watched) perInstance.push(await w.summarise());
+    await Promise.all(watched.map((w) => stopChild(w.child, 20_000)));
+    fleet.daemons = [];
     const nodesCpuMs = fleet.sshds.reduce((sum, s) => sum + cpuMsOf(s.pid, true), 0);
-    const body = await scrape(listenPort);
-    await stopChild(daemon, 20_000);
-    fleet.daemon = null;
+    // The store server's backends exit when the instances disconnect, then are reaped.
+    if (options.store?.serverCpuMs) await new Promise((resolve) => setTimeout(resolve, 1000));
 
-    if (finished.failed) throw new Error(`the daemon's run failed:\n${errors.slice(-5).join('\n')}\n${stderr}`);
-    if (errors.length > 0) console.error(`   driftd logged ${errors.length} error(s) during the run, last: ${errors.at(-1)}`);
-    if (unreachable.length > 0) {
-      throw new Error(`${unreachable.length} fleet node(s) unreachable, first: ${unreachable.slice(0, 3).join('; ')}`);
-    }
-    if (stored !== clusters) throw new Error(`${stored} of ${clusters} clusters stored`);
-    const nodesUp = body.split('\n').filter((l) => l.startsWith('driftd_node_up{') && l.endsWith(' 1')).length;
-    if (nodesUp !== nodes.length) throw new Error(`/metrics shows ${nodesUp} of ${nodes.length} nodes up`);
-    const findings = body
-      .split('\n')
-      .filter((l) => l.startsWith('driftd_findings{'))
-      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    const stored = perInstance.reduce((sum, i) => sum + i.clustersStored, 0);
+    if (stored !== clusters)
+      throw new Error(`${stored} of ${clusters} clusters stored (${perInstance.map((i) => `${i.id}: ${i.clustersStored}`).join(', ')})`);
+    const nodesUp = perInstance.reduce((sum, i) => sum + i.nodesUp, 0);
+    if (nodesUp !== nodes.length) throw new Error(`/metrics of all instances show ${nodesUp} of ${nodes.length} nodes up`);
     let databaseBytes: number | null = null;
     try {
       databaseBytes = statSync(database).size;
@@ -534,19 +644,18 @@ export async function measureFleet(options: FleetOptions): Promise<FleetSummary>
       sshdProcesses: sshdCount,
       concurrency: options.concurrency,
       store: options.store?.label ?? 'sqlite',
+      instances: instanceCount,
       wallMs,
-      runSeconds: finished.seconds ?? NaN,
-      startupMs,
-      peakRssMb: peak,
-      daemonCpuMs,
+      runSeconds: Math.max(...perInstance.map((i) => i.runSeconds)),
+      startupMs: Math.max(...perInstance.map((i) => i.startupMs)),
+      peakRssMb: Math.max(...perInstance.map((i) => i.peakRssMb)),
+      daemonCpuMs: perInstance.reduce((sum, i) => sum + i.cpuMs, 0),
       nodesCpuMs,
+      storeCpuMs: options.store?.serverCpuMs?.() ?? null,
       nodesUp,
-      findings,
+      findings: perInstance.reduce((sum, i) => sum + i.findings, 0),
       databaseBytes,
-      rssTimeline: rssSamples
-        .filter((_, i) => i % 4 === 0)
-        .map((r) => ({ atS: Math.round(r.atMs / 100) / 10, rssMb: Math.round(r.rssMb) })),
-      peakRssAtS: Math.round(rssSamples.reduce((a, b) => (b.rssMb > a.rssMb ? b : a), { atMs: 0, rssMb: 0 }).atMs / 100) / 10,
+      perInstance,
     };
   } finally {
     await teardown(fleet);
@@ -555,7 +664,7 @@ export async function measureFleet(options: FleetOptions): Promise<FleetSummary>
 
 async function teardown(fleet: Fleet): Promise<void> {
   active.delete(fleet);
-  if (fleet.daemon) await stopChild(fleet.daemon, 5000);
+  await Promise.all(fleet.daemons.map((d) => stopChild(d, 5000)));
   await Promise.all(fleet.sshds.map(stopSshd));
   rmSync(fleet.dir, { recursive: true, force: true });
 }

@@ -22,7 +22,8 @@ import { startNodes, stopActiveNodes, stopNodes } from './nodes.js';
 import { loudSkip, target, type Figure, type SectionResult, type TargetCheck } from './result.js';
 import { round } from './stats.js';
 import { measureStartup, startupCommands } from './startup.js';
-import { fleetUnavailable, measureFleet, stopActiveFleets } from './fleet.js';
+import { cpuMsOfChildren, fleetUnavailable, measureFleet, stopActiveFleets, type FleetSummary } from './fleet.js';
+import { postgresAvailable, postgresSkipReason, startPostgres } from '../test/helpers/postgres.js';
 import { measureStore } from './store.js';
 
 const PARTS = ['startup', 'collection', 'ansible', 'fleet', 'engine', 'store', 'daemon'] as const;
@@ -70,7 +71,7 @@ const PLAN = quick
       },
       daemon: { clusters: 500, nodesPerCluster: 2, packages: 1500, scrapes: 40, warmupScrapes: 5, seed: 11 },
       // A reduced fleet: the harness end to end in a few seconds; the 60 s / 300 MB targets are for 1000 nodes.
-      fleet: { nodes: 60 },
+      fleet: { nodes: 60, postgresInstances: [1, 2] },
     }
   : {
       concurrency: 16,
@@ -97,7 +98,7 @@ const PLAN = quick
         seed: 7,
       },
       daemon: { clusters: 500, nodesPerCluster: 2, packages: 1500, scrapes: 500, warmupScrapes: 20, seed: 11 },
-      fleet: { nodes: 1000 },
+      fleet: { nodes: 1000, postgresInstances: [1, 2, 3] },
     };
 if (flags.ks !== undefined) {
   PLAN.collection.ks = flags.ks.split(',').map((k) => {
@@ -110,6 +111,13 @@ if (flags['fleet-nodes'] !== undefined) {
   const n = Number(flags['fleet-nodes']);
   if (!Number.isInteger(n) || n < 3 || n > 5000) throw new Error(`--fleet-nodes: ${flags['fleet-nodes']} is not a node count 3-5000`);
   PLAN.fleet.nodes = n;
+}
+if (flags['fleet-instances'] !== undefined) {
+  PLAN.fleet.postgresInstances = flags['fleet-instances'].split(',').map((k) => {
+    const n = Number(k);
+    if (!Number.isInteger(n) || n < 1 || n > 8) throw new Error(`--fleet-instances: ${k} is not an instance count 1-8`);
+    return n;
+  });
 }
 /** The whole-process target is the issue's: `driftd collect` of 10 nodes within 1.3x of OpenSSH. */
 const CLI_TARGET_K = 10;
@@ -263,33 +271,87 @@ async function fleet(): Promise<SectionResult> {
   }
   const [cli] = builtClis();
   if (!cli) throw new Error('the CLI was not built');
-  // SQLite, the default store. PostgreSQL (branch pg28): a second measureFleet with
-  // `store: { label: 'postgresql', database: () => url }` and the same figures and targets.
-  const s = await measureFleet({ nodes: PLAN.fleet.nodes, concurrency: PLAN.concurrency, bin: cli.bin });
-  const size = `${s.nodes} nodes, ${s.store}`;
-  section.figures.push(
-    { label: `${size}: ${s.clusters} clusters, ${s.sshdProcesses} sshd, concurrency ${s.concurrency}`, value: s.nodesUp, unit: 'nodes up' },
-    { label: `${size}: serve start-up (spawn to listening)`, value: round(s.startupMs, 0), unit: 'ms' },
-    { label: `${size}: spawn to run finished`, value: round(s.wallMs, 0), unit: 'ms' },
-    { label: `${size}: driftd CPU (user+system, all threads)`, value: round(s.daemonCpuMs, 0), unit: 'ms' },
-    { label: `${size}: simulated nodes' CPU (sshd sessions, sh, sed)`, value: round(s.nodesCpuMs, 0), unit: 'ms' },
-    { label: `${size}: findings in /metrics`, value: s.findings },
-  );
-  if (s.databaseBytes !== null)
-    section.figures.push({ label: `${size}: database after the run`, value: round(s.databaseBytes / 2 ** 20, 1), unit: 'MiB' });
-  if (s.nodes === FLEET_TARGET_NODES) {
-    section.targets.push(
-      target(`fleet.${s.store}.run`, `${size}: daemon run (collect, judge, store, metrics swap)`, round(s.runSeconds, 1), 's', '<', 60),
-      target(`fleet.${s.store}.peak_rss`, `${size}: driftd serve peak RSS`, round(s.peakRssMb, 0), 'MB', '<', 300),
-    );
-  } else {
+  const report = (s: FleetSummary): void => {
+    const size = `${s.nodes} nodes, ${s.store}${s.instances > 1 ? ` x${s.instances} instances` : ''}`;
     section.figures.push(
-      { label: `${size}: daemon run (collect, judge, store, metrics swap)`, value: round(s.runSeconds, 1), unit: 's' },
-      { label: `${size}: driftd serve peak RSS`, value: round(s.peakRssMb, 0), unit: 'MB' },
+      {
+        label: `${size}: ${s.clusters} clusters, ${s.sshdProcesses} sshd, concurrency ${s.concurrency}`,
+        value: s.nodesUp,
+        unit: 'nodes up',
+      },
+      { label: `${size}: serve start-up (spawn to listening)`, value: round(s.startupMs, 0), unit: 'ms' },
+      { label: `${size}: spawn to run finished`, value: round(s.wallMs, 0), unit: 'ms' },
+      {
+        label: `${size}: driftd CPU (user+system, all threads${s.instances > 1 ? ', all instances' : ''})`,
+        value: round(s.daemonCpuMs, 0),
+        unit: 'ms',
+      },
+      { label: `${size}: simulated nodes' CPU (sshd sessions, mawk)`, value: round(s.nodesCpuMs, 0), unit: 'ms' },
+      { label: `${size}: findings in /metrics`, value: s.findings },
     );
-    section.skipped.push(`fleet of ${s.nodes} nodes in this mode: the 60 s / 300 MB targets are for ${FLEET_TARGET_NODES} nodes`);
+    if (s.storeCpuMs !== null)
+      section.figures.push({ label: `${size}: PostgreSQL backends' CPU`, value: round(s.storeCpuMs, 0), unit: 'ms' });
+    if (s.databaseBytes !== null)
+      section.figures.push({ label: `${size}: database after the run`, value: round(s.databaseBytes / 2 ** 20, 1), unit: 'MiB' });
+    if (s.instances > 1) {
+      for (const i of s.perInstance) {
+        section.figures.push({
+          label: `${size}: ${i.id} audited (run ${round(i.runSeconds, 1)} s, CPU ${round(i.cpuMs / 1000, 1)} s, peak RSS ${round(i.peakRssMb, 0)} MB)`,
+          value: i.clustersStored,
+          unit: 'clusters',
+        });
+      }
+    }
+    if (s.nodes === FLEET_TARGET_NODES) {
+      const key = `fleet.${s.store}${s.instances > 1 ? `.x${s.instances}` : ''}`;
+      section.targets.push(
+        target(`${key}.run`, `${size}: daemon run (collect, judge, store, metrics swap)`, round(s.runSeconds, 1), 's', '<', 60),
+        target(
+          `${key}.peak_rss`,
+          `${size}: driftd serve peak RSS${s.instances > 1 ? ' (largest instance)' : ''}`,
+          round(s.peakRssMb, 0),
+          'MB',
+          '<',
+          300,
+        ),
+      );
+    } else {
+      section.figures.push(
+        { label: `${size}: daemon run (collect, judge, store, metrics swap)`, value: round(s.runSeconds, 1), unit: 's' },
+        { label: `${size}: driftd serve peak RSS`, value: round(s.peakRssMb, 0), unit: 'MB' },
+      );
+    }
+  };
+  const runs: FleetSummary[] = [];
+  const sqlite = await measureFleet({ nodes: PLAN.fleet.nodes, concurrency: PLAN.concurrency, bin: cli.bin });
+  report(sqlite);
+  runs.push(sqlite);
+  if (!postgresAvailable) {
+    section.skipped.push(loudSkip('fleet on PostgreSQL', postgresSkipReason));
+  } else {
+    for (const instances of PLAN.fleet.postgresInstances) {
+      // A fresh server per measurement (durable settings: fsync and synchronous commit on),
+      // stopped by its PID in the finally.
+      const pg = await startPostgres({ durable: true });
+      try {
+        const s = await measureFleet({
+          nodes: PLAN.fleet.nodes,
+          concurrency: PLAN.concurrency,
+          bin: cli.bin,
+          instances,
+          store: { label: 'postgresql', database: () => pg.url, passwordFile: pg.passwordFile, serverCpuMs: () => cpuMsOfChildren(pg.pid) },
+        });
+        report(s);
+        runs.push(s);
+      } finally {
+        await pg.stop();
+      }
+    }
   }
-  section.data['summary'] = s;
+  if (PLAN.fleet.nodes !== FLEET_TARGET_NODES) {
+    section.skipped.push(`fleet of ${PLAN.fleet.nodes} nodes in this mode: the 60 s / 300 MB targets are for ${FLEET_TARGET_NODES} nodes`);
+  }
+  section.data['summaries'] = runs;
   return section;
 }
 

@@ -1,7 +1,8 @@
 /**
  * A real PostgreSQL server for tests: `initdb` in a temp dir, `postgres` on 127.0.0.1 and
- * a free port, password authentication over TCP (scram-sha-256), fsync off. Debian's
- * `postgresql` package (test/setup.sh installs it). PostgreSQL refuses to run as root, so
+ * a free port, password authentication over TCP (scram-sha-256), fsync off (unless
+ * `durable`). Debian's `postgresql` package (test/setup.sh installs it). PostgreSQL
+ * refuses to run as root, so
  * under root initdb and the server run as the `postgres` system user (spawn's uid/gid:
  * the server is our own child, its PID is the one we stop). The caller must `stop()` it
  * (afterAll / finally); stop signals only this server's PID, and a process exit handler
@@ -81,6 +82,11 @@ export interface PostgresOptions {
   user?: string;
   /** The database created for the tests, default `driftd`. */
   database?: string;
+  /**
+   * Keep PostgreSQL's durability defaults (fsync, synchronous commit, full page writes)
+   * instead of turning them off for speed: for measurements (bench/fleet.ts).
+   */
+  durable?: boolean;
 }
 
 /** Servers not yet stopped: killed synchronously if the process exits first. */
@@ -136,12 +142,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
         // The socket lives in the temp dir, never in /run/postgresql.
         '-k',
         dir,
-        '-c',
-        'fsync=off',
-        '-c',
-        'synchronous_commit=off',
-        '-c',
-        'full_page_writes=off',
+        ...(options.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
         '-c',
         'max_connections=50',
       ],
