@@ -96,7 +96,7 @@ export async function auditEachCluster<R>(options: AuditOptions, consume: (audit
       // Pacemaker's scheduler on the CIB just collected; never throws (unknown instead).
       const failover = step ? await step({ name: cluster.name, nodes }, snapshots, options.signal) : undefined;
       const window = options.openWindows?.().get(cluster.name);
-      results[c] = consume({
+      const result = consume({
         cluster,
         snapshots,
         report: judge(options.loaded, options.rules, cluster, snapshots, options.now(), window, failover),
@@ -104,6 +104,11 @@ export async function auditEachCluster<R>(options: AuditOptions, consume: (audit
         startedAt,
         finishedAt: options.now().toISOString(),
       });
+      // A promise the caller settles only after the whole collection (the daemon's
+      // per-cluster save) is handled from here on: an early rejection is the caller's to
+      // see when it awaits, not an "unhandled rejection" in the meantime.
+      if (result instanceof Promise) result.catch(() => undefined);
+      results[c] = result;
     };
     judging.push(judged().catch((error: unknown) => void errors.push(error)));
   };

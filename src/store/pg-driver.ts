@@ -225,7 +225,33 @@ export class PgDb implements SqlDb {
     }
   }
 
+  /**
+   * Transactions of this process that take the same advisory lock queue here, before they
+   * check a connection out: waiting on the lock while holding a pooled connection starved
+   * the pool (4 connections) when a fleet's clusters finished together, and pg-pool fails
+   * a checkout that waits longer than the connect timeout ("timeout exceeded when trying to
+   * connect") although PostgreSQL was fine. Other processes still wait on the lock itself.
+   */
+  private readonly lockQueues = new Map<string, Promise<void>>();
+
   async transaction<T>(fn: (tx: SqlDb) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const lock = options.lock;
+    if (lock === undefined) return this.runTransaction(fn, options);
+    const before = this.lockQueues.get(lock) ?? Promise.resolve();
+    let release: () => void = () => undefined;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const tail = before.then(() => mine);
+    this.lockQueues.set(lock, tail);
+    await before;
+    try {
+      return await this.runTransaction(fn, options);
+    } finally {
+      release();
+      if (this.lockQueues.get(lock) === tail) this.lockQueues.delete(lock);
+    }
+  }
+
+  private async runTransaction<T>(fn: (tx: SqlDb) => Promise<T>, options: TransactionOptions): Promise<T> {
     let client;
     try {
       client = await this.pool.connect();

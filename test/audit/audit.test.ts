@@ -103,6 +103,27 @@ describe('auditEachCluster', () => {
     expect(consumed).toEqual(['slow']);
   });
 
+  keygenIt(`a consumer's promise that rejects before the caller awaits it is not an unhandled rejection${suffix}`, async () => {
+    // The daemon stores each cluster as it comes in and awaits every save at the end: a
+    // save that failed early (PostgreSQL gone) was logged as "unhandled rejection".
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', listener);
+    try {
+      const saves = await auditEachCluster(options([]), (audit) =>
+        audit.cluster.name === 'fast' ? Promise.reject(new Error('store unreachable')) : Promise.resolve(audit.cluster.name),
+      );
+      // `fast` is consumed while `slow` still waits for its mute node: its rejection sat
+      // unawaited for the rest of the collection.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).toEqual([]);
+      const settled = await Promise.allSettled(saves);
+      expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected']);
+    } finally {
+      process.off('unhandledRejection', listener);
+    }
+  });
+
   keygenIt(`auditClusters keeps every audit with its snapshots, in config order${suffix}`, async () => {
     const audits = await auditClusters(options([]));
     expect(audits.map((a) => [a.cluster.name, a.snapshots.map((s) => s.node)])).toEqual([

@@ -1,7 +1,8 @@
 /**
  * The daemon on a real PostgreSQL that goes away: the run after the loss fails with a
  * clear, password-free error, and the daemon keeps running and answering (no crash from
- * the dropped idle connections). The run stored before verifies.
+ * the dropped idle connections). The run stored before verifies. Instances started
+ * together split the clusters at their first run.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -77,6 +78,81 @@ describe.skipIf(!postgresAvailable)('driftd serve on PostgreSQL', { timeout: 180
       expect(metrics).toMatch(/^driftd_runs_total\S* 2$/m);
     } finally {
       await daemon.stop();
+    }
+  });
+
+  it('instances started within the settle time split the clusters at their first run', async () => {
+    // Without the settle, the first instance up takes every cluster at once (it is the only
+    // live instance) and hands them back only after that run.
+    const server = await startPostgres();
+    const passwordFile = path.join(dir.dir, 'pg-password-together');
+    writeFileSync(passwordFile, `${server.password}\n`, { mode: 0o600 });
+    const clusters = Array.from({ length: 8 }, (_, i) => `c${i + 1}`);
+    const config = (id: string): string => {
+      const file = path.join(dir.dir, `together-${id}.yaml`);
+      writeFileSync(
+        file,
+        [
+          `database: ${server.url}`,
+          `databasePasswordFile: ${passwordFile}`,
+          'schedule: "0 0 1 1 *"',
+          // settle = a quarter of the lease, at most 5 s: 5 s, ample for the second
+          // instance to start on a loaded machine.
+          `instance: { id: ${id}, leaseSeconds: 20 }`,
+          'failover: { simulate: false }',
+          'clusters:',
+          ...clusters.flatMap((name) => [
+            `  - name: ${name}`,
+            '    facets: [os, sysctl]',
+            '    nodes:',
+            ...['erp-a', 'erp-b'].map(
+              (n) => `      - { name: ${name}-${n}, transport: replay, path: ${path.join(REPO, 'fixtures/demo', n)} }`,
+            ),
+          ]),
+          '',
+        ].join('\n'),
+      );
+      return file;
+    };
+    const logs = new Map<string, string[]>();
+    const start = (id: string): Promise<Daemon> => {
+      const lines: string[] = [];
+      logs.set(id, lines);
+      const sink = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(chunk.toString('utf8'));
+          done();
+        },
+      });
+      return Daemon.start({ configPath: config(id), logger: createLogger('info', sink), listen: '127.0.0.1:0' });
+    };
+    const daemons: Daemon[] = [];
+    try {
+      daemons.push(await start('driftd-a'));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      daemons.push(await start('driftd-b'));
+      const finished = (id: string): boolean => (logs.get(id) ?? []).some((l) => l.includes('"msg":"run finished"'));
+      const deadline = Date.now() + 60_000;
+      while (!(finished('driftd-a') && finished('driftd-b')) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      const store = await Store.open(server.url, { postgres: { password: server.password } });
+      try {
+        const runs = await store.runs();
+        const byInstance = new Map<string, string[]>();
+        for (const run of runs) {
+          const instance = String(run.meta?.['instance']);
+          byInstance.set(instance, [...(byInstance.get(instance) ?? []), run.cluster]);
+        }
+        // Every cluster audited once, and by both instances between them.
+        expect(runs.map((r) => r.cluster).sort()).toEqual([...clusters].sort());
+        expect(byInstance.get('driftd-a')?.length ?? 0).toBeGreaterThan(0);
+        expect(byInstance.get('driftd-b')?.length ?? 0).toBeGreaterThan(0);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      for (const d of daemons) await d.stop();
+      await server.stop();
     }
   });
 });
