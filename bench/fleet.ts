@@ -476,7 +476,9 @@ function watchDaemon(
         return;
       }
       if (line.msg === 'driftd serving') startupMs = performance.now() - started;
-      else if (line.msg === 'run stored') stored += 1;
+      // The first run's only: an instance done early may audit a cluster handed back by a
+      // slower one afterwards, which is a later run, not a second auditor of this one.
+      else if (line.msg === 'run stored' && Number.isNaN(wallMs)) stored += 1;
       else if (line.msg === 'node unreachable') unreachable.push(`${line.node ?? '?'}: ${line.error ?? '?'}`);
       else if (line.msg === 'run finished' && Number.isNaN(wallMs)) {
         clearTimeout(timer);

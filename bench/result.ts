@@ -29,6 +29,16 @@ export interface SectionResult {
   data: Record<string, unknown>;
 }
 
+/** A part that failed after some of its measurements: those figures are kept in the report. */
+export class PartialFailure extends Error {
+  constructor(
+    message: string,
+    readonly section: SectionResult,
+  ) {
+    super(message);
+  }
+}
+
 export function target(
   id: string,
   description: string,

@@ -19,11 +19,12 @@ import { daemonResults, measureDaemon } from './daemon.js';
 import { buildRevision, buildWorkingTree, removeBuilds, type BuiltCli } from './dist.js';
 import { LINEAR_LIMIT, measureEngine } from './engine.js';
 import { startNodes, stopActiveNodes, stopNodes } from './nodes.js';
-import { loudSkip, target, type Figure, type SectionResult, type TargetCheck } from './result.js';
+import { loudSkip, PartialFailure, target, type Figure, type SectionResult, type TargetCheck } from './result.js';
 import { round } from './stats.js';
 import { measureStartup, startupCommands } from './startup.js';
 import { cpuMsOfChildren, fleetUnavailable, measureFleet, stopActiveFleets, type FleetSummary } from './fleet.js';
 import { postgresAvailable, postgresSkipReason, startPostgres } from '../test/helpers/postgres.js';
+import { Store, type RunRecord } from '../src/store/index.js';
 import { measureStore } from './store.js';
 
 const PARTS = ['startup', 'collection', 'ansible', 'fleet', 'engine', 'store', 'daemon'] as const;
@@ -323,36 +324,82 @@ async function fleet(): Promise<SectionResult> {
     }
   };
   const runs: FleetSummary[] = [];
-  const sqlite = await measureFleet({ nodes: PLAN.fleet.nodes, concurrency: PLAN.concurrency, bin: cli.bin });
-  report(sqlite);
-  runs.push(sqlite);
+  // One configuration failing keeps the others' figures (and still fails the part).
+  const failed: string[] = [];
+  const measure = async (label: string, work: () => Promise<FleetSummary>): Promise<void> => {
+    try {
+      const s = await work();
+      report(s);
+      runs.push(s);
+    } catch (error) {
+      console.error(`\n!!! fleet ${label} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      failed.push(`${label}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  await measure('sqlite', () => measureFleet({ nodes: PLAN.fleet.nodes, concurrency: PLAN.concurrency, bin: cli.bin }));
   if (!postgresAvailable) {
     section.skipped.push(loudSkip('fleet on PostgreSQL', postgresSkipReason));
   } else {
     for (const instances of PLAN.fleet.postgresInstances) {
-      // A fresh server per measurement (durable settings: fsync and synchronous commit on),
-      // stopped by its PID in the finally.
-      const pg = await startPostgres({ durable: true });
-      try {
-        const s = await measureFleet({
-          nodes: PLAN.fleet.nodes,
-          concurrency: PLAN.concurrency,
-          bin: cli.bin,
-          instances,
-          store: { label: 'postgresql', database: () => pg.url, passwordFile: pg.passwordFile, serverCpuMs: () => cpuMsOfChildren(pg.pid) },
-        });
-        report(s);
-        runs.push(s);
-      } finally {
-        await pg.stop();
-      }
+      await measure(`postgresql x${instances}`, async () => {
+        // A fresh server per measurement (durable settings: fsync and synchronous commit on),
+        // stopped by its PID in the finally.
+        const pg = await startPostgres({ durable: true });
+        try {
+          const s = await measureFleet({
+            nodes: PLAN.fleet.nodes,
+            concurrency: PLAN.concurrency,
+            bin: cli.bin,
+            instances,
+            store: {
+              label: 'postgresql',
+              database: () => pg.url,
+              passwordFile: pg.passwordFile,
+              serverCpuMs: () => cpuMsOfChildren(pg.pid),
+            },
+          });
+          await checkNoOverlap(pg.url, pg.password);
+          return s;
+        } finally {
+          await pg.stop();
+        }
+      });
     }
   }
+  section.data['summaries'] = runs;
+  if (failed.length > 0) throw new PartialFailure(failed.join('; '), section);
   if (PLAN.fleet.nodes !== FLEET_TARGET_NODES) {
     section.skipped.push(`fleet of ${PLAN.fleet.nodes} nodes in this mode: the 60 s / 300 MB targets are for ${FLEET_TARGET_NODES} nodes`);
   }
-  section.data['summaries'] = runs;
   return section;
+}
+
+/**
+ * No split brain: no two runs of one cluster stored by different instances overlap in time
+ * (a cluster handed back and audited again by another instance later is fine), and the
+ * evidence chain verifies. Throws otherwise.
+ */
+async function checkNoOverlap(url: string, password: string): Promise<void> {
+  const store = await Store.open(url, { postgres: { password } });
+  try {
+    const byCluster = new Map<string, RunRecord[]>();
+    for (const run of await store.runs()) byCluster.set(run.cluster, [...(byCluster.get(run.cluster) ?? []), run]);
+    for (const [cluster, runs] of byCluster) {
+      const sorted = [...runs].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+      for (let i = 1; i < sorted.length; i += 1) {
+        const [before, after] = [sorted[i - 1] as RunRecord, sorted[i] as RunRecord];
+        if (after.startedAt < before.finishedAt && before.meta?.['instance'] !== after.meta?.['instance']) {
+          throw new Error(
+            `cluster ${cluster}: runs ${before.id} (${String(before.meta?.['instance'])}) and ${after.id} (${String(after.meta?.['instance'])}) overlap in time`,
+          );
+        }
+      }
+    }
+    const chain = await store.verifyChain();
+    if (!chain.ok) throw new Error(`the evidence chain does not verify: ${JSON.stringify(chain)}`);
+  } finally {
+    await store.close();
+  }
 }
 
 async function engine(): Promise<SectionResult> {
@@ -501,10 +548,12 @@ async function main(): Promise<number> {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
       console.error(`\n!!! HARNESS FAILURE in ${name}: ${message}\n`);
       failures.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+      // Figures measured before the failure stay in the report.
+      const kept = error instanceof PartialFailure ? error.section : emptySection(name);
       sections.push({
-        ...emptySection(name),
+        ...kept,
         status: 'failed',
-        skipped: [`failed: ${error instanceof Error ? error.message : String(error)}`],
+        skipped: [...kept.skipped, `failed: ${error instanceof Error ? error.message : String(error)}`],
       });
     }
   };

@@ -20,6 +20,7 @@ import { auditEachCluster, loadRulesFor, type ClusterAudit } from '../audit/audi
 import { clusterViewOf, emptyView, type ClusterView, type DaemonView } from '../view/view.js';
 import { findingLogLines } from './finding-log.js';
 import type { FleetMembership, RunShare } from '../fleet/membership.js';
+import type { PeerClusters } from '../http/deps.js';
 
 export interface DaemonOptions {
   configPath: string;
@@ -85,6 +86,7 @@ export class Daemon {
         knowsNode: (node) => this.store.knowsNode(node),
       },
       triggerRun: () => this.triggerRun('api'),
+      peers: () => this.peerClusters(),
       reportHtml: (cluster) => this.reportHtml(cluster),
       // Asked per request: a SIGHUP that changes http.tokenFile takes effect at once.
       ...(token !== undefined ? { token: () => this.token } : {}),
@@ -175,6 +177,30 @@ export class Daemon {
       daemon.triggerRun('start');
     }
     return daemon;
+  }
+
+  /**
+   * Sharing clusters (PostgreSQL): the configured clusters this instance does not audit, read
+   * from their latest stored run, so its API shows every cluster. Null on SQLite.
+   */
+  private peerClusters(): PeerClusters | null {
+    const fleet = this.fleet;
+    if (!fleet) return null;
+    const clusters = this.loaded.config.clusters;
+    const own = new Set(this.view.clusters.map((c) => c.name));
+    const names = clusters.map((c) => c.name).filter((name) => !own.has(name));
+    return {
+      self: fleet.id,
+      names: () => names,
+      latest: async (cluster) => {
+        const run = await this.store.latestRun(cluster);
+        const report = run ? await this.store.reportOf(run.id) : null;
+        if (!run || !report) return null;
+        const instance = run.meta?.['instance'];
+        return { report, lastRunAt: run.finishedAt, auditedBy: typeof instance === 'string' ? instance : null };
+      },
+      clusterOfNode: (node) => clusters.find((c) => !own.has(c.name) && c.nodes.some((n) => n.name === node))?.name,
+    };
   }
 
   get address(): { host: string; port: number } | null {

@@ -1,4 +1,5 @@
 /** What the HTTP server is given by the daemon: read-only access to the view, and one action. */
+import type { CheckReport } from '../core/check-report.js';
 import type { DaemonView } from '../view/view.js';
 import type { HistoryReader } from './history-reader.js';
 
@@ -15,8 +16,35 @@ export interface MetricsRenderer {
   contentType: string;
 }
 
+/** A cluster another instance audits, as its latest stored run says. */
+export interface PeerCluster {
+  report: CheckReport;
+  /** When that run finished. */
+  lastRunAt: string;
+  /** The instance that stored it (its run meta), null if none is recorded. */
+  auditedBy: string | null;
+}
+
+/**
+ * Sharing clusters with other instances (PostgreSQL, README "Several instances"): the
+ * configured clusters this instance does not audit, answered from the store so that any
+ * instance's API shows every cluster.
+ */
+export interface PeerClusters {
+  /** This instance's id, reported as `auditedBy` of the clusters in its own view. */
+  self: string;
+  /** Configured clusters not in this instance's view, in config order. */
+  names(): string[];
+  /** The cluster's latest stored run; null when none is stored yet. */
+  latest(cluster: string): Promise<PeerCluster | null>;
+  /** The configured cluster a node belongs to, if it is one of `names()`. */
+  clusterOfNode(node: string): string | undefined;
+}
+
 export interface HttpServerDeps {
   getView: () => DaemonView;
+  /** Set only when clusters are shared with other instances; null when not (now). */
+  peers?: () => PeerClusters | null;
   metrics: MetricsRenderer;
   history?: HistoryReader;
   /** Starts a run in the background unless one is in progress. */

@@ -3,7 +3,8 @@
  * Reply; the server owns sockets, auth, bodies and error mapping.
  */
 import type { DaemonView } from '../view/view.js';
-import type { HttpServerDeps } from './deps.js';
+import type { CheckReport } from '../core/check-report.js';
+import type { HttpServerDeps, PeerCluster } from './deps.js';
 import { HttpError } from './errors.js';
 import { severityFilter, timeRange } from './query.js';
 
@@ -36,12 +37,6 @@ export interface Route {
 const REPORT_CSP =
   "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-function clusterOf(view: DaemonView, name: string) {
-  const cluster = view.clusters.find((candidate) => candidate.name === name);
-  if (!cluster) throw new HttpError(404, `no cluster named ${JSON.stringify(name)}`);
-  return cluster;
-}
-
 /** The first cluster (in view order) with a node of that name, and the node's summary. */
 function nodeOf(view: DaemonView, name: string) {
   for (const cluster of view.clusters) {
@@ -49,6 +44,28 @@ function nodeOf(view: DaemonView, name: string) {
     if (node) return { cluster: cluster.name, node };
   }
   return undefined;
+}
+
+/** A cluster's current report: from this instance's view, or (sharing clusters) from the store. */
+async function reportOf(deps: HttpServerDeps, view: DaemonView, name: string): Promise<{ name: string; report: CheckReport }> {
+  const own = view.clusters.find((candidate) => candidate.name === name);
+  if (own) return own;
+  const peers = deps.peers?.();
+  const stored = peers?.names().includes(name) ? await peers.latest(name) : null;
+  if (!stored) throw new HttpError(404, `no cluster named ${JSON.stringify(name)}`);
+  return { name, report: stored.report };
+}
+
+function summaryOf(name: string, report: CheckReport, lastRunAt: string) {
+  return {
+    name,
+    ready: report.ready,
+    score: report.score,
+    lastRunAt,
+    checkedAt: report.checkedAt,
+    nodes: report.nodes.length,
+    counts: report.summary,
+  };
 }
 
 function requireHistory(deps: HttpServerDeps) {
@@ -95,33 +112,32 @@ export function routes(deps: HttpServerDeps): Route[] {
       pattern: /^\/api\/v1\/clusters$/,
       public: false,
       methods: {
-        GET: ({ view }) => ({
-          status: 200,
-          json: {
-            clusters: view.clusters.map((cluster) => ({
-              name: cluster.name,
-              ready: cluster.report.ready,
-              score: cluster.report.score,
-              lastRunAt: cluster.lastRunAt,
-              checkedAt: cluster.report.checkedAt,
-              nodes: cluster.report.nodes.length,
-              counts: cluster.report.summary,
-            })),
-          },
-        }),
+        GET: async ({ view }) => {
+          const own = view.clusters.map((cluster) => summaryOf(cluster.name, cluster.report, cluster.lastRunAt));
+          const peers = deps.peers?.();
+          if (!peers) return { status: 200, json: { clusters: own } };
+          // Sharing clusters: this instance's, then the others' from their latest stored run,
+          // each saying which instance audited it (a cluster never stored yet is left out).
+          const others: (ReturnType<typeof summaryOf> & { auditedBy: string | null })[] = [];
+          for (const name of peers.names()) {
+            const stored: PeerCluster | null = await peers.latest(name);
+            if (stored) others.push({ ...summaryOf(name, stored.report, stored.lastRunAt), auditedBy: stored.auditedBy });
+          }
+          return { status: 200, json: { clusters: [...own.map((c) => ({ ...c, auditedBy: peers.self })), ...others] } };
+        },
       },
     },
     {
       pattern: /^\/api\/v1\/clusters\/([^/]+)$/,
       public: false,
-      methods: { GET: (ctx) => ({ status: 200, json: clusterOf(ctx.view, param(ctx, 0)).report }) },
+      methods: { GET: async (ctx) => ({ status: 200, json: (await reportOf(deps, ctx.view, param(ctx, 0))).report }) },
     },
     {
       pattern: /^\/api\/v1\/clusters\/([^/]+)\/findings$/,
       public: false,
       methods: {
         GET: async (ctx) => {
-          const cluster = clusterOf(ctx.view, param(ctx, 0));
+          const cluster = await reportOf(deps, ctx.view, param(ctx, 0));
           const severities = severityFilter(ctx.query);
           const range = timeRange(ctx.query);
           if (range.since === undefined && range.until === undefined) {
@@ -148,11 +164,23 @@ export function routes(deps: HttpServerDeps): Route[] {
         GET: async (ctx) => {
           const name = param(ctx, 0);
           const found = nodeOf(ctx.view, name);
-          if (!found) throw new HttpError(404, `no snapshot of a node named ${JSON.stringify(name)}`);
-          // The view says which snapshot is current; the store holds its content.
-          const snapshot: unknown = await requireHistory(deps).snapshotOf(name, found.node.takenAt, found.cluster);
+          if (found) {
+            // The view says which snapshot is current; the store holds its content.
+            const snapshot: unknown = await requireHistory(deps).snapshotOf(name, found.node.takenAt, found.cluster);
+            if (snapshot === null || snapshot === undefined) {
+              throw new HttpError(404, `the snapshot of ${JSON.stringify(name)} taken at ${found.node.takenAt} is not in the store`);
+            }
+            return { status: 200, json: snapshot };
+          }
+          // Sharing clusters: a node of another instance's cluster, at its latest stored snapshot.
+          const cluster = deps.peers?.()?.clusterOfNode(name);
+          if (cluster === undefined) throw new HttpError(404, `no snapshot of a node named ${JSON.stringify(name)}`);
+          const snapshot: unknown = await requireHistory(deps).snapshotOf(name, new Date().toISOString(), cluster);
           if (snapshot === null || snapshot === undefined) {
-            throw new HttpError(404, `the snapshot of ${JSON.stringify(name)} taken at ${found.node.takenAt} is not in the store`);
+            throw new HttpError(
+              404,
+              `no snapshot of ${JSON.stringify(name)} is stored yet (cluster ${cluster}, audited by another instance)`,
+            );
           }
           return { status: 200, json: snapshot };
         },

@@ -81,7 +81,7 @@ describe.skipIf(!postgresAvailable)('driftd serve on PostgreSQL', { timeout: 180
     }
   });
 
-  it('instances started within the settle time split the clusters at their first run', async () => {
+  it('instances started within the settle time split the clusters at their first run; each API shows every cluster', async () => {
     // Without the settle, the first instance up takes every cluster at once (it is the only
     // live instance) and hands them back only after that run.
     const server = await startPostgres();
@@ -147,6 +147,26 @@ describe.skipIf(!postgresAvailable)('driftd serve on PostgreSQL', { timeout: 180
         expect(runs.map((r) => r.cluster).sort()).toEqual([...clusters].sort());
         expect(byInstance.get('driftd-a')?.length ?? 0).toBeGreaterThan(0);
         expect(byInstance.get('driftd-b')?.length ?? 0).toBeGreaterThan(0);
+
+        // Either instance's API shows every cluster: its own from its view, the other's from
+        // the store, each saying who audited it.
+        const api = async (daemon: Daemon, route: string): Promise<{ status: number; body: unknown }> => {
+          const response = await fetch(`http://127.0.0.1:${daemon.address?.port ?? 0}${route}`);
+          return { status: response.status, body: await response.json() };
+        };
+        const [a] = daemons as [Daemon, Daemon];
+        const listed = (await api(a, '/api/v1/clusters')).body as { clusters: { name: string; auditedBy: string }[] };
+        expect(listed.clusters.map((c) => c.name).sort()).toEqual([...clusters].sort());
+        for (const c of listed.clusters) expect(byInstance.get(c.auditedBy)).toContain(c.name);
+        const ofB = byInstance.get('driftd-b')?.[0] ?? '';
+        const report = await api(a, `/api/v1/clusters/${ofB}`);
+        expect(report.status).toBe(200);
+        expect(report.body).toMatchObject({ cluster: ofB });
+        const findings = await api(a, `/api/v1/clusters/${ofB}/findings`);
+        expect(findings).toMatchObject({ status: 200, body: { cluster: ofB, source: 'current' } });
+        const snapshot = await api(a, `/api/v1/nodes/${ofB}-erp-a/snapshot`);
+        expect(snapshot).toMatchObject({ status: 200, body: { cluster: ofB, node: `${ofB}-erp-a` } });
+        expect((await api(a, '/api/v1/clusters/nope')).status).toBe(404);
       } finally {
         await store.close();
       }
