@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { ClientBase, Pool, PoolConfig, QueryResult } from 'pg';
 import { StoreError } from './errors.js';
-import { postgresPlaceholders, type RunResult, type SqlDb, type SqlValue, type TransactionOptions } from './sql.js';
+import { CHAIN_LOCK_SPACE, postgresPlaceholders, type RunResult, type SqlDb, type SqlValue, type TransactionOptions } from './sql.js';
 
 export type SslMode = 'disable' | 'require' | 'verify-ca' | 'verify-full';
 
@@ -235,9 +235,13 @@ export class PgDb implements SqlDb {
     let broken: unknown;
     try {
       await query(client, this.shown, 'BEGIN');
-      if (options.lock !== undefined) {
-        // Held until COMMIT or ROLLBACK, released by the server if this connection dies.
-        await query(client, this.shown, 'SELECT pg_advisory_xact_lock(hashtext(?))', [options.lock]);
+      // Held until COMMIT or ROLLBACK, released by the server if this connection dies.
+      if (options.lock !== undefined) await query(client, this.shown, 'SELECT pg_advisory_xact_lock(hashtext(?))', [options.lock]);
+      if (options.shared !== undefined) {
+        await query(client, this.shown, 'SELECT pg_advisory_xact_lock_shared(hashtext(?))', [options.shared]);
+      }
+      if (options.cluster !== undefined) {
+        await query(client, this.shown, `SELECT pg_advisory_xact_lock(hashtext('${CHAIN_LOCK_SPACE}'), hashtext(?))`, [options.cluster]);
       }
       const result = await fn(new PgTransaction(client, this.shown));
       await query(client, this.shown, 'COMMIT');
