@@ -1,17 +1,30 @@
 /**
- * The evidence chain. Each run row carries
+ * The evidence chain, one per cluster. Each run row carries
  *   snapshots_hash = sha256(canonical(sorted snapshot content hashes))
  *   findings_hash  = sha256(canonical(findings sorted by id))
  *   report_hash    = sha256(canonical(readiness verdict and per-node scores))
  *   hash           = sha256(canonical{id, cluster, started_at, finished_at, node_count,
  *                    error_count, meta, prev_hash, snapshots_hash, findings_hash, report_hash})
- * and prev_hash = the previous run's hash (one chain for the whole file, in id order).
+ * and prev_hash = the hash of the previous run OF THE SAME CLUSTER in id order (null for a
+ * cluster's first run), whichever instance stored either: saveRun reads and writes the link
+ * under the cluster's lock (runs.ts), so runs of different clusters need not serialise.
+ *
+ * Up to schema 4 the database held ONE chain: prev_hash = the previous run's hash in id
+ * order, any cluster. Migration 5 recorded in store_settings the first id linked per
+ * cluster (chain_per_cluster_from; 1 for a database created since). verifyChain checks
+ * runs below it by the global rule and runs from it on by the per-cluster rule, so a
+ * cluster's first per-cluster run links to that cluster's last run before the switch
+ * (or null if it had none). A link broken before the switch shows at the next run in id
+ * order, which may be of another cluster than the run removed or edited (the message says so).
  *
  * verifyChain recomputes all of it from the stored rows, down to the sha256 of every
- * inflated blob (facets, findings, score details) and every manifest's content hash,
- * and names the first run whose link does not hold. Deleting the newest
- * run cannot be detected from inside the file (nothing points forward); exporting the
- * latest hash elsewhere (metrics, logs) closes that gap.
+ * inflated blob (facets, findings, score details) and every manifest's content hash, and
+ * the episode table from the runs' findings, and names the first broken run of each
+ * cluster; a broken cluster does not stop the walk of the others. `cluster` restricts it
+ * to one cluster (before the switch its links are followed through the other clusters'
+ * stored hashes, which are not themselves recomputed). Deleting a cluster's newest run
+ * cannot be detected from inside the database (nothing points forward); exporting the
+ * latest hashes elsewhere (metrics, logs) closes that gap.
  */
 import { canonicalJson, sha256Hex, type FacetName } from '../core/snapshot.js';
 import type { Db, NodeScoreRow } from './types.js';
@@ -132,8 +145,8 @@ export interface ChainBreak {
 }
 
 /**
- * `runs` and `thinnedRuns` count the runs verified (every cluster's, or the one asked
- * for). When broken: `broken` names the first broken run of each broken cluster (sorted
+ * `runs` and `thinnedRuns` count the runs checked (every cluster's, or the one asked for;
+ * a broken cluster's runs after its first break are not walked). When broken: `broken` names the first broken run of each broken cluster (sorted
  * by cluster name); `brokenAt` and `reason` are the lowest-numbered of them.
  */
 export type ChainVerdict =
