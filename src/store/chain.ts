@@ -169,8 +169,16 @@ class Broken extends Error {
 
 type Fail = (reason: string) => never;
 
-/** The columns that link runs: enough to follow every chain without reading whole rows. */
-const LinkRow = z.object({ id: Int, cluster: z.string(), hash: z.string() });
+/**
+ * The columns that link runs: enough to follow every chain without reading whole rows.
+ * Lenient on purpose: a run whose cluster or hash is not text fails its own RunRow read
+ * inside the walk, where it is reported as that run's break instead of stopping the walk.
+ */
+const LinkRow = z.object({
+  id: Int,
+  cluster: z.unknown().transform((v) => (typeof v === 'string' ? v : String(v))),
+  hash: z.string().catch(''),
+});
 const SettingRow = z.object({ value: Int });
 
 /**

@@ -111,6 +111,12 @@ describe('runs', () => {
     expect(verdict.brokenAt).toBe(2);
     expect(verdict.reason).toMatch(/runs row id=2.*error_count/);
   });
+
+  it('history verify reports a run whose hash is not text at that run, instead of throwing', async () => {
+    alter("UPDATE runs SET hash = x'0102' WHERE id = 2");
+    const verdict = await withStore((store) => store.verifyChain());
+    expect(verdict).toMatchObject({ ok: false, brokenAt: 2, reason: expect.stringMatching(/runs row id=2.*column hash/) });
+  });
 });
 
 describe('snapshots and manifests', () => {
