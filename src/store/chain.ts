@@ -191,7 +191,17 @@ export async function perClusterFrom(db: Db): Promise<number> {
   return readRow(SettingRow, row, 'store_settings').value;
 }
 
+/**
+ * On PostgreSQL the walk reads one snapshot: other instances keep storing runs meanwhile,
+ * and a run committed half way through (its episode updates, a new run's rows) must not
+ * look like tampering. On SQLite it reads statement by statement as before: a snapshot
+ * would hold the daemon's own connection, and so its writes, for the whole walk.
+ */
 export async function verifyChain(db: Db, options: VerifyOptions = {}): Promise<ChainVerdict> {
+  return db.dialect === 'postgres' ? db.transaction((tx) => walkChains(tx, options), { snapshot: true }) : walkChains(db, options);
+}
+
+async function walkChains(db: Db, options: VerifyOptions): Promise<ChainVerdict> {
   const links = readRows(LinkRow, await db.all('SELECT id, cluster, hash FROM runs ORDER BY id'), 'runs');
   const from = await perClusterFrom(db);
   const wanted = (cluster: string) => options.cluster === undefined || options.cluster === cluster;

@@ -234,7 +234,7 @@ export class PgDb implements SqlDb {
     }
     let broken: unknown;
     try {
-      await query(client, this.shown, 'BEGIN');
+      await query(client, this.shown, options.snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
       // Held until COMMIT or ROLLBACK, released by the server if this connection dies.
       if (options.lock !== undefined) await query(client, this.shown, 'SELECT pg_advisory_xact_lock(hashtext(?))', [options.lock]);
       if (options.shared !== undefined) {

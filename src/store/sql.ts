@@ -36,11 +36,16 @@ export const CHAIN_LOCK_SPACE = 'driftd:chain';
  *   a key space of its own (PostgreSQL keeps one-bigint and two-int keys apart), so a
  *   cluster's lock never collides with the named locks above nor with src/fleet's.
  * SQLite has one writer at a time (BEGIN IMMEDIATE) and needs none of them.
+ *
+ * `snapshot`: a read-only transaction that sees one consistent state of the database
+ * while others write (PostgreSQL: REPEATABLE READ READ ONLY; SQLite: a deferred read
+ * transaction, which in WAL mode reads one snapshot), with no lock taken.
  */
 export interface TransactionOptions {
   lock?: string;
   shared?: string;
   cluster?: string;
+  snapshot?: boolean;
 }
 
 /**
