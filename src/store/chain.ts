@@ -146,8 +146,9 @@ export interface ChainBreak {
 
 /**
  * `runs` and `thinnedRuns` count the runs checked (every cluster's, or the one asked for;
- * a broken cluster's runs after its first break are not walked). When broken: `broken` names the first broken run of each broken cluster (sorted
- * by cluster name); `brokenAt` and `reason` are the lowest-numbered of them.
+ * a broken cluster's runs after its first break are not walked). When broken: `broken`
+ * names the first broken run of each broken cluster (sorted by cluster name); `brokenAt`
+ * and `reason` are the lowest-numbered of them.
  */
 export type ChainVerdict =
   | { ok: true; runs: number; thinnedRuns: number }
@@ -251,7 +252,14 @@ async function walkChains(db: Db, options: VerifyOptions): Promise<ChainVerdict>
     globalPrev = link.hash;
     clusterPrev.set(link.cluster, link.hash);
   }
-  for (const b of await episodes.compare(db, (cluster) => wanted(cluster) && !broken.has(cluster))) broken.set(b.cluster, b);
+  try {
+    for (const b of await episodes.compare(db, (cluster) => wanted(cluster) && !broken.has(cluster))) broken.set(b.cluster, b);
+  } catch (error) {
+    // An episode row that does not fit its schema: reported at the end of the walk, as the run it met last.
+    const last = links.filter((l) => wanted(l.cluster)).at(-1);
+    if (!(error instanceof StoreError && error.code === 'corrupt') || last === undefined) throw error;
+    broken.set(last.cluster, { cluster: last.cluster, runId: last.id, reason: `run ${last.id}: ${error.message}` });
+  }
   if (broken.size === 0) return { ok: true, runs, thinnedRuns };
   const all = [...broken.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0));
   const first = [...all].sort((a, b) => a.runId - b.runId)[0] ?? all[0];
