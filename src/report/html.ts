@@ -312,7 +312,7 @@ function evidenceSection(r: AuditReport): string {
 <table class="hashes">
 <tbody>
 <tr><th>Run hash</th><td><code>${e(run.hash)}</code></td></tr>
-<tr><th>Previous run hash</th><td><code>${e(run.prevHash ?? '(first run in the store)')}</code></td></tr>
+<tr><th>Previous run hash</th><td><code>${e(run.prevHash ?? '(first run of this cluster)')}</code></td></tr>
 <tr><th>Snapshots hash</th><td><code>${e(run.snapshotsHash)}</code> ${run.snapshotsHashMatches ? '<span class="badge ok">matches the snapshots below</span>' : '<span class="badge bad">does NOT match the snapshots below</span>'}</td></tr>
 <tr><th>Findings hash</th><td><code>${e(run.findingsHash)}</code></td></tr>
 <tr><th>Report hash</th><td><code>${e(run.reportHash)}</code></td></tr>

@@ -210,7 +210,7 @@ export function renderAuditMarkdown(r: AuditReport): string {
         ['Hash', 'Value'],
         [
           ['Run hash', `\`${run.hash}\``],
-          ['Previous run hash', run.prevHash ? `\`${run.prevHash}\`` : '(first run in the store)'],
+          ['Previous run hash', run.prevHash ? `\`${run.prevHash}\`` : '(first run of this cluster)'],
           [
             'Snapshots hash',
             `\`${run.snapshotsHash}\` (${run.snapshotsHashMatches ? 'matches the snapshots below' : '**does NOT match the snapshots below**'})`,

@@ -6,6 +6,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { sha256Hex } from '../core/snapshot.js';
 import { z } from 'zod';
+import { StoreError } from './errors.js';
 import type { Db } from './types.js';
 import { Bytes, IdRow, Int, readOptionalRow } from './rows.js';
 
@@ -22,16 +23,29 @@ export function decompress(data: Buffer): string {
 /**
  * Stores `canonicalText` once; returns the blob's id. `hash` must be sha256Hex(canonicalText).
  * The text may be given as a function: it is then built only when the blob is new.
+ * Blobs are shared across clusters, whose runs PostgreSQL stores concurrently: when another
+ * transaction inserts the same blob meanwhile, ON CONFLICT waits for it and, once it has
+ * committed, takes its row instead of failing on the unique key.
  */
 export async function putBlob(db: Db, table: BlobTable, hash: string, text: string | (() => string), facet?: string): Promise<number> {
-  const existing = readOptionalRow(IdRow, await db.get(`SELECT id FROM ${table} WHERE hash = ?`, [hash]), table);
+  const find = async () => readOptionalRow(IdRow, await db.get(`SELECT id FROM ${table} WHERE hash = ?`, [hash]), table);
+  const existing = await find();
   if (existing) return existing.id;
   const canonicalText = typeof text === 'string' ? text : text();
   const data = compress(canonicalText);
   const size = Buffer.byteLength(canonicalText, 'utf8');
-  return table === 'facet_blobs'
-    ? db.insert('INSERT INTO facet_blobs (hash, facet, data, size) VALUES (?, ?, ?, ?)', [hash, facet ?? '', data, size])
-    : db.insert(`INSERT INTO ${table} (hash, data, size) VALUES (?, ?, ?)`, [hash, data, size]);
+  const inserted =
+    table === 'facet_blobs'
+      ? await db.run('INSERT INTO facet_blobs (hash, facet, data, size) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING', [
+          hash,
+          facet ?? '',
+          data,
+          size,
+        ])
+      : await db.run(`INSERT INTO ${table} (hash, data, size) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING`, [hash, data, size]);
+  const row = await find();
+  if (!row) throw new StoreError('corrupt', `${table}: blob ${hash} is neither inserted (${inserted.changes} rows) nor found`);
+  return row.id;
 }
 
 /** A row of facet_blobs, finding_blobs or score_blobs: the deflated text and its key. */

@@ -1,17 +1,30 @@
 /**
- * The evidence chain. Each run row carries
+ * The evidence chain, one per cluster. Each run row carries
  *   snapshots_hash = sha256(canonical(sorted snapshot content hashes))
  *   findings_hash  = sha256(canonical(findings sorted by id))
  *   report_hash    = sha256(canonical(readiness verdict and per-node scores))
  *   hash           = sha256(canonical{id, cluster, started_at, finished_at, node_count,
  *                    error_count, meta, prev_hash, snapshots_hash, findings_hash, report_hash})
- * and prev_hash = the previous run's hash (one chain for the whole file, in id order).
+ * and prev_hash = the hash of the previous run OF THE SAME CLUSTER in id order (null for a
+ * cluster's first run), whichever instance stored either: saveRun reads and writes the link
+ * under the cluster's lock (runs.ts), so runs of different clusters need not serialise.
+ *
+ * Up to schema 4 the database held ONE chain: prev_hash = the previous run's hash in id
+ * order, any cluster. Migration 5 recorded in store_settings the first id linked per
+ * cluster (chain_per_cluster_from; 1 for a database created since). verifyChain checks
+ * runs below it by the global rule and runs from it on by the per-cluster rule, so a
+ * cluster's first per-cluster run links to that cluster's last run before the switch
+ * (or null if it had none). A link broken before the switch shows at the next run in id
+ * order, which may be of another cluster than the run removed or edited (the message says so).
  *
  * verifyChain recomputes all of it from the stored rows, down to the sha256 of every
- * inflated blob (facets, findings, score details) and every manifest's content hash,
- * and names the first run whose link does not hold. Deleting the newest
- * run cannot be detected from inside the file (nothing points forward); exporting the
- * latest hash elsewhere (metrics, logs) closes that gap.
+ * inflated blob (facets, findings, score details) and every manifest's content hash, and
+ * the episode table from the runs' findings, and names the first broken run of each
+ * cluster; a broken cluster does not stop the walk of the others. `cluster` restricts it
+ * to one cluster (before the switch its links are followed through the other clusters'
+ * stored hashes, which are not themselves recomputed). Deleting a cluster's newest run
+ * cannot be detected from inside the database (nothing points forward); exporting the
+ * latest hashes elsewhere (metrics, logs) closes that gap.
  */
 import { canonicalJson, sha256Hex, type FacetName } from '../core/snapshot.js';
 import type { Db, NodeScoreRow } from './types.js';
@@ -21,7 +34,7 @@ import { readBlob, verifiedBlobText, type BlobTable } from './blobs.js';
 import { changesAgainstHistory } from './changes.js';
 import { StoreError } from './errors.js';
 import { EpisodeRow, planEpisodes, StoredFinding } from './findings.js';
-import { IdRow, Int, readJson, readRow, readRows } from './rows.js';
+import { Int, readJson, readRow, readRows } from './rows.js';
 import { joinDetail, storedScoreRows } from './scores.js';
 import {
   assembleSnapshot,
@@ -124,8 +137,27 @@ export function reportHash(run: ReportRunFields, nodes: readonly NodeScoreRow[])
   );
 }
 
+/** The first run where one cluster's chain does not hold. */
+export interface ChainBreak {
+  cluster: string;
+  runId: number;
+  reason: string;
+}
+
+/**
+ * `runs` and `thinnedRuns` count the runs checked (every cluster's, or the one asked for;
+ * a broken cluster's runs after its first break are not walked). When broken: `broken`
+ * names the first broken run of each broken cluster (sorted by cluster name); `brokenAt`
+ * and `reason` are the lowest-numbered of them.
+ */
 export type ChainVerdict =
-  { ok: true; runs: number; thinnedRuns: number } | { ok: false; brokenAt: number; reason: string; runs: number; thinnedRuns: number };
+  | { ok: true; runs: number; thinnedRuns: number }
+  | { ok: false; brokenAt: number; reason: string; runs: number; thinnedRuns: number; broken: ChainBreak[] };
+
+export interface VerifyOptions {
+  /** Verify this cluster's runs only. */
+  cluster?: string;
+}
 
 class Broken extends Error {
   constructor(
@@ -138,42 +170,100 @@ class Broken extends Error {
 
 type Fail = (reason: string) => never;
 
-export async function verifyChain(db: Db): Promise<ChainVerdict> {
-  const runIds = readRows(IdRow, await db.all('SELECT id FROM runs ORDER BY id'), 'runs').map((r) => r.id);
+/**
+ * The columns that link runs: enough to follow every chain without reading whole rows.
+ * Lenient on purpose: a run whose cluster or hash is not text fails its own RunRow read
+ * inside the walk, where it is reported as that run's break instead of stopping the walk.
+ */
+const LinkRow = z.object({
+  id: Int,
+  cluster: z.unknown().transform((v) => (typeof v === 'string' ? v : String(v))),
+  hash: z.string().catch(''),
+});
+const SettingRow = z.object({ value: Int });
+
+/**
+ * The first run id linked per cluster (store_settings, written by migration 5): runs
+ * before it were linked by the global rule.
+ */
+export async function perClusterFrom(db: Db): Promise<number> {
+  const row = await db.get("SELECT value FROM store_settings WHERE name = 'chain_per_cluster_from'");
+  if (row === undefined) throw new StoreError('corrupt', 'store_settings has no chain_per_cluster_from row (written by migration 5)');
+  return readRow(SettingRow, row, 'store_settings').value;
+}
+
+/**
+ * On PostgreSQL the walk reads one snapshot: other instances keep storing runs meanwhile,
+ * and a run committed half way through (its episode updates, a new run's rows) must not
+ * look like tampering. On SQLite it reads statement by statement as before: a snapshot
+ * would hold the daemon's own connection, and so its writes, for the whole walk.
+ */
+export async function verifyChain(db: Db, options: VerifyOptions = {}): Promise<ChainVerdict> {
+  return db.dialect === 'postgres' ? db.transaction((tx) => walkChains(tx, options), { snapshot: true }) : walkChains(db, options);
+}
+
+async function walkChains(db: Db, options: VerifyOptions): Promise<ChainVerdict> {
+  const links = readRows(LinkRow, await db.all('SELECT id, cluster, hash FROM runs ORDER BY id'), 'runs');
+  const from = await perClusterFrom(db);
+  const wanted = (cluster: string) => options.cluster === undefined || options.cluster === cluster;
   const blobs = new BlobVerdicts(db);
   const episodes = new EpisodeReplay();
-  let prevHash: string | null = null;
+  const broken = new Map<string, ChainBreak>();
+  /** The previous run's hash in id order (the global rule, before `from`). */
+  let globalPrev: string | null = null;
+  /** Each cluster's last run's hash so far (the per-cluster rule, from `from` on). */
+  const clusterPrev = new Map<string, string>();
+  let runs = 0;
   let thinnedRuns = 0;
-  let current = runIds[0] ?? 0;
-  try {
-    for (const id of runIds) {
-      current = id;
-      const run = readRow(RunRow, await db.get('SELECT * FROM runs WHERE id = ?', [id]), 'runs');
-      const fail: Fail = (reason) => {
-        throw new Broken(run.id, `run ${run.id} (${run.cluster}, ${run.started_at}): ${reason}`);
-      };
-      if (run.prev_hash !== prevHash) fail('prev_hash does not match the previous run (a run was removed or edited)');
-      if (parseThinned(run.thinned_nodes, run.id).length > 0) thinnedRuns += 1;
-      await verifySnapshots(db, run, blobs, fail);
-      const findings = await verifyFindings(db, run, blobs, fail);
-      await verifyScores(db, run, blobs, fail);
-      if (runHash(run) !== run.hash) fail('run row fields (times, counts, meta or hashes) differ from its hash');
-      await verifyChanges(db, run, fail);
-      episodes.apply(run, findings);
-      prevHash = run.hash;
+  for (const link of links) {
+    if (wanted(link.cluster) && !broken.has(link.cluster)) {
+      runs += 1;
+      const expectedPrev = link.id < from ? globalPrev : (clusterPrev.get(link.cluster) ?? null);
+      try {
+        const run = readRow(RunRow, await db.get('SELECT * FROM runs WHERE id = ?', [link.id]), 'runs');
+        const fail: Fail = (reason) => {
+          throw new Broken(run.id, `run ${run.id} (${run.cluster}, ${run.started_at}): ${reason}`);
+        };
+        if (run.prev_hash !== expectedPrev) {
+          fail(
+            link.id < from
+              ? 'prev_hash does not match the previous run of the database (linked before per-cluster chains: the run removed or edited may be of any cluster)'
+              : `prev_hash does not match the previous run of cluster ${run.cluster} (a run was removed or edited)`,
+          );
+        }
+        if (parseThinned(run.thinned_nodes, run.id).length > 0) thinnedRuns += 1;
+        await verifySnapshots(db, run, blobs, fail);
+        const findings = await verifyFindings(db, run, blobs, fail);
+        await verifyScores(db, run, blobs, fail);
+        if (runHash(run) !== run.hash) fail('run row fields (times, counts, meta or hashes) differ from its hash');
+        await verifyChanges(db, run, fail);
+        episodes.apply(run, findings);
+      } catch (error) {
+        if (error instanceof Broken) {
+          broken.set(link.cluster, { cluster: link.cluster, runId: error.runId, reason: error.message });
+        } else if (error instanceof StoreError && error.code === 'corrupt') {
+          // A row that does not fit its schema breaks the chain where the walk met it.
+          broken.set(link.cluster, { cluster: link.cluster, runId: link.id, reason: `run ${link.id}: ${error.message}` });
+        } else {
+          throw error;
+        }
+      }
     }
-    await episodes.compare(db);
-  } catch (error) {
-    if (error instanceof Broken) {
-      return { ok: false, brokenAt: error.runId, reason: error.message, runs: runIds.length, thinnedRuns };
-    }
-    // A row that does not fit its schema breaks the chain where the walk met it.
-    if (error instanceof StoreError && error.code === 'corrupt') {
-      return { ok: false, brokenAt: current, reason: `run ${current}: ${error.message}`, runs: runIds.length, thinnedRuns };
-    }
-    throw error;
+    globalPrev = link.hash;
+    clusterPrev.set(link.cluster, link.hash);
   }
-  return { ok: true, runs: runIds.length, thinnedRuns };
+  try {
+    for (const b of await episodes.compare(db, (cluster) => wanted(cluster) && !broken.has(cluster))) broken.set(b.cluster, b);
+  } catch (error) {
+    // An episode row that does not fit its schema: reported at the end of the walk, as the run it met last.
+    const last = links.filter((l) => wanted(l.cluster)).at(-1);
+    if (!(error instanceof StoreError && error.code === 'corrupt') || last === undefined) throw error;
+    broken.set(last.cluster, { cluster: last.cluster, runId: last.id, reason: `run ${last.id}: ${error.message}` });
+  }
+  if (broken.size === 0) return { ok: true, runs, thinnedRuns };
+  const all = [...broken.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0));
+  const first = [...all].sort((a, b) => a.runId - b.runId)[0] ?? all[0];
+  return { ok: false, brokenAt: first?.runId ?? 0, reason: first?.reason ?? '', runs, thinnedRuns, broken: all };
 }
 
 /**
@@ -401,16 +491,39 @@ class EpisodeReplay {
     }
   }
 
-  async compare(db: Db): Promise<void> {
+  /**
+   * Compares the table with the replay cluster by cluster, in id order within each (the
+   * runs of one cluster are stored one after the other, so are their episodes); returns
+   * the first disagreement of each cluster that `check` selects.
+   */
+  async compare(db: Db, check: (cluster: string) => boolean): Promise<ChainBreak[]> {
     const actual = readRows(EpisodeRow, await db.all('SELECT * FROM finding_episodes ORDER BY id'), 'finding_episodes');
+    const clusters = new Set([...actual.map((e) => e.cluster), ...this.expected.map((e) => e.cluster)]);
+    const breaks: ChainBreak[] = [];
+    for (const cluster of clusters) {
+      if (!check(cluster)) continue;
+      try {
+        this.compareCluster(
+          actual.filter((e) => e.cluster === cluster),
+          this.expected.filter((e) => e.cluster === cluster),
+        );
+      } catch (error) {
+        if (!(error instanceof Broken)) throw error;
+        breaks.push({ cluster, runId: error.runId, reason: error.message });
+      }
+    }
+    return breaks;
+  }
+
+  private compareCluster(actual: readonly EpisodeRow[], expected: readonly Omit<EpisodeRow, 'id'>[]): void {
     const firstFields = ['finding_id', 'cluster', 'facet', 'key', 'kind', 'first_seen', 'first_run_id', 'values_open'];
     const closeFields = ['resolved_at', 'resolved_run_id', 'values_close'];
-    for (let i = 0; i < Math.max(actual.length, this.expected.length); i += 1) {
-      const want = this.expected[i];
+    for (let i = 0; i < Math.max(actual.length, expected.length); i += 1) {
+      const want = expected[i];
       const have = actual[i];
       if (!want || !have) {
         const runId = want?.first_run_id ?? have?.first_run_id ?? 0;
-        throw new Broken(runId, `finding episodes: ${actual.length} stored, ${this.expected.length} follow from the runs' findings`);
+        throw new Broken(runId, `finding episodes: ${actual.length} stored, ${expected.length} follow from the runs' findings`);
       }
       for (const field of Object.keys(want) as (keyof typeof want)[]) {
         if (want[field] === have[field]) continue;

@@ -27,6 +27,9 @@ const TABLES: readonly { name: string; key: string; identity: boolean }[] = [
   { name: 'node_changes', key: 'id', identity: true },
   { name: 'maintenance_windows', key: 'id', identity: true },
   { name: 'maintenance_window_verifications', key: 'id', identity: true },
+  // The chain's rules (chain_per_cluster_from): the source's, not the ones the target's
+  // migrations wrote for an empty database (emptied below).
+  { name: 'store_settings', key: 'name', identity: false },
 ];
 
 const PAGE = 500;
@@ -46,9 +49,10 @@ export async function copyTables(source: Db, target: Db, shownTarget: string): P
       if (existing > 0) {
         throw new StoreError(
           'invalid-input',
-          `the target ${shownTarget} already holds ${existing} runs; copy only into an empty database (a history is one evidence chain)`,
+          `the target ${shownTarget} already holds ${existing} runs; copy only into an empty database (evidence chains are copied, not merged)`,
         );
       }
+      await tx.run('DELETE FROM store_settings');
       for (const table of TABLES) {
         let copied = 0;
         for (let offset = 0; ; offset += PAGE) {

@@ -16,7 +16,7 @@
 import type { CheckReport } from '../core/check-report.js';
 import type { NodeSnapshot } from '../core/snapshot.js';
 import { queryChanges, type ChangeQuery, type NodeChange } from './changes.js';
-import { verifyChain, type ChainVerdict } from './chain.js';
+import { verifyChain, type ChainVerdict, type VerifyOptions } from './chain.js';
 import { knowsNode, openDatabase, type OpenOptions as SqliteOpenOptions } from './db.js';
 import { copyTables, type CopyResult } from './copy.js';
 import { StoreError } from './errors.js';
@@ -158,8 +158,9 @@ export class Store {
     return readinessHistory(this.db, { cluster, since, until });
   }
 
-  async verifyChain(): Promise<ChainVerdict> {
-    return verifyChain(this.db);
+  /** Every cluster's evidence chain, or one cluster's (chain.ts). */
+  async verifyChain(options: VerifyOptions = {}): Promise<ChainVerdict> {
+    return verifyChain(this.db, options);
   }
 
   async prune(options: PruneOptions): Promise<PruneResult> {
@@ -230,7 +231,7 @@ export { SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations.js';
 export type { SaveRunInput, SaveRunOptions, RunRecord, RunQuery, ReadinessPoint } from './runs.js';
 export type { FindingEpisode, EpisodeQuery } from './findings.js';
 export type { NodeChange, ChangeQuery } from './changes.js';
-export type { ChainVerdict } from './chain.js';
+export type { ChainBreak, ChainVerdict, VerifyOptions } from './chain.js';
 export type { CopyResult } from './copy.js';
 export type { PruneOptions, PruneResult } from './retention.js';
 export type { StoreStats, StoreTable } from './stats.js';

@@ -291,11 +291,47 @@ DROP TABLE legacy_window_verifications;
 DROP TABLE legacy_windows;
 `;
 
+/**
+ * Schema 5: the evidence chain per cluster. Up to schema 4 every run linked to the
+ * previous run in id order, whatever its cluster (one chain for the whole database, one
+ * lock for every writer). From schema 5 a run links to the previous run OF ITS CLUSTER,
+ * so clusters written by different instances no longer serialise on one lock (chain.ts).
+ *
+ * `store_settings` records `chain_per_cluster_from`: the first run id linked per cluster
+ * (the next id at migration time; 1 for a database created at schema 5). Runs before it
+ * keep, and are verified by, the global rule; from it on, each cluster's first run links
+ * to that cluster's last run before the switch (null for a cluster new since). The rows
+ * and hashes of existing runs are untouched.
+ *
+ * `runs_cluster_id` serves the link lookup (the cluster's last run). On PostgreSQL runs.id
+ * now comes from its identity sequence (concurrent clusters cannot both take max(id) + 1),
+ * which saveRun never advanced while it chose ids itself: `convert` moves it past them.
+ */
+const SCHEMA_V5 = `
+CREATE TABLE store_settings (
+  name  TEXT    PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+INSERT INTO store_settings (name, value) SELECT 'chain_per_cluster_from', coalesce(max(id), 0) + 1 FROM runs;
+CREATE INDEX runs_cluster_id ON runs(cluster, id);
+`;
+
+async function continueRunIds(db: Db): Promise<void> {
+  if (db.dialect !== 'postgres') return;
+  await db.get("SELECT setval(pg_get_serial_sequence('runs', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM runs), false) AS v");
+}
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'base schema', sql: SCHEMA_V1 },
   { version: 2, description: 'retention column and history indexes', sql: SCHEMA_V2 },
   { version: 3, description: 'manifests, interned nodes, deduplicated score details', sql: SCHEMA_V3, convert: convertV2Rows },
   { version: 4, description: 'maintenance-window tables as store tables, with foreign keys to runs', sql: SCHEMA_V4 },
+  {
+    version: 5,
+    description: 'evidence chain per cluster (store_settings.chain_per_cluster_from)',
+    sql: SCHEMA_V5,
+    convert: continueRunIds,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -15,9 +15,12 @@ import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { ClientBase, Pool, PoolConfig, QueryResult } from 'pg';
 import { StoreError } from './errors.js';
-import { postgresPlaceholders, type RunResult, type SqlDb, type SqlValue, type TransactionOptions } from './sql.js';
+import { CHAIN_LOCK_SPACE, postgresPlaceholders, type RunResult, type SqlDb, type SqlValue, type TransactionOptions } from './sql.js';
 
 export type SslMode = 'disable' | 'require' | 'verify-ca' | 'verify-full';
+
+/** Connections per store; transactions hold at most one fewer (PgDb). */
+const POOL_SIZE = 4;
 
 export interface PostgresOptions {
   /** The password, read from database_password_file by the caller; else PGPASSWORD. */
@@ -107,7 +110,7 @@ export function poolConfig(target: string, options: PostgresOptions): PoolConfig
     database: database || undefined,
     password: options.password ?? process.env['PGPASSWORD'],
     ssl,
-    max: 4,
+    max: POOL_SIZE,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     application_name: 'driftd',
     ...(options.readonly ? { options: '-c default_transaction_read_only=on' } : {}),
@@ -148,7 +151,7 @@ export async function openPostgres(target: string, options: PostgresOptions = {}
   const shown = redactUrl(target);
   // An idle connection that the server drops emits here; without a listener it would crash the process.
   pool.on('error', () => undefined);
-  const db = new PgDb(pool, shown);
+  const db = new PgDb(pool, shown, config.max ?? POOL_SIZE);
   try {
     await db.get('SELECT 1 AS ok');
   } catch (error) {
@@ -199,7 +202,11 @@ export class PgDb implements SqlDb {
     private readonly pool: Pool,
     /** The URL without password, for messages. */
     readonly shown: string,
-  ) {}
+    /** The pool's size: transactions may hold all but one connection. */
+    poolSize: number,
+  ) {
+    this.slotsFree = Math.max(1, poolSize - 1);
+  }
 
   async all(sql: string, params?: readonly SqlValue[]): Promise<unknown[]> {
     return (await query(this.pool, this.shown, sql, params)).rows as unknown[];
@@ -226,28 +233,45 @@ export class PgDb implements SqlDb {
   }
 
   /**
-   * Transactions of this process that take the same advisory lock queue here, before they
-   * check a connection out: waiting on the lock while holding a pooled connection starved
-   * the pool (4 connections) when a fleet's clusters finished together, and pg-pool fails
-   * a checkout that waits longer than the connect timeout ("timeout exceeded when trying to
-   * connect") although PostgreSQL was fine. Other processes still wait on the lock itself.
+   * Transactions wait in this process, not on a pooled connection: those that take the
+   * same advisory lock (the history lock exclusively, or one cluster's chain lock) queue
+   * per lock, and at most `slots` transactions hold a connection at once, one fewer than
+   * the pool has, so reads always find one. Waiting on a lock while holding a connection
+   * starved the pool (4 connections) when a fleet's clusters finished together, and
+   * pg-pool fails a checkout that waits longer than the connect timeout ("timeout exceeded
+   * when trying to connect") although PostgreSQL was fine. Other processes still wait on
+   * the locks themselves.
    */
   private readonly lockQueues = new Map<string, Promise<void>>();
+  private slotsFree: number;
+  private readonly slotWaiters: (() => void)[] = [];
 
   async transaction<T>(fn: (tx: SqlDb) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    const lock = options.lock;
-    if (lock === undefined) return this.runTransaction(fn, options);
-    const before = this.lockQueues.get(lock) ?? Promise.resolve();
+    const key = options.lock ?? (options.cluster === undefined ? undefined : `cluster:${options.cluster}`);
+    if (key === undefined) return this.inSlot(() => this.runTransaction(fn, options));
+    const before = this.lockQueues.get(key) ?? Promise.resolve();
     let release: () => void = () => undefined;
     const mine = new Promise<void>((resolve) => (release = resolve));
     const tail = before.then(() => mine);
-    this.lockQueues.set(lock, tail);
+    this.lockQueues.set(key, tail);
     await before;
     try {
-      return await this.runTransaction(fn, options);
+      return await this.inSlot(() => this.runTransaction(fn, options));
     } finally {
       release();
-      if (this.lockQueues.get(lock) === tail) this.lockQueues.delete(lock);
+      if (this.lockQueues.get(key) === tail) this.lockQueues.delete(key);
+    }
+  }
+
+  private async inSlot<T>(work: () => Promise<T>): Promise<T> {
+    if (this.slotsFree > 0) this.slotsFree -= 1;
+    else await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = this.slotWaiters.shift();
+      if (next) next();
+      else this.slotsFree += 1;
     }
   }
 
@@ -260,10 +284,14 @@ export class PgDb implements SqlDb {
     }
     let broken: unknown;
     try {
-      await query(client, this.shown, 'BEGIN');
-      if (options.lock !== undefined) {
-        // Held until COMMIT or ROLLBACK, released by the server if this connection dies.
-        await query(client, this.shown, 'SELECT pg_advisory_xact_lock(hashtext(?))', [options.lock]);
+      await query(client, this.shown, options.snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
+      // Held until COMMIT or ROLLBACK, released by the server if this connection dies.
+      if (options.lock !== undefined) await query(client, this.shown, 'SELECT pg_advisory_xact_lock(hashtext(?))', [options.lock]);
+      if (options.shared !== undefined) {
+        await query(client, this.shown, 'SELECT pg_advisory_xact_lock_shared(hashtext(?))', [options.shared]);
+      }
+      if (options.cluster !== undefined) {
+        await query(client, this.shown, `SELECT pg_advisory_xact_lock(hashtext('${CHAIN_LOCK_SPACE}'), hashtext(?))`, [options.cluster]);
       }
       const result = await fn(new PgTransaction(client, this.shown));
       await query(client, this.shown, 'COMMIT');

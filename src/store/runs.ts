@@ -3,6 +3,7 @@
  * its snapshots, findings, scores, episode updates, change log and chain hashes. A
  * crash half way leaves the previous state intact.
  */
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { CheckReportSchema, NodeReportSchema, type CheckReport } from '../core/check-report.js';
 import type { Finding } from '../core/findings.js';
@@ -52,8 +53,8 @@ export interface RunRecord {
   thinnedNodes: string[];
 }
 
-/** The last run's id and hash, where the next run links on. */
-const LastRunRow = z.object({ id: Int, hash: z.string() });
+/** The cluster's last run's id and hash, where its next run links on. */
+const LastRunRow = z.object({ hash: z.string() });
 /** A node's score of a run, for the readiness history. */
 const NodeScorePoint = z.object({ node: z.string(), score: z.number() });
 const RunFindingBlobRow = z.object({ id: Int, finding_id: z.string(), data: Bytes });
@@ -137,16 +138,23 @@ export async function saveRun(db: Db, input: SaveRunInput, options: SaveRunOptio
   const scoreRows = nodeScoreRows(input.report);
   const runFields = reportRunFields(input.report);
 
-  // The chain link (last id and hash) is read under the history lock: SQLite takes its
-  // write lock up front (BEGIN IMMEDIATE, a concurrent writer waits busy_timeout instead
-  // of failing on a read-to-write upgrade), PostgreSQL an advisory lock, so two writers
-  // never link onto the same run.
+  // The chain link (the hash of the cluster's last run) is read and the run inserted
+  // under the cluster's lock, so two writers of one cluster, whichever instances they run
+  // in, never link onto the same run, while runs of other clusters are stored alongside
+  // (PostgreSQL: a per-cluster advisory lock, plus the history lock shared, which prune
+  // and migrations take exclusively). SQLite takes its one write lock up front (BEGIN
+  // IMMEDIATE: a concurrent writer waits busy_timeout instead of failing on a
+  // read-to-write upgrade). The id comes from the database (SQLite's rowid, PostgreSQL's
+  // identity sequence): taken under the cluster's lock, it is above the cluster's last run.
   const write = async (tx: Db): Promise<RunRow> => {
     if (options.guard) await options.guard(tx);
-    const last = readOptionalRow(LastRunRow, await tx.get('SELECT id, hash FROM runs ORDER BY id DESC LIMIT 1'), 'runs');
-    const id = (last?.id ?? 0) + 1;
+    const last = readOptionalRow(
+      LastRunRow,
+      await tx.get('SELECT hash FROM runs WHERE cluster = ? ORDER BY id DESC LIMIT 1', [input.cluster]),
+      'runs',
+    );
     const row: RunRow = {
-      id,
+      id: 0,
       cluster: input.cluster,
       started_at: startedAt,
       finished_at: finishedAt,
@@ -162,12 +170,11 @@ export async function saveRun(db: Db, input: SaveRunInput, options: SaveRunOptio
       thinned_nodes: null,
     };
     // The run row goes first (children reference it); hashes are filled in before commit.
-    await tx.run(
-      `INSERT INTO runs (id, cluster, started_at, finished_at, node_count, error_count, checked_at, ready,
+    const id = await tx.insert(
+      `INSERT INTO runs (cluster, started_at, finished_at, node_count, error_count, checked_at, ready,
          score, baseline, summary, meta, prev_hash, snapshots_hash, findings_hash, report_hash, hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
-        row.id,
         row.cluster,
         row.started_at,
         row.finished_at,
@@ -183,9 +190,10 @@ export async function saveRun(db: Db, input: SaveRunInput, options: SaveRunOptio
         row.snapshots_hash,
         row.findings_hash,
         row.report_hash,
-        `pending-${id}`,
+        `pending-${randomUUID()}`,
       ],
     );
+    row.id = id;
     // A node whose content hash equals its previous snapshot's reuses that manifest and
     // has no changes to diff. The content hash comes from the in-process fingerprint
     // memo when the node's data is byte-identical to what this process last hashed
@@ -220,7 +228,7 @@ export async function saveRun(db: Db, input: SaveRunInput, options: SaveRunOptio
     await applyEpisodes(tx, input.cluster, id, startedAt, findings);
     return row;
   };
-  return toRunRecord(await db.transaction(write, { lock: HISTORY_LOCK }));
+  return toRunRecord(await db.transaction(write, { shared: HISTORY_LOCK, cluster: input.cluster }));
 }
 
 export async function latestRunRow(db: Db, cluster: string): Promise<RunRow | undefined> {

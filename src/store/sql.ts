@@ -22,9 +22,30 @@ export interface RunResult {
   changes: number;
 }
 
-/** A transaction's options. `lock` names what it serialises on (see SqlDb.transaction). */
+/** The first half of a cluster lock's two-int advisory key: hashtext(CHAIN_LOCK_SPACE). */
+export const CHAIN_LOCK_SPACE = 'driftd:chain';
+
+/**
+ * A transaction's locks (see SqlDb.transaction). On PostgreSQL they are transaction-scoped
+ * advisory locks, taken in this order (lock, shared, cluster) so that two transactions
+ * never wait on each other crosswise:
+ * - `lock`: exclusive, on hashtext(lock) (one bigint key);
+ * - `shared`: shared, on the same key as `lock` with that name: transactions holding it
+ *   run side by side, and all of them wait for (and hold off) an exclusive holder;
+ * - `cluster`: exclusive, on the two-int key (hashtext('driftd:chain'), hashtext(cluster)),
+ *   a key space of its own (PostgreSQL keeps one-bigint and two-int keys apart), so a
+ *   cluster's lock never collides with the named locks above nor with src/fleet's.
+ * SQLite has one writer at a time (BEGIN IMMEDIATE) and needs none of them.
+ *
+ * `snapshot`: a read-only transaction that sees one consistent state of the database
+ * while others write (PostgreSQL: REPEATABLE READ READ ONLY; SQLite: a deferred read
+ * transaction, which in WAL mode reads one snapshot), with no lock taken.
+ */
 export interface TransactionOptions {
   lock?: string;
+  shared?: string;
+  cluster?: string;
+  snapshot?: boolean;
 }
 
 /**
@@ -43,10 +64,11 @@ export interface SqlDb {
   exec(sql: string): Promise<void>;
   /**
    * Runs `fn` in one transaction on one connection; commits when it resolves, rolls back
-   * when it throws. `lock` serialises writers that must not interleave (the evidence
-   * chain's link): SQLite takes the database's write lock up front (BEGIN IMMEDIATE),
-   * PostgreSQL a transaction-scoped advisory lock on hashtext(lock). Transactions do
-   * not nest: `fn` uses the `tx` it is given, not this object.
+   * when it throws. The locks serialise writers that must not interleave (a cluster's
+   * evidence-chain link; prune and migrations against every writer): SQLite takes the
+   * database's write lock up front (BEGIN IMMEDIATE), PostgreSQL the transaction-scoped
+   * advisory locks of TransactionOptions. Transactions do not nest: `fn` uses the `tx`
+   * it is given, not this object.
    */
   transaction<T>(fn: (tx: SqlDb) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** The schema version the database records (0 when it has none). */

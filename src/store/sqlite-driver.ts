@@ -67,12 +67,13 @@ export class SqliteDb implements SqlDb {
   }
 
   async transaction<T>(fn: (tx: SqlDb) => Promise<T>, options?: TransactionOptions): Promise<T> {
-    void options; // the database's one write lock serialises every writer
+    // The database's one write lock serialises every writer; a snapshot is a read
+    // transaction (WAL: one consistent state from its first read, other connections write on).
     await this.idle();
     let done!: () => void;
     this.busy = new Promise((resolve) => (done = resolve));
     try {
-      this.connection.exec('BEGIN IMMEDIATE');
+      this.connection.exec(options?.snapshot ? 'BEGIN DEFERRED' : 'BEGIN IMMEDIATE');
       try {
         const result = await fn(new SqliteTransaction(this));
         this.connection.exec('COMMIT');

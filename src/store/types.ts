@@ -17,7 +17,8 @@ export interface NodeScoreRow {
 }
 
 /**
- * The lock every history writer takes (saveRun, prune, migrations): the evidence chain is
- * one chain over all clusters, so its link is serialised across them.
+ * The history lock. prune, migrations and copy take it exclusively; saveRun takes it
+ * shared, plus its cluster's own lock for the chain link (runs.ts), so runs of different
+ * clusters are stored side by side on PostgreSQL while prune waits for them all.
  */
 export const HISTORY_LOCK = 'driftd:history';

@@ -151,7 +151,16 @@ describe.skipIf(!postgresAvailable)(`several driftd serve on one PostgreSQL ${po
       }
       const byInstance = new Set((await store.runs({})).map((r) => r.meta?.['instance']));
       expect([...byInstance].sort()).toEqual(['driftd-a', 'driftd-b']);
-      expect((await store.verifyChain()).ok).toBe(true);
+      expect(await store.verifyChain()).toMatchObject({ ok: true });
+      // Each taken-over cluster's chain runs across the handover: driftd-b's first run of it
+      // links to driftd-a's last (the chain is per cluster, whichever instance stored a run).
+      for (const cluster of ofA) {
+        const runs = await store.runs({ cluster });
+        const handover = runs.findIndex((r, i) => r.meta?.['instance'] === 'driftd-b' && runs[i - 1]?.meta?.['instance'] === 'driftd-a');
+        expect(handover).toBeGreaterThan(0);
+        expect(runs[handover]?.prevHash).toBe(runs[handover - 1]?.hash);
+        expect(await store.verifyChain({ cluster })).toMatchObject({ ok: true, runs: runs.length });
+      }
     } finally {
       await store.close();
       delete process.env['PGPASSWORD'];

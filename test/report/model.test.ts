@@ -245,7 +245,7 @@ function inputWith(text: string): AuditReportInput {
       },
     ],
     changes: [{ runId: 1, cluster: 'c', node: 'n1', at: AT, facet: 'sysctl', key: text, change: 'changed', before: text, after: text }],
-    chain: { ok: false, brokenAt: 1, reason: text, runs: 1, thinnedRuns: 0 },
+    chain: { ok: false, brokenAt: 1, reason: text, runs: 1, thinnedRuns: 0, broken: [{ cluster: 'c', runId: 1, reason: text }] },
   };
 }
 

@@ -115,3 +115,13 @@ export function tempDir(): { dir: string; cleanup: () => void } {
 export function hoursAfter(start: string, hours: number): string {
   return new Date(Date.parse(start) + hours * 3_600_000).toISOString();
 }
+
+/** The same run for another cluster (snapshots, report and findings moved over). */
+export function inCluster(input: SaveRunInput, cluster: string): SaveRunInput {
+  return {
+    ...input,
+    cluster,
+    snapshots: input.snapshots.map((s) => ({ ...s, cluster })),
+    report: { ...input.report, cluster, findings: input.report.findings.map((f) => ({ ...f, cluster })) },
+  };
+}

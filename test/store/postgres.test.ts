@@ -178,7 +178,7 @@ describe.skipIf(!postgresAvailable)('the store on PostgreSQL', { timeout: 120_00
     }
   });
 
-  it('two writers on one database never fork the chain (the history lock serialises the link)', async () => {
+  it("two writers on one database never fork a chain (each cluster's lock serialises its link)", async () => {
     const url = freshDatabase(pg);
     const one = await openPg(pg, url);
     const two = await openPg(pg, url);

@@ -111,6 +111,22 @@ describe('runs', () => {
     expect(verdict.brokenAt).toBe(2);
     expect(verdict.reason).toMatch(/runs row id=2.*error_count/);
   });
+
+  it('history verify reports an episode row that does not fit its schema instead of throwing', async () => {
+    alter("UPDATE finding_episodes SET first_run_id = 'first' WHERE id = 1");
+    const verdict = await withStore((store) => store.verifyChain());
+    expect(verdict).toMatchObject({
+      ok: false,
+      brokenAt: 3,
+      reason: expect.stringMatching(/run 3: finding_episodes row id=1.*first_run_id/),
+    });
+  });
+
+  it('history verify reports a run whose hash is not text at that run, instead of throwing', async () => {
+    alter("UPDATE runs SET hash = x'0102' WHERE id = 2");
+    const verdict = await withStore((store) => store.verifyChain());
+    expect(verdict).toMatchObject({ ok: false, brokenAt: 2, reason: expect.stringMatching(/runs row id=2.*column hash/) });
+  });
 });
 
 describe('snapshots and manifests', () => {

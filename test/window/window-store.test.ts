@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NodeEvaluation } from '../../src/core/window/verdict.js';
-import { Store, StoreError } from '../../src/store/index.js';
+import { SCHEMA_VERSION, Store, StoreError } from '../../src/store/index.js';
 import { readWindowViews } from '../../src/window/views.js';
 import { WindowStoreError, type NewWindow } from '../../src/store/windows.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
@@ -61,7 +61,7 @@ describe('WindowStore', () => {
   it('is a store migration (schema 4) beside the run tables, with foreign keys to the runs it cites', async () => {
     const store = await openStore();
     try {
-      expect(await store.schemaVersion()).toBe(4);
+      expect(await store.schemaVersion()).toBe(SCHEMA_VERSION);
       const opened = await store.windows().openWindow(newWindow('erp'));
       expect((await store.verifyChain()).ok).toBe(true);
       expect(store.settings().journalMode).toBe('wal');
@@ -117,7 +117,7 @@ describe('WindowStore', () => {
 
     const store = await Store.open(file);
     try {
-      expect(await store.schemaVersion()).toBe(4);
+      expect(await store.schemaVersion()).toBe(SCHEMA_VERSION);
       expect(await store.windows().openWindowOf('erp')).toMatchObject({ id: 7, name: 'old', baselineRunId: 1, nodes: ['a', 'b'] });
       expect(await store.windows().verifications(7)).toHaveLength(1);
       await expect(store.windows().openWindow(newWindow('erp', { baselineRunId: 1 }))).rejects.toThrow(WindowStoreError);

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { DatabaseConfigError, openStoreOf } from '../../config/database.js';
-import { Store, StoreError, type FindingEpisode, type NodeChange } from '../../store/index.js';
+import { Store, StoreError, type ChainVerdict, type FindingEpisode, type NodeChange } from '../../store/index.js';
 import { loadConfigOrExit } from '../context.js';
 import { withStore } from '../with-store.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
@@ -92,16 +92,26 @@ export async function runChanges(flags: RangeFlags & { node: string }): Promise<
   return EXIT.ok;
 }
 
-export async function runVerify(flags: { config: string; json?: boolean }): Promise<ExitCode> {
+export async function runVerify(flags: { config: string; cluster?: string; json?: boolean }): Promise<ExitCode> {
   const loaded = loadConfigOrExit(flags.config);
-  const verdict = await withStore(loaded, (store) => store.verifyChain());
+  const cluster = flags.cluster;
+  const verdict = await withStore(loaded, (store) => store.verifyChain(cluster === undefined ? {} : { cluster }));
+  if (cluster !== undefined && verdict.runs === 0) {
+    throw new CliError(`--cluster ${cluster}: the store holds no run of this cluster; nothing to verify`, EXIT.undecided);
+  }
   if (flags.json) process.stdout.write(`${JSON.stringify(verdict)}\n`);
-  else if (verdict.ok)
+  else
     process.stdout.write(
-      `evidence chain intact: ${verdict.runs} runs verified (${verdict.thinnedRuns} thinned by retention, run hashes checked)\n`,
+      escapeControlLines(renderVerdict(verdict, cluster === undefined ? 'evidence chain' : `evidence chain of cluster ${cluster}`)),
     );
-  else process.stdout.write(`evidence chain BROKEN at run ${verdict.brokenAt}: ${verdict.reason} (${verdict.runs} runs checked)\n`);
   return verdict.ok ? EXIT.ok : EXIT.notReady;
+}
+
+/** One line when intact; when broken, one line per broken cluster naming its first broken run. */
+function renderVerdict(verdict: ChainVerdict, what: string, checked = ', run hashes checked'): string {
+  if (verdict.ok) return `${what} intact: ${verdict.runs} runs verified (${verdict.thinnedRuns} thinned by retention${checked})\n`;
+  const lines = verdict.broken.map((b) => `${what} BROKEN for cluster ${b.cluster} at run ${b.runId}: ${b.reason}\n`);
+  return `${lines.join('')}(${verdict.runs} runs checked; ${verdict.broken.length} cluster${verdict.broken.length === 1 ? '' : 's'} broken, any other verifies)\n`;
 }
 
 export async function runPrune(flags: { config: string; days?: number; vacuum?: boolean }): Promise<ExitCode> {
@@ -140,11 +150,7 @@ export async function runCopy(flags: { config: string; from: string }): Promise<
     const total = Object.values(result.rows).reduce((a, b) => a + b, 0);
     process.stdout.write(`copied ${result.rows['runs'] ?? 0} runs (${total} rows) from ${source.path} to ${target.path}\n`);
     const verdict = result.verdict;
-    if (verdict.ok)
-      process.stdout.write(
-        `evidence chain of the copy intact: ${verdict.runs} runs verified (${verdict.thinnedRuns} thinned by retention)\n`,
-      );
-    else process.stdout.write(`evidence chain of the copy BROKEN at run ${verdict.brokenAt}: ${verdict.reason}\n`);
+    process.stdout.write(escapeControlLines(renderVerdict(verdict, 'evidence chain of the copy', '')));
     return verdict.ok ? EXIT.ok : EXIT.notReady;
   } catch (err) {
     if (err instanceof StoreError || err instanceof DatabaseConfigError) throw new CliError(err.message, EXIT.undecided);

@@ -20,10 +20,11 @@ export function historyCommand(): Command {
     });
   history
     .command('verify')
-    .description('recompute the evidence chain of every stored run and report the first broken link (exit 1)')
+    .description("recompute every cluster's evidence chain from the stored runs and name each broken cluster's first broken run (exit 1)")
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--cluster <name>', "only this cluster's chain")
     .option('--json', 'print as JSON')
-    .action(async (flags: { config: string; json?: boolean }) => {
+    .action(async (flags: { config: string; cluster?: string; json?: boolean }) => {
       const { runVerify } = await import('../commands/history.js');
       process.exitCode = await runVerify(flags);
     });
