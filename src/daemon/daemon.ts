@@ -58,6 +58,8 @@ export class Daemon {
   private fleet: FleetMembership | null = null;
   /** A takeover that arrived while a run was in progress: run right after it. */
   private pendingShare: RunShare | null = null;
+  /** The clusters of the run in progress (on PostgreSQL): their leases are renewed until it ends, even if a reload removed them. */
+  private inFlight: string[] = [];
 
   private constructor(
     private readonly options: DaemonOptions,
@@ -116,7 +118,7 @@ export class Daemon {
       throw err;
     }
     try {
-      store = await openStoreOf(loaded);
+      store = await openStoreOf(loaded, { serve: true });
     } catch (err) {
       lock.release();
       if (err instanceof StoreError || err instanceof DatabaseConfigError) throw new DaemonStartError(err.message);
@@ -159,6 +161,7 @@ export class Daemon {
     daemon.fleet?.startTimers(
       () => daemon.loaded.config.clusters,
       (share) => daemon.takeOver(share),
+      () => daemon.inFlight,
     );
     daemon.triggerRun('start');
     return daemon;
@@ -267,6 +270,7 @@ export class Daemon {
       // unreachable: the run fails and the previous view stays.
       const share = fleet ? (given ?? (await fleet.share(loaded.config.clusters))) : null;
       const clusters = share ? loaded.config.clusters.filter((c) => share.leases.has(c.name)) : loaded.config.clusters;
+      this.inFlight = clusters.map((c) => c.name);
       // Read once per run, before the clusters are judged.
       const windows = await this.openWindowContexts();
       // Each cluster is stored and summarised as soon as its own nodes are collected, and
@@ -327,6 +331,7 @@ export class Daemon {
       failed = true;
       log.error({ err }, 'run failed; the previous view and stored history are kept');
     } finally {
+      this.inFlight = [];
       const seconds = (Date.now() - started) / 1000;
       const runs = this.view.runs;
       this.view = {

@@ -7,6 +7,7 @@
  * Only with a PostgreSQL store. On SQLite one instance serves the database (the serve
  * lock) and audits every cluster.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'pg';
 import type { FleetCluster, TickPlan } from '../core/fleet/assign.js';
 import type { Logger } from '../util/logger.js';
@@ -21,6 +22,9 @@ export const LEASE_GUARD_SQL =
 export interface GuardTx {
   get(sql: string, params?: readonly (string | number)[]): Promise<unknown>;
 }
+
+/** How long dropping a failed lease connection waits for its goodbye. */
+const DROP_WAIT_MS = 1000;
 
 export class LeaseLostError extends Error {
   override readonly name = 'LeaseLostError';
@@ -88,12 +92,17 @@ export class FleetMembership {
     }
   }
 
-  /** A failed call: the connection may be gone; the next call opens a new one. Leases held lapse unless renewed in time. */
+  /**
+   * A failed call: the connection may be gone; the next call opens a new one. Leases held
+   * lapse unless renewed in time. A connection that hangs (no answer, no reset) may never
+   * confirm its goodbye: the wait for it is bounded, the socket is left to its keepalive.
+   */
   private async drop(): Promise<void> {
     const client = this.client;
     this.client = null;
     this.coordinator = null;
-    await client?.end().catch(() => undefined);
+    if (!client) return;
+    await Promise.race([client.end().catch(() => undefined), sleep(DROP_WAIT_MS, undefined, { ref: false })]);
   }
 
   /**
@@ -144,14 +153,19 @@ export class FleetMembership {
    * Heartbeats every leaseMs/3, and after each one the takeover of clusters whose holder
    * died: `onTakeover` gets the clusters to audit now with their leases.
    */
-  startTimers(clusters: () => readonly FleetCluster[], onTakeover: (share: RunShare) => void): void {
+  startTimers(
+    clusters: () => readonly FleetCluster[],
+    onTakeover: (share: RunShare) => void,
+    /** The clusters of the run in progress: their leases are renewed even if a reload removed them. */
+    busy: () => readonly string[] = () => [],
+  ): void {
     if (this.timer) return;
     const every = Math.max(1000, Math.floor(this.options.leaseMs / 3));
     this.timer = setInterval(() => {
       if (this.polling) return;
       this.polling = true;
       this.ensure()
-        .then((coordinator) => coordinator.takeOver(clusters()))
+        .then((coordinator) => coordinator.takeOver(clusters(), busy()))
         .then((taken) => {
           if (taken.size > 0) {
             this.options.logger.info({ clusters: [...taken.keys()] }, 'leases: took over clusters no live instance held');

@@ -29,6 +29,19 @@ export interface PostgresOptions {
   connectTimeoutMs?: number;
   /** Sessions refuse every write (default_transaction_read_only), as SQLite's read-only open does. */
   readonly?: boolean;
+  /**
+   * A statement with no answer after this long fails (client side), and its connection is
+   * dropped: a connection that hangs (a firewall dropping packets, a cut-off network) does
+   * not block the caller forever. Default: none (a CLI reading a long history may take long).
+   */
+  queryTimeoutMs?: number;
+  /**
+   * The server ends a session that sits inside a transaction without a statement for
+   * this long (idle_in_transaction_session_timeout): a client cut off mid-transaction
+   * releases its row locks (a lease row) and advisory lock (the history) then, not when
+   * TCP finally gives up. Default: the server's setting.
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 /** True when `target` names a PostgreSQL database rather than a SQLite file. */
@@ -109,6 +122,15 @@ export function poolConfig(target: string, options: PostgresOptions): PoolConfig
     ssl,
     max: 4,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    // A peer gone without a reset (host lost, cable cut) shows up as a dead socket after
+    // 10 s idle plus the kernel's probes (about 11 min on Linux defaults) instead of two
+    // hours; queryTimeoutMs is what bounds a statement.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    ...(options.queryTimeoutMs !== undefined ? { query_timeout: options.queryTimeoutMs } : {}),
+    ...(options.idleInTransactionTimeoutMs !== undefined
+      ? { idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs }
+      : {}),
     application_name: 'driftd',
     ...(options.readonly ? { options: '-c default_transaction_read_only=on' } : {}),
   };
