@@ -255,6 +255,13 @@ export class PgDb implements SqlDb {
       throw wrap(error, this.shown);
     }
     let broken: unknown;
+    // A checked-out connection has no listener of the pool's: a reset between two
+    // statements would emit 'error' unhandled and end the process. The next statement
+    // fails instead (a connection error), the transaction rolls back with it.
+    const onError = (error: Error): void => {
+      broken = error;
+    };
+    client.on('error', onError);
     try {
       await query(client, this.shown, 'BEGIN');
       if (options.lock !== undefined) {
@@ -272,6 +279,7 @@ export class PgDb implements SqlDb {
       }
       throw wrap(error, this.shown);
     } finally {
+      client.removeListener('error', onError);
       client.release(broken instanceof Error ? broken : undefined);
     }
   }
