@@ -7,6 +7,7 @@
  * Only with a PostgreSQL store. On SQLite one instance serves the database (the serve
  * lock) and audits every cluster.
  */
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'pg';
 import type { FleetCluster, TickPlan } from '../core/fleet/assign.js';
@@ -42,6 +43,24 @@ export interface MembershipOptions {
   graceMs?: number;
 }
 
+/** What the daemon gives the heartbeat timer. */
+export interface TimerHooks {
+  /** The clusters of the current config (reloads included). */
+  clusters: () => readonly FleetCluster[];
+  /** Clusters taken over between ticks, to audit now. */
+  onTakeover: (share: RunShare) => void;
+  /** The clusters of the run in progress: their leases are renewed even if a reload removed them. */
+  busy: () => readonly string[];
+  /** The clusters this instance holds after a heartbeat: the others are another instance's now. */
+  onHeld: (held: ReadonlySet<string>) => void;
+  /**
+   * No heartbeat has succeeded for two thirds of a lease time: every lease this instance
+   * holds lapses within the next third unless one succeeds, and then another instance may
+   * take and export the clusters. Called at each heartbeat interval until one succeeds.
+   */
+  onLapsing: () => void;
+}
+
 /** One run's share: the clusters this instance audits now, with the lease each is stored under. */
 export interface RunShare {
   plan: TickPlan;
@@ -51,6 +70,8 @@ export interface RunShare {
 export class FleetMembership {
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
+  /** When a heartbeat last succeeded (performance.now()): the leases held then last one lease time past it at most. */
+  private renewedAt = performance.now();
   private client: Client | null = null;
   private coordinator: Coordinator | null = null;
 
@@ -111,7 +132,9 @@ export class FleetMembership {
    */
   async share(clusters: readonly FleetCluster[]): Promise<RunShare> {
     try {
-      return await (await this.ensure()).tick(clusters);
+      const share = await (await this.ensure()).tick(clusters);
+      this.renewedAt = performance.now();
+      return share;
     } catch (err) {
       await this.drop();
       throw new Error(
@@ -153,23 +176,23 @@ export class FleetMembership {
    * Heartbeats every leaseMs/3, and after each one the takeover of clusters whose holder
    * died: `onTakeover` gets the clusters to audit now with their leases.
    */
-  startTimers(
-    clusters: () => readonly FleetCluster[],
-    onTakeover: (share: RunShare) => void,
-    /** The clusters of the run in progress: their leases are renewed even if a reload removed them. */
-    busy: () => readonly string[] = () => [],
-  ): void {
+  startTimers(hooks: TimerHooks): void {
     if (this.timer) return;
     const every = Math.max(1000, Math.floor(this.options.leaseMs / 3));
     this.timer = setInterval(() => {
+      // Checked even while a heartbeat hangs: no renewal confirmed for two thirds of a lease
+      // time, so every lease lapses within the next third (before any peer can take one).
+      if (performance.now() - this.renewedAt >= this.options.leaseMs - every) hooks.onLapsing();
       if (this.polling) return;
       this.polling = true;
       this.ensure()
-        .then((coordinator) => coordinator.takeOver(clusters(), busy()))
+        .then((coordinator) => coordinator.takeOver(hooks.clusters(), hooks.busy()))
         .then((taken) => {
+          this.renewedAt = performance.now();
+          hooks.onHeld(this.held());
           if (taken.size > 0) {
             this.options.logger.info({ clusters: [...taken.keys()] }, 'leases: took over clusters no live instance held');
-            onTakeover({ plan: { now: [...taken.keys()], afterGrace: [], skipped: [], handBack: [] }, leases: taken });
+            hooks.onTakeover({ plan: { now: [...taken.keys()], afterGrace: [], skipped: [], handBack: [] }, leases: taken });
           }
         })
         .catch(async (err: unknown) => {

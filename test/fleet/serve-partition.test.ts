@@ -153,6 +153,38 @@ describe.skipIf(!postgresAvailable || !sshdAvailable)(
       }
     }
 
+    async function metricsClusters(i: Instance, prefix: string): Promise<string[]> {
+      const text = await (await fetch(`${i.base}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+      const names = [...text.matchAll(/^driftd_cluster_ready\{cluster="([^"]+)"/gm)].map((m) => m[1] ?? '');
+      return [...new Set(names)].filter((n) => n.startsWith(prefix)).sort();
+    }
+
+    /**
+     * Scrapes both instances' /metrics every 250 ms until stopped and records every cluster
+     * seen in both scrapes of one round (an instance not answering, e.g. stopped, is skipped).
+     */
+    function watchDoubleExport(a: Instance, b: Instance, prefix: string): { stop: () => Promise<string[]> } {
+      const doubles: string[] = [];
+      let running = true;
+      const loop = (async () => {
+        while (running) {
+          const [ma, mb] = await Promise.all([
+            metricsClusters(a, prefix).catch((): string[] => []),
+            metricsClusters(b, prefix).catch((): string[] => []),
+          ]);
+          for (const c of ma) if (mb.includes(c)) doubles.push(`${c} at ${new Date().toISOString()}`);
+          await sleep(250);
+        }
+      })();
+      return {
+        stop: async () => {
+          running = false;
+          await loop;
+          return doubles;
+        },
+      };
+    }
+
     /** Pairs of runs of one cluster, from different instances, whose [start, finish] overlap: a split brain. */
     function overlapping(rows: readonly RunRow[]): string[] {
       const found: string[] = [];
@@ -206,6 +238,7 @@ describe.skipIf(!postgresAvailable || !sshdAvailable)(
         await waitFor(() => Promise.resolve(count(x.serve.output(), '"msg":"run started"') > before), 30_000, ctx);
         await sleep(1000);
         expect((await holders('p-')).get(cluster)).toBe(x.id);
+        const watch = watchDoubleExport(a, b, 'p-');
         const pausedAt = Date.now();
         x.serve.child.kill('SIGSTOP');
 
@@ -215,14 +248,23 @@ describe.skipIf(!postgresAvailable || !sshdAvailable)(
 
         const lostBefore = count(x.serve.output(), 'lost its lease during the run');
         x.serve.child.kill('SIGCONT');
-        // x finishes the run it was doing: refused at store time.
-        await waitFor(() => Promise.resolve(count(x.serve.output(), 'lost its lease during the run') > lostBefore), 30_000, ctx);
+        // x finishes the run it was doing: refused at store time (or, were the guard
+        // missing, stored: the assertions below then show the split brain).
+        const pausedRun = (rows: readonly RunRow[]): RunRow[] =>
+          rows.filter((r) => r.instance === x.id && r.start < pausedAt && r.finish > pausedAt);
+        await waitFor(
+          async () => count(x.serve.output(), 'lost its lease during the run') > lostBefore || pausedRun(await runs(cluster)).length > 0,
+          30_000,
+          ctx,
+        );
         // A few more ticks with both instances running.
         await sleep(4000);
         const rows = await runs('p-');
         expect(overlapping(rows), ctx()).toEqual([]);
-        // The run x was in the middle of when frozen is not in the history.
-        expect(rows.filter((r) => r.instance === x.id && r.start < pausedAt && r.finish > pausedAt)).toEqual([]);
+        expect(await watch.stop(), 'clusters exported by both instances at once').toEqual([]);
+        // The run x was in the middle of when frozen is not in the history, and x says why.
+        expect(pausedRun(rows)).toEqual([]);
+        expect(x.serve.output()).toMatch(new RegExp(`cluster ${cluster}: this instance \\(${x.id}\\) lost its lease during the run`));
         expect(storedByYWithinMs).toBeLessThan(30_000);
         console.log(`paused ${x.id}: ${y.id} stored a run of ${cluster} ${storedByYWithinMs} ms after the SIGSTOP`);
         await historyVerifies(y);
@@ -242,17 +284,34 @@ describe.skipIf(!postgresAvailable || !sshdAvailable)(
         const y = await start(`${mode}-y`, clusters);
         const ctx = context(x, y);
         try {
-          // Both hold a share, and each has stored runs.
+          // Both hold a share, each has stored runs and exports exactly the clusters it holds.
+          let ofX: string[] = [];
           await waitFor(
             async () => {
-              const held = await holders(prefix);
+              const held = [...(await holders(prefix))];
               const by = new Set((await runs(prefix)).map((r) => r.instance));
-              return held.size === clusters.length && new Set(held.values()).size === 2 && by.has(x.id) && by.has(y.id);
+              ofX = held
+                .filter(([, h]) => h === x.id)
+                .map(([c]) => c)
+                .sort();
+              const ofY = held
+                .filter(([, h]) => h === y.id)
+                .map(([c]) => c)
+                .sort();
+              return (
+                held.length === clusters.length &&
+                ofX.length > 0 &&
+                ofY.length > 0 &&
+                by.has(x.id) &&
+                by.has(y.id) &&
+                (await metricsClusters(x, prefix)).join() === ofX.join() &&
+                (await metricsClusters(y, prefix)).join() === ofY.join()
+              );
             },
             120_000,
             ctx,
           );
-          const ofX = [...(await holders(prefix))].filter(([, h]) => h === x.id).map(([c]) => c);
+          const watch = watchDoubleExport(x, y, prefix);
           const cutAt = Date.now();
           const logBefore = x.serve.output().length;
           if (mode === 'refuse') await relay.refuse();
@@ -280,6 +339,9 @@ describe.skipIf(!postgresAvailable || !sshdAvailable)(
             60_000,
             ctx,
           );
+          // Its leases have lapsed: x no longer exports those clusters, y does (no double count).
+          await waitFor(async () => (await metricsClusters(x, prefix)).length === 0, 2 * HEARTBEAT_MS + 5000, ctx);
+          await waitFor(async () => (await metricsClusters(y, prefix)).join() === clusters.join(), 60_000, ctx);
           await sleep(3000);
           const cutRows = await runs(prefix);
           // A run x had in flight at the cut may have committed just before it; nothing x
@@ -305,6 +367,7 @@ describe.skipIf(!postgresAvailable || !sshdAvailable)(
           const rejoinedWithinMs = Date.now() - restoredAt;
           const rows = await runs(prefix);
           expect(overlapping(rows), ctx()).toEqual([]);
+          expect(await watch.stop(), 'clusters exported by both instances at once').toEqual([]);
           // Never a run stored by x for a cluster while y held it: every x run after the cut starts after the restore.
           expect(rows.filter((r) => r.instance === x.id && r.start > cutAt + 1000 && r.start < restoredAt)).toEqual([]);
           expect(takenWithinMs).toBeLessThan((LEASE_SECONDS * 1000 + HEARTBEAT_MS) * 3);
