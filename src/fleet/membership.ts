@@ -70,7 +70,10 @@ export interface RunShare {
 export class FleetMembership {
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
-  /** When a heartbeat last succeeded (performance.now()): the leases held then last one lease time past it at most. */
+  /**
+   * When the last heartbeat that succeeded was sent (performance.now()): PostgreSQL renewed
+   * the leases after that, so they last at least one lease time past it.
+   */
   private renewedAt = performance.now();
   private client: Client | null = null;
   private coordinator: Coordinator | null = null;
@@ -131,9 +134,10 @@ export class FleetMembership {
    * reached (the run then fails and keeps the previous view); the next call reconnects.
    */
   async share(clusters: readonly FleetCluster[]): Promise<RunShare> {
+    const sent = performance.now();
     try {
       const share = await (await this.ensure()).tick(clusters);
-      this.renewedAt = performance.now();
+      this.renewedAt = sent;
       return share;
     } catch (err) {
       await this.drop();
@@ -185,10 +189,11 @@ export class FleetMembership {
       if (performance.now() - this.renewedAt >= this.options.leaseMs - every) hooks.onLapsing();
       if (this.polling) return;
       this.polling = true;
+      const sent = performance.now();
       this.ensure()
         .then((coordinator) => coordinator.takeOver(hooks.clusters(), hooks.busy()))
         .then((taken) => {
-          this.renewedAt = performance.now();
+          this.renewedAt = sent;
           hooks.onHeld(this.held());
           if (taken.size > 0) {
             this.options.logger.info({ clusters: [...taken.keys()] }, 'leases: took over clusters no live instance held');
