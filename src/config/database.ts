@@ -11,7 +11,18 @@ export interface PostgresConnection {
   password?: string;
   sslMode?: 'disable' | 'require' | 'verify-ca' | 'verify-full';
   sslCaFile?: string;
+  /** See PostgresOptions (src/store/pg-driver.ts): set by `driftd serve` only. */
+  queryTimeoutMs?: number;
+  idleInTransactionTimeoutMs?: number;
 }
+
+/**
+ * What `driftd serve` sets on its store connections (README "Several instances"): a
+ * statement unanswered for 60 s fails the run instead of hanging it, and a transaction
+ * that a cut-off instance leaves idle for 15 s is ended by the server, so its locks (the
+ * lease row, the history lock) go to the other instances.
+ */
+export const SERVE_TIMEOUTS = { queryTimeoutMs: 60_000, idleInTransactionTimeoutMs: 15_000 } as const;
 
 export type DatabaseTarget =
   { kind: 'sqlite'; target: string; shown: string } | { kind: 'postgres'; target: string; shown: string; postgres: PostgresConnection };
@@ -55,9 +66,11 @@ export function databaseOf(loaded: LoadedConfig): DatabaseTarget {
  * Opens the configured store (SQLite file or PostgreSQL). Throws DatabaseConfigError
  * (unreadable password file) or StoreError.
  */
-export async function openStoreOf(loaded: LoadedConfig, options: { readonly?: boolean } = {}): Promise<Store> {
+export async function openStoreOf(loaded: LoadedConfig, options: { readonly?: boolean; serve?: boolean } = {}): Promise<Store> {
   const db = databaseOf(loaded);
-  return db.kind === 'sqlite' ? Store.open(db.target, options) : Store.open(db.target, { ...options, postgres: db.postgres });
+  const { serve, ...open } = options;
+  if (db.kind === 'sqlite') return Store.open(db.target, open);
+  return Store.open(db.target, { ...open, postgres: serve ? { ...db.postgres, ...SERVE_TIMEOUTS } : db.postgres });
 }
 
 /** False only for a SQLite file that does not exist yet (nothing stored); a PostgreSQL database is asked when opened. */

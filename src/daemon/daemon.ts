@@ -61,6 +61,10 @@ export class Daemon {
   private pendingShare: RunShare | null = null;
   /** In a fleet, the first run waits for peers started at the same time (see start). */
   private firstRunTimer: NodeJS.Timeout | null = null;
+  /** The clusters of the run in progress (on PostgreSQL): their leases are renewed until it ends, even if a reload removed them. */
+  private inFlight: string[] = [];
+  /** Cluster views set aside while heartbeats failed (see setAsideAll). */
+  private readonly shelved = new Map<string, ClusterView>();
 
   private constructor(
     private readonly options: DaemonOptions,
@@ -120,7 +124,7 @@ export class Daemon {
       throw err;
     }
     try {
-      store = await openStoreOf(loaded);
+      store = await openStoreOf(loaded, { serve: true });
     } catch (err) {
       lock.release();
       if (err instanceof StoreError || err instanceof DatabaseConfigError) throw new DaemonStartError(err.message);
@@ -160,10 +164,13 @@ export class Daemon {
       );
     }
     options.logger.info({ listen: daemon.listening, clusters: loaded.config.clusters.map((c) => c.name) }, 'driftd serving');
-    daemon.fleet?.startTimers(
-      () => daemon.loaded.config.clusters,
-      (share) => daemon.takeOver(share),
-    );
+    daemon.fleet?.startTimers({
+      clusters: () => daemon.loaded.config.clusters,
+      onTakeover: (share) => daemon.takeOver(share),
+      busy: () => daemon.inFlight,
+      onHeld: (held) => daemon.dropUnheld(held),
+      onLapsing: () => daemon.setAsideAll(),
+    });
     if (daemon.fleet) {
       // Instances started together (both hosts rebooted, a rolling restart) must see each
       // other before the first run splits the clusters: otherwise the first one up takes
@@ -306,6 +313,7 @@ export class Daemon {
       // unreachable: the run fails and the previous view stays.
       const share = fleet ? (given ?? (await fleet.share(loaded.config.clusters))) : null;
       const clusters = share ? loaded.config.clusters.filter((c) => share.leases.has(c.name)) : loaded.config.clusters;
+      this.inFlight = clusters.map((c) => c.name);
       // Read once per run, before the clusters are judged.
       const windows = await this.openWindowContexts();
       // Each cluster is stored and summarised as soon as its own nodes are collected, and
@@ -358,6 +366,7 @@ export class Daemon {
       // by two instances.
       if (share && fleet) await fleet.afterRun(share);
       const views = fleet ? this.keepHeld(audited, fleet.held()) : audited;
+      this.shelved.clear();
       this.view = { ...this.view, clusters: views, windows: await this.windowViewsOrPrevious(), firstRunCompleted: true };
       // Render the run's metrics now, once, rather than on the first scrape after the swap.
       this.metrics.prepare(this.view);
@@ -366,6 +375,7 @@ export class Daemon {
       failed = true;
       log.error({ err }, 'run failed; the previous view and stored history are kept');
     } finally {
+      this.inFlight = [];
       const seconds = (Date.now() - started) / 1000;
       const runs = this.view.runs;
       this.view = {
@@ -381,6 +391,49 @@ export class Daemon {
       };
       log.info({ reason, seconds, failed }, 'run finished');
     }
+  }
+
+  /**
+   * Between runs: a cluster whose lease this instance lost (taken over while it was paused)
+   * leaves its view and /metrics at once, so that the instance holding it now is the only
+   * one exporting it. Clusters set aside while heartbeats failed come back if the leases
+   * were renewed in time after all.
+   */
+  private dropUnheld(held: ReadonlySet<string>): void {
+    const back = [...this.shelved.values()].filter((c) => held.has(c.name));
+    this.shelved.clear();
+    const lost = this.view.clusters.filter((c) => !held.has(c.name)).map((c) => c.name);
+    if (lost.length === 0 && back.length === 0) return;
+    const order = new Map(this.loaded.config.clusters.map((c, i) => [c.name, i]));
+    const clusters = [...this.view.clusters.filter((c) => held.has(c.name)), ...back].sort(
+      (a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0),
+    );
+    this.view = { ...this.view, clusters };
+    this.metrics.prepare(this.view);
+    if (lost.length > 0) {
+      this.options.logger.warn(
+        { clusters: lost },
+        "leases: these clusters' leases were lost (expired or taken over); they leave this instance's view and /metrics, the instance holding them exports them",
+      );
+    }
+    if (back.length > 0)
+      this.options.logger.info({ clusters: back.map((c) => c.name) }, 'leases: renewed in time; these clusters are exported again');
+  }
+
+  /**
+   * Heartbeats have failed for two thirds of a lease time (PostgreSQL unreachable): every
+   * cluster leaves the view and /metrics before its lease can lapse and another instance
+   * export it, set aside in case the next heartbeat renews the leases in time.
+   */
+  private setAsideAll(): void {
+    if (this.view.clusters.length === 0) return;
+    for (const c of this.view.clusters) this.shelved.set(c.name, c);
+    this.options.logger.warn(
+      { clusters: this.view.clusters.map((c) => c.name) },
+      "leases: no heartbeat succeeded for two thirds of the lease time; these clusters leave this instance's view and /metrics until it renews or retakes their leases",
+    );
+    this.view = { ...this.view, clusters: [] };
+    this.metrics.prepare(this.view);
   }
 
   /** This instance's clusters after a run: the ones audited, then earlier views of those it still holds. */

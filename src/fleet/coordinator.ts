@@ -43,10 +43,14 @@ export class Coordinator {
    * Says this instance is alive and renews its leases. A lease that expired meanwhile (the
    * process was paused, PostgreSQL unreachable) is dropped: the cluster may be another
    * instance's now. Throws when PostgreSQL cannot be reached; the caller then holds nothing.
+   *
+   * With `keep` (the clusters of this instance's config, and those of a run in progress),
+   * every other lease it holds is given up: a cluster dropped from the config by SIGHUP
+   * goes to a peer that still has it.
    */
-  async heartbeat(): Promise<Map<string, Lease>> {
+  async heartbeat(keep?: readonly string[]): Promise<Map<string, Lease>> {
     try {
-      const renewed = await this.options.board.heartbeat(this.id, this.options.me.zones, this.options.version);
+      const renewed = await this.options.board.heartbeat(this.id, this.options.me.zones, this.options.version, keep);
       this.held = new Map(renewed.map((l) => [l.cluster, l]));
     } catch (err) {
       this.held.clear();
@@ -61,7 +65,7 @@ export class Coordinator {
    * audit with the lease each run must be stored under.
    */
   async tick(clusters: readonly FleetCluster[]): Promise<TickResult> {
-    const plan = await this.plan(clusters);
+    const plan = await this.plan(clusters, []);
     const leases = new Map<string, Lease>();
     for (const name of plan.now) {
       const lease = await this.options.board.acquire(name, this.id);
@@ -81,10 +85,11 @@ export class Coordinator {
   /**
    * Between ticks: the clusters of this instance's reach whose lease is free or expired
    * (their holder died) and that this instance ranks first for among the live instances,
-   * taken now so they are audited within one schedule interval.
+   * taken now so they are audited within one schedule interval. `busy`: the clusters of
+   * a run in progress, whose leases are kept even if the config no longer names them.
    */
-  async takeOver(clusters: readonly FleetCluster[]): Promise<Map<string, Lease>> {
-    const plan = await this.plan(clusters);
+  async takeOver(clusters: readonly FleetCluster[], busy: readonly string[] = []): Promise<Map<string, Lease>> {
+    const plan = await this.plan(clusters, busy);
     const taken = new Map<string, Lease>();
     for (const name of plan.now) {
       if (this.held.has(name)) continue;
@@ -104,9 +109,9 @@ export class Coordinator {
     await this.options.board.retire(this.id);
   }
 
-  /** Heartbeat, then this instance's plan among the instances live now. */
-  private async plan(clusters: readonly FleetCluster[]): Promise<TickPlan> {
-    await this.heartbeat();
+  /** Heartbeat (keeping the leases of `clusters` and `busy` only), then this instance's plan among the instances live now. */
+  private async plan(clusters: readonly FleetCluster[], busy: readonly string[]): Promise<TickPlan> {
+    await this.heartbeat([...clusters.map((c) => c.name), ...busy]);
     const live = (await this.options.board.liveInstances()).map((i) => ({ id: i.id, zones: i.zones }));
     return planTick(this.options.me, clusters, live, new Set(this.held.keys()));
   }

@@ -17,7 +17,11 @@ export async function joinFleet(
   version: string,
   logger: Logger,
 ): Promise<FleetMembership> {
-  const { max: _max, ...config } = poolConfig(target, postgres);
+  const leaseMs = instance.leaseSeconds * 1000;
+  // A lease statement unanswered within one lease time fails (the leases are lost by then
+  // anyway) and the connection is dropped and reopened: a hung connection cannot keep the
+  // heartbeat waiting forever, nor the instance believing it holds anything.
+  const { max: _max, ...config } = poolConfig(target, { ...postgres, queryTimeoutMs: leaseMs, idleInTransactionTimeoutMs: leaseMs });
   const pg = (await import('pg')).default;
   const connect = async (): Promise<Client> => {
     const client = new pg.Client(config);
@@ -30,7 +34,7 @@ export async function joinFleet(
     connect,
     id: instance.id ?? hostname(),
     zones: instance.zones,
-    leaseMs: instance.leaseSeconds * 1000,
+    leaseMs,
     version,
     logger,
   });

@@ -106,11 +106,16 @@ export class LeaseBoard {
   }
 
   /**
-   * Says this instance is alive and renews every lease it still holds. Returns the
+   * Says this instance is alive and renews the leases it still holds. Returns the
    * clusters it holds afterwards: a lease that expired before this renewal is not
    * revived (another instance may be auditing the cluster already).
+   *
+   * With `keep`, only the leases of those clusters are renewed; any other lease this
+   * instance holds is given up at once (a cluster removed from its config by SIGHUP, or
+   * held by a previous incarnation of the same id), so a peer that has it takes it at its
+   * next heartbeat instead of never.
    */
-  async heartbeat(id: string, zones: readonly string[], version: string): Promise<Lease[]> {
+  async heartbeat(id: string, zones: readonly string[], version: string, keep?: readonly string[]): Promise<Lease[]> {
     await this.db.query(
       `INSERT INTO driftd_instances (id, zones, version, started_at, seen_at) VALUES ($1, $2, $3, now(), now())
        ON CONFLICT (id) DO UPDATE SET zones = EXCLUDED.zones, version = EXCLUDED.version, seen_at = now()`,
@@ -119,11 +124,20 @@ export class LeaseBoard {
     // Rows locked right now are skipped, not waited for: the only holder of a lock on this
     // instance's lease is its own run committing under it (holdsInTx), which must not make
     // the heartbeat fail. Reading the leases back takes no lock (MVCC).
+    const kept = keep === undefined ? '' : 'AND cluster = ANY($3)';
     await this.db.query(
       `UPDATE driftd_leases SET expires_at = now() + $2 * interval '1 millisecond'
-       WHERE cluster IN (SELECT cluster FROM driftd_leases WHERE holder = $1 AND expires_at > now() FOR UPDATE SKIP LOCKED)`,
-      [id, ms(this.leaseMs)],
+       WHERE cluster IN (SELECT cluster FROM driftd_leases WHERE holder = $1 AND expires_at > now() ${kept} FOR UPDATE SKIP LOCKED)`,
+      keep === undefined ? [id, ms(this.leaseMs)] : [id, ms(this.leaseMs), [...keep]],
     );
+    if (keep !== undefined) {
+      // Expired now, token kept (as release does), so tokens never repeat.
+      await this.db.query(
+        `UPDATE driftd_leases SET expires_at = now()
+         WHERE cluster IN (SELECT cluster FROM driftd_leases WHERE holder = $1 AND expires_at > now() AND NOT (cluster = ANY($2)) FOR UPDATE SKIP LOCKED)`,
+        [id, [...keep]],
+      );
+    }
     const renewed = await this.db.query<LeaseRow>(
       `SELECT cluster, holder, token, expires_at FROM driftd_leases WHERE holder = $1 AND expires_at > now()`,
       [id],

@@ -7,6 +7,8 @@
  * Only with a PostgreSQL store. On SQLite one instance serves the database (the serve
  * lock) and audits every cluster.
  */
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'pg';
 import type { FleetCluster, TickPlan } from '../core/fleet/assign.js';
 import type { Logger } from '../util/logger.js';
@@ -21,6 +23,9 @@ export const LEASE_GUARD_SQL =
 export interface GuardTx {
   get(sql: string, params?: readonly (string | number)[]): Promise<unknown>;
 }
+
+/** How long dropping a failed lease connection waits for its goodbye. */
+const DROP_WAIT_MS = 1000;
 
 export class LeaseLostError extends Error {
   override readonly name = 'LeaseLostError';
@@ -38,6 +43,24 @@ export interface MembershipOptions {
   graceMs?: number;
 }
 
+/** What the daemon gives the heartbeat timer. */
+export interface TimerHooks {
+  /** The clusters of the current config (reloads included). */
+  clusters: () => readonly FleetCluster[];
+  /** Clusters taken over between ticks, to audit now. */
+  onTakeover: (share: RunShare) => void;
+  /** The clusters of the run in progress: their leases are renewed even if a reload removed them. */
+  busy: () => readonly string[];
+  /** The clusters this instance holds after a heartbeat: the others are another instance's now. */
+  onHeld: (held: ReadonlySet<string>) => void;
+  /**
+   * No heartbeat has succeeded for two thirds of a lease time: every lease this instance
+   * holds lapses within the next third unless one succeeds, and then another instance may
+   * take and export the clusters. Called at each heartbeat interval until one succeeds.
+   */
+  onLapsing: () => void;
+}
+
 /** One run's share: the clusters this instance audits now, with the lease each is stored under. */
 export interface RunShare {
   plan: TickPlan;
@@ -47,6 +70,11 @@ export interface RunShare {
 export class FleetMembership {
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
+  /**
+   * When the last heartbeat that succeeded was sent (performance.now()): PostgreSQL renewed
+   * the leases after that, so they last at least one lease time past it.
+   */
+  private renewedAt = performance.now();
   private client: Client | null = null;
   private coordinator: Coordinator | null = null;
 
@@ -93,12 +121,17 @@ export class FleetMembership {
     }
   }
 
-  /** A failed call: the connection may be gone; the next call opens a new one. Leases held lapse unless renewed in time. */
+  /**
+   * A failed call: the connection may be gone; the next call opens a new one. Leases held
+   * lapse unless renewed in time. A connection that hangs (no answer, no reset) may never
+   * confirm its goodbye: the wait for it is bounded, the socket is left to its keepalive.
+   */
   private async drop(): Promise<void> {
     const client = this.client;
     this.client = null;
     this.coordinator = null;
-    await client?.end().catch(() => undefined);
+    if (!client) return;
+    await Promise.race([client.end().catch(() => undefined), sleep(DROP_WAIT_MS, undefined, { ref: false })]);
   }
 
   /**
@@ -106,8 +139,11 @@ export class FleetMembership {
    * reached (the run then fails and keeps the previous view); the next call reconnects.
    */
   async share(clusters: readonly FleetCluster[]): Promise<RunShare> {
+    const sent = performance.now();
     try {
-      return await (await this.ensure()).tick(clusters);
+      const share = await (await this.ensure()).tick(clusters);
+      this.renewedAt = sent;
+      return share;
     } catch (err) {
       await this.drop();
       throw new Error(
@@ -149,18 +185,24 @@ export class FleetMembership {
    * Heartbeats every leaseMs/3, and after each one the takeover of clusters whose holder
    * died: `onTakeover` gets the clusters to audit now with their leases.
    */
-  startTimers(clusters: () => readonly FleetCluster[], onTakeover: (share: RunShare) => void): void {
+  startTimers(hooks: TimerHooks): void {
     if (this.timer) return;
     const every = Math.max(1000, Math.floor(this.options.leaseMs / 3));
     this.timer = setInterval(() => {
+      // Checked even while a heartbeat hangs: no renewal confirmed for two thirds of a lease
+      // time, so every lease lapses within the next third (before any peer can take one).
+      if (performance.now() - this.renewedAt >= this.options.leaseMs - every) hooks.onLapsing();
       if (this.polling) return;
       this.polling = true;
+      const sent = performance.now();
       this.ensure()
-        .then((coordinator) => coordinator.takeOver(clusters()))
+        .then((coordinator) => coordinator.takeOver(hooks.clusters(), hooks.busy()))
         .then((taken) => {
+          this.renewedAt = sent;
+          hooks.onHeld(this.held());
           if (taken.size > 0) {
             this.options.logger.info({ clusters: [...taken.keys()] }, 'leases: took over clusters no live instance held');
-            onTakeover({ plan: { now: [...taken.keys()], afterGrace: [], skipped: [], handBack: [] }, leases: taken });
+            hooks.onTakeover({ plan: { now: [...taken.keys()], afterGrace: [], skipped: [], handBack: [] }, leases: taken });
           }
         })
         .catch(async (err: unknown) => {

@@ -32,6 +32,19 @@ export interface PostgresOptions {
   connectTimeoutMs?: number;
   /** Sessions refuse every write (default_transaction_read_only), as SQLite's read-only open does. */
   readonly?: boolean;
+  /**
+   * A statement with no answer after this long fails (client side), and its connection is
+   * dropped: a connection that hangs (a firewall dropping packets, a cut-off network) does
+   * not block the caller forever. Default: none (a CLI reading a long history may take long).
+   */
+  queryTimeoutMs?: number;
+  /**
+   * The server ends a session that sits inside a transaction without a statement for
+   * this long (idle_in_transaction_session_timeout): a client cut off mid-transaction
+   * releases its row locks (a lease row) and advisory lock (the history) then, not when
+   * TCP finally gives up. Default: the server's setting.
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 /** True when `target` names a PostgreSQL database rather than a SQLite file. */
@@ -112,6 +125,15 @@ export function poolConfig(target: string, options: PostgresOptions): PoolConfig
     ssl,
     max: POOL_SIZE,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    // A peer gone without a reset (host lost, cable cut) shows up as a dead socket after
+    // 10 s idle plus the kernel's probes (about 11 min on Linux defaults) instead of two
+    // hours; queryTimeoutMs is what bounds a statement.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    ...(options.queryTimeoutMs !== undefined ? { query_timeout: options.queryTimeoutMs } : {}),
+    ...(options.idleInTransactionTimeoutMs !== undefined
+      ? { idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs }
+      : {}),
     application_name: 'driftd',
     ...(options.readonly ? { options: '-c default_transaction_read_only=on' } : {}),
   };
@@ -283,6 +305,13 @@ export class PgDb implements SqlDb {
       throw wrap(error, this.shown);
     }
     let broken: unknown;
+    // A checked-out connection has no listener of the pool's: a reset between two
+    // statements would emit 'error' unhandled and end the process. The next statement
+    // fails instead (a connection error), the transaction rolls back with it.
+    const onError = (error: Error): void => {
+      broken = error;
+    };
+    client.on('error', onError);
     try {
       await query(client, this.shown, options.snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
       // Held until COMMIT or ROLLBACK, released by the server if this connection dies.
@@ -304,6 +333,7 @@ export class PgDb implements SqlDb {
       }
       throw wrap(error, this.shown);
     } finally {
+      client.removeListener('error', onError);
       client.release(broken instanceof Error ? broken : undefined);
     }
   }

@@ -97,4 +97,36 @@ describe.skipIf(!postgresAvailable)(`instances sharing clusters on a real Postgr
     expect([...t2.leases.keys()].sort()).toEqual(names.filter((k) => k.zone === 'dc2').map((k) => k.name));
     expect(t1.plan.skipped).toHaveLength(10);
   }, 30_000);
+  it('a cluster removed from an instance config (SIGHUP) is given up at its next heartbeat, unless a run of it is in progress', async () => {
+    // The earlier tests' instances stop being live first (they would rank too).
+    await sleep(LEASE_MS + 200);
+    const names = clusters.map((k) => ({ ...k, name: `h-${k.name}` }));
+    const a = await instance({ id: 'hup-a', zones: [] });
+    const b = await instance({ id: 'hup-b', zones: [] });
+    await a.heartbeat();
+    await b.heartbeat();
+    const [ta] = await Promise.all([a.tick(names), b.tick(names)]);
+    const ofA = [...ta.leases.keys()].sort();
+    expect(ofA.length).toBeGreaterThan(1);
+    const [removed, busy] = ofA as [string, string];
+    // a's reloaded config no longer names `removed` nor `busy`; a run of `busy` is in progress.
+    const reloaded = names.filter((k) => k.name !== removed && k.name !== busy);
+    await a.takeOver(reloaded, [busy]);
+    expect(a.leases().has(removed)).toBe(false);
+    expect(a.leases().has(busy)).toBe(true);
+    // Well within the lease time: b, whose config still has them, takes `removed` at its
+    // next tick (after the grace: a still ranks first for it, being live, but no longer
+    // holds it); `busy` stays a's, renewed past its lease, until that run ends.
+    const first = await b.tick(names);
+    expect(first.leases.has(removed)).toBe(true);
+    expect(first.leases.has(busy)).toBe(false);
+    for (let i = 0; i < 3; i++) {
+      await sleep(LEASE_MS / 2);
+      await a.takeOver(reloaded, [busy]);
+    }
+    expect((await b.tick(names)).leases.has(busy)).toBe(false);
+    // The run ended: a's next heartbeat gives `busy` up too, and b takes it.
+    await a.takeOver(reloaded, []);
+    expect((await b.tick(names)).leases.has(busy)).toBe(true);
+  }, 30_000);
 });
