@@ -8,7 +8,7 @@ import { sha256Hex } from '../core/snapshot.js';
 import { z } from 'zod';
 import { StoreError } from './errors.js';
 import type { Db } from './types.js';
-import { Bytes, IdRow, Int, readOptionalRow } from './rows.js';
+import { Bytes, IdRow, Int, readOptionalRow, readRows } from './rows.js';
 
 export type BlobTable = 'facet_blobs' | 'finding_blobs' | 'score_blobs';
 
@@ -28,25 +28,49 @@ export function decompress(data: Buffer): string {
  * committed, takes its row instead of failing on the unique key.
  */
 export async function putBlob(db: Db, table: BlobTable, hash: string, text: string | (() => string), facet?: string): Promise<number> {
-  const find = async () => readOptionalRow(IdRow, await db.get(`SELECT id FROM ${table} WHERE hash = ?`, [hash]), table);
-  const existing = await find();
+  const existing = readOptionalRow(IdRow, await db.get(`SELECT id FROM ${table} WHERE hash = ?`, [hash]), table);
   if (existing) return existing.id;
+  return insertBlob(db, table, hash, text, facet);
+}
+
+/** The ids of the blobs already stored among `hashes`, in one query. */
+export async function blobIdsByHash(db: Db, table: BlobTable, hashes: readonly string[]): Promise<Map<string, number>> {
+  const unique = [...new Set(hashes)];
+  const found = new Map<string, number>();
+  if (unique.length === 0) return found;
+  const rows = await db.all(`SELECT id, hash FROM ${table} WHERE hash IN (${unique.map(() => '?').join(', ')})`, unique);
+  for (const row of readRows(BlobIdRow, rows, table)) found.set(row.hash, row.id);
+  return found;
+}
+
+/** Writes a blob not found by its hash (another writer may insert it meanwhile); returns its id. */
+export async function insertBlob(db: Db, table: BlobTable, hash: string, text: string | (() => string), facet?: string): Promise<number> {
   const canonicalText = typeof text === 'string' ? text : text();
   const data = compress(canonicalText);
   const size = Buffer.byteLength(canonicalText, 'utf8');
+  // RETURNING gives the id of a row it inserted; none when another transaction's row won.
   const inserted =
     table === 'facet_blobs'
-      ? await db.run('INSERT INTO facet_blobs (hash, facet, data, size) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING', [
+      ? await db.get('INSERT INTO facet_blobs (hash, facet, data, size) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING RETURNING id', [
           hash,
           facet ?? '',
           data,
           size,
         ])
-      : await db.run(`INSERT INTO ${table} (hash, data, size) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING`, [hash, data, size]);
-  const row = await find();
-  if (!row) throw new StoreError('corrupt', `${table}: blob ${hash} is neither inserted (${inserted.changes} rows) nor found`);
+      : await db.get(`INSERT INTO ${table} (hash, data, size) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING RETURNING id`, [
+          hash,
+          data,
+          size,
+        ]);
+  const row =
+    inserted === undefined
+      ? readOptionalRow(IdRow, await db.get(`SELECT id FROM ${table} WHERE hash = ?`, [hash]), table)
+      : readOptionalRow(IdRow, inserted, table);
+  if (!row) throw new StoreError('corrupt', `${table}: blob ${hash} is neither inserted nor found`);
   return row.id;
 }
+
+const BlobIdRow = z.object({ id: Int, hash: z.string() });
 
 /** A row of facet_blobs, finding_blobs or score_blobs: the deflated text and its key. */
 export const BlobRow = z.object({ id: Int, hash: z.string(), data: Bytes });

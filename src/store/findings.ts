@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { FindingFieldsSchema, FindingSchema, WaiverSchema } from '../core/check-report.js';
 import { canonicalJson, FACET_NAMES, sha256Hex } from '../core/snapshot.js';
 import type { Finding, Waiver } from '../core/findings.js';
-import { putBlob } from './blobs.js';
+import { blobIdsByHash, insertBlob } from './blobs.js';
 import type { Db } from './types.js';
 import { whereClause } from './statements.js';
 import { StoreError } from './errors.js';
@@ -160,16 +160,37 @@ export async function applyEpisodes(db: Db, cluster: string, runId: number, at: 
 /** Stores a run's findings (content-addressed) and returns their canonical texts by id order. */
 export async function insertRunFindings(db: Db, runId: number, findings: readonly Finding[]): Promise<void> {
   const seen = new Set<string>();
-  for (const finding of findings) {
+  const texts = findings.map((finding) => {
     if (seen.has(finding.id)) {
       throw new StoreError('invalid-input', `finding id ${finding.id} appears twice in one report`);
     }
     seen.add(finding.id);
     const text = canonicalJson(finding);
-    const blobId = await putBlob(db, 'finding_blobs', sha256Hex(text), text);
-    await db.run('INSERT INTO run_findings (run_id, finding_id, blob_id) VALUES (?, ?, ?)', [runId, finding.id, blobId]);
+    return { id: finding.id, text, hash: sha256Hex(text) };
+  });
+  // Round trips count on PostgreSQL: known blobs in one query, the run's rows in one statement.
+  const ids = await blobIdsByHash(
+    db,
+    'finding_blobs',
+    texts.map((t) => t.hash),
+  );
+  const rows: [number, string, number][] = [];
+  for (const t of texts) {
+    let blobId = ids.get(t.hash);
+    if (blobId === undefined) {
+      blobId = await insertBlob(db, 'finding_blobs', t.hash, t.text);
+      ids.set(t.hash, blobId);
+    }
+    rows.push([runId, t.id, blobId]);
+  }
+  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
+    const page = rows.slice(start, start + ROWS_PER_INSERT);
+    await db.run(`INSERT INTO run_findings (run_id, finding_id, blob_id) VALUES ${page.map(() => '(?, ?, ?)').join(', ')}`, page.flat());
   }
 }
+
+/** Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bound-parameter limits. */
+const ROWS_PER_INSERT = 200;
 
 export function toEpisode(row: EpisodeRow): FindingEpisode {
   const where = `finding_episodes row id=${row.id}`;

@@ -16,7 +16,7 @@ import {
   type FacetSnapshot,
   type NodeSnapshot,
 } from '../core/snapshot.js';
-import { decompress, putBlob } from './blobs.js';
+import { blobIdsByHash, decompress, insertBlob } from './blobs.js';
 import type { Db } from './types.js';
 import { packDurations, unpackDurations } from './durations.js';
 import { StoreError } from './errors.js';
@@ -208,14 +208,27 @@ export async function putManifest(db: Db, nodeId: number, hashed: HashedSnapshot
     nodeId,
     hashed.snapshot.error ?? null,
   ]);
+  // Round trips count on PostgreSQL: the facets' blobs are looked up in one query, only
+  // the new ones written, and the manifest's rows inserted in one statement.
+  const ids = await blobIdsByHash(
+    db,
+    'facet_blobs',
+    hashed.facets.map((f) => f.hash),
+  );
   for (const f of hashed.facets) {
-    const blobId = await putBlob(db, 'facet_blobs', f.hash, f.text, f.name);
-    await db.run('INSERT INTO manifest_facets (manifest_id, facet, blob_id, status) VALUES (?, ?, ?, ?)', [
-      id,
-      f.name,
-      blobId,
-      f.facet.status,
-    ]);
+    if (!ids.has(f.hash)) ids.set(f.hash, await insertBlob(db, 'facet_blobs', f.hash, f.text, f.name));
+  }
+  const rows = hashed.facets.map((f) => {
+    const blobId = ids.get(f.hash);
+    if (blobId === undefined)
+      throw new StoreError('corrupt', `facet_blobs: blob ${f.hash} of facet ${f.name} is neither found nor written`);
+    return [id, f.name, blobId, f.facet.status];
+  });
+  if (rows.length > 0) {
+    await db.run(
+      `INSERT INTO manifest_facets (manifest_id, facet, blob_id, status) VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')}`,
+      rows.flat(),
+    );
   }
   return id;
 }
