@@ -79,9 +79,14 @@ export async function collectTargets(options: CollectOptions): Promise<Collected
  * caller's to keep or drop, so memory follows what the caller holds, not the fleet.
  */
 export async function collectEachTarget(
-  options: CollectOptions & { onNodeDone: NonNullable<CollectOptions['onNodeDone']> },
+  options: CollectOptions & {
+    onNodeDone: NonNullable<CollectOptions['onNodeDone']>;
+    /** Awaited before each node is started: the consumer's backpressure. */
+    beforeNode?: () => Promise<void>;
+  },
 ): Promise<void> {
   await mapWithConcurrency(options.targets, options.config.concurrency, async (target) => {
+    await options.beforeNode?.();
     await collectTarget(options, target);
   });
 }

@@ -124,6 +124,62 @@ describe('auditEachCluster', () => {
     }
   });
 
+  it('an asynchronous consumer that falls behind holds the collection back (maxWaitingAudits)', async () => {
+    // Three clusters of two replayed nodes, collected one node at a time: while the first
+    // cluster's audit waits for its consumer, no node of the next cluster is started.
+    const file = path.join(dir, 'backpressure.yaml');
+    const replay = (name: string, fixture: string) =>
+      `      - { name: ${name}, transport: replay, path: ${path.join(REPO, 'fixtures/demo', fixture)} }`;
+    writeFileSync(
+      file,
+      [
+        `database: ${path.join(dir, 'backpressure.db')}`,
+        'concurrency: 1',
+        'failover: { simulate: false }',
+        'clusters:',
+        ...['b1', 'b2', 'b3'].flatMap((c) => [
+          `  - name: ${c}`,
+          '    facets: [os]',
+          '    nodes:',
+          replay(`${c}-a`, 'erp-a'),
+          replay(`${c}-b`, 'erp-b'),
+        ]),
+        '',
+      ].join('\n'),
+    );
+    const config = loadConfig(file);
+    const events: string[] = [];
+    const saves = await auditEachCluster(
+      {
+        loaded: config,
+        rules: loadRulesFor(config).rules,
+        clusters: config.config.clusters,
+        now: () => new Date(),
+        maxWaitingAudits: 1,
+        onNodeDone: (target) => events.push(`collected ${target.node.name}`),
+      },
+      (audit) =>
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            events.push(`stored ${audit.cluster.name}`);
+            resolve();
+          }, 200),
+        ),
+    );
+    await Promise.all(saves);
+    expect(events).toEqual([
+      'collected b1-a',
+      'collected b1-b',
+      'stored b1',
+      'collected b2-a',
+      'collected b2-b',
+      'stored b2',
+      'collected b3-a',
+      'collected b3-b',
+      'stored b3',
+    ]);
+  });
+
   keygenIt(`auditClusters keeps every audit with its snapshots, in config order${suffix}`, async () => {
     const audits = await auditClusters(options([]));
     expect(audits.map((a) => [a.cluster.name, a.snapshots.map((s) => s.node)])).toEqual([
