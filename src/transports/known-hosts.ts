@@ -174,6 +174,46 @@ export function findHostEntries(entries: readonly KnownHostEntry[], host: string
   return entries.filter((entry) => entryMatchesHost(entry, host, port));
 }
 
+/**
+ * The entries that can concern a host, found without scanning a fleet-sized file for
+ * every connection: lines whose patterns are plain names (no `*`, `?` or `!`) are looked
+ * up by name; hashed lines, wildcard or negated lists are tried one by one; @revoked lines
+ * concern every host. `relevantEntries` returns them in file order, and
+ * verifyHostKey/knownKeyTypes give the same answer on them as on the whole file.
+ */
+export interface KnownHostsIndex {
+  byName: Map<string, KnownHostEntry[]>;
+  others: KnownHostEntry[];
+  revoked: KnownHostEntry[];
+}
+
+export function indexKnownHosts(entries: readonly KnownHostEntry[]): KnownHostsIndex {
+  const index: KnownHostsIndex = { byName: new Map(), others: [], revoked: [] };
+  for (const entry of entries) {
+    if (entry.marker === 'revoked') index.revoked.push(entry);
+    const hosts = entry.hosts;
+    if (hosts.kind === 'list' && hosts.patterns.every((p) => !/[*?!]/.test(p))) {
+      for (const name of new Set(hosts.patterns.map((p) => p.toLowerCase()))) {
+        const list = index.byName.get(name);
+        if (list) list.push(entry);
+        else index.byName.set(name, [entry]);
+      }
+    } else {
+      index.others.push(entry);
+    }
+  }
+  return index;
+}
+
+export function relevantEntries(index: KnownHostsIndex, host: string, port: number): KnownHostEntry[] {
+  const found = new Set<KnownHostEntry>([
+    ...index.revoked,
+    ...(index.byName.get(hostLookupName(host, port)) ?? []),
+    ...index.others.filter((entry) => entryMatchesHost(entry, host, port)),
+  ]);
+  return [...found].sort((a, b) => a.line - b.line);
+}
+
 /** Key types with a plain entry for this host: offer these first so the server picks a known one. */
 export function knownKeyTypes(entries: readonly KnownHostEntry[], host: string, port: number): string[] {
   const types = findHostEntries(entries, host, port)

@@ -26,11 +26,14 @@ import {
   keyTypeOfBlob,
   knownKeyTypes,
   parseKnownHosts,
+  indexKnownHosts,
+  relevantEntries,
   verifyHostKey,
   type HostKeyVerdict,
   type KnownHostEntry,
   type KnownHostsLineError,
   type ParsedKnownHosts,
+  type KnownHostsIndex,
 } from './known-hosts.js';
 import { ShellQuoteError, commandLine } from './shell-quote.js';
 import { TransportError, type CommandResult, type CommandSpec, type RunOptions, type Transport } from './transport.js';
@@ -55,7 +58,10 @@ const FRAMING_SLACK_BYTES = 64 * 1024;
 /** The remote side of the channel: the batch script arrives on its stdin. */
 const REMOTE_SHELL = '/bin/sh -s';
 
-const knownHostsFiles = new ParsedFileCache<ParsedKnownHosts>((data) => parseKnownHosts(data.toString('utf8')));
+const knownHostsFiles = new ParsedFileCache<{ parsed: ParsedKnownHosts; index: KnownHostsIndex }>((data) => {
+  const parsed = parseKnownHosts(data.toString('utf8'));
+  return { parsed, index: indexKnownHosts(parsed.entries) };
+});
 /** ssh2's parse of the key (it throws nothing: an unusable key is an Error value). `utils` is on
  * the CommonJS module object only, not a named ESM export. */
 const identityFiles = new ParsedFileCache<ParsedKey | Error>((data) => ssh2.utils.parseKey(data));
@@ -169,9 +175,9 @@ export class SshTransport implements Transport {
 
   private readKnownHosts(): KnownHostEntry[] {
     const file = this.options.knownHosts;
-    let parsed: ParsedKnownHosts;
+    let known: { parsed: ParsedKnownHosts; index: KnownHostsIndex };
     try {
-      parsed = knownHostsFiles.read(file);
+      known = knownHostsFiles.read(file);
     } catch (error) {
       throw new TransportError(
         'config',
@@ -181,8 +187,9 @@ export class SshTransport implements Transport {
         { cause: error },
       );
     }
-    this.knownHostsProblems = parsed.errors;
-    return parsed.entries;
+    this.knownHostsProblems = known.parsed.errors;
+    // Only the lines that can concern this host (same verdicts as the whole file).
+    return relevantEntries(known.index, this.options.host, this.options.port);
   }
 
   /** The configured credentials in order: the identity file's key, then the agent. */

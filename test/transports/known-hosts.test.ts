@@ -7,9 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   findHostEntries,
   fingerprintSha256,
+  hashHostName,
   hostLookupName,
+  indexKnownHosts,
   keyTypeOfBlob,
+  knownKeyTypes,
   parseKnownHosts,
+  relevantEntries,
   verifyHostKey,
 } from '../../src/transports/known-hosts.js';
 
@@ -148,6 +152,45 @@ describe('host matching agrees with ssh-keygen -F', () => {
         expect(ourFind(file, name, 22)).toEqual(keygenFind(file, name));
       }),
       { numRuns: 120 },
+    );
+  });
+});
+
+describe('the known_hosts index', () => {
+  realIt(`gives every host the same verdicts and key types as the whole file (property)${suffix}`, () => {
+    // The transport asks only the lines relevantEntries picks (a fleet's file has a line
+    // per node); plain names, wildcards, negations, hashed lines, ports, @revoked and
+    // @cert-authority lines, in any order and case.
+    const names = ['a', 'b', 'A', 'ab', 'b.a'];
+    const pattern = fc.oneof(fc.constantFrom(...names), fc.stringMatching(/^!?[ab.*?]{1,4}$/));
+    const hostField = fc.oneof(
+      { weight: 4, arbitrary: fc.array(pattern, { minLength: 1, maxLength: 3 }).map((p) => p.join(',')) },
+      { weight: 1, arbitrary: fc.constantFrom(...names).map((n) => `[${n}]:2222`) },
+      {
+        weight: 1,
+        arbitrary: fc.tuple(fc.constantFrom(...names), fc.constantFrom(22, 2222)).map(([n, port]) => {
+          const salt = Buffer.alloc(20, n.length + port);
+          return `|1|${salt.toString('base64')}|${hashHostName(hostLookupName(n, port), salt).toString('base64')}`;
+        }),
+      },
+    );
+    const keyName = fc.constantFrom<keyof typeof keys>('ed25519', 'ecdsa', 'rsa', 'other');
+    const entry = fc.tuple(fc.constantFrom('', '', '', '@revoked', '@cert-authority'), hostField, keyName);
+    fc.assert(
+      fc.property(
+        fc.array(entry, { maxLength: 8 }),
+        fc.constantFrom(...names),
+        fc.constantFrom(22, 2222),
+        keyName,
+        (lines, host, port, offered) => {
+          const { entries } = parseKnownHosts(lines.map(([marker, hosts, key]) => line(hosts, keys[key], marker)).join('\n'));
+          const relevant = relevantEntries(indexKnownHosts(entries), host, port);
+          const key = keys[offered];
+          expect(verifyHostKey(relevant, host, port, key.type, key.blob)).toEqual(verifyHostKey(entries, host, port, key.type, key.blob));
+          expect(knownKeyTypes(relevant, host, port)).toEqual(knownKeyTypes(entries, host, port));
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });
