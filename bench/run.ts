@@ -303,23 +303,22 @@ async function fleet(): Promise<SectionResult> {
         });
       }
     }
-    if (s.nodes === FLEET_TARGET_NODES) {
-      const key = `fleet.${s.store}${s.instances > 1 ? `.x${s.instances}` : ''}`;
+    // The issue's targets are for one daemon on SQLite and on PostgreSQL; several instances
+    // on this one machine share its two cores and show the work spread out (figures).
+    if (s.nodes === FLEET_TARGET_NODES && s.instances === 1) {
+      const key = `fleet.${s.store}`;
       section.targets.push(
         target(`${key}.run`, `${size}: daemon run (collect, judge, store, metrics swap)`, round(s.runSeconds, 1), 's', '<', 60),
-        target(
-          `${key}.peak_rss`,
-          `${size}: driftd serve peak RSS${s.instances > 1 ? ' (largest instance)' : ''}`,
-          round(s.peakRssMb, 0),
-          'MB',
-          '<',
-          300,
-        ),
+        target(`${key}.peak_rss`, `${size}: driftd serve peak RSS`, round(s.peakRssMb, 0), 'MB', '<', 300),
       );
     } else {
       section.figures.push(
         { label: `${size}: daemon run (collect, judge, store, metrics swap)`, value: round(s.runSeconds, 1), unit: 's' },
-        { label: `${size}: driftd serve peak RSS`, value: round(s.peakRssMb, 0), unit: 'MB' },
+        {
+          label: `${size}: driftd serve peak RSS${s.instances > 1 ? ' (largest instance)' : ''}`,
+          value: round(s.peakRssMb, 0),
+          unit: 'MB',
+        },
       );
     }
   };

@@ -63,7 +63,7 @@ export interface AuditOptions {
  * is started until one settles (the nodes in flight finish). SQLite's synchronous store
  * never gets here.
  */
-export const MAX_WAITING_AUDITS = 8;
+export const MAX_WAITING_AUDITS = 16;
 
 /** Collect and judge the clusters; every audit keeps its snapshots (for `check`, `window`). */
 export function auditClusters(options: AuditOptions): Promise<ClusterAudit[]> {
