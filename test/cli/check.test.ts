@@ -2,29 +2,16 @@
  * `driftd check` and `driftd diff` on the bundled demo cluster (replayed real outputs with
  * drift seeded on erp-c): the verdict, the exit codes and the JSON contract.
  */
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckReportSchema } from '../../src/core/check-report.js';
+import { runDriftd } from '../helpers/cli.js';
 
-const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '../..');
 
-async function driftd(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), ...args], {
-      cwd: REPO,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const driftd = runDriftd;
 
 describe('driftd check on the bundled demo', () => {
   let dir: string;

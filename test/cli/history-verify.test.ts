@@ -3,28 +3,18 @@
  * clusters' runs interleaved: every cluster's chain is verified and each broken one named
  * with its first broken run; `--cluster` verifies one.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/index.js';
 import { BASE_PACKAGES, hoursAfter, inCluster, runInput } from '../store/handmade-runs.js';
+import { runDriftd } from '../helpers/cli.js';
 
-const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '../..');
 
-async function driftd(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), ...args], { cwd: REPO });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const driftd = runDriftd;
 
 const T0 = '2026-12-01T00:00:00.000Z';
 

@@ -2,27 +2,17 @@
  * `driftd history prune` and `driftd history verify` through the CLI, on a real SQLite
  * file holding ten days of runs.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/index.js';
 import { BASE_PACKAGES, CLUSTER, hoursAfter, runInput } from '../store/handmade-runs.js';
+import { runDriftd } from '../helpers/cli.js';
 
-const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '../..');
 
-async function driftd(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), ...args], { cwd: REPO });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const driftd = runDriftd;
 
 const T0 = '2026-10-01T00:00:00.000Z';
 const RUNS = 200;

@@ -3,30 +3,17 @@
  * into a real PostgreSQL with `driftd history copy`, gives the same output for `check
  * --stored`, `history`, `changes`, `history verify`, `report` and `window status`.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/index.js';
 import { postgresAvailable, startPostgres, type PostgresServer } from '../helpers/postgres.js';
 import { buildDemoStore, type DemoStore } from '../report/demo-store.js';
+import { runDriftd, type CliRun } from '../helpers/cli.js';
 
-const run = promisify(execFile);
-const REPO = path.resolve(__dirname, '../..');
-
-async function driftd(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), ...args], {
-      cwd: REPO,
-      env: { ...process.env, PGPASSWORD: '', ...env },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+/** PGPASSWORD unset unless a test sets it: the password comes from the config's file. */
+function driftd(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return runDriftd(args, { PGPASSWORD: '', ...env });
 }
 
 describe.skipIf(!postgresAvailable)('the CLI on SQLite and on PostgreSQL', { timeout: 300_000 }, () => {

@@ -6,17 +6,15 @@
  * when erp-a fails the scheduler sends erp-group to erp-c: not safe. Skipped loudly
  * without crm_simulate; a failure under CI.
  */
-import { execFile } from 'node:child_process';
 import { copyFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckReport } from '../../src/core/check-report.js';
 import type { SimulationReport } from '../../src/core/simulate/judge.js';
 import { findCrmSimulate } from '../../src/simulate/run.js';
+import { runDriftd } from '../helpers/cli.js';
 
-const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '../..');
 const NODES = ['erp-a', 'erp-b', 'erp-c'];
 const required = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
@@ -25,19 +23,7 @@ if (!crmSimulate && !required)
   console.warn('CRM_SIMULATE ABSENT: install pacemaker-cli-utils (test/setup.sh does); the `driftd simulate` CLI tests are SKIPPED');
 const withScheduler = crmSimulate !== undefined || required ? it : it.skip;
 
-async function driftd(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), ...args], {
-      cwd: REPO,
-      env: { ...process.env, ...env },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const driftd = runDriftd;
 
 function configFor(dir: string, root: string): string {
   const file = path.join(dir, `${path.basename(root)}.yaml`);
