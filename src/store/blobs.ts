@@ -20,17 +20,11 @@ export function decompress(data: Buffer): string {
   return inflateRawSync(data).toString('utf8');
 }
 
-/**
- * Stores `canonicalText` once; returns the blob's id. `hash` must be sha256Hex(canonicalText).
- * The text may be given as a function: it is then built only when the blob is new.
- * Blobs are shared across clusters, whose runs PostgreSQL stores concurrently: when another
- * transaction inserts the same blob meanwhile, ON CONFLICT waits for it and, once it has
- * committed, takes its row instead of failing on the unique key.
- */
-export async function putBlob(db: Db, table: BlobTable, hash: string, text: string | (() => string), facet?: string): Promise<number> {
+/** Stores `canonicalText` once; returns the blob's id. `hash` must be sha256Hex(canonicalText). */
+export async function putBlob(db: Db, table: BlobTable, hash: string, canonicalText: string): Promise<number> {
   const existing = readOptionalRow(IdRow, await db.get(`SELECT id FROM ${table} WHERE hash = ?`, [hash]), table);
   if (existing) return existing.id;
-  return insertBlob(db, table, hash, text, facet);
+  return insertBlob(db, table, hash, canonicalText);
 }
 
 /** The ids of the blobs already stored among `hashes`, in one query. */
@@ -43,7 +37,13 @@ export async function blobIdsByHash(db: Db, table: BlobTable, hashes: readonly s
   return found;
 }
 
-/** Writes a blob not found by its hash (another writer may insert it meanwhile); returns its id. */
+/**
+ * Writes a blob not found by its hash; returns its id. The text may be given as a
+ * function: it is built only here, when the blob is new. Blobs are shared across
+ * clusters, whose runs PostgreSQL stores concurrently: when another transaction inserts
+ * the same blob meanwhile, ON CONFLICT waits for it and, once it has committed, takes its
+ * row instead of failing on the unique key.
+ */
 export async function insertBlob(db: Db, table: BlobTable, hash: string, text: string | (() => string), facet?: string): Promise<number> {
   const canonicalText = typeof text === 'string' ? text : text();
   const data = compress(canonicalText);
