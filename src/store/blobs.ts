@@ -8,7 +8,9 @@ import { sha256Hex } from '../core/snapshot.js';
 import { z } from 'zod';
 import { StoreError } from './errors.js';
 import type { Db } from './types.js';
-import { Bytes, IdRow, Int, readOptionalRow, readRows } from './rows.js';
+import { Bytes, Int, readOptionalRow, readRows } from './rows.js';
+import type { SqlValue } from './sql.js';
+import { chunks, ROWS_PER_STATEMENT } from './statements.js';
 
 export type BlobTable = 'facet_blobs' | 'finding_blobs' | 'score_blobs';
 
@@ -20,54 +22,88 @@ export function decompress(data: Buffer): string {
   return inflateRawSync(data).toString('utf8');
 }
 
-/** Stores `canonicalText` once; returns the blob's id. `hash` must be sha256Hex(canonicalText). */
-export async function putBlob(db: Db, table: BlobTable, hash: string, canonicalText: string): Promise<number> {
-  const existing = readOptionalRow(IdRow, await db.get(`SELECT id FROM ${table} WHERE hash = ?`, [hash]), table);
-  if (existing) return existing.id;
-  return insertBlob(db, table, hash, canonicalText);
-}
-
-/** The ids of the blobs already stored among `hashes`, in one query. */
+/** The ids of the blobs already stored among `hashes`, one query per ROWS_PER_STATEMENT hashes. */
 export async function blobIdsByHash(db: Db, table: BlobTable, hashes: readonly string[]): Promise<Map<string, number>> {
-  const unique = [...new Set(hashes)];
   const found = new Map<string, number>();
-  if (unique.length === 0) return found;
-  const rows = await db.all(`SELECT id, hash FROM ${table} WHERE hash IN (${unique.map(() => '?').join(', ')})`, unique);
-  for (const row of readRows(BlobIdRow, rows, table)) found.set(row.hash, row.id);
+  for (const page of chunks([...new Set(hashes)])) {
+    const rows = await db.all(`SELECT id, hash FROM ${table} WHERE hash IN (${page.map(() => '?').join(', ')})`, page);
+    for (const row of readRows(BlobIdRow, rows, table)) found.set(row.hash, row.id);
+  }
   return found;
 }
 
+/** A blob to store: `hash` is sha256Hex of the text, which may be given as a function, built only if the blob is new. */
+export interface BlobInput {
+  hash: string;
+  text: string | (() => string);
+  /** facet_blobs only: the facet the blob holds. */
+  facet?: string;
+}
+
 /**
- * Writes a blob not found by its hash; returns its id. The text may be given as a
- * function: it is built only here, when the blob is new. Blobs are shared across
- * clusters, whose runs PostgreSQL stores concurrently: when another transaction inserts
- * the same blob meanwhile, ON CONFLICT waits for it and, once it has committed, takes its
- * row instead of failing on the unique key.
+ * Stores each blob of `blobs` not stored yet; returns every one's id by hash. Round trips
+ * count on PostgreSQL: the known ones are found in one query, the new ones written in
+ * multi-row INSERTs, in hash order so that two transactions writing overlapping sets
+ * take the unique index's entries in the same order and never wait on each other
+ * crosswise. Blobs are shared across clusters, whose runs PostgreSQL stores
+ * concurrently: when another transaction inserts the same blob meanwhile, ON CONFLICT
+ * waits for it and, once it has committed, the blob is read back instead of failing on
+ * the unique key (RETURNING gives only the rows this statement inserted).
  */
-export async function insertBlob(db: Db, table: BlobTable, hash: string, text: string | (() => string), facet?: string): Promise<number> {
-  const canonicalText = typeof text === 'string' ? text : text();
-  const data = compress(canonicalText);
-  const size = Buffer.byteLength(canonicalText, 'utf8');
-  // RETURNING gives the id of a row it inserted; none when another transaction's row won.
-  const inserted =
-    table === 'facet_blobs'
-      ? await db.get('INSERT INTO facet_blobs (hash, facet, data, size) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING RETURNING id', [
-          hash,
-          facet ?? '',
-          data,
-          size,
-        ])
-      : await db.get(`INSERT INTO ${table} (hash, data, size) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING RETURNING id`, [
-          hash,
-          data,
-          size,
-        ]);
-  const row =
-    inserted === undefined
-      ? readOptionalRow(IdRow, await db.get(`SELECT id FROM ${table} WHERE hash = ?`, [hash]), table)
-      : readOptionalRow(IdRow, inserted, table);
-  if (!row) throw new StoreError('corrupt', `${table}: blob ${hash} is neither inserted nor found`);
-  return row.id;
+export async function putBlobs(db: Db, table: BlobTable, blobs: readonly BlobInput[]): Promise<Map<string, number>> {
+  const ids = await blobIdsByHash(
+    db,
+    table,
+    blobs.map((b) => b.hash),
+  );
+  const fresh = new Map<string, BlobInput>();
+  for (const blob of blobs) if (!ids.has(blob.hash) && !fresh.has(blob.hash)) fresh.set(blob.hash, blob);
+  const sorted = [...fresh.values()].sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
+  const columns = table === 'facet_blobs' ? '(hash, facet, data, size)' : '(hash, data, size)';
+  const tuple = table === 'facet_blobs' ? '(?, ?, ?, ?)' : '(?, ?, ?)';
+  // A statement carries at most ROWS_PER_STATEMENT blobs and about BYTES_PER_STATEMENT of
+  // deflated data, so a first run of large nodes does not build one huge statement.
+  let params: SqlValue[] = [];
+  let count = 0;
+  let bytes = 0;
+  const flush = async (): Promise<void> => {
+    if (count === 0) return;
+    const inserted = await db.all(
+      `INSERT INTO ${table} ${columns} VALUES ${Array.from({ length: count }, () => tuple).join(', ')} ON CONFLICT (hash) DO NOTHING RETURNING id, hash`,
+      params,
+    );
+    for (const row of readRows(BlobIdRow, inserted, table)) ids.set(row.hash, row.id);
+    params = [];
+    count = 0;
+    bytes = 0;
+  };
+  for (const blob of sorted) {
+    const text = typeof blob.text === 'string' ? blob.text : blob.text();
+    const data = compress(text);
+    params.push(blob.hash);
+    if (table === 'facet_blobs') params.push(blob.facet ?? '');
+    params.push(data, Buffer.byteLength(text, 'utf8'));
+    count += 1;
+    bytes += data.length;
+    if (count >= ROWS_PER_STATEMENT || bytes >= BYTES_PER_STATEMENT) await flush();
+  }
+  await flush();
+  const raced = sorted.filter((b) => !ids.has(b.hash)).map((b) => b.hash);
+  if (raced.length > 0) for (const [hash, id] of await blobIdsByHash(db, table, raced)) ids.set(hash, id);
+  for (const blob of blobs) if (!ids.has(blob.hash)) missing(table, blob.hash);
+  return ids;
+}
+
+/** The id putBlobs gave the blob of `hash`. */
+export function blobIdOf(ids: ReadonlyMap<string, number>, table: BlobTable, hash: string): number {
+  return ids.get(hash) ?? missing(table, hash);
+}
+
+/** Deflated bytes per multi-row blob INSERT (a statement may pass it by one blob). */
+const BYTES_PER_STATEMENT = 4 * 1024 * 1024;
+
+function missing(table: BlobTable, hash: string): never {
+  throw new StoreError('corrupt', `${table}: blob ${hash} is neither inserted nor found`);
 }
 
 const BlobIdRow = z.object({ id: Int, hash: z.string() });

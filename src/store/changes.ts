@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { CHANGE_KINDS, diffSnapshots, type Change } from '../core/changes.js';
 import { FACET_NAMES, type FacetName, type FacetSnapshot, type NodeSnapshot } from '../core/snapshot.js';
 import type { Db } from './types.js';
-import { whereClause } from './statements.js';
+import { chunks, whereClause } from './statements.js';
+import type { SqlValue } from './sql.js';
 import { lastOkFacet, manifestFacetRows, readFacetBlob, type SnapshotRow } from './snapshots.js';
 import { msToIso, optionalIsoUtc, toIsoUtc } from './time.js';
 import { Int, readRows } from './rows.js';
@@ -52,13 +53,22 @@ export async function changesAgainstHistory(
   return diffSnapshots(prev, next, { lastOk });
 }
 
-export async function insertChanges(db: Db, runId: number, snapshot: NodeSnapshot, changes: readonly Change[]): Promise<void> {
-  const at = toIsoUtc(snapshot.takenAt, `snapshot ${snapshot.node} takenAt`);
-  for (const c of changes) {
+/** The run's change log, in multi-row INSERTs (an upgrade may change thousands of packages at once). */
+export async function insertChanges(
+  db: Db,
+  runId: number,
+  nodes: readonly { snapshot: NodeSnapshot; changes: readonly Change[] }[],
+): Promise<void> {
+  const rows: SqlValue[][] = [];
+  for (const { snapshot, changes } of nodes) {
+    const at = toIsoUtc(snapshot.takenAt, `snapshot ${snapshot.node} takenAt`);
+    for (const c of changes) rows.push([runId, snapshot.cluster, snapshot.node, at, c.facet, c.key, c.change, c.before, c.after]);
+  }
+  for (const page of chunks(rows)) {
     await db.run(
       `INSERT INTO node_changes (run_id, cluster, node, at, facet, key, change, before, after)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [runId, snapshot.cluster, snapshot.node, at, c.facet, c.key, c.change, c.before, c.after],
+       VALUES ${page.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      page.flat(),
     );
   }
 }

@@ -12,9 +12,9 @@ import { z } from 'zod';
 import { FindingFieldsSchema, FindingSchema, WaiverSchema } from '../core/check-report.js';
 import { canonicalJson, FACET_NAMES, sha256Hex } from '../core/snapshot.js';
 import type { Finding, Waiver } from '../core/findings.js';
-import { blobIdsByHash, insertBlob } from './blobs.js';
+import { blobIdOf, putBlobs } from './blobs.js';
 import type { Db } from './types.js';
-import { whereClause } from './statements.js';
+import { chunks, whereClause } from './statements.js';
 import { StoreError } from './errors.js';
 import { optionalIsoUtc } from './time.js';
 import { Int, readJson, readRows } from './rows.js';
@@ -110,52 +110,103 @@ export async function openEpisodeRows(db: Db, cluster: string): Promise<EpisodeR
   return readRows(EpisodeRow, rows, 'finding_episodes');
 }
 
-/** Applies one run's findings to the episode table. `at` is the run's start time. */
+/**
+ * Applies one run's findings to the episode table. `at` is the run's start time.
+ * Round trips count on PostgreSQL, so the run's new episodes go in multi-row INSERTs
+ * (in finding order, which gives their ids), the episodes that continue unchanged but
+ * for last_seen in one UPDATE, and the resolved ones in one UPDATE; only an episode
+ * whose values, severity, rule, message or waiver moved gets an UPDATE of its own.
+ */
 export async function applyEpisodes(db: Db, cluster: string, runId: number, at: string, findings: readonly Finding[]): Promise<void> {
-  const plan = planEpisodes(await openEpisodeRows(db, cluster), findings);
-  const insert = `INSERT INTO finding_episodes (finding_id, cluster, facet, key, kind, severity, rule, message,
-       first_seen, last_seen, resolved_at, first_run_id, last_run_id, resolved_run_id,
-       values_open, values_last, values_close, waived, waiver)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, ?, ?, NULL, ?, ?)`;
-  for (const f of plan.open) {
-    const values = canonicalJson(f.values);
-    await db.run(insert, [
-      f.id,
-      cluster,
-      f.facet,
-      f.key,
-      f.kind,
-      f.severity,
-      f.rule,
-      f.message,
-      at,
-      at,
-      runId,
-      runId,
-      values,
-      values,
-      f.waived ? 1 : 0,
-      f.waiver ? canonicalJson(f.waiver) : null,
-    ]);
+  const openRows = await openEpisodeRows(db, cluster);
+  const plan = planEpisodes(openRows, findings);
+  const EPISODE_TUPLE = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, ?, ?, NULL, ?, ?)';
+  for (const page of chunks(plan.open, EPISODES_PER_INSERT)) {
+    const params = page.flatMap((f) => {
+      const values = canonicalJson(f.values);
+      return [
+        f.id,
+        cluster,
+        f.facet,
+        f.key,
+        f.kind,
+        f.severity,
+        f.rule,
+        f.message,
+        at,
+        at,
+        runId,
+        runId,
+        values,
+        values,
+        f.waived ? 1 : 0,
+        f.waiver ? canonicalJson(f.waiver) : null,
+      ];
+    });
+    await db.run(
+      `INSERT INTO finding_episodes (finding_id, cluster, facet, key, kind, severity, rule, message,
+         first_seen, last_seen, resolved_at, first_run_id, last_run_id, resolved_run_id,
+         values_open, values_last, values_close, waived, waiver)
+       VALUES ${page.map(() => EPISODE_TUPLE).join(', ')}`,
+      params,
+    );
   }
+  const rowById = new Map(openRows.map((r) => [r.id, r]));
+  const unchanged: number[] = [];
   const update = `UPDATE finding_episodes SET last_seen = ?, last_run_id = ?, values_last = ?, severity = ?,
        rule = ?, message = ?, waived = ?, waiver = ? WHERE id = ?`;
   for (const { episodeId, finding: f } of plan.continue) {
+    const fields = {
+      values_last: canonicalJson(f.values),
+      severity: f.severity,
+      rule: f.rule,
+      message: f.message,
+      waived: f.waived ? 1 : 0,
+      waiver: f.waiver ? canonicalJson(f.waiver) : null,
+    };
+    const row = rowById.get(episodeId);
+    if (
+      row !== undefined &&
+      row.values_last === fields.values_last &&
+      row.severity === fields.severity &&
+      row.rule === fields.rule &&
+      row.message === fields.message &&
+      row.waived === fields.waived &&
+      row.waiver === fields.waiver
+    ) {
+      unchanged.push(episodeId);
+      continue;
+    }
     await db.run(update, [
       at,
       runId,
-      canonicalJson(f.values),
-      f.severity,
-      f.rule,
-      f.message,
-      f.waived ? 1 : 0,
-      f.waiver ? canonicalJson(f.waiver) : null,
+      fields.values_last,
+      fields.severity,
+      fields.rule,
+      fields.message,
+      fields.waived,
+      fields.waiver,
       episodeId,
     ]);
   }
-  const resolve = 'UPDATE finding_episodes SET resolved_at = ?, resolved_run_id = ?, values_close = ? WHERE id = ?';
-  for (const { episodeId, valuesLast } of plan.resolve) await db.run(resolve, [at, runId, valuesLast, episodeId]);
+  for (const page of chunks(unchanged)) {
+    await db.run(`UPDATE finding_episodes SET last_seen = ?, last_run_id = ? WHERE id IN (${page.map(() => '?').join(', ')})`, [
+      at,
+      runId,
+      ...page,
+    ]);
+  }
+  // values_close is the episode's values_last as read above (a resolved episode does not also continue).
+  for (const page of chunks(plan.resolve.map((r) => r.episodeId))) {
+    await db.run(
+      `UPDATE finding_episodes SET resolved_at = ?, resolved_run_id = ?, values_close = values_last WHERE id IN (${page.map(() => '?').join(', ')})`,
+      [at, runId, ...page],
+    );
+  }
 }
+
+/** New episodes per INSERT: 16 bound values each, under SQLite's 32766 and PostgreSQL's 65535. */
+const EPISODES_PER_INSERT = 100;
 
 /** Stores a run's findings (content-addressed) and returns their canonical texts by id order. */
 export async function insertRunFindings(db: Db, runId: number, findings: readonly Finding[]): Promise<void> {
@@ -168,29 +219,17 @@ export async function insertRunFindings(db: Db, runId: number, findings: readonl
     const text = canonicalJson(finding);
     return { id: finding.id, text, hash: sha256Hex(text) };
   });
-  // Round trips count on PostgreSQL: known blobs in one query, the run's rows in one statement.
-  const ids = await blobIdsByHash(
+  // Round trips count on PostgreSQL: the blobs in one lookup and one insert, the run's rows in one statement.
+  const ids = await putBlobs(
     db,
     'finding_blobs',
-    texts.map((t) => t.hash),
+    texts.map((t) => ({ hash: t.hash, text: t.text })),
   );
-  const rows: [number, string, number][] = [];
-  for (const t of texts) {
-    let blobId = ids.get(t.hash);
-    if (blobId === undefined) {
-      blobId = await insertBlob(db, 'finding_blobs', t.hash, t.text);
-      ids.set(t.hash, blobId);
-    }
-    rows.push([runId, t.id, blobId]);
-  }
-  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
-    const page = rows.slice(start, start + ROWS_PER_INSERT);
+  const rows = texts.map((t) => [runId, t.id, blobIdOf(ids, 'finding_blobs', t.hash)]);
+  for (const page of chunks(rows)) {
     await db.run(`INSERT INTO run_findings (run_id, finding_id, blob_id) VALUES ${page.map(() => '(?, ?, ?)').join(', ')}`, page.flat());
   }
 }
-
-/** Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bound-parameter limits. */
-const ROWS_PER_INSERT = 200;
 
 export function toEpisode(row: EpisodeRow): FindingEpisode {
   const where = `finding_episodes row id=${row.id}`;

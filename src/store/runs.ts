@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { CheckReportSchema, NodeReportSchema, type CheckReport } from '../core/check-report.js';
+import type { Change } from '../core/changes.js';
 import type { Finding } from '../core/findings.js';
 import { canonicalJson, type NodeSnapshot } from '../core/snapshot.js';
 import { decompress as inflate } from './blobs.js';
@@ -15,10 +16,18 @@ import { HISTORY_LOCK, type Db, type NodeScoreRow } from './types.js';
 import { whereClause } from './statements.js';
 import { StoreError } from './errors.js';
 import { applyEpisodes, insertRunFindings, StoredFinding } from './findings.js';
-import { internNode } from './nodes.js';
+import { internNodes } from './nodes.js';
 import { insertNodeScores, nodeScoreRowsOfRun } from './scores.js';
 import { remember, rememberedContentHash, snapshotFingerprint } from './fingerprints.js';
-import { hashSnapshot, insertSnapshotRow, parseThinned, previousSnapshotRow, putManifest, type HashedSnapshot } from './snapshots.js';
+import {
+  hashSnapshot,
+  insertSnapshotRows,
+  parseThinned,
+  previousSnapshotRows,
+  putManifests,
+  type HashedSnapshot,
+  type SnapshotRow,
+} from './snapshots.js';
 import { optionalIsoUtc, toIsoUtc } from './time.js';
 import { Bytes, Int, readJson, readOptionalRow, readRows } from './rows.js';
 
@@ -198,10 +207,24 @@ export async function saveRun(db: Db, input: SaveRunInput, options: SaveRunOptio
     // has no changes to diff. The content hash comes from the in-process fingerprint
     // memo when the node's data is byte-identical to what this process last hashed
     // (fingerprints.ts); otherwise each facet is serialised canonically and hashed once.
+    // Round trips count on PostgreSQL: the nodes' ids, their previous snapshots, the new
+    // manifests and the run's snapshot rows each take one statement for the whole run.
+    const { ids: nodeIds, fresh } = await internNodes(
+      tx,
+      input.cluster,
+      snapshots.map((s) => s.node),
+    );
+    const nodeIdOf = (snapshot: NodeSnapshot): number => {
+      const nodeId = nodeIds.get(snapshot.node);
+      if (nodeId === undefined) throw new StoreError('corrupt', `nodes: ${input.cluster}/${snapshot.node} is neither found nor written`);
+      return nodeId;
+    };
+    const previous = await previousSnapshotRows(tx, snapshots.filter((s) => !fresh.has(s.node)).map(nodeIdOf), id);
     const contentHashes: string[] = [];
+    const rows: { nodeId: number; snapshot: NodeSnapshot; manifestId?: number; hashed?: HashedSnapshot; prev?: SnapshotRow }[] = [];
     for (const snapshot of snapshots) {
-      const nodeId = await internNode(tx, snapshot.cluster, snapshot.node);
-      const prev = await previousSnapshotRow(tx, nodeId, id);
+      const nodeId = nodeIdOf(snapshot);
+      const prev = previous.get(nodeId);
       // A node seen for the first time has nothing to be unchanged against yet.
       const fingerprint = prev ? snapshotFingerprint(snapshot) : undefined;
       let hashed: HashedSnapshot | undefined;
@@ -211,15 +234,27 @@ export async function saveRun(db: Db, input: SaveRunInput, options: SaveRunOptio
         contentHash = hashed.contentHash;
         if (fingerprint !== undefined) remember(db, nodeId, fingerprint, contentHash);
       }
-      if (prev !== undefined && prev.content_hash === contentHash) {
-        await insertSnapshotRow(tx, id, nodeId, prev.manifest_id, snapshot);
-      } else {
-        hashed ??= hashSnapshot(snapshot);
-        await insertSnapshotRow(tx, id, nodeId, await putManifest(tx, nodeId, hashed), snapshot);
-        await insertChanges(tx, id, snapshot, await changesAgainstHistory(tx, id, snapshot, hashed.facetHashes, hashed.contentHash, prev));
-      }
       contentHashes.push(contentHash);
+      if (prev !== undefined && prev.content_hash === contentHash) rows.push({ nodeId, snapshot, manifestId: prev.manifest_id });
+      else rows.push({ nodeId, snapshot, hashed: hashed ?? hashSnapshot(snapshot), ...(prev ? { prev } : {}) });
     }
+    const changed = rows.flatMap((r) => (r.hashed ? [{ nodeId: r.nodeId, hashed: r.hashed }] : []));
+    const manifests = await putManifests(tx, changed);
+    const snapshotRows = rows.map((r) => {
+      const manifestId = r.manifestId ?? (r.hashed ? manifests.get(r.hashed.contentHash) : undefined);
+      if (manifestId === undefined) throw new StoreError('corrupt', `snapshot_manifests: no manifest for node ${r.snapshot.node}`);
+      return { nodeId: r.nodeId, manifestId, snapshot: r.snapshot };
+    });
+    await insertSnapshotRows(tx, id, snapshotRows);
+    const changes: { snapshot: NodeSnapshot; changes: Change[] }[] = [];
+    for (const r of rows) {
+      if (!r.hashed || !r.prev) continue;
+      changes.push({
+        snapshot: r.snapshot,
+        changes: await changesAgainstHistory(tx, id, r.snapshot, r.hashed.facetHashes, r.hashed.contentHash, r.prev),
+      });
+    }
+    await insertChanges(tx, id, changes);
     row.snapshots_hash = snapshotsHash(contentHashes);
     row.hash = runHash(row);
     await tx.run('UPDATE runs SET snapshots_hash = ?, hash = ? WHERE id = ?', [row.snapshots_hash, row.hash, id]);

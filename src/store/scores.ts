@@ -9,7 +9,8 @@
  * (otherwise the blob keeps the whole text and the time column is NULL).
  */
 import { sha256Hex } from '../core/snapshot.js';
-import { decompress, putBlob } from './blobs.js';
+import { blobIdOf, decompress, putBlobs } from './blobs.js';
+import { chunks } from './statements.js';
 import type { NodeScoreRow } from './types.js';
 import type { Db } from './types.js';
 import { z } from 'zod';
@@ -46,34 +47,33 @@ function bindTime(at: StoredTime): bigint | string | null {
   return typeof at === 'number' ? BigInt(at) : at;
 }
 
-/** The score detail's blob id; `cache` spares the hash for details repeated within a run. */
-export async function putScoreDetail(db: Db, stored: string, cache?: Map<string, number>): Promise<number> {
-  const cached = cache?.get(stored);
-  if (cached !== undefined) return cached;
-  const id = await putBlob(db, 'score_blobs', sha256Hex(stored), stored);
-  cache?.set(stored, id);
-  return id;
-}
-
-/** `ids` caches detail text -> blob id across calls (the v3 migration shares one). */
+/**
+ * A run's node_scores rows. Round trips count on PostgreSQL: the details' blobs are
+ * found or written through putBlobs and the rows go in multi-row INSERTs. `ids` caches
+ * detail text -> blob id across calls (the v3 migration shares one).
+ */
 export async function insertNodeScores(
   db: Db,
   runId: number,
   rows: readonly NodeScoreRow[],
   ids: Map<string, number> = new Map(),
 ): Promise<void> {
-  for (const row of rows) {
-    const { stored, at } = splitDetail(row.detail);
-    const detailId = await putScoreDetail(db, stored, ids);
-    await db.run('INSERT INTO node_scores (run_id, node, reachable, ready, score, snapshot_at, detail_id) VALUES (?, ?, ?, ?, ?, ?, ?)', [
-      runId,
-      row.node,
-      row.reachable,
-      row.ready,
-      row.score,
-      bindTime(at),
-      detailId,
-    ]);
+  const split = rows.map((row) => ({ row, ...splitDetail(row.detail) }));
+  const unknown = new Map<string, string>();
+  for (const { stored } of split) if (!ids.has(stored) && !unknown.has(stored)) unknown.set(stored, sha256Hex(stored));
+  if (unknown.size > 0) {
+    const blobs = await putBlobs(
+      db,
+      'score_blobs',
+      [...unknown].map(([text, hash]) => ({ hash, text })),
+    );
+    for (const [text, hash] of unknown) ids.set(text, blobIdOf(blobs, 'score_blobs', hash));
+  }
+  for (const page of chunks(split)) {
+    await db.run(
+      `INSERT INTO node_scores (run_id, node, reachable, ready, score, snapshot_at, detail_id) VALUES ${page.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      page.flatMap(({ row, stored, at }) => [runId, row.node, row.reachable, row.ready, row.score, bindTime(at), ids.get(stored) ?? null]),
+    );
   }
 }
 

@@ -16,7 +16,9 @@ import {
   type FacetSnapshot,
   type NodeSnapshot,
 } from '../core/snapshot.js';
-import { blobIdsByHash, decompress, insertBlob } from './blobs.js';
+import { blobIdOf, decompress, putBlobs } from './blobs.js';
+import { chunks } from './statements.js';
+import type { SqlValue } from './sql.js';
 import type { Db } from './types.js';
 import { packDurations, unpackDurations } from './durations.js';
 import { StoreError } from './errors.js';
@@ -24,7 +26,7 @@ import { facetText, facetTextHash } from './facet-text.js';
 import { facetDigest } from '../core/facet-digest.js';
 import { nodeIdOf } from './nodes.js';
 import { isoToMs, msToIso, toIsoUtc } from './time.js';
-import { Bytes, IdRow, Int, readJson, readOptionalRow, readRows } from './rows.js';
+import { Bytes, Int, readJson, readOptionalRow, readRows } from './rows.js';
 
 /** A node_snapshots row joined with its node and manifest (SNAPSHOT_SELECT). */
 export const SnapshotRow = z.object({
@@ -195,42 +197,50 @@ export function hashSnapshot(snapshot: NodeSnapshot): HashedSnapshot {
   return { snapshot, facets, facetHashes, contentHash };
 }
 
-/** The manifest of a snapshot's content, stored (with its facet blobs) on first sight. */
-export async function putManifest(db: Db, nodeId: number, hashed: HashedSnapshot): Promise<number> {
-  const existing = readOptionalRow(
-    IdRow,
-    await db.get('SELECT id FROM snapshot_manifests WHERE hash = ?', [hashed.contentHash]),
-    'snapshot_manifests',
-  );
-  if (existing) return existing.id;
-  const id = await db.insert('INSERT INTO snapshot_manifests (hash, node_id, error) VALUES (?, ?, ?)', [
-    hashed.contentHash,
-    nodeId,
-    hashed.snapshot.error ?? null,
-  ]);
-  // Round trips count on PostgreSQL: the facets' blobs are looked up in one query, only
-  // the new ones written, and the manifest's rows inserted in one statement.
-  const ids = await blobIdsByHash(
+const ManifestIdRow = z.object({ id: Int, hash: z.string() });
+
+/**
+ * The manifests of the snapshots' contents by content hash, each stored (with its facet
+ * blobs) on first sight. Round trips count on PostgreSQL: the known manifests are found
+ * in one query, the new ones written in one multi-row INSERT, their facet blobs through
+ * putBlobs and their facet rows in multi-row INSERTs, whatever the number of nodes.
+ */
+export async function putManifests(db: Db, snapshots: readonly { nodeId: number; hashed: HashedSnapshot }[]): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
+  for (const page of chunks([...new Set(snapshots.map((s) => s.hashed.contentHash))])) {
+    const rows = await db.all(`SELECT id, hash FROM snapshot_manifests WHERE hash IN (${page.map(() => '?').join(', ')})`, page);
+    for (const row of readRows(ManifestIdRow, rows, 'snapshot_manifests')) ids.set(row.hash, row.id);
+  }
+  const fresh = new Map<string, { nodeId: number; hashed: HashedSnapshot }>();
+  for (const s of snapshots) if (!ids.has(s.hashed.contentHash)) fresh.set(s.hashed.contentHash, s);
+  if (fresh.size === 0) return ids;
+  for (const page of chunks([...fresh.values()])) {
+    const rows = await db.all(
+      `INSERT INTO snapshot_manifests (hash, node_id, error) VALUES ${page.map(() => '(?, ?, ?)').join(', ')} RETURNING id, hash`,
+      page.flatMap((s) => [s.hashed.contentHash, s.nodeId, s.hashed.snapshot.error ?? null]),
+    );
+    for (const row of readRows(ManifestIdRow, rows, 'snapshot_manifests')) ids.set(row.hash, row.id);
+  }
+  const facets = [...fresh.values()].flatMap((s) => s.hashed.facets);
+  const blobs = await putBlobs(
     db,
     'facet_blobs',
-    hashed.facets.map((f) => f.hash),
+    facets.map((f) => ({ hash: f.hash, text: f.text, facet: f.name })),
   );
-  for (const f of hashed.facets) {
-    if (!ids.has(f.hash)) ids.set(f.hash, await insertBlob(db, 'facet_blobs', f.hash, f.text, f.name));
+  const rows: SqlValue[][] = [];
+  for (const [contentHash, s] of fresh) {
+    const manifestId = ids.get(contentHash);
+    if (manifestId === undefined)
+      throw new StoreError('corrupt', `snapshot_manifests: manifest ${contentHash} is neither found nor written`);
+    for (const f of s.hashed.facets) rows.push([manifestId, f.name, blobIdOf(blobs, 'facet_blobs', f.hash), f.facet.status]);
   }
-  const rows = hashed.facets.map((f) => {
-    const blobId = ids.get(f.hash);
-    if (blobId === undefined)
-      throw new StoreError('corrupt', `facet_blobs: blob ${f.hash} of facet ${f.name} is neither found nor written`);
-    return [id, f.name, blobId, f.facet.status];
-  });
-  if (rows.length > 0) {
+  for (const page of chunks(rows)) {
     await db.run(
-      `INSERT INTO manifest_facets (manifest_id, facet, blob_id, status) VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')}`,
-      rows.flat(),
+      `INSERT INTO manifest_facets (manifest_id, facet, blob_id, status) VALUES ${page.map(() => '(?, ?, ?, ?)').join(', ')}`,
+      page.flat(),
     );
   }
-  return id;
+  return ids;
 }
 
 /** The snapshot's facet durations in manifest order, packed. */
@@ -243,15 +253,27 @@ export function facetDurations(snapshot: NodeSnapshot): Buffer | null {
   return packDurations(values);
 }
 
-/** One node's row of a run; `manifestId` must hold this snapshot's content. */
-export async function insertSnapshotRow(db: Db, runId: number, nodeId: number, manifestId: number, snapshot: NodeSnapshot): Promise<void> {
-  await db.run('INSERT INTO node_snapshots (run_id, node_id, manifest_id, taken_at, durations) VALUES (?, ?, ?, ?, ?)', [
-    runId,
-    nodeId,
-    manifestId,
-    isoToMs(snapshot.takenAt, `snapshot ${snapshot.node} takenAt`),
-    facetDurations(snapshot),
-  ]);
+/** One node's row of a run: `manifestId` must hold this snapshot's content. */
+export interface SnapshotRowInput {
+  nodeId: number;
+  manifestId: number;
+  snapshot: NodeSnapshot;
+}
+
+/** A run's node_snapshots rows, in multi-row INSERTs. */
+export async function insertSnapshotRows(db: Db, runId: number, rows: readonly SnapshotRowInput[]): Promise<void> {
+  for (const page of chunks(rows)) {
+    await db.run(
+      `INSERT INTO node_snapshots (run_id, node_id, manifest_id, taken_at, durations) VALUES ${page.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+      page.flatMap((r) => [
+        runId,
+        r.nodeId,
+        r.manifestId,
+        isoToMs(r.snapshot.takenAt, `snapshot ${r.snapshot.node} takenAt`),
+        facetDurations(r.snapshot),
+      ]),
+    );
+  }
 }
 
 export async function manifestFacetRows(db: Db, manifestId: number): Promise<ManifestFacetRow[]> {
@@ -293,8 +315,28 @@ const SNAPSHOT_SELECT = `SELECT s.run_id, s.node_id, n.cluster, n.node, s.taken_
 
 /** The node's latest snapshot stored before run `beforeRunId` (exclusive). */
 export async function previousSnapshotRow(db: Db, nodeId: number, beforeRunId: number): Promise<SnapshotRow | undefined> {
-  const row = await db.get(`${SNAPSHOT_SELECT} WHERE s.node_id = ? AND s.run_id < ? ORDER BY s.run_id DESC LIMIT 1`, [nodeId, beforeRunId]);
+  const row = await db.get(`${SNAPSHOT_SELECT} ${PREVIOUS_OF_NODE}`, [nodeId, beforeRunId]);
   return readOptionalRow(SnapshotRow, row, 'node_snapshots');
+}
+
+const PREVIOUS_OF_NODE = 'WHERE s.node_id = ? AND s.run_id < ? ORDER BY s.run_id DESC LIMIT 1';
+
+/**
+ * previousSnapshotRow for several nodes in one query (by node id): one indexed
+ * `LIMIT 1` probe per node, joined by UNION ALL, so the cost does not grow with history.
+ */
+export async function previousSnapshotRows(db: Db, nodeIds: readonly number[], beforeRunId: number): Promise<Map<number, SnapshotRow>> {
+  const found = new Map<number, SnapshotRow>();
+  // SQLite allows at most 500 terms in a compound SELECT.
+  for (const page of chunks(nodeIds, 100)) {
+    const sql = page.map((_, i) => `SELECT * FROM (${SNAPSHOT_SELECT} ${PREVIOUS_OF_NODE}) AS p${i}`).join(' UNION ALL ');
+    const rows = await db.all(
+      sql,
+      page.flatMap((id) => [id, beforeRunId]),
+    );
+    for (const row of readRows(SnapshotRow, rows, 'node_snapshots')) found.set(row.node_id, row);
+  }
+  return found;
 }
 
 /** The last `ok` version of one facet of a node before run `beforeRunId`. */

@@ -17,3 +17,16 @@ export function whereClause(conditions: readonly Condition[]): { sql: string; pa
   }
   return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }
+
+/**
+ * Hashes per lookup and rows per multi-row INSERT: each statement stays well under
+ * SQLite's and PostgreSQL's bound-parameter limits (32766 and 65535).
+ */
+export const ROWS_PER_STATEMENT = 200;
+
+/** `items` in slices of at most `size`. */
+export function chunks<T>(items: readonly T[], size: number = ROWS_PER_STATEMENT): T[][] {
+  const out: T[][] = [];
+  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
+  return out;
+}

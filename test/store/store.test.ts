@@ -235,6 +235,40 @@ describe.each(BACKENDS)('on %s', (backend) => {
       expect(await store.verifyChain()).toMatchObject({ ok: true, runs: 4 });
     });
 
+    it('moves last_seen of an unchanged episode, and every field of one whose values, severity, message or waiver alone moved', async () => {
+      const nodes = { 'erp-a': {}, 'erp-b': {} };
+      const values = { 'erp-a': '1', 'erp-b': '2' };
+      const times = [0, 1, 2].map((h) => hoursAfter(T0, h));
+      const waiver = { justification: 'j', author: 'a', expires: '2027-01-01', rule: 'r' };
+      const base = [
+        finding('same', values),
+        finding('waiver', values, { waived: true, waiver }),
+        finding('severity', values),
+        finding('message', values),
+        finding('values', values),
+      ];
+      await store.saveRun(runInput(times[0]!, nodes, base));
+      await store.saveRun(runInput(times[1]!, nodes, base));
+      await store.saveRun(
+        runInput(times[2]!, nodes, [
+          finding('same', values),
+          finding('waiver', values, { waived: true, waiver: { ...waiver, justification: 'renewed' } }),
+          finding('severity', values, { severity: 'critical' }),
+          finding('message', values, { message: 'reworded' }),
+          finding('values', { ...values, 'erp-b': '3' }),
+        ]),
+      );
+      const byId = new Map((await store.findingEpisodes({ cluster: CLUSTER })).map((e) => [e.findingId, e]));
+      expect(byId.size).toBe(5);
+      for (const e of byId.values()) expect(e).toMatchObject({ firstSeen: times[0], lastSeen: times[2], lastRunId: 3, resolvedAt: null });
+      expect(byId.get('same')).toMatchObject({ waived: false, waiver: null, valuesLast: values, severity: 'warning' });
+      expect(byId.get('waiver')).toMatchObject({ waived: true, waiver: { justification: 'renewed' } });
+      expect(byId.get('severity')).toMatchObject({ severity: 'critical' });
+      expect(byId.get('message')).toMatchObject({ message: 'reworded' });
+      expect(byId.get('values')).toMatchObject({ valuesOpen: values, valuesLast: { ...values, 'erp-b': '3' } });
+      expect(await store.verifyChain()).toMatchObject({ ok: true, runs: 3 });
+    });
+
     it('keeps episodes of different clusters apart', async () => {
       await store.saveRun(runInput(T0, { 'erp-a': {} }, [finding('f', { 'erp-a': '1' })]));
       const other = runInput(hoursAfter(T0, 1), { 'db-a': {} }, []);
