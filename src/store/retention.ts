@@ -18,6 +18,7 @@ import { IdRow, Int, readRow, readRows } from './rows.js';
 import { StoreError } from './errors.js';
 import { parseThinned } from './snapshots.js';
 import { toIsoUtc } from './time.js';
+import { chunks } from './statements.js';
 
 export interface PruneOptions {
   keepUnchangedDays: number;
@@ -33,18 +34,8 @@ export interface PruneResult {
   horizon: string;
 }
 
-/** A node_snapshots row as retention weighs it. */
-const Row = z.object({
-  run_id: Int,
-  node_id: Int,
-  /** Epoch ms. */
-  taken_at: Int,
-  /** One manifest per distinct content: equal ids, equal content. */
-  manifest_id: Int,
-});
-type Row = z.infer<typeof Row>;
-
-const NodeSeriesRow = z.object({ id: Int, node: z.string() });
+/** A node_snapshots row that retention may remove. */
+const ThinRow = z.object({ run_id: Int, node_id: Int, node: z.string() });
 const ThinnedRow = z.object({ thinned_nodes: z.string().nullable() });
 
 export async function prune(db: Db, options: PruneOptions): Promise<PruneResult> {
@@ -65,32 +56,38 @@ export async function prune(db: Db, options: PruneOptions): Promise<PruneResult>
         'node_changes and finding_episodes run ids',
       ).map((r) => r.id),
     );
-    const series = readRows(NodeSeriesRow, await tx.all('SELECT id, node FROM nodes ORDER BY id'), 'nodes');
-    const thinned: (Row & { node: string })[] = [];
-    for (const { id, node } of series) {
-      const rows = readRows(
-        Row,
-        await tx.all('SELECT run_id, node_id, taken_at, manifest_id FROM node_snapshots WHERE node_id = ? ORDER BY run_id', [id]),
-        'node_snapshots',
-      );
-      let lastKept: Row | undefined;
-      rows.forEach((row, index) => {
-        const removable =
-          lastKept !== undefined &&
-          index < rows.length - 1 &&
-          row.taken_at < horizonMs &&
-          row.manifest_id === lastKept.manifest_id &&
-          !boundaries.has(row.run_id);
-        if (removable) thinned.push({ ...row, node });
-        else lastKept = row;
-      });
-    }
-    const byRun = new Map<number, string[]>();
+    // A snapshot is removable when its content equals the nearest earlier KEPT row of its
+    // node. That is the same as equalling the row just before it: if that row was kept it
+    // is the one; if it was removed, it equalled the kept one before it. So one query with
+    // LAG/LEAD finds them all, with no walk per node.
+    const candidates = readRows(
+      ThinRow,
+      await tx.all(
+        `SELECT s.run_id, s.node_id, n.node FROM (
+           SELECT run_id, node_id, taken_at, manifest_id,
+                  LAG(manifest_id) OVER (PARTITION BY node_id ORDER BY run_id) AS prev_manifest,
+                  LEAD(run_id) OVER (PARTITION BY node_id ORDER BY run_id) AS next_run
+             FROM node_snapshots) s
+           JOIN nodes n ON n.id = s.node_id
+          WHERE s.prev_manifest = s.manifest_id AND s.next_run IS NOT NULL AND s.taken_at < ?
+          ORDER BY s.node_id, s.run_id`,
+        // taken_at is whole milliseconds: below a fractional horizon is below its ceiling.
+        [Math.ceil(horizonMs)],
+      ),
+      'node_snapshots',
+    );
+    const thinned = candidates.filter((row) => !boundaries.has(row.run_id));
+    const byRun = new Map<number, { ids: number[]; nodes: string[] }>();
     for (const row of thinned) {
-      await tx.run('DELETE FROM node_snapshots WHERE run_id = ? AND node_id = ?', [row.run_id, row.node_id]);
-      byRun.set(row.run_id, [...(byRun.get(row.run_id) ?? []), row.node]);
+      const entry = byRun.get(row.run_id) ?? { ids: [], nodes: [] };
+      entry.ids.push(row.node_id);
+      entry.nodes.push(row.node);
+      byRun.set(row.run_id, entry);
     }
-    for (const [runId, nodes] of byRun) {
+    for (const [runId, { ids, nodes }] of byRun) {
+      for (const page of chunks(ids)) {
+        await tx.run(`DELETE FROM node_snapshots WHERE run_id = ? AND node_id IN (${page.map(() => '?').join(', ')})`, [runId, ...page]);
+      }
       const current = readRow(ThinnedRow, await tx.get('SELECT thinned_nodes FROM runs WHERE id = ?', [runId]), `runs row id=${runId}`);
       const existing = parseThinned(current.thinned_nodes, runId);
       await tx.run('UPDATE runs SET thinned_nodes = ? WHERE id = ?', [JSON.stringify([...new Set([...existing, ...nodes])].sort()), runId]);
@@ -98,10 +95,10 @@ export async function prune(db: Db, options: PruneOptions): Promise<PruneResult>
     // A thinned row equals a kept one, so its manifest stays referenced; these only
     // collect what nothing points at any more.
     const orphans = await tx.all('SELECT id FROM snapshot_manifests WHERE id NOT IN (SELECT manifest_id FROM node_snapshots)');
-    const orphanIds = readRows(IdRow, orphans, 'snapshot_manifests');
-    for (const { id } of orphanIds) {
-      await tx.run('DELETE FROM manifest_facets WHERE manifest_id = ?', [id]);
-      await tx.run('DELETE FROM snapshot_manifests WHERE id = ?', [id]);
+    for (const page of chunks(readRows(IdRow, orphans, 'snapshot_manifests').map((r) => r.id))) {
+      const list = page.map(() => '?').join(', ');
+      await tx.run(`DELETE FROM manifest_facets WHERE manifest_id IN (${list})`, page);
+      await tx.run(`DELETE FROM snapshot_manifests WHERE id IN (${list})`, page);
     }
     const blobs = await tx.run('DELETE FROM facet_blobs WHERE id NOT IN (SELECT blob_id FROM manifest_facets)');
     return { deletedSnapshots: thinned.length, deletedBlobs: blobs.changes, thinnedRuns: byRun.size, horizon };
