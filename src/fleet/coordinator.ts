@@ -5,9 +5,9 @@
  *
  * The plan (which instance should try first) is pure (src/core/fleet/assign.ts); the
  * lease in PostgreSQL decides. A tick returns at once with the clusters this instance
- * ranks first for; the others are tried in the background after the grace a better-ranked
- * peer gets, and those taken then are handed over as a later share. A run is stored only under a lease still held
- * (`holdsInTx`, in the store's transaction).
+ * holds or ranks first for; the others are tried in the background after the grace a
+ * better-ranked peer gets, and those taken then are handed over as a later share. A run
+ * is stored only under a lease still held (`holdsInTx`, in the store's transaction).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { planTick, type FleetCluster, type InstanceInfo, type TickPlan } from '../core/fleet/assign.js';
