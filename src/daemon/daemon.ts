@@ -57,7 +57,7 @@ export class Daemon {
   private lock: InstanceLock | null = null;
   /** On PostgreSQL: this instance's share of the clusters (README "Several instances"); null on SQLite. */
   private fleet: FleetMembership | null = null;
-  /** A takeover that arrived while a run was in progress: run right after it. */
+  /** A takeover (or an after-grace share) that arrived while a run was in progress: run right after it. */
   private pendingShare: RunShare | null = null;
   /** In a fleet, the first run waits for peers started at the same time (see start). */
   private firstRunTimer: NodeJS.Timeout | null = null;
@@ -285,7 +285,10 @@ export class Daemon {
     return this.running;
   }
 
-  /** Clusters taken over between ticks (their instance died): audited now, or right after the run in progress. */
+  /**
+   * Clusters taken over between ticks (their instance died), or taken after a tick's grace
+   * (no better-ranked peer took them): audited now, or right after the run in progress.
+   */
   private takeOver(share: RunShare): void {
     if (this.stopping) return;
     if (!this.running) {

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'pg';
 import type { FleetCluster, TickPlan } from '../core/fleet/assign.js';
 import type { Logger } from '../util/logger.js';
-import { Coordinator } from './coordinator.js';
+import { Coordinator, type GraceHooks } from './coordinator.js';
 import { LeaseBoard, type Lease } from './leases.js';
 
 /** The lease check inside the store's transaction: `?` placeholders, as the store writes SQL. */
@@ -47,7 +47,7 @@ export interface MembershipOptions {
 export interface TimerHooks {
   /** The clusters of the current config (reloads included). */
   clusters: () => readonly FleetCluster[];
-  /** Clusters taken over between ticks, to audit now. */
+  /** Clusters taken over between ticks, or taken after a tick's grace, to audit now. */
   onTakeover: (share: RunShare) => void;
   /** The clusters of the run in progress: their leases are renewed even if a reload removed them. */
   busy: () => readonly string[];
@@ -77,6 +77,8 @@ export class FleetMembership {
   private renewedAt = performance.now();
   private client: Client | null = null;
   private coordinator: Coordinator | null = null;
+  /** The daemon's hooks (startTimers): where the clusters taken after a tick's grace go. */
+  private hooks: TimerHooks | null = null;
 
   private constructor(private readonly options: MembershipOptions) {}
 
@@ -129,19 +131,25 @@ export class FleetMembership {
   private async drop(): Promise<void> {
     const client = this.client;
     this.client = null;
+    // Its after-grace tries would run on the connection being closed.
+    this.coordinator?.cancelGraces();
     this.coordinator = null;
     if (!client) return;
     await Promise.race([client.end().catch(() => undefined), sleep(DROP_WAIT_MS, undefined, { ref: false })]);
   }
 
   /**
-   * At a scheduled tick: the clusters to audit now. Throws when PostgreSQL cannot be
-   * reached (the run then fails and keeps the previous view); the next call reconnects.
+   * At a scheduled tick: the clusters to audit now, at once. The clusters a better-ranked
+   * live peer should take first are tried after the grace in the background, and those
+   * this instance takes then go to the daemon as a later share (`onTakeover`, as a
+   * takeover's). Throws when PostgreSQL cannot be reached (the run then fails and keeps
+   * the previous view); the next call reconnects.
    */
   async share(clusters: readonly FleetCluster[]): Promise<RunShare> {
     const sent = performance.now();
     try {
-      const share = await (await this.ensure()).tick(clusters);
+      const coordinator = await this.ensure();
+      const share = await coordinator.tick(clusters, this.graceHooks(coordinator));
       this.renewedAt = sent;
       return share;
     } catch (err) {
@@ -153,6 +161,32 @@ export class FleetMembership {
         },
       );
     }
+  }
+
+  /** Where a tick's after-grace clusters go; none before startTimers (nothing would audit them). */
+  private graceHooks(coordinator: Coordinator): GraceHooks | undefined {
+    const hooks = this.hooks;
+    if (!hooks) return undefined;
+    return {
+      clusters: hooks.clusters,
+      taken: (leases) => {
+        this.options.logger.info(
+          { clusters: [...leases.keys()] },
+          'leases: took after the grace clusters no better-ranked live instance took',
+        );
+        hooks.onTakeover({ plan: { now: [...leases.keys()], afterGrace: [], skipped: [], handBack: [] }, leases });
+      },
+      failed: (err) => {
+        // A connection dropped and reopened since the tick is left alone.
+        const dropped = this.coordinator === coordinator ? this.drop() : Promise.resolve();
+        void dropped.then(() =>
+          this.options.logger.error(
+            { err: String(err) },
+            'leases: taking the clusters left after the grace failed; a peer, a takeover or the next tick takes them',
+          ),
+        );
+      },
+    };
   }
 
   /** After the run: leases a better-ranked live peer should hold go back. */
@@ -187,6 +221,7 @@ export class FleetMembership {
    */
   startTimers(hooks: TimerHooks): void {
     if (this.timer) return;
+    this.hooks = hooks;
     const every = Math.max(1000, Math.floor(this.options.leaseMs / 3));
     this.timer = setInterval(() => {
       // Checked even while a heartbeat hangs: no renewal confirmed for two thirds of a lease
@@ -219,7 +254,7 @@ export class FleetMembership {
     this.timer.unref();
   }
 
-  /** Stops the timers, gives every lease back (peers take the clusters at once) and closes the connection. */
+  /** Stops the timers and any grace wait, gives every lease back (peers take the clusters at once) and closes the connection. */
   async leave(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;

@@ -2,13 +2,17 @@
  * The daemon on a real PostgreSQL that goes away: the run after the loss fails with a
  * clear, password-free error, and the daemon keeps running and answering (no crash from
  * the dropped idle connections). The run stored before verifies. Instances started
- * together split the clusters at their first run.
+ * together split the clusters at their first run. A tick's run starts at once; the clusters
+ * a live peer left after the grace are audited as a later run.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import postgres from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { preferredInstance } from '../../src/core/fleet/assign.js';
 import { Daemon } from '../../src/daemon/daemon.js';
+import { LeaseBoard } from '../../src/fleet/leases.js';
 import { Store } from '../../src/store/index.js';
 import { createLogger } from '../../src/util/logger.js';
 import { postgresAvailable, startPostgres, type PostgresServer } from '../helpers/postgres.js';
@@ -172,6 +176,113 @@ describe.skipIf(!postgresAvailable)('driftd serve on PostgreSQL', { timeout: 180
       }
     } finally {
       for (const d of daemons) await d.stop();
+      await server.stop();
+    }
+  });
+
+  it('a tick audits at once the clusters this instance ranks first for; those a live peer left are audited after the grace, stored under their lease', async () => {
+    const server = await startPostgres();
+    const passwordFile = path.join(dir.dir, 'pg-password-grace');
+    writeFileSync(passwordFile, `${server.password}\n`, { mode: 0o600 });
+    const clusters = Array.from({ length: 6 }, (_, i) => `g${i + 1}`);
+    const everyone = [
+      { id: 'driftd-a', zones: [] },
+      { id: 'ghost', zones: [] },
+    ];
+    const mine = clusters.filter((c) => preferredInstance(c, undefined, everyone)?.id === 'driftd-a');
+    const ghosts = clusters.filter((c) => !mine.includes(c));
+    expect(mine.length).toBeGreaterThan(0);
+    expect(ghosts.length).toBeGreaterThan(0);
+    const configPath = path.join(dir.dir, 'grace.yaml');
+    writeFileSync(
+      configPath,
+      [
+        `database: ${server.url}`,
+        `databasePasswordFile: ${passwordFile}`,
+        'schedule: "0 0 1 1 *"',
+        // grace = a quarter of the lease: 2 s.
+        'instance: { id: driftd-a, leaseSeconds: 8 }',
+        'failover: { simulate: false }',
+        'clusters:',
+        ...clusters.flatMap((name) => [
+          `  - name: ${name}`,
+          '    facets: [os, sysctl]',
+          '    nodes:',
+          ...['erp-a', 'erp-b'].map(
+            (n) => `      - { name: ${name}-${n}, transport: replay, path: ${path.join(REPO, 'fixtures/demo', n)} }`,
+          ),
+        ]),
+        '',
+      ].join('\n'),
+    );
+    // A live peer that ranks first for `ghosts` but never takes them (its config lacks
+    // them, or it is stuck): driftd-a gives it the grace, then audits them itself.
+    const client = new postgres.Client({
+      host: server.host,
+      port: server.port,
+      user: server.user,
+      database: server.database,
+      password: server.password,
+    });
+    await client.connect();
+    client.on('error', () => undefined);
+    const board = new LeaseBoard(client, 8000);
+    await board.prepare();
+    await board.heartbeat('ghost', [], 'test');
+    const alive = setInterval(() => void board.heartbeat('ghost', [], 'test').catch(() => undefined), 1000);
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    const logged = (msg: string): Record<string, unknown>[] =>
+      lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['msg'] === msg);
+    const until = async (done: () => boolean, what: string): Promise<void> => {
+      const deadline = Date.now() + 60_000;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error(`${what} did not happen within 60 s:\n${lines.join('').slice(-4000)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    const daemon = await Daemon.start({ configPath, logger: createLogger('info', sink), listen: '127.0.0.1:0' });
+    const store = await Store.open(server.url, { postgres: { password: server.password } });
+    try {
+      // The first run (after the start's settle) audits driftd-a's own clusters; the
+      // ghost's follow in a run of their own once the grace is over.
+      await until(() => logged('run finished').length >= 2, 'two runs');
+      expect(logged('run started').map((l) => l['reason'])).toEqual(['start', 'takeover']);
+      expect(logged('leases: took after the grace clusters no better-ranked live instance took')).toMatchObject([
+        { clusters: [...ghosts].sort() },
+      ]);
+      const runs = await store.runs();
+      expect(runs.map((r) => r.cluster).sort()).toEqual([...clusters].sort());
+      // The own clusters' runs started before the ghost's leases were even taken: nobody
+      // waited for the grace.
+      const leases = await client.query<{ cluster: string; holder: string; token: string; acquired_at: Date }>(
+        'SELECT cluster, holder, token, acquired_at FROM driftd_leases',
+      );
+      const byCluster = new Map(leases.rows.map((r) => [r.cluster, r]));
+      const graceOver = Math.min(...ghosts.map((c) => byCluster.get(c)?.acquired_at.getTime() ?? 0));
+      for (const run of runs.filter((r) => mine.includes(r.cluster))) expect(Date.parse(run.startedAt)).toBeLessThan(graceOver);
+      // Each ghost cluster stored by driftd-a under the lease it took after the grace.
+      for (const run of runs.filter((r) => ghosts.includes(r.cluster))) {
+        const lease = byCluster.get(run.cluster);
+        expect(lease?.holder).toBe('driftd-a');
+        expect(run.meta).toMatchObject({ instance: 'driftd-a', leaseToken: Number(lease?.token) });
+      }
+      expect(await store.verifyChain()).toMatchObject({ ok: true, runs: clusters.length });
+      // The next run audits them once more (held), then hands them back: the ghost ranks first.
+      await daemon.runNow('test');
+      const free = await client.query<{ cluster: string }>('SELECT cluster FROM driftd_leases WHERE expires_at <= now()');
+      expect(free.rows.map((r) => r.cluster).sort()).toEqual([...ghosts].sort());
+      expect((await store.runs()).length).toBe(2 * clusters.length);
+    } finally {
+      clearInterval(alive);
+      await store.close();
+      await daemon.stop();
+      await client.end();
       await server.stop();
     }
   });

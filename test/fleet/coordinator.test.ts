@@ -2,11 +2,13 @@
  * Three instances sharing clusters through the lease board on a real PostgreSQL: each
  * cluster is audited by exactly one instance per tick, the work spreads, a dead
  * instance's clusters are taken over between ticks, and it gets them back when it returns.
+ * A tick returns at once; the clusters a better-ranked live peer should take are tried
+ * after the grace, in the background, and handed over later if no peer took them.
  */
 import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Coordinator } from '../../src/fleet/coordinator.js';
-import { LeaseBoard } from '../../src/fleet/leases.js';
+import { Coordinator, type GraceHooks } from '../../src/fleet/coordinator.js';
+import { LeaseBoard, type Lease } from '../../src/fleet/leases.js';
 import type { FleetCluster, InstanceInfo } from '../../src/core/fleet/assign.js';
 import { postgresAvailable, postgresSkipReason } from '../helpers/postgres.js';
 import { usePostgresClients } from '../helpers/pg-clients.js';
@@ -20,10 +22,21 @@ const clusters: FleetCluster[] = Array.from({ length: 30 }, (_, i) => ({
 describe.skipIf(!postgresAvailable)(`instances sharing clusters on a real PostgreSQL ${postgresSkipReason}`, () => {
   const pgs = usePostgresClients();
 
-  async function instance(me: InstanceInfo): Promise<Coordinator> {
-    const board = new LeaseBoard(await pgs.connect(), LEASE_MS);
+  async function instance(me: InstanceInfo, timing = { leaseMs: LEASE_MS, graceMs: 100 }): Promise<Coordinator> {
+    const board = new LeaseBoard(await pgs.connect(), timing.leaseMs);
     await board.prepare();
-    return new Coordinator({ board, me, version: 'test', graceMs: 100 });
+    return new Coordinator({ board, me, version: 'test', graceMs: timing.graceMs });
+  }
+
+  /** Who holds each cluster now, as PostgreSQL says (expired leases left out). */
+  async function holders(names: readonly string[]): Promise<Map<string, Lease>> {
+    const board = new LeaseBoard(await pgs.connect(), LEASE_MS);
+    const found = new Map<string, Lease>();
+    for (const name of names) {
+      const lease = await board.holderOf(name);
+      if (lease) found.set(name, lease);
+    }
+    return found;
   }
 
   it('spreads the clusters, never twice; takes a dead instance over between ticks; hands back when it returns', async () => {
@@ -92,10 +105,11 @@ describe.skipIf(!postgresAvailable)(`instances sharing clusters on a real Postgr
     const names = clusters.map((k) => ({ ...k, name: `z-${k.name}` }));
     await dc1.heartbeat();
     await dc2.heartbeat();
-    const [t1, t2] = await Promise.all([dc1.tick(names), dc2.tick(names)]);
-    expect([...t1.leases.keys()].sort()).toEqual(names.filter((k) => k.zone === 'dc1').map((k) => k.name));
-    expect([...t2.leases.keys()].sort()).toEqual(names.filter((k) => k.zone === 'dc2').map((k) => k.name));
-    expect(t1.plan.skipped).toHaveLength(10);
+    // The previous test's instance may still be live (and rank first): the grace goes by.
+    const [t1, t2] = await Promise.all([tickThroughGrace(dc1, names), tickThroughGrace(dc2, names)]);
+    expect([...t1.keys()].sort()).toEqual(names.filter((k) => k.zone === 'dc1').map((k) => k.name));
+    expect([...t2.keys()].sort()).toEqual(names.filter((k) => k.zone === 'dc2').map((k) => k.name));
+    expect((await dc1.tick(names)).plan.skipped).toHaveLength(10);
   }, 30_000);
   it('a cluster removed from an instance config (SIGHUP) is given up at its next heartbeat, unless a run of it is in progress', async () => {
     // The earlier tests' instances stop being live first (they would rank too).
@@ -117,16 +131,170 @@ describe.skipIf(!postgresAvailable)(`instances sharing clusters on a real Postgr
     // Well within the lease time: b, whose config still has them, takes `removed` at its
     // next tick (after the grace: a still ranks first for it, being live, but no longer
     // holds it); `busy` stays a's, renewed past its lease, until that run ends.
-    const first = await b.tick(names);
-    expect(first.leases.has(removed)).toBe(true);
-    expect(first.leases.has(busy)).toBe(false);
+    const first = await tickThroughGrace(b, names);
+    expect(first.has(removed)).toBe(true);
+    expect(first.has(busy)).toBe(false);
     for (let i = 0; i < 3; i++) {
       await sleep(LEASE_MS / 2);
       await a.takeOver(reloaded, [busy]);
     }
-    expect((await b.tick(names)).leases.has(busy)).toBe(false);
+    expect((await tickThroughGrace(b, names)).has(busy)).toBe(false);
     // The run ended: a's next heartbeat gives `busy` up too, and b takes it.
     await a.takeOver(reloaded, []);
-    expect((await b.tick(names)).leases.has(busy)).toBe(true);
+    expect((await tickThroughGrace(b, names)).has(busy)).toBe(true);
+  }, 30_000);
+
+  it('a tick returns at once; the after-grace clusters are taken after the grace and handed over, unless a peer took them', async () => {
+    // The earlier tests' instances stop being live first (they would rank too), as seen
+    // with this test's longer lease.
+    await sleep(GRACE_TIMING.leaseMs + 200);
+    const timing = GRACE_TIMING;
+    const a = await instance({ id: 'grace-a', zones: [] }, timing);
+    const b = await instance({ id: 'grace-b', zones: [] }, timing);
+    await a.heartbeat();
+    await b.heartbeat();
+
+    // b is live (it ranks first for some clusters) but does not tick: a's tick returns
+    // without waiting the grace, with only the clusters it ranks first for.
+    const names = clusters.map((k) => ({ ...k, name: `g-${k.name}` }));
+    const later = graceHooks(() => names);
+    const started = Date.now();
+    const tick = await a.tick(names, later.hooks);
+    expect(Date.now() - started).toBeLessThan(timing.graceMs);
+    expect(tick.plan.afterGrace.length).toBeGreaterThan(0);
+    expect([...tick.leases.keys()].sort()).toEqual([...tick.plan.now].sort());
+    expect(later.taken).toHaveLength(0);
+    // After the grace, b having taken none of them, a takes them and hands them over.
+    const handed = await later.next();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(timing.graceMs);
+    expect([...handed.keys()].sort()).toEqual([...tick.plan.afterGrace].sort());
+    expect(later.failures).toEqual([]);
+    // Held like the others: in PostgreSQL under a's name and token, in a's leases (so
+    // its heartbeats renew them), and given back after its next run since b ranks first.
+    const held = await holders(tick.plan.afterGrace);
+    for (const [name, lease] of handed) expect(held.get(name)).toEqual({ ...lease, expiresAt: held.get(name)?.expiresAt });
+    for (const name of handed.keys()) expect(a.leases().get(name)?.token).toBe(handed.get(name)?.token);
+    await b.heartbeat();
+    const next = await a.tick(names);
+    expect([...next.plan.handBack].sort()).toEqual([...tick.plan.afterGrace].sort());
+    expect([...next.leases.keys()].sort()).toEqual(names.map((k) => k.name));
+    await a.handBack(next.plan.handBack);
+    expect((await holders(tick.plan.afterGrace)).size).toBe(0);
+    expect([...(await b.tick(names)).leases.keys()].sort()).toEqual([...tick.plan.afterGrace].sort());
+
+    // Both tick: b takes at once the clusters it ranks first for, within a's grace, and a
+    // takes after the grace only those b's config does not name.
+    const shared = clusters.map((k) => ({ ...k, name: `p-${k.name}` }));
+    const ofA = graceHooks(() => shared);
+    const ta = await a.tick(shared, ofA.hooks);
+    const bNames = shared.filter((_, i) => i % 2 === 0);
+    const tb = await b.tick(bNames);
+    const leftOver = ta.plan.afterGrace.filter((name) => !tb.leases.has(name));
+    expect(tb.leases.size).toBeGreaterThan(0);
+    expect(leftOver.length).toBeGreaterThan(0);
+    expect([...(await ofA.next()).keys()].sort()).toEqual([...leftOver].sort());
+    // Each cluster has one holder, the one that took it.
+    const owners = await holders(shared.map((k) => k.name));
+    expect(owners.size).toBe(shared.length);
+    for (const name of tb.leases.keys()) expect(owners.get(name)?.holder).toBe('grace-b');
+    for (const name of [...ta.leases.keys(), ...leftOver]) expect(owners.get(name)?.holder).toBe('grace-a');
+    await sleep(timing.graceMs / 2);
+    expect(ofA.taken).toHaveLength(1);
+    // Gone at once, so the next test ranks without them.
+    await a.retire();
+    await b.retire();
+  }, 30_000);
+
+  it('a reload during the grace: the clusters it removed are not taken; a stop during the grace takes nothing', async () => {
+    const timing = GRACE_TIMING;
+    const a = await instance({ id: 'stop-grace-a', zones: [] }, timing);
+    const b = await instance({ id: 'stop-grace-b', zones: [] }, timing);
+    await a.heartbeat();
+    await b.heartbeat();
+
+    // SIGHUP during the grace: the config a has when the grace ends decides.
+    const names = clusters.map((k) => ({ ...k, name: `s-${k.name}` }));
+    let config = names;
+    const later = graceHooks(() => config);
+    const tick = await a.tick(names, later.hooks);
+    const [removed, ...kept] = tick.plan.afterGrace;
+    expect(kept.length).toBeGreaterThan(0);
+    config = names.filter((k) => k.name !== removed);
+    expect([...(await later.next()).keys()].sort()).toEqual([...kept].sort());
+    expect((await holders([removed ?? ''])).size).toBe(0);
+
+    // Stopping during the grace ends the wait at once and takes nothing after it.
+    const others = clusters.map((k) => ({ ...k, name: `t-${k.name}` }));
+    const stopped = graceHooks(() => others);
+    const last = await b.tick(others, stopped.hooks);
+    expect(last.plan.afterGrace.length).toBeGreaterThan(0);
+    const stopping = Date.now();
+    await b.retire();
+    expect(Date.now() - stopping).toBeLessThan(timing.graceMs);
+    await sleep(timing.graceMs + 500);
+    expect(stopped.taken).toEqual([]);
+    expect(stopped.failures).toEqual([]);
+    for (const lease of (await holders(others.map((k) => k.name))).values()) expect(lease.holder).not.toBe('stop-grace-b');
+    await a.retire();
+  }, 30_000);
+
+  it('PostgreSQL failing while the after-grace clusters are taken is reported once, takes nothing and rejects nothing', async () => {
+    const timing = GRACE_TIMING;
+    const client = await pgs.connect();
+    const board = new LeaseBoard(client, timing.leaseMs);
+    await board.prepare();
+    const a = new Coordinator({ board, me: { id: 'fail-a', zones: [] }, version: 'test', graceMs: timing.graceMs });
+    const b = await instance({ id: 'fail-b', zones: [] }, timing);
+    await a.heartbeat();
+    await b.heartbeat();
+    const names = clusters.map((k) => ({ ...k, name: `f-${k.name}` }));
+    const later = graceHooks(() => names);
+    const tick = await a.tick(names, later.hooks);
+    expect(tick.plan.afterGrace.length).toBeGreaterThan(0);
+    // a's lease connection is cut during the grace.
+    const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+    const admin = await pgs.connect();
+    await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+    await sleep(timing.graceMs + 500);
+    expect(later.taken).toEqual([]);
+    expect(later.failures).toHaveLength(1);
+    expect((await holders(tick.plan.afterGrace)).size).toBe(0);
   }, 30_000);
 });
+
+/** Runs a tick and its grace: the clusters taken at once and after the grace. */
+async function tickThroughGrace(x: Coordinator, names: readonly FleetCluster[]): Promise<Map<string, Lease>> {
+  const later = graceHooks(() => names);
+  const tick = await x.tick(names, later.hooks);
+  await x.gracesSettled();
+  expect(later.failures).toEqual([]);
+  return new Map([...tick.leases, ...later.taken.flatMap((t) => [...t])]);
+}
+
+/** A grace long enough to tell "returned at once" from "waited" on a loaded machine. */
+const GRACE_TIMING = { leaseMs: 3000, graceMs: 1000 };
+
+/** Grace hooks that record what a coordinator takes (or fails to take) after the grace. */
+function graceHooks(current: () => readonly FleetCluster[]): {
+  hooks: GraceHooks;
+  taken: Map<string, Lease>[];
+  failures: unknown[];
+  /** The next handover (fails the test if none comes within 5 s). */
+  next: () => Promise<Map<string, Lease>>;
+} {
+  const taken: Map<string, Lease>[] = [];
+  const failures: unknown[] = [];
+  let read = 0;
+  return {
+    hooks: { clusters: current, taken: (leases) => taken.push(leases), failed: (err) => failures.push(err) },
+    taken,
+    failures,
+    next: async () => {
+      const deadline = Date.now() + 5000;
+      while (taken.length <= read && Date.now() < deadline) await sleep(20);
+      const leases = taken[read++];
+      if (!leases) throw new Error('nothing was taken after the grace within 5 s');
+      return leases;
+    },
+  };
+}
