@@ -193,13 +193,14 @@ export async function perClusterFrom(db: Db): Promise<number> {
 }
 
 /**
- * On PostgreSQL the walk reads one snapshot: other instances keep storing runs meanwhile,
- * and a run committed half way through (its episode updates, a new run's rows) must not
- * look like tampering. On SQLite it reads statement by statement as before: a snapshot
- * would hold the daemon's own connection, and so its writes, for the whole walk.
+ * The walk reads one snapshot: the daemon (and, on PostgreSQL, other instances) keep
+ * storing runs meanwhile, and a run committed half way through (its episode updates, a
+ * new run's rows) must not look like tampering. PostgreSQL: a REPEATABLE READ READ ONLY
+ * transaction; SQLite: a read transaction on a second, read-only connection, so the
+ * daemon's own writes go on during the walk (sqlite-driver.ts).
  */
 export async function verifyChain(db: Db, options: VerifyOptions = {}): Promise<ChainVerdict> {
-  return db.dialect === 'postgres' ? db.transaction((tx) => walkChains(tx, options), { snapshot: true }) : walkChains(db, options);
+  return db.transaction((tx) => walkChains(tx, options), { snapshot: true });
 }
 
 async function walkChains(db: Db, options: VerifyOptions): Promise<ChainVerdict> {

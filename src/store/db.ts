@@ -49,7 +49,16 @@ export async function openDatabase(path: string, options: OpenOptions = {}): Pro
     if (!options.readonly) db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
-    const sql = new SqliteDb(db);
+    // A second, read-only connection for snapshot reads (the chain walk), opened on first use.
+    const reader =
+      path === ':memory:' || options.readonly
+        ? undefined
+        : (): Database.Database => {
+            const connection = new Database(path, { readonly: true, fileMustExist: true });
+            connection.pragma(`busy_timeout = ${options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
+            return connection;
+          };
+    const sql = new SqliteDb(db, reader);
     await migrate(sql, path, options.migrations ?? MIGRATIONS, options.readonly ?? false);
     return sql;
   } catch (error) {

@@ -14,7 +14,20 @@ export class SqliteDb implements SqlDb {
   /** Settles when the open transaction ends; undefined when none is open. */
   private busy: Promise<void> | undefined;
 
-  constructor(readonly connection: Database.Database) {}
+  /** The snapshot reader's connection, opened on first use (see transaction). */
+  private reader: SqliteDb | undefined;
+
+  /**
+   * `openReader`: opens a second, read-only connection to the same file. A snapshot
+   * transaction (a long read such as the chain walk) then runs there, so it sees one
+   * state while this connection's writers go on (WAL readers never block writers).
+   * Without it (an in-memory database) the snapshot is a read transaction on this
+   * connection, which holds its writers off until it ends.
+   */
+  constructor(
+    readonly connection: Database.Database,
+    private readonly openReader?: () => Database.Database,
+  ) {}
 
   private prepared(sql: string): Database.Statement {
     let statement = this.statements.get(sql);
@@ -25,8 +38,13 @@ export class SqliteDb implements SqlDb {
     return statement;
   }
 
-  private async idle(): Promise<void> {
+  /**
+   * Runs `op` once no transaction is open. The check and `op` run in one synchronous step:
+   * no other caller can open a transaction between them.
+   */
+  private async whenIdle<T>(op: () => T): Promise<T> {
     while (this.busy) await this.busy;
+    return op();
   }
 
   allNow(sql: string, params: readonly SqlValue[] = []): unknown[] {
@@ -42,34 +60,35 @@ export class SqliteDb implements SqlDb {
   }
 
   async all(sql: string, params?: readonly SqlValue[]): Promise<unknown[]> {
-    await this.idle();
-    return this.allNow(sql, params);
+    return this.whenIdle(() => this.allNow(sql, params));
   }
 
   async get(sql: string, params?: readonly SqlValue[]): Promise<unknown> {
-    await this.idle();
-    return this.getNow(sql, params);
+    return this.whenIdle(() => this.getNow(sql, params));
   }
 
   async run(sql: string, params?: readonly SqlValue[]): Promise<RunResult> {
-    await this.idle();
-    return { changes: this.runNow(sql, params).changes };
+    return this.whenIdle(() => ({ changes: this.runNow(sql, params).changes }));
   }
 
   async insert(sql: string, params?: readonly SqlValue[]): Promise<number> {
-    await this.idle();
-    return Number(this.runNow(sql, params).lastInsertRowid);
+    return this.whenIdle(() => Number(this.runNow(sql, params).lastInsertRowid));
   }
 
   async exec(sql: string): Promise<void> {
-    await this.idle();
-    this.connection.exec(sql);
+    await this.whenIdle(() => this.connection.exec(sql));
   }
 
   async transaction<T>(fn: (tx: SqlDb) => Promise<T>, options?: TransactionOptions): Promise<T> {
     // The database's one write lock serialises every writer; a snapshot is a read
     // transaction (WAL: one consistent state from its first read, other connections write on).
-    await this.idle();
+    if (options?.snapshot && this.openReader) {
+      this.reader ??= new SqliteDb(this.openReader());
+      return this.reader.transaction(fn, { snapshot: true });
+    }
+    // Waiting and taking the connection in one synchronous step: two transactions woken by
+    // the same end never both begin.
+    while (this.busy) await this.busy;
     let done!: () => void;
     this.busy = new Promise((resolve) => (done = resolve));
     try {
@@ -89,8 +108,7 @@ export class SqliteDb implements SqlDb {
   }
 
   async schemaVersion(): Promise<number> {
-    await this.idle();
-    return this.connection.pragma('user_version', { simple: true }) as number;
+    return this.whenIdle(() => this.connection.pragma('user_version', { simple: true }) as number);
   }
 
   async setSchemaVersion(version: number): Promise<void> {
@@ -99,6 +117,8 @@ export class SqliteDb implements SqlDb {
   }
 
   async close(): Promise<void> {
+    await this.reader?.close();
+    this.reader = undefined;
     if (this.connection.open) this.connection.close();
   }
 }

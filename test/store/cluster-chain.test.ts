@@ -104,6 +104,31 @@ describe.each(BACKENDS)('the evidence chain per cluster on %s', (backend) => {
     dir.cleanup();
   });
 
+  it.each(['the same connection (the daemon rendering its report)', 'another connection (`history verify`)'])(
+    'verifies one consistent state while runs are stored meanwhile, read through %s',
+    async (through) => {
+      const writer = await connect();
+      const reader = through.startsWith('the same') ? writer : await connect();
+      const drifted: NodeState = { ...state, packages: { ...state.packages, 'pkg-007': '2.0' } };
+      const found = finding('mismatch:packages:pkg-007', { 'erp-a': '1.7.0-1', 'erp-b': '2.0' });
+      let writing = true;
+      const writes = (async () => {
+        // Every run opens, continues or resolves an episode and changes a node: rows a half-seen run would leave out of step.
+        for (let i = 0; i < 24; i += 1) {
+          const on = i % 3 !== 2;
+          await writer.saveRun(runInput(hoursAfter(T0, i), { 'erp-a': state, 'erp-b': on ? drifted : state }, on ? [found] : []));
+        }
+        writing = false;
+      })();
+      const verdicts: unknown[] = [];
+      while (writing) verdicts.push(await reader.verifyChain());
+      await writes;
+      expect(verdicts.length).toBeGreaterThan(2);
+      expect(verdicts.filter((v) => !(v as { ok: boolean }).ok)).toEqual([]);
+      expect(await reader.verifyChain()).toEqual({ ok: true, runs: 24, thinnedRuns: 0 });
+    },
+  );
+
   /** erp and crm interleaved, each run stored by the other instance than its cluster's previous one. */
   async function interleaved(): Promise<RunRecord[]> {
     const siteA = await connect();
