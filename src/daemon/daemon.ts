@@ -200,9 +200,9 @@ export class Daemon {
       self: fleet.id,
       names: () => names,
       latest: async (cluster) => {
-        const run = await this.store.latestRun(cluster);
-        const report = run ? await this.store.reportOf(run.id) : null;
-        if (!run || !report) return null;
+        const latest = await this.store.latestReport(cluster);
+        if (!latest) return null;
+        const { run, report } = latest;
         const instance = run.meta?.['instance'];
         return { report, lastRunAt: run.finishedAt, auditedBy: typeof instance === 'string' ? instance : null };
       },

@@ -141,6 +141,12 @@ export class Store {
   }
 
   /** The CheckReport recorded with a run. */
+  /** The cluster's latest run with the report it recorded (the run row read once). */
+  async latestReport(cluster: string): Promise<{ run: RunRecord; report: CheckReport } | null> {
+    const row = await latestRunRow(this.db, cluster);
+    return row ? { run: toRunRecord(row), report: await reportOfRun(this.db, row) } : null;
+  }
+
   async reportOf(runId: number): Promise<CheckReport | null> {
     const row = await runRow(this.db, runId);
     return row ? reportOfRun(this.db, row) : null;
