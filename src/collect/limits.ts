@@ -32,9 +32,64 @@ function itemChars(key: string, item: Item): number {
   return n;
 }
 
+/** One facet's items weighed against the caps, from the node's running totals. */
+interface FacetScan {
+  items: number;
+  chars: number;
+  dropped: number;
+  nodeCapHit: boolean;
+  problems: string[];
+  /** The items kept; built only when asked (a facet with nothing over a cap is kept as it is). */
+  kept: Record<string, Item>;
+}
+
+function scanFacet(facet: FacetSnapshot, startItems: number, startChars: number, build: boolean): FacetScan {
+  const scan: FacetScan = { items: startItems, chars: startChars, dropped: 0, nodeCapHit: false, problems: [], kept: {} };
+  for (const key in facet.items) {
+    const item = facet.items[key] as Item;
+    if (scan.nodeCapHit) {
+      scan.dropped++;
+      continue;
+    }
+    if (key.length > MAX_ITEM_KEY_CHARS) {
+      scan.dropped++;
+      if (scan.problems.length < 3)
+        scan.problems.push(
+          `an item key of ${key.length} characters (${JSON.stringify(key.slice(0, 40))}...) is over the ${MAX_ITEM_KEY_CHARS}-character cap per key`,
+        );
+      continue;
+    }
+    if (item.value.length > MAX_ITEM_VALUE_CHARS) {
+      scan.dropped++;
+      if (scan.problems.length < 3)
+        scan.problems.push(
+          `the value of ${JSON.stringify(key.slice(0, 80))} is ${item.value.length} characters, over the ${MAX_ITEM_VALUE_CHARS}-character cap per item value; it was not kept`,
+        );
+      continue;
+    }
+    const size = itemChars(key, item);
+    if (scan.items + 1 > MAX_ITEMS_PER_NODE || scan.chars + size > MAX_ITEM_CHARS_PER_NODE) {
+      scan.nodeCapHit = true;
+      scan.dropped++;
+      scan.problems.push(
+        scan.items + 1 > MAX_ITEMS_PER_NODE
+          ? `the node has more than ${MAX_ITEMS_PER_NODE} items (cap per node); the rest were not kept`
+          : `the node's items exceed ${MAX_ITEM_CHARS_PER_NODE} characters (cap per node); the rest were not kept`,
+      );
+      continue;
+    }
+    scan.items++;
+    scan.chars += size;
+    if (build) scan.kept[key] = item;
+  }
+  return scan;
+}
+
 /**
  * Applies the caps to a freshly assembled snapshot. Linear in its items; returns the same
- * snapshot object when nothing was over a cap.
+ * snapshot object when nothing was over a cap. A facet is first weighed without copying
+ * its items (a node's thousands of packages): only a facet with something over a cap is
+ * weighed again, building what is kept.
  */
 export function capSnapshot(snapshot: NodeSnapshot): NodeSnapshot {
   let items = 0;
@@ -42,59 +97,23 @@ export function capSnapshot(snapshot: NodeSnapshot): NodeSnapshot {
   let changed = false;
   const facets: NodeSnapshot['facets'] = {};
   for (const [name, facet] of Object.entries(snapshot.facets) as [keyof NodeSnapshot['facets'], FacetSnapshot][]) {
-    const kept: Record<string, Item> = {};
-    const problems: string[] = [];
-    let dropped = 0;
-    let nodeCapHit = false;
-    for (const key in facet.items) {
-      const item = facet.items[key] as Item;
-      if (nodeCapHit) {
-        dropped++;
-        continue;
-      }
-      if (key.length > MAX_ITEM_KEY_CHARS) {
-        dropped++;
-        if (problems.length < 3)
-          problems.push(
-            `an item key of ${key.length} characters (${JSON.stringify(key.slice(0, 40))}...) is over the ${MAX_ITEM_KEY_CHARS}-character cap per key`,
-          );
-        continue;
-      }
-      if (item.value.length > MAX_ITEM_VALUE_CHARS) {
-        dropped++;
-        if (problems.length < 3)
-          problems.push(
-            `the value of ${JSON.stringify(key.slice(0, 80))} is ${item.value.length} characters, over the ${MAX_ITEM_VALUE_CHARS}-character cap per item value; it was not kept`,
-          );
-        continue;
-      }
-      const size = itemChars(key, item);
-      if (items + 1 > MAX_ITEMS_PER_NODE || chars + size > MAX_ITEM_CHARS_PER_NODE) {
-        nodeCapHit = true;
-        dropped++;
-        problems.push(
-          items + 1 > MAX_ITEMS_PER_NODE
-            ? `the node has more than ${MAX_ITEMS_PER_NODE} items (cap per node); the rest were not kept`
-            : `the node's items exceed ${MAX_ITEM_CHARS_PER_NODE} characters (cap per node); the rest were not kept`,
-        );
-        continue;
-      }
-      items++;
-      chars += size;
-      kept[key] = item;
-    }
-    if (dropped === 0) {
+    let scan = scanFacet(facet, items, chars, false);
+    if (scan.dropped > 0) scan = scanFacet(facet, items, chars, true);
+    items = scan.items;
+    chars = scan.chars;
+    if (scan.dropped === 0) {
       facets[name] = facet;
       continue;
     }
     changed = true;
-    if (nodeCapHit) {
+    const kept = scan.kept;
+    if (scan.nodeCapHit) {
       // A facet cut by the node cap is partial: it sits out of every comparison anyway,
       // so none of its items are kept (nor stored, nor carried back from the parser).
       items -= Object.keys(kept).length;
       for (const key of Object.keys(kept)) delete kept[key];
     }
-    const message = `${dropped} item(s) not kept: ${problems.join('; ')} (${WHERE})`;
+    const message = `${scan.dropped} item(s) not kept: ${scan.problems.join('; ')} (${WHERE})`;
     facets[name] = markTruncated(facet, message, kept);
   }
   return changed ? { ...snapshot, facets } : snapshot;

@@ -69,12 +69,53 @@ const NODE_SPECIFIC_KEYS: Record<string, string> = {
 
 const SHIPPED_DENY = SYSCTL_VOLATILE_DENY.map(globToRegExp);
 
+/** A set of deny and allow globs, compiled, with the verdicts it has given per key. */
+interface KeyFilter {
+  deny: RegExp[];
+  allow: RegExp[];
+  verdicts: Map<string, boolean>;
+}
+
+const filters = new Map<string, KeyFilter>();
+/** Bounds on the memo: glob sets (one per config) and keys per set (a node prints ~2000; a hostile one may invent more). */
+const MAX_FILTERS = 16;
+const MAX_VERDICTS = 100_000;
+
+/**
+ * Whether a key is kept: not denied (shipped and configured globs) and, with an allow
+ * list, allowed. Every node of a fleet prints the same few thousand keys, so each key is
+ * weighed against the ~40 globs once per glob set, not once per node (it was the
+ * largest cost of parsing a fleet's outputs).
+ */
+function keyFilter(ctx: Pick<CollectorContext, 'sysctlAllow' | 'sysctlDeny'>): (key: string) => boolean {
+  const signature = JSON.stringify([ctx.sysctlDeny, ctx.sysctlAllow]);
+  let filter = filters.get(signature);
+  if (!filter) {
+    if (filters.size >= MAX_FILTERS) filters.clear();
+    filter = {
+      deny: [...SHIPPED_DENY, ...ctx.sysctlDeny.map(globToRegExp)],
+      allow: ctx.sysctlAllow.map(globToRegExp),
+      verdicts: new Map(),
+    };
+    filters.set(signature, filter);
+  }
+  const { deny, allow, verdicts } = filter;
+  return (key) => {
+    let kept = verdicts.get(key);
+    if (kept === undefined) {
+      kept = !matchesAnyGlob(key, deny) && (allow.length === 0 || matchesAnyGlob(key, allow));
+      if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
+      verdicts.set(key, kept);
+    }
+    return kept;
+  };
+}
+
 export function parseSysctlLines(
   lines: readonly string[],
   ctx: Pick<CollectorContext, 'sysctlAllow' | 'sysctlDeny'>,
 ): { ok: true; items: Record<string, Item> } | { ok: false; line: number; text: string } {
-  const deny = [...SHIPPED_DENY, ...ctx.sysctlDeny.map(globToRegExp)];
-  const allow = ctx.sysctlAllow.map(globToRegExp);
+  const kept = keyFilter(ctx);
   const values = new Map<string, string[]>();
   for (const [index, line] of lines.entries()) {
     if (line.trim() === '') continue;
@@ -86,8 +127,7 @@ export function parseSysctlLines(
     const key = line.slice(0, at).trim();
     if (!/^[^\s=]+$/.test(key)) return { ok: false, line: index + 1, text: line };
     const value = eq !== -1 ? normaliseWhitespace(line.slice(eq + 3)) : '';
-    if (matchesAnyGlob(key, deny)) continue;
-    if (allow.length > 0 && !matchesAnyGlob(key, allow)) continue;
+    if (!kept(key)) continue;
     // Multi-line values come as one `key = line` per line: keep them together.
     // Appended in place: copying the list per repeat was quadratic on a hostile node.
     const list = values.get(key);
@@ -126,7 +166,9 @@ export const sysctlCollector: Collector = {
       }
       const meta: Record<string, string> = {};
       const configured = configuredItems(outputs, ctx, meta);
-      return okFacet({ ...parsed.items, ...configured }, Object.keys(meta).length > 0 ? meta : undefined);
+      // Added in place: the configured keys are prefixed, so none replaces a live one, and
+      // spreading the live keys into a new object copied thousands of them per node.
+      return okFacet(Object.assign(parsed.items, configured), Object.keys(meta).length > 0 ? meta : undefined);
     });
   },
 };
@@ -148,12 +190,10 @@ function configuredItems(
   }
   const parsed = parseSysctlConf(conf.kind === 'truncated' ? outputLines(conf).join('\n') : conf.stdout);
   if (parsed.unreadable.length > 0) meta.configured_unreadable = parsed.unreadable.join(' ');
-  const deny = [...SHIPPED_DENY, ...ctx.sysctlDeny.map(globToRegExp)];
-  const allow = ctx.sysctlAllow.map(globToRegExp);
+  const kept = keyFilter(ctx);
   const items: Record<string, Item> = {};
   for (const a of parsed.assignments) {
-    if (matchesAnyGlob(a.key, deny)) continue;
-    if (allow.length > 0 && !matchesAnyGlob(a.key, allow)) continue;
+    if (!kept(a.key)) continue;
     items[`${CONFIGURED_PREFIX}${a.key}`] = { value: a.value, source: a.source };
   }
   return items;
