@@ -33,7 +33,7 @@ import type { Finding } from '../core/findings.js';
 import { readBlob, verifiedBlobText, type BlobTable } from './blobs.js';
 import { changesAgainstHistory } from './changes.js';
 import { StoreError } from './errors.js';
-import { EpisodeRow, planEpisodes, StoredFinding } from './findings.js';
+import { continuedFields, EpisodeRow, planEpisodes, StoredFinding } from './findings.js';
 import { Int, readJson, readRow, readRows } from './rows.js';
 import { joinDetail, storedScoreRows } from './scores.js';
 import {
@@ -474,16 +474,7 @@ class EpisodeReplay {
       });
     }
     for (const { episodeId, finding: f } of plan.continue) {
-      Object.assign(this.at(episodeId), {
-        last_seen: run.started_at,
-        last_run_id: run.id,
-        values_last: canonicalJson(f.values),
-        severity: f.severity,
-        rule: f.rule,
-        message: f.message,
-        waived: f.waived ? 1 : 0,
-        waiver: f.waiver ? canonicalJson(f.waiver) : null,
-      });
+      Object.assign(this.at(episodeId), { last_seen: run.started_at, last_run_id: run.id, ...continuedFields(f) });
     }
     for (const { episodeId, valuesLast } of plan.resolve) {
       const episode = this.at(episodeId);

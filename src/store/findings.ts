@@ -110,6 +110,22 @@ export async function openEpisodeRows(db: Db, cluster: string): Promise<EpisodeR
   return readRows(EpisodeRow, rows, 'finding_episodes');
 }
 
+/** The columns a continuing episode takes from the run's finding (with last_seen and last_run_id). */
+const CONTINUED_FIELDS = ['values_last', 'severity', 'rule', 'message', 'waived', 'waiver'] as const;
+export type ContinuedFields = Pick<EpisodeRow, (typeof CONTINUED_FIELDS)[number]>;
+
+/** What a continuing episode's row takes from the finding, as applyEpisodes writes it and verifyChain replays it. */
+export function continuedFields(f: Finding): ContinuedFields {
+  return {
+    values_last: canonicalJson(f.values),
+    severity: f.severity,
+    rule: f.rule,
+    message: f.message,
+    waived: f.waived ? 1 : 0,
+    waiver: f.waiver ? canonicalJson(f.waiver) : null,
+  };
+}
+
 /**
  * Applies one run's findings to the episode table. `at` is the run's start time.
  * Round trips count on PostgreSQL, so the run's new episodes go in multi-row INSERTs
@@ -156,24 +172,9 @@ export async function applyEpisodes(db: Db, cluster: string, runId: number, at: 
   const update = `UPDATE finding_episodes SET last_seen = ?, last_run_id = ?, values_last = ?, severity = ?,
        rule = ?, message = ?, waived = ?, waiver = ? WHERE id = ?`;
   for (const { episodeId, finding: f } of plan.continue) {
-    const fields = {
-      values_last: canonicalJson(f.values),
-      severity: f.severity,
-      rule: f.rule,
-      message: f.message,
-      waived: f.waived ? 1 : 0,
-      waiver: f.waiver ? canonicalJson(f.waiver) : null,
-    };
+    const fields = continuedFields(f);
     const row = rowById.get(episodeId);
-    if (
-      row !== undefined &&
-      row.values_last === fields.values_last &&
-      row.severity === fields.severity &&
-      row.rule === fields.rule &&
-      row.message === fields.message &&
-      row.waived === fields.waived &&
-      row.waiver === fields.waiver
-    ) {
+    if (row !== undefined && CONTINUED_FIELDS.every((name) => row[name] === fields[name])) {
       unchanged.push(episodeId);
       continue;
     }

@@ -20,6 +20,32 @@ import { tempDir } from '../store/handmade-runs.js';
 
 const REPO = path.resolve(__dirname, '../..');
 
+/** A serve config sharing `clusters` (two replayed demo nodes each, no schedule) through PostgreSQL; returns its path. */
+function fleetConfig(
+  file: string,
+  options: { url: string; passwordFile: string; id: string; leaseSeconds: number; clusters: readonly string[] },
+): string {
+  writeFileSync(
+    file,
+    [
+      `database: ${options.url}`,
+      `databasePasswordFile: ${options.passwordFile}`,
+      'schedule: "0 0 1 1 *"',
+      `instance: { id: ${options.id}, leaseSeconds: ${options.leaseSeconds} }`,
+      'failover: { simulate: false }',
+      'clusters:',
+      ...options.clusters.flatMap((name) => [
+        `  - name: ${name}`,
+        '    facets: [os, sysctl]',
+        '    nodes:',
+        ...['erp-a', 'erp-b'].map((n) => `      - { name: ${name}-${n}, transport: replay, path: ${path.join(REPO, 'fixtures/demo', n)} }`),
+      ]),
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
 describe.skipIf(!postgresAvailable)('driftd serve on PostgreSQL', { timeout: 180_000 }, () => {
   let pg: PostgresServer | undefined;
   const dir = tempDir();
@@ -92,32 +118,10 @@ describe.skipIf(!postgresAvailable)('driftd serve on PostgreSQL', { timeout: 180
     const passwordFile = path.join(dir.dir, 'pg-password-together');
     writeFileSync(passwordFile, `${server.password}\n`, { mode: 0o600 });
     const clusters = Array.from({ length: 8 }, (_, i) => `c${i + 1}`);
-    const config = (id: string): string => {
-      const file = path.join(dir.dir, `together-${id}.yaml`);
-      writeFileSync(
-        file,
-        [
-          `database: ${server.url}`,
-          `databasePasswordFile: ${passwordFile}`,
-          'schedule: "0 0 1 1 *"',
-          // settle = a quarter of the lease, at most 5 s: 5 s, ample for the second
-          // instance to start on a loaded machine.
-          `instance: { id: ${id}, leaseSeconds: 20 }`,
-          'failover: { simulate: false }',
-          'clusters:',
-          ...clusters.flatMap((name) => [
-            `  - name: ${name}`,
-            '    facets: [os, sysctl]',
-            '    nodes:',
-            ...['erp-a', 'erp-b'].map(
-              (n) => `      - { name: ${name}-${n}, transport: replay, path: ${path.join(REPO, 'fixtures/demo', n)} }`,
-            ),
-          ]),
-          '',
-        ].join('\n'),
-      );
-      return file;
-    };
+    // settle = a quarter of the lease, at most 5 s: 5 s, ample for the second instance to
+    // start on a loaded machine.
+    const config = (id: string): string =>
+      fleetConfig(path.join(dir.dir, `together-${id}.yaml`), { url: server.url, passwordFile, id, leaseSeconds: 20, clusters });
     const logs = new Map<string, string[]>();
     const start = (id: string): Promise<Daemon> => {
       const lines: string[] = [];
@@ -193,28 +197,14 @@ describe.skipIf(!postgresAvailable)('driftd serve on PostgreSQL', { timeout: 180
     const ghosts = clusters.filter((c) => !mine.includes(c));
     expect(mine.length).toBeGreaterThan(0);
     expect(ghosts.length).toBeGreaterThan(0);
-    const configPath = path.join(dir.dir, 'grace.yaml');
-    writeFileSync(
-      configPath,
-      [
-        `database: ${server.url}`,
-        `databasePasswordFile: ${passwordFile}`,
-        'schedule: "0 0 1 1 *"',
-        // grace = a quarter of the lease: 2 s.
-        'instance: { id: driftd-a, leaseSeconds: 8 }',
-        'failover: { simulate: false }',
-        'clusters:',
-        ...clusters.flatMap((name) => [
-          `  - name: ${name}`,
-          '    facets: [os, sysctl]',
-          '    nodes:',
-          ...['erp-a', 'erp-b'].map(
-            (n) => `      - { name: ${name}-${n}, transport: replay, path: ${path.join(REPO, 'fixtures/demo', n)} }`,
-          ),
-        ]),
-        '',
-      ].join('\n'),
-    );
+    // grace = a quarter of the lease: 2 s.
+    const configPath = fleetConfig(path.join(dir.dir, 'grace.yaml'), {
+      url: server.url,
+      passwordFile,
+      id: 'driftd-a',
+      leaseSeconds: 8,
+      clusters,
+    });
     // A live peer that ranks first for `ghosts` but never takes them (its config lacks
     // them, or it is stuck): driftd-a gives it the grace, then audits them itself.
     const client = new postgres.Client({
