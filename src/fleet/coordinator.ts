@@ -172,7 +172,11 @@ export class Coordinator {
   /** Heartbeat (keeping the leases of `clusters` and `busy` only), then this instance's plan among the instances live now. */
   private async plan(clusters: readonly FleetCluster[], busy: readonly string[]): Promise<TickPlan> {
     await this.heartbeat([...clusters.map((c) => c.name), ...busy]);
-    const live = (await this.options.board.liveInstances()).map((i) => ({ id: i.id, zones: i.zones }));
+    const live = (await this.options.board.liveInstances()).map((i): InstanceInfo => ({
+      id: i.id,
+      zones: i.zones,
+      ...(i.clusters === undefined ? {} : { clusters: new Set(i.clusters) }),
+    }));
     return planTick(this.options.me, clusters, live, new Set(this.held.keys()));
   }
 

@@ -28,6 +28,14 @@ CREATE TABLE IF NOT EXISTS driftd_instances (
   started_at TIMESTAMPTZ NOT NULL,
   seen_at    TIMESTAMPTZ NOT NULL
 );
+-- The clusters the instance's config names (NULL: not published, e.g. an older driftd).
+-- Added only when missing: ALTER TABLE locks the table even when it has nothing to do.
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                  WHERE table_schema = current_schema() AND table_name = 'driftd_instances' AND column_name = 'clusters') THEN
+    ALTER TABLE driftd_instances ADD COLUMN clusters TEXT[];
+  END IF;
+END $$;
 CREATE TABLE IF NOT EXISTS driftd_leases (
   cluster     TEXT        PRIMARY KEY,
   holder      TEXT        NOT NULL,
@@ -54,6 +62,8 @@ export interface Lease {
 export interface LiveInstance {
   id: string;
   zones: string[];
+  /** The clusters it last published (its config and runs in progress); undefined: not published. */
+  clusters?: string[];
   version: string;
   seenAt: string;
 }
@@ -116,10 +126,13 @@ export class LeaseBoard {
    * next heartbeat instead of never.
    */
   async heartbeat(id: string, zones: readonly string[], version: string, keep?: readonly string[]): Promise<Lease[]> {
+    // `keep` is also what the instance publishes as its clusters, so peers do not rank it
+    // for a cluster its config lacks; a heartbeat without it leaves the last list.
     await this.db.query(
-      `INSERT INTO driftd_instances (id, zones, version, started_at, seen_at) VALUES ($1, $2, $3, now(), now())
-       ON CONFLICT (id) DO UPDATE SET zones = EXCLUDED.zones, version = EXCLUDED.version, seen_at = now()`,
-      [id, [...zones], version],
+      `INSERT INTO driftd_instances (id, zones, version, clusters, started_at, seen_at) VALUES ($1, $2, $3, $4, now(), now())
+       ON CONFLICT (id) DO UPDATE SET zones = EXCLUDED.zones, version = EXCLUDED.version,
+         clusters = COALESCE(EXCLUDED.clusters, driftd_instances.clusters), seen_at = now()`,
+      [id, [...zones], version, keep === undefined ? null : [...keep]],
     );
     // Rows locked right now are skipped, not waited for: the only holder of a lock on this
     // instance's lease is its own run committing under it (holdsInTx), which must not make
@@ -147,12 +160,18 @@ export class LeaseBoard {
 
   /** The instances seen within one lease time, by id. */
   async liveInstances(): Promise<LiveInstance[]> {
-    const result = await this.db.query<{ id: string; zones: string[]; version: string; seen_at: Date }>(
-      `SELECT id, zones, version, seen_at FROM driftd_instances
+    const result = await this.db.query<{ id: string; zones: string[]; clusters: string[] | null; version: string; seen_at: Date }>(
+      `SELECT id, zones, clusters, version, seen_at FROM driftd_instances
        WHERE seen_at > now() - $1 * interval '1 millisecond' ORDER BY id`,
       [ms(this.leaseMs)],
     );
-    return result.rows.map((r) => ({ id: r.id, zones: r.zones, version: r.version, seenAt: r.seen_at.toISOString() }));
+    return result.rows.map((r) => ({
+      id: r.id,
+      zones: r.zones,
+      ...(r.clusters === null ? {} : { clusters: r.clusters }),
+      version: r.version,
+      seenAt: r.seen_at.toISOString(),
+    }));
   }
 
   /**

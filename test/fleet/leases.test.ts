@@ -70,6 +70,29 @@ describe.skipIf(!postgresAvailable)(`leases on a real PostgreSQL ${postgresSkipR
     expect(await b.board.acquire('sap', 'driftd-b')).toBeNull();
     const live = await b.board.liveInstances();
     expect(live.find((i) => i.id === 'driftd-a')).toMatchObject({ zones: ['dc1'], version: 'test' });
+    expect(live.find((i) => i.id === 'driftd-a')?.clusters).toBeUndefined();
+  });
+
+  it('an instance publishes the clusters it keeps; a heartbeat without them leaves the last list', async () => {
+    const a = await board();
+    await a.board.heartbeat('driftd-a', [], 'test', ['erp', 'crm']);
+    expect((await a.board.liveInstances()).find((i) => i.id === 'driftd-a')?.clusters).toEqual(['erp', 'crm']);
+    await a.board.heartbeat('driftd-a', [], 'test');
+    expect((await a.board.liveInstances()).find((i) => i.id === 'driftd-a')?.clusters).toEqual(['erp', 'crm']);
+    await a.board.heartbeat('driftd-a', [], 'test', ['erp']);
+    expect((await a.board.liveInstances()).find((i) => i.id === 'driftd-a')?.clusters).toEqual(['erp']);
+  });
+
+  it('adds the clusters column to a lease board created by an older driftd, and stays compatible with its rows', async () => {
+    const a = await board();
+    await a.client.query('ALTER TABLE driftd_instances DROP COLUMN clusters');
+    await a.client.query(
+      "INSERT INTO driftd_instances (id, zones, version, started_at, seen_at) VALUES ('old', '{}', 'old', now(), now())",
+    );
+    await a.board.prepare();
+    const old = (await a.board.liveInstances()).find((i) => i.id === 'old');
+    expect(old).toMatchObject({ id: 'old', version: 'old' });
+    expect(old?.clusters).toBeUndefined();
   });
 
   it('a takeover cannot slip in between the holder checking its lease and committing its run', async () => {

@@ -16,6 +16,11 @@ export interface InstanceInfo {
   id: string;
   /** The zones it can reach; empty: every zone. */
   zones: readonly string[];
+  /**
+   * The clusters its config names, as it last published them; undefined when not known
+   * (an instance of an older driftd, or one that has not planned yet): it may have any.
+   */
+  clusters?: ReadonlySet<string>;
 }
 
 /** True when an instance limited to `zones` may audit a cluster in `zone` (none: any instance). */
@@ -29,12 +34,19 @@ export function weight(cluster: string, instanceId: string): bigint {
   return createHash('sha256').update(cluster).update('\0').update(instanceId).digest().readBigUInt64BE(0);
 }
 
+/** True when the instance may audit the cluster: its zones reach it and its config names it (or is not known). */
+export function canAudit(instance: InstanceInfo, cluster: string, zone: string | undefined): boolean {
+  return canReach(instance, zone) && (instance.clusters === undefined || instance.clusters.has(cluster));
+}
+
 /**
- * The instances that may audit `cluster`, best first. Ties (astronomically unlikely) fall
- * back to the id so every instance agrees.
+ * The instances that may audit `cluster`, best first. An instance whose config does not
+ * name the cluster is not ranked: otherwise the others would leave it the cluster at every
+ * tick and take it back after the grace. Ties (astronomically unlikely) fall back to the
+ * id so every instance agrees.
  */
 export function rankInstances(cluster: string, zone: string | undefined, instances: readonly InstanceInfo[]): InstanceInfo[] {
-  const scored = instances.filter((i) => canReach(i, zone)).map((i) => ({ i, w: weight(cluster, i.id) }));
+  const scored = instances.filter((i) => canAudit(i, cluster, zone)).map((i) => ({ i, w: weight(cluster, i.id) }));
   scored.sort((a, b) => (a.w === b.w ? (a.i.id < b.i.id ? -1 : 1) : a.w > b.w ? -1 : 1));
   return scored.map((s) => s.i);
 }

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { canReach, planTick, preferredInstance, rankInstances, type InstanceInfo } from '../../../src/core/fleet/assign.js';
+import { canAudit, canReach, planTick, preferredInstance, rankInstances, type InstanceInfo } from '../../../src/core/fleet/assign.js';
 
 const a: InstanceInfo = { id: 'driftd-a', zones: [] };
 const b: InstanceInfo = { id: 'driftd-b', zones: [] };
@@ -87,6 +87,23 @@ describe('planTick', () => {
     expect(plan1.skipped).toEqual(fleet.filter((k) => k.zone === 'dc2').map((k) => k.name));
     expect(plan1.now).toEqual(fleet.filter((k) => k.zone === 'dc1').map((k) => k.name));
     expect(plan1.afterGrace).toEqual([]);
+  });
+
+  it('a peer whose config does not name a cluster is not ranked for it: no grace, no hand-back, at every tick', () => {
+    const named = fleet.filter((k) => preferredInstance(k.name, k.zone, [a, b])?.id === 'driftd-b');
+    expect(named.length).toBeGreaterThan(0);
+    const lacking = new Set(named.slice(0, 3).map((k) => k.name));
+    // driftd-b publishes every cluster but those three; driftd-a has them all.
+    const bPublished = { ...b, clusters: new Set(fleet.map((k) => k.name).filter((n) => !lacking.has(n))) };
+    const plan = planTick(a, fleet, [a, bPublished], new Set());
+    for (const name of lacking) expect(plan.now).toContain(name);
+    expect(plan.afterGrace.filter((n) => lacking.has(n))).toEqual([]);
+    expect(planTick(a, fleet, [a, bPublished], lacking).handBack).toEqual([]);
+    // The clusters driftd-b names still go to it first, and an instance that published nothing may have any.
+    expect(plan.afterGrace).toEqual(named.slice(3).map((k) => k.name));
+    expect(planTick(a, fleet, [a, b], new Set()).afterGrace).toEqual(named.map((k) => k.name));
+    expect(canAudit(bPublished, named[0]?.name ?? '', named[0]?.zone)).toBe(false);
+    expect(canAudit(b, named[0]?.name ?? '', named[0]?.zone)).toBe(true);
   });
 
   it('an instance missing from the live list (its heartbeat not yet seen) still plans as itself', () => {
