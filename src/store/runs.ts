@@ -13,7 +13,7 @@ import { decompress as inflate } from './blobs.js';
 import { changesAgainstHistory, insertChanges } from './changes.js';
 import { findingsHash, reportHash, runHash, RunRow, snapshotsHash, type ReportRunFields } from './chain.js';
 import { HISTORY_LOCK, type Db, type NodeScoreRow } from './types.js';
-import { whereClause } from './statements.js';
+import { chunks, whereClause } from './statements.js';
 import { StoreError } from './errors.js';
 import { applyEpisodes, insertRunFindings, StoredFinding } from './findings.js';
 import { internNodes } from './nodes.js';
@@ -30,6 +30,9 @@ import {
 } from './snapshots.js';
 import { optionalIsoUtc, toIsoUtc } from './time.js';
 import { Bytes, Int, readJson, readOptionalRow, readRows } from './rows.js';
+
+/** Nodes hashed and written per batch of a run (a few round trips each on PostgreSQL). */
+const NODES_PER_BATCH = 32;
 
 export interface SaveRunInput {
   cluster: string;
@@ -207,8 +210,8 @@ export async function saveRun(db: Db, input: SaveRunInput, options: SaveRunOptio
     // has no changes to diff. The content hash comes from the in-process fingerprint
     // memo when the node's data is byte-identical to what this process last hashed
     // (fingerprints.ts); otherwise each facet is serialised canonically and hashed once.
-    // Round trips count on PostgreSQL: the nodes' ids, their previous snapshots, the new
-    // manifests and the run's snapshot rows each take one statement for the whole run.
+    // Round trips count on PostgreSQL: the nodes' ids and their previous snapshots take one
+    // statement for the whole run, the new manifests and the snapshot rows one per batch.
     const { ids: nodeIds, fresh } = await internNodes(
       tx,
       input.cluster,
@@ -221,40 +224,44 @@ export async function saveRun(db: Db, input: SaveRunInput, options: SaveRunOptio
     };
     const previous = await previousSnapshotRows(tx, snapshots.filter((s) => !fresh.has(s.node)).map(nodeIdOf), id);
     const contentHashes: string[] = [];
-    const rows: { nodeId: number; snapshot: NodeSnapshot; manifestId?: number; hashed?: HashedSnapshot; prev?: SnapshotRow }[] = [];
-    for (const snapshot of snapshots) {
-      const nodeId = nodeIdOf(snapshot);
-      const prev = previous.get(nodeId);
-      // A node seen for the first time has nothing to be unchanged against yet.
-      const fingerprint = prev ? snapshotFingerprint(snapshot) : undefined;
-      let hashed: HashedSnapshot | undefined;
-      let contentHash = fingerprint === undefined ? undefined : rememberedContentHash(db, nodeId, fingerprint);
-      if (contentHash === undefined) {
-        hashed = hashSnapshot(snapshot);
-        contentHash = hashed.contentHash;
-        if (fingerprint !== undefined) remember(db, nodeId, fingerprint, contentHash);
+    // Nodes go through in batches: a changed node's hashed facets (canonical text kept for
+    // its new blobs) live only until its batch is written, as they did per node before.
+    for (const batch of chunks(snapshots, NODES_PER_BATCH)) {
+      const rows: { nodeId: number; snapshot: NodeSnapshot; manifestId?: number; hashed?: HashedSnapshot; prev?: SnapshotRow }[] = [];
+      for (const snapshot of batch) {
+        const nodeId = nodeIdOf(snapshot);
+        const prev = previous.get(nodeId);
+        // A node seen for the first time has nothing to be unchanged against yet.
+        const fingerprint = prev ? snapshotFingerprint(snapshot) : undefined;
+        let hashed: HashedSnapshot | undefined;
+        let contentHash = fingerprint === undefined ? undefined : rememberedContentHash(db, nodeId, fingerprint);
+        if (contentHash === undefined) {
+          hashed = hashSnapshot(snapshot);
+          contentHash = hashed.contentHash;
+          if (fingerprint !== undefined) remember(db, nodeId, fingerprint, contentHash);
+        }
+        contentHashes.push(contentHash);
+        if (prev !== undefined && prev.content_hash === contentHash) rows.push({ nodeId, snapshot, manifestId: prev.manifest_id });
+        else rows.push({ nodeId, snapshot, hashed: hashed ?? hashSnapshot(snapshot), ...(prev ? { prev } : {}) });
       }
-      contentHashes.push(contentHash);
-      if (prev !== undefined && prev.content_hash === contentHash) rows.push({ nodeId, snapshot, manifestId: prev.manifest_id });
-      else rows.push({ nodeId, snapshot, hashed: hashed ?? hashSnapshot(snapshot), ...(prev ? { prev } : {}) });
-    }
-    const changed = rows.flatMap((r) => (r.hashed ? [{ nodeId: r.nodeId, hashed: r.hashed }] : []));
-    const manifests = await putManifests(tx, changed);
-    const snapshotRows = rows.map((r) => {
-      const manifestId = r.manifestId ?? (r.hashed ? manifests.get(r.hashed.contentHash) : undefined);
-      if (manifestId === undefined) throw new StoreError('corrupt', `snapshot_manifests: no manifest for node ${r.snapshot.node}`);
-      return { nodeId: r.nodeId, manifestId, snapshot: r.snapshot };
-    });
-    await insertSnapshotRows(tx, id, snapshotRows);
-    const changes: { snapshot: NodeSnapshot; changes: Change[] }[] = [];
-    for (const r of rows) {
-      if (!r.hashed || !r.prev) continue;
-      changes.push({
-        snapshot: r.snapshot,
-        changes: await changesAgainstHistory(tx, id, r.snapshot, r.hashed.facetHashes, r.hashed.contentHash, r.prev),
+      const changed = rows.flatMap((r) => (r.hashed ? [{ nodeId: r.nodeId, hashed: r.hashed }] : []));
+      const manifests = await putManifests(tx, changed);
+      const snapshotRows = rows.map((r) => {
+        const manifestId = r.manifestId ?? (r.hashed ? manifests.get(r.hashed.contentHash) : undefined);
+        if (manifestId === undefined) throw new StoreError('corrupt', `snapshot_manifests: no manifest for node ${r.snapshot.node}`);
+        return { nodeId: r.nodeId, manifestId, snapshot: r.snapshot };
       });
+      await insertSnapshotRows(tx, id, snapshotRows);
+      const changes: { snapshot: NodeSnapshot; changes: Change[] }[] = [];
+      for (const r of rows) {
+        if (!r.hashed || !r.prev) continue;
+        changes.push({
+          snapshot: r.snapshot,
+          changes: await changesAgainstHistory(tx, id, r.snapshot, r.hashed.facetHashes, r.hashed.contentHash, r.prev),
+        });
+      }
+      await insertChanges(tx, id, changes);
     }
-    await insertChanges(tx, id, changes);
     row.snapshots_hash = snapshotsHash(contentHashes);
     row.hash = runHash(row);
     await tx.run('UPDATE runs SET snapshots_hash = ?, hash = ? WHERE id = ?', [row.snapshots_hash, row.hash, id]);

@@ -280,6 +280,26 @@ describe.each(BACKENDS)('on %s', (backend) => {
     });
   });
 
+  it('stores a run of more nodes than one write batch: every snapshot, change and score, in node order', async () => {
+    const names = Array.from({ length: 70 }, (_, i) => `n${String(i).padStart(2, '0')}`);
+    const base = { packages: { openssl: '3.0.1' }, sysctl: { 'vm.swappiness': '60' } };
+    await store.saveRun(runInput(T0, Object.fromEntries(names.map((n, i) => [n, { ...base, sysctl: { 'vm.swappiness': String(i) } }]))));
+    // The second run changes one node in each batch of 32 and leaves the others alone.
+    const changed = new Set(['n05', 'n40', 'n69']);
+    const states = Object.fromEntries(
+      names.map((n, i) => [n, { packages: { openssl: changed.has(n) ? '3.0.2' : '3.0.1' }, sysctl: { 'vm.swappiness': String(i) } }]),
+    );
+    await store.saveRun(runInput(hoursAfter(T0, 1), states));
+    const latest = await store.latestSnapshots(CLUSTER);
+    expect(latest.map((s) => s.node)).toEqual(names);
+    expect(latest.map((s) => s.facets.sysctl?.items['vm.swappiness']?.value)).toEqual(names.map((_, i) => String(i)));
+    expect((await store.changes({ cluster: CLUSTER })).map((c) => [c.node, c.key, c.before, c.after])).toEqual(
+      [...changed].map((n) => [n, 'openssl', '3.0.1', '3.0.2']),
+    );
+    expect((await store.reportOf(2))?.nodes.map((n) => n.name)).toEqual(names);
+    expect(await store.verifyChain()).toMatchObject({ ok: true, runs: 2 });
+  });
+
   describe('change log', () => {
     it('records what changed on a node, queryable by node and time', async () => {
       const a0 = { packages: { openssl: '3.0.1', bash: '5.2' }, sysctl: { 'vm.swappiness': '60' } };
