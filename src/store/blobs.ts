@@ -10,7 +10,7 @@ import { StoreError } from './errors.js';
 import type { Db } from './types.js';
 import { Bytes, Int, readOptionalRow, readRows } from './rows.js';
 import type { SqlValue } from './sql.js';
-import { chunks, ROWS_PER_STATEMENT } from './statements.js';
+import { chunks, ROWS_PER_STATEMENT, sqlList } from './statements.js';
 
 export type BlobTable = 'facet_blobs' | 'finding_blobs' | 'score_blobs';
 
@@ -22,12 +22,15 @@ export function decompress(data: Buffer): string {
   return inflateRawSync(data).toString('utf8');
 }
 
-/** The ids of the blobs already stored among `hashes`, one query per ROWS_PER_STATEMENT hashes. */
-export async function blobIdsByHash(db: Db, table: BlobTable, hashes: readonly string[]): Promise<Map<string, number>> {
+/**
+ * The ids of the rows already stored among `hashes`, one query per ROWS_PER_STATEMENT
+ * hashes: the blob tables and snapshot_manifests are all keyed by a unique content hash.
+ */
+export async function idsByHash(db: Db, table: BlobTable | 'snapshot_manifests', hashes: readonly string[]): Promise<Map<string, number>> {
   const found = new Map<string, number>();
   for (const page of chunks([...new Set(hashes)])) {
-    const rows = await db.all(`SELECT id, hash FROM ${table} WHERE hash IN (${page.map(() => '?').join(', ')})`, page);
-    for (const row of readRows(BlobIdRow, rows, table)) found.set(row.hash, row.id);
+    const rows = await db.all(`SELECT id, hash FROM ${table} WHERE hash IN (${sqlList(page.length)})`, page);
+    for (const row of readRows(HashIdRow, rows, table)) found.set(row.hash, row.id);
   }
   return found;
 }
@@ -51,7 +54,7 @@ export interface BlobInput {
  * the unique key (RETURNING gives only the rows this statement inserted).
  */
 export async function putBlobs(db: Db, table: BlobTable, blobs: readonly BlobInput[]): Promise<Map<string, number>> {
-  const ids = await blobIdsByHash(
+  const ids = await idsByHash(
     db,
     table,
     blobs.map((b) => b.hash),
@@ -69,10 +72,10 @@ export async function putBlobs(db: Db, table: BlobTable, blobs: readonly BlobInp
   const flush = async (): Promise<void> => {
     if (count === 0) return;
     const inserted = await db.all(
-      `INSERT INTO ${table} ${columns} VALUES ${Array.from({ length: count }, () => tuple).join(', ')} ON CONFLICT (hash) DO NOTHING RETURNING id, hash`,
+      `INSERT INTO ${table} ${columns} VALUES ${sqlList(count, tuple)} ON CONFLICT (hash) DO NOTHING RETURNING id, hash`,
       params,
     );
-    for (const row of readRows(BlobIdRow, inserted, table)) ids.set(row.hash, row.id);
+    for (const row of readRows(HashIdRow, inserted, table)) ids.set(row.hash, row.id);
     params = [];
     count = 0;
     bytes = 0;
@@ -89,7 +92,7 @@ export async function putBlobs(db: Db, table: BlobTable, blobs: readonly BlobInp
   }
   await flush();
   const raced = sorted.filter((b) => !ids.has(b.hash)).map((b) => b.hash);
-  if (raced.length > 0) for (const [hash, id] of await blobIdsByHash(db, table, raced)) ids.set(hash, id);
+  if (raced.length > 0) for (const [hash, id] of await idsByHash(db, table, raced)) ids.set(hash, id);
   for (const blob of blobs) if (!ids.has(blob.hash)) missing(table, blob.hash);
   return ids;
 }
@@ -106,7 +109,8 @@ function missing(table: BlobTable, hash: string): never {
   throw new StoreError('corrupt', `${table}: blob ${hash} is neither inserted nor found`);
 }
 
-const BlobIdRow = z.object({ id: Int, hash: z.string() });
+/** A row's id by its content hash (idsByHash, and the RETURNING of inserts keyed by hash). */
+export const HashIdRow = z.object({ id: Int, hash: z.string() });
 
 /** A row of facet_blobs, finding_blobs or score_blobs: the deflated text and its key. */
 export const BlobRow = z.object({ id: Int, hash: z.string(), data: Bytes });

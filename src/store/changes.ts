@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { CHANGE_KINDS, diffSnapshots, type Change } from '../core/changes.js';
 import { FACET_NAMES, type FacetName, type FacetSnapshot, type NodeSnapshot } from '../core/snapshot.js';
 import type { Db } from './types.js';
-import { chunks, whereClause } from './statements.js';
+import { chunks, sqlList, whereClause } from './statements.js';
 import type { SqlValue } from './sql.js';
 import { lastOkFacet, manifestFacetRows, readFacetBlob, type SnapshotRow } from './snapshots.js';
 import { msToIso, optionalIsoUtc, toIsoUtc } from './time.js';
@@ -67,7 +67,7 @@ export async function insertChanges(
   for (const page of chunks(rows)) {
     await db.run(
       `INSERT INTO node_changes (run_id, cluster, node, at, facet, key, change, before, after)
-       VALUES ${page.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+       VALUES ${sqlList(page.length, '(?, ?, ?, ?, ?, ?, ?, ?, ?)')}`,
       page.flat(),
     );
   }

@@ -10,6 +10,7 @@ import { readRow } from './rows.js';
 import { z } from 'zod';
 import { HISTORY_LOCK, type Db } from './types.js';
 import type { SqlValue } from './sql.js';
+import { sqlList } from './statements.js';
 
 /** Tables in an order that satisfies every foreign key, each with the key it pages by. */
 const TABLES: readonly { name: string; key: string; identity: boolean }[] = [
@@ -63,9 +64,9 @@ export async function copyTables(source: Db, target: Db, shownTarget: string): P
           const first = page[0];
           if (first === undefined) break;
           const columns = Object.keys(first);
-          const tuple = `(${columns.map(() => '?').join(', ')})`;
+          const tuple = `(${sqlList(columns.length)})`;
           await tx.run(
-            `INSERT INTO ${table.name} (${columns.join(', ')}) VALUES ${page.map(() => tuple).join(', ')}`,
+            `INSERT INTO ${table.name} (${columns.join(', ')}) VALUES ${sqlList(page.length, tuple)}`,
             page.flatMap((row) => columns.map((c) => row[c] ?? null)),
           );
           copied += page.length;

@@ -14,7 +14,7 @@ import { canonicalJson, FACET_NAMES, sha256Hex } from '../core/snapshot.js';
 import type { Finding, Waiver } from '../core/findings.js';
 import { blobIdOf, putBlobs } from './blobs.js';
 import type { Db } from './types.js';
-import { chunks, whereClause } from './statements.js';
+import { chunks, sqlList, whereClause } from './statements.js';
 import { StoreError } from './errors.js';
 import { optionalIsoUtc } from './time.js';
 import { Int, readJson, readRows } from './rows.js';
@@ -191,16 +191,12 @@ export async function applyEpisodes(db: Db, cluster: string, runId: number, at: 
     ]);
   }
   for (const page of chunks(unchanged)) {
-    await db.run(`UPDATE finding_episodes SET last_seen = ?, last_run_id = ? WHERE id IN (${page.map(() => '?').join(', ')})`, [
-      at,
-      runId,
-      ...page,
-    ]);
+    await db.run(`UPDATE finding_episodes SET last_seen = ?, last_run_id = ? WHERE id IN (${sqlList(page.length)})`, [at, runId, ...page]);
   }
   // values_close is the episode's values_last as read above (a resolved episode does not also continue).
   for (const page of chunks(plan.resolve.map((r) => r.episodeId))) {
     await db.run(
-      `UPDATE finding_episodes SET resolved_at = ?, resolved_run_id = ?, values_close = values_last WHERE id IN (${page.map(() => '?').join(', ')})`,
+      `UPDATE finding_episodes SET resolved_at = ?, resolved_run_id = ?, values_close = values_last WHERE id IN (${sqlList(page.length)})`,
       [at, runId, ...page],
     );
   }
@@ -228,7 +224,7 @@ export async function insertRunFindings(db: Db, runId: number, findings: readonl
   );
   const rows = texts.map((t) => [runId, t.id, blobIdOf(ids, 'finding_blobs', t.hash)]);
   for (const page of chunks(rows)) {
-    await db.run(`INSERT INTO run_findings (run_id, finding_id, blob_id) VALUES ${page.map(() => '(?, ?, ?)').join(', ')}`, page.flat());
+    await db.run(`INSERT INTO run_findings (run_id, finding_id, blob_id) VALUES ${sqlList(page.length, '(?, ?, ?)')}`, page.flat());
   }
 }
 

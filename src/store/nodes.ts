@@ -3,7 +3,7 @@
  * instead of repeating both names. Rows are never deleted, so an id stays valid.
  */
 import { z } from 'zod';
-import { chunks } from './statements.js';
+import { chunks, sqlList } from './statements.js';
 import type { Db } from './types.js';
 import { IdRow, Int, readOptionalRow, readRows } from './rows.js';
 
@@ -25,16 +25,13 @@ export async function internNodes(
 ): Promise<{ ids: Map<string, number>; fresh: Set<string> }> {
   const ids = new Map<string, number>();
   for (const page of chunks([...new Set(nodes)])) {
-    const rows = await db.all(`SELECT id, node FROM nodes WHERE cluster = ? AND node IN (${page.map(() => '?').join(', ')})`, [
-      cluster,
-      ...page,
-    ]);
+    const rows = await db.all(`SELECT id, node FROM nodes WHERE cluster = ? AND node IN (${sqlList(page.length)})`, [cluster, ...page]);
     for (const row of readRows(NodeIdRow, rows, 'nodes')) ids.set(row.node, row.id);
   }
   const fresh = new Set(nodes.filter((n) => !ids.has(n)));
   for (const page of chunks([...fresh])) {
     const rows = await db.all(
-      `INSERT INTO nodes (cluster, node) VALUES ${page.map(() => '(?, ?)').join(', ')} RETURNING id, node`,
+      `INSERT INTO nodes (cluster, node) VALUES ${sqlList(page.length, '(?, ?)')} RETURNING id, node`,
       page.flatMap((node) => [cluster, node]),
     );
     for (const row of readRows(NodeIdRow, rows, 'nodes')) ids.set(row.node, row.id);

@@ -18,7 +18,7 @@ import { IdRow, Int, readRow, readRows } from './rows.js';
 import { StoreError } from './errors.js';
 import { parseThinned } from './snapshots.js';
 import { toIsoUtc } from './time.js';
-import { chunks } from './statements.js';
+import { chunks, sqlList } from './statements.js';
 
 export interface PruneOptions {
   keepUnchangedDays: number;
@@ -86,7 +86,7 @@ export async function prune(db: Db, options: PruneOptions): Promise<PruneResult>
     }
     for (const [runId, { ids, nodes }] of byRun) {
       for (const page of chunks(ids)) {
-        await tx.run(`DELETE FROM node_snapshots WHERE run_id = ? AND node_id IN (${page.map(() => '?').join(', ')})`, [runId, ...page]);
+        await tx.run(`DELETE FROM node_snapshots WHERE run_id = ? AND node_id IN (${sqlList(page.length)})`, [runId, ...page]);
       }
       const current = readRow(ThinnedRow, await tx.get('SELECT thinned_nodes FROM runs WHERE id = ?', [runId]), `runs row id=${runId}`);
       const existing = parseThinned(current.thinned_nodes, runId);
@@ -96,7 +96,7 @@ export async function prune(db: Db, options: PruneOptions): Promise<PruneResult>
     // collect what nothing points at any more.
     const orphans = await tx.all('SELECT id FROM snapshot_manifests WHERE id NOT IN (SELECT manifest_id FROM node_snapshots)');
     for (const page of chunks(readRows(IdRow, orphans, 'snapshot_manifests').map((r) => r.id))) {
-      const list = page.map(() => '?').join(', ');
+      const list = sqlList(page.length);
       await tx.run(`DELETE FROM manifest_facets WHERE manifest_id IN (${list})`, page);
       await tx.run(`DELETE FROM snapshot_manifests WHERE id IN (${list})`, page);
     }

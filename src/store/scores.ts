@@ -10,7 +10,7 @@
  */
 import { sha256Hex } from '../core/snapshot.js';
 import { blobIdOf, decompress, putBlobs } from './blobs.js';
-import { chunks } from './statements.js';
+import { chunks, sqlList } from './statements.js';
 import type { NodeScoreRow } from './types.js';
 import type { Db } from './types.js';
 import { z } from 'zod';
@@ -71,7 +71,7 @@ export async function insertNodeScores(
   }
   for (const page of chunks(split)) {
     await db.run(
-      `INSERT INTO node_scores (run_id, node, reachable, ready, score, snapshot_at, detail_id) VALUES ${page.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      `INSERT INTO node_scores (run_id, node, reachable, ready, score, snapshot_at, detail_id) VALUES ${sqlList(page.length, '(?, ?, ?, ?, ?, ?, ?)')}`,
       page.flatMap(({ row, stored, at }) => [runId, row.node, row.reachable, row.ready, row.score, bindTime(at), ids.get(stored) ?? null]),
     );
   }

@@ -16,8 +16,8 @@ import {
   type FacetSnapshot,
   type NodeSnapshot,
 } from '../core/snapshot.js';
-import { blobIdOf, decompress, putBlobs } from './blobs.js';
-import { chunks } from './statements.js';
+import { blobIdOf, decompress, HashIdRow, idsByHash, putBlobs } from './blobs.js';
+import { chunks, sqlList } from './statements.js';
 import type { SqlValue } from './sql.js';
 import type { Db } from './types.js';
 import { packDurations, unpackDurations } from './durations.js';
@@ -197,8 +197,6 @@ export function hashSnapshot(snapshot: NodeSnapshot): HashedSnapshot {
   return { snapshot, facets, facetHashes, contentHash };
 }
 
-const ManifestIdRow = z.object({ id: Int, hash: z.string() });
-
 /**
  * The manifests of the snapshots' contents by content hash, each stored (with its facet
  * blobs) on first sight. Round trips count on PostgreSQL: the known manifests are found
@@ -206,20 +204,20 @@ const ManifestIdRow = z.object({ id: Int, hash: z.string() });
  * putBlobs and their facet rows in multi-row INSERTs, whatever the number of nodes.
  */
 export async function putManifests(db: Db, snapshots: readonly { nodeId: number; hashed: HashedSnapshot }[]): Promise<Map<string, number>> {
-  const ids = new Map<string, number>();
-  for (const page of chunks([...new Set(snapshots.map((s) => s.hashed.contentHash))])) {
-    const rows = await db.all(`SELECT id, hash FROM snapshot_manifests WHERE hash IN (${page.map(() => '?').join(', ')})`, page);
-    for (const row of readRows(ManifestIdRow, rows, 'snapshot_manifests')) ids.set(row.hash, row.id);
-  }
+  const ids = await idsByHash(
+    db,
+    'snapshot_manifests',
+    snapshots.map((s) => s.hashed.contentHash),
+  );
   const fresh = new Map<string, { nodeId: number; hashed: HashedSnapshot }>();
   for (const s of snapshots) if (!ids.has(s.hashed.contentHash)) fresh.set(s.hashed.contentHash, s);
   if (fresh.size === 0) return ids;
   for (const page of chunks([...fresh.values()])) {
     const rows = await db.all(
-      `INSERT INTO snapshot_manifests (hash, node_id, error) VALUES ${page.map(() => '(?, ?, ?)').join(', ')} RETURNING id, hash`,
+      `INSERT INTO snapshot_manifests (hash, node_id, error) VALUES ${sqlList(page.length, '(?, ?, ?)')} RETURNING id, hash`,
       page.flatMap((s) => [s.hashed.contentHash, s.nodeId, s.hashed.snapshot.error ?? null]),
     );
-    for (const row of readRows(ManifestIdRow, rows, 'snapshot_manifests')) ids.set(row.hash, row.id);
+    for (const row of readRows(HashIdRow, rows, 'snapshot_manifests')) ids.set(row.hash, row.id);
   }
   const facets = [...fresh.values()].flatMap((s) => s.hashed.facets);
   const blobs = await putBlobs(
@@ -236,7 +234,7 @@ export async function putManifests(db: Db, snapshots: readonly { nodeId: number;
   }
   for (const page of chunks(rows)) {
     await db.run(
-      `INSERT INTO manifest_facets (manifest_id, facet, blob_id, status) VALUES ${page.map(() => '(?, ?, ?, ?)').join(', ')}`,
+      `INSERT INTO manifest_facets (manifest_id, facet, blob_id, status) VALUES ${sqlList(page.length, '(?, ?, ?, ?)')}`,
       page.flat(),
     );
   }
@@ -264,7 +262,7 @@ export interface SnapshotRowInput {
 export async function insertSnapshotRows(db: Db, runId: number, rows: readonly SnapshotRowInput[]): Promise<void> {
   for (const page of chunks(rows)) {
     await db.run(
-      `INSERT INTO node_snapshots (run_id, node_id, manifest_id, taken_at, durations) VALUES ${page.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+      `INSERT INTO node_snapshots (run_id, node_id, manifest_id, taken_at, durations) VALUES ${sqlList(page.length, '(?, ?, ?, ?, ?)')}`,
       page.flatMap((r) => [
         runId,
         r.nodeId,

@@ -30,3 +30,8 @@ export function chunks<T>(items: readonly T[], size: number = ROWS_PER_STATEMENT
   for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
   return out;
 }
+
+/** `count` copies of `item` joined by commas: an `IN (...)` list or a multi-row `VALUES` list. */
+export function sqlList(count: number, item = '?'): string {
+  return Array.from({ length: count }, () => item).join(', ');
+}
