@@ -67,6 +67,11 @@ export interface RunShare {
   leases: Map<string, Lease>;
 }
 
+/** The share of clusters taken outside a tick (a takeover, or after a tick's grace): all of them to audit now. */
+function shareOf(leases: Map<string, Lease>): RunShare {
+  return { plan: { now: [...leases.keys()], afterGrace: [], skipped: [], handBack: [] }, leases };
+}
+
 export class FleetMembership {
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
@@ -174,7 +179,7 @@ export class FleetMembership {
           { clusters: [...leases.keys()] },
           'leases: took after the grace clusters no better-ranked live instance took',
         );
-        hooks.onTakeover({ plan: { now: [...leases.keys()], afterGrace: [], skipped: [], handBack: [] }, leases });
+        hooks.onTakeover(shareOf(leases));
       },
       failed: (err) => {
         // A connection dropped and reopened since the tick is left alone.
@@ -237,7 +242,7 @@ export class FleetMembership {
           hooks.onHeld(this.held());
           if (taken.size > 0) {
             this.options.logger.info({ clusters: [...taken.keys()] }, 'leases: took over clusters no live instance held');
-            hooks.onTakeover({ plan: { now: [...taken.keys()], afterGrace: [], skipped: [], handBack: [] }, leases: taken });
+            hooks.onTakeover(shareOf(taken));
           }
         })
         .catch(async (err: unknown) => {
