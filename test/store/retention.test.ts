@@ -84,4 +84,13 @@ describe('prune', () => {
       thinnedRuns: 0,
     });
   });
+  it("never thins a node's latest snapshot, even when it is older than the horizon and equal to the one before", async () => {
+    // Every run of the fixture is older than this horizon; the last of each node stays.
+    const now = hoursAfter(T0, (RUNS + 1000) * EVERY_HOURS);
+    await store.prune({ keepUnchangedDays: 0, now });
+    const last = await store.snapshotsOfRun(RUNS);
+    expect(last.map((s) => s.node)).toEqual(['erp-a', 'erp-b']);
+    expect((await store.run(RUNS))?.thinnedNodes).toEqual([]);
+    expect(await store.verifyChain()).toMatchObject({ ok: true, runs: RUNS });
+  });
 });
